@@ -1,0 +1,154 @@
+# seinpost — one readable Makefile.
+#   make deps | all | check [SAN=1] | demo | bench | fuzz | install | uninstall | clean
+# Quiet by default; V=1 shows commands. Generated code lives in build/, never in git.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man
+DOCDIR  := $(PREFIX)/share/doc/seinpost
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+CC      ?= cc
+SAN     ?= 0
+BUILD   ?= build$(if $(filter 1,$(SAN)),-san,)
+
+PKGS    := libsodium libzmq lmdb libprotobuf-c libsystemd inih jansson
+DEB_PKGS := build-essential pkg-config libsodium-dev libzmq3-dev liblmdb-dev \
+            libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libinih-dev \
+            libjansson-dev check lmdb-utils
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/gen
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS    = $(PKG_LIBS) -lpthread
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+GEN_C   := $(BUILD)/gen/seinpost.pb-c.c
+GEN_H   := $(BUILD)/gen/seinpost.pb-c.h
+MAINS   := daemon/seinpostd.c daemon/seinpost.c
+LIB_SRC := $(filter-out $(MAINS),$(wildcard daemon/*.c))
+LIB_OBJ := $(patsubst daemon/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/seinpost.pb-c.o
+LIB     := $(BUILD)/libseinpost.a
+BINS    := $(BUILD)/seinpostd $(BUILD)/seinpost
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+.PHONY: all deps check unit e2e fuzz-replay fuzz demo bench install uninstall clean
+.DELETE_ON_ERROR:
+
+all: deps-ok $(BINS)
+
+# deps: install what is missing when root, otherwise say exactly what to run.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all present"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing $$missing"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "deps: missing packages; run as root:"; echo "  apt-get install $$missing"; exit 1; fi
+
+# Cheap check used by build targets: only run 'deps' when a tool or library is missing.
+.PHONY: deps-ok
+deps-ok:
+	@command -v protoc-c >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
+
+$(GEN_C) $(GEN_H): proto/seinpost.proto
+	@mkdir -p $(BUILD)/gen
+	@echo "  PROTOC  $<"
+	$(Q)cd proto && protoc-c --c_out=../$(BUILD)/gen seinpost.proto
+
+$(BUILD)/obj/seinpost.pb-c.o: $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(filter-out $(WARN),$(CFLAGS)) -w $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: daemon/%.c $(GEN_H) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/sp_test.h
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+
+# Fuzz harnesses: built with a small replay driver for 'make check', with
+# libFuzzer (clang) for 'make fuzz'.
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(LIBS)
+
+check: all $(UNIT_BIN) $(FUZZ_BIN) $(TOOL_BIN)
+	$(Q)BUILD=$(BUILD) tests/run-all.sh
+
+unit: all $(UNIT_BIN)
+	$(Q)BUILD=$(BUILD) tests/run-all.sh unit
+
+e2e: all $(TOOL_BIN)
+	$(Q)BUILD=$(BUILD) tests/run-all.sh e2e
+
+fuzz-replay: $(FUZZ_BIN)
+	$(Q)BUILD=$(BUILD) tests/run-all.sh fuzz
+
+FUZZ_TIME ?= 60
+fuzz: deps-ok $(GEN_H)
+	$(Q)BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run-libfuzzer.sh
+
+DEMO_DIR ?= ./demo
+demo: all
+	$(Q)BUILD=$(BUILD) DEMO_DIR=$(DEMO_DIR) deploy/demo.sh
+
+bench: all $(TOOL_BIN)
+	$(Q)BUILD=$(BUILD) tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/seinpostd $(BUILD)/seinpost $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/seinpost.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/seinpost.conf.5 docs/seinpost-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/seinpostd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 deploy/policy.example README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 deploy/seinpostd@.service $(DESTDIR)$(UNITDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/seinpostd $(DESTDIR)$(BINDIR)/seinpost
+	rm -f $(DESTDIR)$(MANDIR)/man1/seinpost.1 $(DESTDIR)$(MANDIR)/man5/seinpost.conf.5 \
+	      $(DESTDIR)$(MANDIR)/man5/seinpost-policy.5 $(DESTDIR)$(MANDIR)/man8/seinpostd.8
+	rm -f $(DESTDIR)$(UNITDIR)/seinpostd@.service
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf build build-san tests/bench/results.json
+
+# Keep intermediate objects (main objects are intermediates of the pattern rule).
+.SECONDARY:
