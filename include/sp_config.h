@@ -1,0 +1,51 @@
+/*
+ * sp_config.h — seinpostd / seinpost configuration (INI, libinih, table-driven).
+ *
+ * See seinpost.conf(5). Relative paths are resolved against the directory of
+ * the configuration file. Unknown sections or keys are errors with file:line.
+ *
+ *   [seinpost]  role = broker|node, org, keys, state, roster, operator_key,
+ *               policy, pseudonym_key (nodes only), log = auto|journal|stderr,
+ *               verbose
+ *   [broker]    listen          (broker) tcp://127.0.0.1:7700
+ *               endpoint        (node)   where the broker is
+ *   [limits]    map_size_mb, max_frame_kb, heartbeat_ms, retry_ms,
+ *               max_clock_skew_s
+ */
+#ifndef SP_CONFIG_H
+#define SP_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sp_error.h"
+
+enum sp_role_kind { SP_RUN_BROKER = 1, SP_RUN_NODE = 2 };
+
+typedef struct sp_config {
+	char path[PATH_MAX];          /* the config file */
+	int role;                     /* enum sp_role_kind */
+	char org[64];                 /* node: our roster id; broker: "broker" */
+	char keys_dir[PATH_MAX];
+	char state_dir[PATH_MAX];
+	char roster_path[PATH_MAX];
+	char policy_path[PATH_MAX];
+	char pseudo_key_path[PATH_MAX]; /* empty on the broker (must be) */
+	uint8_t operator_pk[32];      /* verifies the roster signature */
+	char endpoint[256];           /* broker: bind address; node: connect address */
+	char log[16];                 /* auto | journal | stderr */
+	int verbose;
+	uint64_t map_size;            /* bytes */
+	uint32_t max_frame;           /* bytes, ZMQ_MAXMSGSIZE and validation */
+	uint32_t heartbeat_ms;
+	uint32_t retry_ms;            /* node: resend unacknowledged after this */
+	uint32_t max_clock_skew_s;    /* broker: reject signals created further off */
+} sp_config;
+
+/* Parse and validate. err gets "FILE:LINE: message" on failure. */
+int sp_config_load(const char *path, sp_config *out, char *err, size_t errlen) SP_MUST_CHECK;
+
+/* Path of the node's local submit socket: <state>/submit.sock */
+int sp_config_submit_socket(const sp_config *c, char *out, size_t outlen) SP_MUST_CHECK;
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * sp_policy.h — the sharing policy (AVG rules by the weight of a signal).
+ *
+ * An INI file a privacy officer can read and sign off (format: seinpost-policy(5),
+ * example: deploy/policy.example), parsed with libinih, validated strictly
+ * with line-numbered errors. Its version is the BLAKE2b-256 hash of the file
+ * bytes; that hash travels in every signal and audit record.
+ *
+ *   [policy]            version, name, owner
+ *   [category <id>]     description, default_weight, retention_days
+ *   [rule <id>]         category, weights, role, tiers, when, basis, purpose
+ *
+ * A rule says: for signals of <category> with weight in <weights>, an
+ * organisation of <role> may receive <tiers> <when>. Every tier a role gets
+ * is the union over matching rules; for each tier the least restrictive
+ * `when` applies (immediately < if-involved < on-escalation).
+ */
+#ifndef SP_POLICY_H
+#define SP_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "sp_error.h"
+#include "sp_roster.h"
+
+#define SP_POLICY_HASH_BYTES 32
+
+typedef struct sp_policy sp_policy; /* opaque, immutable once loaded */
+
+typedef struct sp_policy_category {
+	const char *id;
+	const char *description;
+	int default_weight;          /* 1..3 */
+	unsigned retention_days;     /* how long the broker keeps signals */
+	int line;
+} sp_policy_category;
+
+typedef struct sp_policy_rule {
+	const char *id;
+	const char *category;
+	unsigned weight_mask;        /* bit w set = applies to weight w (1..3) */
+	const char *role;
+	unsigned tiers_mask;         /* bit (1 << sp_tier); existence = bit 0 */
+	int when;                    /* enum sp_when */
+	const char *basis;           /* legal basis, e.g. "AVG art. 6(1)(e); Jeugdwet art. 7.1.1.1" */
+	const char *purpose;         /* purpose limitation text */
+	int line;
+} sp_policy_rule;
+
+/* On failure *out is NULL and err holds "FILE:LINE: message". */
+int sp_policy_load(const char *path, sp_policy **out, char *err, size_t errlen) SP_MUST_CHECK;
+void sp_policy_free(sp_policy **p);
+
+const uint8_t *sp_policy_hash(const sp_policy *p);     /* 32 bytes */
+const char *sp_policy_version(const sp_policy *p);     /* the [policy] version string */
+
+const sp_policy_category *sp_policy_category_find(const sp_policy *p, const char *id);
+size_t sp_policy_category_count(const sp_policy *p);
+const sp_policy_category *sp_policy_category_at(const sp_policy *p, size_t i);
+size_t sp_policy_rule_count(const sp_policy *p);
+const sp_policy_rule *sp_policy_rule_at(const sp_policy *p, size_t i);
+
+/* What one role may get for a category and weight: for each tier, the
+ * least restrictive `when` and the rule that gives it (NULL = nothing). */
+typedef struct sp_entitlement {
+	int when[4];                        /* 0 = not entitled, else enum sp_when */
+	const sp_policy_rule *rule[4];
+} sp_entitlement;
+void sp_policy_entitlement(const sp_policy *p, const char *category, int weight,
+                           const char *role, sp_entitlement *out);
+
+/* 0 when a grant of `tier` with `mode` to an org of `role` is within policy:
+ * some rule gives that tier with a `when` equal to or less restrictive than
+ * mode. SP_EPOLICY otherwise. *rule_out (may be NULL) = the rule. */
+int sp_policy_allows(const sp_policy *p, const char *category, int weight,
+                     const char *role, int tier, int mode,
+                     const sp_policy_rule **rule_out) SP_MUST_CHECK;
+
+/* The grants a sender must include: every roster org other than the sender
+ * (and other than privacy-officer roles) with an entitlement, one spec per
+ * (org, tier >= contact). Returns count in *n (specs borrow roster memory;
+ * free *out with free()). */
+struct sp_grant_spec;
+int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sender,
+                         const char *category, int weight,
+                         struct sp_grant_spec **out, size_t *n) SP_MUST_CHECK;
+
+/* Human-readable who-may-see-what table (for `seinpost policy check`). */
+void sp_policy_print(const sp_policy *p, FILE *out);
+
+#endif

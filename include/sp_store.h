@@ -1,0 +1,68 @@
+/*
+ * sp_store.h — the LMDB environment of a broker or node.
+ *
+ * One environment per process state directory, named databases per concern.
+ * Always full durability: no MDB_NOSYNC, MDB_NOMETASYNC, MDB_MAPASYNC or
+ * MDB_WRITEMAP. Stale readers are cleared at open. Values returned by
+ * sp_store_get / iteration are BORROWED: valid until the transaction ends;
+ * copy them out before commit or abort.
+ */
+#ifndef SP_STORE_H
+#define SP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sp_error.h"
+
+enum sp_db {
+	SP_DB_META = 0,   /* small named values: audit head, counters */
+	SP_DB_OUTBOX,     /* node: signal id -> OutboxEntry */
+	SP_DB_INBOX,      /* node: signal id -> InboxEntry */
+	SP_DB_SIGNALS,    /* broker: signal id -> BrokerSignal (dedup index) */
+	SP_DB_QUEUE,      /* broker: recipient '\0' be64(seq) -> Delivery */
+	SP_DB_AUDIT,      /* be64(seq) -> AuditRecord */
+	SP_DB_INVOLVE,    /* pseudonym || org -> Involvement */
+	SP_DB_COUNT
+};
+
+typedef struct sp_store sp_store;
+typedef struct sp_txn sp_txn;
+
+#define SP_STORE_RDONLY 0x1
+
+/* Opens (creating the directory 0700 when missing and not read-only).
+ * map_size in bytes (0 = 256 MiB). SP_ECORRUPT when the files cannot be
+ * opened as an LMDB environment. */
+int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store **out) SP_MUST_CHECK;
+void sp_store_close(sp_store **s);
+
+int sp_txn_begin(sp_store *s, int write, sp_txn **out) SP_MUST_CHECK;
+/* Commit frees the txn; SP_EMAPFULL / SP_EIO on failure (txn is aborted). */
+int sp_txn_commit(sp_txn **t) SP_MUST_CHECK;
+void sp_txn_abort(sp_txn **t);  /* NULL-safe */
+
+/* flags: SP_PUT_NOOVERWRITE -> SP_EEXIST when the key exists. */
+#define SP_PUT_NOOVERWRITE 0x1
+int sp_store_put(sp_txn *t, enum sp_db db, const void *k, size_t klen,
+                 const void *v, size_t vlen, unsigned flags) SP_MUST_CHECK;
+/* SP_ENOTFOUND when absent. *v borrowed. */
+int sp_store_get(sp_txn *t, enum sp_db db, const void *k, size_t klen,
+                 const void **v, size_t *vlen) SP_MUST_CHECK;
+int sp_store_del(sp_txn *t, enum sp_db db, const void *k, size_t klen) SP_MUST_CHECK;
+
+/* Visit keys starting with prefix (plen 0 = all) in key order; fn returns
+ * nonzero to stop (that value is returned). k/v borrowed. */
+typedef int (*sp_store_visit_fn)(void *ctx, const void *k, size_t klen,
+                                 const void *v, size_t vlen);
+int sp_store_foreach(sp_txn *t, enum sp_db db, const void *prefix, size_t plen,
+                     sp_store_visit_fn fn, void *ctx);
+/* Last key/value of a database; SP_ENOTFOUND when empty. Borrowed. */
+int sp_store_last(sp_txn *t, enum sp_db db, const void **k, size_t *klen,
+                  const void **v, size_t *vlen) SP_MUST_CHECK;
+/* Number of entries. */
+int sp_store_count(sp_txn *t, enum sp_db db, uint64_t *n) SP_MUST_CHECK;
+
+/* Last LMDB error text for diagnostics (static string). */
+const char *sp_store_last_error(void);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * sp_util.h — small helpers shared by every module: hex, time, files, paths.
+ */
+#ifndef SP_UTIL_H
+#define SP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "sp_error.h"
+
+#define SP_ID_BYTES 16           /* signal id */
+#define SP_ID_HEX (SP_ID_BYTES * 2 + 1)
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). Returns out. */
+char *sp_hex(const void *bin, size_t len, char *out);
+/* Decode exactly outlen bytes from hex; SP_EINVAL on bad length/characters. */
+int sp_unhex(const char *hex, void *out, size_t outlen) SP_MUST_CHECK;
+
+uint64_t sp_now_ms(void);      /* wall clock, unix milliseconds */
+uint64_t sp_now_s(void);       /* wall clock, unix seconds */
+uint64_t sp_mono_ms(void);     /* monotonic milliseconds */
+
+/* Read a whole file (at most max bytes, else SP_ESIZE). *out is malloc'd,
+ * NUL-terminated for convenience (not counted in *len). Caller frees. */
+int sp_file_read(const char *path, size_t max, uint8_t **out, size_t *len) SP_MUST_CHECK;
+/* Write atomically: temp file with mode, fsync, rename, fsync dir. */
+int sp_file_write(const char *path, const void *data, size_t len, mode_t mode) SP_MUST_CHECK;
+/* SP_EPERM if the file is readable or writable by group or others. */
+int sp_file_check_private(const char *path) SP_MUST_CHECK;
+/* mkdir -p with mode for created components. */
+int sp_mkdir_p(const char *path, mode_t mode) SP_MUST_CHECK;
+/* out = base_dir/rel unless rel is absolute. SP_ESIZE if it does not fit. */
+int sp_path_resolve(const char *base_dir, const char *rel, char *out, size_t outlen) SP_MUST_CHECK;
+/* Directory part of path into out. */
+int sp_path_dirname(const char *path, char *out, size_t outlen) SP_MUST_CHECK;
+/* Join a/b into out. */
+int sp_path_join(const char *a, const char *b, char *out, size_t outlen) SP_MUST_CHECK;
+
+/* Big-endian 64-bit encode/decode (LMDB keys sort in numeric order). */
+void sp_be64_put(uint8_t out[8], uint64_t v);
+uint64_t sp_be64_get(const uint8_t in[8]);
+
+/* Printable-text check for user-supplied fields: valid UTF-8, no control
+ * characters except newline and tab when allow_newline. */
+int sp_text_ok(const char *s, size_t max, int allow_newline);
+/* Organisation/category/rule identifiers: [a-z0-9][a-z0-9.-]{0,62}. */
+int sp_ident_ok(const char *s);
+
+#endif

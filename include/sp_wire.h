@@ -1,0 +1,52 @@
+/*
+ * sp_wire.h — the one validation layer for outside input.
+ *
+ * Every frame from the network, every request on the local socket and every
+ * stored record is decoded here and checked (sizes, required fields, enum
+ * ranges, identifier syntax) before anything else reads it. On failure the
+ * functions return SP_EMALFORMED / SP_ESIZE / SP_EWEIGHT and write a short
+ * reason (no personal data) into why.
+ */
+#ifndef SP_WIRE_H
+#define SP_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sp_error.h"
+#include "seinpost.pb-c.h"
+
+#define SP_WIRE_VERSION 1
+#define SP_MAX_FRAME_DEFAULT (256u * 1024u)
+#define SP_MAX_CONTACT 1024
+#define SP_MAX_SUMMARY 4096
+#define SP_MAX_NARRATIVE 16384
+#define SP_MAX_NAME 256
+#define SP_MAX_ADDRESS 512
+#define SP_MAX_TIER_BOX (SP_MAX_NARRATIVE + 4096)
+#define SP_MAX_GRANTS 512
+#define SP_MAX_USER 64
+
+/* Decode and validate a node<->broker frame (exactly one body set; a
+ * submitted/delivered Signal is checked with sp_wire_check_signal). Free with
+ * seinpost__frame__free_unpacked(f, NULL). */
+int sp_wire_decode_frame(const uint8_t *buf, size_t len, size_t max,
+                         Seinpost__Frame **out, char *why, size_t whylen) SP_MUST_CHECK;
+
+/* Check a Signal's fields and decode + check its header. *hdr_out (may be
+ * NULL) must be freed with seinpost__signal_header__free_unpacked. */
+int sp_wire_check_signal(const Seinpost__Signal *sig, Seinpost__SignalHeader **hdr_out,
+                         char *why, size_t whylen) SP_MUST_CHECK;
+
+/* Decode a serialised Signal (e.g. from the outbox) and validate it. */
+int sp_wire_decode_signal(const uint8_t *buf, size_t len, Seinpost__Signal **sig,
+                          Seinpost__SignalHeader **hdr, char *why, size_t whylen) SP_MUST_CHECK;
+
+/* Local socket request (submit from CLI / case system). Field sizes checked;
+ * content checks (BSN, category) are the node's. */
+int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest **out,
+                         char *why, size_t whylen) SP_MUST_CHECK;
+
+/* Serialise any protobuf-c message into a malloc'd buffer. */
+int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len) SP_MUST_CHECK;
+
+#endif
