@@ -1,0 +1,102 @@
+/* seinpostd — the seinpost daemon: broker or node, chosen by the config. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "sp_broker.h"
+#include "sp_config.h"
+#include "sp_log.h"
+#include "sp_node.h"
+
+static volatile sig_atomic_t stop_flag, reload_flag;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_flag = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: seinpostd --config FILE [--check-config] [--verbose]\n"
+	        "\n"
+	        "Runs a seinpost broker or node, as the configuration's [seinpost] role says.\n"
+	        "\n"
+	        "  -c, --config FILE    configuration file (see seinpost.conf(5))\n"
+	        "      --check-config   validate the configuration and exit\n"
+	        "  -v, --verbose        log debug messages too\n"
+	        "  -h, --help           this help\n"
+	        "      --version        print the version\n"
+	        "\n"
+	        "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the sharing policy (broker).\n"
+	        "See seinpostd(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	int check_only = 0, verbose = 0, c, rc;
+	sp_config cfg;
+	char err[1024];
+
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'C': check_only = 1; break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts("seinpostd 0.1.0"); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "seinpostd: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (sp_config_load(config, &cfg, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpostd: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("configuration OK (%s %s)\n", cfg.role == SP_RUN_BROKER ? "broker" : "node", cfg.org);
+		return 0;
+	}
+	sp_log_init("seinpostd", strcmp(cfg.log, "journal") == 0 ? 1 : strcmp(cfg.log, "stderr") == 0 ? 0 : -1,
+	            verbose || cfg.verbose);
+
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cfg.role == SP_RUN_BROKER)
+		rc = sp_broker_run(&cfg, &stop_flag, &reload_flag);
+	else
+		rc = sp_node_run(&cfg, &stop_flag, &reload_flag);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,707 @@
+/* sp_broker.c — broker event loop: admit, commit in batches, ack, forward. */
+#include "sp_broker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "sp_admit.h"
+#include "sp_audit.h"
+#include "sp_keys.h"
+#include "sp_log.h"
+#include "sp_policy.h"
+#include "sp_roster.h"
+#include "sp_sd.h"
+#include "sp_signal.h"
+#include "sp_store.h"
+#include "sp_transport.h"
+#include "sp_util.h"
+#include "sp_wire.h"
+
+#define C "broker"
+#define BATCH_MAX 512      /* frames per LMDB transaction (group commit) */
+#define WINDOW 256         /* unacknowledged deliveries per recipient */
+#define QKEY_MAX (SP_ID_MAX + 1 + 8)
+
+/* Per recipient delivery state (index = roster position). Memory only: on
+ * restart everything still queued is sent again and recipients dedup by id. */
+struct peer {
+	uint8_t rid[256];
+	size_t rid_len;
+	int connected;
+	uint64_t cursor;        /* next queue seq to send */
+	uint32_t inflight;
+	uint64_t last_progress; /* mono ms of last ack or (re)start of sending */
+	uint64_t next_try;      /* mono ms; when not connected */
+};
+
+struct reply {
+	uint8_t rid[256];
+	size_t rid_len;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct broker {
+	const sp_config *cfg;
+	sp_keyset *keys;
+	sp_roster *roster;
+	sp_policy *policy;
+	sp_store *store;
+	void *zctx, *sock;
+	sp_zap *zap;
+	struct peer *peers;
+	size_t npeers;
+	struct reply replies[BATCH_MAX];
+	size_t nreplies;
+	uint64_t accepted, rejected, delivered;
+};
+
+static struct peer *peer_of(struct broker *b, const char *org)
+{
+	for (size_t i = 0; i < b->npeers; i++)
+		if (strcmp(sp_roster_at(b->roster, i)->id, org) == 0)
+			return &b->peers[i];
+	return NULL;
+}
+
+static void queue_reply(struct broker *b, const sp_msg *m, const Seinpost__Frame *f)
+{
+	struct reply *r;
+	if (b->nreplies >= BATCH_MAX)
+		return;
+	r = &b->replies[b->nreplies];
+	if (sp_wire_pack(&f->base, &r->buf, &r->len) != SP_OK)
+		return;
+	memcpy(r->rid, m->rid, m->rid_len);
+	r->rid_len = m->rid_len;
+	b->nreplies++;
+}
+
+static void reply_submit(struct broker *b, const sp_msg *m, const uint8_t *id, int status,
+                         int code, const char *reason)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__SubmitAck ack = SEINPOST__SUBMIT_ACK__INIT;
+	ack.id.data = (uint8_t *)id;
+	ack.id.len = SP_ID_BYTES;
+	ack.status = (Seinpost__Status)status;
+	ack.code = code;
+	ack.reason = (char *)(reason ? reason : "");
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_SUBMIT_ACK;
+	f.submit_ack = &ack;
+	queue_reply(b, m, &f);
+}
+
+static size_t qkey(uint8_t *out, const char *org, uint64_t seq)
+{
+	size_t n = strlen(org);
+	memcpy(out, org, n);
+	out[n] = '\0';
+	sp_be64_put(out + n + 1, seq);
+	return n + 9;
+}
+
+/* META key mapping (recipient, signal id) -> queue seq, to dequeue on receipt. */
+static size_t ackkey(uint8_t *out, const char *org, const uint8_t id[16])
+{
+	size_t n = strlen(org);
+	memcpy(out, "q:", 2);
+	memcpy(out + 2, org, n);
+	out[2 + n] = '\0';
+	memcpy(out + 3 + n, id, 16);
+	return n + 19;
+}
+
+static int next_queue_seq(sp_txn *t, uint64_t *seq)
+{
+	const void *v;
+	size_t vl;
+	uint8_t buf[8];
+	uint64_t s = 0;
+	int rc = sp_store_get(t, SP_DB_META, "queue.seq", 9, &v, &vl);
+	if (rc == SP_OK && vl == 8)
+		s = sp_be64_get(v);
+	else if (rc != SP_ENOTFOUND && rc != SP_OK)
+		return rc;
+	*seq = ++s;
+	sp_be64_put(buf, s);
+	return sp_store_put(t, SP_DB_META, "queue.seq", 9, buf, 8, 0);
+}
+
+static int audit_reject(sp_txn *t, const struct broker *b, const char *actor,
+                        const Seinpost__SignalHeader *h, const uint8_t *id, int code,
+                        const char *why)
+{
+	sp_audit_entry e = {
+		.event = SEINPOST__AUDIT_EVENT__AUDIT_REJECTED,
+		.actor = actor,
+		.signal_id = id,
+		.pseudonym = h ? h->pseudonym.data : NULL,
+		.category = h ? h->category : NULL,
+		.weight = h ? h->weight : 0,
+		.policy_hash = sp_policy_hash(b->policy),
+		.reason = why,
+		.code = code,
+	};
+	return sp_audit_append(t, &e, NULL);
+}
+
+/* Queue one recipient's share of an accepted signal. */
+static int enqueue(struct broker *b, sp_txn *t, const Seinpost__Signal *sig,
+                   const Seinpost__SignalHeader *h, const sp_org *to)
+{
+	unsigned tiers_now, granted = 0;
+	const sp_policy_rule *rule;
+	uint8_t *fwd = NULL, *buf = NULL, key[QKEY_MAX], akey[SP_ID_MAX + 20], seqb[8];
+	size_t fwdlen, len, kl, al;
+	uint64_t seq;
+	Seinpost__Signal *copy = NULL;
+	int rc;
+
+	if (!sp_admit_route(b->policy, to, h->category, (int)h->weight, &tiers_now, &rule))
+		return SP_OK;
+	rc = sp_signal_for_recipient(sig, to->id, 1u << SP_WHEN_IMMEDIATELY, &fwd, &fwdlen, &granted);
+	if (rc != SP_OK)
+		goto out;
+	copy = seinpost__signal__unpack(NULL, fwdlen, fwd);
+	if (!copy) {
+		rc = SP_EMALFORMED;
+		goto out;
+	}
+	{
+		Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
+		char *rules[1] = { (char *)(rule ? rule->id : "") };
+		d.signal = copy;
+		d.n_rule_ids = rule ? 1 : 0;
+		d.rule_ids = rules;
+		rc = sp_wire_pack(&d.base, &buf, &len);
+		if (rc != SP_OK)
+			goto out;
+	}
+	rc = next_queue_seq(t, &seq);
+	if (rc != SP_OK)
+		goto out;
+	kl = qkey(key, to->id, seq);
+	rc = sp_store_put(t, SP_DB_QUEUE, key, kl, buf, len, 0);
+	if (rc != SP_OK)
+		goto out;
+	al = ackkey(akey, to->id, h->id.data);
+	sp_be64_put(seqb, seq);
+	rc = sp_store_put(t, SP_DB_META, akey, al, seqb, 8, 0);
+out:
+	if (copy)
+		seinpost__signal__free_unpacked(copy, NULL);
+	free(fwd);
+	free(buf);
+	return rc;
+}
+
+static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Signal *sig)
+{
+	Seinpost__SignalHeader *h = NULL;
+	char why[256] = "", idhex[SP_ID_HEX];
+	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s };
+	uint8_t *stored = NULL;
+	size_t stored_len;
+	int rc;
+
+	rc = sp_admit_signal(b->roster, b->policy, m->user, sig, &o, &h, why, sizeof why);
+	if (rc != SP_OK) {
+		/* The id is only meaningful once the header decoded; otherwise the
+		 * sender learns of the rejection by its retries running out. */
+		Seinpost__SignalHeader *raw = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+		const uint8_t *id = raw && raw->id.len == SP_ID_BYTES ? raw->id.data : NULL;
+		b->rejected++;
+		sp_log_event(LOG_WARNING, C, m->user, id ? sp_hex(id, SP_ID_BYTES, idhex) : NULL,
+		             "rejected: %s", why);
+		int arc = audit_reject(t, b, m->user, NULL, id, rc, why);
+		if (id)
+			reply_submit(b, m, id, SEINPOST__STATUS__STATUS_REJECTED, rc, why);
+		if (raw)
+			seinpost__signal_header__free_unpacked(raw, NULL);
+		return arc;
+	}
+	sp_hex(h->id.data, SP_ID_BYTES, idhex);
+	{
+		Seinpost__BrokerSignal bs = SEINPOST__BROKER_SIGNAL__INIT;
+		bs.signal = (Seinpost__Signal *)sig;
+		bs.accepted = sp_now_ms();
+		bs.expires = h->expires;
+		rc = sp_wire_pack(&bs.base, &stored, &stored_len);
+		if (rc != SP_OK)
+			goto out;
+	}
+	rc = sp_store_put(t, SP_DB_SIGNALS, h->id.data, SP_ID_BYTES, stored, stored_len,
+	                  SP_PUT_NOOVERWRITE);
+	if (rc == SP_EEXIST) {
+		/* A retry of a signal we already hold: idempotent success. */
+		reply_submit(b, m, h->id.data, SEINPOST__STATUS__STATUS_DUPLICATE, 0, "");
+		rc = SP_OK;
+		goto out;
+	}
+	if (rc != SP_OK)
+		goto out;
+	{
+		sp_audit_entry e = {
+			.event = SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED,
+			.actor = h->sender,
+			.pseudonym = h->pseudonym.data,
+			.signal_id = h->id.data,
+			.category = h->category,
+			.weight = h->weight,
+			.policy_hash = h->policy_hash.data,
+		};
+		rc = sp_audit_append(t, &e, NULL);
+		if (rc != SP_OK)
+			goto out;
+	}
+	for (size_t i = 0; i < sp_roster_count(b->roster); i++) {
+		const sp_org *to = sp_roster_at(b->roster, i);
+		if (strcmp(to->id, h->sender) == 0)
+			continue;
+		rc = enqueue(b, t, sig, h, to);
+		if (rc != SP_OK)
+			goto out;
+	}
+	b->accepted++;
+	sp_log_event(LOG_INFO, C, h->sender, idhex, "accepted %s weight %u", h->category, h->weight);
+	reply_submit(b, m, h->id.data, SEINPOST__STATUS__STATUS_OK, 0, "");
+out:
+	free(stored);
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	return rc;
+}
+
+static uint32_t mask_of_grants(const Seinpost__Signal *s)
+{
+	uint32_t m = 1u; /* existence */
+	for (size_t i = 0; i < s->n_grants; i++)
+		m |= 1u << s->grants[i]->tier;
+	return m;
+}
+
+static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAck *a)
+{
+	const sp_org *from = sp_roster_find(b->roster, m->user);
+	uint8_t akey[SP_ID_MAX + 20], key[QKEY_MAX];
+	const void *v;
+	size_t vl, al, kl;
+	Seinpost__Delivery *d = NULL;
+	Seinpost__SignalHeader *h = NULL;
+	char idhex[SP_ID_HEX];
+	int rc;
+
+	if (!from)
+		return SP_OK;
+	if (sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
+		sp_log_event(LOG_WARNING, C, from->id, sp_hex(a->id.data, 16, idhex),
+		             "receipt signature does not verify; ignored");
+		return SP_OK;
+	}
+	al = ackkey(akey, from->id, a->id.data);
+	rc = sp_store_get(t, SP_DB_META, akey, al, &v, &vl);
+	if (rc == SP_ENOTFOUND)
+		return SP_OK; /* already dequeued: a repeated receipt */
+	if (rc != SP_OK || vl != 8)
+		return rc != SP_OK ? rc : SP_ECORRUPT;
+	kl = qkey(key, from->id, sp_be64_get(v));
+	rc = sp_store_get(t, SP_DB_QUEUE, key, kl, &v, &vl);
+	if (rc != SP_OK)
+		return rc;
+	d = seinpost__delivery__unpack(NULL, vl, v);
+	if (!d || !d->signal) {
+		rc = SP_ECORRUPT;
+		goto out;
+	}
+	h = seinpost__signal_header__unpack(NULL, d->signal->header.len, d->signal->header.data);
+	if (!h) {
+		rc = SP_ECORRUPT;
+		goto out;
+	}
+	{
+		const sp_policy_rule *rule = NULL;
+		for (size_t i = 0; i < sp_policy_rule_count(b->policy); i++)
+			if (d->n_rule_ids && strcmp(sp_policy_rule_at(b->policy, i)->id, d->rule_ids[0]) == 0)
+				rule = sp_policy_rule_at(b->policy, i);
+		sp_audit_entry e = {
+			.event = SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED,
+			.actor = "broker",
+			.recipient = from->id,
+			.pseudonym = h->pseudonym.data,
+			.signal_id = h->id.data,
+			.category = h->category,
+			.weight = h->weight,
+			.tiers = mask_of_grants(d->signal),
+			.rule_id = rule ? rule->id : NULL,
+			.legal_basis = rule ? rule->basis : NULL,
+			.policy_hash = h->policy_hash.data,
+		};
+		rc = sp_audit_append(t, &e, NULL);
+		if (rc != SP_OK)
+			goto out;
+	}
+	rc = sp_store_del(t, SP_DB_QUEUE, key, kl);
+	if (rc == SP_OK)
+		rc = sp_store_del(t, SP_DB_META, akey, al);
+	if (rc == SP_OK) {
+		struct peer *p = peer_of(b, from->id);
+		b->delivered++;
+		if (p) {
+			if (p->inflight)
+				p->inflight--;
+			p->last_progress = sp_mono_ms();
+		}
+		sp_log_event(LOG_DEBUG, C, from->id, sp_hex(a->id.data, 16, idhex), "delivered");
+	}
+out:
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	if (d)
+		seinpost__delivery__free_unpacked(d, NULL);
+	return rc;
+}
+
+static void handle_hello(struct broker *b, const sp_msg *m, const Seinpost__Hello *hello)
+{
+	struct peer *p = peer_of(b, m->user);
+	if (!p)
+		return;
+	if (strcmp(hello->org, m->user) != 0)
+		sp_log_event(LOG_WARNING, C, m->user, NULL, "hello names another organisation; using the authenticated one");
+	if (!p->connected || p->rid_len != m->rid_len || memcmp(p->rid, m->rid, m->rid_len) != 0) {
+		memcpy(p->rid, m->rid, m->rid_len);
+		p->rid_len = m->rid_len;
+		p->connected = 1;
+		p->cursor = 0;
+		p->inflight = 0;
+		p->last_progress = sp_mono_ms();
+		p->next_try = 0;
+		sp_log_event(LOG_INFO, C, m->user, NULL, "connected");
+	}
+}
+
+/* Decode one frame and act on it inside the batch transaction. */
+static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
+{
+	Seinpost__Frame *f = NULL;
+	char why[256];
+	int rc;
+
+	/* The routing id must be the one this organisation's handshake bound;
+	 * the org identity itself always comes from ZAP (m->user). */
+	if (!m->user[0]) {
+		sp_log(LOG_WARNING, C, "frame without authenticated identity dropped");
+		return SP_OK;
+	}
+	rc = sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why);
+	if (rc != SP_OK) {
+		sp_log_event(LOG_WARNING, C, m->user, NULL, "malformed frame: %s", why);
+		return audit_reject(t, b, m->user, NULL, NULL, rc, why);
+	}
+	switch (f->body_case) {
+	case SEINPOST__FRAME__BODY_HELLO:
+		handle_hello(b, m, f->hello);
+		rc = SP_OK;
+		break;
+	case SEINPOST__FRAME__BODY_SUBMIT:
+		handle_hello(b, m, &(Seinpost__Hello){ .org = m->user });
+		rc = handle_submit(b, t, m, f->submit);
+		break;
+	case SEINPOST__FRAME__BODY_DELIVERY_ACK:
+		rc = handle_receipt(b, t, m, f->delivery_ack);
+		break;
+	default:
+		sp_log_event(LOG_WARNING, C, m->user, NULL, "unexpected frame type %d", f->body_case);
+		rc = SP_OK;
+	}
+	seinpost__frame__free_unpacked(f, NULL);
+	return rc;
+}
+
+struct pump_ctx {
+	struct broker *b;
+	struct peer *p;
+	size_t prefix_len;
+	int stop_code;
+};
+
+static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct pump_ctx *c = ctx;
+	struct peer *p = c->p;
+	uint64_t seq;
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__Delivery *d;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+
+	if (kl != c->prefix_len + 8)
+		return 0;
+	seq = sp_be64_get((const uint8_t *)k + c->prefix_len);
+	if (seq < p->cursor)
+		return 0;
+	if (p->inflight >= WINDOW)
+		return 1;
+	d = seinpost__delivery__unpack(NULL, vl, v);
+	if (!d)
+		return 0;
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_DELIVERY;
+	f.delivery = d;
+	rc = sp_wire_pack(&f.base, &buf, &len);
+	seinpost__delivery__free_unpacked(d, NULL);
+	if (rc != SP_OK)
+		return 1;
+	rc = sp_transport_send(c->b->sock, p->rid, p->rid_len, buf, len);
+	free(buf);
+	if (rc == SP_ENOTFOUND) {
+		p->connected = 0;
+		return 1;
+	}
+	if (rc != SP_OK)
+		return 1; /* high-water mark: keep the cursor, try next round */
+	if (p->inflight == 0)
+		p->last_progress = sp_mono_ms();
+	p->inflight++;
+	p->cursor = seq + 1;
+	return 0;
+}
+
+/* Send queued deliveries to connected recipients, within the window. */
+static void pump(struct broker *b)
+{
+	sp_txn *t = NULL;
+	uint64_t now = sp_mono_ms();
+	if (sp_txn_begin(b->store, 0, &t) != SP_OK)
+		return;
+	for (size_t i = 0; i < b->npeers; i++) {
+		struct peer *p = &b->peers[i];
+		const sp_org *o = sp_roster_at(b->roster, i);
+		uint8_t prefix[SP_ID_MAX + 1];
+		size_t pl = strlen(o->id) + 1;
+		if (!p->rid_len)
+			continue;
+		if (!p->connected) {
+			if (now < p->next_try)
+				continue;
+			p->connected = 1; /* try again; a failed send marks it down */
+			p->cursor = 0;
+			p->inflight = 0;
+		}
+		/* Nothing acknowledged for a while: resend from the start. */
+		if (p->inflight && now - p->last_progress > b->cfg->retry_ms) {
+			p->cursor = 0;
+			p->inflight = 0;
+		}
+		memcpy(prefix, o->id, pl);
+		struct pump_ctx c = { .b = b, .p = p, .prefix_len = pl };
+		(void)sp_store_foreach(t, SP_DB_QUEUE, prefix, pl, pump_one, &c);
+		if (!p->connected)
+			p->next_try = now + b->cfg->retry_ms;
+	}
+	sp_txn_abort(&t);
+}
+
+static int load_policy(struct broker *b)
+{
+	char err[512];
+	sp_policy *p = NULL;
+	if (sp_policy_load(b->cfg->policy_path, &p, err, sizeof err) != SP_OK) {
+		sp_log(LOG_ERR, C, "policy: %s", err);
+		return SP_ECONFIG;
+	}
+	sp_policy_free(&b->policy);
+	b->policy = p;
+	return SP_OK;
+}
+
+static int audit_policy_loaded(struct broker *b)
+{
+	sp_txn *t = NULL;
+	int rc = sp_txn_begin(b->store, 1, &t);
+	if (rc != SP_OK)
+		return rc;
+	sp_audit_entry e = {
+		.event = SEINPOST__AUDIT_EVENT__AUDIT_POLICY_LOADED,
+		.actor = "broker",
+		.policy_hash = sp_policy_hash(b->policy),
+		.reason = sp_policy_version(b->policy),
+	};
+	rc = sp_audit_append(t, &e, NULL);
+	if (rc == SP_OK)
+		return sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	return rc;
+}
+
+static int broker_open(struct broker *b)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
+		return rc;
+	}
+	if (sp_path_join(b->cfg->keys_dir, "box.key", path, sizeof path) == SP_OK && stat(path, &st) == 0) {
+		sp_log(LOG_ERR, C, "refusing to start: %s exists; the broker must never hold a content key", path);
+		return SP_ECONFIG;
+	}
+	rc = sp_roster_load(b->cfg->roster_path, b->cfg->operator_pk, &b->roster);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "roster %s: %s", b->cfg->roster_path, sp_strerror(rc));
+		return rc;
+	}
+	if (memcmp(sp_roster_broker_curve(b->roster), b->keys->curve_pk, 32) != 0) {
+		sp_log(LOG_ERR, C, "our CURVE key is not the broker key in the roster");
+		return SP_EKEY;
+	}
+	rc = load_policy(b);
+	if (rc != SP_OK)
+		return rc;
+	rc = sp_store_open(b->cfg->state_dir, b->cfg->map_size, 0, &b->store);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "state %s: %s (%s)", b->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
+		return rc;
+	}
+	b->npeers = sp_roster_count(b->roster);
+	b->peers = calloc(b->npeers ? b->npeers : 1, sizeof *b->peers);
+	if (!b->peers)
+		return SP_ENOMEM;
+	b->zctx = zmq_ctx_new();
+	if (!b->zctx)
+		return SP_ENOMEM;
+	rc = sp_zap_start(b->zctx, b->roster, &b->zap);
+	if (rc != SP_OK)
+		return rc;
+	sp_transport_opts o = {
+		.endpoint = b->cfg->endpoint,
+		.max_frame = b->cfg->max_frame,
+		.heartbeat_ms = b->cfg->heartbeat_ms,
+	};
+	rc = sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
+	if (rc != SP_OK)
+		sp_log(LOG_ERR, C, "cannot listen on %s: %s", b->cfg->endpoint, zmq_strerror(zmq_errno()));
+	return rc;
+}
+
+static void broker_close(struct broker *b)
+{
+	for (size_t i = 0; i < b->nreplies; i++)
+		free(b->replies[i].buf);
+	if (b->sock)
+		zmq_close(b->sock);
+	sp_zap_stop(&b->zap);
+	if (b->zctx)
+		zmq_ctx_term(b->zctx);
+	free(b->peers);
+	sp_store_close(&b->store);
+	sp_policy_free(&b->policy);
+	sp_roster_free(&b->roster);
+	sp_keys_free(&b->keys);
+}
+
+/* One batch: everything waiting (up to BATCH_MAX) in one write transaction;
+ * replies go out only after it committed. */
+static void run_batch(struct broker *b)
+{
+	sp_msg msgs[32];
+	sp_txn *t = NULL;
+	size_t handled = 0;
+	int rc = sp_txn_begin(b->store, 1, &t);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot begin transaction: %s", sp_strerror(rc));
+		return;
+	}
+	while (handled < BATCH_MAX && b->nreplies < BATCH_MAX) {
+		sp_msg *m = &msgs[0];
+		memset(m, 0, sizeof *m);
+		rc = sp_transport_recv(b->sock, 1, 1, m);
+		if (rc == SP_ETIMEOUT)
+			break;
+		if (rc != SP_OK) {
+			sp_msg_clear(m);
+			continue;
+		}
+		rc = handle(b, t, m);
+		sp_msg_clear(m);
+		handled++;
+		if (rc != SP_OK) {
+			sp_log(LOG_ERR, C, "storing the batch failed: %s; nothing acknowledged", sp_strerror(rc));
+			goto fail;
+		}
+	}
+	rc = sp_txn_commit(&t);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "commit failed: %s (%s); nothing acknowledged", sp_strerror(rc),
+		       sp_store_last_error());
+		goto drop;
+	}
+	for (size_t i = 0; i < b->nreplies; i++) {
+		struct reply *r = &b->replies[i];
+		if (sp_transport_send(b->sock, r->rid, r->rid_len, r->buf, r->len) != SP_OK)
+			sp_log(LOG_DEBUG, C, "ack not sent (peer gone); it will retry");
+	}
+	goto drop;
+fail:
+	sp_txn_abort(&t);
+drop:
+	for (size_t i = 0; i < b->nreplies; i++)
+		free(b->replies[i].buf);
+	b->nreplies = 0;
+}
+
+int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+	struct broker b = { .cfg = c };
+	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0;
+	int rc = broker_open(&b);
+	if (rc != SP_OK)
+		goto out;
+	rc = audit_policy_loaded(&b);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));
+		goto out;
+	}
+	sp_log(LOG_INFO, C, "listening on %s, %zu organisations, policy %s",
+	       c->endpoint, b.npeers, sp_policy_version(b.policy));
+	sp_sd_ready("broker running");
+	while (!*stop) {
+		zmq_pollitem_t it = { .socket = b.sock, .events = ZMQ_POLLIN };
+		int n = zmq_poll(&it, 1, 100);
+		if (n > 0)
+			run_batch(&b);
+		if (*reload) {
+			*reload = 0;
+			if (load_policy(&b) == SP_OK && audit_policy_loaded(&b) == SP_OK)
+				sp_log(LOG_NOTICE, C, "policy reloaded: %s", sp_policy_version(b.policy));
+		}
+		pump(&b);
+		uint64_t now = sp_mono_ms();
+		if (wd && now - last_wd >= wd) {
+			sp_sd_watchdog_kick();
+			last_wd = now;
+		}
+		if (now - last_status >= 5000) {
+			sp_sd_status("accepted %llu, rejected %llu, delivered %llu",
+			             (unsigned long long)b.accepted, (unsigned long long)b.rejected,
+			             (unsigned long long)b.delivered);
+			last_status = now;
+		}
+	}
+	sp_sd_stopping();
+	sp_log(LOG_INFO, C, "stopping");
+	rc = SP_OK;
+out:
+	broker_close(&b);
+	return rc;
+}

@@ -1,0 +1,563 @@
+/* sp_node.c — node event loop: local submit socket, outbox, inbox, receipts. */
+#include "sp_node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "sp_audit.h"
+#include "sp_keys.h"
+#include "sp_log.h"
+#include "sp_policy.h"
+#include "sp_pseudo.h"
+#include "sp_roster.h"
+#include "sp_sd.h"
+#include "sp_signal.h"
+#include "sp_store.h"
+#include "sp_submit.h"
+#include "sp_transport.h"
+#include "sp_util.h"
+#include "sp_wire.h"
+
+#define C "node"
+#define RESEND_MAX 1000   /* outbox entries resent per retry round */
+#define HELLO_MS 2000
+
+struct node {
+	const sp_config *cfg;
+	sp_keyset *keys;
+	sp_roster *roster;
+	sp_policy *policy;
+	sp_pseudo_keyring *pseudo;
+	sp_store *store;
+	void *zctx, *sock, *local;
+	uint64_t last_resend, last_hello;
+	uint64_t submitted, received;
+};
+
+static int send_frame(struct node *n, Seinpost__Frame *f)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+	f->version = SP_WIRE_VERSION;
+	rc = sp_wire_pack(&f->base, &buf, &len);
+	if (rc != SP_OK)
+		return rc;
+	rc = sp_transport_send(n->sock, NULL, 0, buf, len);
+	free(buf);
+	return rc;
+}
+
+static void send_hello(struct node *n)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__Hello h = SEINPOST__HELLO__INIT;
+	h.org = (char *)n->cfg->org;
+	h.policy_hash.data = (uint8_t *)sp_policy_hash(n->policy);
+	h.policy_hash.len = SP_POLICY_HASH_BYTES;
+	f.body_case = SEINPOST__FRAME__BODY_HELLO;
+	f.hello = &h;
+	(void)send_frame(n, &f);
+	n->last_hello = sp_mono_ms();
+}
+
+static int send_signal(struct node *n, Seinpost__Signal *sig)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	f.body_case = SEINPOST__FRAME__BODY_SUBMIT;
+	f.submit = sig;
+	return send_frame(n, &f);
+}
+
+static void local_reply(struct node *n, int code, const char *msg, const uint8_t *id,
+                        Seinpost__OutboxEntry *entry)
+{
+	Seinpost__LocalReply r = SEINPOST__LOCAL_REPLY__INIT;
+	uint8_t *buf = NULL;
+	size_t len;
+	r.code = code;
+	r.message = (char *)(msg ? msg : "");
+	if (id) {
+		r.id.data = (uint8_t *)id;
+		r.id.len = SP_ID_BYTES;
+	}
+	r.entry = entry;
+	if (sp_wire_pack(&r.base, &buf, &len) != SP_OK) {
+		zmq_send(n->local, "", 0, 0); /* REP must answer */
+		return;
+	}
+	zmq_send(n->local, buf, len, 0);
+	free(buf);
+}
+
+static int local_audit(sp_txn *t, struct node *n, int event, const Seinpost__SignalHeader *h,
+                       const char *recipient, int code, const char *reason)
+{
+	sp_audit_entry e = {
+		.event = event,
+		.actor = n->cfg->org,
+		.recipient = recipient,
+		.pseudonym = h ? h->pseudonym.data : NULL,
+		.signal_id = h ? h->id.data : NULL,
+		.category = h ? h->category : NULL,
+		.weight = h ? h->weight : 0,
+		.policy_hash = h ? h->policy_hash.data : NULL,
+		.code = code,
+		.reason = reason,
+	};
+	return sp_audit_append(t, &e, NULL);
+}
+
+/* Submit: validate, seal, store durably in the outbox, then answer with the
+ * id — never before the commit — then send to the broker. */
+static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
+{
+	sp_submit_ctx ctx = {
+		.org = n->cfg->org, .keys = n->keys, .pseudo = n->pseudo,
+		.roster = n->roster, .policy = n->policy, .now_s = sp_now_s(),
+	};
+	uint8_t *sigbuf = NULL, *ebuf = NULL, id[SP_ID_BYTES];
+	size_t siglen, elen;
+	char why[256] = "", idhex[SP_ID_HEX];
+	Seinpost__Signal *sig = NULL;
+	Seinpost__SignalHeader *h = NULL;
+	sp_txn *t = NULL;
+	int rc;
+
+	rc = sp_submit_build(&ctx, req, &sigbuf, &siglen, id, why, sizeof why);
+	if (rc != SP_OK) {
+		local_reply(n, rc, why, NULL, NULL);
+		return;
+	}
+	rc = sp_wire_decode_signal(sigbuf, siglen, &sig, &h, why, sizeof why);
+	if (rc != SP_OK) {
+		local_reply(n, rc, why, NULL, NULL);
+		goto out;
+	}
+	{
+		Seinpost__OutboxEntry e = SEINPOST__OUTBOX_ENTRY__INIT;
+		e.signal = sig;
+		e.queued = sp_now_ms();
+		e.state = SEINPOST__OUTBOX_STATE__OUTBOX_PENDING;
+		rc = sp_wire_pack(&e.base, &ebuf, &elen);
+	}
+	if (rc == SP_OK)
+		rc = sp_txn_begin(n->store, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_store_put(t, SP_DB_OUTBOX, id, SP_ID_BYTES, ebuf, elen, SP_PUT_NOOVERWRITE);
+	if (rc == SP_OK)
+		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED, h, NULL, 0, NULL);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "outbox write failed: %s", sp_strerror(rc));
+		local_reply(n, rc, "could not store the signal durably; nothing was sent", NULL, NULL);
+		goto out;
+	}
+	n->submitted++;
+	sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(id, SP_ID_BYTES, idhex), "queued %s weight %u",
+	             h->category, h->weight);
+	local_reply(n, SP_OK, "stored in outbox", id, NULL);
+	(void)send_signal(n, sig);
+out:
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	if (sig)
+		seinpost__signal__free_unpacked(sig, NULL);
+	free(sigbuf);
+	free(ebuf);
+}
+
+static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
+{
+	sp_txn *t = NULL;
+	const void *v;
+	size_t vl;
+	Seinpost__OutboxEntry *e = NULL;
+	int rc;
+	if (id->len != SP_ID_BYTES) {
+		local_reply(n, SP_EINVAL, "signal id must be 16 bytes", NULL, NULL);
+		return;
+	}
+	rc = sp_txn_begin(n->store, 0, &t);
+	if (rc == SP_OK)
+		rc = sp_store_get(t, SP_DB_OUTBOX, id->data, id->len, &v, &vl);
+	if (rc == SP_OK) {
+		e = seinpost__outbox_entry__unpack(NULL, vl, v);
+		if (!e)
+			rc = SP_ECORRUPT;
+	}
+	sp_txn_abort(&t);
+	if (rc != SP_OK) {
+		local_reply(n, rc, sp_strerror(rc), NULL, NULL);
+		return;
+	}
+	/* Do not hand the signal back over the socket: status only. */
+	Seinpost__Signal *keep = e->signal;
+	e->signal = NULL;
+	local_reply(n, SP_OK, "", id->data, e);
+	e->signal = keep;
+	seinpost__outbox_entry__free_unpacked(e, NULL);
+}
+
+static void serve_local(struct node *n)
+{
+	zmq_msg_t msg;
+	Seinpost__LocalRequest *req = NULL;
+	char why[256];
+	int rc;
+
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, n->local, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&msg);
+		return;
+	}
+	rc = sp_wire_decode_local(zmq_msg_data(&msg), zmq_msg_size(&msg), &req, why, sizeof why);
+	zmq_msg_close(&msg);
+	if (rc != SP_OK) {
+		local_reply(n, rc, why, NULL, NULL);
+		return;
+	}
+	switch (req->body_case) {
+	case SEINPOST__LOCAL_REQUEST__BODY_SUBMIT:
+		do_submit(n, req->submit);
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS:
+		do_outbox_status(n, &req->outbox_status);
+		break;
+	default:
+		local_reply(n, SP_EINVAL, "unknown request", NULL, NULL);
+	}
+	seinpost__local_request__free_unpacked(req, NULL);
+}
+
+/* Broker verdict on one of our signals. */
+static void handle_submit_ack(struct node *n, const Seinpost__SubmitAck *a)
+{
+	sp_txn *t = NULL;
+	const void *v;
+	size_t vl;
+	Seinpost__OutboxEntry *e = NULL;
+	Seinpost__SignalHeader *h = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	char idhex[SP_ID_HEX];
+	int rc = sp_txn_begin(n->store, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_store_get(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, &v, &vl);
+	if (rc != SP_OK)
+		goto out;
+	e = seinpost__outbox_entry__unpack(NULL, vl, v);
+	if (!e || !e->signal) {
+		rc = SP_ECORRUPT;
+		goto out;
+	}
+	if (e->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING)
+		goto out; /* already settled; a repeated ack */
+	h = seinpost__signal_header__unpack(NULL, e->signal->header.len, e->signal->header.data);
+	e->settled = sp_now_ms();
+	if (a->status == SEINPOST__STATUS__STATUS_REJECTED) {
+		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
+		e->code = a->code;
+		free(e->reason);
+		e->reason = strdup(a->reason);
+		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED, h, NULL, a->code, a->reason);
+		sp_log_event(LOG_WARNING, C, n->cfg->org, sp_hex(a->id.data, 16, idhex),
+		             "broker rejected our signal: %s", a->reason);
+	} else {
+		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_ACCEPTED;
+		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SENT, h, "broker", 0, NULL);
+		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(a->id.data, 16, idhex), "accepted by broker");
+	}
+	if (rc == SP_OK)
+		rc = sp_wire_pack(&e->base, &buf, &len);
+	if (rc == SP_OK)
+		rc = sp_store_put(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, buf, len, 0);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+out:
+	sp_txn_abort(&t);
+	if (rc != SP_OK && rc != SP_ENOTFOUND)
+		sp_log(LOG_ERR, C, "recording broker verdict failed: %s", sp_strerror(rc));
+	free(buf);
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	if (e)
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+}
+
+static void send_receipt(struct node *n, const uint8_t id[16])
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__DeliveryAck a = SEINPOST__DELIVERY_ACK__INIT;
+	uint8_t sig[64];
+	a.id.data = (uint8_t *)id;
+	a.id.len = SP_ID_BYTES;
+	a.time = sp_now_ms();
+	sp_receipt_sign(id, a.time, n->keys->sign_sk, sig);
+	a.signature.data = sig;
+	a.signature.len = 64;
+	f.body_case = SEINPOST__FRAME__BODY_DELIVERY_ACK;
+	f.delivery_ack = &a;
+	(void)send_frame(n, &f);
+}
+
+/* Delivery: check the sender's signature, store once (dedup by id), commit,
+ * then receipt. A repeat is receipted again without storing. */
+static void handle_delivery(struct node *n, const Seinpost__Delivery *d)
+{
+	Seinpost__SignalHeader *h = NULL;
+	const sp_org *sender;
+	sp_txn *t = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	char why[256], idhex[SP_ID_HEX];
+	int rc;
+
+	rc = sp_wire_check_signal(d->signal, &h, why, sizeof why);
+	if (rc != SP_OK) {
+		sp_log(LOG_WARNING, C, "delivery malformed: %s", why);
+		return;
+	}
+	sp_hex(h->id.data, SP_ID_BYTES, idhex);
+	sender = sp_roster_find(n->roster, h->sender);
+	if (!sender || sp_signal_verify(d->signal, h, sender->sign_pk) != SP_OK) {
+		/* No receipt: a forged delivery must stay visible at the broker. */
+		sp_log_event(LOG_ERR, C, h->sender, idhex, "delivery does not verify against the sender's key; refused");
+		goto out;
+	}
+	{
+		Seinpost__InboxEntry e = SEINPOST__INBOX_ENTRY__INIT;
+		e.delivery = (Seinpost__Delivery *)d;
+		e.received = sp_now_ms();
+		rc = sp_wire_pack(&e.base, &buf, &len);
+	}
+	if (rc == SP_OK)
+		rc = sp_txn_begin(n->store, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_store_put(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, buf, len, SP_PUT_NOOVERWRITE);
+	if (rc == SP_EEXIST) {
+		sp_txn_abort(&t);
+		send_receipt(n, h->id.data);
+		goto out;
+	}
+	if (rc == SP_OK)
+		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED, h, NULL, 0, NULL);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	if (rc != SP_OK) {
+		sp_log_event(LOG_ERR, C, h->sender, idhex, "inbox write failed: %s; not acknowledged", sp_strerror(rc));
+		goto out;
+	}
+	n->received++;
+	sp_log_event(LOG_INFO, C, h->sender, idhex, "received %s weight %u", h->category, h->weight);
+	send_receipt(n, h->id.data);
+out:
+	free(buf);
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+}
+
+static void serve_broker(struct node *n)
+{
+	for (int i = 0; i < 256; i++) {
+		sp_msg m;
+		Seinpost__Frame *f = NULL;
+		char why[256];
+		memset(&m, 0, sizeof m);
+		if (sp_transport_recv(n->sock, 0, 1, &m) != SP_OK) {
+			sp_msg_clear(&m);
+			return;
+		}
+		if (sp_wire_decode_frame(m.body, m.len, n->cfg->max_frame, &f, why, sizeof why) != SP_OK) {
+			sp_log(LOG_WARNING, C, "malformed frame from broker: %s", why);
+			sp_msg_clear(&m);
+			continue;
+		}
+		sp_msg_clear(&m);
+		switch (f->body_case) {
+		case SEINPOST__FRAME__BODY_SUBMIT_ACK:
+			handle_submit_ack(n, f->submit_ack);
+			break;
+		case SEINPOST__FRAME__BODY_DELIVERY:
+			handle_delivery(n, f->delivery);
+			break;
+		default:
+			sp_log(LOG_WARNING, C, "unexpected frame type %d from broker", f->body_case);
+		}
+		seinpost__frame__free_unpacked(f, NULL);
+	}
+}
+
+struct resend_ctx {
+	struct node *n;
+	int sent;
+};
+
+static int resend_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct resend_ctx *c = ctx;
+	Seinpost__OutboxEntry *e = seinpost__outbox_entry__unpack(NULL, vl, v);
+	if (!e)
+		return 0;
+	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->signal) {
+		if (send_signal(c->n, e->signal) != SP_OK) {
+			seinpost__outbox_entry__free_unpacked(e, NULL);
+			return 1; /* broker unreachable or HWM: next round */
+		}
+		c->sent++;
+	}
+	seinpost__outbox_entry__free_unpacked(e, NULL);
+	return c->sent >= RESEND_MAX;
+}
+
+/* Retry every signal the broker has not yet answered (idempotent by id). */
+static void resend_outbox(struct node *n)
+{
+	sp_txn *t = NULL;
+	struct resend_ctx c = { .n = n };
+	if (sp_txn_begin(n->store, 0, &t) != SP_OK)
+		return;
+	(void)sp_store_foreach(t, SP_DB_OUTBOX, NULL, 0, resend_one, &c);
+	sp_txn_abort(&t);
+	n->last_resend = sp_mono_ms();
+}
+
+static int node_open(struct node *n)
+{
+	char err[512], sock_path[PATH_MAX], ep[PATH_MAX + 8];
+	int rc;
+
+	rc = sp_keys_load(n->cfg->keys_dir, &n->keys);
+	if (rc != SP_OK || !n->keys->has_box) {
+		sp_log(LOG_ERR, C, "keys in %s: %s", n->cfg->keys_dir, rc ? sp_strerror(rc) : "box key missing");
+		return rc ? rc : SP_EKEY;
+	}
+	rc = sp_pseudo_keyring_load(n->cfg->pseudo_key_path, &n->pseudo);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "pseudonymisation key %s: %s", n->cfg->pseudo_key_path, sp_strerror(rc));
+		return rc;
+	}
+	rc = sp_roster_load(n->cfg->roster_path, n->cfg->operator_pk, &n->roster);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "roster %s: %s", n->cfg->roster_path, sp_strerror(rc));
+		return rc;
+	}
+	const sp_org *me = sp_roster_find(n->roster, n->cfg->org);
+	if (!me || memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 ||
+	    memcmp(me->sign_pk, n->keys->sign_pk, 32) != 0) {
+		sp_log(LOG_ERR, C, "organisation '%s' is not on the roster with these keys", n->cfg->org);
+		return SP_EORG;
+	}
+	if (sp_policy_load(n->cfg->policy_path, &n->policy, err, sizeof err) != SP_OK) {
+		sp_log(LOG_ERR, C, "policy: %s", err);
+		return SP_ECONFIG;
+	}
+	rc = sp_store_open(n->cfg->state_dir, n->cfg->map_size, 0, &n->store);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "state %s: %s (%s)", n->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
+		return rc;
+	}
+	if (chmod(n->cfg->state_dir, 0700) != 0)
+		return SP_EIO;
+	n->zctx = zmq_ctx_new();
+	if (!n->zctx)
+		return SP_ENOMEM;
+	sp_transport_opts o = {
+		.endpoint = n->cfg->endpoint,
+		.max_frame = n->cfg->max_frame,
+		.heartbeat_ms = n->cfg->heartbeat_ms,
+	};
+	rc = sp_transport_node(n->zctx, n->keys, sp_roster_broker_curve(n->roster), n->cfg->org, &o, &n->sock);
+	if (rc != SP_OK)
+		return rc;
+	/* Local submit socket: a Unix socket inside the 0700 state directory,
+	 * so only this node's user can reach it. */
+	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) != SP_OK)
+		return SP_ESIZE;
+	unlink(sock_path);
+	snprintf(ep, sizeof ep, "ipc://%s", sock_path);
+	n->local = zmq_socket(n->zctx, ZMQ_REP);
+	if (!n->local)
+		return SP_EIO;
+	int linger = 0, maxmsg = (int)n->cfg->max_frame;
+	int64_t mm = maxmsg;
+	zmq_setsockopt(n->local, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(n->local, ZMQ_MAXMSGSIZE, &mm, sizeof mm);
+	if (zmq_bind(n->local, ep) != 0) {
+		sp_log(LOG_ERR, C, "cannot bind the submit socket %s: %s", sock_path, zmq_strerror(zmq_errno()));
+		return SP_EIO;
+	}
+	chmod(sock_path, 0600);
+	return SP_OK;
+}
+
+static void node_close(struct node *n)
+{
+	char sock_path[PATH_MAX];
+	if (n->local)
+		zmq_close(n->local);
+	if (n->sock)
+		zmq_close(n->sock);
+	if (n->zctx)
+		zmq_ctx_term(n->zctx);
+	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) == SP_OK && n->local)
+		unlink(sock_path);
+	sp_store_close(&n->store);
+	sp_policy_free(&n->policy);
+	sp_roster_free(&n->roster);
+	sp_pseudo_keyring_free(&n->pseudo);
+	sp_keys_free(&n->keys);
+}
+
+int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+	struct node n = { .cfg = c };
+	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0;
+	int rc = node_open(&n);
+	if (rc != SP_OK)
+		goto out;
+	sp_log(LOG_INFO, C, "%s connecting to %s", c->org, c->endpoint);
+	send_hello(&n);
+	resend_outbox(&n);
+	sp_sd_ready("node running");
+	while (!*stop) {
+		zmq_pollitem_t it[2] = {
+			{ .socket = n.sock, .events = ZMQ_POLLIN },
+			{ .socket = n.local, .events = ZMQ_POLLIN },
+		};
+		if (zmq_poll(it, 2, 100) > 0) {
+			if (it[0].revents & ZMQ_POLLIN)
+				serve_broker(&n);
+			if (it[1].revents & ZMQ_POLLIN)
+				serve_local(&n);
+		}
+		*reload = 0; /* nodes re-read nothing on SIGHUP yet */
+		uint64_t now = sp_mono_ms();
+		if (now - n.last_hello >= HELLO_MS)
+			send_hello(&n);
+		if (now - n.last_resend >= c->retry_ms)
+			resend_outbox(&n);
+		if (wd && now - last_wd >= wd) {
+			sp_sd_watchdog_kick();
+			last_wd = now;
+		}
+		if (now - last_status >= 5000) {
+			sp_sd_status("submitted %llu, received %llu", (unsigned long long)n.submitted,
+			             (unsigned long long)n.received);
+			last_status = now;
+		}
+	}
+	sp_sd_stopping();
+	sp_log(LOG_INFO, C, "stopping");
+	rc = SP_OK;
+out:
+	node_close(&n);
+	return rc;
+}
