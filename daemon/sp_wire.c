@@ -1,0 +1,426 @@
+/*
+ * sp_wire.c — the one validation layer for outside input.
+ *
+ * Everything that arrives from a peer, from the local socket or from disk is
+ * unpacked by protobuf-c here and then checked field by field, so the rest of
+ * the daemon can rely on sizes, ranges and identifier syntax without checking
+ * again. protobuf-c guarantees only the wire syntax: lengths of bytes fields,
+ * enum ranges (it stores any integer) and presence of sub-messages are ours.
+ *
+ * Reasons written into `why` name the field, never its content: a rejected
+ * field may hold a BSN, a name or free text.
+ */
+#include "sp_wire.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_signal.h"
+#include "sp_util.h"
+
+#define ID_BYTES 16
+#define HASH_BYTES 32
+#define SIG_BYTES 64
+#define NONCE_BYTES 24
+#define TAG_BYTES 16
+#define MAX_RULE_IDS 256
+#define MAX_REASON 512
+/* Upper bound of a local request: every text field at its maximum plus
+ * protobuf overhead. Anything larger is refused before unpacking. */
+#define MAX_LOCAL (64u * 1024u)
+#define MAX_LOCAL_CATEGORY 64
+#define MAX_LOCAL_SUBJECT_ID 64
+#define MAX_LOCAL_BIRTHDATE 32
+
+static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	if (why && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int tier_ok(int t)
+{
+	return t >= SP_TIER_CONTACT && t <= SP_TIER_FULL;
+}
+
+static int check_header(const Seinpost__SignalHeader *h, char *why, size_t whylen)
+{
+	unsigned seen = 0;
+
+	if (h->version != 1)
+		return fail(why, whylen, SP_EMALFORMED, "header: unsupported version");
+	if (h->id.len != ID_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "header: id must be %d bytes", ID_BYTES);
+	if (!sp_ident_ok(h->sender))
+		return fail(why, whylen, SP_EMALFORMED, "header: sender is not a valid org id");
+	if (h->subject_kind < SEINPOST__SUBJECT_KIND__SUBJECT_PERSON ||
+	    h->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION)
+		return fail(why, whylen, SP_EMALFORMED, "header: subject_kind out of range");
+	if (h->pseudonym.len != HASH_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "header: pseudonym must be %d bytes", HASH_BYTES);
+	if (!sp_ident_ok(h->category))
+		return fail(why, whylen, SP_EMALFORMED, "header: category is not a valid id");
+	if (h->weight < 1 || h->weight > 3)
+		return fail(why, whylen, SP_EWEIGHT, "header: weight out of range 1..3");
+	if (h->created == 0)
+		return fail(why, whylen, SP_EMALFORMED, "header: created missing");
+	if (h->expires <= h->created)
+		return fail(why, whylen, SP_EMALFORMED, "header: expires not after created");
+	if (h->policy_hash.len != HASH_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "header: policy_hash must be %d bytes", HASH_BYTES);
+	for (size_t i = 0; i < h->n_tiers; i++) {
+		const Seinpost__TierDigest *d = h->tiers[i];
+		if (!d || !tier_ok(d->tier))
+			return fail(why, whylen, SP_EMALFORMED, "header: tier digest %zu: tier out of range", i);
+		if (seen & (1u << d->tier))
+			return fail(why, whylen, SP_EMALFORMED, "header: tier digest %zu: duplicate tier", i);
+		seen |= 1u << d->tier;
+		if (d->digest.len != HASH_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "header: tier digest %zu: digest must be %d bytes",
+			            i, HASH_BYTES);
+	}
+	return SP_OK;
+}
+
+static unsigned header_tiers(const Seinpost__SignalHeader *h)
+{
+	unsigned m = 0;
+	for (size_t i = 0; i < h->n_tiers; i++)
+		m |= 1u << h->tiers[i]->tier;
+	return m;
+}
+
+int sp_wire_check_signal(const Seinpost__Signal *sig, Seinpost__SignalHeader **hdr_out,
+                         char *why, size_t whylen)
+{
+	Seinpost__SignalHeader *h = NULL;
+	unsigned digests, boxes = 0;
+	int rc;
+
+	if (hdr_out)
+		*hdr_out = NULL;
+	if (!sig)
+		return fail(why, whylen, SP_EMALFORMED, "signal missing");
+	if (sig->signature.len != SIG_BYTES) {
+		rc = fail(why, whylen, SP_EMALFORMED, "signal: signature must be %d bytes", SIG_BYTES);
+		goto out;
+	}
+	if (sig->header.len == 0) {
+		rc = fail(why, whylen, SP_EMALFORMED, "signal: header missing");
+		goto out;
+	}
+	h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+	if (!h) {
+		rc = fail(why, whylen, SP_EMALFORMED, "signal: header does not decode");
+		goto out;
+	}
+	if ((rc = check_header(h, why, whylen)) != SP_OK)
+		goto out;
+	digests = header_tiers(h);
+
+	/* Boxes may be a subset of the digests: a broker forwards only the
+	 * boxes a recipient holds a grant for, with the header unchanged. */
+	for (size_t i = 0; i < sig->n_tiers; i++) {
+		const Seinpost__TierBox *b = sig->tiers[i];
+		rc = SP_EMALFORMED;
+		if (!b || !tier_ok(b->tier)) {
+			fail(why, whylen, rc, "signal: tier box %zu: tier out of range", i);
+			goto out;
+		}
+		if (boxes & (1u << b->tier)) {
+			fail(why, whylen, rc, "signal: tier box %zu: duplicate tier", i);
+			goto out;
+		}
+		boxes |= 1u << b->tier;
+		if (!(digests & (1u << b->tier))) {
+			fail(why, whylen, rc, "signal: tier box %zu: no digest in header", i);
+			goto out;
+		}
+		if (b->nonce.len != NONCE_BYTES) {
+			fail(why, whylen, rc, "signal: tier box %zu: nonce must be %d bytes", i, NONCE_BYTES);
+			goto out;
+		}
+		if (b->ciphertext.len <= TAG_BYTES) {
+			fail(why, whylen, rc, "signal: tier box %zu: ciphertext too short", i);
+			goto out;
+		}
+		if (b->ciphertext.len > SP_MAX_TIER_BOX) {
+			rc = fail(why, whylen, SP_ESIZE, "signal: tier box %zu: ciphertext too large", i);
+			goto out;
+		}
+	}
+
+	if (sig->n_grants > SP_MAX_GRANTS) {
+		rc = fail(why, whylen, SP_ESIZE, "signal: more than %d grants", SP_MAX_GRANTS);
+		goto out;
+	}
+	for (size_t i = 0; i < sig->n_grants; i++) {
+		const Seinpost__Grant *g = sig->grants[i];
+		rc = SP_EMALFORMED;
+		if (!g || !sp_ident_ok(g->recipient)) {
+			fail(why, whylen, rc, "signal: grant %zu: recipient is not a valid org id", i);
+			goto out;
+		}
+		if (!tier_ok(g->tier)) {
+			fail(why, whylen, rc, "signal: grant %zu: tier out of range", i);
+			goto out;
+		}
+		if (!(boxes & (1u << g->tier))) {
+			fail(why, whylen, rc, "signal: grant %zu: no tier box for its tier", i);
+			goto out;
+		}
+		if (g->mode < SEINPOST__GRANT_MODE__GRANT_IMMEDIATE ||
+		    g->mode > SEINPOST__GRANT_MODE__GRANT_ON_ESCALATION) {
+			fail(why, whylen, rc, "signal: grant %zu: mode out of range", i);
+			goto out;
+		}
+		if (g->sealed_key.len != SP_SEALED_KEY_BYTES) {
+			fail(why, whylen, rc, "signal: grant %zu: sealed_key must be %d bytes", i,
+			     SP_SEALED_KEY_BYTES);
+			goto out;
+		}
+	}
+
+	rc = SP_OK;
+	if (hdr_out) {
+		*hdr_out = h;
+		h = NULL;
+	}
+out:
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	return rc;
+}
+
+int sp_wire_decode_signal(const uint8_t *buf, size_t len, Seinpost__Signal **sig,
+                          Seinpost__SignalHeader **hdr, char *why, size_t whylen)
+{
+	Seinpost__Signal *s = NULL;
+	int rc;
+
+	*sig = NULL;
+	if (hdr)
+		*hdr = NULL;
+	if (!buf && len > 0)
+		return fail(why, whylen, SP_EINVAL, "signal: no buffer");
+	s = seinpost__signal__unpack(NULL, len, buf);
+	if (!s)
+		return fail(why, whylen, SP_EMALFORMED, "signal does not decode");
+	rc = sp_wire_check_signal(s, hdr, why, whylen);
+	if (rc != SP_OK) {
+		seinpost__signal__free_unpacked(s, NULL);
+		return rc;
+	}
+	*sig = s;
+	return SP_OK;
+}
+
+static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
+{
+	switch (f->body_case) {
+	case SEINPOST__FRAME__BODY_HELLO:
+		if (!f->hello)
+			break;
+		if (!sp_ident_ok(f->hello->org))
+			return fail(why, whylen, SP_EMALFORMED, "hello: org is not a valid org id");
+		if (f->hello->policy_hash.len != HASH_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "hello: policy_hash must be %d bytes",
+			            HASH_BYTES);
+		return SP_OK;
+	case SEINPOST__FRAME__BODY_SUBMIT:
+		if (!f->submit)
+			break;
+		return sp_wire_check_signal(f->submit, NULL, why, whylen);
+	case SEINPOST__FRAME__BODY_SUBMIT_ACK: {
+		const Seinpost__SubmitAck *a = f->submit_ack;
+		if (!a)
+			break;
+		if (a->id.len != ID_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "submit_ack: id must be %d bytes", ID_BYTES);
+		if (a->status < SEINPOST__STATUS__STATUS_OK || a->status > SEINPOST__STATUS__STATUS_REJECTED)
+			return fail(why, whylen, SP_EMALFORMED, "submit_ack: status out of range");
+		if (a->code > 0 || a->code <= SP_ELAST)
+			return fail(why, whylen, SP_EMALFORMED, "submit_ack: code out of range");
+		if (!sp_text_ok(a->reason, MAX_REASON, 0))
+			return fail(why, whylen, SP_EMALFORMED, "submit_ack: reason not printable or too long");
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_DELIVERY: {
+		const Seinpost__Delivery *d = f->delivery;
+		int rc;
+		if (!d)
+			break;
+		if ((rc = sp_wire_check_signal(d->signal, NULL, why, whylen)) != SP_OK)
+			return rc;
+		if (d->n_rule_ids > MAX_RULE_IDS)
+			return fail(why, whylen, SP_ESIZE, "delivery: too many rule ids");
+		for (size_t i = 0; i < d->n_rule_ids; i++)
+			if (!sp_ident_ok(d->rule_ids[i]))
+				return fail(why, whylen, SP_EMALFORMED, "delivery: rule id %zu is not a valid id", i);
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_DELIVERY_ACK: {
+		const Seinpost__DeliveryAck *a = f->delivery_ack;
+		if (!a)
+			break;
+		if (a->id.len != ID_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "delivery_ack: id must be %d bytes", ID_BYTES);
+		if (a->signature.len != SIG_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "delivery_ack: signature must be %d bytes",
+			            SIG_BYTES);
+		if (a->time == 0)
+			return fail(why, whylen, SP_EMALFORMED, "delivery_ack: time missing");
+		return SP_OK;
+	}
+	default:
+		break;
+	}
+	return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+}
+
+int sp_wire_decode_frame(const uint8_t *buf, size_t len, size_t max,
+                         Seinpost__Frame **out, char *why, size_t whylen)
+{
+	Seinpost__Frame *f = NULL;
+	int rc;
+
+	*out = NULL;
+	/* Size first: never let protobuf-c allocate for an oversized frame. */
+	if (len > max)
+		return fail(why, whylen, SP_ESIZE, "frame: larger than %zu bytes", max);
+	if (!buf && len > 0)
+		return fail(why, whylen, SP_EINVAL, "frame: no buffer");
+	f = seinpost__frame__unpack(NULL, len, buf);
+	if (!f)
+		return fail(why, whylen, SP_EMALFORMED, "frame does not decode");
+	if (f->version != SP_WIRE_VERSION) {
+		rc = fail(why, whylen, SP_EMALFORMED, "frame: unsupported version");
+		goto out;
+	}
+	rc = check_body(f, why, whylen);
+out:
+	if (rc != SP_OK) {
+		seinpost__frame__free_unpacked(f, NULL);
+		return rc;
+	}
+	*out = f;
+	return SP_OK;
+}
+
+/* A text field: too long is SP_ESIZE, not valid UTF-8 or holding control
+ * characters is SP_EMALFORMED. Empty means absent. */
+static int check_text(const char *field, const char *s, size_t max, int newline,
+                      char *why, size_t whylen)
+{
+	if (!s)
+		return SP_OK;
+	if (strlen(s) > max)
+		return fail(why, whylen, SP_ESIZE, "%s: longer than %zu bytes", field, max);
+	if (!sp_text_ok(s, max, newline))
+		return fail(why, whylen, SP_EMALFORMED, "%s: not valid UTF-8 text", field);
+	return SP_OK;
+}
+
+static int check_submit(const Seinpost__SubmitRequest *r, char *why, size_t whylen)
+{
+	static const struct {
+		const char *name;
+		size_t off, max;
+		int newline;
+	} fields[] = {
+		{ "category", offsetof(Seinpost__SubmitRequest, category), MAX_LOCAL_CATEGORY, 0 },
+		{ "subject_id", offsetof(Seinpost__SubmitRequest, subject_id), MAX_LOCAL_SUBJECT_ID, 0 },
+		{ "name", offsetof(Seinpost__SubmitRequest, name), SP_MAX_NAME, 0 },
+		{ "birthdate", offsetof(Seinpost__SubmitRequest, birthdate), MAX_LOCAL_BIRTHDATE, 0 },
+		{ "address", offsetof(Seinpost__SubmitRequest, address), SP_MAX_ADDRESS, 0 },
+		{ "summary", offsetof(Seinpost__SubmitRequest, summary), SP_MAX_SUMMARY, 1 },
+		{ "contact", offsetof(Seinpost__SubmitRequest, contact), SP_MAX_CONTACT, 0 },
+		{ "narrative", offsetof(Seinpost__SubmitRequest, narrative), SP_MAX_NARRATIVE, 1 },
+	};
+	int rc;
+
+	/* weight is deliberately not checked: the node answers with the
+	 * specific SP_EWEIGHT message. SUBJECT_NONE means a person. */
+	if ((int)r->subject_kind < SEINPOST__SUBJECT_KIND__SUBJECT_NONE ||
+	    r->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION)
+		return fail(why, whylen, SP_EMALFORMED, "submit: subject_kind out of range");
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		const char *s = *(char *const *)((const char *)r + fields[i].off);
+		rc = check_text(fields[i].name, s, fields[i].max, fields[i].newline, why, whylen);
+		if (rc != SP_OK)
+			return rc;
+	}
+	return SP_OK;
+}
+
+int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest **out,
+                         char *why, size_t whylen)
+{
+	Seinpost__LocalRequest *q = NULL;
+	int rc = SP_EMALFORMED;
+
+	*out = NULL;
+	if (len > MAX_LOCAL)
+		return fail(why, whylen, SP_ESIZE, "request: larger than %u bytes", MAX_LOCAL);
+	if (!buf && len > 0)
+		return fail(why, whylen, SP_EINVAL, "request: no buffer");
+	q = seinpost__local_request__unpack(NULL, len, buf);
+	if (!q)
+		return fail(why, whylen, SP_EMALFORMED, "request does not decode");
+	switch (q->body_case) {
+	case SEINPOST__LOCAL_REQUEST__BODY_SUBMIT:
+		if (!q->submit)
+			goto nobody;
+		rc = check_submit(q->submit, why, whylen);
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS:
+		if (q->outbox_status.len != ID_BYTES)
+			rc = fail(why, whylen, SP_EMALFORMED, "outbox_status: id must be %d bytes", ID_BYTES);
+		else
+			rc = SP_OK;
+		break;
+	default:
+	nobody:
+		rc = fail(why, whylen, SP_EMALFORMED, "request: no body");
+		break;
+	}
+	if (rc != SP_OK) {
+		seinpost__local_request__free_unpacked(q, NULL);
+		return rc;
+	}
+	*out = q;
+	return SP_OK;
+}
+
+int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len)
+{
+	uint8_t *buf;
+	size_t n;
+
+	*out = NULL;
+	*len = 0;
+	if (!m)
+		return SP_EINVAL;
+	n = protobuf_c_message_get_packed_size(m);
+	/* +1: an empty message packs to zero bytes; malloc(0) may return NULL. */
+	buf = malloc(n + 1);
+	if (!buf)
+		return SP_ENOMEM;
+	if (protobuf_c_message_pack(m, buf) != n) {
+		free(buf);
+		return SP_EINVAL;
+	}
+	*out = buf;
+	*len = n;
+	return SP_OK;
+}
