@@ -1,0 +1,194 @@
+/* sp_cli_net.c — keygen, net init, policy check. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sp_cli.h"
+#include "sp_config.h"
+#include "sp_keys.h"
+#include "sp_netinit.h"
+#include "sp_policy.h"
+#include "sp_util.h"
+
+int sp_cli_load_config(const char *cfg_path, sp_config *out)
+{
+	char err[1024];
+	if (!cfg_path) {
+		fprintf(stderr, "seinpost: this command needs --config FILE\n");
+		return 2;
+	}
+	if (sp_config_load(cfg_path, out, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpost: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+int sp_cli_keygen(int argc, char **argv)
+{
+	sp_keyset *k = NULL;
+	int broker = 0, rc;
+	const char *dir = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--broker") == 0)
+			broker = 1;
+		else if (strcmp(argv[i], "--help") == 0) {
+			puts("usage: seinpost keygen DIR [--broker]\n"
+			     "Writes curve, sign and (not for a broker) box keypairs into DIR; secrets 0600.");
+			return 0;
+		} else if (!dir)
+			dir = argv[i];
+		else {
+			fprintf(stderr, "seinpost keygen: unexpected argument %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!dir) {
+		fprintf(stderr, "usage: seinpost keygen DIR [--broker]\n");
+		return 2;
+	}
+	rc = sp_keys_generate(!broker, &k);
+	if (rc == SP_OK)
+		rc = sp_keys_save(k, dir);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost keygen: %s: %s\n", dir, sp_strerror(rc));
+		sp_keys_free(&k);
+		return 1;
+	}
+	char hex[65];
+	printf("curve %s\n", sp_hex(k->curve_pk, 32, hex));
+	printf("sign  %s\n", sp_hex(k->sign_pk, 32, hex));
+	if (k->has_box)
+		printf("box   %s\n", sp_hex(k->box_pk, 32, hex));
+	sp_keys_free(&k);
+	return 0;
+}
+
+/* The example policy next to the binary (build tree) or installed docs. */
+static int find_policy(char *out, size_t outlen)
+{
+	char exe[PATH_MAX], dir[PATH_MAX];
+	const char *env = getenv("SEINPOST_POLICY");
+	const char *candidates[] = { "../deploy/policy.example", "../share/doc/seinpost/policy.example" };
+	if (env && access(env, R_OK) == 0) {
+		snprintf(out, outlen, "%s", env);
+		return 0;
+	}
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	if (sp_path_dirname(exe, dir, sizeof dir) != SP_OK)
+		return -1;
+	for (size_t i = 0; i < 2; i++) {
+		if (sp_path_join(dir, candidates[i], out, outlen) == SP_OK && access(out, R_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+int sp_cli_net(int argc, char **argv)
+{
+	sp_netinit_org orgs[64];
+	size_t norgs = 0;
+	sp_netinit_opts o = { .port = 7700 };
+	char policy[PATH_MAX], err[1024] = "";
+	const char *policy_arg = NULL;
+
+	if (argc < 2 || strcmp(argv[1], "init") != 0) {
+		fprintf(stderr, "usage: seinpost net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n");
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--org") == 0 && i + 1 < argc) {
+			const char *v = argv[++i], *colon = strchr(v, ':');
+			if (!colon || norgs >= 64 || (size_t)(colon - v) >= SP_ROLE_MAX ||
+			    strlen(colon + 1) >= SP_ID_MAX) {
+				fprintf(stderr, "seinpost net init: --org expects ROLE:ID, e.g. school:school-bonnefanten\n");
+				return 2;
+			}
+			snprintf(orgs[norgs].role, SP_ROLE_MAX, "%.*s", (int)(colon - v), v);
+			snprintf(orgs[norgs].id, SP_ID_MAX, "%s", colon + 1);
+			norgs++;
+		} else if (strcmp(a, "--port") == 0 && i + 1 < argc) {
+			char *end;
+			unsigned long p = strtoul(argv[++i], &end, 10);
+			if (*end || p == 0 || p > 65535) {
+				fprintf(stderr, "seinpost net init: --port must be 1..65535\n");
+				return 2;
+			}
+			o.port = (unsigned)p;
+		} else if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
+			policy_arg = argv[++i];
+		} else if (strcmp(a, "--network") == 0 && i + 1 < argc) {
+			o.network = argv[++i];
+		} else if (a[0] != '-' && !o.dir) {
+			o.dir = a;
+		} else {
+			fprintf(stderr, "seinpost net init: unexpected argument %s\n", a);
+			return 2;
+		}
+	}
+	if (!o.dir) {
+		fprintf(stderr, "seinpost net init: DIR is required\n");
+		return 2;
+	}
+	if (policy_arg)
+		snprintf(policy, sizeof policy, "%s", policy_arg);
+	else if (find_policy(policy, sizeof policy) != 0) {
+		fprintf(stderr, "seinpost net init: no example policy found; pass --policy FILE\n");
+		return 1;
+	}
+	{
+		/* Refuse to distribute a policy that does not load. */
+		sp_policy *p = NULL;
+		if (sp_policy_load(policy, &p, err, sizeof err) != SP_OK) {
+			fprintf(stderr, "seinpost net init: %s\n", err);
+			return 1;
+		}
+		sp_policy_free(&p);
+	}
+	o.policy_src = policy;
+	if (norgs) {
+		o.orgs = orgs;
+		o.norgs = norgs;
+	}
+	if (sp_mkdir_p(o.dir, 0755) != SP_OK) {
+		fprintf(stderr, "seinpost net init: cannot create %s\n", o.dir);
+		return 1;
+	}
+	if (sp_netinit(&o, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpost net init: %s\n", err);
+		return 1;
+	}
+	const sp_netinit_org *list = norgs ? orgs : sp_netinit_default_orgs;
+	size_t n = norgs ? norgs : sp_netinit_default_norgs;
+	printf("network created in %s (broker on tcp://127.0.0.1:%u)\n", o.dir, o.port);
+	printf("  seinpostd --config %s/broker/seinpost.conf\n", o.dir);
+	for (size_t i = 0; i < n; i++)
+		printf("  seinpostd --config %s/%s/seinpost.conf   (%s)\n", o.dir, list[i].id, list[i].role);
+	return 0;
+}
+
+int sp_cli_policy(int argc, char **argv)
+{
+	sp_policy *p = NULL;
+	char err[1024], hex[65];
+	if (argc != 3 || strcmp(argv[1], "check") != 0) {
+		fprintf(stderr, "usage: seinpost policy check FILE\n");
+		return 2;
+	}
+	if (sp_policy_load(argv[2], &p, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("policy %s: OK, version %s, hash %s\n\n", argv[2], sp_policy_version(p),
+	       sp_hex(sp_policy_hash(p), SP_POLICY_HASH_BYTES, hex));
+	sp_policy_print(p, stdout);
+	sp_policy_free(&p);
+	return 0;
+}

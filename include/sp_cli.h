@@ -1,0 +1,22 @@
+/*
+ * sp_cli.h — the subcommands of the `seinpost` command-line tool.
+ * Each returns the process exit status: 0 ok, 1 failure, 2 usage error.
+ * cfg_path is the --config FILE (NULL when not given).
+ */
+#ifndef SP_CLI_H
+#define SP_CLI_H
+
+int sp_cli_keygen(int argc, char **argv);
+int sp_cli_net(int argc, char **argv);
+int sp_cli_policy(int argc, char **argv);
+int sp_cli_submit(const char *cfg_path, int argc, char **argv);
+int sp_cli_outbox(const char *cfg_path, int argc, char **argv);
+int sp_cli_inbox(const char *cfg_path, int argc, char **argv);
+int sp_cli_show(const char *cfg_path, int argc, char **argv);
+int sp_cli_audit(const char *cfg_path, int argc, char **argv);
+
+/* Shared by the subcommands: load the config or print why and return nonzero. */
+struct sp_config;
+int sp_cli_load_config(const char *cfg_path, struct sp_config *out);
+
+#endif
