@@ -410,7 +410,7 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		rc = SP_OK;
 		break;
 	case SEINPOST__FRAME__BODY_SUBMIT:
-		handle_hello(b, m, &(Seinpost__Hello){ .org = m->user });
+		handle_hello(b, m, &(Seinpost__Hello){ .org = (char *)m->user });
 		rc = handle_submit(b, t, m, f->submit);
 		break;
 	case SEINPOST__FRAME__BODY_DELIVERY_ACK:

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "seinpost.pb-c.h"
 #include "sp_audit.h"
 #include "sp_cli.h"
 #include "sp_config.h"
@@ -25,7 +26,7 @@ static void hex_or_empty(const ProtobufCBinaryData *b, size_t n, char *out)
 		out[0] = '\0';
 }
 
-static int log_row(void *ctx, const struct _Seinpost__AuditRecord *r)
+static int log_row(void *ctx, const Seinpost__AuditRecord *r)
 {
 	struct log_ctx *c = ctx;
 	char when[32], sid[SP_ID_HEX], pseudo[17];
