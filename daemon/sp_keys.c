@@ -1,0 +1,207 @@
+/*
+ * sp_keys.c — an organisation's (or the broker's) keys on disk.
+ *
+ * Secret key files are refused when group/world accessible before a byte is
+ * read, and every loaded secret is checked against its public half so that a
+ * swapped or half-rotated key directory fails at start-up, not at the first
+ * signal. The keyset lives in sodium_malloc memory; file buffers holding
+ * secret hex are wiped before they are freed.
+ */
+#include "sp_keys.h"
+#include "sp_util.h"
+
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEYFILE_MAX 512
+
+static sp_keyset *keyset_new(void)
+{
+	sp_keyset *k;
+	if (sodium_init() < 0)
+		return NULL;
+	k = sodium_malloc(sizeof *k);
+	if (k)
+		sodium_memzero(k, sizeof *k);
+	return k;
+}
+
+void sp_keys_free(sp_keyset **k)
+{
+	if (!k || !*k)
+		return;
+	sodium_free(*k);
+	*k = NULL;
+}
+
+int sp_keys_generate(int with_box, sp_keyset **out)
+{
+	sp_keyset *k;
+	if (!out)
+		return SP_EINVAL;
+	*out = NULL;
+	k = keyset_new();
+	if (!k)
+		return SP_ENOMEM;
+	/* CURVE keys for ZeroMQ are plain X25519 keypairs. */
+	crypto_box_keypair(k->curve_pk, k->curve_sk);
+	crypto_sign_keypair(k->sign_pk, k->sign_sk);
+	if (with_box) {
+		crypto_box_keypair(k->box_pk, k->box_sk);
+		k->has_box = 1;
+	}
+	*out = k;
+	return SP_OK;
+}
+
+static int write_hex(const char *dir, const char *name, const uint8_t *v, size_t len, int secret)
+{
+	char path[PATH_MAX];
+	char hex[2 * 64 + 2];
+	int rc;
+
+	if (len > 64)
+		return SP_EINVAL;
+	rc = sp_path_join(dir, name, path, sizeof path);
+	if (rc != SP_OK)
+		return rc;
+	sp_hex(v, len, hex);
+	hex[2 * len] = '\n';
+	rc = sp_file_write(path, hex, 2 * len + 1, secret ? 0600 : 0644);
+	sodium_memzero(hex, sizeof hex);
+	return rc;
+}
+
+int sp_keys_save(const sp_keyset *k, const char *dir)
+{
+	int rc;
+	if (!k || !dir)
+		return SP_EINVAL;
+	rc = sp_mkdir_p(dir, 0700);
+	if (rc != SP_OK)
+		return rc;
+	/* Secrets first: a crash leaves a key without its .pub, which load
+	 * refuses, never a .pub that matches no key. */
+	if ((rc = write_hex(dir, "curve.key", k->curve_sk, 32, 1)) != SP_OK ||
+	    (rc = write_hex(dir, "curve.pub", k->curve_pk, 32, 0)) != SP_OK ||
+	    (rc = write_hex(dir, "sign.key", k->sign_sk, 64, 1)) != SP_OK ||
+	    (rc = write_hex(dir, "sign.pub", k->sign_pk, 32, 0)) != SP_OK)
+		return rc;
+	if (k->has_box) {
+		if ((rc = write_hex(dir, "box.key", k->box_sk, 32, 1)) != SP_OK ||
+		    (rc = write_hex(dir, "box.pub", k->box_pk, 32, 0)) != SP_OK)
+			return rc;
+	}
+	return SP_OK;
+}
+
+/* Read a hex file of exactly len bytes (one trailing newline allowed).
+ * Missing -> SP_ENOTFOUND so callers can tell "absent" from "broken". */
+static int read_hex_file(const char *path, uint8_t *out, size_t len, int secret)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (secret) {
+		rc = sp_file_check_private(path);
+		if (rc != SP_OK)
+			return rc;
+	}
+	rc = sp_file_read(path, KEYFILE_MAX, &buf, &n);
+	if (rc == SP_ESIZE)
+		return SP_EKEY;
+	if (rc != SP_OK)
+		return rc;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (memchr(buf, '\0', n) || sp_unhex((const char *)buf, out, len) != SP_OK)
+		rc = SP_EKEY;
+	sodium_memzero(buf, n);
+	free(buf);
+	if (rc != SP_OK)
+		sodium_memzero(out, len);
+	return rc;
+}
+
+static int read_in(const char *dir, const char *name, uint8_t *out, size_t len, int secret)
+{
+	char path[PATH_MAX];
+	int rc = sp_path_join(dir, name, path, sizeof path);
+	if (rc != SP_OK)
+		return rc;
+	return read_hex_file(path, out, len, secret);
+}
+
+int sp_keys_read_public(const char *path, uint8_t out[32])
+{
+	int rc;
+	if (!path || !out)
+		return SP_EINVAL;
+	rc = read_hex_file(path, out, 32, 0);
+	return rc == SP_ENOTFOUND ? SP_EKEY : rc;
+}
+
+int sp_keys_load(const char *dir, sp_keyset **out)
+{
+	sp_keyset *k = NULL;
+	uint8_t pk[32];
+	int rc, has_key, has_pub;
+
+	if (!dir || !out)
+		return SP_EINVAL;
+	*out = NULL;
+	k = keyset_new();
+	if (!k)
+		return SP_ENOMEM;
+
+	if ((rc = read_in(dir, "curve.key", k->curve_sk, 32, 1)) != SP_OK ||
+	    (rc = read_in(dir, "curve.pub", k->curve_pk, 32, 0)) != SP_OK ||
+	    (rc = read_in(dir, "sign.key", k->sign_sk, 64, 1)) != SP_OK ||
+	    (rc = read_in(dir, "sign.pub", k->sign_pk, 32, 0)) != SP_OK)
+		goto out;
+	if (crypto_scalarmult_base(pk, k->curve_sk) != 0 ||
+	    sodium_memcmp(pk, k->curve_pk, 32) != 0) {
+		rc = SP_EKEY;
+		goto out;
+	}
+	if (crypto_sign_ed25519_sk_to_pk(pk, k->sign_sk) != 0 ||
+	    sodium_memcmp(pk, k->sign_pk, 32) != 0) {
+		rc = SP_EKEY;
+		goto out;
+	}
+
+	/* The box pair is optional (the broker has none) but never half there. */
+	rc = read_in(dir, "box.key", k->box_sk, 32, 1);
+	has_key = rc == SP_OK;
+	if (rc != SP_OK && rc != SP_ENOTFOUND)
+		goto out;
+	rc = read_in(dir, "box.pub", k->box_pk, 32, 0);
+	has_pub = rc == SP_OK;
+	if (rc != SP_OK && rc != SP_ENOTFOUND)
+		goto out;
+	if (has_key != has_pub) {
+		rc = SP_EKEY;
+		goto out;
+	}
+	if (has_key) {
+		if (crypto_scalarmult_base(pk, k->box_sk) != 0 ||
+		    sodium_memcmp(pk, k->box_pk, 32) != 0) {
+			rc = SP_EKEY;
+			goto out;
+		}
+		k->has_box = 1;
+	}
+	*out = k;
+	k = NULL;
+	rc = SP_OK;
+out:
+	/* A missing mandatory file is a key problem, not a lookup miss. */
+	if (rc == SP_ENOTFOUND)
+		rc = SP_EKEY;
+	sodium_memzero(pk, sizeof pk);
+	sp_keys_free(&k);
+	return rc;
+}
