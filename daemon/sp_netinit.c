@@ -116,8 +116,10 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 		rc = sp_keys_generate(1, &keys[i]);
 		if (rc != SP_OK)
 			break;
-		snprintf(org.id, sizeof org.id, "%s", orgs[i].id);
-		snprintf(org.role, sizeof org.role, "%s", orgs[i].role);
+		/* same-sized fields, validated above */
+		memcpy(org.id, orgs[i].id, sizeof org.id);
+		memcpy(org.role, orgs[i].role, sizeof org.role);
+		org.id[sizeof org.id - 1] = org.role[sizeof org.role - 1] = '\0';
 		memcpy(org.curve_pk, keys[i]->curve_pk, 32);
 		memcpy(org.sign_pk, keys[i]->sign_pk, 32);
 		memcpy(org.box_pk, keys[i]->box_pk, 32);

@@ -1,0 +1,247 @@
+/*
+ * sp_forge — test tool that plays a misbehaving or curious participant, for
+ * the end-to-end tests. It uses real keys from a `net init` network.
+ *
+ *   sp_forge overgrant NODE.conf TIER ROLE-ORG  send a signal granting TIER
+ *                                               immediately to ROLE-ORG beyond policy
+ *   sp_forge impersonate NODE.conf OTHER-ORG    header claims OTHER-ORG as sender
+ *   sp_forge stranger BROKER.conf               connect with a key not on the roster
+ *   sp_forge open-as NODE.conf SENDER.conf ID   take the full signal from the
+ *                                               sender's outbox, try to open it with
+ *                                               NODE's keys; prints the tiers opened
+ *   sp_forge garbage NODE.conf                  send a malformed frame
+ *
+ * Prints one line: the broker's verdict ("OK", "DUPLICATE", "REJECTED <code>
+ * <reason>", "NO-ANSWER") or the tiers opened.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "sp_config.h"
+#include "sp_keys.h"
+#include "sp_log.h"
+#include "sp_policy.h"
+#include "sp_pseudo.h"
+#include "sp_roster.h"
+#include "sp_signal.h"
+#include "sp_store.h"
+#include "sp_transport.h"
+#include "sp_util.h"
+#include "sp_wire.h"
+
+struct ctx {
+	sp_config cfg;
+	sp_keyset *keys;
+	sp_roster *roster;
+	sp_policy *policy;
+	sp_pseudo_keyring *pseudo;
+	void *zctx, *sock;
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sp_forge: %s\n", what);
+	exit(2);
+}
+
+static void load(struct ctx *c, const char *conf)
+{
+	char err[1024];
+	if (sp_config_load(conf, &c->cfg, err, sizeof err) != SP_OK)
+		die(err);
+	if (sp_keys_load(c->cfg.keys_dir, &c->keys) != SP_OK)
+		die("keys");
+	if (sp_roster_load(c->cfg.roster_path, c->cfg.operator_pk, &c->roster) != SP_OK)
+		die("roster");
+	if (sp_policy_load(c->cfg.policy_path, &c->policy, err, sizeof err) != SP_OK)
+		die(err);
+	if (c->cfg.pseudo_key_path[0] && sp_pseudo_keyring_load(c->cfg.pseudo_key_path, &c->pseudo) != SP_OK)
+		die("pseudo key");
+}
+
+static void connect_as(struct ctx *c, const sp_keyset *k, const char *org)
+{
+	sp_transport_opts o = { .endpoint = c->cfg.endpoint, .max_frame = c->cfg.max_frame, .heartbeat_ms = 1000 };
+	c->zctx = zmq_ctx_new();
+	if (sp_transport_node(c->zctx, k, sp_roster_broker_curve(c->roster), org, &o, &c->sock) != SP_OK)
+		die("connect");
+}
+
+/* Send a frame and print the broker's SubmitAck (or NO-ANSWER after 3 s). */
+static int send_and_report(struct ctx *c, const uint8_t *buf, size_t len)
+{
+	zmq_pollitem_t it = { .socket = c->sock, .events = ZMQ_POLLIN };
+	if (sp_transport_send(c->sock, NULL, 0, buf, len) != SP_OK) {
+		/* not yet connected: retry for a moment */
+		for (int i = 0; i < 30; i++) {
+			zmq_poll(NULL, 0, 100);
+			if (sp_transport_send(c->sock, NULL, 0, buf, len) == SP_OK)
+				break;
+		}
+	}
+	for (int waited = 0; waited < 3000; waited += 100) {
+		if (zmq_poll(&it, 1, 100) <= 0)
+			continue;
+		sp_msg m;
+		memset(&m, 0, sizeof m);
+		if (sp_transport_recv(c->sock, 0, 1, &m) != SP_OK)
+			continue;
+		Seinpost__Frame *f = NULL;
+		char why[256];
+		if (sp_wire_decode_frame(m.body, m.len, 1 << 20, &f, why, sizeof why) == SP_OK &&
+		    f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK) {
+			Seinpost__SubmitAck *a = f->submit_ack;
+			if (a->status == SEINPOST__STATUS__STATUS_REJECTED)
+				printf("REJECTED %d %s\n", a->code, a->reason);
+			else
+				printf("%s\n", a->status == SEINPOST__STATUS__STATUS_OK ? "OK" : "DUPLICATE");
+			seinpost__frame__free_unpacked(f, NULL);
+			sp_msg_clear(&m);
+			return 0;
+		}
+		if (f)
+			seinpost__frame__free_unpacked(f, NULL);
+		sp_msg_clear(&m);
+	}
+	printf("NO-ANSWER\n");
+	return 0;
+}
+
+static int send_signal(struct ctx *c, const uint8_t *sig, size_t siglen)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__Signal *s = seinpost__signal__unpack(NULL, siglen, sig);
+	uint8_t *buf;
+	size_t len;
+	if (!s)
+		die("unpack");
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_SUBMIT;
+	f.submit = s;
+	if (sp_wire_pack(&f.base, &buf, &len) != SP_OK)
+		die("pack");
+	seinpost__signal__free_unpacked(s, NULL);
+	send_and_report(c, buf, len);
+	free(buf);
+	return 0;
+}
+
+/* A signal as a well-behaved node would build it, then with extra grants. */
+static void build(struct ctx *c, const char *sender, const char *category, int weight,
+                  const sp_grant_spec *extra, size_t nextra, uint8_t **out, size_t *outlen)
+{
+	sp_grant_spec *g = NULL, *all;
+	size_t n = 0;
+	uint8_t pseudo[32], id[16];
+	if (sp_policy_grants_for(c->policy, c->roster, c->cfg.org, category, weight, &g, &n) != SP_OK)
+		die("grants");
+	all = calloc(n + nextra + 1, sizeof *all);
+	memcpy(all, g, n * sizeof *g);
+	memcpy(all + n, extra, nextra * sizeof *extra);
+	if (sp_pseudo_derive(c->pseudo, sp_pseudo_current_epoch(c->pseudo), 1, "111222333", pseudo) != SP_OK)
+		die("pseudo");
+	sp_signal_meta m = {
+		.sender = sender, .subject_kind = 1, .pseudonym = pseudo,
+		.pseudonym_epoch = sp_pseudo_current_epoch(c->pseudo), .category = category,
+		.weight = (uint32_t)weight, .created = sp_now_s(), .expires = sp_now_s() + 86400,
+		.policy_hash = sp_policy_hash(c->policy),
+	};
+	sp_tier_plain p = { .contact = "forge contact", .summary = "forge summary", .bsn = "111222333", .name = "Forge Name" };
+	if (sp_signal_seal(&m, &p, all, n + nextra, c->keys->sign_sk, out, outlen, id) != SP_OK)
+		die("seal");
+	free(all);
+	free(g);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	uint8_t *sig = NULL;
+	size_t siglen;
+
+	if (sodium_init() < 0 || argc < 3)
+		die("usage: see the comment at the top of tests/tools/sp_forge.c");
+	sp_log_init("sp_forge", 0, 0);
+	load(&c, argv[2]);
+
+	if (strcmp(argv[1], "overgrant") == 0 && argc == 5) {
+		const sp_org *to = sp_roster_find(c.roster, argv[4]);
+		if (!to)
+			die("unknown org");
+		sp_grant_spec extra = { .recipient = to->id, .box_pk = to->box_pk,
+		                        .tier = sp_tier_parse(argv[3]), .mode = SP_WHEN_IMMEDIATELY };
+		build(&c, c.cfg.org, "drug-recruitment", 2, &extra, 1, &sig, &siglen);
+		connect_as(&c, c.keys, c.cfg.org);
+		send_signal(&c, sig, siglen);
+	} else if (strcmp(argv[1], "impersonate") == 0 && argc == 4) {
+		build(&c, argv[3], "drug-recruitment", 2, NULL, 0, &sig, &siglen);
+		connect_as(&c, c.keys, c.cfg.org);
+		send_signal(&c, sig, siglen);
+	} else if (strcmp(argv[1], "stranger") == 0 && argc == 3) {
+		sp_keyset *k = NULL;
+		if (sp_keys_generate(1, &k) != SP_OK)
+			die("keygen");
+		connect_as(&c, k, "stranger");
+		Seinpost__Frame f = SEINPOST__FRAME__INIT;
+		Seinpost__Hello h = SEINPOST__HELLO__INIT;
+		uint8_t ph[32] = { 0 }, *buf;
+		size_t len;
+		h.org = "politie-limburg"; /* claims a roster name; the key decides */
+		h.policy_hash.data = ph;
+		h.policy_hash.len = 32;
+		f.version = 1;
+		f.body_case = SEINPOST__FRAME__BODY_HELLO;
+		f.hello = &h;
+		if (sp_wire_pack(&f.base, &buf, &len) != SP_OK)
+			die("pack");
+		send_and_report(&c, buf, len);
+		free(buf);
+		sp_keys_free(&k);
+	} else if (strcmp(argv[1], "garbage") == 0 && argc == 3) {
+		static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0xff, 0xff, 0x01, 0x00 };
+		connect_as(&c, c.keys, c.cfg.org);
+		send_and_report(&c, junk, sizeof junk);
+	} else if (strcmp(argv[1], "open-as") == 0 && argc == 5) {
+		struct ctx s = { 0 };
+		sp_store *st = NULL;
+		sp_txn *t = NULL;
+		const void *v;
+		size_t vl;
+		uint8_t id[16];
+		sp_opened op = { 0 };
+		load(&s, argv[3]);
+		if (sp_unhex(argv[4], id, 16) != SP_OK)
+			die("id");
+		if (sp_store_open(s.cfg.state_dir, 0, SP_STORE_RDONLY, &st) != SP_OK ||
+		    sp_txn_begin(st, 0, &t) != SP_OK || sp_store_get(t, SP_DB_OUTBOX, id, 16, &v, &vl) != SP_OK)
+			die("outbox entry");
+		Seinpost__OutboxEntry *e = seinpost__outbox_entry__unpack(NULL, vl, v);
+		if (!e || !e->signal)
+			die("decode");
+		int rc = sp_signal_open(e->signal, c.cfg.org, c.keys->box_pk, c.keys->box_sk, &op);
+		printf("rc=%d tiers=", rc);
+		int first = 1;
+		for (int i = 1; i < SP_TIER_COUNT; i++)
+			if (op.tiers & (1u << i)) {
+				printf("%s%s", first ? "" : ",", sp_tier_name(i));
+				first = 0;
+			}
+		printf("%s\n", first ? "none" : "");
+		sp_opened_clear(&op);
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		sp_txn_abort(&t);
+		sp_store_close(&st);
+		return 0;
+	} else {
+		die("usage: see the comment at the top of tests/tools/sp_forge.c");
+	}
+	free(sig);
+	if (c.sock)
+		zmq_close(c.sock);
+	if (c.zctx)
+		zmq_ctx_term(c.zctx);
+	return 0;
+}
