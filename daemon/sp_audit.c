@@ -1,0 +1,425 @@
+/*
+ * sp_audit.c — the append-only, hash-chained audit log.
+ *
+ * Record n is a serialised AuditRecord stored in SP_DB_AUDIT under be64(n);
+ * its prev_hash is SHA-256 of record n-1's stored bytes (32 zero bytes for
+ * n = 1). "audit.head" in SP_DB_META holds be64(last seq) || SHA-256(last
+ * record's bytes) and is written in the same transaction as the record, so
+ * removing records from the end is detected as well as editing them.
+ *
+ * The stored bytes are hashed exactly as written and never re-serialised:
+ * protobuf encoding is not canonical, and the planned RFC 9162 Merkle tree
+ * takes its leaves (SHA-256(0x00 || bytes)) from these same bytes.
+ *
+ * Records carry pseudonyms and organisation ids, never identities; nothing
+ * from a record is logged.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "sp_audit.h"
+#include "sp_log.h"
+#include "sp_util.h"
+#include "seinpost.pb-c.h"
+
+#define HEAD_KEY "audit.head"
+#define HEAD_LEN (8 + crypto_hash_sha256_BYTES)
+#define HASH_LEN crypto_hash_sha256_BYTES
+#define TEXT_MAX 1024
+
+static const char *const event_names[] = {
+	[SEINPOST__AUDIT_EVENT__AUDIT_NONE] = "none",
+	[SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED] = "submitted",
+	[SEINPOST__AUDIT_EVENT__AUDIT_REJECTED] = "rejected",
+	[SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED] = "delivered",
+	[SEINPOST__AUDIT_EVENT__AUDIT_RELEASED] = "released",
+	[SEINPOST__AUDIT_EVENT__AUDIT_READ] = "read",
+	[SEINPOST__AUDIT_EVENT__AUDIT_MATCHED] = "matched",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ESCALATED] = "escalated",
+	[SEINPOST__AUDIT_EVENT__AUDIT_EXPIRED] = "expired",
+	[SEINPOST__AUDIT_EVENT__AUDIT_POLICY_LOADED] = "policy-loaded",
+	[SEINPOST__AUDIT_EVENT__AUDIT_QUERY] = "audit-query",
+	[SEINPOST__AUDIT_EVENT__AUDIT_KEY_ROTATED] = "key-rotated",
+	[SEINPOST__AUDIT_EVENT__AUDIT_QUEUED] = "queued",
+	[SEINPOST__AUDIT_EVENT__AUDIT_SENT] = "sent",
+	[SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED] = "received",
+};
+#define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
+
+const char *sp_audit_event_name(int event)
+{
+	if (event < 0 || event >= EVENT_COUNT || !event_names[event])
+		return "unknown";
+	return event_names[event];
+}
+
+static void sha256(uint8_t out[HASH_LEN], const void *p, size_t n)
+{
+	crypto_hash_sha256(out, p, n);
+}
+
+/* Text fields must stay valid UTF-8 or the record would not decode later. */
+static int text_ok(const char *s)
+{
+	return !s || sp_text_ok(s, TEXT_MAX, 0);
+}
+
+static char *str_or_empty(const char *s)
+{
+	return (char *)(s ? s : "");
+}
+
+static ProtobufCBinaryData bin_or_empty(const uint8_t *p, size_t n)
+{
+	ProtobufCBinaryData b = { p ? n : 0, (uint8_t *)p };
+	return b;
+}
+
+/* Reads the head; when it is missing, an empty log means seq 0. A head that
+ * disagrees with the log's tail means the log was damaged or tampered with:
+ * appending would paper over that, so refuse. */
+static int head_load(sp_txn *t, uint64_t *seq, uint8_t hash[HASH_LEN])
+{
+	const void *hv, *lk, *lv;
+	size_t hlen, lklen, lvlen;
+	uint8_t h[HASH_LEN];
+	int rc;
+
+	*seq = 0;
+	memset(hash, 0, HASH_LEN);
+	rc = sp_store_get(t, SP_DB_META, HEAD_KEY, strlen(HEAD_KEY), &hv, &hlen);
+	if (rc != SP_OK && rc != SP_ENOTFOUND)
+		return rc;
+	int have_head = rc == SP_OK;
+	rc = sp_store_last(t, SP_DB_AUDIT, &lk, &lklen, &lv, &lvlen);
+	if (rc != SP_OK && rc != SP_ENOTFOUND)
+		return rc;
+	int have_log = rc == SP_OK;
+
+	if (!have_head && !have_log)
+		return SP_OK;
+	if (!have_head || !have_log || hlen != HEAD_LEN || lklen != 8)
+		goto corrupt;
+	*seq = sp_be64_get(hv);
+	if (*seq != sp_be64_get(lk))
+		goto corrupt;
+	sha256(h, lv, lvlen);
+	if (sodium_memcmp(h, (const uint8_t *)hv + 8, HASH_LEN) != 0)
+		goto corrupt;
+	memcpy(hash, h, HASH_LEN);
+	return SP_OK;
+corrupt:
+	sp_log(LOG_ERR, "audit", "audit head does not match the log; refusing to append (run verify)");
+	return SP_ECORRUPT;
+}
+
+int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
+{
+	Seinpost__AuditRecord rec = SEINPOST__AUDIT_RECORD__INIT;
+	uint8_t prev[HASH_LEN], head[HEAD_LEN], key[8];
+	uint8_t *buf = NULL;
+	uint64_t seq;
+	size_t len;
+	int rc;
+
+	if (!t || !e)
+		return SP_EINVAL;
+	if (e->event <= SEINPOST__AUDIT_EVENT__AUDIT_NONE || e->event >= EVENT_COUNT)
+		return SP_EINVAL;
+	if (!text_ok(e->actor) || !text_ok(e->user) || !text_ok(e->recipient) ||
+	    !text_ok(e->category) || !text_ok(e->rule_id) || !text_ok(e->legal_basis) ||
+	    !text_ok(e->reason))
+		return SP_EINVAL;
+
+	rc = head_load(t, &seq, prev);
+	if (rc != SP_OK)
+		goto out;
+	seq++;
+
+	rec.seq = seq;
+	rec.time = e->time_ms ? e->time_ms : sp_now_ms();
+	rec.event = (Seinpost__AuditEvent)e->event;
+	rec.actor = str_or_empty(e->actor);
+	rec.user = str_or_empty(e->user);
+	rec.recipient = str_or_empty(e->recipient);
+	rec.pseudonym = bin_or_empty(e->pseudonym, 32);
+	rec.signal_id = bin_or_empty(e->signal_id, SP_ID_BYTES);
+	rec.category = str_or_empty(e->category);
+	rec.weight = e->weight;
+	rec.tiers = e->tiers;
+	rec.rule_id = str_or_empty(e->rule_id);
+	rec.policy_hash = bin_or_empty(e->policy_hash, 32);
+	rec.legal_basis = str_or_empty(e->legal_basis);
+	rec.reason = str_or_empty(e->reason);
+	rec.code = e->code;
+	rec.prev_hash = bin_or_empty(prev, HASH_LEN);
+
+	len = seinpost__audit_record__get_packed_size(&rec);
+	buf = malloc(len ? len : 1);
+	if (!buf) {
+		rc = SP_ENOMEM;
+		goto out;
+	}
+	if (seinpost__audit_record__pack(&rec, buf) != len) {
+		rc = SP_EINVAL;
+		goto out;
+	}
+	sp_be64_put(key, seq);
+	rc = sp_store_put(t, SP_DB_AUDIT, key, sizeof key, buf, len, SP_PUT_NOOVERWRITE);
+	if (rc == SP_EEXIST)
+		rc = SP_ECORRUPT; /* a record beyond the head: head_load missed it */
+	if (rc != SP_OK)
+		goto out;
+	sp_be64_put(head, seq);
+	sha256(head + 8, buf, len);
+	rc = sp_store_put(t, SP_DB_META, HEAD_KEY, strlen(HEAD_KEY), head, sizeof head, 0);
+	if (rc != SP_OK)
+		goto out;
+	if (seq_out)
+		*seq_out = seq;
+out:
+	free(buf);
+	return rc;
+}
+
+/* ---- verification ------------------------------------------------------ */
+
+struct verify {
+	sp_txn *t;
+	uint64_t expect;          /* next seq we should see */
+	uint8_t prev[HASH_LEN];   /* hash of record expect-1 */
+	int have_head;
+	uint64_t head_seq;
+	uint8_t head_hash[HASH_LEN];
+	uint64_t count;
+	uint64_t bad;
+	char *why;
+	size_t whylen;
+};
+
+static int fail(struct verify *v, uint64_t bad, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct verify *v, uint64_t bad, const char *fmt, ...)
+{
+	va_list ap;
+	v->bad = bad;
+	if (v->why && v->whylen) {
+		va_start(ap, fmt);
+		vsnprintf(v->why, v->whylen, fmt, ap);
+		va_end(ap);
+	}
+	return SP_ECORRUPT;
+}
+
+/* Does the successor of record seq (the next record, or the head when seq is
+ * the last) still vouch for bytes hashing to h? Used to tell which side of a
+ * broken link was altered. */
+static int successor_vouches(struct verify *v, uint64_t seq, const uint8_t h[HASH_LEN])
+{
+	uint8_t key[8];
+	const void *nv;
+	size_t nlen;
+	Seinpost__AuditRecord *next;
+	int ok = 0;
+
+	sp_be64_put(key, seq + 1);
+	if (sp_store_get(v->t, SP_DB_AUDIT, key, sizeof key, &nv, &nlen) != SP_OK)
+		return v->have_head && v->head_seq == seq &&
+		       sodium_memcmp(v->head_hash, h, HASH_LEN) == 0;
+	next = seinpost__audit_record__unpack(NULL, nlen, nv);
+	if (next && next->seq == seq + 1 && next->prev_hash.len == HASH_LEN &&
+	    sodium_memcmp(next->prev_hash.data, h, HASH_LEN) == 0)
+		ok = 1;
+	seinpost__audit_record__free_unpacked(next, NULL);
+	return ok;
+}
+
+static int verify_one(void *ctx, const void *k, size_t klen, const void *val, size_t vlen)
+{
+	struct verify *v = ctx;
+	Seinpost__AuditRecord *rec = NULL;
+	uint8_t h[HASH_LEN];
+	uint64_t seq;
+	int rc = SP_OK;
+
+	if (klen != 8) {
+		rc = fail(v, v->expect, "record %llu: unexpected key of %zu bytes in the log",
+		          (unsigned long long)v->expect, klen);
+		goto out;
+	}
+	seq = sp_be64_get(k);
+	if (seq != v->expect) {
+		if (v->expect == 1)
+			rc = fail(v, 1, "record 1 missing (log starts at record %llu)",
+			          (unsigned long long)seq);
+		else
+			rc = fail(v, v->expect, "record %llu missing (record %llu is followed by %llu)",
+			          (unsigned long long)v->expect, (unsigned long long)(v->expect - 1),
+			          (unsigned long long)seq);
+		goto out;
+	}
+	rec = seinpost__audit_record__unpack(NULL, vlen, val);
+	if (!rec) {
+		rc = fail(v, seq, "record %llu: does not decode", (unsigned long long)seq);
+		goto out;
+	}
+	if (rec->seq != seq) {
+		rc = fail(v, seq, "record %llu: stored under seq %llu but says seq %llu (records moved)",
+		          (unsigned long long)seq, (unsigned long long)seq,
+		          (unsigned long long)rec->seq);
+		goto out;
+	}
+	sha256(h, val, vlen);
+	if (rec->prev_hash.len != HASH_LEN ||
+	    sodium_memcmp(rec->prev_hash.data, v->prev, HASH_LEN) != 0) {
+		/* The link seq-1 -> seq is broken: either record seq-1 changed
+		 * after seq was written, or seq's own prev_hash changed. If the
+		 * record after seq (or the head) still vouches for seq's bytes,
+		 * seq is intact and the altered record is seq-1. */
+		if (seq > 1 && successor_vouches(v, seq, h))
+			rc = fail(v, seq - 1,
+			          "record %llu: contents altered (its hash does not match the prev_hash in record %llu)",
+			          (unsigned long long)(seq - 1), (unsigned long long)seq);
+		else if (seq == 1)
+			rc = fail(v, 1, "record 1: prev_hash is not all zeros");
+		else
+			rc = fail(v, seq, "record %llu: prev_hash does not match record %llu",
+			          (unsigned long long)seq, (unsigned long long)(seq - 1));
+		if (v->bad < seq)
+			v->count--; /* record seq-1 was counted as checked */
+		goto out;
+	}
+	memcpy(v->prev, h, HASH_LEN);
+	v->expect = seq + 1;
+	v->count++;
+out:
+	seinpost__audit_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
+int sp_audit_verify(sp_store *s, uint64_t *count, uint64_t *bad_seq,
+                    char *why, size_t whylen)
+{
+	struct verify v;
+	sp_txn *t = NULL;
+	const void *hv;
+	size_t hlen;
+	uint64_t last;
+	int rc;
+
+	memset(&v, 0, sizeof v);
+	v.expect = 1;
+	v.why = why;
+	v.whylen = whylen;
+	if (count)
+		*count = 0;
+	if (bad_seq)
+		*bad_seq = 0;
+	if (why && whylen)
+		why[0] = '\0';
+	if (!s)
+		return SP_EINVAL;
+
+	/* One read transaction: a consistent snapshot while the daemon writes. */
+	rc = sp_txn_begin(s, 0, &t);
+	if (rc != SP_OK)
+		goto out;
+	v.t = t;
+	rc = sp_store_get(t, SP_DB_META, HEAD_KEY, strlen(HEAD_KEY), &hv, &hlen);
+	if (rc == SP_OK) {
+		if (hlen != HEAD_LEN) {
+			rc = fail(&v, 0, "audit head malformed (%zu bytes, expected %d)",
+			          hlen, HEAD_LEN);
+			goto out;
+		}
+		v.have_head = 1;
+		v.head_seq = sp_be64_get(hv);
+		memcpy(v.head_hash, (const uint8_t *)hv + 8, HASH_LEN);
+	} else if (rc != SP_ENOTFOUND) {
+		goto out;
+	}
+
+	rc = sp_store_foreach(t, SP_DB_AUDIT, NULL, 0, verify_one, &v);
+	if (rc != SP_OK)
+		goto out;
+
+	last = v.expect - 1;
+	if (!v.have_head) {
+		if (last > 0)
+			rc = fail(&v, 0, "audit head missing but the log holds %llu records (head deleted or log rewritten)",
+			          (unsigned long long)last);
+		goto out;
+	}
+	if (v.head_seq > last) {
+		rc = fail(&v, last + 1, "head says %llu records, log has %llu (truncated)",
+		          (unsigned long long)v.head_seq, (unsigned long long)last);
+		goto out;
+	}
+	if (v.head_seq < last) {
+		rc = fail(&v, v.head_seq + 1, "head says %llu records, log has %llu (records after the head)",
+		          (unsigned long long)v.head_seq, (unsigned long long)last);
+		goto out;
+	}
+	if (sodium_memcmp(v.head_hash, v.prev, HASH_LEN) != 0) {
+		if (last > 0)
+			v.count--;
+		rc = fail(&v, last, "record %llu: hash does not match the audit head (last record altered)",
+		          (unsigned long long)last);
+		goto out;
+	}
+out:
+	sp_txn_abort(&t);
+	if (count)
+		*count = v.count;
+	if (bad_seq)
+		*bad_seq = v.bad;
+	if (rc == SP_ECORRUPT)
+		sp_log(LOG_ERR, "audit", "audit log verification failed at record %llu",
+		       (unsigned long long)v.bad);
+	return rc;
+}
+
+int sp_audit_foreach(sp_store *s, uint64_t from, sp_audit_visit_fn fn, void *ctx)
+{
+	Seinpost__AuditRecord *rec = NULL;
+	sp_txn *t = NULL;
+	uint8_t key[8];
+	const void *val;
+	size_t vlen;
+	int rc;
+
+	if (!s || !fn)
+		return SP_EINVAL;
+	rc = sp_txn_begin(s, 0, &t);
+	if (rc != SP_OK)
+		goto out;
+	/* Point lookups by seq rather than a full scan, so a query from a late
+	 * seq does not read the whole log. The log is contiguous; the first
+	 * missing seq ends the walk. */
+	for (uint64_t seq = from ? from : 1;; seq++) {
+		sp_be64_put(key, seq);
+		rc = sp_store_get(t, SP_DB_AUDIT, key, sizeof key, &val, &vlen);
+		if (rc == SP_ENOTFOUND) {
+			rc = SP_OK;
+			break;
+		}
+		if (rc != SP_OK)
+			goto out;
+		rec = seinpost__audit_record__unpack(NULL, vlen, val);
+		if (!rec) {
+			rc = SP_ECORRUPT;
+			goto out;
+		}
+		rc = fn(ctx, rec);
+		seinpost__audit_record__free_unpacked(rec, NULL);
+		rec = NULL;
+		if (rc != 0)
+			goto out;
+	}
+out:
+	sp_txn_abort(&t);
+	return rc;
+}

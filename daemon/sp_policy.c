@@ -1,0 +1,905 @@
+/*
+ * sp_policy.c — the sharing policy: load, validate, answer "who may see what".
+ *
+ * libinih does the INI syntax; everything else is driven by two tables:
+ * section kinds ([policy], [category <id>], [rule <id>]) and, per kind, its
+ * keys with a type, bounds and whether they are required. Adding a section
+ * kind (escalation, match) means adding a struct, a key table and a row in
+ * `kinds`, nothing else.
+ *
+ * Line numbers: inih reports only the first *syntax* error line and calls the
+ * handler without one, so we feed it through our own fgets-style reader over
+ * the file bytes (already in memory for the hash). The reader counts lines,
+ * notices section headers (to check a finished section and to report a
+ * section's own line) and indentation (inih's continuation lines), and
+ * refuses NUL bytes and lines too long for inih's fixed buffer, which it
+ * would otherwise split silently into two lines.
+ *
+ * The policy is strict on purpose: a privacy officer signs off on the text
+ * they read, so anything the parser would have to guess about is an error.
+ */
+#include "sp_policy.h"
+
+#include <ini.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_signal.h"
+#include "sp_util.h"
+
+#define POLICY_MAX_FILE (1024u * 1024)
+#define POLICY_ID_MAX 40    /* keeps "[category <id>]" within inih's section buffer */
+#define POLICY_MAX_OBJECTS 4096
+#define MAX_FIELDS 16
+#define ERR_MAX 256
+
+struct policy_meta {
+	const char *version;
+	const char *name;
+	const char *owner;
+	int line;
+};
+
+struct sp_policy {
+	uint8_t hash[SP_POLICY_HASH_BYTES];
+	struct policy_meta meta;
+	int have_meta;
+	sp_policy_category *cats;
+	size_t ncats, capcats;
+	sp_policy_rule *rules;
+	size_t nrules, caprules;
+};
+
+/* ---- tables ------------------------------------------------------------- */
+
+enum ftype {
+	F_TEXT,     /* free text: one line, may continue on indented lines */
+	F_ID,       /* identifier (sp_ident_ok) */
+	F_INT,      /* int in [min, max] */
+	F_UINT,     /* unsigned in [min, max] */
+	F_WEIGHTS,  /* "1-3", "2,3", "3" -> bit mask */
+	F_TIERS,    /* "existence,contact" -> bit mask */
+	F_WHEN,     /* immediately | if-involved | on-escalation */
+	F_ROLE,     /* a roster role that can receive signals */
+	F_CATREF,   /* a category declared earlier in the file */
+};
+
+struct field {
+	const char *key;
+	enum ftype type;
+	size_t off;
+	int required;
+	long min, max;       /* numbers: bounds; text: max length */
+};
+
+struct pctx;
+struct kind {
+	const char *name;          /* word before the id in the section header */
+	int has_id;
+	int once;                  /* at most one such section */
+	const struct field *fields;
+	size_t nfields;
+	size_t id_off, line_off;   /* where the object keeps its id and line */
+	void *(*add)(sp_policy *p);
+	void *(*find)(const sp_policy *p, const char *id);
+	size_t (*count)(const sp_policy *p);
+	void *(*at)(sp_policy *p, size_t i);
+};
+
+#define FLD(s, k, t, m, req, lo, hi) { k, t, offsetof(s, m), req, lo, hi }
+
+static const struct field policy_fields[] = {
+	FLD(struct policy_meta, "version", F_TEXT, version, 1, 0, 64),
+	FLD(struct policy_meta, "name", F_TEXT, name, 1, 0, 200),
+	FLD(struct policy_meta, "owner", F_TEXT, owner, 1, 0, 200),
+};
+
+static const struct field category_fields[] = {
+	FLD(sp_policy_category, "description", F_TEXT, description, 1, 0, 1000),
+	FLD(sp_policy_category, "default_weight", F_INT, default_weight, 1, 1, 3),
+	FLD(sp_policy_category, "retention_days", F_UINT, retention_days, 1, 1, 3650),
+};
+
+static const struct field rule_fields[] = {
+	FLD(sp_policy_rule, "category", F_CATREF, category, 1, 0, 0),
+	FLD(sp_policy_rule, "weights", F_WEIGHTS, weight_mask, 1, 0, 0),
+	FLD(sp_policy_rule, "role", F_ROLE, role, 1, 0, 0),
+	FLD(sp_policy_rule, "tiers", F_TIERS, tiers_mask, 1, 0, 0),
+	FLD(sp_policy_rule, "when", F_WHEN, when, 1, 0, 0),
+	FLD(sp_policy_rule, "basis", F_TEXT, basis, 1, 0, 1000),
+	FLD(sp_policy_rule, "purpose", F_TEXT, purpose, 1, 0, 2000),
+};
+
+#define GROW(arr, n, cap)                                                        \
+	do {                                                                     \
+		if ((n) == (cap)) {                                              \
+			size_t c_ = (cap) ? (cap) * 2 : 16;                      \
+			void *a_ = realloc((arr), c_ * sizeof *(arr));           \
+			if (!a_)                                                 \
+				return NULL;                                     \
+			(arr) = a_;                                              \
+			(cap) = c_;                                              \
+		}                                                                \
+		memset(&(arr)[(n)], 0, sizeof *(arr));                           \
+		return &(arr)[(n)++];                                            \
+	} while (0)
+
+static void *meta_add(sp_policy *p) { p->have_meta = 1; return &p->meta; }
+static void *meta_find(const sp_policy *p, const char *id) { return p->have_meta ? (void *)&p->meta : NULL; }
+static size_t meta_count(const sp_policy *p) { return p->have_meta ? 1 : 0; }
+static void *meta_at(sp_policy *p, size_t i) { return &p->meta; }
+
+static void *cat_add(sp_policy *p) { GROW(p->cats, p->ncats, p->capcats); }
+static void *cat_find(const sp_policy *p, const char *id) { return (void *)sp_policy_category_find(p, id); }
+static size_t cat_count(const sp_policy *p) { return p->ncats; }
+static void *cat_at(sp_policy *p, size_t i) { return &p->cats[i]; }
+
+static void *rule_add(sp_policy *p) { GROW(p->rules, p->nrules, p->caprules); }
+static void *rule_find(const sp_policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->nrules; i++)
+		if (strcmp(p->rules[i].id, id) == 0)
+			return &p->rules[i];
+	return NULL;
+}
+static size_t rule_count(const sp_policy *p) { return p->nrules; }
+static void *rule_at(sp_policy *p, size_t i) { return &p->rules[i]; }
+
+#define NFIELDS(a) (sizeof a / sizeof a[0])
+static const struct kind kinds[] = {
+	{ "policy", 0, 1, policy_fields, NFIELDS(policy_fields), (size_t)-1,
+	  offsetof(struct policy_meta, line), meta_add, meta_find, meta_count, meta_at },
+	{ "category", 1, 0, category_fields, NFIELDS(category_fields),
+	  offsetof(sp_policy_category, id), offsetof(sp_policy_category, line),
+	  cat_add, cat_find, cat_count, cat_at },
+	{ "rule", 1, 0, rule_fields, NFIELDS(rule_fields),
+	  offsetof(sp_policy_rule, id), offsetof(sp_policy_rule, line),
+	  rule_add, rule_find, rule_count, rule_at },
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+#define AT(obj, off, type) ((type *)((char *)(obj) + (off)))
+
+/* ---- parse context -------------------------------------------------------- */
+
+struct pctx {
+	sp_policy *p;
+	const char *file;
+	const uint8_t *buf;
+	size_t len, pos;
+	int line;               /* lines handed to inih so far */
+	int indented;           /* the current line is indented (continuation) */
+	int header_seq;         /* bumped by every [section] line */
+	int header_line;
+	int cur_seq;            /* header_seq of the object being filled */
+	const struct kind *kind;
+	void *obj;
+	int nkeys;              /* keys seen in the current section */
+	const struct field *last;
+	int seen[MAX_FIELDS];   /* line of each key in the current section */
+	int err_line;
+	char err[ERR_MAX];
+};
+
+static void fail(struct pctx *c, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct pctx *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+	if (c->err_line)
+		return; /* the first error is the one worth reading */
+	c->err_line = line > 0 ? line : 1;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof c->err, fmt, ap);
+	va_end(ap);
+}
+
+/* Echo user text in messages only as short printable ASCII: file content
+ * is not trusted to be harmless on a terminal or in the journal. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t i = 0;
+	for (; s && *s && i + 4 < len; s++)
+		buf[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	if (s && *s)
+		buf[i++] = '.', buf[i++] = '.', buf[i++] = '.';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Required keys present; called when a section ends. */
+static void finish_section(struct pctx *c)
+{
+	if (!c->kind || c->err_line)
+		return;
+	for (size_t i = 0; i < c->kind->nfields; i++)
+		if (c->kind->fields[i].required && !c->seen[i])
+			fail(c, *AT(c->obj, c->kind->line_off, int),
+			     "[%s%s%s]: missing key '%s'", c->kind->name,
+			     c->kind->has_id ? " " : "",
+			     c->kind->has_id ? *AT(c->obj, c->kind->id_off, const char *) : "",
+			     c->kind->fields[i].key);
+	c->kind = NULL;
+	c->obj = NULL;
+}
+
+static char *line_reader(char *str, int num, void *stream)
+{
+	struct pctx *c = stream;
+	const uint8_t *s, *nl;
+	size_t n, content, i;
+
+	if (c->err_line)
+		return NULL;
+	if (c->pos >= c->len || num < 4)
+		return NULL;
+	s = c->buf + c->pos;
+	nl = memchr(s, '\n', c->len - c->pos);
+	n = nl ? (size_t)(nl - s) + 1 : c->len - c->pos;
+	c->line++;
+	if (memchr(s, '\0', n)) {
+		fail(c, c->line, "NUL byte in file");
+		return NULL;
+	}
+	content = n;
+	if (content && s[content - 1] == '\n')
+		content--;
+	if (content && s[content - 1] == '\r')
+		content--;
+	/* inih needs room for "\r\n\0"; a longer line would be split. */
+	if (content > (size_t)num - 3) {
+		fail(c, c->line, "line longer than %d characters; continue a long value "
+		     "on an indented next line", num - 3);
+		return NULL;
+	}
+	for (i = 0; i < content && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	c->indented = i > 0 && i < content && s[i] != ';' && s[i] != '#';
+	if (i < content && s[i] == '[') {
+		if (i > 0) {
+			fail(c, c->line, "section header must start at the beginning of the line");
+			return NULL;
+		}
+		if (c->header_seq && c->cur_seq != c->header_seq) {
+			fail(c, c->header_line, "empty section");
+			return NULL;
+		}
+		finish_section(c);
+		if (c->err_line)
+			return NULL;
+		c->header_seq++;
+		c->header_line = c->line;
+	}
+	memcpy(str, s, n);
+	str[n] = '\0';
+	c->pos += n;
+	return str;
+}
+
+/* ---- value parsers -------------------------------------------------------- */
+
+static const char *skipws(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* "1-3", "2,3", "3", "1, 3": bit w set for weight w. */
+static int parse_weights(const char *v, unsigned *mask)
+{
+	unsigned m = 0;
+	const char *s = v;
+	for (;;) {
+		int lo, hi;
+		s = skipws(s);
+		if (*s < '1' || *s > '3')
+			return -1;
+		lo = hi = *s++ - '0';
+		s = skipws(s);
+		if (*s == '-') {
+			s = skipws(s + 1);
+			if (*s < '1' || *s > '3')
+				return -1;
+			hi = *s++ - '0';
+			if (hi <= lo)
+				return -1;
+			s = skipws(s);
+		}
+		for (int w = lo; w <= hi; w++) {
+			if (m & (1u << w))
+				return -1;
+			m |= 1u << w;
+		}
+		if (*s == '\0')
+			break;
+		if (*s != ',')
+			return -1;
+		s++;
+	}
+	*mask = m;
+	return 0;
+}
+
+/* "existence, contact": bit (1 << tier). */
+static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
+{
+	char item[32], pb[48];
+	unsigned m = 0;
+	const char *s = v;
+	for (;;) {
+		size_t n = 0;
+		int t;
+		s = skipws(s);
+		while (*s && *s != ',' && *s != ' ' && *s != '\t') {
+			if (n + 1 >= sizeof item)
+				goto bad;
+			item[n++] = *s++;
+		}
+		item[n] = '\0';
+		s = skipws(s);
+		if (n == 0 || (*s && *s != ','))
+			goto bad;
+		t = sp_tier_parse(item);
+		if (t < 0 || t >= SP_TIER_COUNT) {
+			fail(c, c->line, "unknown tier '%s' (existence, contact, summary, full)",
+			     printable(item, pb, sizeof pb));
+			return -1;
+		}
+		if (m & (1u << t)) {
+			fail(c, c->line, "tier '%s' listed twice", item);
+			return -1;
+		}
+		m |= 1u << t;
+		if (*s == '\0')
+			break;
+		s++;
+	}
+	*mask = m;
+	return 0;
+bad:
+	fail(c, c->line, "malformed tiers: expected a comma list of existence, contact, summary, full");
+	return -1;
+}
+
+static int parse_long(const char *v, long *out)
+{
+	char *end;
+	long x;
+	if (!(*v >= '0' && *v <= '9'))
+		return -1;
+	x = strtol(v, &end, 10);
+	if (*end != '\0')
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int set_string(struct pctx *c, const struct field *f, const char *v)
+{
+	char **slot = AT(c->obj, f->off, char *);
+	char *d = strdup(v);
+	if (!d) {
+		fail(c, c->line, "out of memory");
+		return -1;
+	}
+	*slot = d;
+	return 0;
+}
+
+/* An indented line continues the previous key's text (inih hands it to us
+ * under the same key). Joined with one space. */
+static int append_text(struct pctx *c, const struct field *f, const char *v)
+{
+	char **slot = AT(c->obj, f->off, char *);
+	size_t a = strlen(*slot), b = strlen(v);
+	char *d;
+	if (f->type != F_TEXT) {
+		fail(c, c->line, "key '%s' takes a single value; indented continuation lines "
+		     "are for text", f->key);
+		return -1;
+	}
+	if ((long)(a + 1 + b) > f->max) {
+		fail(c, c->line, "value of '%s' longer than %ld characters", f->key, f->max);
+		return -1;
+	}
+	d = realloc(*slot, a + b + 2);
+	if (!d) {
+		fail(c, c->line, "out of memory");
+		return -1;
+	}
+	d[a] = ' ';
+	memcpy(d + a + 1, v, b + 1);
+	*slot = d;
+	return 0;
+}
+
+static int set_value(struct pctx *c, const struct field *f, const char *v)
+{
+	char pb[48];
+	long x;
+	int w;
+	if (!sp_text_ok(v, 4096, 0)) {
+		fail(c, c->line, "value of '%s' is not printable UTF-8", f->key);
+		return -1;
+	}
+	if (!*v) {
+		fail(c, c->line, "empty value for '%s'", f->key);
+		return -1;
+	}
+	switch (f->type) {
+	case F_TEXT:
+		if ((long)strlen(v) > f->max) {
+			fail(c, c->line, "value of '%s' longer than %ld characters", f->key, f->max);
+			return -1;
+		}
+		return set_string(c, f, v);
+	case F_ID:
+		if (!sp_ident_ok(v) || strlen(v) > POLICY_ID_MAX) {
+			fail(c, c->line, "'%s' is not an identifier ([a-z0-9][a-z0-9.-]*)", f->key);
+			return -1;
+		}
+		return set_string(c, f, v);
+	case F_INT:
+	case F_UINT:
+		if (parse_long(v, &x) != 0 || x < f->min || x > f->max) {
+			fail(c, c->line, "'%s' must be a whole number from %ld to %ld",
+			     f->key, f->min, f->max);
+			return -1;
+		}
+		if (f->type == F_INT)
+			*AT(c->obj, f->off, int) = (int)x;
+		else
+			*AT(c->obj, f->off, unsigned) = (unsigned)x;
+		return 0;
+	case F_WEIGHTS:
+		if (parse_weights(v, AT(c->obj, f->off, unsigned)) != 0) {
+			fail(c, c->line, "malformed weights '%s': expected e.g. 1-3, 2,3 or 3 "
+			     "(weights 1 to 3, ascending ranges, no repeats)",
+			     printable(v, pb, sizeof pb));
+			return -1;
+		}
+		return 0;
+	case F_TIERS:
+		return parse_tiers(c, v, AT(c->obj, f->off, unsigned));
+	case F_WHEN:
+		w = sp_when_parse(v);
+		if (w < SP_WHEN_IMMEDIATELY || w > SP_WHEN_ON_ESCALATION) {
+			fail(c, c->line, "unknown when '%s' (immediately, if-involved, on-escalation)",
+			     printable(v, pb, sizeof pb));
+			return -1;
+		}
+		*AT(c->obj, f->off, int) = w;
+		return 0;
+	case F_ROLE:
+		if (!sp_role_known(v)) {
+			fail(c, c->line, "unknown role '%s'", printable(v, pb, sizeof pb));
+			return -1;
+		}
+		/* The privacy officer supervises; it never receives signal content. */
+		if (strcmp(v, "privacy-officer") == 0) {
+			fail(c, c->line, "role privacy-officer receives no signals");
+			return -1;
+		}
+		return set_string(c, f, v);
+	case F_CATREF:
+		/* Declared before use: the file then reads top-down, and the
+		 * error can point at this very line. */
+		if (!sp_policy_category_find(c->p, v)) {
+			fail(c, c->line, "unknown category '%s' (declare [category %s] before "
+			     "the rules that use it)", printable(v, pb, sizeof pb),
+			     printable(v, pb, sizeof pb));
+			return -1;
+		}
+		return set_string(c, f, v);
+	}
+	return -1;
+}
+
+/* "category gia" -> kind + id; creates the object. */
+static int begin_section(struct pctx *c, const char *section)
+{
+	char pb[64], word[32];
+	const char *sp = strchr(section, ' ');
+	size_t wl = sp ? (size_t)(sp - section) : strlen(section);
+	const char *id = sp ? skipws(sp) : NULL;
+	const struct kind *k = NULL;
+	void *obj;
+	int line = c->header_line;
+
+	/* inih truncates section names at 49 bytes without telling us. */
+	if (strlen(section) >= 49) {
+		fail(c, line, "section name too long");
+		return -1;
+	}
+	if (wl < sizeof word) {
+		memcpy(word, section, wl);
+		word[wl] = '\0';
+		for (size_t i = 0; i < NKINDS; i++)
+			if (strcmp(kinds[i].name, word) == 0)
+				k = &kinds[i];
+	}
+	if (!k) {
+		fail(c, line, "unknown section [%s]", printable(section, pb, sizeof pb));
+		return -1;
+	}
+	if (k->has_id && (!id || !*id)) {
+		fail(c, line, "[%s] needs an id: [%s <id>]", k->name, k->name);
+		return -1;
+	}
+	if (!k->has_id && id) {
+		fail(c, line, "[%s] takes no id", k->name);
+		return -1;
+	}
+	if (k->has_id && (!sp_ident_ok(id) || strlen(id) > POLICY_ID_MAX)) {
+		fail(c, line, "[%s] id '%s' is not an identifier ([a-z0-9][a-z0-9.-]*, "
+		     "at most %d characters)", k->name, printable(id, pb, sizeof pb), POLICY_ID_MAX);
+		return -1;
+	}
+	if ((obj = k->find(c->p, id)) != NULL) {
+		fail(c, line, "duplicate [%s%s%s], first at line %d", k->name, id ? " " : "",
+		     id ? id : "", *AT(obj, k->line_off, int));
+		return -1;
+	}
+	if (k->count(c->p) >= POLICY_MAX_OBJECTS || !(obj = k->add(c->p))) {
+		fail(c, line, "too many sections or out of memory");
+		return -1;
+	}
+	*AT(obj, k->line_off, int) = line;
+	if (k->has_id && !(*AT(obj, k->id_off, char *) = strdup(id))) {
+		fail(c, line, "out of memory");
+		return -1;
+	}
+	c->kind = k;
+	c->obj = obj;
+	c->cur_seq = c->header_seq;
+	c->nkeys = 0;
+	c->last = NULL;
+	memset(c->seen, 0, sizeof c->seen);
+	return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct pctx *c = user;
+	const struct field *f = NULL;
+	char pb[48];
+	size_t i;
+
+	if (c->err_line)
+		return 0;
+	if (!section[0] || c->header_seq == 0) {
+		fail(c, c->line, "key outside a section");
+		return 0;
+	}
+	if (c->cur_seq != c->header_seq && begin_section(c, section) != 0)
+		return 0;
+	/* inih hands an indented line to us as more of the previous key. */
+	if (c->indented && c->last && strcmp(name, c->last->key) == 0)
+		return append_text(c, c->last, value) == 0;
+	for (i = 0; i < c->kind->nfields; i++)
+		if (strcmp(c->kind->fields[i].key, name) == 0)
+			f = &c->kind->fields[i];
+	if (!f) {
+		fail(c, c->line, "unknown key '%s' in [%s]", printable(name, pb, sizeof pb),
+		     c->kind->name);
+		return 0;
+	}
+	i = (size_t)(f - c->kind->fields);
+	if (c->seen[i]) {
+		fail(c, c->line, "key '%s' given twice in this section (first at line %d)",
+		     f->key, c->seen[i]);
+		return 0;
+	}
+	if (set_value(c, f, value) != 0)
+		return 0;
+	c->seen[i] = c->line;
+	c->nkeys++;
+	c->last = f;
+	return 1;
+}
+
+/* ---- load / free ---------------------------------------------------------- */
+
+static void free_object(const struct kind *k, void *obj)
+{
+	if (k->has_id)
+		free(*AT(obj, k->id_off, char *));
+	for (size_t i = 0; i < k->nfields; i++) {
+		enum ftype t = k->fields[i].type;
+		if (t == F_TEXT || t == F_ID || t == F_ROLE || t == F_CATREF)
+			free(*AT(obj, k->fields[i].off, char *));
+	}
+}
+
+void sp_policy_free(sp_policy **pp)
+{
+	sp_policy *p;
+	if (!pp || !*pp)
+		return;
+	p = *pp;
+	for (size_t k = 0; k < NKINDS; k++)
+		for (size_t i = 0, n = kinds[k].count(p); i < n; i++)
+			free_object(&kinds[k], kinds[k].at(p, i));
+	free(p->cats);
+	free(p->rules);
+	free(p);
+	*pp = NULL;
+}
+
+int sp_policy_load(const char *path, sp_policy **out, char *err, size_t errlen)
+{
+	int rc = SP_ECONFIG, r;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	sp_policy *p = NULL;
+	struct pctx c;
+
+	memset(&c, 0, sizeof c);
+	if (err && errlen)
+		err[0] = '\0';
+	if (!out)
+		return SP_EINVAL;
+	*out = NULL;
+	if (!path) {
+		rc = SP_EINVAL;
+		goto out;
+	}
+	if ((r = sp_file_read(path, POLICY_MAX_FILE, &buf, &len)) != SP_OK) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s:0: cannot read: %s", path, sp_strerror(r));
+		rc = r;
+		goto out;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p) {
+		rc = SP_ENOMEM;
+		goto out;
+	}
+	/* The version every signal and audit record carries: exactly these bytes. */
+	crypto_generichash(p->hash, sizeof p->hash, buf, len, NULL, 0);
+
+	c.p = p;
+	c.file = path;
+	c.buf = buf;
+	c.len = len;
+	c.cur_seq = 0;
+	r = ini_parse_stream(line_reader, &c, handler, &c);
+	/* inih's own first error wins when it comes before ours (e.g. a
+	 * header without ']' makes later keys look misplaced). */
+	if (r > 0 && (!c.err_line || r < c.err_line)) {
+		c.err_line = 0;
+		fail(&c, r, "syntax error: expected [section], key = value or a comment");
+	} else if (!c.err_line && r < 0)
+		fail(&c, 1, "cannot parse (inih error %d)", r);
+	if (!c.err_line && c.header_seq && c.cur_seq != c.header_seq)
+		fail(&c, c.header_line, "empty section");
+	finish_section(&c);
+	if (!c.err_line && !p->have_meta)
+		fail(&c, 1, "missing [policy] section (version, name, owner)");
+	if (!c.err_line && p->ncats == 0)
+		fail(&c, c.line, "no [category <id>] sections");
+	if (c.err_line) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s:%d: %s", path, c.err_line, c.err);
+		goto out;
+	}
+	*out = p;
+	p = NULL;
+	rc = SP_OK;
+out:
+	sp_policy_free(&p);
+	free(buf);
+	return rc;
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+const uint8_t *sp_policy_hash(const sp_policy *p)
+{
+	return p ? p->hash : NULL;
+}
+
+const char *sp_policy_version(const sp_policy *p)
+{
+	return p ? p->meta.version : NULL;
+}
+
+const sp_policy_category *sp_policy_category_find(const sp_policy *p, const char *id)
+{
+	if (!p || !id)
+		return NULL;
+	for (size_t i = 0; i < p->ncats; i++)
+		if (strcmp(p->cats[i].id, id) == 0)
+			return &p->cats[i];
+	return NULL;
+}
+
+size_t sp_policy_category_count(const sp_policy *p)
+{
+	return p ? p->ncats : 0;
+}
+
+const sp_policy_category *sp_policy_category_at(const sp_policy *p, size_t i)
+{
+	return p && i < p->ncats ? &p->cats[i] : NULL;
+}
+
+size_t sp_policy_rule_count(const sp_policy *p)
+{
+	return p ? p->nrules : 0;
+}
+
+const sp_policy_rule *sp_policy_rule_at(const sp_policy *p, size_t i)
+{
+	return p && i < p->nrules ? &p->rules[i] : NULL;
+}
+
+static void take(sp_entitlement *e, int tier, const sp_policy_rule *r)
+{
+	if (e->when[tier] == 0 || r->when < e->when[tier]) {
+		e->when[tier] = r->when;
+		e->rule[tier] = r;
+	}
+}
+
+void sp_policy_entitlement(const sp_policy *p, const char *category, int weight,
+                           const char *role, sp_entitlement *out)
+{
+	if (!out)
+		return;
+	memset(out, 0, sizeof *out);
+	if (!p || !category || !role || weight < 1 || weight > 3)
+		return;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const sp_policy_rule *r = &p->rules[i];
+		if (!(r->weight_mask & (1u << weight)) || strcmp(r->category, category) != 0 ||
+		    strcmp(r->role, role) != 0)
+			continue;
+		for (int t = 0; t < SP_TIER_COUNT; t++)
+			if (r->tiers_mask & (1u << t))
+				take(out, t, r);
+		/* Receiving any tier means receiving the header: existence is
+		 * implied, with the same timing. */
+		if (r->tiers_mask)
+			take(out, SP_TIER_EXISTENCE, r);
+	}
+}
+
+int sp_policy_allows(const sp_policy *p, const char *category, int weight,
+                     const char *role, int tier, int mode,
+                     const sp_policy_rule **rule_out)
+{
+	sp_entitlement e;
+	if (rule_out)
+		*rule_out = NULL;
+	if (tier < 0 || tier >= SP_TIER_COUNT || mode < SP_WHEN_IMMEDIATELY ||
+	    mode > SP_WHEN_ON_ESCALATION)
+		return SP_EPOLICY;
+	sp_policy_entitlement(p, category, weight, role, &e);
+	/* A grant may be stricter than the policy (held back longer), never
+	 * more permissive. */
+	if (e.when[tier] == 0 || mode < e.when[tier])
+		return SP_EPOLICY;
+	if (rule_out)
+		*rule_out = e.rule[tier];
+	return SP_OK;
+}
+
+int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sender,
+                         const char *category, int weight,
+                         struct sp_grant_spec **out, size_t *n)
+{
+	sp_grant_spec *g = NULL;
+	size_t cnt = 0, norgs;
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!p || !r || !sender || !category || !out || !n)
+		return SP_EINVAL;
+	if (!sp_policy_category_find(p, category))
+		return SP_ECATEGORY;
+	if (weight < 1 || weight > 3)
+		return SP_EWEIGHT;
+	if (!sp_roster_find(r, sender))
+		return SP_EORG;
+	norgs = sp_roster_count(r);
+	if (norgs) {
+		g = calloc(norgs * (SP_TIER_COUNT - 1), sizeof *g);
+		if (!g)
+			return SP_ENOMEM;
+	}
+	for (size_t i = 0; i < norgs; i++) {
+		const sp_org *o = sp_roster_at(r, i);
+		sp_entitlement e;
+		if (strcmp(o->id, sender) == 0 || strcmp(o->role, "privacy-officer") == 0)
+			continue;
+		sp_policy_entitlement(p, category, weight, o->role, &e);
+		for (int t = SP_TIER_CONTACT; t < SP_TIER_COUNT; t++) {
+			if (!e.when[t])
+				continue;
+			g[cnt].recipient = o->id;
+			g[cnt].box_pk = o->box_pk;
+			g[cnt].tier = t;
+			g[cnt].mode = e.when[t];
+			cnt++;
+		}
+	}
+	if (cnt == 0) {
+		free(g);
+		g = NULL;
+	}
+	*out = g;
+	*n = cnt;
+	return SP_OK;
+}
+
+/* ---- the table a privacy officer reads ------------------------------------ */
+
+static void print_weight(const sp_policy *p, const sp_policy_category *cat, int w, FILE *out)
+{
+	const char *roles[64];
+	size_t nroles = 0;
+	int any = 0;
+
+	/* Roles in the order the file first names them. */
+	for (size_t i = 0; i < p->nrules; i++) {
+		const sp_policy_rule *r = &p->rules[i];
+		size_t j;
+		if (strcmp(r->category, cat->id) != 0 || !(r->weight_mask & (1u << w)))
+			continue;
+		for (j = 0; j < nroles; j++)
+			if (strcmp(roles[j], r->role) == 0)
+				break;
+		if (j == nroles && nroles < sizeof roles / sizeof roles[0])
+			roles[nroles++] = r->role;
+	}
+	fprintf(out, "  weight %d%s\n", w, w == cat->default_weight ? " (default)" : "");
+	for (size_t j = 0; j < nroles; j++) {
+		sp_entitlement e;
+		int first = 1;
+		sp_policy_entitlement(p, cat->id, w, roles[j], &e);
+		for (int t = 0; t < SP_TIER_COUNT; t++) {
+			const sp_policy_rule *r = e.rule[t];
+			if (!e.when[t])
+				continue;
+			fprintf(out, "    %-14s %-10s %-14s rule %s%s\n",
+			        first ? roles[j] : "", sp_tier_name(t), sp_when_name(e.when[t]),
+			        r->id, (r->tiers_mask & (1u << t)) ? "" : " (implied by a tier)");
+			fprintf(out, "    %-14s %-10s %-14s   basis: %s\n", "", "", "", r->basis);
+			first = 0;
+			any = 1;
+		}
+	}
+	if (!any)
+		fprintf(out, "    (no recipients: the signal stays with the sender)\n");
+}
+
+void sp_policy_print(const sp_policy *p, FILE *out)
+{
+	char hex[SP_POLICY_HASH_BYTES * 2 + 1];
+	if (!p || !out)
+		return;
+	fprintf(out, "policy:  %s\nversion: %s\nowner:   %s\nhash:    %s\n",
+	        p->meta.name, p->meta.version, p->meta.owner,
+	        sp_hex(p->hash, sizeof p->hash, hex));
+	fprintf(out, "%zu categories, %zu rules. Any tier implies existence (the header).\n",
+	        p->ncats, p->nrules);
+	for (size_t i = 0; i < p->ncats; i++) {
+		const sp_policy_category *cat = &p->cats[i];
+		fprintf(out, "\ncategory %s: %s\n", cat->id, cat->description);
+		fprintf(out, "  default weight %d, retention %u days\n",
+		        cat->default_weight, cat->retention_days);
+		for (int w = 1; w <= 3; w++)
+			print_weight(p, cat, w, out);
+	}
+	fprintf(out, "\nrules and their purposes:\n");
+	for (size_t i = 0; i < p->nrules; i++)
+		fprintf(out, "  %s (line %d): %s\n", p->rules[i].id, p->rules[i].line,
+		        p->rules[i].purpose);
+}
