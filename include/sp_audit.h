@@ -40,7 +40,8 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out) SP_MU
 
 /* Walk and check the whole chain: contiguous seq from 1, each prev_hash,
  * each record decodes, head matches. On failure returns SP_ECORRUPT with
- * *bad_seq = first broken record and why filled. *count = records checked. */
+ * *bad_seq = first broken record and why filled. *count = records checked.
+ * *bad_seq 0 on SP_ECORRUPT means the head itself (missing or malformed). */
 int sp_audit_verify(sp_store *s, uint64_t *count, uint64_t *bad_seq,
                     char *why, size_t whylen) SP_MUST_CHECK;
 
