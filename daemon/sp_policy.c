@@ -259,6 +259,11 @@ static char *line_reader(char *str, int num, void *stream)
 		;
 	c->indented = i > 0 && i < content && s[i] != ';' && s[i] != '#';
 	if (i < content && s[i] == '[') {
+		/* inih would keep the previous section and carry on; say so here. */
+		if (!memchr(s, ']', content)) {
+			fail(c, c->line, "section header without ']'");
+			return NULL;
+		}
 		if (i > 0) {
 			fail(c, c->line, "section header must start at the beginning of the line");
 			return NULL;
@@ -395,13 +400,19 @@ static int set_string(struct pctx *c, const struct field *f, const char *v)
 static int append_text(struct pctx *c, const struct field *f, const char *v)
 {
 	char **slot = AT(c->obj, f->off, char *);
-	size_t a = strlen(*slot), b = strlen(v);
+	size_t a, b;
 	char *d;
 	if (f->type != F_TEXT) {
 		fail(c, c->line, "key '%s' takes a single value; indented continuation lines "
 		     "are for text", f->key);
 		return -1;
 	}
+	if (!sp_text_ok(v, 4096, 0)) {
+		fail(c, c->line, "value of '%s' is not printable UTF-8", f->key);
+		return -1;
+	}
+	a = strlen(*slot);
+	b = strlen(v);
 	if ((long)(a + 1 + b) > f->max) {
 		fail(c, c->line, "value of '%s' longer than %ld characters", f->key, f->max);
 		return -1;
@@ -862,6 +873,7 @@ static void print_weight(const sp_policy *p, const sp_policy_category *cat, int 
 	fprintf(out, "  weight %d%s\n", w, w == cat->default_weight ? " (default)" : "");
 	for (size_t j = 0; j < nroles; j++) {
 		sp_entitlement e;
+		const sp_policy_rule *prev = NULL;
 		int first = 1;
 		sp_policy_entitlement(p, cat->id, w, roles[j], &e);
 		for (int t = 0; t < SP_TIER_COUNT; t++) {
@@ -870,8 +882,11 @@ static void print_weight(const sp_policy *p, const sp_policy_category *cat, int 
 				continue;
 			fprintf(out, "    %-14s %-10s %-14s rule %s%s\n",
 			        first ? roles[j] : "", sp_tier_name(t), sp_when_name(e.when[t]),
-			        r->id, (r->tiers_mask & (1u << t)) ? "" : " (implied by a tier)");
-			fprintf(out, "    %-14s %-10s %-14s   basis: %s\n", "", "", "", r->basis);
+			        r->id, (r->tiers_mask & (1u << t)) ? "" : " (implied)");
+			/* The legal basis once per rule, not once per tier. */
+			if (r != prev)
+				fprintf(out, "    %-14s basis: %s\n", "", r->basis);
+			prev = r;
 			first = 0;
 			any = 1;
 		}

@@ -1,0 +1,240 @@
+/* test_roster.c — signed roster: round trip, signature, validation on load. */
+#include "sp_test.h"
+
+#include <sodium.h>
+
+#include "seinpost.pb-c.h"
+#include "sp_roster.h"
+#include "sp_util.h"
+
+static char tmp[256], path[512];
+static uint8_t op_pk[32], op_sk[64], bc[32], bs[32];
+
+static void setup(void)
+{
+	ck_assert_int_ge(sodium_init(), 0);
+	ck_assert_ptr_nonnull(sp_test_tmpdir(tmp, sizeof tmp));
+	snprintf(path, sizeof path, "%s/roster.pb", tmp);
+	crypto_sign_keypair(op_pk, op_sk);
+	randombytes_buf(bc, 32);
+	randombytes_buf(bs, 32);
+}
+
+static void teardown(void)
+{
+	sp_test_rmdir(tmp);
+}
+
+static sp_org mkorg(const char *id, const char *role)
+{
+	sp_org o;
+	memset(&o, 0, sizeof o);
+	snprintf(o.id, sizeof o.id, "%s", id);
+	snprintf(o.role, sizeof o.role, "%s", role);
+	randombytes_buf(o.curve_pk, 32);
+	randombytes_buf(o.sign_pk, 32);
+	randombytes_buf(o.box_pk, 32);
+	return o;
+}
+
+static sp_roster *three(sp_org *o)
+{
+	sp_roster *r = NULL;
+	ck_assert_int_eq(sp_roster_new("maastricht", bc, bs, &r), SP_OK);
+	o[0] = mkorg("politie-limburg", "police");
+	o[1] = mkorg("school-bonnefanten", "school");
+	o[2] = mkorg("zvh-mh", "zvh");
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(sp_roster_add(r, &o[i]), SP_OK);
+	return r;
+}
+
+START_TEST(round_trip)
+{
+	sp_org o[3];
+	sp_roster *r = three(o), *l = NULL;
+	ck_assert_int_eq(sp_roster_save(r, path, op_sk), SP_OK);
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_OK);
+	ck_assert_str_eq(sp_roster_network(l), "maastricht");
+	ck_assert_mem_eq(sp_roster_broker_curve(l), bc, 32);
+	ck_assert_mem_eq(sp_roster_broker_sign(l), bs, 32);
+	ck_assert_uint_eq(sp_roster_count(l), 3);
+	for (int i = 0; i < 3; i++) {
+		const sp_org *f = sp_roster_find(l, o[i].id);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_str_eq(f->role, o[i].role);
+		ck_assert_mem_eq(f->curve_pk, o[i].curve_pk, 32);
+		ck_assert_mem_eq(f->sign_pk, o[i].sign_pk, 32);
+		ck_assert_mem_eq(f->box_pk, o[i].box_pk, 32);
+		ck_assert_ptr_eq(sp_roster_find_curve(l, o[i].curve_pk), f);
+	}
+	ck_assert_str_eq(sp_roster_at(l, 1)->id, "school-bonnefanten");
+	ck_assert_ptr_null(sp_roster_at(l, 3));
+	ck_assert_ptr_null(sp_roster_find(l, "nobody"));
+	ck_assert_ptr_null(sp_roster_find_curve(l, bc));
+	sp_roster_free(&r);
+	sp_roster_free(&l);
+	ck_assert_ptr_null(l);
+	sp_roster_free(&l);
+}
+END_TEST
+
+START_TEST(bad_signature_and_operator)
+{
+	sp_org o[3];
+	sp_roster *r = three(o), *l = NULL;
+	uint8_t *buf = NULL, pk2[32], sk2[64];
+	size_t len;
+
+	ck_assert_int_eq(sp_roster_save(r, path, op_sk), SP_OK);
+	/* Wrong operator key. */
+	crypto_sign_keypair(pk2, sk2);
+	ck_assert_int_eq(sp_roster_load(path, pk2, &l), SP_ESIG);
+	ck_assert_ptr_null(l);
+	/* Every single flipped byte is caught (signature or malformed). */
+	ck_assert_int_eq(sp_file_read(path, 1 << 20, &buf, &len), SP_OK);
+	for (size_t i = 0; i < len; i++) {
+		int rc;
+		buf[i] ^= 0x01;
+		ck_assert_int_eq(sp_file_write(path, buf, len, 0644), SP_OK);
+		rc = sp_roster_load(path, op_pk, &l);
+		ck_assert_msg(rc == SP_ESIG || rc == SP_EMALFORMED, "byte %zu: %d", i, rc);
+		ck_assert_ptr_null(l);
+		buf[i] ^= 0x01;
+	}
+	/* Restored bytes load again. */
+	ck_assert_int_eq(sp_file_write(path, buf, len, 0644), SP_OK);
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_OK);
+	sp_roster_free(&l);
+	/* Truncated file. */
+	ck_assert_int_eq(sp_file_write(path, buf, len / 2, 0644), SP_OK);
+	ck_assert_int_ne(sp_roster_load(path, op_pk, &l), SP_OK);
+	free(buf);
+	sp_roster_free(&r);
+}
+END_TEST
+
+START_TEST(add_validation)
+{
+	sp_org o[3], x;
+	sp_roster *r = three(o), *r2 = NULL;
+
+	x = mkorg("politie-limburg", "police");          /* duplicate id */
+	ck_assert_int_eq(sp_roster_add(r, &x), SP_EEXIST);
+	x = mkorg("other", "school");
+	memcpy(x.sign_pk, o[0].curve_pk, 32);            /* a key already used */
+	ck_assert_int_eq(sp_roster_add(r, &x), SP_EEXIST);
+	x = mkorg("other", "school");
+	memcpy(x.curve_pk, bc, 32);                      /* the broker's key */
+	ck_assert_int_eq(sp_roster_add(r, &x), SP_EEXIST);
+	x = mkorg("other", "teacher");                   /* unknown role */
+	ck_assert_int_eq(sp_roster_add(r, &x), SP_EINVAL);
+	x = mkorg("Other_Org", "school");                /* bad id */
+	ck_assert_int_eq(sp_roster_add(r, &x), SP_EINVAL);
+	x = mkorg("other", "school");
+	memset(x.box_pk, 0, 32);                         /* unset key */
+	ck_assert_int_eq(sp_roster_add(r, &x), SP_EINVAL);
+	x = mkorg("other", "privacy-officer");
+	ck_assert_int_eq(sp_roster_add(r, &x), SP_OK);
+	ck_assert_uint_eq(sp_roster_count(r), 4);
+
+	ck_assert_int_eq(sp_roster_new("Bad Net", bc, bs, &r2), SP_EINVAL);
+	ck_assert_ptr_null(r2);
+	ck_assert_int_eq(sp_role_known("youthcare"), 1);
+	ck_assert_int_eq(sp_role_known("probation"), 1);
+	ck_assert_int_eq(sp_role_known("Police"), 0);
+	ck_assert_int_eq(sp_role_known(NULL), 0);
+	sp_roster_free(&r);
+}
+END_TEST
+
+/* A correctly signed roster whose entries are invalid: validation on load
+ * must not trust the signer to have used sp_roster_add. */
+static int write_signed(Seinpost__RosterOrg **orgs, size_t n)
+{
+	Seinpost__Roster ro = SEINPOST__ROSTER__INIT;
+	Seinpost__SignedRoster sr = SEINPOST__SIGNED_ROSTER__INIT;
+	uint8_t rb[4096], msg[4200], sig[64], out[4300];
+	size_t rl, dl = strlen(SP_ROSTER_DOMAIN), ol;
+
+	ro.network = "maastricht";
+	ro.broker_curve_key.data = bc;
+	ro.broker_curve_key.len = 32;
+	ro.broker_sign_key.data = bs;
+	ro.broker_sign_key.len = 32;
+	ro.orgs = orgs;
+	ro.n_orgs = n;
+	rl = seinpost__roster__pack(&ro, rb);
+	memcpy(msg, SP_ROSTER_DOMAIN, dl);
+	memcpy(msg + dl, rb, rl);
+	crypto_sign_detached(sig, NULL, msg, dl + rl, op_sk);
+	sr.roster.data = rb;
+	sr.roster.len = rl;
+	sr.signature.data = sig;
+	sr.signature.len = 64;
+	ol = seinpost__signed_roster__pack(&sr, out);
+	return sp_file_write(path, out, ol, 0644);
+}
+
+static void pb_org(Seinpost__RosterOrg *p, sp_org *o)
+{
+	seinpost__roster_org__init(p);
+	p->id = o->id;
+	p->role = o->role;
+	p->curve_key.data = o->curve_pk;
+	p->curve_key.len = 32;
+	p->sign_key.data = o->sign_pk;
+	p->sign_key.len = 32;
+	p->box_key.data = o->box_pk;
+	p->box_key.len = 32;
+}
+
+START_TEST(signed_but_invalid)
+{
+	sp_org a = mkorg("school-a", "school"), b = mkorg("school-a", "school");
+	Seinpost__RosterOrg pa, pb;
+	Seinpost__RosterOrg *v[2] = { &pa, &pb };
+	sp_roster *l = NULL;
+
+	pb_org(&pa, &a);
+	pb_org(&pb, &b);
+	ck_assert_int_eq(write_signed(v, 2), SP_OK);     /* duplicate id */
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_EMALFORMED);
+
+	snprintf(b.id, sizeof b.id, "school-b");
+	memcpy(b.box_pk, a.box_pk, 32);
+	ck_assert_int_eq(write_signed(v, 2), SP_OK);     /* duplicate key */
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_EMALFORMED);
+
+	randombytes_buf(b.box_pk, 32);
+	snprintf(b.role, sizeof b.role, "hacker");
+	ck_assert_int_eq(write_signed(v, 2), SP_OK);     /* unknown role */
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_EMALFORMED);
+
+	snprintf(b.role, sizeof b.role, "school");
+	pb.curve_key.len = 31;
+	ck_assert_int_eq(write_signed(v, 2), SP_OK);     /* short key */
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_EMALFORMED);
+
+	pb.curve_key.len = 32;
+	ck_assert_int_eq(write_signed(v, 2), SP_OK);     /* now valid */
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_OK);
+	ck_assert_uint_eq(sp_roster_count(l), 2);
+	sp_roster_free(&l);
+}
+END_TEST
+
+static Suite *roster_suite(void)
+{
+	Suite *s = suite_create("roster");
+	TCase *tc = tcase_create("roster");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, bad_signature_and_operator);
+	tcase_add_test(tc, add_validation);
+	tcase_add_test(tc, signed_but_invalid);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SP_TEST_MAIN(roster_suite)
