@@ -138,7 +138,8 @@ install: all
 	install -m 0644 docs/seinpost.conf.5 docs/seinpost-policy.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/seinpostd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 deploy/policy.example README.md $(DESTDIR)$(DOCDIR)/
-	install -m 0644 deploy/seinpostd@.service $(DESTDIR)$(UNITDIR)/
+	sed 's|/usr/local/bin|$(BINDIR)|' deploy/seinpostd@.service > $(DESTDIR)$(UNITDIR)/seinpostd@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/seinpostd@.service
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/seinpostd $(DESTDIR)$(BINDIR)/seinpost

@@ -87,6 +87,10 @@ check() { # description cmd... — passes when cmd succeeds
 }
 
 e2e_done() {
+	# Under SAN=1 the daemons report sanitizer findings in their logs.
+	if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$E2E_DIR"/*.log 2>/dev/null; then
+		fail "sanitizer findings in the process logs above"
+	fi
 	echo "$E2E_PASSES passed, $E2E_FAILS failed"
 	[ "$E2E_FAILS" -eq 0 ]
 }

@@ -62,6 +62,18 @@ static void load(struct ctx *c, const char *conf)
 		die("pseudo key");
 }
 
+static void unload(struct ctx *c)
+{
+	if (c->sock)
+		zmq_close(c->sock);
+	if (c->zctx)
+		zmq_ctx_term(c->zctx);
+	sp_pseudo_keyring_free(&c->pseudo);
+	sp_policy_free(&c->policy);
+	sp_roster_free(&c->roster);
+	sp_keys_free(&c->keys);
+}
+
 static void connect_as(struct ctx *c, const sp_keyset *k, const char *org)
 {
 	sp_transport_opts o = { .endpoint = c->cfg.endpoint, .max_frame = c->cfg.max_frame, .heartbeat_ms = 1000 };
@@ -139,8 +151,10 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 	if (sp_policy_grants_for(c->policy, c->roster, c->cfg.org, category, weight, &g, &n) != SP_OK)
 		die("grants");
 	all = calloc(n + nextra + 1, sizeof *all);
-	memcpy(all, g, n * sizeof *g);
-	memcpy(all + n, extra, nextra * sizeof *extra);
+	if (n)
+		memcpy(all, g, n * sizeof *g);
+	if (nextra)
+		memcpy(all + n, extra, nextra * sizeof *extra);
 	if (sp_pseudo_derive(c->pseudo, sp_pseudo_current_epoch(c->pseudo), 1, "111222333", pseudo) != SP_OK)
 		die("pseudo");
 	sp_signal_meta m = {
@@ -234,14 +248,13 @@ int main(int argc, char **argv)
 		seinpost__outbox_entry__free_unpacked(e, NULL);
 		sp_txn_abort(&t);
 		sp_store_close(&st);
+		unload(&s);
+		unload(&c);
 		return 0;
 	} else {
 		die("usage: see the comment at the top of tests/tools/sp_forge.c");
 	}
 	free(sig);
-	if (c.sock)
-		zmq_close(c.sock);
-	if (c.zctx)
-		zmq_ctx_term(c.zctx);
+	unload(&c);
 	return 0;
 }
