@@ -53,6 +53,39 @@ static int tier_ok(int t)
 	return t >= SP_TIER_CONTACT && t <= SP_TIER_FULL;
 }
 
+/* Unknown fields are refused anywhere in a message. Peers run the same
+ * schema (SP_WIRE_VERSION), fields outside the signed header would travel
+ * unsigned through the broker, and protobuf-c 1.4 even keeps invalid ones
+ * (field number 0) that it cannot read back after packing. */
+static int has_unknown(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+
+	if (m->n_unknown_fields > 0)
+		return 1;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
+			for (size_t j = 0; j < n; j++)
+				if (arr[j] && has_unknown(arr[j]))
+					return 1;
+			continue;
+		}
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue; /* not the member the union holds */
+		const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
+		if (sub && has_unknown(sub))
+			return 1;
+	}
+	return 0;
+}
+
 static int check_header(const Seinpost__SignalHeader *h, char *why, size_t whylen)
 {
 	unsigned seen = 0;
@@ -111,6 +144,10 @@ int sp_wire_check_signal(const Seinpost__Signal *sig, Seinpost__SignalHeader **h
 		*hdr_out = NULL;
 	if (!sig)
 		return fail(why, whylen, SP_EMALFORMED, "signal missing");
+	if (has_unknown(&sig->base)) {
+		rc = fail(why, whylen, SP_EMALFORMED, "signal: unknown field");
+		goto out;
+	}
 	if (sig->signature.len != SIG_BYTES) {
 		rc = fail(why, whylen, SP_EMALFORMED, "signal: signature must be %d bytes", SIG_BYTES);
 		goto out;
@@ -122,6 +159,10 @@ int sp_wire_check_signal(const Seinpost__Signal *sig, Seinpost__SignalHeader **h
 	h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
 	if (!h) {
 		rc = fail(why, whylen, SP_EMALFORMED, "signal: header does not decode");
+		goto out;
+	}
+	if (has_unknown(&h->base)) {
+		rc = fail(why, whylen, SP_EMALFORMED, "header: unknown field");
 		goto out;
 	}
 	if ((rc = check_header(h, why, whylen)) != SP_OK)
@@ -307,6 +348,10 @@ int sp_wire_decode_frame(const uint8_t *buf, size_t len, size_t max,
 		rc = fail(why, whylen, SP_EMALFORMED, "frame: unsupported version");
 		goto out;
 	}
+	if (has_unknown(&f->base)) {
+		rc = fail(why, whylen, SP_EMALFORMED, "frame: unknown field");
+		goto out;
+	}
 	rc = check_body(f, why, whylen);
 out:
 	if (rc != SP_OK) {
@@ -327,7 +372,7 @@ static int check_text(const char *field, const char *s, size_t max, int newline,
 	if (strlen(s) > max)
 		return fail(why, whylen, SP_ESIZE, "%s: longer than %zu bytes", field, max);
 	if (!sp_text_ok(s, max, newline))
-		return fail(why, whylen, SP_EMALFORMED, "%s: not valid UTF-8 text", field);
+		return fail(why, whylen, SP_EMALFORMED, "%s: not printable UTF-8 text", field);
 	return SP_OK;
 }
 
@@ -377,6 +422,11 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 	q = seinpost__local_request__unpack(NULL, len, buf);
 	if (!q)
 		return fail(why, whylen, SP_EMALFORMED, "request does not decode");
+	if (has_unknown(&q->base)) {
+		rc = fail(why, whylen, SP_EMALFORMED, "request: unknown field");
+		seinpost__local_request__free_unpacked(q, NULL);
+		return rc;
+	}
 	switch (q->body_case) {
 	case SEINPOST__LOCAL_REQUEST__BODY_SUBMIT:
 		if (!q->submit)

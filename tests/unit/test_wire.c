@@ -157,7 +157,7 @@ START_TEST(signal_header_rules)
 	fx_init(&f); f.td[0].tier = 0; EXPECT(&f, SP_EMALFORMED, "tier digest");
 	fx_init(&f); f.td[2].tier = 4; EXPECT(&f, SP_EMALFORMED, "tier digest");
 	fx_init(&f); f.td[1].tier = 1; EXPECT(&f, SP_EMALFORMED, "duplicate");
-	fx_init(&f); f.td[1].digest.len = 33; EXPECT(&f, SP_EMALFORMED, "digest");
+	fx_init(&f); f.td[1].digest.len = 31; EXPECT(&f, SP_EMALFORMED, "digest");
 }
 END_TEST
 
@@ -392,7 +392,7 @@ START_TEST(delivery_ack_rules)
 {
 	Seinpost__Frame fr = SEINPOST__FRAME__INIT;
 	Seinpost__DeliveryAck a = SEINPOST__DELIVERY_ACK__INIT;
-	uint8_t id[16] = { 1 }, sig[64] = { 2 };
+	uint8_t id[17] = { 1 }, sig[64] = { 2 };
 	char why[128];
 	fr.version = 1;
 	fr.body_case = SEINPOST__FRAME__BODY_DELIVERY_ACK;
@@ -551,6 +551,66 @@ START_TEST(pack_roundtrip)
 }
 END_TEST
 
+START_TEST(unknown_fields_refused)
+{
+	Seinpost__Frame fr = SEINPOST__FRAME__INIT;
+	Seinpost__Hello hello = SEINPOST__HELLO__INIT;
+	Seinpost__Frame *out = NULL;
+	Seinpost__LocalRequest *q = NULL;
+	uint8_t h32[32] = { 0 }, *buf, *big;
+	/* field 99, varint 1 */
+	static const uint8_t extra[] = { 0x98, 0x06, 0x01 };
+	/* found by fuzz_local: a non-minimal tag for field number 0 */
+	static const uint8_t tag0[] = { 0x0a, 0x80, 0x00, 0x80, 0x00, 0x00 };
+	size_t len;
+	char why[128];
+	fx f;
+
+	hello.org = "zvh-mh";
+	hello.policy_hash = (ProtobufCBinaryData){ 32, h32 };
+	fr.version = 1;
+	fr.body_case = SEINPOST__FRAME__BODY_HELLO;
+	fr.hello = &hello;
+	ck_assert_int_eq(sp_wire_pack(&fr.base, &buf, &len), SP_OK);
+	big = malloc(len + sizeof extra);
+	ck_assert_ptr_nonnull(big);
+	memcpy(big, buf, len);
+	memcpy(big + len, extra, sizeof extra);
+	ck_assert_int_eq(sp_wire_decode_frame(big, len + sizeof extra, SP_MAX_FRAME_DEFAULT, &out, why,
+	                                      sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "unknown field"));
+	free(big);
+	free(buf);
+	/* nested in the hello */
+	ck_assert_int_eq(sp_wire_pack(&hello.base, &buf, &len), SP_OK);
+	big = malloc(len + sizeof extra + 4);
+	ck_assert_ptr_nonnull(big);
+	big[0] = 0x08; big[1] = 0x01;                 /* version = 1 */
+	big[2] = 0x12; big[3] = (uint8_t)(len + sizeof extra); /* hello = ... */
+	memcpy(big + 4, buf, len);
+	memcpy(big + 4 + len, extra, sizeof extra);
+	ck_assert_int_eq(sp_wire_decode_frame(big, len + sizeof extra + 4, SP_MAX_FRAME_DEFAULT, &out,
+	                                      why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "unknown field"));
+	free(big);
+	free(buf);
+	/* inside the signed header bytes */
+	fx_init(&f);
+	fx_pack_header(&f);
+	big = malloc(f.sig_msg.header.len + sizeof extra);
+	ck_assert_ptr_nonnull(big);
+	memcpy(big, f.sig_msg.header.data, f.sig_msg.header.len);
+	memcpy(big + f.sig_msg.header.len, extra, sizeof extra);
+	f.sig_msg.header = (ProtobufCBinaryData){ f.sig_msg.header.len + sizeof extra, big };
+	ck_assert_int_eq(sp_wire_check_signal(&f.sig_msg, NULL, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "header: unknown field"));
+	free(big);
+	fx_free(&f);
+	ck_assert_int_eq(sp_wire_decode_local(tag0, sizeof tag0, &q, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_null(q);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
 	Suite *s = suite_create("wire");
@@ -569,6 +629,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, local_rules);
 	tcase_add_test(tc, local_oversize);
 	tcase_add_test(tc, pack_roundtrip);
+	tcase_add_test(tc, unknown_fields_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,286 @@
+/*
+ * gen-seeds.c — writes the committed seed corpora (valid and a few invalid
+ * inputs) for fuzz_frame, fuzz_local and fuzz_roster. Run by hand from the
+ * repository root when the schema changes; the output is committed:
+ *
+ *   make build/libseinpost.a
+ *   cc -std=c11 -D_GNU_SOURCE -Iinclude -Ibuild/gen -Itests/fuzz -o build/gen-seeds \
+ *      tests/fuzz/gen-seeds.c build/libseinpost.a $(pkg-config --libs libsodium \
+ *      libprotobuf-c libzmq lmdb libsystemd inih jansson) -lpthread
+ *   build/gen-seeds tests/fuzz/corpus
+ *
+ * Crypto fields are filled with fixed bytes: sp_wire checks sizes, not
+ * signatures. Roster seeds are really signed with the fuzz operator key.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_keys.h"
+#include "sp_roster.h"
+#include "sp_signal.h"
+#include "sp_wire.h"
+
+static const char *outdir;
+
+static void put(const char *sub, const char *name, const void *data, size_t len)
+{
+	char path[1024];
+	FILE *f;
+	snprintf(path, sizeof path, "%s/%s/%s", outdir, sub, name);
+	if (!(f = fopen(path, "wb")) || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "gen-seeds: cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+static void put_msg(const char *sub, const char *name, const ProtobufCMessage *m)
+{
+	uint8_t *buf;
+	size_t len;
+	if (sp_wire_pack(m, &buf, &len) != SP_OK)
+		exit(1);
+	put(sub, name, buf, len);
+	free(buf);
+}
+
+static uint8_t id[16], pseudo[32], phash[32], digest[3][32], nonce[3][24];
+static uint8_t ct[3][48], sealed[3][SP_SEALED_KEY_BYTES], sig64[64];
+static Seinpost__TierDigest td[3];
+static Seinpost__TierDigest *tdp[3];
+static Seinpost__SignalHeader hdr;
+static Seinpost__TierBox box[3];
+static Seinpost__TierBox *boxp[3];
+static Seinpost__Grant grant[3];
+static Seinpost__Grant *grantp[3];
+static Seinpost__Signal sig;
+
+static void signal_build(uint32_t weight, size_t ntiers)
+{
+	static uint8_t *hbuf;
+	size_t hlen;
+	static const char *recip[3] = { "school-bonnefanten", "zvh-mh", "youthcare-mosae" };
+
+	memset(id, 0xa1, sizeof id);
+	memset(pseudo, 0xb2, sizeof pseudo);
+	memset(phash, 0xc3, sizeof phash);
+	memset(sig64, 0xd4, sizeof sig64);
+	seinpost__signal_header__init(&hdr);
+	hdr.version = 1;
+	hdr.id = (ProtobufCBinaryData){ 16, id };
+	hdr.sender = "politie-limburg";
+	hdr.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+	hdr.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
+	hdr.pseudonym_epoch = 1;
+	hdr.category = "criminal-exploitation";
+	hdr.weight = weight;
+	hdr.created = 1735689600;
+	hdr.expires = 1735689600 + 180 * 86400;
+	hdr.policy_hash = (ProtobufCBinaryData){ 32, phash };
+	for (int i = 0; i < 3; i++) {
+		memset(digest[i], 0x10 + i, 32);
+		memset(nonce[i], 0x20 + i, 24);
+		memset(ct[i], 0x30 + i, sizeof ct[i]);
+		memset(sealed[i], 0x40 + i, SP_SEALED_KEY_BYTES);
+		seinpost__tier_digest__init(&td[i]);
+		td[i].tier = (Seinpost__Tier)(i + 1);
+		td[i].digest = (ProtobufCBinaryData){ 32, digest[i] };
+		tdp[i] = &td[i];
+		seinpost__tier_box__init(&box[i]);
+		box[i].tier = (Seinpost__Tier)(i + 1);
+		box[i].nonce = (ProtobufCBinaryData){ 24, nonce[i] };
+		box[i].ciphertext = (ProtobufCBinaryData){ sizeof ct[i], ct[i] };
+		boxp[i] = &box[i];
+		seinpost__grant__init(&grant[i]);
+		grant[i].recipient = (char *)recip[i];
+		grant[i].tier = (Seinpost__Tier)(i + 1);
+		grant[i].mode = (Seinpost__GrantMode)(i + 1);
+		grant[i].sealed_key = (ProtobufCBinaryData){ SP_SEALED_KEY_BYTES, sealed[i] };
+		grantp[i] = &grant[i];
+	}
+	hdr.n_tiers = ntiers;
+	hdr.tiers = tdp;
+	free(hbuf);
+	if (sp_wire_pack(&hdr.base, &hbuf, &hlen) != SP_OK)
+		exit(1);
+	seinpost__signal__init(&sig);
+	sig.header = (ProtobufCBinaryData){ hlen, hbuf };
+	sig.signature = (ProtobufCBinaryData){ 64, sig64 };
+	sig.n_tiers = ntiers;
+	sig.tiers = boxp;
+	sig.n_grants = ntiers;
+	sig.grants = grantp;
+}
+
+static void frames(void)
+{
+	Seinpost__Frame fr = SEINPOST__FRAME__INIT;
+	Seinpost__Hello hello = SEINPOST__HELLO__INIT;
+	Seinpost__SubmitAck ack = SEINPOST__SUBMIT_ACK__INIT;
+	Seinpost__Delivery del = SEINPOST__DELIVERY__INIT;
+	Seinpost__DeliveryAck dack = SEINPOST__DELIVERY_ACK__INIT;
+	char *rules[] = { "hwc-gia", "escalation-multi-org" };
+	static const uint8_t garbage[] = { 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12 };
+
+	fr.version = SP_WIRE_VERSION;
+	hello.org = "school-bonnefanten";
+	hello.policy_hash = (ProtobufCBinaryData){ 32, phash };
+	fr.body_case = SEINPOST__FRAME__BODY_HELLO;
+	fr.hello = &hello;
+	put_msg("frame", "hello", &fr.base);
+
+	signal_build(2, 3);
+	fr.body_case = SEINPOST__FRAME__BODY_SUBMIT;
+	fr.submit = &sig;
+	put_msg("frame", "submit-3-tiers", &fr.base);
+	signal_build(3, 0);
+	put_msg("frame", "submit-existence", &fr.base);
+	signal_build(1, 1);
+	put_msg("frame", "submit-contact", &fr.base);
+
+	ack.id = (ProtobufCBinaryData){ 16, id };
+	ack.status = SEINPOST__STATUS__STATUS_OK;
+	fr.body_case = SEINPOST__FRAME__BODY_SUBMIT_ACK;
+	fr.submit_ack = &ack;
+	put_msg("frame", "submit-ack-ok", &fr.base);
+	ack.status = SEINPOST__STATUS__STATUS_REJECTED;
+	ack.code = SP_EPOLICY;
+	ack.reason = "grants exceed the sharing policy";
+	put_msg("frame", "submit-ack-rejected", &fr.base);
+
+	signal_build(2, 2);
+	del.signal = &sig;
+	del.n_rule_ids = 2;
+	del.rule_ids = rules;
+	fr.body_case = SEINPOST__FRAME__BODY_DELIVERY;
+	fr.delivery = &del;
+	put_msg("frame", "delivery", &fr.base);
+
+	dack.id = (ProtobufCBinaryData){ 16, id };
+	dack.time = 1735689700;
+	dack.signature = (ProtobufCBinaryData){ 64, sig64 };
+	fr.body_case = SEINPOST__FRAME__BODY_DELIVERY_ACK;
+	fr.delivery_ack = &dack;
+	put_msg("frame", "delivery-ack", &fr.base);
+
+	/* invalid ones: each hits one rule */
+	fr.version = 2;
+	put_msg("frame", "bad-version", &fr.base);
+	fr.version = 1;
+	fr.body_case = SEINPOST__FRAME__BODY__NOT_SET;
+	put_msg("frame", "bad-no-body", &fr.base);
+	signal_build(4, 3);
+	fr.body_case = SEINPOST__FRAME__BODY_SUBMIT;
+	fr.submit = &sig;
+	put_msg("frame", "bad-weight", &fr.base);
+	signal_build(2, 3);
+	sig.n_tiers = 2; /* grant for the full tier without its box */
+	put_msg("frame", "bad-grant-no-box", &fr.base);
+	put("frame", "bad-garbage", garbage, sizeof garbage);
+}
+
+static void locals(void)
+{
+	Seinpost__LocalRequest q = SEINPOST__LOCAL_REQUEST__INIT;
+	Seinpost__SubmitRequest s = SEINPOST__SUBMIT_REQUEST__INIT;
+	static const uint8_t garbage[] = { 0x0a, 0x80 };
+
+	s.category = "criminal-exploitation";
+	s.weight = 2;
+	s.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+	s.subject_id = "111222333";
+	s.name = "Test Persoon";
+	s.birthdate = "2010-01-01";
+	s.address = "Teststraat 1, 6211 AA Maastricht";
+	s.summary = "Fictional test summary.\nSecond line.";
+	s.contact = "mentor, 043-0000000";
+	s.narrative = "Fictional narrative for fuzzing.\n\tIndented.";
+	q.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
+	q.submit = &s;
+	put_msg("local", "submit-full", &q.base);
+	seinpost__submit_request__init(&s);
+	s.category = "hwc";
+	s.weight = 1;
+	s.subject_id = "111222333";
+	put_msg("local", "submit-minimal", &q.base);
+	s.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION;
+	s.subject_id = "0935010000012345";
+	s.summary = "Location signal.";
+	put_msg("local", "submit-location", &q.base);
+	q.body_case = SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS;
+	q.outbox_status = (ProtobufCBinaryData){ 16, id };
+	put_msg("local", "outbox-status", &q.base);
+
+	q.outbox_status.len = 5;
+	put_msg("local", "bad-status-id", &q.base);
+	q.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
+	q.submit = &s; /* the oneof union was overwritten */
+	s.name = "bad\x01name";
+	put_msg("local", "bad-control-char", &q.base);
+	s.name = "";
+	s.subject_kind = 7;
+	put_msg("local", "bad-subject-kind", &q.base);
+	put("local", "bad-garbage", garbage, sizeof garbage);
+}
+
+static void rosters(void)
+{
+	uint8_t pk[32], sk[64], bc[32], bs[32];
+	sp_roster *r = NULL;
+	static const char *ids[] = { "politie-limburg", "school-bonnefanten", "zvh-mh", "fg-maastricht" };
+	static const char *roles[] = { "police", "school", "zvh", "privacy-officer" };
+	char path[1024];
+	FILE *f;
+	uint8_t buf[8192];
+	size_t n;
+
+	crypto_sign_seed_keypair(pk, sk, sp_fuzz_operator_seed);
+	memset(bc, 0x61, sizeof bc);
+	memcpy(bs, pk, 32);
+	if (sp_roster_new("maastricht-heuvelland", bc, bs, &r) != SP_OK)
+		exit(1);
+	for (int i = 0; i < 4; i++) {
+		sp_org o;
+		memset(&o, 0, sizeof o);
+		snprintf(o.id, sizeof o.id, "%s", ids[i]);
+		snprintf(o.role, sizeof o.role, "%s", roles[i]);
+		memset(o.curve_pk, 0x70 + i, 32);
+		memset(o.sign_pk, 0x80 + i, 32);
+		memset(o.box_pk, 0x90 + i, 32);
+		if (sp_roster_add(r, &o) != SP_OK)
+			exit(1);
+	}
+	snprintf(path, sizeof path, "%s/roster/valid-4-orgs", outdir);
+	if (sp_roster_save(r, path, sk) != SP_OK)
+		exit(1);
+	sp_roster_free(&r);
+
+	/* invalid variants of the valid one */
+	if (!(f = fopen(path, "rb")) || (n = fread(buf, 1, sizeof buf, f)) == 0)
+		exit(1);
+	fclose(f);
+	put("roster", "bad-truncated", buf, n / 2);
+	buf[n - 1] ^= 1;
+	put("roster", "bad-signature", buf, n);
+
+	if (sp_roster_new("empty-net", bc, bs, &r) != SP_OK)
+		exit(1);
+	snprintf(path, sizeof path, "%s/roster/valid-empty", outdir);
+	if (sp_roster_save(r, path, sk) != SP_OK)
+		exit(1);
+	sp_roster_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || sodium_init() < 0) {
+		fprintf(stderr, "usage: gen-seeds CORPUS_DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	frames();
+	locals();
+	rosters();
+	return 0;
+}
