@@ -4,8 +4,10 @@
  *
  * Trust boundary: the only identity the broker may believe is the ZAP
  * User-Id, which this handler sets from the roster entry whose CURVE key the
- * handshake proved. The routing id is chosen by the peer, so recv refuses a
- * ROUTER message whose routing id differs from its User-Id (SP_ESENDER).
+ * handshake proved. Nodes do not choose a routing id: the ROUTER assigns a
+ * random one per connection, and the broker learns "org -> routing id" only
+ * from messages whose User-Id is that org. A peer therefore cannot squat
+ * another organisation's routing id to receive its deliveries.
  *
  * The ZAP handler is a thread owning a REP socket on
  * inproc://zeromq.zap.01 and a PAIR socket it polls for "stop". Both are
@@ -316,7 +318,6 @@ int sp_transport_node(void *zctx, const sp_keyset *k, const uint8_t broker_curve
 	if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, broker_curve_pk, 32) != 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, k->curve_pk, 32) != 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, k->curve_sk, 32) != 0 ||
-	    zmq_setsockopt(s, ZMQ_ROUTING_ID, org, strlen(org)) != 0 ||
 	    set_int(s, ZMQ_RECONNECT_IVL_MAX, RECONNECT_MAX_MS) != 0 ||
 	    set_common(s, o) != 0) {
 		sp_log(LOG_ERR, "transport", "node socket options: %s", zmq_strerror(errno));
@@ -414,13 +415,6 @@ int sp_transport_recv(void *sock, int is_router, int dontwait, sp_msg *m)
 	user = zmq_msg_gets(&b, "User-Id");
 	ulen = user ? strlen(user) : 0;
 	if (ulen == 0 || ulen >= sizeof m->user) {
-		rc = SP_ESENDER;
-		goto out;
-	}
-	/* The routing id is the peer's own claim; only the ZAP User-Id was
-	 * proven. Replies go by routing id, so they must be the same. */
-	if (zmq_msg_size(&a) != ulen || memcmp(zmq_msg_data(&a), user, ulen) != 0) {
-		sp_log(LOG_WARNING, "transport", "dropped a message from %s: routing id differs", user);
 		rc = SP_ESENDER;
 		goto out;
 	}

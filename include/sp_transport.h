@@ -38,13 +38,16 @@ typedef struct sp_transport_opts {
 /* ROUTER bound at opts->endpoint with CURVE server keys from k. */
 int sp_transport_broker(void *zctx, const sp_keyset *k, const sp_transport_opts *o,
                         void **sock) SP_MUST_CHECK;
-/* DEALER connected to opts->endpoint; routing id = org id. */
+/* DEALER connected to opts->endpoint. No routing id is set: the broker's
+ * ROUTER assigns one and learns which org it belongs to from ZAP. org is
+ * used for validation and logs only. */
 int sp_transport_node(void *zctx, const sp_keyset *k, const uint8_t broker_curve_pk[32],
                       const char *org, const sp_transport_opts *o, void **sock) SP_MUST_CHECK;
 
 /* One received message. body is malloc'd (free with sp_msg_clear).
- * For ROUTER sockets rid holds the routing id and user the ZAP User-Id
- * (the proven org id); for DEALER both are empty. */
+ * For ROUTER sockets rid holds the routing id (assigned by the ROUTER) and
+ * user the ZAP User-Id (the proven org id); SP_ESENDER when a message has no
+ * User-Id. For DEALER both are empty. */
 typedef struct sp_msg {
 	uint8_t rid[256];
 	size_t rid_len;
