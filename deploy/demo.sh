@@ -41,43 +41,11 @@ for p in "${ORGS[@]}"; do
 done
 echo "running: ${#PIDS[@]} processes"
 
-say "3. police signals: a pupil approached for drug courier work (weight 2)"
-id1=$("$SP" --config "$NET/politie-limburg/seinpost.conf" submit --category drug-recruitment --weight 2 \
-	--bsn 111222333 --name "Demo Leerling" --birthdate 2010-05-01 \
-	--summary "Seen being recruited for parcel courier work near the station" \
-	--contact "Wijkagent Maastricht-Centrum, 0900-8844" --wait=10) || exit 1
-echo "signal id: $id1"
-
-say "4. police signals domestic violence at home (GIA, weight 2) about the same child"
-id2=$("$SP" --config "$NET/politie-limburg/seinpost.conf" submit --category gia --weight 2 \
-	--bsn 111222333 --summary "Police call-out for domestic violence last night" \
-	--contact "Politie Basisteam Maastricht" --wait=10) || exit 1
-echo "signal id: $id2"
-sleep 1
-
-for org in school-bonnefanten jeugdzorg-mh zvh-mh; do
-	say "5. inbox of $org"
-	"$SP" --config "$NET/$org/seinpost.conf" inbox
+# The demo's scenes live in deploy/demo.d/NN-name.sh, sourced in order, so
+# each feature adds its own scene. They share: SP, NET, ORGS, DEMO_DIR, say.
+for scene in "$ROOT"/deploy/demo.d/[0-9]*.sh; do
+	. "$scene" || exit 1
 done
-
-say "6. the school opens the drug-recruitment signal (contact tier only)"
-"$SP" --config "$NET/school-bonnefanten/seinpost.conf" show "$id1" --user zorgcoordinator.demo
-say "7. youth care opens it (contact and summary, never the identity)"
-"$SP" --config "$NET/jeugdzorg-mh/seinpost.conf" show "$id1" --user hulpverlener.demo
-
-say "8. the broker's audit log (pseudonyms, never identities)"
-"$SP" --config "$NET/broker/seinpost.conf" audit log
-say "9. audit verification"
-"$SP" --config "$NET/broker/seinpost.conf" audit verify
-for org in "${ORGS[@]}"; do
-	printf '%-20s ' "$org:"; "$SP" --config "$NET/$org/seinpost.conf" audit verify
-done
-
-say "10. privacy check: the demo's BSN and name appear nowhere in the broker's state or log"
-if grep -rqaF -e 111222333 -e "Demo Leerling" "$NET/broker" "$DEMO_DIR/logs/broker.log"; then
-	echo "FOUND personal data at the broker"; exit 1
-fi
-echo "none found"
 
 cleanup
 PIDS=()
