@@ -50,6 +50,8 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps check unit e2e fuzz-replay fuzz demo bench install uninstall clean
 .DELETE_ON_ERROR:
@@ -101,6 +103,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@echo "  TOOL    $@"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
 
+$(BUILD)/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+
 # Fuzz harnesses: built with a small replay driver for 'make check', with
 # libFuzzer (clang) for 'make fuzz'.
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
@@ -128,7 +135,7 @@ DEMO_DIR ?= ./demo
 demo: all
 	$(Q)BUILD=$(BUILD) DEMO_DIR=$(DEMO_DIR) deploy/demo.sh
 
-bench: all $(TOOL_BIN)
+bench: all $(TOOL_BIN) $(BENCH_BIN)
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
 install: all
