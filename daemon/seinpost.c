@@ -24,6 +24,10 @@ static void usage(FILE *out)
 	        "  outbox [--json]                signals we sent and the broker's verdict\n"
 	        "  inbox [--json]                 signals we received\n"
 	        "  show ID --user NAME [--json]   verify and decrypt what we were granted (audited)\n"
+	        "  involve --bsn BSN [--until YYYY-MM-DD] [--ref REF]\n"
+	        "                                 register our involvement with a subject (REF stays local)\n"
+	        "  uninvolve --bsn BSN            end it\n"
+	        "  referrals                      escalation referrals received (ZVH)\n"
 	        "\n"
 	        "With --config FILE of a broker or node:\n"
 	        "  audit verify                   check the audit log's hash chain\n"
@@ -84,6 +88,10 @@ int main(int argc, char **argv)
 		return sp_cli_show(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "audit") == 0)
 		return sp_cli_audit(cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "involve") == 0 || strcmp(cmd, "uninvolve") == 0)
+		return sp_cli_involve(cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "referrals") == 0)
+		return sp_cli_referrals(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

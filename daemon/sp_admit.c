@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sp_retention.h"
 #include "sp_signal.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -70,6 +71,9 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 		rc = SP_EEXPIRED;
 		goto out;
 	}
+	/* Expiry follows the policy, not the sender's wish. */
+	if ((rc = sp_retention_check(p, hdr, why, whylen)) != SP_OK)
+		goto out;
 	for (size_t i = 0; i < sig->n_grants; i++) {
 		const Seinpost__Grant *g = sig->grants[i];
 		const sp_org *to = sp_roster_find(r, g->recipient);

@@ -10,9 +10,12 @@
 
 #include "sp_admit.h"
 #include "sp_audit.h"
+#include "sp_escalate.h"
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_policy.h"
+#include "sp_release.h"
+#include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_sd.h"
 #include "sp_signal.h"
@@ -268,6 +271,13 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 		if (rc != SP_OK)
 			goto out;
 	}
+	{
+		/* Policy engine: if-involved routing, match, escalation. */
+		sp_engine eng = { b->policy, b->roster, sp_now_s() };
+		rc = sp_escalate_on_signal(&eng, t, h);
+		if (rc != SP_OK)
+			goto out;
+	}
 	b->accepted++;
 	sp_log_event(LOG_INFO, C, h->sender, idhex, "accepted %s weight %u", h->category, h->weight);
 	reply_submit(b, m, h->id.data, SEINPOST__STATUS__STATUS_OK, 0, "");
@@ -386,6 +396,59 @@ static void handle_hello(struct broker *b, const sp_msg *m, const Seinpost__Hell
 	}
 }
 
+/* Tell a node which policy we hold: it refuses to send under another. */
+static void reply_policy_info(struct broker *b, const sp_msg *m)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__PolicyInfo pi = SEINPOST__POLICY_INFO__INIT;
+	pi.policy_hash.data = (uint8_t *)sp_policy_hash(b->policy);
+	pi.policy_hash.len = SP_POLICY_HASH_BYTES;
+	pi.version = (char *)sp_policy_version(b->policy);
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_POLICY_INFO;
+	f.policy_info = &pi;
+	queue_reply(b, m, &f);
+}
+
+static int handle_involve(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__InvolveUpdate *u)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__InvolveAck a = SEINPOST__INVOLVE_ACK__INIT;
+	sp_engine eng = { b->policy, b->roster, sp_now_s() };
+	char why[256] = "";
+	int rc = sp_escalate_on_involve(&eng, t, m->user, u, why, sizeof why);
+	if (rc < 0 && rc != SP_EINVAL && rc != SP_EEXPIRED && rc != SP_EROLE && rc != SP_EORG)
+		return rc; /* storage failure: the batch aborts, the node retries */
+	a.pseudonym = u->pseudonyms[0]->pseudonym;
+	a.status = rc == SP_OK ? SEINPOST__STATUS__STATUS_OK : SEINPOST__STATUS__STATUS_REJECTED;
+	a.code = rc;
+	a.reason = why;
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_INVOLVE_ACK;
+	f.involve_ack = &a;
+	queue_reply(b, m, &f);
+	if (rc != SP_OK)
+		sp_log_event(LOG_WARNING, C, m->user, NULL, "involvement refused: %s", why);
+	return SP_OK;
+}
+
+/* Once a second: deferred releases and retention, in their own transaction. */
+static void policy_tick(struct broker *b)
+{
+	sp_txn *t = NULL;
+	size_t queued = 0, expired = 0;
+	int rc = sp_txn_begin(b->store, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_release_flush(t, &queued);
+	if (rc == SP_OK)
+		rc = sp_retention_sweep_broker(t, b->policy, b->roster, sp_now_s(), &expired);
+	if (rc == SP_OK && (queued || expired))
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	if (rc != SP_OK)
+		sp_log(LOG_ERR, C, "policy tick failed: %s", sp_strerror(rc));
+}
+
 /* Decode one frame and act on it inside the batch transaction. */
 static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 {
@@ -407,7 +470,11 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	switch (f->body_case) {
 	case SEINPOST__FRAME__BODY_HELLO:
 		handle_hello(b, m, f->hello);
+		reply_policy_info(b, m);
 		rc = SP_OK;
+		break;
+	case SEINPOST__FRAME__BODY_INVOLVE:
+		rc = handle_involve(b, t, m, f->involve);
 		break;
 	case SEINPOST__FRAME__BODY_SUBMIT:
 		handle_hello(b, m, &(Seinpost__Hello){ .org = (char *)m->user });
@@ -663,7 +730,7 @@ drop:
 int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
 	struct broker b = { .cfg = c };
-	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0;
+	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0, last_tick = 0;
 	int rc = broker_open(&b);
 	if (rc != SP_OK)
 		goto out;
@@ -684,6 +751,10 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 			*reload = 0;
 			if (load_policy(&b) == SP_OK && audit_policy_loaded(&b) == SP_OK)
 				sp_log(LOG_NOTICE, C, "policy reloaded: %s", sp_policy_version(b.policy));
+		}
+		if (sp_mono_ms() - last_tick >= 1000) {
+			policy_tick(&b);
+			last_tick = sp_mono_ms();
 		}
 		pump(&b);
 		uint64_t now = sp_mono_ms();

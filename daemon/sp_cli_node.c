@@ -12,6 +12,7 @@
 #include "sp_audit.h"
 #include "sp_cli.h"
 #include "sp_config.h"
+#include "sp_involve.h"
 #include "sp_keys.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
@@ -31,7 +32,7 @@ static const char *fmt_time_ms(uint64_t ms, char *buf, size_t len)
 }
 
 /* One request/reply on the node's local submit socket. */
-static int local_call(const sp_config *c, const Seinpost__LocalRequest *req, Seinpost__LocalReply **out)
+int sp_cli_local_call(const sp_config *c, const Seinpost__LocalRequest *req, Seinpost__LocalReply **out)
 {
 	char path[PATH_MAX], ep[PATH_MAX + 8];
 	void *ctx = NULL, *s = NULL;
@@ -101,7 +102,7 @@ static int wait_verdict(const sp_config *c, const uint8_t id[16], int seconds)
 	req.outbox_status.len = 16;
 	for (int i = 0; i < seconds * 10; i++) {
 		Seinpost__LocalReply *r = NULL;
-		if (local_call(c, &req, &r) != SP_OK)
+		if (sp_cli_local_call(c, &req, &r) != SP_OK)
 			return 1;
 		if (r->code == 0 && r->entry && r->entry->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING) {
 			int rejected = r->entry->state == SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
@@ -195,7 +196,7 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 	}
 	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
 	req.submit = &s;
-	if (local_call(&cfg, &req, &r) != SP_OK)
+	if (sp_cli_local_call(&cfg, &req, &r) != SP_OK)
 		return 1;
 	if (r->code != 0) {
 		fprintf(stderr, "seinpost submit: %s\n", r->message);
@@ -216,6 +217,7 @@ struct list_ctx {
 	int json;
 	const sp_roster *roster;
 	int count;
+	sp_txn *t;
 };
 
 static int outbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
@@ -283,15 +285,23 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	fmt_time_ms(e->received, when, sizeof when);
 	tiers_text(granted_mask(e->delivery->signal), tiers, sizeof tiers);
 	sp_hex(h->pseudonym.data, 8, pseudo);
-	const char *rule = e->delivery->n_rule_ids ? e->delivery->rule_ids[0] : "";
-	if (c->json)
+	const char *rule = e->delivery->n_rule_ids ? e->delivery->rule_ids[e->delivery->n_rule_ids - 1] : "";
+	char ref[SP_INVOLVE_REF_MAX + 1] = "";
+	if (c->t)
+		sp_involve_local_ref(c->t, h->pseudonym.data, ref, sizeof ref); /* our own pupil/client ref */
+	if (c->json && ref[0])
+		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", idhex,
+		                                        "received", when, "from", h->sender, "category", h->category,
+		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
+		                                        "subject", pseudo, "ref", ref));
+	else if (c->json)
 		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s}", "id", idhex,
 		                                        "received", when, "from", h->sender, "category", h->category,
 		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
 		                                        "subject", pseudo));
 	else
-		printf("%s  %s  from %-20s %-20s w%u  tiers %-26s rule %s\n", idhex, when, h->sender,
-		       h->category, h->weight, tiers, rule);
+		printf("%s  %s  from %-20s %-20s w%u  tiers %-26s rule %s%s%s\n", idhex, when, h->sender,
+		       h->category, h->weight, tiers, rule, ref[0] ? "  ref " : "", ref);
 	c->count++;
 out:
 	if (h)
@@ -328,6 +338,7 @@ static int list_db(const char *cfg_path, int argc, char **argv, enum sp_db db, s
 		return 1;
 	}
 	c.arr = json_array();
+	c.t = t;
 	(void)sp_store_foreach(t, db, NULL, 0, fn, &c);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
@@ -377,7 +388,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	uint8_t id[16];
 	const void *v;
 	size_t vl;
-	char why[256], idhex[SP_ID_HEX], tiers[64], when[32];
+	char why[256], idhex[SP_ID_HEX], tiers[64], when[32], refhex[SP_ID_HEX], ref[SP_INVOLVE_REF_MAX + 1];
 	int json = 0, rc, status = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -442,6 +453,8 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: cannot decrypt: %s\n", sp_strerror(rc));
 		goto out;
 	}
+	/* Our own reference for the subject: local only, read before commit. */
+	sp_involve_local_ref(t, h->pseudonym.data, ref, sizeof ref);
 	{
 		/* Who opened what is part of "who saw what": audited before display. */
 		sp_audit_entry a = {
@@ -487,7 +500,12 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		printf("  %-11s %s (signature verified)\n", "from", h->sender);
 		printf("  %-11s %s, weight %u\n", "category", h->category, h->weight);
 		printf("  %-11s %s\n", "created", when);
-		printf("  %-11s %s\n", "rule", e->delivery->n_rule_ids ? e->delivery->rule_ids[0] : "-");
+		for (size_t ri = 0; ri < e->delivery->n_rule_ids || ri == 0; ri++)
+			printf("  %-11s %s\n", "rule", e->delivery->n_rule_ids ? e->delivery->rule_ids[ri] : "-");
+		print_field("our ref", ref);
+		if (e->delivery->referral)
+			printf("  %-11s %s (escalation rule %s)\n", "referral",
+			       sp_hex(e->delivery->referral->id.data, 16, refhex), e->delivery->referral->rule_id);
 		printf("  %-11s %s\n", "granted", tiers);
 		if (!(op.tiers & ~1u))
 			printf("  (existence only: this organisation may know the signal exists, nothing more)\n");

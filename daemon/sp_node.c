@@ -9,10 +9,13 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_involve.h"
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_policy.h"
 #include "sp_pseudo.h"
+#include "sp_release.h"
+#include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_sd.h"
 #include "sp_signal.h"
@@ -34,8 +37,9 @@ struct node {
 	sp_pseudo_keyring *pseudo;
 	sp_store *store;
 	void *zctx, *sock, *local;
-	uint64_t last_resend, last_hello;
+	uint64_t last_resend, last_hello, last_sweep;
 	uint64_t submitted, received;
+	int policy_mismatch;    /* the broker holds another policy version */
 };
 
 static int send_frame(struct node *n, Seinpost__Frame *f)
@@ -50,6 +54,11 @@ static int send_frame(struct node *n, Seinpost__Frame *f)
 	rc = sp_transport_send(n->sock, NULL, 0, buf, len);
 	free(buf);
 	return rc;
+}
+
+static int send_frame_cb(void *ctx, Seinpost__Frame *f)
+{
+	return send_frame(ctx, f);
 }
 
 static void send_hello(struct node *n)
@@ -128,6 +137,11 @@ static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
 	sp_txn *t = NULL;
 	int rc;
 
+	if (n->policy_mismatch) {
+		local_reply(n, SP_EPOLICYVER, "the broker holds another policy version than this node; "
+		            "install the broker's policy and restart the node; nothing was sent", NULL, NULL);
+		return;
+	}
 	rc = sp_submit_build(&ctx, req, &sigbuf, &siglen, id, why, sizeof why);
 	if (rc != SP_OK) {
 		local_reply(n, rc, why, NULL, NULL);
@@ -230,6 +244,14 @@ static void serve_local(struct node *n)
 	case SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS:
 		do_outbox_status(n, &req->outbox_status);
 		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE: {
+		char text[256];
+		rc = sp_involve_request(n->store, n->pseudo, req->involve, sp_now_s(), text, sizeof text);
+		local_reply(n, rc, text, NULL, NULL);
+		if (rc == SP_OK)
+			sp_involve_resend(n->store, send_frame_cb, n);
+		break;
+	}
 	default:
 		local_reply(n, SP_EINVAL, "unknown request", NULL, NULL);
 	}
@@ -307,6 +329,44 @@ static void send_receipt(struct node *n, const uint8_t id[16])
 	(void)send_frame(n, &f);
 }
 
+static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d, int *changed)
+{
+	const void *v;
+	size_t vl, len;
+	uint8_t *buf = NULL;
+	Seinpost__InboxEntry *old = NULL;
+	int rc = sp_store_get(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, &v, &vl);
+	if (rc != SP_OK)
+		return rc;
+	old = seinpost__inbox_entry__unpack(NULL, vl, v);
+	if (!old || !old->delivery || !old->delivery->signal)
+		rc = SP_ECORRUPT;
+	if (rc == SP_OK)
+		rc = sp_release_merge(old, d, &buf, &len, changed);
+	if (rc == SP_OK && *changed)
+		rc = sp_store_put(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, buf, len, 0);
+	free(buf);
+	if (old)
+		seinpost__inbox_entry__free_unpacked(old, NULL);
+	return rc;
+}
+
+static void sweep(struct node *n)
+{
+	sp_txn *t = NULL;
+	size_t expired = 0;
+	int rc = sp_txn_begin(n->store, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_retention_sweep_node(t, n->policy, n->cfg->org, sp_now_s(), &expired);
+	if (rc == SP_OK && expired) {
+		rc = sp_txn_commit(&t);
+		if (rc == SP_OK)
+			sp_log(LOG_INFO, C, "retention: deleted %zu expired signal copies", expired);
+	}
+	sp_txn_abort(&t);
+	n->last_sweep = sp_mono_ms();
+}
+
 /* Delivery: check the sender's signature, store once (dedup by id), commit,
  * then receipt. A repeat is receipted again without storing. */
 static void handle_delivery(struct node *n, const Seinpost__Delivery *d)
@@ -342,8 +402,17 @@ static void handle_delivery(struct node *n, const Seinpost__Delivery *d)
 	if (rc == SP_OK)
 		rc = sp_store_put(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, buf, len, SP_PUT_NOOVERWRITE);
 	if (rc == SP_EEXIST) {
+		/* Released later (involvement, match, escalation): merge the new
+		 * grants into our copy, then receipt. */
+		int changed = 0;
+		rc = merge_delivery(t, h, d, &changed);
+		if (rc == SP_OK && changed)
+			rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED, h, NULL, 0, "released grants merged");
+		if (rc == SP_OK && changed)
+			rc = sp_txn_commit(&t);
 		sp_txn_abort(&t);
-		send_receipt(n, h->id.data);
+		if (rc == SP_OK)
+			send_receipt(n, h->id.data);
 		goto out;
 	}
 	if (rc == SP_OK)
@@ -388,6 +457,18 @@ static void serve_broker(struct node *n)
 		case SEINPOST__FRAME__BODY_DELIVERY:
 			handle_delivery(n, f->delivery);
 			break;
+		case SEINPOST__FRAME__BODY_INVOLVE_ACK:
+			sp_involve_acked(n->store, f->involve_ack);
+			break;
+		case SEINPOST__FRAME__BODY_POLICY_INFO: {
+			int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
+			                      SP_POLICY_HASH_BYTES) != 0;
+			if (mismatch && !n->policy_mismatch)
+				sp_log(LOG_ERR, C, "the broker holds policy version %s, we hold %s: not sending signals",
+				       f->policy_info->version, sp_policy_version(n->policy));
+			n->policy_mismatch = mismatch;
+			break;
+		}
 		default:
 			sp_log(LOG_WARNING, C, "unexpected frame type %d from broker", f->body_case);
 		}
@@ -422,6 +503,11 @@ static void resend_outbox(struct node *n)
 {
 	sp_txn *t = NULL;
 	struct resend_ctx c = { .n = n };
+	sp_involve_resend(n->store, send_frame_cb, n);
+	if (n->policy_mismatch) {
+		n->last_resend = sp_mono_ms();
+		return; /* never send under a policy the broker does not hold */
+	}
 	if (sp_txn_begin(n->store, 0, &t) != SP_OK)
 		return;
 	(void)sp_store_foreach(t, SP_DB_OUTBOX, NULL, 0, resend_one, &c);
@@ -544,6 +630,8 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 			send_hello(&n);
 		if (now - n.last_resend >= c->retry_ms)
 			resend_outbox(&n);
+		if (now - n.last_sweep >= 1000)
+			sweep(&n);
 		if (wd && now - last_wd >= wd) {
 			sp_sd_watchdog_kick();
 			last_wd = now;

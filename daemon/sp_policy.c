@@ -51,6 +51,10 @@ struct sp_policy {
 	size_t ncats, capcats;
 	sp_policy_rule *rules;
 	size_t nrules, caprules;
+	sp_policy_escalation *escs;
+	size_t nescs, capescs;
+	sp_policy_match *matches;
+	size_t nmatches, capmatches;
 };
 
 /* ---- tables ------------------------------------------------------------- */
@@ -65,6 +69,7 @@ enum ftype {
 	F_WHEN,     /* immediately | if-involved | on-escalation */
 	F_ROLE,     /* a roster role that can receive signals */
 	F_CATREF,   /* a category declared earlier in the file */
+	F_DURATION, /* "<n> days|hours|minutes|seconds" -> seconds, max in days */
 };
 
 struct field {
@@ -87,6 +92,7 @@ struct kind {
 	void *(*find)(const sp_policy *p, const char *id);
 	size_t (*count)(const sp_policy *p);
 	void *(*at)(sp_policy *p, size_t i);
+	const char *(*check)(const void *obj); /* cross-key check at section end */
 };
 
 #define FLD(s, k, t, m, req, lo, hi) { k, t, offsetof(s, m), req, lo, hi }
@@ -101,6 +107,26 @@ static const struct field category_fields[] = {
 	FLD(sp_policy_category, "description", F_TEXT, description, 1, 0, 1000),
 	FLD(sp_policy_category, "default_weight", F_INT, default_weight, 1, 1, 3),
 	FLD(sp_policy_category, "retention_days", F_UINT, retention_days, 1, 1, 3650),
+	FLD(sp_policy_category, "retention_w1", F_DURATION, retention_w[1], 0, 1, 3650),
+	FLD(sp_policy_category, "retention_w2", F_DURATION, retention_w[2], 0, 1, 3650),
+	FLD(sp_policy_category, "retention_w3", F_DURATION, retention_w[3], 0, 1, 3650),
+	FLD(sp_policy_category, "retention_escalated", F_DURATION, retention_escalated, 0, 1, 3650),
+};
+
+static const struct field escalation_fields[] = {
+	FLD(sp_policy_escalation, "window_days", F_UINT, window_days, 1, 1, 3650),
+	FLD(sp_policy_escalation, "min_orgs", F_UINT, min_orgs, 0, 1, 100),
+	FLD(sp_policy_escalation, "min_weight_sum", F_UINT, min_weight_sum, 0, 1, 1000),
+	FLD(sp_policy_escalation, "min_weight", F_INT, min_weight, 0, 1, 3),
+	FLD(sp_policy_escalation, "to_role", F_ROLE, to_role, 1, 0, 0),
+	FLD(sp_policy_escalation, "basis", F_TEXT, basis, 1, 0, 1000),
+	FLD(sp_policy_escalation, "purpose", F_TEXT, purpose, 1, 0, 2000),
+};
+
+static const struct field match_fields[] = {
+	FLD(sp_policy_match, "window_days", F_UINT, window_days, 1, 1, 3650),
+	FLD(sp_policy_match, "basis", F_TEXT, basis, 1, 0, 1000),
+	FLD(sp_policy_match, "purpose", F_TEXT, purpose, 1, 0, 2000),
 };
 
 static const struct field rule_fields[] = {
@@ -148,16 +174,53 @@ static void *rule_find(const sp_policy *p, const char *id)
 static size_t rule_count(const sp_policy *p) { return p->nrules; }
 static void *rule_at(sp_policy *p, size_t i) { return &p->rules[i]; }
 
+static void *esc_add(sp_policy *p) { GROW(p->escs, p->nescs, p->capescs); }
+static void *esc_find(const sp_policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->nescs; i++)
+		if (strcmp(p->escs[i].id, id) == 0)
+			return &p->escs[i];
+	return NULL;
+}
+static size_t esc_count(const sp_policy *p) { return p->nescs; }
+static void *esc_at(sp_policy *p, size_t i) { return &p->escs[i]; }
+
+static void *match_add(sp_policy *p) { GROW(p->matches, p->nmatches, p->capmatches); }
+static void *match_find(const sp_policy *p, const char *id)
+{
+	for (size_t i = 0; i < p->nmatches; i++)
+		if (strcmp(p->matches[i].id, id) == 0)
+			return &p->matches[i];
+	return NULL;
+}
+static size_t match_count(const sp_policy *p) { return p->nmatches; }
+static void *match_at(sp_policy *p, size_t i) { return &p->matches[i]; }
+
+/* A rule that can never fire would be signed off by mistake. */
+static const char *esc_check(const void *obj)
+{
+	const sp_policy_escalation *e = obj;
+	if (!e->min_orgs && !e->min_weight_sum && !e->min_weight)
+		return "needs at least one condition: min_orgs, min_weight_sum or min_weight";
+	return NULL;
+}
+
 #define NFIELDS(a) (sizeof a / sizeof a[0])
 static const struct kind kinds[] = {
 	{ "policy", 0, 1, policy_fields, NFIELDS(policy_fields), (size_t)-1,
-	  offsetof(struct policy_meta, line), meta_add, meta_find, meta_count, meta_at },
+	  offsetof(struct policy_meta, line), meta_add, meta_find, meta_count, meta_at, NULL },
 	{ "category", 1, 0, category_fields, NFIELDS(category_fields),
 	  offsetof(sp_policy_category, id), offsetof(sp_policy_category, line),
-	  cat_add, cat_find, cat_count, cat_at },
+	  cat_add, cat_find, cat_count, cat_at, NULL },
 	{ "rule", 1, 0, rule_fields, NFIELDS(rule_fields),
 	  offsetof(sp_policy_rule, id), offsetof(sp_policy_rule, line),
-	  rule_add, rule_find, rule_count, rule_at },
+	  rule_add, rule_find, rule_count, rule_at, NULL },
+	{ "escalation", 1, 0, escalation_fields, NFIELDS(escalation_fields),
+	  offsetof(sp_policy_escalation, id), offsetof(sp_policy_escalation, line),
+	  esc_add, esc_find, esc_count, esc_at, esc_check },
+	{ "match", 1, 0, match_fields, NFIELDS(match_fields),
+	  offsetof(sp_policy_match, id), offsetof(sp_policy_match, line),
+	  match_add, match_find, match_count, match_at, NULL },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -222,6 +285,12 @@ static void finish_section(struct pctx *c)
 			     c->kind->has_id ? " " : "",
 			     c->kind->has_id ? *AT(c->obj, c->kind->id_off, const char *) : "",
 			     c->kind->fields[i].key);
+	if (!c->err_line && c->kind->check) {
+		const char *msg = c->kind->check(c->obj);
+		if (msg)
+			fail(c, *AT(c->obj, c->kind->line_off, int), "[%s %s]: %s", c->kind->name,
+			     *AT(c->obj, c->kind->id_off, const char *), msg);
+	}
 	c->kind = NULL;
 	c->obj = NULL;
 }
@@ -370,6 +439,32 @@ bad:
 	return -1;
 }
 
+/* "730 days", "12 hours", "30 seconds": seconds; a privacy officer reads
+ * the unit, so it is required. */
+static int parse_duration(const char *v, long max_days, unsigned *out)
+{
+	static const struct { const char *unit; unsigned long s; } units[] = {
+		{ "day", 86400 }, { "days", 86400 }, { "hour", 3600 }, { "hours", 3600 },
+		{ "minute", 60 }, { "minutes", 60 }, { "second", 1 }, { "seconds", 1 },
+	};
+	char *end;
+	unsigned long n;
+	if (!(*v >= '0' && *v <= '9'))
+		return -1;
+	n = strtoul(v, &end, 10);
+	if (end == v || n == 0 || n > (unsigned long)max_days * 86400u)
+		return -1;
+	end = (char *)skipws(end);
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(end, units[i].unit) == 0) {
+			if (n > (unsigned long)max_days * 86400u / units[i].s)
+				return -1;
+			*out = (unsigned)(n * units[i].s);
+			return 0;
+		}
+	return -1;
+}
+
 static int parse_long(const char *v, long *out)
 {
 	char *end;
@@ -476,6 +571,13 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 		return 0;
 	case F_TIERS:
 		return parse_tiers(c, v, AT(c->obj, f->off, unsigned));
+	case F_DURATION:
+		if (parse_duration(v, f->max, AT(c->obj, f->off, unsigned)) != 0) {
+			fail(c, c->line, "'%s' must be a duration like '730 days', '12 hours' or "
+			     "'30 seconds' (at most %ld days)", f->key, f->max);
+			return -1;
+		}
+		return 0;
 	case F_WHEN:
 		w = sp_when_parse(v);
 		if (w < SP_WHEN_IMMEDIATELY || w > SP_WHEN_ON_ESCALATION) {
@@ -637,6 +739,8 @@ void sp_policy_free(sp_policy **pp)
 			free_object(&kinds[k], kinds[k].at(p, i));
 	free(p->cats);
 	free(p->rules);
+	free(p->escs);
+	free(p->matches);
 	free(p);
 	*pp = NULL;
 }
@@ -747,6 +851,45 @@ size_t sp_policy_rule_count(const sp_policy *p)
 const sp_policy_rule *sp_policy_rule_at(const sp_policy *p, size_t i)
 {
 	return p && i < p->nrules ? &p->rules[i] : NULL;
+}
+
+size_t sp_policy_escalation_count(const sp_policy *p)
+{
+	return p ? p->nescs : 0;
+}
+
+const sp_policy_escalation *sp_policy_escalation_at(const sp_policy *p, size_t i)
+{
+	return p && i < p->nescs ? &p->escs[i] : NULL;
+}
+
+size_t sp_policy_match_count(const sp_policy *p)
+{
+	return p ? p->nmatches : 0;
+}
+
+const sp_policy_match *sp_policy_match_at(const sp_policy *p, size_t i)
+{
+	return p && i < p->nmatches ? &p->matches[i] : NULL;
+}
+
+const sp_policy_rule *sp_policy_rule_find(const sp_policy *p, const char *id)
+{
+	return p && id ? rule_find(p, id) : NULL;
+}
+
+uint64_t sp_policy_retention_s(const sp_policy *p, const char *category, int weight,
+                               int escalated)
+{
+	const sp_policy_category *c = sp_policy_category_find(p, category);
+	uint64_t s;
+	if (!c || weight < 1 || weight > 3)
+		return 0;
+	s = c->retention_w[weight] ? c->retention_w[weight] : (uint64_t)c->retention_days * 86400u;
+	/* Escalation may only lengthen retention: a case under procesregie. */
+	if (escalated && c->retention_escalated > s)
+		s = c->retention_escalated;
+	return s;
 }
 
 static void take(sp_entitlement *e, int tier, const sp_policy_rule *r)
@@ -895,6 +1038,57 @@ static void print_weight(const sp_policy *p, const sp_policy_category *cat, int 
 		fprintf(out, "    (no recipients: the signal stays with the sender)\n");
 }
 
+static const char *duration_text(uint64_t s, char *buf, size_t len)
+{
+	if (s % 86400 == 0)
+		snprintf(buf, len, "%llu days", (unsigned long long)(s / 86400));
+	else if (s % 3600 == 0)
+		snprintf(buf, len, "%llu hours", (unsigned long long)(s / 3600));
+	else
+		snprintf(buf, len, "%llu seconds", (unsigned long long)s);
+	return buf;
+}
+
+static void print_retention(const sp_policy *p, const sp_policy_category *cat, FILE *out)
+{
+	char a[32], b[32], c[32], d[32];
+	fprintf(out, "  default weight %d; retention w1 %s, w2 %s, w3 %s",
+	        cat->default_weight, duration_text(sp_policy_retention_s(p, cat->id, 1, 0), a, sizeof a),
+	        duration_text(sp_policy_retention_s(p, cat->id, 2, 0), b, sizeof b),
+	        duration_text(sp_policy_retention_s(p, cat->id, 3, 0), c, sizeof c));
+	if (cat->retention_escalated)
+		fprintf(out, ", escalated %s", duration_text(cat->retention_escalated, d, sizeof d));
+	fputc('\n', out);
+}
+
+static void print_escalations(const sp_policy *p, FILE *out)
+{
+	fprintf(out, "\nescalation (per subject, over the signals in the window; all conditions must hold):\n");
+	if (!p->nescs)
+		fprintf(out, "  (none: no referrals; on-escalation grants are never released)\n");
+	for (size_t i = 0; i < p->nescs; i++) {
+		const sp_policy_escalation *e = &p->escs[i];
+		fprintf(out, "  %s (line %d): within %u days", e->id, e->line, e->window_days);
+		if (e->min_orgs)
+			fprintf(out, ", >= %u distinct organisations", e->min_orgs);
+		if (e->min_weight_sum)
+			fprintf(out, ", summed weight >= %u", e->min_weight_sum);
+		if (e->min_weight)
+			fprintf(out, ", a signal of weight >= %d", e->min_weight);
+		fprintf(out, "\n    -> referral to role %s; releases its on-escalation grants\n"
+		        "    basis: %s\n    purpose: %s\n", e->to_role, e->basis, e->purpose);
+	}
+	fprintf(out, "\nmatch notices (Verwijsindex-like):\n");
+	if (!p->nmatches)
+		fprintf(out, "  (none)\n");
+	for (size_t i = 0; i < p->nmatches; i++) {
+		const sp_policy_match *m = &p->matches[i];
+		fprintf(out, "  %s (line %d): an organisation that signalled about a subject within %u days\n"
+		        "    counts as involved: if-involved grants flow between the signallers\n"
+		        "    basis: %s\n    purpose: %s\n", m->id, m->line, m->window_days, m->basis, m->purpose);
+	}
+}
+
 void sp_policy_print(const sp_policy *p, FILE *out)
 {
 	char hex[SP_POLICY_HASH_BYTES * 2 + 1];
@@ -908,11 +1102,11 @@ void sp_policy_print(const sp_policy *p, FILE *out)
 	for (size_t i = 0; i < p->ncats; i++) {
 		const sp_policy_category *cat = &p->cats[i];
 		fprintf(out, "\ncategory %s: %s\n", cat->id, cat->description);
-		fprintf(out, "  default weight %d, retention %u days\n",
-		        cat->default_weight, cat->retention_days);
+		print_retention(p, cat, out);
 		for (int w = 1; w <= 3; w++)
 			print_weight(p, cat, w, out);
 	}
+	print_escalations(p, out);
 	fprintf(out, "\nrules and their purposes:\n");
 	for (size_t i = 0; i < p->nrules; i++)
 		fprintf(out, "  %s (line %d): %s\n", p->rules[i].id, p->rules[i].line,

@@ -117,7 +117,7 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 			.category = cat->id,
 			.weight = (uint32_t)weight,
 			.created = c->now_s,
-			.expires = c->now_s + (uint64_t)(cat->retention_days ? cat->retention_days : 365) * 86400u,
+			.expires = c->now_s + sp_policy_retention_s(c->policy, cat->id, weight, 0),
 			.policy_hash = sp_policy_hash(c->policy),
 		};
 		sp_tier_plain plain = {

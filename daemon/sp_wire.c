@@ -48,6 +48,8 @@ static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+static int check_referral(const Seinpost__Referral *r, char *why, size_t whylen);
+
 static int tier_ok(int t)
 {
 	return t >= SP_TIER_CONTACT && t <= SP_TIER_FULL;
@@ -308,6 +310,37 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 		for (size_t i = 0; i < d->n_rule_ids; i++)
 			if (!sp_ident_ok(d->rule_ids[i]))
 				return fail(why, whylen, SP_EMALFORMED, "delivery: rule id %zu is not a valid id", i);
+		return check_referral(d->referral, why, whylen);
+	}
+	case SEINPOST__FRAME__BODY_INVOLVE: {
+		const Seinpost__InvolveUpdate *u = f->involve;
+		if (!u)
+			break;
+		if (u->n_pseudonyms < 1 || u->n_pseudonyms > 16)
+			return fail(why, whylen, SP_EMALFORMED, "involve: 1 to 16 pseudonyms required");
+		for (size_t i = 0; i < u->n_pseudonyms; i++)
+			if (!u->pseudonyms[i] || u->pseudonyms[i]->pseudonym.len != HASH_BYTES)
+				return fail(why, whylen, SP_EMALFORMED, "involve: pseudonym %zu must be %d bytes", i, HASH_BYTES);
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_INVOLVE_ACK: {
+		const Seinpost__InvolveAck *a = f->involve_ack;
+		if (!a)
+			break;
+		if (a->pseudonym.len != HASH_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "involve_ack: pseudonym must be %d bytes", HASH_BYTES);
+		if (!sp_text_ok(a->reason, MAX_REASON, 0))
+			return fail(why, whylen, SP_EMALFORMED, "involve_ack: reason not printable or too long");
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_POLICY_INFO: {
+		const Seinpost__PolicyInfo *pi = f->policy_info;
+		if (!pi)
+			break;
+		if (pi->policy_hash.len != HASH_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "policy_info: hash must be %d bytes", HASH_BYTES);
+		if (!sp_text_ok(pi->version, 64, 0))
+			return fail(why, whylen, SP_EMALFORMED, "policy_info: version not printable or too long");
 		return SP_OK;
 	}
 	case SEINPOST__FRAME__BODY_DELIVERY_ACK: {
@@ -327,6 +360,23 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 		break;
 	}
 	return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+}
+
+/* A referral rides on a delivery (policy range); absent is fine. */
+static int check_referral(const Seinpost__Referral *r, char *why, size_t whylen)
+{
+	if (!r)
+		return SP_OK;
+	if (r->id.len != ID_BYTES || r->pseudonym.len != HASH_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "referral: id or pseudonym has the wrong size");
+	if (!sp_ident_ok(r->rule_id) || !sp_text_ok(r->basis, 1000, 0))
+		return fail(why, whylen, SP_EMALFORMED, "referral: rule id or basis malformed");
+	if (r->n_signal_ids > 4096)
+		return fail(why, whylen, SP_ESIZE, "referral: too many signals");
+	for (size_t i = 0; i < r->n_signal_ids; i++)
+		if (r->signal_ids[i].len != ID_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "referral: signal id %zu must be %d bytes", i, ID_BYTES);
+	return SP_OK;
 }
 
 int sp_wire_decode_frame(const uint8_t *buf, size_t len, size_t max,
@@ -432,6 +482,15 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 		if (!q->submit)
 			goto nobody;
 		rc = check_submit(q->submit, why, whylen);
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE:
+		if (!q->involve)
+			goto nobody;
+		if ((int)q->involve->subject_kind < 0 || q->involve->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_PERSON)
+			rc = fail(why, whylen, SP_EMALFORMED, "involve: only persons (BSN) can be registered");
+		else if ((rc = check_text("subject_id", q->involve->subject_id, MAX_LOCAL_SUBJECT_ID, 0, why, whylen)) == SP_OK &&
+		         (rc = check_text("until", q->involve->until, MAX_LOCAL_BIRTHDATE, 0, why, whylen)) == SP_OK)
+			rc = check_text("ref", q->involve->ref, 256, 0, why, whylen);
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS:
 		if (q->outbox_status.len != ID_BYTES)

@@ -14,9 +14,17 @@ int sp_cli_outbox(const char *cfg_path, int argc, char **argv);
 int sp_cli_inbox(const char *cfg_path, int argc, char **argv);
 int sp_cli_show(const char *cfg_path, int argc, char **argv);
 int sp_cli_audit(const char *cfg_path, int argc, char **argv);
+/* policy feature: sp_cli_policy_engine.c */
+int sp_cli_involve(const char *cfg_path, int argc, char **argv);
+int sp_cli_referrals(const char *cfg_path, int argc, char **argv);
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;
 int sp_cli_load_config(const char *cfg_path, struct sp_config *out);
+/* One request/reply on a node's local socket (sp_cli_node.c). */
+struct Seinpost__LocalRequest;
+struct Seinpost__LocalReply;
+int sp_cli_local_call(const struct sp_config *c, const struct Seinpost__LocalRequest *req,
+                      struct Seinpost__LocalReply **out);
 
 #endif

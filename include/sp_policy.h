@@ -9,6 +9,13 @@
  *   [policy]            version, name, owner
  *   [category <id>]     description, default_weight, retention_days
  *   [rule <id>]         category, weights, role, tiers, when, basis, purpose
+ *   [escalation <id>]   window_days, min_orgs, min_weight_sum, min_weight,
+ *                       to_role, basis, purpose
+ *   [match <id>]        window_days, basis, purpose
+ *
+ * Retention: a category's retention_days is the default; retention_w1..w3
+ * (per weight) and retention_escalated (kept longer once part of a referral)
+ * are optional durations ("730 days", "12 hours", "30 seconds").
  *
  * A rule says: for signals of <category> with weight in <weights>, an
  * organisation of <role> may receive <tiers> <when>. Every tier a role gets
@@ -33,8 +40,36 @@ typedef struct sp_policy_category {
 	const char *description;
 	int default_weight;          /* 1..3 */
 	unsigned retention_days;     /* how long the broker keeps signals */
+	unsigned retention_w[4];     /* seconds per weight 1..3; 0 = retention_days */
+	unsigned retention_escalated;/* seconds once escalated; 0 = as by weight */
 	int line;
 } sp_policy_category;
+
+/* An escalation rule: within window_days, per subject, when every condition
+ * that is set (nonzero) holds, a referral goes to the orgs of to_role and
+ * their on-escalation grants of the signals in the window are released. */
+typedef struct sp_policy_escalation {
+	const char *id;
+	unsigned window_days;
+	unsigned min_orgs;           /* distinct signalling orgs */
+	unsigned min_weight_sum;     /* summed weight */
+	int min_weight;              /* at least one signal of this weight */
+	const char *to_role;
+	const char *basis;
+	const char *purpose;
+	int line;
+} sp_policy_escalation;
+
+/* A match rule (Verwijsindex-like): an organisation that signalled about a
+ * subject within window_days counts as involved with it, so if-involved
+ * grants flow between the organisations that signal about the same subject. */
+typedef struct sp_policy_match {
+	const char *id;
+	unsigned window_days;
+	const char *basis;
+	const char *purpose;
+	int line;
+} sp_policy_match;
 
 typedef struct sp_policy_rule {
 	const char *id;
@@ -60,6 +95,17 @@ size_t sp_policy_category_count(const sp_policy *p);
 const sp_policy_category *sp_policy_category_at(const sp_policy *p, size_t i);
 size_t sp_policy_rule_count(const sp_policy *p);
 const sp_policy_rule *sp_policy_rule_at(const sp_policy *p, size_t i);
+
+size_t sp_policy_escalation_count(const sp_policy *p);
+const sp_policy_escalation *sp_policy_escalation_at(const sp_policy *p, size_t i);
+size_t sp_policy_match_count(const sp_policy *p);
+const sp_policy_match *sp_policy_match_at(const sp_policy *p, size_t i);
+const sp_policy_rule *sp_policy_rule_find(const sp_policy *p, const char *id);
+
+/* Seconds a signal of category/weight may be kept (escalated: once part of
+ * a referral). 0 when the category is unknown. */
+uint64_t sp_policy_retention_s(const sp_policy *p, const char *category, int weight,
+                               int escalated);
 
 /* What one role may get for a category and weight: for each tier, the
  * least restrictive `when` and the rule that gives it (NULL = nothing). */

@@ -6,15 +6,18 @@
 . "$(dirname "$0")/lib.sh"
 
 e2e_setup --org police:politie-limburg --org school:school-bonnefanten \
-          --org youthcare:jeugdzorg-mh --org zvh:zvh-mh --org municipality:gemeente-maastricht
+          --org youthcare:jeugdzorg-mh --org zvh:zvh-mh --org municipality:gemeente-maastricht \
+          --org school:school-sintmaartens
 FORGE="$BUILD/tools/sp_forge"
-for p in broker politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh gemeente-maastricht; do
+for p in broker politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh gemeente-maastricht school-sintmaartens; do
 	e2e_start "$p" || exit 1
 done
 
 BSN=111222333 NAME="Jan Testpersoon" SUMMARY="Benaderd voor drugskoerierswerk bij station" CONTACT="wijkagent T. Test 0612345678"
 
 # --- the real flow ------------------------------------------------------------
+# The school registers the pupil as its own first (school tiers are if-involved).
+check "school registers its involvement with the pupil" sp school-bonnefanten involve --bsn $BSN --ref LL-2231
 id=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BSN \
 	--name "$NAME" --birthdate 2009-03-14 --summary "$SUMMARY" --contact "$CONTACT" --wait=10 2>"$E2E_DIR/submit.err")
 rc=$?
@@ -26,9 +29,12 @@ check "youth care receives the signal" e2e_wait_for 10 bash -c "'$SEINPOST' --co
 
 school=$(sp school-bonnefanten show "$id" --user mentor.a 2>&1)
 check "school sees the contact tier" grep -q "$CONTACT" <<<"$school"
-check "school does not see the summary (if-involved, not involved)" bash -c "! grep -q '$SUMMARY' <<<\"\$1\"" _ "$school"
+check "involved school sees the summary (if-involved)" grep -q "$SUMMARY" <<<"$school"
 check "school does not see the BSN or name" bash -c "! grep -Eq '$BSN|$NAME' <<<\"\$1\"" _ "$school"
 check "school's show names the rule that allowed it" grep -q "drug-w2-school" <<<"$school"
+check "school's show gives its own pupil reference" grep -q "LL-2231" <<<"$school"
+check "school's inbox gives its own pupil reference" bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' inbox | grep -q 'ref LL-2231'"
+check "the pupil reference never reaches the broker" bash -c "! grep -rqaF LL-2231 '$NET/broker' '$E2E_DIR/broker.log'"
 
 yc=$(sp jeugdzorg-mh show "$id" --user hulpverlener.b --json 2>&1)
 check "youth care sees the summary" grep -q "$SUMMARY" <<<"$yc"
@@ -37,6 +43,7 @@ check "youth care does not see the BSN (full tier)" bash -c "! grep -q '$BSN' <<
 
 sleep 1
 check "zvh got nothing (summary only on escalation)" bash -c "'$SEINPOST' --config '$NET/zvh-mh/seinpost.conf' inbox | grep -q 'empty'"
+check "a school not involved with the pupil got nothing" bash -c "'$SEINPOST' --config '$NET/school-sintmaartens/seinpost.conf' inbox | grep -q 'empty'"
 check "municipality got nothing (no rule for weight 2)" bash -c "'$SEINPOST' --config '$NET/gemeente-maastricht/seinpost.conf' inbox | grep -q 'empty'"
 nogrant=$("$FORGE" open-as "$NET/gemeente-maastricht/seinpost.conf" "$NET/politie-limburg/seinpost.conf" "$id")
 check "an org without a grant cannot decrypt even the full signal ($nogrant)" test "$nogrant" = "rc=0 tiers=none"
@@ -75,7 +82,8 @@ check "the broker is still alive" kill -0 "$(e2e_pid broker)"
 # --- audit --------------------------------------------------------------------
 log=$("$SEINPOST" --config "$NET/broker/seinpost.conf" audit log)
 check "audit: submitted recorded" grep -q "submitted .*politie-limburg .*signal=$id" <<<"$log"
-check "audit: delivered to school with its tiers and rule" grep -q "delivered .*-> school-bonnefanten .*signal=$id.*tiers=existence,contact rule=drug-w2-school" <<<"$log"
+check "audit: delivered to school with its tiers and rule" grep -q "delivered .*-> school-bonnefanten .*signal=$id.*tiers=existence,contact,summary rule=drug-w2-school" <<<"$log"
+check "audit: if-involved release to the school with its rule" grep -q "released .*-> school-bonnefanten .*signal=$id.*rule=drug-w2-school" <<<"$log"
 check "audit: delivered to youth care" grep -q "delivered .*-> jeugdzorg-mh .*signal=$id" <<<"$log"
 check "audit: over-grant rejected with reason" grep -q "rejected .*exceeds the policy" <<<"$log"
 check "audit: impersonation rejected" grep -q "rejected .*authenticated as" <<<"$log"

@@ -10,6 +10,8 @@
  *                                               sender's outbox, try to open it with
  *                                               NODE's keys; prints the tiers opened
  *   sp_forge garbage NODE.conf                  send a malformed frame
+ *   sp_forge longexpiry NODE.conf               a signal whose expiry exceeds the
+ *                                               policy's retention
  *
  * Prints one line: the broker's verdict ("OK", "DUPLICATE", "REJECTED <code>
  * <reason>", "NO-ANSWER") or the tiers opened.
@@ -31,6 +33,8 @@
 #include "sp_transport.h"
 #include "sp_util.h"
 #include "sp_wire.h"
+
+static uint64_t g_lifetime = 86400; /* seconds from now to the header expiry */
 
 struct ctx {
 	sp_config cfg;
@@ -160,7 +164,7 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 	sp_signal_meta m = {
 		.sender = sender, .subject_kind = 1, .pseudonym = pseudo,
 		.pseudonym_epoch = sp_pseudo_current_epoch(c->pseudo), .category = category,
-		.weight = (uint32_t)weight, .created = sp_now_s(), .expires = sp_now_s() + 86400,
+		.weight = (uint32_t)weight, .created = sp_now_s(), .expires = sp_now_s() + g_lifetime,
 		.policy_hash = sp_policy_hash(c->policy),
 	};
 	sp_tier_plain p = { .contact = "forge contact", .summary = "forge summary", .bsn = "111222333", .name = "Forge Name" };
@@ -188,6 +192,11 @@ int main(int argc, char **argv)
 		sp_grant_spec extra = { .recipient = to->id, .box_pk = to->box_pk,
 		                        .tier = sp_tier_parse(argv[3]), .mode = SP_WHEN_IMMEDIATELY };
 		build(&c, c.cfg.org, "drug-recruitment", 2, &extra, 1, &sig, &siglen);
+		connect_as(&c, c.keys, c.cfg.org);
+		send_signal(&c, sig, siglen);
+	} else if (strcmp(argv[1], "longexpiry") == 0 && argc == 3) {
+		g_lifetime = 4000ull * 86400; /* beyond any retention the policy allows */
+		build(&c, c.cfg.org, "drug-recruitment", 2, NULL, 0, &sig, &siglen);
 		connect_as(&c, c.keys, c.cfg.org);
 		send_signal(&c, sig, siglen);
 	} else if (strcmp(argv[1], "impersonate") == 0 && argc == 4) {

@@ -112,10 +112,10 @@ START_TEST(entitlement_and_allows)
 	sp_entitlement e;
 	const sp_policy_rule *r = NULL;
 
-	/* drug-recruitment weight 2: school gets contact now, summary if involved. */
+	/* drug-recruitment weight 2: only an involved school gets contact and summary. */
 	sp_policy_entitlement(p, "drug-recruitment", 2, "school", &e);
-	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], SP_WHEN_IMMEDIATELY);
-	ck_assert_int_eq(e.when[SP_TIER_CONTACT], SP_WHEN_IMMEDIATELY);
+	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], SP_WHEN_IF_INVOLVED);
+	ck_assert_int_eq(e.when[SP_TIER_CONTACT], SP_WHEN_IF_INVOLVED);
 	ck_assert_int_eq(e.when[SP_TIER_SUMMARY], SP_WHEN_IF_INVOLVED);
 	ck_assert_int_eq(e.when[SP_TIER_FULL], 0);
 	ck_assert_ptr_null(e.rule[SP_TIER_FULL]);
@@ -200,7 +200,7 @@ START_TEST(grants_for_roster)
 	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "drug-recruitment", 2, &g, &n), SP_OK);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_ptr_nonnull(s = find_grant(g, n, "school-a", SP_TIER_CONTACT));
-	ck_assert_int_eq(s->mode, SP_WHEN_IMMEDIATELY);
+	ck_assert_int_eq(s->mode, SP_WHEN_IF_INVOLVED);
 	ck_assert_mem_eq(s->box_pk, sp_roster_find(r, "school-a")->box_pk, 32);
 	ck_assert_ptr_nonnull(s = find_grant(g, n, "school-a", SP_TIER_SUMMARY));
 	ck_assert_int_eq(s->mode, SP_WHEN_IF_INVOLVED);
@@ -307,7 +307,16 @@ static const struct bad bads[] = {
 	{ 1, "[policy extra]", 1, "takes no id" },
 	{ 11, "[rule r1]\ngarbage line", 12, "syntax error" },
 	{ 0, "[category c1]\ndescription = again", 19, "duplicate [category c1], first at line 6" },
-	{ 0, "[escalation e1]\nmin_orgs = 2", 19, "unknown section [escalation e1]" },
+	{ 0, "[escalation e1]\nmin_orgs = 2", 19, "missing key 'window_days'" },
+	{ 0, "[escalation e1]\nwindow_days = 30\nto_role = zvh\nbasis = b\npurpose = p", 19,
+	  "needs at least one condition" },
+	{ 0, "[escalation e1]\nwindow_days = 30\nmin_orgs = 2\nto_role = teacher", 22, "unknown role" },
+	{ 0, "[escalation e1]\nwindow_days = 30\nmin_weight = 4", 21, "min_weight" },
+	{ 0, "[match m1]\nwindow_days = 0", 20, "window_days" },
+	{ 0, "[match m1]\nwindow_days = 30\nroles = school", 21, "unknown key 'roles'" },
+	{ 9, "retention_days = 30\nretention_w1 = 30", 10, "duration" },
+	{ 9, "retention_days = 30\nretention_w2 = 5 fortnights", 10, "duration" },
+	{ 9, "retention_days = 30\nretention_w3 = 4000 days", 10, "at most 3650 days" },
 	{ 0, "basis = again", 19, "given twice" },
 	{ 0, "[rule r2]", 19, "empty section" },
 	{ 10, "[rule r0]", 10, "empty section" },
@@ -317,6 +326,40 @@ static const struct bad bads[] = {
 	{ 6, "[category c1", 6, "without ']'" },
 	{ 18, "purpose = \x01", 18, "printable" },
 };
+
+START_TEST(escalation_match_retention)
+{
+	sp_policy *p = load_example();
+	const sp_policy_escalation *multi = NULL, *serious = NULL;
+	for (size_t i = 0; i < sp_policy_escalation_count(p); i++) {
+		const sp_policy_escalation *e = sp_policy_escalation_at(p, i);
+		if (strcmp(e->id, "ijam-multi") == 0)
+			multi = e;
+		if (strcmp(e->id, "serious") == 0)
+			serious = e;
+	}
+	ck_assert_ptr_nonnull(multi);
+	ck_assert_uint_eq(multi->window_days, 180);
+	ck_assert_uint_eq(multi->min_orgs, 2);
+	ck_assert_uint_eq(multi->min_weight_sum, 4);
+	ck_assert_str_eq(multi->to_role, "zvh");
+	ck_assert_ptr_nonnull(serious);
+	ck_assert_int_eq(serious->min_weight, 3);
+	ck_assert_uint_eq(sp_policy_match_count(p), 1);
+	ck_assert_str_eq(sp_policy_match_at(p, 0)->id, "verwijsindex");
+	ck_assert_ptr_null(sp_policy_escalation_at(p, 99));
+	/* Per weight, falling back to retention_days; escalation only lengthens. */
+	ck_assert_uint_eq(sp_policy_retention_s(p, "drug-recruitment", 1, 0), 365u * 86400);
+	ck_assert_uint_eq(sp_policy_retention_s(p, "drug-recruitment", 2, 0), 730u * 86400);
+	ck_assert_uint_eq(sp_policy_retention_s(p, "drug-recruitment", 2, 1), 1825u * 86400);
+	ck_assert_uint_eq(sp_policy_retention_s(p, "gia", 2, 1), 730u * 86400);
+	ck_assert_uint_eq(sp_policy_retention_s(p, "nope", 2, 0), 0);
+	ck_assert_uint_eq(sp_policy_retention_s(p, "gia", 4, 0), 0);
+	ck_assert_ptr_nonnull(sp_policy_rule_find(p, "gia-handle-with-care"));
+	ck_assert_ptr_null(sp_policy_rule_find(p, "nope"));
+	sp_policy_free(&p);
+}
+END_TEST
 
 START_TEST(malformed_line_numbers)
 {
@@ -401,6 +444,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, hash_stable_and_sensitive);
 	tcase_add_test(tc, entitlement_and_allows);
 	tcase_add_test(tc, grants_for_roster);
+	tcase_add_test(tc, escalation_match_retention);
 	tcase_add_loop_test(tc, malformed_line_numbers, 0, (int)(sizeof bads / sizeof bads[0]));
 	tcase_add_test(tc, special_files);
 	suite_add_tcase(s, tc);

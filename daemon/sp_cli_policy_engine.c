@@ -1,0 +1,200 @@
+/* sp_cli_policy_engine.c — involve / uninvolve / referrals (node commands). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sp_cli.h"
+#include "sp_config.h"
+#include "sp_involve.h"
+#include "sp_signal.h"
+#include "sp_store.h"
+#include "sp_util.h"
+#include "sp_wire.h"
+
+int sp_cli_involve(const char *cfg_path, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bsn", required_argument, NULL, 'b' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "ref", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Seinpost__InvolveRequest ir = SEINPOST__INVOLVE_REQUEST__INIT;
+	Seinpost__LocalRequest req = SEINPOST__LOCAL_REQUEST__INIT;
+	Seinpost__LocalReply *r = NULL;
+	int remove = strcmp(argv[0], "uninvolve") == 0, o, rc;
+	sp_config cfg;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'b': ir.subject_id = optarg; break;
+		case 'u': ir.until = optarg; break;
+		case 'r': ir.ref = optarg; break;
+		case 'h':
+			puts("usage: seinpost --config FILE involve --bsn BSN [--until YYYY-MM-DD] [--ref REF]\n"
+			     "       seinpost --config FILE uninvolve --bsn BSN\n"
+			     "Registers (or ends) this organisation's involvement with a subject at the broker,\n"
+			     "under a pseudonym. REF (e.g. a pupil number) and the BSN stay on this node;\n"
+			     "inbox and show display REF. --until defaults to one year from today.");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc || !ir.subject_id || (remove && (ir.until || ir.ref))) {
+		fprintf(stderr, "usage: seinpost --config FILE %s --bsn BSN%s\n", argv[0],
+		        remove ? "" : " [--until YYYY-MM-DD] [--ref REF]");
+		return 2;
+	}
+	ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+	ir.remove = remove;
+	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
+		return rc;
+	if (cfg.role != SP_RUN_NODE) {
+		fprintf(stderr, "seinpost %s: %s is not a node configuration\n", argv[0], cfg_path);
+		return 1;
+	}
+	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_INVOLVE;
+	req.involve = &ir;
+	if (sp_cli_local_call(&cfg, &req, &r) != SP_OK)
+		return 1;
+	rc = r->code == 0 ? 0 : 1;
+	fprintf(rc ? stderr : stdout, "seinpost %s: %s\n", argv[0], r->message);
+	seinpost__local_reply__free_unpacked(r, NULL);
+	return rc;
+}
+
+/* ---- referrals: grouped from the inbox ------------------------------------ */
+
+struct ref_row {
+	Seinpost__Referral *r;   /* the most complete copy seen */
+};
+
+struct ref_ctx {
+	struct ref_row *rows;
+	size_t n;
+	sp_txn *t;
+};
+
+static int collect_ref(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct ref_ctx *c = ctx;
+	Seinpost__InboxEntry *e = seinpost__inbox_entry__unpack(NULL, vl, v);
+	Seinpost__Referral *r;
+	size_t i;
+	if (!e || !e->delivery || !e->delivery->referral || e->delivery->referral->id.len != 16)
+		goto out;
+	r = e->delivery->referral;
+	for (i = 0; i < c->n; i++)
+		if (memcmp(c->rows[i].r->id.data, r->id.data, 16) == 0)
+			break;
+	if (i < c->n && c->rows[i].r->n_signal_ids >= r->n_signal_ids)
+		goto out;
+	if (i == c->n) {
+		void *a = realloc(c->rows, (c->n + 1) * sizeof *c->rows);
+		if (!a)
+			goto out;
+		c->rows = a;
+		c->n++;
+	} else
+		seinpost__referral__free_unpacked(c->rows[i].r, NULL);
+	/* Keep our own copy of the referral. */
+	{
+		uint8_t *buf = NULL;
+		size_t len;
+		c->rows[i].r = NULL;
+		if (sp_wire_pack(&r->base, &buf, &len) == SP_OK)
+			c->rows[i].r = seinpost__referral__unpack(NULL, len, buf);
+		free(buf);
+		if (!c->rows[i].r)
+			c->n--;
+	}
+out:
+	if (e)
+		seinpost__inbox_entry__free_unpacked(e, NULL);
+	return 0;
+}
+
+static void print_signal(sp_txn *t, const uint8_t id[16])
+{
+	const void *v;
+	size_t vl;
+	char idhex[SP_ID_HEX];
+	Seinpost__InboxEntry *e = NULL;
+	Seinpost__SignalHeader *h = NULL;
+	sp_hex(id, 16, idhex);
+	if (sp_store_get(t, SP_DB_INBOX, id, 16, &v, &vl) == SP_OK &&
+	    (e = seinpost__inbox_entry__unpack(NULL, vl, v)) && e->delivery && e->delivery->signal &&
+	    (h = seinpost__signal_header__unpack(NULL, e->delivery->signal->header.len,
+	                                         e->delivery->signal->header.data))) {
+		unsigned m = 1;
+		char tiers[64] = "";
+		for (size_t i = 0; i < e->delivery->signal->n_grants; i++)
+			m |= 1u << e->delivery->signal->grants[i]->tier;
+		for (int i = 0; i < SP_TIER_COUNT; i++)
+			if (m & (1u << i)) {
+				if (tiers[0])
+					strcat(tiers, ",");
+				strcat(tiers, sp_tier_name(i));
+			}
+		printf("    %s  from %-20s %-20s w%u  tiers %-24s rule %s\n", idhex, h->sender, h->category,
+		       h->weight, tiers, e->delivery->n_rule_ids ? e->delivery->rule_ids[e->delivery->n_rule_ids - 1] : "-");
+	} else
+		printf("    %s  (not yet received, or expired)\n", idhex);
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	if (e)
+		seinpost__inbox_entry__free_unpacked(e, NULL);
+}
+
+int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
+{
+	sp_config cfg;
+	sp_store *st = NULL;
+	sp_txn *t = NULL;
+	struct ref_ctx c = { 0 };
+	int rc;
+	if (argc != 1) {
+		fprintf(stderr, "usage: seinpost --config FILE referrals\n");
+		return 2;
+	}
+	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
+		return rc;
+	rc = sp_store_open(cfg.state_dir, cfg.map_size, SP_STORE_RDONLY, &st);
+	if (rc == SP_OK)
+		rc = sp_txn_begin(st, 0, &t);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost referrals: state %s: %s\n", cfg.state_dir, sp_strerror(rc));
+		sp_store_close(&st);
+		return 1;
+	}
+	(void)sp_store_foreach(t, SP_DB_INBOX, NULL, 0, collect_ref, &c);
+	if (!c.n)
+		printf("(no referrals)\n");
+	for (size_t i = 0; i < c.n; i++) {
+		Seinpost__Referral *r = c.rows[i].r;
+		char idhex[SP_ID_HEX], ps[17], when[32], ref[SP_INVOLVE_REF_MAX + 1];
+		time_t ft = (time_t)r->fired;
+		struct tm tm;
+		gmtime_r(&ft, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		sp_involve_local_ref(t, r->pseudonym.data, ref, sizeof ref);
+		printf("referral %s\n  escalation rule %s, fired %s\n  subject %s%s%s\n"
+		       "  window: %u organisations, summed weight %u; %zu signals listed, %u not shareable with us\n"
+		       "  basis: %s\n  signals:\n",
+		       sp_hex(r->id.data, 16, idhex), r->rule_id, when, sp_hex(r->pseudonym.data, 8, ps),
+		       ref[0] ? "  ref " : "", ref, r->orgs, r->weight_sum, r->n_signal_ids, r->hidden, r->basis);
+		for (size_t j = 0; j < r->n_signal_ids; j++)
+			if (r->signal_ids[j].len == 16)
+				print_signal(t, r->signal_ids[j].data);
+		seinpost__referral__free_unpacked(r, NULL);
+	}
+	free(c.rows);
+	sp_txn_abort(&t);
+	sp_store_close(&st);
+	return 0;
+}

@@ -1,0 +1,424 @@
+/* sp_release.c — queue grants a recipient becomes entitled to after submit. */
+#include "sp_release.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_signal.h"
+#include "sp_util.h"
+#include "sp_wire.h"
+
+#define ORG_MAX 64
+#define RULE_MAX 64
+/* "q:" org '\0' id — must match sp_broker.c ackkey(). */
+#define AKEY_MAX (2 + ORG_MAX + 1 + 16)
+#define QKEY_MAX (ORG_MAX + 1 + 8)
+
+static size_t qkey(uint8_t *out, const char *org, uint64_t seq)
+{
+	size_t n = strlen(org);
+	memcpy(out, org, n);
+	out[n] = '\0';
+	sp_be64_put(out + n + 1, seq);
+	return n + 9;
+}
+
+static size_t ackkey(uint8_t *out, const char *org, const uint8_t id[16])
+{
+	size_t n = strlen(org);
+	memcpy(out, "q:", 2);
+	memcpy(out + 2, org, n);
+	out[2 + n] = '\0';
+	memcpy(out + 3 + n, id, 16);
+	return n + 19;
+}
+
+static size_t relkey(uint8_t *out, const char *org, const uint8_t id[16])
+{
+	size_t n = strlen(org);
+	memcpy(out, "r:", 2);
+	memcpy(out + 2, org, n);
+	out[2 + n] = '\0';
+	memcpy(out + 3 + n, id, 16);
+	return n + 19;
+}
+
+/* Same counter as sp_broker.c: one global queue sequence. */
+static int next_queue_seq(sp_txn *t, uint64_t *seq)
+{
+	const void *v;
+	size_t vl;
+	uint8_t buf[8];
+	uint64_t s = 0;
+	int rc = sp_store_get(t, SP_DB_META, "queue.seq", 9, &v, &vl);
+	if (rc == SP_OK && vl == 8)
+		s = sp_be64_get(v);
+	else if (rc != SP_ENOTFOUND && rc != SP_OK)
+		return rc;
+	*seq = ++s;
+	sp_be64_put(buf, s);
+	return sp_store_put(t, SP_DB_META, "queue.seq", 9, buf, 8, 0);
+}
+
+int sp_release_index_add(sp_txn *t, const Seinpost__SignalHeader *h)
+{
+	uint8_t k[2 + 32 + 16], v[8 + 1 + ORG_MAX];
+	size_t sl = strlen(h->sender);
+	if (h->pseudonym.len != 32 || sl > ORG_MAX)
+		return SP_EINVAL;
+	memcpy(k, "s:", 2);
+	memcpy(k + 2, h->pseudonym.data, 32);
+	memcpy(k + 34, h->id.data, 16);
+	sp_be64_put(v, h->created);
+	v[8] = (uint8_t)h->weight;
+	memcpy(v + 9, h->sender, sl);
+	return sp_store_put(t, SP_DB_META, k, sizeof k, v, 9 + sl, 0);
+}
+
+struct subj_ctx {
+	sp_subject_fn fn;
+	void *ctx;
+};
+
+static int subj_visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct subj_ctx *c = ctx;
+	char sender[ORG_MAX + 1];
+	sp_subject_sig s;
+	if (kl != 50 || vl < 9 || vl > 9 + ORG_MAX)
+		return 0;
+	memcpy(sender, (const uint8_t *)v + 9, vl - 9);
+	sender[vl - 9] = '\0';
+	s.id = (const uint8_t *)k + 34;
+	s.created = sp_be64_get(v);
+	s.weight = ((const uint8_t *)v)[8];
+	s.sender = sender;
+	return c->fn(c->ctx, &s);
+}
+
+int sp_release_subject_foreach(sp_txn *t, const uint8_t pseudonym[32], sp_subject_fn fn, void *ctx)
+{
+	uint8_t prefix[34];
+	struct subj_ctx c = { fn, ctx };
+	memcpy(prefix, "s:", 2);
+	memcpy(prefix + 2, pseudonym, 32);
+	return sp_store_foreach(t, SP_DB_META, prefix, sizeof prefix, subj_visit, &c);
+}
+
+static int enqueue(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], const char *to,
+                   unsigned mode_mask, const char *rule_id, const Seinpost__Referral *ref)
+{
+	uint8_t *fwd = NULL, *buf = NULL, key[QKEY_MAX], akey[AKEY_MAX], seqb[8];
+	size_t fwdlen, len, kl, al;
+	unsigned tiers;
+	uint64_t seq;
+	Seinpost__Signal *copy = NULL;
+	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
+	char *rules[1] = { (char *)rule_id };
+	int rc;
+
+	rc = sp_signal_for_recipient(sig, to, mode_mask | SP_MODE_BIT(1), &fwd, &fwdlen, &tiers);
+	if (rc != SP_OK)
+		goto out;
+	copy = seinpost__signal__unpack(NULL, fwdlen, fwd);
+	if (!copy) {
+		rc = SP_EMALFORMED;
+		goto out;
+	}
+	d.signal = copy;
+	d.n_rule_ids = rule_id && rule_id[0] ? 1 : 0;
+	d.rule_ids = rules;
+	d.referral = (Seinpost__Referral *)ref;
+	rc = sp_wire_pack(&d.base, &buf, &len);
+	if (rc == SP_OK)
+		rc = next_queue_seq(t, &seq);
+	if (rc != SP_OK)
+		goto out;
+	kl = qkey(key, to, seq);
+	rc = sp_store_put(t, SP_DB_QUEUE, key, kl, buf, len, 0);
+	if (rc != SP_OK)
+		goto out;
+	al = ackkey(akey, to, id);
+	sp_be64_put(seqb, seq);
+	rc = sp_store_put(t, SP_DB_META, akey, al, seqb, 8, 0);
+out:
+	if (copy)
+		seinpost__signal__free_unpacked(copy, NULL);
+	free(fwd);
+	free(buf);
+	return rc;
+}
+
+/* Deferred record: modes(1) rule-len(1) rule referral-bytes. A later release
+ * of the same signal to the same org widens the modes; the newest referral
+ * and rule win (they describe the latest reason). */
+static int defer(sp_txn *t, const char *to, const uint8_t id[16], unsigned mode_mask,
+                 const char *rule_id, const Seinpost__Referral *ref)
+{
+	uint8_t k[AKEY_MAX], *v = NULL, *rb = NULL;
+	const void *old;
+	size_t kl = relkey(k, to, id), ol, rl = strlen(rule_id ? rule_id : ""), rbl = 0;
+	int rc;
+	if (rl > RULE_MAX)
+		return SP_EINVAL;
+	if (sp_store_get(t, SP_DB_META, k, kl, &old, &ol) == SP_OK && ol >= 1)
+		mode_mask |= ((const uint8_t *)old)[0];
+	if (ref && (rc = sp_wire_pack(&ref->base, &rb, &rbl)) != SP_OK)
+		return rc;
+	v = malloc(2 + rl + rbl + 1);
+	if (!v) {
+		free(rb);
+		return SP_ENOMEM;
+	}
+	v[0] = (uint8_t)mode_mask;
+	v[1] = (uint8_t)rl;
+	memcpy(v + 2, rule_id ? rule_id : "", rl);
+	if (rbl)
+		memcpy(v + 2 + rl, rb, rbl);
+	rc = sp_store_put(t, SP_DB_META, k, kl, v, 2 + rl + rbl, 0);
+	free(v);
+	free(rb);
+	return rc;
+}
+
+static int load_signal(sp_txn *t, const uint8_t id[16], Seinpost__BrokerSignal **out)
+{
+	const void *v;
+	size_t vl;
+	int rc = sp_store_get(t, SP_DB_SIGNALS, id, 16, &v, &vl);
+	if (rc != SP_OK)
+		return rc;
+	*out = seinpost__broker_signal__unpack(NULL, vl, v);
+	return *out && (*out)->signal ? SP_OK : SP_ECORRUPT;
+}
+
+int sp_release_share(sp_txn *t, const uint8_t id[16], const char *to, unsigned mode_mask,
+                     const char *rule_id, const Seinpost__Referral *ref)
+{
+	uint8_t akey[AKEY_MAX];
+	const void *v;
+	size_t vl;
+	Seinpost__BrokerSignal *bs = NULL;
+	int rc;
+
+	if (!to || strlen(to) > ORG_MAX)
+		return SP_EINVAL;
+	if (sp_store_get(t, SP_DB_META, akey, ackkey(akey, to, id), &v, &vl) == SP_OK)
+		return defer(t, to, id, mode_mask, rule_id, ref);
+	rc = load_signal(t, id, &bs);
+	if (rc == SP_OK)
+		rc = enqueue(t, bs->signal, id, to, mode_mask, rule_id, ref);
+	if (bs)
+		seinpost__broker_signal__free_unpacked(bs, NULL);
+	return rc;
+}
+
+struct pending {
+	uint8_t *key;
+	size_t klen;
+	uint8_t *val;
+	size_t vlen;
+	struct pending *next;
+};
+
+static int collect(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct pending **head = ctx, *p = calloc(1, sizeof *p);
+	if (!p)
+		return 1;
+	p->key = malloc(kl);
+	p->val = malloc(vl + 1);
+	if (!p->key || !p->val) {
+		free(p->key);
+		free(p->val);
+		free(p);
+		return 1;
+	}
+	memcpy(p->key, k, kl);
+	memcpy(p->val, v, vl);
+	p->klen = kl;
+	p->vlen = vl;
+	p->next = *head;
+	*head = p;
+	return 0;
+}
+
+int sp_release_flush(sp_txn *t, size_t *queued)
+{
+	struct pending *head = NULL, *p;
+	int rc = SP_OK;
+	*queued = 0;
+	/* Copy out first: we modify META while walking it otherwise. */
+	(void)sp_store_foreach(t, SP_DB_META, "r:", 2, collect, &head);
+	for (p = head; p && rc == SP_OK; p = p->next) {
+		char org[ORG_MAX + 1], rule[RULE_MAX + 1];
+		uint8_t akey[AKEY_MAX], id[16];
+		const uint8_t *nul = memchr(p->key + 2, '\0', p->klen - 2);
+		const void *v;
+		size_t ol, vl, rl;
+		Seinpost__Referral *ref = NULL;
+		if (!nul || (size_t)(nul - p->key - 2) > ORG_MAX || p->klen != (size_t)(nul - p->key) + 17 ||
+		    p->vlen < 2 || (rl = p->val[1]) > RULE_MAX || 2 + rl > p->vlen) {
+			rc = sp_store_del(t, SP_DB_META, p->key, p->klen); /* malformed: drop */
+			continue;
+		}
+		ol = (size_t)(nul - p->key - 2);
+		memcpy(org, p->key + 2, ol);
+		org[ol] = '\0';
+		memcpy(id, nul + 1, 16);
+		if (sp_store_get(t, SP_DB_META, akey, ackkey(akey, org, id), &v, &vl) == SP_OK)
+			continue; /* still in flight */
+		memcpy(rule, p->val + 2, rl);
+		rule[rl] = '\0';
+		if (p->vlen > 2 + rl)
+			ref = seinpost__referral__unpack(NULL, p->vlen - 2 - rl, p->val + 2 + rl);
+		rc = sp_store_del(t, SP_DB_META, p->key, p->klen);
+		if (rc == SP_OK) {
+			rc = sp_release_share(t, id, org, p->val[0], rule, ref);
+			if (rc == SP_ENOTFOUND)
+				rc = SP_OK; /* expired meanwhile */
+			else if (rc == SP_OK)
+				(*queued)++;
+		}
+		if (ref)
+			seinpost__referral__free_unpacked(ref, NULL);
+	}
+	while (head) {
+		p = head->next;
+		free(head->key);
+		free(head->val);
+		free(head);
+		head = p;
+	}
+	return rc;
+}
+
+int sp_release_drop_signal(sp_txn *t, const sp_roster *r, const uint8_t id[16])
+{
+	for (size_t i = 0; i < sp_roster_count(r); i++) {
+		const char *org = sp_roster_at(r, i)->id;
+		uint8_t akey[AKEY_MAX], key[QKEY_MAX];
+		size_t al;
+		const void *v;
+		size_t vl;
+		int rc;
+		if (strlen(org) > ORG_MAX)
+			continue;
+		al = relkey(akey, org, id);
+		rc = sp_store_del(t, SP_DB_META, akey, al);
+		if (rc != SP_OK && rc != SP_ENOTFOUND)
+			return rc;
+		al = ackkey(akey, org, id);
+		if (sp_store_get(t, SP_DB_META, akey, al, &v, &vl) != SP_OK || vl != 8)
+			continue;
+		rc = sp_store_del(t, SP_DB_QUEUE, key, qkey(key, org, sp_be64_get(v)));
+		if (rc != SP_OK && rc != SP_ENOTFOUND)
+			return rc;
+		rc = sp_store_del(t, SP_DB_META, akey, al);
+		if (rc != SP_OK)
+			return rc;
+	}
+	return SP_OK;
+}
+
+static void esckey(uint8_t k[50], const uint8_t pseudonym[32], const uint8_t id[16])
+{
+	memcpy(k, "e:", 2);
+	memcpy(k + 2, pseudonym, 32);
+	memcpy(k + 34, id, 16);
+}
+
+int sp_release_mark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16],
+                              const uint8_t ref_id[16])
+{
+	uint8_t k[50];
+	esckey(k, pseudonym, id);
+	return sp_store_put(t, SP_DB_META, k, sizeof k, ref_id, 16, 0);
+}
+
+int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16])
+{
+	uint8_t k[50];
+	const void *v;
+	size_t vl;
+	esckey(k, pseudonym, id);
+	return sp_store_get(t, SP_DB_META, k, sizeof k, &v, &vl) == SP_OK;
+}
+
+int sp_release_merge(const Seinpost__InboxEntry *old, const Seinpost__Delivery *d,
+                     uint8_t **out, size_t *outlen, int *changed)
+{
+	const Seinpost__Signal *a = old->delivery->signal, *b = d->signal;
+	Seinpost__Grant **g = NULL;
+	Seinpost__TierBox **tb = NULL;
+	char **rules = NULL;
+	size_t ng = 0, nt = 0, nr = 0;
+	int rc = SP_ENOMEM;
+
+	*out = NULL;
+	*changed = 0;
+	if (!a || !b || a->header.len != b->header.len || memcmp(a->header.data, b->header.data, a->header.len))
+		return SP_EINVAL;
+	g = calloc(a->n_grants + b->n_grants + 1, sizeof *g);
+	tb = calloc(a->n_tiers + b->n_tiers + 1, sizeof *tb);
+	rules = calloc(old->delivery->n_rule_ids + d->n_rule_ids + 1, sizeof *rules);
+	if (!g || !tb || !rules)
+		goto out;
+	for (size_t i = 0; i < a->n_grants; i++)
+		g[ng++] = a->grants[i];
+	for (size_t i = 0; i < b->n_grants; i++) {
+		size_t j;
+		for (j = 0; j < a->n_grants; j++)
+			if (a->grants[j]->tier == b->grants[i]->tier &&
+			    strcmp(a->grants[j]->recipient, b->grants[i]->recipient) == 0)
+				break;
+		if (j == a->n_grants) {
+			g[ng++] = b->grants[i];
+			*changed = 1;
+		}
+	}
+	for (size_t i = 0; i < a->n_tiers; i++)
+		tb[nt++] = a->tiers[i];
+	for (size_t i = 0; i < b->n_tiers; i++) {
+		size_t j;
+		for (j = 0; j < a->n_tiers; j++)
+			if (a->tiers[j]->tier == b->tiers[i]->tier)
+				break;
+		if (j == a->n_tiers)
+			tb[nt++] = b->tiers[i];
+	}
+	for (size_t i = 0; i < old->delivery->n_rule_ids; i++)
+		rules[nr++] = old->delivery->rule_ids[i];
+	for (size_t i = 0; i < d->n_rule_ids; i++) {
+		size_t j;
+		for (j = 0; j < nr; j++)
+			if (strcmp(rules[j], d->rule_ids[i]) == 0)
+				break;
+		if (j == nr)
+			rules[nr++] = d->rule_ids[i];
+	}
+	if (d->referral && (!old->delivery->referral ||
+	                    d->referral->n_signal_ids >= old->delivery->referral->n_signal_ids))
+		*changed = 1;
+	{
+		Seinpost__Signal s = *a;
+		Seinpost__Delivery nd = *old->delivery;
+		Seinpost__InboxEntry ne = *old;
+		s.grants = g;
+		s.n_grants = ng;
+		s.tiers = tb;
+		s.n_tiers = nt;
+		nd.signal = &s;
+		nd.rule_ids = rules;
+		nd.n_rule_ids = nr;
+		if (d->referral && *changed)
+			nd.referral = d->referral;
+		ne.delivery = &nd;
+		rc = sp_wire_pack(&ne.base, out, outlen);
+	}
+out:
+	free(g);
+	free(tb);
+	free(rules);
+	return rc;
+}

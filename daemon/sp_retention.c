@@ -1,0 +1,230 @@
+/* sp_retention.c — expiry and crypto-shredding at broker and nodes. */
+#include "sp_retention.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_audit.h"
+#include "sp_log.h"
+#include "sp_release.h"
+#include "sp_util.h"
+
+#define C "retention"
+#define SWEEP_MAX 256 /* per call: keeps one transaction short */
+
+int sp_retention_check(const sp_policy *p, const Seinpost__SignalHeader *h, char *why, size_t whylen)
+{
+	uint64_t keep = sp_policy_retention_s(p, h->category, (int)h->weight, 0);
+	if (!keep || h->expires < h->created || h->expires - h->created > keep) {
+		snprintf(why, whylen, "expiry exceeds the policy's retention of %llu seconds for %s weight %u",
+		         (unsigned long long)keep, h->category, h->weight);
+		return SP_EPOLICY;
+	}
+	return SP_OK;
+}
+
+uint64_t sp_retention_deadline(const sp_policy *p, const Seinpost__SignalHeader *h, int escalated)
+{
+	uint64_t d = h->expires;
+	if (escalated) {
+		uint64_t keep = sp_policy_retention_s(p, h->category, (int)h->weight, 1);
+		if (keep && h->created + keep > d)
+			d = h->created + keep;
+	}
+	return d;
+}
+
+struct victim {
+	uint8_t key[64];
+	size_t klen;
+};
+
+struct scan {
+	const sp_policy *p;
+	uint64_t now;
+	sp_txn *t;
+	struct victim v[SWEEP_MAX];
+	size_t n;
+	int db;
+};
+
+static int expired_header(struct scan *s, const Seinpost__Signal *sig, int escalated_known, int escalated)
+{
+	Seinpost__SignalHeader *h;
+	int gone;
+	if (!sig)
+		return 0;
+	h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+	if (!h)
+		return 0;
+	if (!escalated_known && h->pseudonym.len == 32 && h->id.len == 16)
+		escalated = sp_release_is_escalated(s->t, h->pseudonym.data, h->id.data);
+	gone = sp_retention_deadline(s->p, h, escalated) <= s->now;
+	seinpost__signal_header__free_unpacked(h, NULL);
+	return gone;
+}
+
+static int scan_visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct scan *s = ctx;
+	int gone = 0;
+	if (kl > sizeof s->v[0].key)
+		return 0;
+	if (s->db == SP_DB_SIGNALS) {
+		Seinpost__BrokerSignal *b = seinpost__broker_signal__unpack(NULL, vl, v);
+		gone = b && expired_header(s, b->signal, 0, 0);
+		if (b)
+			seinpost__broker_signal__free_unpacked(b, NULL);
+	} else if (s->db == SP_DB_INBOX) {
+		Seinpost__InboxEntry *e = seinpost__inbox_entry__unpack(NULL, vl, v);
+		gone = e && e->delivery && expired_header(s, e->delivery->signal, 1, e->delivery->referral != NULL);
+		if (e)
+			seinpost__inbox_entry__free_unpacked(e, NULL);
+	} else if (s->db == SP_DB_OUTBOX) {
+		Seinpost__OutboxEntry *e = seinpost__outbox_entry__unpack(NULL, vl, v);
+		gone = e && expired_header(s, e->signal, 1, 0);
+		if (e)
+			seinpost__outbox_entry__free_unpacked(e, NULL);
+	} else if (s->db == SP_DB_INVOLVE) {
+		Seinpost__Involvement *i = seinpost__involvement__unpack(NULL, vl, v);
+		gone = i && i->until && i->until <= s->now;
+		if (i)
+			seinpost__involvement__free_unpacked(i, NULL);
+	}
+	if (gone) {
+		memcpy(s->v[s->n].key, k, kl);
+		s->v[s->n].klen = kl;
+		s->n++;
+	}
+	return s->n >= SWEEP_MAX;
+}
+
+static void collect(struct scan *s, int db)
+{
+	s->n = 0;
+	s->db = db;
+	(void)sp_store_foreach(s->t, (enum sp_db)db, NULL, 0, scan_visit, s);
+}
+
+static int audit_expired(sp_txn *t, const char *actor, const uint8_t *id, const Seinpost__SignalHeader *h,
+                         const char *reason)
+{
+	sp_audit_entry a = {
+		.event = SEINPOST__AUDIT_EVENT__AUDIT_EXPIRED,
+		.actor = actor,
+		.signal_id = id,
+		.pseudonym = h && h->pseudonym.len == 32 ? h->pseudonym.data : NULL,
+		.category = h ? h->category : NULL,
+		.weight = h ? h->weight : 0,
+		.policy_hash = h && h->policy_hash.len == 32 ? h->policy_hash.data : NULL,
+		.reason = reason,
+	};
+	return sp_audit_append(t, &a, NULL);
+}
+
+static Seinpost__SignalHeader *header_of(sp_txn *t, int db, const uint8_t *id)
+{
+	const void *v;
+	size_t vl;
+	const Seinpost__Signal *sig = NULL;
+	Seinpost__SignalHeader *h = NULL;
+	Seinpost__BrokerSignal *b = NULL;
+	Seinpost__InboxEntry *ie = NULL;
+	Seinpost__OutboxEntry *oe = NULL;
+	if (sp_store_get(t, (enum sp_db)db, id, 16, &v, &vl) != SP_OK)
+		return NULL;
+	if (db == SP_DB_SIGNALS && (b = seinpost__broker_signal__unpack(NULL, vl, v)))
+		sig = b->signal;
+	else if (db == SP_DB_INBOX && (ie = seinpost__inbox_entry__unpack(NULL, vl, v)) && ie->delivery)
+		sig = ie->delivery->signal;
+	else if (db == SP_DB_OUTBOX && (oe = seinpost__outbox_entry__unpack(NULL, vl, v)))
+		sig = oe->signal;
+	if (sig)
+		h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+	if (b)
+		seinpost__broker_signal__free_unpacked(b, NULL);
+	if (ie)
+		seinpost__inbox_entry__free_unpacked(ie, NULL);
+	if (oe)
+		seinpost__outbox_entry__free_unpacked(oe, NULL);
+	return h;
+}
+
+int sp_retention_sweep_broker(sp_txn *t, const sp_policy *p, const sp_roster *r, uint64_t now_s,
+                              size_t *expired)
+{
+	struct scan *s = calloc(1, sizeof *s);
+	int rc = SP_OK;
+	*expired = 0;
+	if (!s)
+		return SP_ENOMEM;
+	s->p = p;
+	s->now = now_s;
+	s->t = t;
+	collect(s, SP_DB_SIGNALS);
+	for (size_t i = 0; i < s->n && rc == SP_OK; i++) {
+		const uint8_t *id = s->v[i].key;
+		Seinpost__SignalHeader *h = header_of(t, SP_DB_SIGNALS, id);
+		char idhex[SP_ID_HEX];
+		rc = sp_store_del(t, SP_DB_SIGNALS, id, 16);
+		if (rc == SP_OK)
+			rc = sp_release_drop_signal(t, r, id);
+		if (rc == SP_OK && h && h->pseudonym.len == 32) {
+			uint8_t k[50];
+			memcpy(k, "s:", 2);
+			memcpy(k + 2, h->pseudonym.data, 32);
+			memcpy(k + 34, id, 16);
+			if ((rc = sp_store_del(t, SP_DB_META, k, sizeof k)) == SP_ENOTFOUND)
+				rc = SP_OK;
+			k[0] = 'e';
+			if (rc == SP_OK && (rc = sp_store_del(t, SP_DB_META, k, sizeof k)) == SP_ENOTFOUND)
+				rc = SP_OK;
+		}
+		if (rc == SP_OK)
+			rc = audit_expired(t, "broker", id, h,
+			                   "retention ended: index entry and every held grant deleted");
+		if (rc == SP_OK) {
+			(*expired)++;
+			sp_log_event(LOG_INFO, C, "broker", sp_hex(id, 16, idhex), "expired: grants deleted");
+		}
+		if (h)
+			seinpost__signal_header__free_unpacked(h, NULL);
+	}
+	collect(s, SP_DB_INVOLVE);
+	for (size_t i = 0; i < s->n && rc == SP_OK; i++)
+		rc = sp_store_del(t, SP_DB_INVOLVE, s->v[i].key, s->v[i].klen);
+	free(s);
+	return rc;
+}
+
+int sp_retention_sweep_node(sp_txn *t, const sp_policy *p, const char *org, uint64_t now_s,
+                            size_t *expired)
+{
+	static const int dbs[] = { SP_DB_INBOX, SP_DB_OUTBOX };
+	struct scan *s = calloc(1, sizeof *s);
+	int rc = SP_OK;
+	*expired = 0;
+	if (!s)
+		return SP_ENOMEM;
+	s->p = p;
+	s->now = now_s;
+	s->t = t;
+	for (size_t d = 0; d < 2 && rc == SP_OK; d++) {
+		collect(s, dbs[d]);
+		for (size_t i = 0; i < s->n && rc == SP_OK; i++) {
+			Seinpost__SignalHeader *h = header_of(t, dbs[d], s->v[i].key);
+			rc = sp_store_del(t, (enum sp_db)dbs[d], s->v[i].key, s->v[i].klen);
+			if (rc == SP_OK)
+				rc = audit_expired(t, org, s->v[i].key, h, dbs[d] == SP_DB_INBOX ?
+				                   "retention ended: received copy deleted" :
+				                   "retention ended: sent copy deleted");
+			if (rc == SP_OK)
+				(*expired)++;
+			if (h)
+				seinpost__signal_header__free_unpacked(h, NULL);
+		}
+	}
+	free(s);
+	return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * sp_involve.h — node side of involvement: "we have a relationship with
+ * this subject" (a school with its pupils, youth care with its clients).
+ *
+ * The node derives the subject's pseudonym under EVERY epoch of its
+ * pseudonymisation key (so the broker links signals made before a key
+ * rotation), stores locally pseudonym -> {own reference, until} in its
+ * SP_DB_INVOLVE (the reference and the BSN never leave the node), and sends
+ * the broker an InvolveUpdate until the broker acknowledges it.
+ */
+#ifndef SP_INVOLVE_H
+#define SP_INVOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sp_error.h"
+#include "sp_pseudo.h"
+#include "sp_store.h"
+#include "seinpost.pb-c.h"
+
+#define SP_INVOLVE_REF_MAX 64
+#define SP_INVOLVE_DEFAULT_DAYS 365
+
+/* "YYYY-MM-DD" -> end of that day, UTC, unix seconds. SP_EDATE when
+ * malformed or impossible. */
+int sp_involve_parse_date(const char *s, uint64_t *out) SP_MUST_CHECK;
+
+/* Validate and store a local request. msg gets a clear reason (never the
+ * BSN) on failure, a confirmation on success. */
+int sp_involve_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost__InvolveRequest *req,
+                       uint64_t now_s, char *msg, size_t msglen) SP_MUST_CHECK;
+
+/* Send every update the broker has not acknowledged; fn sends one frame. */
+typedef int (*sp_involve_send_fn)(void *ctx, Seinpost__Frame *f);
+void sp_involve_resend(sp_store *st, sp_involve_send_fn fn, void *ctx);
+
+/* The broker answered. */
+void sp_involve_acked(sp_store *st, const Seinpost__InvolveAck *a);
+
+/* Our own reference for a pseudonym (any epoch), "" when none. Uses the
+ * caller's transaction. */
+void sp_involve_local_ref(sp_txn *t, const uint8_t pseudonym[32], char *out, size_t outlen);
+
+#endif
