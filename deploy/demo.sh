@@ -12,7 +12,8 @@ SP="$BUILD/seinpost"
 SPD="$BUILD/seinpostd"
 PIDS=()
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+STEP=0
+say() { STEP=$((STEP + 1)); local m="$*"; m=${m#[0-9]. }; m=${m#[0-9][0-9]. }; printf '\n\033[1m== %d. %s\033[0m\n' "$STEP" "$m"; }
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done

@@ -18,7 +18,7 @@ for org in school-bonnefanten jeugdzorg-mh zvh-mh; do
 	"$SP" --config "$NET/$org/seinpost.conf" inbox
 done
 
-say "6. the school holds nothing yet: school tiers are if-involved (it registers the pupil in scene 11)"
+say "6. the school holds nothing yet: school tiers are if-involved (it registers the pupil below)"
 "$SP" --config "$NET/school-bonnefanten/seinpost.conf" inbox
 say "7. youth care opens it (contact and summary, never the identity)"
 "$SP" --config "$NET/jeugdzorg-mh/seinpost.conf" show "$id1" --user hulpverlener.demo
