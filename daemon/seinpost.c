@@ -16,6 +16,7 @@ static void usage(FILE *out)
 	        "  net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
 	        "                                 create a complete local test network\n"
 	        "  policy check FILE              validate a sharing policy, print who may see what\n"
+	        "  pseudo rotate FILE             add a new epoch to a pseudonymisation key file\n"
 	        "\n"
 	        "With --config FILE of a node:\n"
 	        "  submit --category C [--weight N] --bsn BSN [--name ..] [--birthdate YYYY-MM-DD]\n"
@@ -76,6 +77,8 @@ int main(int argc, char **argv)
 		return sp_cli_keygen(sub_argc, sub_argv);
 	if (strcmp(cmd, "net") == 0)
 		return sp_cli_net(sub_argc, sub_argv);
+	if (strcmp(cmd, "pseudo") == 0)
+		return sp_cli_pseudo(sub_argc, sub_argv);
 	if (strcmp(cmd, "policy") == 0)
 		return sp_cli_policy(sub_argc, sub_argv);
 	if (strcmp(cmd, "submit") == 0)

@@ -11,6 +11,7 @@
 #include "sp_keys.h"
 #include "sp_netinit.h"
 #include "sp_policy.h"
+#include "sp_pseudo.h"
 #include "sp_util.h"
 
 int sp_cli_load_config(const char *cfg_path, sp_config *out)
@@ -171,6 +172,32 @@ int sp_cli_net(int argc, char **argv)
 	printf("  seinpostd --config %s/broker/seinpost.conf\n", o.dir);
 	for (size_t i = 0; i < n; i++)
 		printf("  seinpostd --config %s/%s/seinpost.conf   (%s)\n", o.dir, list[i].id, list[i].role);
+	return 0;
+}
+
+/* seinpost pseudo rotate FILE: add a new epoch to a pseudonymisation key
+ * file. The operator distributes the resulting file to every partner node
+ * (never to the broker); see docs/policy-engine.md, "Pseudonym epochs". */
+int sp_cli_pseudo(int argc, char **argv)
+{
+	sp_pseudo_keyring *kr = NULL;
+	uint32_t epoch = 0;
+	int rc;
+	if (argc != 3 || strcmp(argv[1], "rotate") != 0) {
+		fprintf(stderr, "usage: seinpost pseudo rotate FILE\n");
+		return 2;
+	}
+	rc = sp_pseudo_keyring_load(argv[2], &kr);
+	if (rc == SP_OK)
+		rc = sp_pseudo_keyring_rotate(kr, &epoch);
+	if (rc == SP_OK)
+		rc = sp_pseudo_keyring_save(kr, argv[2]);
+	sp_pseudo_keyring_free(&kr);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost pseudo rotate: %s: %s\n", argv[2], sp_strerror(rc));
+		return 1;
+	}
+	printf("epoch %u added to %s; copy it to every partner node (never to the broker)\n", epoch, argv[2]);
 	return 0;
 }
 

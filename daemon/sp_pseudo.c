@@ -60,6 +60,24 @@ int sp_pseudo_keyring_generate(uint32_t epoch, sp_pseudo_keyring **out)
 	return SP_OK;
 }
 
+static int keyring_index(const sp_pseudo_keyring *kr, uint32_t epoch);
+
+int sp_pseudo_keyring_rotate(sp_pseudo_keyring *kr, uint32_t *new_epoch)
+{
+	uint32_t next;
+	if (!kr || kr->n >= SP_PSEUDO_MAX_EPOCHS)
+		return SP_ESIZE;
+	next = sp_pseudo_current_epoch(kr) + 1;
+	if (next == 0)
+		return SP_EINVAL;
+	kr->epoch[kr->n] = next;
+	crypto_generichash_blake2b_keygen(kr->key[kr->n]);
+	kr->n++;
+	if (new_epoch)
+		*new_epoch = next;
+	return SP_OK;
+}
+
 static int keyring_index(const sp_pseudo_keyring *kr, uint32_t epoch)
 {
 	for (size_t i = 0; i < kr->n; i++)

@@ -9,6 +9,7 @@
 int sp_cli_keygen(int argc, char **argv);
 int sp_cli_net(int argc, char **argv);
 int sp_cli_policy(int argc, char **argv);
+int sp_cli_pseudo(int argc, char **argv);
 int sp_cli_submit(const char *cfg_path, int argc, char **argv);
 int sp_cli_outbox(const char *cfg_path, int argc, char **argv);
 int sp_cli_inbox(const char *cfg_path, int argc, char **argv);

@@ -32,6 +32,9 @@ int sp_pseudo_keyring_load(const char *path, sp_pseudo_keyring **out) SP_MUST_CH
 int sp_pseudo_keyring_save(const sp_pseudo_keyring *kr, const char *path) SP_MUST_CHECK;
 void sp_pseudo_keyring_free(sp_pseudo_keyring **kr);
 uint32_t sp_pseudo_current_epoch(const sp_pseudo_keyring *kr);
+/* Add a fresh key as epoch current+1 (older epochs are kept so existing
+ * pseudonyms can still be linked). SP_ESIZE when the ring is full. */
+int sp_pseudo_keyring_rotate(sp_pseudo_keyring *kr, uint32_t *new_epoch) SP_MUST_CHECK;
 
 /* Derive with the given epoch's key (SP_EKEY if the ring lacks it).
  * normalised_id must come from sp_bsn_normalise / sp_kvk_normalise / sp_bag_normalise. */
