@@ -159,6 +159,7 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 	rec.reason = str_or_empty(e->reason);
 	rec.code = e->code;
 	rec.prev_hash = bin_or_empty(prev, HASH_LEN);
+	rec.event_time = e->event_time_ms;
 
 	len = seinpost__audit_record__get_packed_size(&rec);
 	buf = malloc(len ? len : 1);
