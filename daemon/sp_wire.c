@@ -277,11 +277,12 @@ static int check_sth(const Seinpost__SignedTreeHead *h, const char *what, char *
 
 /* Audit bodies (field numbers 20-29). Proof hashes and record counts are
  * bounded here; signatures and proofs are checked by their modules. */
-static int check_audit_query(const Seinpost__AuditQuery *q, char *why, size_t whylen)
+static int check_audit_query(const Seinpost__AuditQuery *q, int need_id, char *why, size_t whylen)
 {
 	if (!q)
 		return fail(why, whylen, SP_EMALFORMED, "audit_query: missing");
-	if (q->id.len != ID_BYTES)
+	/* the local client leaves the id to its node */
+	if (need_id ? q->id.len != ID_BYTES : q->id.len != 0)
 		return fail(why, whylen, SP_EMALFORMED, "audit_query: id must be %d bytes", ID_BYTES);
 	if (q->kind < SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_LOG ||
 	    q->kind > SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW)
@@ -324,7 +325,7 @@ static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			return fail(why, whylen, SP_EMALFORMED, "read_ack: id must be %d bytes", ID_BYTES);
 		return check_sth(f->read_ack->sth, "read_ack", why, whylen);
 	case SEINPOST__FRAME__BODY_AUDIT_QUERY:
-		return check_audit_query(f->audit_query, why, whylen);
+		return check_audit_query(f->audit_query, 1, why, whylen);
 	case SEINPOST__FRAME__BODY_AUDIT_RESULT: {
 		const Seinpost__AuditQueryResult *r = f->audit_result;
 		if (!r || r->id.len != ID_BYTES)
@@ -523,7 +524,7 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 			rc = SP_OK;
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
-		rc = check_audit_query(q->audit_query, why, whylen);
+		rc = check_audit_query(q->audit_query, 0, why, whylen);
 		break;
 	default:
 	nobody:
