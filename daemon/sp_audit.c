@@ -345,6 +345,15 @@ static int verify_one(void *ctx, const void *k, size_t klen, const void *val, si
 			const struct vhead *hd = &v->heads[v->next_head];
 			sp_merkle_frontier_root(&v->tree, root);
 			if (sodium_memcmp(root, hd->root, 32) != 0) {
+				/* Records before seq are vouched for by their successors
+				 * already; record seq only by the next one (or the chain
+				 * head). If that no longer vouches, the record changed. */
+				if (!successor_vouches(v, seq, h)) {
+					v->count--;
+					rc = fail(v, seq, "record %llu: contents altered (no longer matches the next record's prev_hash nor the signed tree head of size %llu)",
+					          (unsigned long long)seq, (unsigned long long)hd->size);
+					goto out;
+				}
 				v->bad_head = hd->size;
 				rc = fail(v, 0, "tree head of size %llu: its root does not match records 1..%llu (head replaced or records rewritten)",
 				          (unsigned long long)hd->size, (unsigned long long)seq);
