@@ -90,12 +90,13 @@ int main(int argc, char **argv)
 		sp_be64_put(key, a);
 		if (sp_store_get(t, SP_DB_AUDIT, key, 8, &v, &vl) != SP_OK || !(r = seinpost__audit_record__unpack(NULL, vl, v)))
 			return die("no such record");
+		char *orig = r->actor;
 		r->actor = "someone-else";
 		if (sp_wire_pack(&r->base, &buf, &len) != SP_OK ||
 		    sp_store_put(t, SP_DB_AUDIT, key, 8, buf, len, 0) != SP_OK)
 			return die("write failed");
 		free(buf);
-		r->actor = NULL;
+		r->actor = orig;
 		seinpost__audit_record__free_unpacked(r, NULL);
 	} else if (strcmp(op, "delete") == 0) {
 		sp_be64_put(key, a);
