@@ -31,8 +31,15 @@ static void usage(FILE *out)
 	        "  referrals                      escalation referrals received (ZVH)\n"
 	        "\n"
 	        "With --config FILE of a broker or node:\n"
-	        "  audit verify                   check the audit log's hash chain\n"
-	        "  audit log [--json]             list audit records (pseudonyms, never identities)\n"
+	        "  audit verify                   check records, hash chain and signed tree heads\n"
+	        "  audit log [--since T] [--until T] [--org O] [--signal ID] [--json]\n"
+	        "                                 list audit records (privacy officer: the broker's)\n"
+	        "  audit witness [--json]         the broker history this node witnessed (exit 1: alarm)\n"
+	        "  audit export --json            records, leaf hashes, signed heads for independent checks\n"
+	        "\n"
+	        "With --config FILE of the privacy officer's node (or --pseudonym on the broker):\n"
+	        "  audit who-saw --bsn BSN [--json]            every disclosure and read about a person\n"
+	        "  audit report --bsn BSN --format html|json   AVG art. 15 subject access report\n"
 	        "\n"
 	        "See seinpost(1), seinpostd(8), seinpost.conf(5), seinpost-policy(5).\n");
 }

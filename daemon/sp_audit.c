@@ -22,6 +22,9 @@
 
 #include "sp_audit.h"
 #include "sp_log.h"
+#include "sp_merkle.h"
+#include "sp_mtree.h"
+#include "sp_sth.h"
 #include "sp_util.h"
 #include "seinpost.pb-c.h"
 
@@ -156,6 +159,7 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 	rec.reason = str_or_empty(e->reason);
 	rec.code = e->code;
 	rec.prev_hash = bin_or_empty(prev, HASH_LEN);
+	rec.event_time = e->event_time_ms;
 
 	len = seinpost__audit_record__get_packed_size(&rec);
 	buf = malloc(len ? len : 1);
@@ -178,6 +182,14 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 	rc = sp_store_put(t, SP_DB_META, HEAD_KEY, strlen(HEAD_KEY), head, sizeof head, 0);
 	if (rc != SP_OK)
 		goto out;
+	/* The Merkle tree and the indexes commit with the record they describe. */
+	rc = sp_mtree_append(t, seq, buf, len);
+	if (rc == SP_OK && e->pseudonym)
+		rc = sp_mtree_index_put(t, SP_MTREE_BY_PSEUDO, e->pseudonym, 32, seq);
+	if (rc == SP_OK && e->signal_id)
+		rc = sp_mtree_index_put(t, SP_MTREE_BY_SIGNAL, e->signal_id, SP_ID_BYTES, seq);
+	if (rc != SP_OK)
+		goto out;
 	if (seq_out)
 		*seq_out = seq;
 out:
@@ -185,7 +197,30 @@ out:
 	return rc;
 }
 
+int sp_audit_size(sp_txn *t, uint64_t *size)
+{
+	const void *hv;
+	size_t hlen;
+	int rc;
+	*size = 0;
+	rc = sp_store_get(t, SP_DB_META, HEAD_KEY, strlen(HEAD_KEY), &hv, &hlen);
+	if (rc == SP_ENOTFOUND)
+		return SP_OK;
+	if (rc != SP_OK)
+		return rc;
+	if (hlen != HEAD_LEN)
+		return SP_ECORRUPT;
+	*size = sp_be64_get(hv);
+	return SP_OK;
+}
+
 /* ---- verification ------------------------------------------------------ */
+
+struct vhead {
+	uint64_t key_size, size, time;
+	uint8_t root[32];
+	int decodes, sig_ok;
+};
 
 struct verify {
 	sp_txn *t;
@@ -198,6 +233,13 @@ struct verify {
 	uint64_t bad;
 	char *why;
 	size_t whylen;
+	/* signed tree heads, in size order, checked as the walk reaches them */
+	sp_merkle_frontier tree;
+	struct vhead *heads;
+	size_t nheads, cap, next_head;
+	uint64_t bad_head;
+	int check_sigs;
+	const uint8_t *sign_pk;
 };
 
 static int fail(struct verify *v, uint64_t bad, const char *fmt, ...)
@@ -295,13 +337,91 @@ static int verify_one(void *ctx, const void *k, size_t klen, const void *val, si
 	memcpy(v->prev, h, HASH_LEN);
 	v->expect = seq + 1;
 	v->count++;
+	{
+		uint8_t leaf[32], root[32];
+		sp_merkle_leaf(val, vlen, leaf);
+		sp_merkle_frontier_push(&v->tree, leaf);
+		while (v->next_head < v->nheads && v->heads[v->next_head].size == seq) {
+			const struct vhead *hd = &v->heads[v->next_head];
+			sp_merkle_frontier_root(&v->tree, root);
+			if (sodium_memcmp(root, hd->root, 32) != 0) {
+				/* Records before seq are vouched for by their successors
+				 * already; record seq only by the next one (or the chain
+				 * head). If that no longer vouches, the record changed. */
+				if (!successor_vouches(v, seq, h)) {
+					v->count--;
+					rc = fail(v, seq, "record %llu: contents altered (no longer matches the next record's prev_hash nor the signed tree head of size %llu)",
+					          (unsigned long long)seq, (unsigned long long)hd->size);
+					goto out;
+				}
+				v->bad_head = hd->size;
+				rc = fail(v, 0, "tree head of size %llu: its root does not match records 1..%llu (head replaced or records rewritten)",
+				          (unsigned long long)hd->size, (unsigned long long)seq);
+				goto out;
+			}
+			v->next_head++;
+		}
+	}
 out:
 	seinpost__audit_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
-int sp_audit_verify(sp_store *s, uint64_t *count, uint64_t *bad_seq,
-                    char *why, size_t whylen)
+static int head_load_one(void *ctx, uint64_t key_size, const Seinpost__SignedTreeHead *h)
+{
+	struct verify *v = ctx;
+	struct vhead *hd;
+	if (v->nheads == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct vhead *n = realloc(v->heads, cap * sizeof *n);
+		if (!n)
+			return SP_ENOMEM;
+		v->heads = n;
+		v->cap = cap;
+	}
+	hd = &v->heads[v->nheads++];
+	memset(hd, 0, sizeof *hd);
+	hd->key_size = key_size;
+	if (!h || h->root_hash.len != 32)
+		return 0;
+	hd->decodes = 1;
+	hd->size = h->tree_size;
+	hd->time = h->timestamp;
+	memcpy(hd->root, h->root_hash.data, 32);
+	hd->sig_ok = !v->check_sigs || sp_sth_verify(h, v->sign_pk) == SP_OK;
+	return 0;
+}
+
+/* Heads on their own, before the walk: each decodes, sits under its own
+ * size, carries the broker's signature, and is provably consistent with
+ * the head before it (RFC 9162 proof from the stored tree). */
+static int heads_check(struct verify *v, sp_txn *t)
+{
+	sp_merkle_hash proof[SP_MERKLE_MAX_PROOF];
+	size_t n;
+	for (size_t i = 0; i < v->nheads; i++) {
+		const struct vhead *hd = &v->heads[i], *prev = i ? &v->heads[i - 1] : NULL;
+		v->bad_head = hd->key_size;
+		if (!hd->decodes || hd->size != hd->key_size)
+			return fail(v, 0, "tree head of size %llu: malformed or stored under another size",
+			            (unsigned long long)hd->key_size);
+		if (!hd->sig_ok)
+			return fail(v, 0, "tree head of size %llu: signature is not the broker's (head replaced)",
+			            (unsigned long long)hd->size);
+		if (prev && (sp_mtree_consistency(t, prev->size, hd->size, proof, &n) != SP_OK ||
+		             sp_merkle_consistency_verify(prev->size, hd->size, prev->root, hd->root,
+		                                          proof, n) != SP_OK))
+			return fail(v, 0, "tree head of size %llu: not consistent with the head of size %llu (history rewritten)",
+			            (unsigned long long)hd->size, (unsigned long long)prev->size);
+		if (prev && hd->time < prev->time)
+			return fail(v, 0, "tree head of size %llu: signed before the head of size %llu",
+			            (unsigned long long)hd->size, (unsigned long long)prev->size);
+	}
+	v->bad_head = 0;
+	return SP_OK;
+}
+
+int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_result *r)
 {
 	struct verify v;
 	sp_txn *t = NULL;
@@ -312,16 +432,14 @@ int sp_audit_verify(sp_store *s, uint64_t *count, uint64_t *bad_seq,
 
 	memset(&v, 0, sizeof v);
 	v.expect = 1;
-	v.why = why;
-	v.whylen = whylen;
-	if (count)
-		*count = 0;
-	if (bad_seq)
-		*bad_seq = 0;
-	if (why && whylen)
-		why[0] = '\0';
-	if (!s)
+	if (!s || !r)
 		return SP_EINVAL;
+	memset(r, 0, sizeof *r);
+	v.why = r->why;
+	v.whylen = sizeof r->why;
+	v.sign_pk = sign_pk;
+	v.check_sigs = sign_pk != NULL;
+	sp_merkle_frontier_init(&v.tree);
 
 	/* One read transaction: a consistent snapshot while the daemon writes. */
 	rc = sp_txn_begin(s, 0, &t);
@@ -341,12 +459,24 @@ int sp_audit_verify(sp_store *s, uint64_t *count, uint64_t *bad_seq,
 	} else if (rc != SP_ENOTFOUND) {
 		goto out;
 	}
+	rc = sp_sth_foreach(t, head_load_one, &v);
+	if (rc != SP_OK)
+		goto out;
+	rc = heads_check(&v, t);
+	if (rc != SP_OK)
+		goto out;
 
 	rc = sp_store_foreach(t, SP_DB_AUDIT, NULL, 0, verify_one, &v);
 	if (rc != SP_OK)
 		goto out;
 
 	last = v.expect - 1;
+	if (v.next_head < v.nheads) {
+		v.bad_head = v.heads[v.next_head].size;
+		rc = fail(&v, last + 1, "tree head of size %llu signed, but the log has only %llu records (truncated)",
+		          (unsigned long long)v.heads[v.next_head].size, (unsigned long long)last);
+		goto out;
+	}
 	if (!v.have_head) {
 		if (last > 0)
 			rc = fail(&v, 0, "audit head missing but the log holds %llu records (head deleted or log rewritten)",
@@ -370,15 +500,35 @@ int sp_audit_verify(sp_store *s, uint64_t *count, uint64_t *bad_seq,
 		          (unsigned long long)last);
 		goto out;
 	}
+	if (last > 0) {
+		sp_merkle_frontier_root(&v.tree, r->root);
+		r->size = last;
+	}
 out:
 	sp_txn_abort(&t);
-	if (count)
-		*count = v.count;
-	if (bad_seq)
-		*bad_seq = v.bad;
+	r->records = v.count;
+	r->heads = v.next_head;
+	r->bad_seq = v.bad;
+	r->bad_head = v.bad_head;
+	free(v.heads);
 	if (rc == SP_ECORRUPT)
-		sp_log(LOG_ERR, "audit", "audit log verification failed at record %llu",
-		       (unsigned long long)v.bad);
+		sp_log(LOG_ERR, "audit", "audit log verification failed at %s %llu",
+		       v.bad_head ? "tree head of size" : "record",
+		       (unsigned long long)(v.bad_head ? v.bad_head : v.bad));
+	return rc;
+}
+
+int sp_audit_verify(sp_store *s, uint64_t *count, uint64_t *bad_seq,
+                    char *why, size_t whylen)
+{
+	sp_audit_verify_result r;
+	int rc = sp_audit_verify_full(s, NULL, &r);
+	if (count)
+		*count = rc == SP_EINVAL ? 0 : r.records;
+	if (bad_seq)
+		*bad_seq = rc == SP_EINVAL ? 0 : r.bad_seq;
+	if (why && whylen)
+		snprintf(why, whylen, "%s", rc == SP_EINVAL ? "" : r.why);
 	return rc;
 }
 

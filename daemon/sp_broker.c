@@ -11,6 +11,7 @@
 #include "sp_admit.h"
 #include "sp_audit.h"
 #include "sp_escalate.h"
+#include "sp_auditsrv.h"
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_policy.h"
@@ -19,6 +20,7 @@
 #include "sp_roster.h"
 #include "sp_sd.h"
 #include "sp_signal.h"
+#include "sp_sth.h"
 #include "sp_store.h"
 #include "sp_transport.h"
 #include "sp_util.h"
@@ -61,6 +63,7 @@ struct broker {
 	struct reply replies[BATCH_MAX];
 	size_t nreplies;
 	uint64_t accepted, rejected, delivered;
+	Seinpost__SignedTreeHead *sth; /* latest signed tree head, sent with acks */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -94,6 +97,7 @@ static void reply_submit(struct broker *b, const sp_msg *m, const uint8_t *id, i
 	ack.status = (Seinpost__Status)status;
 	ack.code = code;
 	ack.reason = (char *)(reason ? reason : "");
+	ack.sth = b->sth; /* witnessing: every ack carries the latest head */
 	f.version = SP_WIRE_VERSION;
 	f.body_case = SEINPOST__FRAME__BODY_SUBMIT_ACK;
 	f.submit_ack = &ack;
@@ -449,6 +453,62 @@ static void policy_tick(struct broker *b)
 		sp_log(LOG_ERR, C, "policy tick failed: %s", sp_strerror(rc));
 }
 
+/* Audit protocol frames (tree-head proofs, read receipts, queries). */
+static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f)
+{
+	sp_auditsrv s = { .roster = b->roster, .sign_sk = b->keys->sign_sk, .max_frame = b->cfg->max_frame };
+	struct reply *r;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = sp_auditsrv_handle(&s, t, m->user, f, &buf, &len);
+	if (rc != SP_OK || !buf || b->nreplies >= BATCH_MAX) {
+		free(buf);
+		return rc;
+	}
+	r = &b->replies[b->nreplies++];
+	r->buf = buf;
+	r->len = len;
+	memcpy(r->rid, m->rid, m->rid_len);
+	r->rid_len = m->rid_len;
+	return SP_OK;
+}
+
+/* Sign a tree head when due (inside t), and keep the latest in memory for
+ * the acks. */
+static int audit_heads(struct broker *b, sp_txn *t)
+{
+	return sp_sth_maybe_sign(t, b->keys->sign_sk, b->cfg->sth_every_records,
+	                         (uint64_t)b->cfg->sth_every_s * 1000u, 0, NULL);
+}
+
+static void audit_heads_reload(struct broker *b)
+{
+	sp_txn *t = NULL;
+	Seinpost__SignedTreeHead *h = NULL;
+	if (sp_txn_begin(b->store, 0, &t) != SP_OK)
+		return;
+	if (sp_sth_latest(t, &h) == SP_OK) {
+		if (b->sth)
+			seinpost__signed_tree_head__free_unpacked(b->sth, NULL);
+		b->sth = h;
+	}
+	sp_txn_abort(&t);
+}
+
+static void audit_heads_tick(struct broker *b)
+{
+	sp_txn *t = NULL;
+	int rc = sp_txn_begin(b->store, 1, &t);
+	if (rc == SP_OK)
+		rc = audit_heads(b, t);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	if (rc != SP_OK)
+		sp_log(LOG_ERR, C, "signing a tree head failed: %s", sp_strerror(rc));
+	audit_heads_reload(b);
+}
+
 /* Decode one frame and act on it inside the batch transaction. */
 static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 {
@@ -484,6 +544,10 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		rc = handle_receipt(b, t, m, f->delivery_ack);
 		break;
 	default:
+		if (sp_auditsrv_owns(f)) {
+			rc = audit_frame(b, t, m, f);
+			break;
+		}
 		sp_log_event(LOG_WARNING, C, m->user, NULL, "unexpected frame type %d", f->body_case);
 		rc = SP_OK;
 	}
@@ -672,6 +736,8 @@ static void broker_close(struct broker *b)
 		zmq_ctx_term(b->zctx);
 	free(b->peers);
 	sp_store_close(&b->store);
+	if (b->sth)
+		seinpost__signed_tree_head__free_unpacked(b->sth, NULL);
 	sp_policy_free(&b->policy);
 	sp_roster_free(&b->roster);
 	sp_keys_free(&b->keys);
@@ -707,6 +773,11 @@ static void run_batch(struct broker *b)
 			goto fail;
 		}
 	}
+	rc = audit_heads(b, t);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "signing a tree head failed: %s; nothing acknowledged", sp_strerror(rc));
+		goto fail;
+	}
 	rc = sp_txn_commit(&t);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "commit failed: %s (%s); nothing acknowledged", sp_strerror(rc),
@@ -718,6 +789,7 @@ static void run_batch(struct broker *b)
 		if (sp_transport_send(b->sock, r->rid, r->rid_len, r->buf, r->len) != SP_OK)
 			sp_log(LOG_DEBUG, C, "ack not sent (peer gone); it will retry");
 	}
+	audit_heads_reload(b);
 	goto drop;
 fail:
 	sp_txn_abort(&t);
@@ -730,7 +802,7 @@ drop:
 int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
 	struct broker b = { .cfg = c };
-	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0, last_tick = 0;
+	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0, last_tick = 0, last_heads = 0;
 	int rc = broker_open(&b);
 	if (rc != SP_OK)
 		goto out;
@@ -739,6 +811,7 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));
 		goto out;
 	}
+	audit_heads_tick(&b);
 	sp_log(LOG_INFO, C, "listening on %s, %zu organisations, policy %s",
 	       c->endpoint, b.npeers, sp_policy_version(b.policy));
 	sp_sd_ready("broker running");
@@ -758,6 +831,10 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 		}
 		pump(&b);
 		uint64_t now = sp_mono_ms();
+		if (now - last_heads >= 1000) {
+			audit_heads_tick(&b);
+			last_heads = now;
+		}
 		if (wd && now - last_wd >= wd) {
 			sp_sd_watchdog_kick();
 			last_wd = now;

@@ -83,6 +83,12 @@ int sp_cli_audit(const char *cfg_path, int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : "";
 	int json = argc > 2 && strcmp(argv[2], "--json") == 0;
 
+	/* Everything beyond a plain local log goes to the privacy officer's
+	 * commands (sp_cli_fg.c). */
+	if (strcmp(sub, "verify") == 0 || strcmp(sub, "who-saw") == 0 || strcmp(sub, "report") == 0 ||
+	    strcmp(sub, "export") == 0 || strcmp(sub, "witness") == 0 ||
+	    (strcmp(sub, "log") == 0 && (argc > 3 || (argc == 3 && !json) || sp_cli_audit_remote(cfg_path))))
+		return sp_cli_audit_ext(cfg_path, argc, argv);
 	if ((strcmp(sub, "verify") != 0 && strcmp(sub, "log") != 0) || argc > 3 ||
 	    (argc == 3 && !json)) {
 		fprintf(stderr, "usage: seinpost --config FILE audit verify\n"

@@ -14,6 +14,7 @@
 #include "sp_config.h"
 #include "sp_involve.h"
 #include "sp_keys.h"
+#include "sp_reads.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
 #include "sp_store.h"
@@ -469,6 +470,9 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 			.policy_hash = h->policy_hash.data,
 		};
 		rc = sp_audit_append(t, &a, NULL);
+		/* ...and, signed by this node, queued for the broker's log. */
+		if (rc == SP_OK)
+			rc = sp_reads_queue(t, keys->sign_sk, cfg.org, user, h->id.data, op.tiers | 1u);
 		if (rc == SP_OK)
 			rc = sp_txn_commit(&t);
 		if (rc != SP_OK) {

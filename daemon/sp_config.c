@@ -75,6 +75,10 @@ static const struct ckey ckeys[] = {
 	K("limits", "heartbeat_ms", C_U32, heartbeat_ms, 100, 600000, 2000, -1, ROLE_ANY, NULL),
 	K("limits", "retry_ms", C_U32, retry_ms, 100, 3600000, 2000, -1, ROLE_ANY, NULL),
 	K("limits", "max_clock_skew_s", C_U32, max_clock_skew_s, 1, 86400, 300, -1, ROLE_ANY, NULL),
+	K("audit", "sth_every_records", C_U32, sth_every_records, 1, 1000000, 256, -1, ROLE_BROKER,
+	  "only the broker signs tree heads"),
+	K("audit", "sth_every_s", C_U32, sth_every_s, 1, 86400, 10, -1, ROLE_BROKER,
+	  "only the broker signs tree heads"),
 };
 #define NCKEYS (sizeof ckeys / sizeof ckeys[0])
 

@@ -17,6 +17,8 @@ const sp_netinit_org sp_netinit_default_orgs[] = {
 	{ "school", "school-bonnefanten" },
 	{ "youthcare", "jeugdzorg-mh" },
 	{ "zvh", "zvh-mh" },
+	/* The privacy officer (FG): pseudonymisation key, audit queries, no signals. */
+	{ "privacy-officer", "fg-mh" },
 };
 const size_t sp_netinit_default_norgs = sizeof sp_netinit_default_orgs / sizeof sp_netinit_default_orgs[0];
 
@@ -49,9 +51,11 @@ static int write_config(const char *dir, const char *role, const char *org, unsi
 	             "map_size_mb = 256\n"
 	             "max_frame_kb = 256\n"
 	             "heartbeat_ms = 2000\n"
-	             "retry_ms = 2000\n",
+	             "retry_ms = 2000\n"
+	             "%s",
 	             role, role, org, opk, with_pseudo ? "pseudonym_key = pseudo.key\n" : "",
-	             strcmp(role, "broker") == 0 ? "listen" : "endpoint", port);
+	             strcmp(role, "broker") == 0 ? "listen" : "endpoint", port,
+	             strcmp(role, "broker") == 0 ? "\n[audit]\nsth_every_records = 64\nsth_every_s = 2\n" : "");
 	if (n < 0 || (size_t)n >= sizeof text)
 		return SP_ESIZE;
 	if (sp_path_join(dir, "seinpost.conf", path, sizeof path) != SP_OK)

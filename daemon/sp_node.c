@@ -12,6 +12,7 @@
 #include "sp_involve.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_nodeaudit.h"
 #include "sp_policy.h"
 #include "sp_pseudo.h"
 #include "sp_release.h"
@@ -40,6 +41,7 @@ struct node {
 	uint64_t last_resend, last_hello, last_sweep;
 	uint64_t submitted, received;
 	int policy_mismatch;    /* the broker holds another policy version */
+	sp_nodeaudit audit;   /* witnessing, read receipts, queries */
 };
 
 static int send_frame(struct node *n, Seinpost__Frame *f)
@@ -187,6 +189,36 @@ out:
 	free(ebuf);
 }
 
+static int audit_send(void *ctx, Seinpost__Frame *f)
+{
+	return send_frame(ctx, f);
+}
+
+/* The privacy officer's query: forwarded to the broker; the local client
+ * gets its answer when the result arrives (or the deadline passes). */
+static void do_audit_query(struct node *n, Seinpost__AuditQuery *q)
+{
+	int rc = sp_nodeaudit_query(&n->audit, q);
+	if (rc != SP_OK)
+		local_reply(n, rc, "could not send the query to the broker", NULL, NULL);
+}
+
+static void audit_query_answer(struct node *n, const Seinpost__AuditQueryResult *res)
+{
+	Seinpost__LocalReply r = SEINPOST__LOCAL_REPLY__INIT;
+	uint8_t *buf = NULL;
+	size_t len;
+	r.code = res ? res->code : SP_ETIMEOUT;
+	r.message = (char *)(res ? res->message : "the broker did not answer the query in time");
+	r.audit = (Seinpost__AuditQueryResult *)res;
+	if (sp_wire_pack(&r.base, &buf, &len) != SP_OK) {
+		zmq_send(n->local, "", 0, 0);
+		return;
+	}
+	zmq_send(n->local, buf, len, 0);
+	free(buf);
+}
+
 static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 {
 	sp_txn *t = NULL;
@@ -252,6 +284,9 @@ static void serve_local(struct node *n)
 			sp_involve_resend(n->store, send_frame_cb, n);
 		break;
 	}
+	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
+		do_audit_query(n, req->audit_query);
+		break;
 	default:
 		local_reply(n, SP_EINVAL, "unknown request", NULL, NULL);
 	}
@@ -450,9 +485,17 @@ static void serve_broker(struct node *n)
 			continue;
 		}
 		sp_msg_clear(&m);
+		const Seinpost__AuditQueryResult *res = NULL;
+		if (sp_nodeaudit_frame(&n->audit, f, &res)) {
+			if (res)
+				audit_query_answer(n, res);
+			seinpost__frame__free_unpacked(f, NULL);
+			continue;
+		}
 		switch (f->body_case) {
 		case SEINPOST__FRAME__BODY_SUBMIT_ACK:
 			handle_submit_ack(n, f->submit_ack);
+			sp_nodeaudit_seen(&n->audit, f->submit_ack->sth);
 			break;
 		case SEINPOST__FRAME__BODY_DELIVERY:
 			handle_delivery(n, f->delivery);
@@ -581,6 +624,8 @@ static int node_open(struct node *n)
 		return SP_EIO;
 	}
 	chmod(sock_path, 0600);
+	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),
+	                           .send = audit_send, .ctx = n };
 	return SP_OK;
 }
 
@@ -618,7 +663,9 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 			{ .socket = n.sock, .events = ZMQ_POLLIN },
 			{ .socket = n.local, .events = ZMQ_POLLIN },
 		};
-		if (zmq_poll(it, 2, 100) > 0) {
+		/* While a query waits for the broker the REP socket owes its
+		 * answer: do not read the next request. */
+		if (zmq_poll(it, n.audit.query_pending ? 1 : 2, 100) > 0) {
 			if (it[0].revents & ZMQ_POLLIN)
 				serve_broker(&n);
 			if (it[1].revents & ZMQ_POLLIN)
@@ -626,8 +673,14 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 		}
 		*reload = 0; /* nodes re-read nothing on SIGHUP yet */
 		uint64_t now = sp_mono_ms();
-		if (now - n.last_hello >= HELLO_MS)
+		if (now - n.last_hello >= HELLO_MS) {
 			send_hello(&n);
+			sp_nodeaudit_tick(&n.audit);
+		}
+		if (n.audit.query_pending && now >= n.audit.query_deadline) {
+			n.audit.query_pending = 0;
+			audit_query_answer(&n, NULL);
+		}
 		if (now - n.last_resend >= c->retry_ms)
 			resend_outbox(&n);
 		if (now - n.last_sweep >= 1000)

@@ -59,6 +59,7 @@ static const char *const db_names[SP_DB_COUNT] = {
 	[SP_DB_QUEUE] = "queue",
 	[SP_DB_AUDIT] = "audit",
 	[SP_DB_INVOLVE] = "involve",
+	[SP_DB_AUDIX] = "auditx",
 };
 
 /* Per thread, so concurrent transactions in different threads do not

@@ -268,6 +268,88 @@ int sp_wire_decode_signal(const uint8_t *buf, size_t len, Seinpost__Signal **sig
 	return SP_OK;
 }
 
+static int check_sth(const Seinpost__SignedTreeHead *h, const char *what, char *why, size_t whylen)
+{
+	if (!h)
+		return SP_OK;
+	if (h->root_hash.len != HASH_BYTES || h->signature.len != SIG_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "%s: tree head root or signature has the wrong size", what);
+	return SP_OK;
+}
+
+/* Audit bodies (field numbers 20-29). Proof hashes and record counts are
+ * bounded here; signatures and proofs are checked by their modules. */
+static int check_audit_query(const Seinpost__AuditQuery *q, int need_id, char *why, size_t whylen)
+{
+	if (!q)
+		return fail(why, whylen, SP_EMALFORMED, "audit_query: missing");
+	/* the local client leaves the id to its node */
+	if (need_id ? q->id.len != ID_BYTES : q->id.len != 0)
+		return fail(why, whylen, SP_EMALFORMED, "audit_query: id must be %d bytes", ID_BYTES);
+	if (q->kind < SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_LOG ||
+	    q->kind > SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW)
+		return fail(why, whylen, SP_EMALFORMED, "audit_query: kind out of range");
+	if (q->org[0] && !sp_ident_ok(q->org))
+		return fail(why, whylen, SP_EMALFORMED, "audit_query: org is not a valid org id");
+	if (q->signal_id.len && q->signal_id.len != ID_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "audit_query: signal_id must be %d bytes", ID_BYTES);
+	if (q->pseudonym.len && q->pseudonym.len != HASH_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "audit_query: pseudonym must be %d bytes", HASH_BYTES);
+	if (q->kind == SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW && q->pseudonym.len != HASH_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "audit_query: who-saw needs a pseudonym");
+	return SP_OK;
+}
+
+static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
+{
+	switch (f->body_case) {
+	case SEINPOST__FRAME__BODY_AUDIT_PROOF_REQUEST:
+		return f->audit_proof_request ? SP_OK : fail(why, whylen, SP_EMALFORMED, "frame: no body");
+	case SEINPOST__FRAME__BODY_AUDIT_PROOF: {
+		const Seinpost__AuditProof *p = f->audit_proof;
+		if (!p || !p->sth)
+			return fail(why, whylen, SP_EMALFORMED, "audit_proof: tree head missing");
+		if (p->n_consistency > 128)
+			return fail(why, whylen, SP_ESIZE, "audit_proof: proof too long");
+		for (size_t i = 0; i < p->n_consistency; i++)
+			if (p->consistency[i].len != HASH_BYTES)
+				return fail(why, whylen, SP_EMALFORMED, "audit_proof: hash %zu has the wrong size", i);
+		return check_sth(p->sth, "audit_proof", why, whylen);
+	}
+	case SEINPOST__FRAME__BODY_READ_RECEIPT: {
+		const Seinpost__ReadReceipt *r = f->read_receipt;
+		if (!r || r->signature.len != SIG_BYTES || r->event.len == 0 || r->event.len > 1024)
+			return fail(why, whylen, SP_EMALFORMED, "read_receipt: event or signature malformed");
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_READ_ACK:
+		if (!f->read_ack || f->read_ack->id.len != ID_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "read_ack: id must be %d bytes", ID_BYTES);
+		return check_sth(f->read_ack->sth, "read_ack", why, whylen);
+	case SEINPOST__FRAME__BODY_AUDIT_QUERY:
+		return check_audit_query(f->audit_query, 1, why, whylen);
+	case SEINPOST__FRAME__BODY_AUDIT_RESULT: {
+		const Seinpost__AuditQueryResult *r = f->audit_result;
+		if (!r || r->id.len != ID_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "audit_result: id must be %d bytes", ID_BYTES);
+		if (r->n_proofs && r->n_proofs != r->n_records)
+			return fail(why, whylen, SP_EMALFORMED, "audit_result: one proof per record");
+		for (size_t i = 0; i < r->n_proofs; i++) {
+			if (!r->proofs[i] || r->proofs[i]->n_hashes > 64)
+				return fail(why, whylen, SP_EMALFORMED, "audit_result: proof %zu malformed", i);
+			for (size_t j = 0; j < r->proofs[i]->n_hashes; j++)
+				if (r->proofs[i]->hashes[j].len != HASH_BYTES)
+					return fail(why, whylen, SP_EMALFORMED, "audit_result: proof %zu malformed", i);
+		}
+		if (!sp_text_ok(r->message, MAX_REASON, 0))
+			return fail(why, whylen, SP_EMALFORMED, "audit_result: message not printable");
+		return check_sth(r->sth, "audit_result", why, whylen);
+	}
+	default:
+		return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+	}
+}
+
 static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 {
 	switch (f->body_case) {
@@ -296,7 +378,7 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			return fail(why, whylen, SP_EMALFORMED, "submit_ack: code out of range");
 		if (!sp_text_ok(a->reason, MAX_REASON, 0))
 			return fail(why, whylen, SP_EMALFORMED, "submit_ack: reason not printable or too long");
-		return SP_OK;
+		return check_sth(a->sth, "submit_ack", why, whylen);
 	}
 	case SEINPOST__FRAME__BODY_DELIVERY: {
 		const Seinpost__Delivery *d = f->delivery;
@@ -356,8 +438,10 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			return fail(why, whylen, SP_EMALFORMED, "delivery_ack: time missing");
 		return SP_OK;
 	}
-	default:
+	case SEINPOST__FRAME__BODY__NOT_SET:
 		break;
+	default:
+		return check_audit_body(f, why, whylen);
 	}
 	return fail(why, whylen, SP_EMALFORMED, "frame: no body");
 }
@@ -497,6 +581,9 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 			rc = fail(why, whylen, SP_EMALFORMED, "outbox_status: id must be %d bytes", ID_BYTES);
 		else
 			rc = SP_OK;
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
+		rc = check_audit_query(q->audit_query, 0, why, whylen);
 		break;
 	default:
 	nobody:

@@ -27,10 +27,10 @@ fi
 mkdir -p "$DEMO_DIR/logs"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo 7700)
 
-say "1. seinpost net init: broker, police, school, youth care, ZVH on 127.0.0.1:$port"
+say "1. seinpost net init: broker, police, school, youth care, ZVH, privacy officer on 127.0.0.1:$port"
 "$SP" net init "$DEMO_DIR/net" --port "$port" --policy "$ROOT/deploy/policy.example" || exit 1
 NET="$DEMO_DIR/net"
-ORGS=(politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh)
+ORGS=(politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh fg-mh)
 
 say "2. start the broker and the nodes (logs in $DEMO_DIR/logs)"
 for p in broker "${ORGS[@]}"; do

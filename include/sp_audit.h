@@ -32,6 +32,7 @@ typedef struct sp_audit_entry {
 	const char *reason;          /* no personal data */
 	int32_t code;
 	uint64_t time_ms;            /* 0 = now */
+	uint64_t event_time_ms;      /* read receipts: when it was opened */
 } sp_audit_entry;
 
 /* Append inside the caller's write transaction (so the record commits with
@@ -44,6 +45,25 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out) SP_MU
  * *bad_seq 0 on SP_ECORRUPT means the head itself (missing or malformed). */
 int sp_audit_verify(sp_store *s, uint64_t *count, uint64_t *bad_seq,
                     char *why, size_t whylen) SP_MUST_CHECK;
+
+/* Records in the log (the head's seq; 0 when empty). */
+int sp_audit_size(sp_txn *t, uint64_t *size) SP_MUST_CHECK;
+
+/* Full check: the hash chain as sp_audit_verify, plus the RFC 9162 tree
+ * over the records against every signed tree head (signature with sign_pk
+ * unless NULL, root at its size, consistency with the previous head).
+ * On SP_ECORRUPT exactly one of bad_seq / bad_head names the first fault
+ * (bad_head = that head's tree size). root/size: the recomputed tree. */
+typedef struct sp_audit_verify_result {
+	uint64_t records;   /* records checked */
+	uint64_t heads;     /* signed heads matched */
+	uint64_t bad_seq;
+	uint64_t bad_head;
+	uint64_t size;
+	uint8_t root[32];
+	char why[512];
+} sp_audit_verify_result;
+int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_result *r) SP_MUST_CHECK;
 
 /* "submitted", "rejected", ... ("unknown" otherwise). */
 const char *sp_audit_event_name(int event);

@@ -18,6 +18,10 @@ int sp_cli_audit(const char *cfg_path, int argc, char **argv);
 /* policy feature: sp_cli_policy_engine.c */
 int sp_cli_involve(const char *cfg_path, int argc, char **argv);
 int sp_cli_referrals(const char *cfg_path, int argc, char **argv);
+/* audit verify (with tree heads), log filters, who-saw, report, export, witness */
+int sp_cli_audit_ext(const char *cfg_path, int argc, char **argv);
+/* 1 when cfg_path is a privacy-officer node (its audit log queries the broker). */
+int sp_cli_audit_remote(const char *cfg_path);
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;

@@ -11,6 +11,7 @@
  *               endpoint        (node)   where the broker is
  *   [limits]    map_size_mb, max_frame_kb, heartbeat_ms, retry_ms,
  *               max_clock_skew_s
+ *   [audit]     sth_every_records, sth_every_s (broker: signed tree heads)
  */
 #ifndef SP_CONFIG_H
 #define SP_CONFIG_H
@@ -40,6 +41,8 @@ typedef struct sp_config {
 	uint32_t heartbeat_ms;
 	uint32_t retry_ms;            /* node: resend unacknowledged after this */
 	uint32_t max_clock_skew_s;    /* broker: reject signals created further off */
+	uint32_t sth_every_records;   /* broker: sign a tree head after this many records */
+	uint32_t sth_every_s;         /* broker: ... or when this many seconds passed */
 } sp_config;
 
 /* Parse and validate. err gets "FILE:LINE: message" on failure. */

@@ -22,12 +22,12 @@ typedef struct sp_netinit_opts {
 	const char *dir;
 	const char *network;        /* roster network name */
 	const char *policy_src;     /* policy file to copy */
-	const sp_netinit_org *orgs; /* NULL = the default four */
+	const sp_netinit_org *orgs; /* NULL = the defaults */
 	size_t norgs;
 	unsigned port;              /* broker port on 127.0.0.1 */
 } sp_netinit_opts;
 
-/* The default organisations: police, school, youthcare, zvh. */
+/* The default organisations: police, school, youthcare, zvh, privacy-officer (fg-mh). */
 extern const sp_netinit_org sp_netinit_default_orgs[];
 extern const size_t sp_netinit_default_norgs;
 

@@ -22,6 +22,7 @@ enum sp_db {
 	SP_DB_QUEUE,      /* broker: recipient '\0' be64(seq) -> Delivery */
 	SP_DB_AUDIT,      /* be64(seq) -> AuditRecord */
 	SP_DB_INVOLVE,    /* pseudonym || org -> Involvement */
+	SP_DB_AUDIX,      /* audit side tables: Merkle nodes, tree heads, indexes (sp_mtree.h) */
 	SP_DB_COUNT
 };
 

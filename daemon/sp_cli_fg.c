@@ -1,0 +1,639 @@
+/*
+ * sp_cli_fg.c — the privacy officer's audit commands (seinpost audit ...):
+ * verify (records + signed tree heads), log with filters, who-saw, report,
+ * export, witness.
+ *
+ * On the privacy officer's node, log / who-saw / report query the broker
+ * through the node (the BSN is pseudonymised here, never sent); answers are
+ * checked against the broker's signed tree head with RFC 9162 inclusion
+ * proofs. On the broker's own configuration the same commands read the
+ * local log (who-saw then takes --pseudonym, the broker holds no
+ * pseudonymisation key) and the look-up is audited there too.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+#include <sodium.h>
+
+#include "sp_audit.h"
+#include "sp_cli.h"
+#include "sp_config.h"
+#include "sp_merkle.h"
+#include "sp_mtree.h"
+#include "sp_pseudo.h"
+#include "sp_report.h"
+#include "sp_roster.h"
+#include "sp_sth.h"
+#include "sp_store.h"
+#include "sp_submit.h"
+#include "sp_util.h"
+#include "sp_wire.h"
+#include "sp_witness.h"
+
+#define TIMEOUT_MS 20000
+
+typedef int (*rec_fn)(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven);
+
+struct fetch {
+	const sp_config *cfg;
+	const sp_roster *roster;
+	Seinpost__AuditQuery q;
+	rec_fn fn;
+	void *ctx;
+	/* out */
+	uint64_t head_size, head_time;
+	uint8_t head_root[32];
+	int head_ok, all_proven;
+};
+
+static int local_call(const sp_config *c, const Seinpost__LocalRequest *req, Seinpost__LocalReply **out)
+{
+	char path[PATH_MAX], ep[PATH_MAX + 8];
+	void *ctx = NULL, *s = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc = SP_EIO, timeout = TIMEOUT_MS, linger = 0;
+	zmq_msg_t msg;
+
+	*out = NULL;
+	if (sp_config_submit_socket(c, path, sizeof path) != SP_OK)
+		return SP_ESIZE;
+	if (access(path, W_OK) != 0) {
+		fprintf(stderr, "seinpost audit: cannot reach the node's socket %s (is seinpostd running?)\n", path);
+		return SP_EIO;
+	}
+	snprintf(ep, sizeof ep, "ipc://%s", path);
+	ctx = zmq_ctx_new();
+	s = ctx ? zmq_socket(ctx, ZMQ_REQ) : NULL;
+	if (!s)
+		goto out;
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+	if (zmq_connect(s, ep) != 0 || (rc = sp_wire_pack(&req->base, &buf, &len)) != SP_OK)
+		goto out;
+	rc = SP_EIO;
+	if (zmq_send(s, buf, len, 0) < 0)
+		goto out;
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, s, 0) < 0) {
+		zmq_msg_close(&msg);
+		rc = SP_ETIMEOUT;
+		goto out;
+	}
+	*out = seinpost__local_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+	zmq_msg_close(&msg);
+	rc = *out ? SP_OK : SP_EMALFORMED;
+out:
+	free(buf);
+	if (s)
+		zmq_close(s);
+	if (ctx)
+		zmq_ctx_term(ctx);
+	return rc;
+}
+
+/* Remote: page through the broker's answers, checking each against the
+ * signed head it came with. */
+static int fetch_remote(struct fetch *f)
+{
+	Seinpost__LocalRequest req = SEINPOST__LOCAL_REQUEST__INIT;
+	Seinpost__LocalReply *rep = NULL;
+	int rc;
+
+	f->all_proven = 1;
+	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY;
+	req.audit_query = &f->q;
+	for (;;) {
+		Seinpost__AuditQueryResult *res;
+		f->q.id = (ProtobufCBinaryData){ 0 };
+		rc = local_call(f->cfg, &req, &rep);
+		if (rc != SP_OK)
+			return rc;
+		res = rep->audit;
+		if (rep->code != 0 || !res) {
+			fprintf(stderr, "seinpost audit: %s\n", rep->message[0] ? rep->message : sp_strerror(rep->code));
+			rc = rep->code ? rep->code : SP_EMALFORMED;
+			goto out;
+		}
+		if (!res->sth || sp_sth_verify(res->sth, sp_roster_broker_sign(f->roster)) != SP_OK) {
+			fprintf(stderr, "seinpost audit: the answer's tree head is not signed by the broker\n");
+			rc = SP_ESIG;
+			goto out;
+		}
+		f->head_ok = 1;
+		f->head_size = res->sth->tree_size;
+		f->head_time = res->sth->timestamp;
+		memcpy(f->head_root, res->sth->root_hash.data, 32);
+		for (size_t i = 0; i < res->n_records; i++) {
+			Seinpost__AuditRecord *r = seinpost__audit_record__unpack(NULL, res->records[i].len,
+			                                                          res->records[i].data);
+			int proven = 0;
+			if (!r) {
+				rc = SP_EMALFORMED;
+				goto out;
+			}
+			if (i < res->n_proofs) {
+				sp_merkle_hash p[64];
+				uint8_t leaf[32];
+				size_t n = res->proofs[i]->n_hashes;
+				for (size_t j = 0; j < n && j < 64; j++)
+					memcpy(p[j], res->proofs[i]->hashes[j].data, 32);
+				sp_merkle_leaf(res->records[i].data, res->records[i].len, leaf);
+				proven = r->seq >= 1 && sp_merkle_inclusion_verify(r->seq - 1, res->sth->tree_size, leaf,
+				                                                   p, n, res->sth->root_hash.data) == SP_OK;
+			}
+			if (!proven)
+				f->all_proven = 0;
+			rc = f->fn(f->ctx, res->records[i].data, res->records[i].len, r, proven);
+			seinpost__audit_record__free_unpacked(r, NULL);
+			if (rc != SP_OK)
+				goto out;
+		}
+		if (!res->next_seq)
+			break;
+		f->q.from_seq = res->next_seq;
+		seinpost__local_reply__free_unpacked(rep, NULL);
+		rep = NULL;
+	}
+	rc = SP_OK;
+out:
+	if (rep)
+		seinpost__local_reply__free_unpacked(rep, NULL);
+	return rc;
+}
+
+struct lctx {
+	struct fetch *f;
+	sp_txn *t;
+	int rc;
+};
+
+static int local_seq(void *ctx, uint64_t seq)
+{
+	struct lctx *c = ctx;
+	const Seinpost__AuditQuery *q = &c->f->q;
+	Seinpost__AuditRecord *r;
+	uint8_t key[8];
+	const void *v;
+	size_t vl;
+	int keep;
+	sp_be64_put(key, seq);
+	if ((c->rc = sp_store_get(c->t, SP_DB_AUDIT, key, 8, &v, &vl)) != SP_OK)
+		return 1;
+	if (!(r = seinpost__audit_record__unpack(NULL, vl, v))) {
+		c->rc = SP_ECORRUPT;
+		return 1;
+	}
+	keep = (!q->since || r->time >= q->since) && (!q->until || r->time <= q->until) &&
+	       (!q->org[0] || !strcmp(r->actor, q->org) || !strcmp(r->recipient, q->org)) &&
+	       (q->signal_id.len != 16 || (r->signal_id.len == 16 && !memcmp(r->signal_id.data, q->signal_id.data, 16)));
+	if (keep)
+		c->rc = c->f->fn(c->f->ctx, v, vl, r, 0);
+	seinpost__audit_record__free_unpacked(r, NULL);
+	return c->rc != SP_OK;
+}
+
+/* Local: this process's own log (broker or node). On the broker a who-saw
+ * look-up is audited before it is answered. */
+static int fetch_local(struct fetch *f)
+{
+	sp_store *st = NULL;
+	sp_txn *t = NULL;
+	struct lctx c = { .f = f };
+	Seinpost__SignedTreeHead *h = NULL;
+	uint64_t size = 0;
+	int who = f->q.kind == SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW;
+	int rc = sp_store_open(f->cfg->state_dir, f->cfg->map_size, who ? 0 : SP_STORE_RDONLY, &st);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost audit: state %s: %s\n", f->cfg->state_dir, sp_strerror(rc));
+		return rc;
+	}
+	if (who) {
+		sp_audit_entry e = {
+			.event = SEINPOST__AUDIT_EVENT__AUDIT_QUERY,
+			.actor = f->cfg->org,
+			.pseudonym = f->q.pseudonym.data,
+			.reason = "who-saw (offline, on the broker)",
+		};
+		rc = sp_txn_begin(st, 1, &t);
+		if (rc == SP_OK)
+			rc = sp_audit_append(t, &e, NULL);
+		if (rc == SP_OK)
+			rc = sp_txn_commit(&t);
+		sp_txn_abort(&t);
+		if (rc != SP_OK) {
+			fprintf(stderr, "seinpost audit: cannot audit the look-up: %s; not answered\n", sp_strerror(rc));
+			goto out;
+		}
+	}
+	if ((rc = sp_txn_begin(st, 0, &t)) != SP_OK)
+		goto out;
+	c.t = t;
+	if (sp_sth_latest(t, &h) == SP_OK) {
+		f->head_ok = 1;
+		f->head_size = h->tree_size;
+		f->head_time = h->timestamp;
+		memcpy(f->head_root, h->root_hash.data, 32);
+	}
+	if (who)
+		rc = sp_mtree_index_foreach(t, SP_MTREE_BY_PSEUDO, f->q.pseudonym.data, 32, local_seq, &c);
+	else if (f->q.signal_id.len == 16)
+		rc = sp_mtree_index_foreach(t, SP_MTREE_BY_SIGNAL, f->q.signal_id.data, 16, local_seq, &c);
+	else if ((rc = sp_audit_size(t, &size)) == SP_OK)
+		for (uint64_t s = 1; s <= size; s++)
+			if (local_seq(&c, s))
+				break;
+	if (rc >= 0 && c.rc != SP_OK)
+		rc = c.rc;
+	if (rc > 0)
+		rc = SP_OK;
+out:
+	if (h)
+		seinpost__signed_tree_head__free_unpacked(h, NULL);
+	sp_txn_abort(&t);
+	sp_store_close(&st);
+	return rc;
+}
+
+static int is_privacy_officer(const sp_config *cfg, const sp_roster *r)
+{
+	const sp_org *o = cfg->role == SP_RUN_NODE ? sp_roster_find(r, cfg->org) : NULL;
+	return o && strcmp(o->role, "privacy-officer") == 0;
+}
+
+static int parse_time(const char *s, uint64_t *ms)
+{
+	struct tm tm;
+	const char *end;
+	char *e;
+	memset(&tm, 0, sizeof tm);
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) && !*end)
+		goto ok;
+	memset(&tm, 0, sizeof tm);
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) && !*end)
+		goto ok;
+	*ms = strtoull(s, &e, 10);
+	return *s && !*e ? SP_OK : SP_EINVAL;
+ok:
+	*ms = (uint64_t)timegm(&tm) * 1000u;
+	return SP_OK;
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+struct out_log {
+	int json;
+	json_t *arr;
+};
+
+static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
+{
+	struct out_log *o = ctx;
+	char when[32], sid[SP_ID_HEX] = "", ps[17] = "";
+	time_t s = (time_t)(r->time / 1000u);
+	struct tm tm;
+	(void)raw;
+	(void)len;
+	gmtime_r(&s, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (r->signal_id.len == 16)
+		sp_hex(r->signal_id.data, 16, sid);
+	if (r->pseudonym.len >= 8)
+		sp_hex(r->pseudonym.data, 8, ps);
+	if (o->json) {
+		json_array_append_new(o->arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:b}",
+		                      "seq", (json_int_t)r->seq, "time", when, "event", sp_audit_event_name(r->event),
+		                      "actor", r->actor, "user", r->user, "recipient", r->recipient, "signal", sid,
+		                      "subject", ps, "tiers", (int)r->tiers, "rule", r->rule_id, "basis",
+		                      r->legal_basis, "reason", r->reason, "proven", proven));
+		return SP_OK;
+	}
+	printf("%6llu %s %-13s %-20s", (unsigned long long)r->seq, when, sp_audit_event_name(r->event), r->actor);
+	if (r->recipient[0])
+		printf(" -> %s", r->recipient);
+	if (r->user[0])
+		printf(" user=%s", r->user);
+	if (sid[0])
+		printf(" signal=%s", sid);
+	if (ps[0])
+		printf(" subject=%s…", ps);
+	if (r->rule_id[0])
+		printf(" rule=%s", r->rule_id);
+	if (r->reason[0])
+		printf(" reason=\"%s\"", r->reason);
+	putchar('\n');
+	return SP_OK;
+}
+
+static int add_report(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
+{
+	(void)raw;
+	(void)len;
+	return sp_report_add(ctx, r, proven);
+}
+
+/* ---- subcommands -------------------------------------------------------- */
+
+static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, char **argv, const char *sub)
+{
+	struct fetch f = { .cfg = cfg, .roster = roster };
+	static const struct option opts[] = {
+		{ "since", required_argument, 0, 's' }, { "until", required_argument, 0, 'u' },
+		{ "org", required_argument, 0, 'o' }, { "signal", required_argument, 0, 'i' },
+		{ "bsn", required_argument, 0, 'b' }, { "pseudonym", required_argument, 0, 'p' },
+		{ "json", no_argument, 0, 'j' }, { "format", required_argument, 0, 'f' },
+		{ "local", no_argument, 0, 'l' }, { 0, 0, 0, 0 },
+	};
+	uint8_t sid[16], pseudo[32];
+	const char *bsn = NULL, *format = "text";
+	char label[32] = "";
+	int json = 0, local = 0, c, rc, status = 1;
+	int who = strcmp(sub, "log") != 0;
+	sp_report *rep = NULL;
+	struct out_log ol = { 0 };
+
+	seinpost__audit_query__init(&f.q);
+	f.q.kind = who ? SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW : SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_LOG;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': if (parse_time(optarg, &f.q.since)) goto usage; break;
+		case 'u': if (parse_time(optarg, &f.q.until)) goto usage; break;
+		case 'o': if (!sp_ident_ok(optarg)) goto usage; f.q.org = optarg; break;
+		case 'i':
+			if (sp_unhex(optarg, sid, 16) != SP_OK)
+				goto usage;
+			f.q.signal_id = (ProtobufCBinaryData){ 16, sid };
+			break;
+		case 'b': bsn = optarg; break;
+		case 'p':
+			if (sp_unhex(optarg, pseudo, 32) != SP_OK)
+				goto usage;
+			f.q.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
+			break;
+		case 'j': json = 1; break;
+		case 'f': format = optarg; break;
+		case 'l': local = 1; break;
+		default: goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	if (who) {
+		if (bsn) {
+			sp_pseudo_keyring *kr = NULL;
+			char why[128];
+			uint32_t epoch;
+			if (!cfg->pseudo_key_path[0]) {
+				fprintf(stderr, "seinpost audit: --bsn needs the pseudonymisation key (the privacy officer's node); "
+				                "on the broker use --pseudonym\n");
+				return 2;
+			}
+			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK)
+				rc = sp_submit_pseudonym(kr, SP_SUBJECT_PERSON, bsn, pseudo, &epoch, why, sizeof why);
+			sp_pseudo_keyring_free(&kr);
+			if (rc != SP_OK) {
+				fprintf(stderr, "seinpost audit: %s\n", rc == SP_EBSN ? "invalid BSN" : sp_strerror(rc));
+				return 2;
+			}
+			f.q.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
+			/* The report names its subject by a masked BSN only. */
+			snprintf(label, sizeof label, "BSN *****%s", bsn + (strlen(bsn) > 4 ? strlen(bsn) - 4 : 0));
+		} else if (f.q.pseudonym.len == 32) {
+			char h[17];
+			snprintf(label, sizeof label, "pseudonym %s…", sp_hex(pseudo, 8, h));
+		} else {
+			goto usage;
+		}
+		if ((rc = sp_report_new(&rep)) != SP_OK)
+			return 1;
+		f.fn = add_report;
+		f.ctx = rep;
+	} else {
+		ol.json = json;
+		ol.arr = json_array();
+		f.fn = print_log;
+		f.ctx = &ol;
+	}
+	if (!local && is_privacy_officer(cfg, roster))
+		rc = fetch_remote(&f);
+	else if (who && cfg->role != SP_RUN_BROKER) {
+		fprintf(stderr, "seinpost audit: who-saw runs on the privacy officer's node or the broker\n");
+		rc = SP_EROLE;
+	} else
+		rc = fetch_local(&f);
+	if (rc != SP_OK)
+		goto out;
+	if (!who) {
+		if (json) {
+			char *s = json_dumps(ol.arr, JSON_INDENT(2));
+			puts(s);
+			free(s);
+		}
+		status = 0;
+		goto out;
+	}
+	sp_report_set_head(rep, f.head_size, f.head_time, f.head_root, f.head_ok && f.all_proven && is_privacy_officer(cfg, roster));
+	if (strcmp(sub, "report") == 0) {
+		if (strcmp(format, "html") == 0)
+			rc = sp_report_html(rep, label, stdout);
+		else if (strcmp(format, "json") == 0)
+			rc = sp_report_json(rep, label, stdout);
+		else
+			goto usage;
+	} else if (json) {
+		rc = sp_report_json(rep, label, stdout);
+	} else {
+		sp_report_text(rep, stdout);
+	}
+	status = rc == SP_OK ? 0 : 1;
+out:
+	if (ol.arr)
+		json_decref(ol.arr);
+	sp_report_free(&rep);
+	return status;
+usage:
+	fprintf(stderr, "usage: seinpost --config FILE audit log [--since T] [--until T] [--org ORG] [--signal ID] [--json] [--local]\n"
+	                "       seinpost --config FILE audit who-saw (--bsn BSN | --pseudonym HEX) [--json]\n"
+	                "       seinpost --config FILE audit report --bsn BSN --format html|json\n"
+	                "(T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix milliseconds)\n");
+	json_decref(ol.arr);
+	sp_report_free(&rep);
+	return 2;
+}
+
+static int export_head(void *ctx, uint64_t key_size, const Seinpost__SignedTreeHead *h)
+{
+	char root[65], sig[129];
+	if (!h || h->root_hash.len != 32 || h->signature.len != 64)
+		return 0;
+	json_array_append_new(ctx, json_pack("{s:I,s:I,s:s,s:s}", "tree_size", (json_int_t)h->tree_size,
+	                                     "timestamp", (json_int_t)h->timestamp,
+	                                     "root_hash", sp_hex(h->root_hash.data, 32, root),
+	                                     "signature", sp_hex(h->signature.data, 64, sig)));
+	(void)key_size;
+	return 0;
+}
+
+static int export_rec(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	uint8_t leaf[32];
+	char lh[65];
+	char *b64 = malloc(sodium_base64_ENCODED_LEN(vl, sodium_base64_VARIANT_ORIGINAL));
+	if (!b64 || kl != 8) {
+		free(b64);
+		return kl != 8 ? 0 : SP_ENOMEM;
+	}
+	sodium_bin2base64(b64, sodium_base64_ENCODED_LEN(vl, sodium_base64_VARIANT_ORIGINAL), v, vl,
+	                  sodium_base64_VARIANT_ORIGINAL);
+	sp_merkle_leaf(v, vl, leaf);
+	json_array_append_new(ctx, json_pack("{s:I,s:s,s:s}", "seq", (json_int_t)sp_be64_get(k),
+	                                     "leaf_hash", sp_hex(leaf, 32, lh), "record", b64));
+	free(b64);
+	return 0;
+}
+
+/* Everything an independent verifier needs, nothing it must trust. */
+static int cmd_export(const sp_config *cfg, const sp_roster *roster)
+{
+	sp_store *st = NULL;
+	sp_txn *t = NULL;
+	json_t *recs = json_array(), *heads = json_array(), *o = NULL;
+	char pk[65];
+	int rc = sp_store_open(cfg->state_dir, cfg->map_size, SP_STORE_RDONLY, &st);
+	if (rc == SP_OK)
+		rc = sp_txn_begin(st, 0, &t);
+	if (rc == SP_OK)
+		rc = sp_store_foreach(t, SP_DB_AUDIT, NULL, 0, export_rec, recs);
+	if (rc == SP_OK)
+		rc = sp_sth_foreach(t, export_head, heads);
+	sp_txn_abort(&t);
+	sp_store_close(&st);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost audit export: %s\n", sp_strerror(rc));
+		json_decref(recs);
+		json_decref(heads);
+		return 1;
+	}
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "format", "seinpost-audit-export/v1",
+	              "hashing", "RFC 9162 section 2.1, SHA-256: leaf = H(0x00 || record), node = H(0x01 || l || r)",
+	              "tree_head_signature",
+	              "Ed25519 over 'seinpost/sth/v1' || be64(tree_size) || be64(timestamp) || root_hash",
+	              "broker_sign_key", sp_hex(sp_roster_broker_sign(roster), 32, pk),
+	              "org", cfg->org, "records", recs, "tree_heads", heads);
+	char *s = json_dumps(o, JSON_INDENT(1));
+	puts(s);
+	free(s);
+	json_decref(o);
+	return 0;
+}
+
+static int cmd_witness(const sp_config *cfg, int json)
+{
+	sp_store *st = NULL;
+	sp_witness_state w;
+	char root[65], when[32];
+	int rc = sp_store_open(cfg->state_dir, cfg->map_size, SP_STORE_RDONLY, &st);
+	if (rc == SP_OK)
+		rc = sp_witness_status(st, &w);
+	sp_store_close(&st);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost audit witness: %s\n", sp_strerror(rc));
+		return 1;
+	}
+	time_t s = (time_t)(w.time / 1000u);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sp_hex(w.root, 32, root);
+	if (json) {
+		json_t *o = json_pack("{s:b,s:I,s:s,s:s,s:I,s:b,s:s}", "have_head", w.have_head,
+		                      "tree_size", (json_int_t)w.size, "root", root, "time", when,
+		                      "heads_checked", (json_int_t)w.checked, "alarm", w.alarm, "reason", w.reason);
+		char *js = json_dumps(o, JSON_INDENT(2));
+		puts(js);
+		free(js);
+		json_decref(o);
+	} else if (w.alarm) {
+		printf("witness ALARM: the broker's audit history %s\n", w.reason);
+	} else if (w.have_head) {
+		printf("witness OK: broker log consistent up to tree size %llu (root %.16s…, signed %s; %llu heads checked)\n",
+		       (unsigned long long)w.size, root, when, (unsigned long long)w.checked);
+	} else {
+		printf("witness: no tree head seen yet\n");
+	}
+	return w.alarm ? 1 : 0;
+}
+
+static int cmd_verify(const sp_config *cfg, const sp_roster *roster)
+{
+	sp_store *st = NULL;
+	sp_audit_verify_result r;
+	char root[65];
+	uint64_t t0 = sp_mono_ms();
+	int rc = sp_store_open(cfg->state_dir, cfg->map_size, SP_STORE_RDONLY, &st);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost audit: state %s: %s\n", cfg->state_dir, sp_strerror(rc));
+		return 1;
+	}
+	/* Only the broker's log carries heads signed with the roster's broker key. */
+	rc = sp_audit_verify_full(st, sp_roster_broker_sign(roster), &r);
+	sp_store_close(&st);
+	if (rc == SP_OK) {
+		printf("audit log OK: %llu records, hash chain intact, Merkle root %.16s…, %llu signed tree heads verified (%llu ms)\n",
+		       (unsigned long long)r.records, sp_hex(r.root, 32, root), (unsigned long long)r.heads,
+		       (unsigned long long)(sp_mono_ms() - t0));
+		return 0;
+	}
+	if (r.bad_head)
+		printf("audit log BROKEN at tree head of size %llu: %s\n", (unsigned long long)r.bad_head, r.why);
+	else
+		printf("audit log BROKEN at record %llu: %s\n", (unsigned long long)r.bad_seq,
+		       r.why[0] ? r.why : sp_strerror(rc));
+	return 1;
+}
+
+int sp_cli_audit_ext(const char *cfg_path, int argc, char **argv)
+{
+	sp_config cfg;
+	sp_roster *roster = NULL;
+	const char *sub = argc > 1 ? argv[1] : "";
+	int rc, status;
+
+	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
+		return rc;
+	if ((rc = sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster)) != SP_OK) {
+		fprintf(stderr, "seinpost audit: roster %s: %s\n", cfg.roster_path, sp_strerror(rc));
+		return 1;
+	}
+	if (strcmp(sub, "verify") == 0)
+		status = cmd_verify(&cfg, roster);
+	else if (strcmp(sub, "export") == 0)
+		status = cmd_export(&cfg, roster);
+	else if (strcmp(sub, "witness") == 0)
+		status = cmd_witness(&cfg, argc > 2 && strcmp(argv[2], "--json") == 0);
+	else
+		status = cmd_query(&cfg, roster, argc - 1, argv + 1, sub);
+	sp_roster_free(&roster);
+	return status;
+}
+
+int sp_cli_audit_remote(const char *cfg_path)
+{
+	sp_config cfg;
+	sp_roster *roster = NULL;
+	char err[512];
+	int po = 0;
+	if (!cfg_path || sp_config_load(cfg_path, &cfg, err, sizeof err) != SP_OK)
+		return 0;
+	if (sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster) == SP_OK)
+		po = is_privacy_officer(&cfg, roster);
+	sp_roster_free(&roster);
+	return po;
+}

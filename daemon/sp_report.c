@@ -1,0 +1,331 @@
+/*
+ * sp_report.c — who-saw list and subject access report (sp_report.h).
+ *
+ * A read record carries no rule: the rule and legal basis of a read are
+ * those of the disclosure to the same organisation for the same signal, so
+ * they are filled in from the matching "delivered" record.
+ */
+#include "sp_report.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sp_audit.h"
+#include "sp_signal.h"
+#include "sp_util.h"
+
+struct entry {
+	uint64_t seq, time;
+	int event;
+	char org[64], user[72], to[64], rule[64], basis[256], category[64], signal[SP_ID_HEX];
+	uint32_t weight, tiers;
+	int proven;
+};
+
+struct sp_report {
+	struct entry *e;
+	size_t n, cap;
+	uint64_t head_size, head_time;
+	uint8_t head_root[32];
+	int head_verified;
+};
+
+int sp_report_new(sp_report **out)
+{
+	*out = calloc(1, sizeof **out);
+	return *out ? SP_OK : SP_ENOMEM;
+}
+
+void sp_report_free(sp_report **r)
+{
+	if (!r || !*r)
+		return;
+	free((*r)->e);
+	free(*r);
+	*r = NULL;
+}
+
+size_t sp_report_count(const sp_report *r)
+{
+	return r->n;
+}
+
+void sp_report_set_head(sp_report *r, uint64_t size, uint64_t time_ms, const uint8_t root[32], int verified)
+{
+	r->head_size = size;
+	r->head_time = time_ms;
+	if (root)
+		memcpy(r->head_root, root, 32);
+	r->head_verified = verified;
+}
+
+static void cpy(char *dst, size_t n, const char *s)
+{
+	snprintf(dst, n, "%s", s ? s : "");
+}
+
+int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
+{
+	struct entry *e;
+	switch (rec->event) {
+	case SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_READ:
+	case SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_RELEASED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_QUERY:
+		break;
+	default:
+		return SP_OK; /* not a disclosure, read or look-up */
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 32;
+		struct entry *ne = realloc(r->e, cap * sizeof *ne);
+		if (!ne)
+			return SP_ENOMEM;
+		r->e = ne;
+		r->cap = cap;
+	}
+	e = &r->e[r->n++];
+	memset(e, 0, sizeof *e);
+	e->seq = rec->seq;
+	e->time = rec->event_time ? rec->event_time : rec->time;
+	e->event = rec->event;
+	/* a disclosure or release is about its recipient, not the broker */
+	cpy(e->org, sizeof e->org,
+	    (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED ||
+	     rec->event == SEINPOST__AUDIT_EVENT__AUDIT_RELEASED) && rec->recipient[0] ? rec->recipient : rec->actor);
+	cpy(e->user, sizeof e->user, rec->user);
+	cpy(e->rule, sizeof e->rule, rec->rule_id);
+	cpy(e->basis, sizeof e->basis, rec->legal_basis);
+	cpy(e->category, sizeof e->category, rec->category);
+	if (rec->signal_id.len == 16)
+		sp_hex(rec->signal_id.data, 16, e->signal);
+	e->weight = rec->weight;
+	e->tiers = rec->tiers;
+	e->proven = proven;
+	return SP_OK;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sort, and give reads the rule and basis of their disclosure. */
+static void finish(const sp_report *rc)
+{
+	sp_report *r = (sp_report *)rc;
+	qsort(r->e, r->n, sizeof *r->e, by_time);
+	for (size_t i = 0; i < r->n; i++) {
+		struct entry *e = &r->e[i];
+		if (e->event != SEINPOST__AUDIT_EVENT__AUDIT_READ || e->rule[0])
+			continue;
+		for (size_t j = 0; j < r->n; j++) {
+			const struct entry *d = &r->e[j];
+			if (d->event == SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED && strcmp(d->signal, e->signal) == 0 &&
+			    strcmp(d->org, e->org) == 0) {
+				cpy(e->rule, sizeof e->rule, d->rule);
+				cpy(e->basis, sizeof e->basis, d->basis);
+			}
+		}
+	}
+}
+
+static const char *when(uint64_t ms, char *buf, size_t len)
+{
+	time_t s = (time_t)(ms / 1000u);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return buf;
+}
+
+static void tiers_text(uint32_t mask, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (int t = 0; t < SP_TIER_COUNT; t++)
+		if (mask & (1u << t))
+			o += (size_t)snprintf(out + o, len > o ? len - o : 0, "%s%s", o ? "," : "", sp_tier_name(t));
+	if (!o)
+		snprintf(out, len, "-");
+}
+
+static const char *what(int ev)
+{
+	switch (ev) {
+	case SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED: return "disclosed";
+	case SEINPOST__AUDIT_EVENT__AUDIT_READ: return "read";
+	case SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED: return "signalled";
+	case SEINPOST__AUDIT_EVENT__AUDIT_RELEASED: return "released";
+	case SEINPOST__AUDIT_EVENT__AUDIT_QUERY: return "audit-query";
+	default: return sp_audit_event_name(ev);
+	}
+}
+
+void sp_report_text(const sp_report *r, FILE *out)
+{
+	char t[40], tiers[64];
+	finish(r);
+	fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", "time", "what", "organisation", "user",
+	        "tiers", "rule", "legal basis");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct entry *e = &r->e[i];
+		tiers_text(e->tiers, tiers, sizeof tiers);
+		fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", when(e->time, t, sizeof t), what(e->event),
+		        e->org, e->user[0] ? e->user : "-", tiers, e->rule[0] ? e->rule : "-",
+		        e->basis[0] ? e->basis : "-");
+	}
+	if (r->head_size)
+		fprintf(out, "%zu entries; %s against the broker's signed tree head of size %llu\n", r->n,
+		        r->head_verified ? "every record proven included" : "NOT verified",
+		        (unsigned long long)r->head_size);
+}
+
+static json_t *entries_json(const sp_report *r)
+{
+	json_t *a = json_array();
+	char t[40], tiers[64];
+	for (size_t i = 0; a && i < r->n; i++) {
+		const struct entry *e = &r->e[i];
+		tiers_text(e->tiers, tiers, sizeof tiers);
+		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b}",
+		                                   "seq", (json_int_t)e->seq, "time", when(e->time, t, sizeof t),
+		                                   "what", what(e->event), "organisation", e->org, "user", e->user,
+		                                   "tiers", tiers, "rule", e->rule, "legal_basis", e->basis,
+		                                   "signal", e->signal, "category", e->category,
+		                                   "weight", (int)e->weight, "proven", e->proven));
+	}
+	return a;
+}
+
+int sp_report_json(const sp_report *r, const char *label, FILE *out)
+{
+	char root[65], t[40];
+	json_t *o;
+	char *s;
+	finish(r);
+	sp_hex(r->head_root, 32, root);
+	o = json_pack("{s:s,s:s,s:s,s:o,s:{s:I,s:s,s:s,s:b}}", "report", "AVG art. 15 subject access: who saw what",
+	              "subject", label ? label : "", "generated", when(sp_now_ms(), t, sizeof t),
+	              "entries", entries_json(r), "tree_head", "size", (json_int_t)r->head_size,
+	              "root", root, "time", when(r->head_time, t, sizeof t), "verified", r->head_verified);
+	if (!o)
+		return SP_ENOMEM;
+	s = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (!s)
+		return SP_ENOMEM;
+	fprintf(out, "%s\n", s);
+	free(s);
+	return SP_OK;
+}
+
+static void esc(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&#39;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+/* One sentence a non-technical reader understands. */
+static void sentence(FILE *out, const struct entry *e)
+{
+	char tiers[64];
+	tiers_text(e->tiers, tiers, sizeof tiers);
+	switch (e->event) {
+	case SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> reported a concern about you (category <i>", out); esc(out, e->category);
+		fprintf(out, "</i>, weight %u).", e->weight);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_RELEASED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> received information about that concern: ", out); esc(out, tiers);
+		fputs(". Allowed by rule <i>", out); esc(out, e->rule[0] ? e->rule : "-");
+		fputs("</i>; legal basis: ", out); esc(out, e->basis[0] ? e->basis : "not recorded");
+		fputs(".", out);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_READ:
+		fputs("Employee <b>", out); esc(out, e->user);
+		fputs("</b> of <b>", out); esc(out, e->org);
+		fputs("</b> opened it and saw: ", out); esc(out, tiers);
+		fputs(".", out);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_QUERY:
+		fputs("The privacy officer (<b>", out); esc(out, e->org);
+		fputs("</b>) looked up who saw information about you.", out);
+		break;
+	}
+}
+
+int sp_report_html(const sp_report *r, const char *label, FILE *out)
+{
+	char t[40], root[65];
+	finish(r);
+	sp_hex(r->head_root, 32, root);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<title>Who saw information about you</title>\n<style>\n"
+	      "body{font-family:sans-serif;max-width:52em;margin:2em auto;color:#222;line-height:1.5}\n"
+	      "ol.timeline{list-style:none;padding:0;border-left:3px solid #4a7;margin-left:1em}\n"
+	      "ol.timeline li{margin:0 0 1em 1em;position:relative}\n"
+	      "ol.timeline li:before{content:'';position:absolute;left:-1.55em;top:.45em;width:.8em;height:.8em;"
+	      "border-radius:50%;background:#4a7}\n"
+	      ".when{color:#666;font-size:.9em;display:block}\n"
+	      "table{border-collapse:collapse;width:100%;font-size:.85em}td,th{border:1px solid #ccc;padding:.3em}\n"
+	      ".proof{font-size:.8em;color:#555}\n</style></head><body>\n", out);
+	fputs("<h1>Who saw information about you</h1>\n<p>This overview answers your request under article 15 "
+	      "of the General Data Protection Regulation (AVG). It lists every time an organisation in the "
+	      "youth safety network received or opened information about you, and why that was allowed.</p>\n",
+	      out);
+	fputs("<p>About: <b>", out);
+	esc(out, label ? label : "");
+	fprintf(out, "</b><br>Made on: %s</p>\n<h2>Timeline</h2>\n", when(sp_now_ms(), t, sizeof t));
+	if (!r->n)
+		fputs("<p>No organisation received or opened information about you.</p>\n", out);
+	fputs("<ol class=\"timeline\">\n", out);
+	for (size_t i = 0; i < r->n; i++) {
+		fprintf(out, "<li><span class=\"when\">%s</span>", when(r->e[i].time, t, sizeof t));
+		sentence(out, &r->e[i]);
+		fputs("</li>\n", out);
+	}
+	fputs("</ol>\n<h2>What the words mean</h2>\n<ul><li><i>existence</i>: only that a concern exists;</li>"
+	      "<li><i>contact</i>: who to contact about it;</li><li><i>summary</i>: a short description;</li>"
+	      "<li><i>full</i>: your identity and the full report.</li></ul>\n", out);
+	fputs("<h2>Details</h2>\n<table><tr><th>time</th><th>what</th><th>organisation</th><th>employee</th>"
+	      "<th>information</th><th>rule</th><th>legal basis</th></tr>\n", out);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct entry *e = &r->e[i];
+		char tiers[64];
+		tiers_text(e->tiers, tiers, sizeof tiers);
+		fprintf(out, "<tr><td>%s</td><td>%s</td><td>", when(e->time, t, sizeof t), what(e->event));
+		esc(out, e->org);
+		fputs("</td><td>", out);
+		esc(out, e->user[0] ? e->user : "-");
+		fputs("</td><td>", out);
+		esc(out, tiers);
+		fputs("</td><td>", out);
+		esc(out, e->rule[0] ? e->rule : "-");
+		fputs("</td><td>", out);
+		esc(out, e->basis[0] ? e->basis : "-");
+		fputs("</td></tr>\n", out);
+	}
+	fprintf(out, "</table>\n<p class=\"proof\">Completeness: %s the broker's signed audit checkpoint "
+	        "(tree size %llu, root %s, signed %s).</p>\n</body></html>\n",
+	        r->head_verified ? "every entry was mathematically proven to be part of" : "NOT verified against",
+	        (unsigned long long)r->head_size, root, when(r->head_time, t, sizeof t));
+	return ferror(out) ? SP_EIO : SP_OK;
+}

@@ -1,0 +1,12 @@
+# Scene: the privacy officer (FG) answers "who saw what about this child?"
+sleep 3 # read receipts (scenes 6-7) and tree heads travel on the nodes' next round
+say "11. a witnessing node: the broker's history as the school saw it"
+"$SP" --config "$NET/school-bonnefanten/seinpost.conf" audit witness
+say "12. the privacy officer (fg-mh) asks the broker who saw information about BSN 111222333"
+echo "(the BSN is pseudonymised on the FG's node; the broker only sees the pseudonym; the query is audited)"
+"$SP" --config "$NET/fg-mh/seinpost.conf" audit who-saw --bsn 111222333 || exit 1
+say "13. the AVG art. 15 subject access report (HTML): $DEMO_DIR/report-111222333.html"
+"$SP" --config "$NET/fg-mh/seinpost.conf" audit report --bsn 111222333 --format html \
+	>"$DEMO_DIR/report-111222333.html" || exit 1
+grep -o '<li><span.*</li>' "$DEMO_DIR/report-111222333.html" | sed -e 's/<\/span>/  /' -e 's/<[^>]*>//g' \
+	-e "s/&#39;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' -e 's/^/  /'

@@ -1,0 +1,34 @@
+/*
+ * sp_report.h — "who saw what about this person": the privacy officer's
+ * who-saw list and the AVG art. 15 subject access report.
+ *
+ * Input: the broker's audit records about one pseudonym (decoded). Output:
+ * one entry per disclosure (delivered), read, submission and audit query,
+ * in time order, as text, JSON or a self-contained HTML page. Everything
+ * from a record is escaped for HTML. The subject is named only by a label
+ * the caller chooses (e.g. a masked BSN); records never hold identities.
+ */
+#ifndef SP_REPORT_H
+#define SP_REPORT_H
+
+#include <stdio.h>
+#include <stdint.h>
+#include "sp_error.h"
+#include "seinpost.pb-c.h"
+
+typedef struct sp_report sp_report;
+
+int sp_report_new(sp_report **out) SP_MUST_CHECK;
+void sp_report_free(sp_report **r);
+/* Copies what it needs from rec. proven: inclusion proof checked. */
+int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven) SP_MUST_CHECK;
+/* The signed head the answer was checked against (0 size: none). */
+void sp_report_set_head(sp_report *r, uint64_t size, uint64_t time_ms, const uint8_t root[32],
+                        int verified);
+size_t sp_report_count(const sp_report *r);
+
+void sp_report_text(const sp_report *r, FILE *out);
+int sp_report_json(const sp_report *r, const char *subject_label, FILE *out) SP_MUST_CHECK;
+int sp_report_html(const sp_report *r, const char *subject_label, FILE *out) SP_MUST_CHECK;
+
+#endif
