@@ -253,8 +253,13 @@ static void sentence(FILE *out, const struct entry *e)
 		break;
 	case SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED:
 	case SEINPOST__AUDIT_EVENT__AUDIT_RELEASED:
+		/* released = made available (involvement or escalation); delivered =
+		 * it arrived. Both are disclosures, worded apart. */
 		fputs("<b>", out); esc(out, e->org);
-		fputs("</b> received information about that concern: ", out); esc(out, tiers);
+		fputs(e->event == SEINPOST__AUDIT_EVENT__AUDIT_RELEASED
+		      ? "</b> was given access to information about that concern: "
+		      : "</b> received information about that concern: ", out);
+		esc(out, tiers);
 		fputs(". Allowed by rule <i>", out); esc(out, e->rule[0] ? e->rule : "-");
 		fputs("</i>; legal basis: ", out); esc(out, e->basis[0] ? e->basis : "not recorded");
 		fputs(".", out);
