@@ -28,6 +28,8 @@ static void usage(FILE *out)
 	        "With --config FILE of a broker or node:\n"
 	        "  audit verify                   check the audit log's hash chain\n"
 	        "  audit log [--json]             list audit records (pseudonyms, never identities)\n"
+	        "  status [--json] [--max-age S]  queues, outbox, oldest undelivered, last commit;\n"
+	        "                                 exit 1 when unhealthy\n"
 	        "\n"
 	        "See seinpost(1), seinpostd(8), seinpost.conf(5), seinpost-policy(5).\n");
 }
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
 		return sp_cli_show(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "audit") == 0)
 		return sp_cli_audit(cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "status") == 0)
+		return sp_cli_status(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

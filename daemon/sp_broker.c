@@ -247,7 +247,8 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 {
 	Seinpost__SignalHeader *h = NULL;
 	char why[256] = "", idhex[SP_ID_HEX];
-	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s };
+	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s,
+	                    .max_age_s = b->cfg->max_age_s };
 	uint8_t *stored = NULL;
 	size_t stored_len;
 	int rc;

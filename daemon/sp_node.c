@@ -121,6 +121,14 @@ static int local_audit(sp_txn *t, struct node *n, int event, const Seinpost__Sig
 	return sp_audit_append(t, &e, NULL);
 }
 
+/* Time of the last commit, for `seinpost status`. */
+static int stamp_commit(sp_txn *t)
+{
+	uint8_t v[8];
+	sp_be64_put(v, sp_now_ms());
+	return sp_store_put(t, SP_DB_META, "last.commit", 11, v, 8, 0);
+}
+
 /* Submit: validate, seal, store durably in the outbox, then answer with the
  * id — never before the commit — then send to the broker. */
 static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
@@ -160,6 +168,8 @@ static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
 		rc = sp_outbox_add(t, id, ebuf, elen);
 	if (rc == SP_OK)
 		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED, h, NULL, 0, NULL);
+	if (rc == SP_OK)
+		rc = stamp_commit(t);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
@@ -407,6 +417,7 @@ static void serve_broker(struct node *n)
 		return;
 	}
 	n->nreceipts = 0;
+	int handled = 0;
 	for (int i = 0; i < FRAMES_MAX; i++) {
 		sp_msg m;
 		Seinpost__Frame *f = NULL;
@@ -422,6 +433,7 @@ static void serve_broker(struct node *n)
 			continue;
 		}
 		sp_msg_clear(&m);
+		handled++;
 		switch (f->body_case) {
 		case SEINPOST__FRAME__BODY_SUBMIT_ACK:
 			rc = handle_submit_ack(n, t, f->submit_ack);
@@ -436,6 +448,12 @@ static void serve_broker(struct node *n)
 		if (rc != SP_OK)
 			break;
 	}
+	if (!handled) {
+		sp_txn_abort(&t);
+		return;
+	}
+	if (rc == SP_OK)
+		rc = stamp_commit(t);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);

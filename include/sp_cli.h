@@ -14,6 +14,7 @@ int sp_cli_outbox(const char *cfg_path, int argc, char **argv);
 int sp_cli_inbox(const char *cfg_path, int argc, char **argv);
 int sp_cli_show(const char *cfg_path, int argc, char **argv);
 int sp_cli_audit(const char *cfg_path, int argc, char **argv);
+int sp_cli_status(const char *cfg_path, int argc, char **argv);
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;

@@ -39,7 +39,8 @@ typedef struct sp_config {
 	uint32_t max_frame;           /* bytes, ZMQ_MAXMSGSIZE and validation */
 	uint32_t heartbeat_ms;
 	uint32_t retry_ms;            /* node: resend unacknowledged after this */
-	uint32_t max_clock_skew_s;    /* broker: reject signals created further off */
+	uint32_t max_clock_skew_s;    /* broker: reject signals created further in the future */
+	uint32_t max_age_s;           /* broker: reject new signals created longer ago */
 } sp_config;
 
 /* Parse and validate. err gets "FILE:LINE: message" on failure. */
