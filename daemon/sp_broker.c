@@ -528,6 +528,23 @@ static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t v
 	return 0;
 }
 
+static int first_visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	*(uint64_t *)ctx = kl >= 8 ? sp_be64_get((const uint8_t *)k + kl - 8) : 0;
+	return 1;
+}
+
+/* Queue seq of a recipient's oldest entry (UINT64_MAX when empty). */
+static uint64_t queue_first(sp_txn *t, const char *org)
+{
+	uint8_t prefix[SP_ID_MAX + 1];
+	size_t pl = strlen(org) + 1;
+	uint64_t seq = UINT64_MAX;
+	memcpy(prefix, org, pl);
+	(void)sp_store_foreach(t, SP_DB_QUEUE, prefix, pl, first_visit, &seq);
+	return seq;
+}
+
 /* Send queued deliveries to connected recipients, within the window. */
 static void pump(struct broker *b)
 {
@@ -549,10 +566,15 @@ static void pump(struct broker *b)
 			p->cursor = 0;
 			p->inflight = 0;
 		}
-		/* Nothing acknowledged for a while: resend from the start. */
-		if (p->inflight && now - p->last_progress > b->cfg->retry_ms) {
+		/* Nothing acknowledged for a while and something sent is still
+		 * queued (in flight, or behind the cursor because its receipt
+		 * was lost with a batch that failed to commit): resend from the
+		 * start. The recipient dedups by id. */
+		if (now - p->last_progress > b->cfg->retry_ms &&
+		    (p->inflight || queue_first(t, o->id) < p->cursor)) {
 			p->cursor = 0;
 			p->inflight = 0;
+			p->last_progress = now;
 		}
 		if (p->inflight >= WINDOW)
 			continue;
@@ -717,8 +739,8 @@ static int handle_isolated(struct broker *b, sp_txn *batch, const sp_msg *m)
 		b->accepted = acc;
 		b->rejected = rej;
 		b->delivered = del;
+		storage_state(b, rc);
 	}
-	storage_state(b, rc);
 	return SP_OK;
 }
 
@@ -772,8 +794,15 @@ static void run_batch(struct broker *b)
 		sp_log(LOG_CRIT, C, "commit failed: %s (%s); nothing of this batch acknowledged, senders will retry",
 		       sp_strerror(rc), sp_store_last_error());
 		storage_state(b, rc);
+		/* Receipts of this batch did not count: what memory says is in
+		 * flight is no longer true; send again from the start. */
+		for (size_t i = 0; i < b->npeers; i++) {
+			b->peers[i].cursor = 0;
+			b->peers[i].inflight = 0;
+		}
 		goto drop;
 	}
+	storage_state(b, SP_OK); /* recovery is declared only on a durable commit */
 	for (size_t i = 0; i < b->nreplies; i++) {
 		struct reply *r = &b->replies[i];
 		if (sp_transport_send(b->sock, r->rid, r->rid_len, r->buf, r->len) != SP_OK)

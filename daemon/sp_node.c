@@ -177,9 +177,9 @@ static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
 		/* Refuse new work, keep everything already accepted: the caller
 		 * gets no id, so it knows this signal does not exist. */
 		char msg[200];
-		snprintf(msg, sizeof msg, "could not store the signal durably (%s%s); nothing was sent, "
+		snprintf(msg, sizeof msg, "could not store the signal durably: %s%s; nothing was sent, "
 		         "signals accepted earlier are kept", sp_strerror(rc),
-		         rc == SP_EMAPFULL ? ": raise map_size_mb" : rc == SP_EIO ? ": disk full or failing?" : "");
+		         rc == SP_EIO ? " (disk full or failing?)" : "");
 		sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(rc), sp_store_last_error());
 		local_reply(n, rc, msg, NULL, NULL);
 		goto out;

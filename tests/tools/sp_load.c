@@ -237,7 +237,8 @@ int main(int argc, char **argv)
 			conn_reset(&c);
 		}
 		failed++;
-		usleep(100000); /* node down or refusing: do not spin */
+		/* Node down: do not spin. A refusal is an answer: go on. */
+		usleep(rc > 0 ? 1000 : 100000);
 	}
 	double secs = (double)(sp_mono_ms() - t0) / 1000.0;
 	if (!quiet) {
