@@ -15,6 +15,7 @@
 #include "sp_policy.h"
 #include "sp_roster.h"
 #include "sp_sd.h"
+#include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_store.h"
 #include "sp_transport.h"
@@ -704,6 +705,10 @@ static void storage_state(struct broker *b, int rc)
 			       sp_strerror(rc), sp_store_last_error(),
 			       rc == SP_EMAPFULL ? " (raise map_size_mb and restart)" : "");
 			sp_sd_status("DEGRADED: storage failing (%s), refusing new signals", sp_strerror(rc));
+			char why[256];
+			snprintf(why, sizeof why, "storage failing since %llu (unix ms): %s; refusing new signals",
+			         (unsigned long long)sp_now_ms(), sp_strerror(rc));
+			sp_status_alert(b->cfg->state_dir, why);
 		}
 		b->store_failing = 1;
 	} else if (b->store_failing) {
@@ -711,6 +716,7 @@ static void storage_state(struct broker *b, int rc)
 		       (unsigned long long)b->refused);
 		b->store_failing = 0;
 		b->refused = 0;
+		sp_status_alert(b->cfg->state_dir, NULL);
 	}
 }
 
@@ -824,6 +830,7 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 	int rc = broker_open(&b);
 	if (rc != SP_OK)
 		goto out;
+	sp_status_alert(c->state_dir, NULL); /* a new start: earlier alerts are stale */
 	rc = audit_policy_loaded(&b);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));

@@ -16,6 +16,7 @@
 #include "sp_pseudo.h"
 #include "sp_roster.h"
 #include "sp_sd.h"
+#include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_store.h"
 #include "sp_submit.h"
@@ -45,6 +46,7 @@ struct node {
 	uint64_t answers_at_round;
 	uint8_t receipts[FRAMES_MAX][SP_ID_BYTES]; /* sent after the batch commits */
 	size_t nreceipts;
+	int alert;              /* <state>/alert raised (submits refused) */
 };
 
 static int send_frame(struct node *n, Seinpost__Frame *f)
@@ -182,9 +184,15 @@ static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
 		         rc == SP_EIO ? " (disk full or failing?)" : "");
 		sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(rc), sp_store_last_error());
 		local_reply(n, rc, msg, NULL, NULL);
+		sp_status_alert(n->cfg->state_dir, msg);
+		n->alert = 1;
 		goto out;
 	}
 	n->submitted++;
+	if (n->alert) {
+		sp_status_alert(n->cfg->state_dir, NULL);
+		n->alert = 0;
+	}
 	sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(id, SP_ID_BYTES, idhex), "queued %s weight %u",
 	             h->category, h->weight);
 	local_reply(n, SP_OK, "stored in outbox", id, NULL);
@@ -615,6 +623,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 	int rc = node_open(&n);
 	if (rc != SP_OK)
 		goto out;
+	sp_status_alert(c->state_dir, NULL);
 	sp_log(LOG_INFO, C, "%s connecting to %s", c->org, c->endpoint);
 	send_hello(&n);
 	resend_outbox(&n);

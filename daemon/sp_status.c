@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sp_util.h"
 
@@ -24,11 +25,40 @@ struct sp_status {
 
 #define ROLE_ANY (SP_RUN_BROKER | SP_RUN_NODE)
 
+void sp_status_alert(const char *state_dir, const char *why)
+{
+	char path[4200];
+	if (sp_path_join(state_dir, "alert", path, sizeof path) != SP_OK)
+		return;
+	if (!why) {
+		(void)unlink(path);
+		return;
+	}
+	if (sp_file_write(path, why, strlen(why), 0600) != SP_OK)
+		return; /* best effort: the journal has the alert */
+}
+
+static int alert_line(const sp_status_src *src, sp_status *st)
+{
+	char path[4200];
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+	if (sp_path_join(src->cfg->state_dir, "alert", path, sizeof path) != SP_OK ||
+	    sp_file_read(path, 1024, &buf, &len) != SP_OK)
+		return SP_OK;
+	rc = sp_status_add(st, "daemon", "alert", SP_STATUS_BAD, "%.*s", (int)len, (const char *)buf);
+	free(buf);
+	return rc;
+}
+
+
 /* One entry per concern. A feature adds its lines by adding a row here. */
 static const struct {
 	int roles;
 	sp_status_provider_fn fn;
 } providers[] = {
+	{ ROLE_ANY, alert_line },
 	{ ROLE_ANY, sp_status_store },
 	{ SP_RUN_BROKER, sp_status_broker_queues },
 	{ SP_RUN_NODE, sp_status_node_outbox },

@@ -51,6 +51,11 @@ int sp_status_level(const sp_status *st);
 void sp_status_print(const sp_status *st, FILE *out, int json);
 void sp_status_free(sp_status **st);
 
+/* A daemon's alert for `status`, kept OUTSIDE LMDB (<state>/alert) so it can
+ * be raised when the database itself is full. why = NULL clears it. Best
+ * effort: a failure to write it is ignored (the journal has the alert). */
+void sp_status_alert(const char *state_dir, const char *why);
+
 /* "12 s", "3 min", "2.5 h", "4 d" */
 const char *sp_status_age(uint64_t ms, char *buf, size_t len);
 
