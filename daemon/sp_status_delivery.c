@@ -155,7 +155,7 @@ int sp_status_broker_queues(const sp_status_src *src, sp_status *st)
 	for (size_t i = 0; i < c.n; i++) {
 		struct qorg *q = &c.orgs[i];
 		uint64_t a = age_ms(src, q->oldest_ms);
-		int bad = q->depth && a / 1000 > src->opts->max_age_s;
+		int bad = q->depth && a > src->opts->max_age_s * 1000;
 		total += q->depth;
 		if (q->depth && (!oldest || q->oldest_ms < oldest))
 			oldest = q->oldest_ms;
@@ -170,7 +170,7 @@ int sp_status_broker_queues(const sp_status_src *src, sp_status *st)
 	rc = sp_status_add(st, "delivery", "undelivered", SP_STATUS_OK, "%llu", (unsigned long long)total);
 	if (rc == SP_OK)
 		rc = sp_status_add(st, "delivery", "oldest undelivered",
-		                   total && age_ms(src, oldest) / 1000 > src->opts->max_age_s ? SP_STATUS_BAD : SP_STATUS_OK,
+		                   total && age_ms(src, oldest) > src->opts->max_age_s * 1000 ? SP_STATUS_BAD : SP_STATUS_OK,
 		                   "%s", total ? sp_status_age(age_ms(src, oldest), age, sizeof age) : "-");
 	if (rc == SP_OK && (rc = sp_store_count(src->txn, SP_DB_SIGNALS, &n)) == SP_OK)
 		rc = sp_status_add(st, "delivery", "signals held", SP_STATUS_OK, "%llu", (unsigned long long)n);
@@ -197,7 +197,7 @@ int sp_status_node_outbox(const sp_status_src *src, sp_status *st)
 	                   (unsigned long long)pending, (unsigned long long)total);
 	if (rc == SP_OK)
 		rc = sp_status_add(st, "outbox", "oldest undelivered",
-		                   pending && a / 1000 > src->opts->max_age_s ? SP_STATUS_BAD : SP_STATUS_OK, "%s",
+		                   pending && a > src->opts->max_age_s * 1000 ? SP_STATUS_BAD : SP_STATUS_OK, "%s",
 		                   pending ? sp_status_age(a, age, sizeof age) : "-");
 	if (rc == SP_OK)
 		rc = sp_status_add(st, "inbox", "received", SP_STATUS_OK, "%llu", (unsigned long long)inbox);
