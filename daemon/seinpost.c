@@ -41,6 +41,10 @@ static void usage(FILE *out)
 	        "  audit who-saw --bsn BSN [--json]            every disclosure and read about a person\n"
 	        "  audit report --bsn BSN --format html|json   AVG art. 15 subject access report\n"
 	        "\n"
+	        "With --config FILE of a broker or node:\n"
+	        "  status [--json] [--max-age S]  queues, outbox, oldest undelivered, last commit;\n"
+	        "                                 exit 1 when unhealthy\n"
+	        "\n"
 	        "See seinpost(1), seinpostd(8), seinpost.conf(5), seinpost-policy(5).\n");
 }
 
@@ -102,6 +106,8 @@ int main(int argc, char **argv)
 		return sp_cli_involve(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "referrals") == 0)
 		return sp_cli_referrals(cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "status") == 0)
+		return sp_cli_status(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -59,10 +59,16 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 		rc = SP_ECATEGORY;
 		goto out;
 	}
-	if (hdr->created > o->now_s + o->max_skew_s || hdr->created + o->max_skew_s < o->now_s) {
-		WHY("created time is %s than the allowed clock skew of %us",
-		    hdr->created > o->now_s ? "further in the future" : "further in the past",
+	uint32_t max_age = o->max_age_s ? o->max_age_s : o->max_skew_s;
+	if (hdr->created > o->now_s + o->max_skew_s) {
+		WHY("created time is further in the future than the allowed clock skew of %us",
 		    o->max_skew_s);
+		rc = SP_ECLOCK;
+		goto out;
+	}
+	if (hdr->created + max_age < o->now_s) {
+		WHY("created time is further in the past than the allowed age of %us (old or replayed signal)",
+		    max_age);
 		rc = SP_ECLOCK;
 		goto out;
 	}

@@ -19,6 +19,7 @@
 #include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_sd.h"
+#include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_sth.h"
 #include "sp_store.h"
@@ -64,6 +65,8 @@ struct broker {
 	size_t nreplies;
 	uint64_t accepted, rejected, delivered;
 	Seinpost__SignedTreeHead *sth; /* latest signed tree head, sent with acks */
+	int store_failing;      /* last frame could not be stored: refusing */
+	uint64_t refused;       /* frames refused since storage failed */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -208,16 +211,75 @@ out:
 	return rc;
 }
 
+/* Have we accepted this id before, and is this the same signal? Compares the
+ * canonical encodings of the stored and the offered signal. Returns
+ * SP_ENOTFOUND (new), SP_OK (byte-identical retry from its own sender) or
+ * SP_EREPLAY (the id was used for other bytes, or by another sender). */
+static int seen_before(sp_txn *t, const char *proven, const Seinpost__Signal *sig)
+{
+	Seinpost__SignalHeader *raw = NULL;
+	Seinpost__BrokerSignal *bs = NULL;
+	uint8_t *a = NULL, *c = NULL;
+	size_t al, cl, vl;
+	const void *v;
+	int rc;
+
+	raw = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+	if (!raw || raw->id.len != SP_ID_BYTES) {
+		rc = SP_ENOTFOUND; /* admission will say what is wrong */
+		goto out;
+	}
+	rc = sp_store_get(t, SP_DB_SIGNALS, raw->id.data, SP_ID_BYTES, &v, &vl);
+	if (rc != SP_OK)
+		goto out;
+	bs = seinpost__broker_signal__unpack(NULL, vl, v);
+	if (!bs || !bs->signal) {
+		rc = SP_ECORRUPT;
+		goto out;
+	}
+	if ((rc = sp_wire_pack(&bs->signal->base, &a, &al)) != SP_OK ||
+	    (rc = sp_wire_pack(&sig->base, &c, &cl)) != SP_OK)
+		goto out;
+	rc = (al == cl && memcmp(a, c, al) == 0 && strcmp(raw->sender, proven) == 0) ? SP_OK : SP_EREPLAY;
+out:
+	free(a);
+	free(c);
+	if (bs)
+		seinpost__broker_signal__free_unpacked(bs, NULL);
+	if (raw)
+		seinpost__signal_header__free_unpacked(raw, NULL);
+	return rc;
+}
+
 static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Signal *sig)
 {
 	Seinpost__SignalHeader *h = NULL;
 	char why[256] = "", idhex[SP_ID_HEX];
-	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s };
+	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s,
+	                    .max_age_s = b->cfg->max_age_s };
 	uint8_t *stored = NULL;
 	size_t stored_len;
 	int rc;
 
-	rc = sp_admit_signal(b->roster, b->policy, m->user, sig, &o, &h, why, sizeof why);
+	/* Dedup before admission: a retry of what we already accepted is an
+	 * idempotent DUPLICATE even when its created time has since grown
+	 * older than the clock window (the sender's outbox may have held it
+	 * through hours of broker downtime). */
+	rc = seen_before(t, m->user, sig);
+	if (rc == SP_OK) {
+		Seinpost__SignalHeader *raw = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+		if (raw)
+			reply_submit(b, m, raw->id.data, SEINPOST__STATUS__STATUS_DUPLICATE, 0, "");
+		if (raw)
+			seinpost__signal_header__free_unpacked(raw, NULL);
+		return SP_OK;
+	}
+	if (rc != SP_ENOTFOUND && rc != SP_EREPLAY)
+		return rc;
+	if (rc == SP_EREPLAY)
+		snprintf(why, sizeof why, "replay: signal id already used for a different signal");
+	else
+		rc = sp_admit_signal(b->roster, b->policy, m->user, sig, &o, &h, why, sizeof why);
 	if (rc != SP_OK) {
 		/* The id is only meaningful once the header decoded; otherwise the
 		 * sender learns of the rejection by its retries running out. */
@@ -243,14 +305,9 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 		if (rc != SP_OK)
 			goto out;
 	}
+	/* seen_before() ruled out an existing id; NOOVERWRITE still guards it. */
 	rc = sp_store_put(t, SP_DB_SIGNALS, h->id.data, SP_ID_BYTES, stored, stored_len,
 	                  SP_PUT_NOOVERWRITE);
-	if (rc == SP_EEXIST) {
-		/* A retry of a signal we already hold: idempotent success. */
-		reply_submit(b, m, h->id.data, SEINPOST__STATUS__STATUS_DUPLICATE, 0, "");
-		rc = SP_OK;
-		goto out;
-	}
 	if (rc != SP_OK)
 		goto out;
 	{
@@ -576,8 +633,6 @@ static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t v
 	if (kl != c->prefix_len + 8)
 		return 0;
 	seq = sp_be64_get((const uint8_t *)k + c->prefix_len);
-	if (seq < p->cursor)
-		return 0;
 	if (p->inflight >= WINDOW)
 		return 1;
 	d = seinpost__delivery__unpack(NULL, vl, v);
@@ -605,6 +660,23 @@ static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t v
 	return 0;
 }
 
+static int first_visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	*(uint64_t *)ctx = kl >= 8 ? sp_be64_get((const uint8_t *)k + kl - 8) : 0;
+	return 1;
+}
+
+/* Queue seq of a recipient's oldest entry (UINT64_MAX when empty). */
+static uint64_t queue_first(sp_txn *t, const char *org)
+{
+	uint8_t prefix[SP_ID_MAX + 1];
+	size_t pl = strlen(org) + 1;
+	uint64_t seq = UINT64_MAX;
+	memcpy(prefix, org, pl);
+	(void)sp_store_foreach(t, SP_DB_QUEUE, prefix, pl, first_visit, &seq);
+	return seq;
+}
+
 /* Send queued deliveries to connected recipients, within the window. */
 static void pump(struct broker *b)
 {
@@ -626,14 +698,24 @@ static void pump(struct broker *b)
 			p->cursor = 0;
 			p->inflight = 0;
 		}
-		/* Nothing acknowledged for a while: resend from the start. */
-		if (p->inflight && now - p->last_progress > b->cfg->retry_ms) {
+		/* Nothing acknowledged for a while and something sent is still
+		 * queued (in flight, or behind the cursor because its receipt
+		 * was lost with a batch that failed to commit): resend from the
+		 * start. The recipient dedups by id. */
+		if (now - p->last_progress > b->cfg->retry_ms &&
+		    (p->inflight || queue_first(t, o->id) < p->cursor)) {
 			p->cursor = 0;
 			p->inflight = 0;
+			p->last_progress = now;
 		}
+		if (p->inflight >= WINDOW)
+			continue;
+		/* Seek to the cursor: a long queue is not rescanned each tick. */
+		uint8_t from[QKEY_MAX];
+		size_t fl = qkey(from, o->id, p->cursor);
 		memcpy(prefix, o->id, pl);
 		struct pump_ctx c = { .b = b, .p = p, .prefix_len = pl };
-		(void)sp_store_foreach(t, SP_DB_QUEUE, prefix, pl, pump_one, &c);
+		(void)sp_store_foreach_from(t, SP_DB_QUEUE, prefix, pl, from, fl, pump_one, &c);
 		if (!p->connected)
 			p->next_try = now + b->cfg->retry_ms;
 	}
@@ -699,7 +781,7 @@ static int broker_open(struct broker *b)
 	rc = load_policy(b);
 	if (rc != SP_OK)
 		return rc;
-	rc = sp_store_open(b->cfg->state_dir, b->cfg->map_size, 0, &b->store);
+	rc = sp_store_open(b->cfg->state_dir, b->cfg->map_size, SP_STORE_CHECK, &b->store);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "state %s: %s (%s)", b->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
 		return rc;
@@ -743,6 +825,78 @@ static void broker_close(struct broker *b)
 	sp_keys_free(&b->keys);
 }
 
+/* Fail closed, loudly once: while frames cannot be stored (map full, disk
+ * full, audit write failing) nothing is acknowledged or forwarded; senders
+ * keep them in their outboxes and retry. Recovery is logged too. */
+static void storage_state(struct broker *b, int rc)
+{
+	if (rc != SP_OK) {
+		b->refused++;
+		if (!b->store_failing) {
+			sp_log(LOG_CRIT, C, "cannot store or audit incoming frames: %s (%s); refusing new work "
+			       "until fixed%s; nothing acknowledged is lost",
+			       sp_strerror(rc), sp_store_last_error(),
+			       rc == SP_EMAPFULL ? " (raise map_size_mb and restart)" : "");
+			sp_sd_status("DEGRADED: storage failing (%s), refusing new signals", sp_strerror(rc));
+			char why[256];
+			snprintf(why, sizeof why, "storage failing since %llu (unix ms): %s; refusing new signals",
+			         (unsigned long long)sp_now_ms(), sp_strerror(rc));
+			sp_status_alert(b->cfg->state_dir, why);
+		}
+		b->store_failing = 1;
+	} else if (b->store_failing) {
+		sp_log(LOG_NOTICE, C, "storage writable again after %llu refused frame(s); resuming",
+		       (unsigned long long)b->refused);
+		b->store_failing = 0;
+		b->refused = 0;
+		sp_status_alert(b->cfg->state_dir, NULL);
+	}
+}
+
+/* One frame in a child transaction: if storing it fails (map full, I/O,
+ * audit), only this frame is rolled back and left unanswered; the rest of
+ * the batch still commits. Returns nonzero only when the batch itself is
+ * unusable. */
+static int handle_isolated(struct broker *b, sp_txn *batch, const sp_msg *m)
+{
+	sp_txn *t = NULL;
+	size_t replies = b->nreplies;
+	uint64_t acc = b->accepted, rej = b->rejected, del = b->delivered;
+	int rc = sp_txn_begin_child(batch, &t);
+	if (rc != SP_OK) {
+		storage_state(b, rc);
+		return rc;
+	}
+	rc = handle(b, t, m);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	if (rc != SP_OK) {
+		for (size_t i = replies; i < b->nreplies; i++)
+			free(b->replies[i].buf);
+		b->nreplies = replies;
+		b->accepted = acc;
+		b->rejected = rej;
+		b->delivered = del;
+		storage_state(b, rc);
+	}
+	return SP_OK;
+}
+
+/* Time of the last commit, for `seinpost status`. Best effort: written in a
+ * child so a full map does not fail the batch over a statistic. */
+static void stamp_commit(sp_txn *batch)
+{
+	sp_txn *t = NULL;
+	uint8_t v[8];
+	if (sp_txn_begin_child(batch, &t) != SP_OK)
+		return;
+	sp_be64_put(v, sp_now_ms());
+	if (sp_store_put(t, SP_DB_META, "last.commit", 11, v, 8, 0) == SP_OK && sp_txn_commit(&t) == SP_OK)
+		return;
+	sp_txn_abort(&t);
+}
+
 /* One batch: everything waiting (up to BATCH_MAX) in one write transaction;
  * replies go out only after it committed. */
 static void run_batch(struct broker *b)
@@ -765,25 +919,35 @@ static void run_batch(struct broker *b)
 			sp_msg_clear(m);
 			continue;
 		}
-		rc = handle(b, t, m);
+		rc = handle_isolated(b, t, m);
 		sp_msg_clear(m);
 		handled++;
-		if (rc != SP_OK) {
-			sp_log(LOG_ERR, C, "storing the batch failed: %s; nothing acknowledged", sp_strerror(rc));
+		if (rc != SP_OK)
 			goto fail;
-		}
 	}
+	if (!handled)
+		goto fail;
 	rc = audit_heads(b, t);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "signing a tree head failed: %s; nothing acknowledged", sp_strerror(rc));
+		storage_state(b, rc);
 		goto fail;
 	}
+	stamp_commit(t);
 	rc = sp_txn_commit(&t);
 	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "commit failed: %s (%s); nothing acknowledged", sp_strerror(rc),
-		       sp_store_last_error());
+		sp_log(LOG_CRIT, C, "commit failed: %s (%s); nothing of this batch acknowledged, senders will retry",
+		       sp_strerror(rc), sp_store_last_error());
+		storage_state(b, rc);
+		/* Receipts of this batch did not count: what memory says is in
+		 * flight is no longer true; send again from the start. */
+		for (size_t i = 0; i < b->npeers; i++) {
+			b->peers[i].cursor = 0;
+			b->peers[i].inflight = 0;
+		}
 		goto drop;
 	}
+	storage_state(b, SP_OK); /* recovery is declared only on a durable commit */
 	for (size_t i = 0; i < b->nreplies; i++) {
 		struct reply *r = &b->replies[i];
 		if (sp_transport_send(b->sock, r->rid, r->rid_len, r->buf, r->len) != SP_OK)
@@ -806,6 +970,7 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 	int rc = broker_open(&b);
 	if (rc != SP_OK)
 		goto out;
+	sp_status_alert(c->state_dir, NULL); /* a new start: earlier alerts are stale */
 	rc = audit_policy_loaded(&b);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));

@@ -70,7 +70,7 @@ static const struct ckey ckeys[] = {
 	  "listen is the broker's own address; a node names the broker with endpoint"),
 	K("broker", "endpoint", C_ENDPOINT, endpoint, 0, 0, 0, ROLE_NODE, ROLE_NODE,
 	  "endpoint is where a node finds the broker; the broker uses listen"),
-	K("limits", "map_size_mb", C_MB, map_size, 16, 1048576, 256, -1, ROLE_ANY, NULL),
+	K("limits", "map_size_mb", C_MB, map_size, 1, 1048576, 256, -1, ROLE_ANY, NULL),
 	K("limits", "max_frame_kb", C_KB, max_frame, 16, 65536, 256, -1, ROLE_ANY, NULL),
 	K("limits", "heartbeat_ms", C_U32, heartbeat_ms, 100, 600000, 2000, -1, ROLE_ANY, NULL),
 	K("limits", "retry_ms", C_U32, retry_ms, 100, 3600000, 2000, -1, ROLE_ANY, NULL),
@@ -79,6 +79,7 @@ static const struct ckey ckeys[] = {
 	  "only the broker signs tree heads"),
 	K("audit", "sth_every_s", C_U32, sth_every_s, 1, 86400, 10, -1, ROLE_BROKER,
 	  "only the broker signs tree heads"),
+	K("limits", "max_age_s", C_U32, max_age_s, 60, 2592000, 604800, -1, ROLE_ANY, NULL),
 };
 #define NCKEYS (sizeof ckeys / sizeof ckeys[0])
 

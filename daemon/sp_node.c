@@ -13,12 +13,14 @@
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_nodeaudit.h"
+#include "sp_outbox.h"
 #include "sp_policy.h"
 #include "sp_pseudo.h"
 #include "sp_release.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_sd.h"
+#include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_store.h"
 #include "sp_submit.h"
@@ -29,6 +31,8 @@
 #define C "node"
 #define RESEND_MAX 1000   /* outbox entries resent per retry round */
 #define HELLO_MS 2000
+#define FRAMES_MAX 256    /* broker frames handled per write transaction */
+#define BACKOFF_MAX_FACTOR 16 /* retry interval grows to at most 16 x retry_ms */
 
 struct node {
 	const sp_config *cfg;
@@ -38,10 +42,17 @@ struct node {
 	sp_pseudo_keyring *pseudo;
 	sp_store *store;
 	void *zctx, *sock, *local;
-	uint64_t last_resend, last_hello, last_sweep;
+	uint64_t last_hello, last_sweep;
 	uint64_t submitted, received;
 	int policy_mismatch;    /* the broker holds another policy version */
-	sp_nodeaudit audit;   /* witnessing, read receipts, queries */
+	sp_nodeaudit audit;     /* witnessing, read receipts, queries */
+	sp_backoff retry;       /* when to resend the pending outbox */
+	uint32_t round_left;    /* sent in the last round, not yet answered */
+	uint64_t answers;       /* broker verdicts seen (progress for backoff) */
+	uint64_t answers_at_round;
+	uint8_t receipts[FRAMES_MAX][SP_ID_BYTES]; /* sent after the batch commits */
+	size_t nreceipts;
+	int alert;              /* <state>/alert raised (submits refused) */
 };
 
 static int send_frame(struct node *n, Seinpost__Frame *f)
@@ -123,6 +134,14 @@ static int local_audit(sp_txn *t, struct node *n, int event, const Seinpost__Sig
 	return sp_audit_append(t, &e, NULL);
 }
 
+/* Time of the last commit, for `seinpost status`. */
+static int stamp_commit(sp_txn *t)
+{
+	uint8_t v[8];
+	sp_be64_put(v, sp_now_ms());
+	return sp_store_put(t, SP_DB_META, "last.commit", 11, v, 8, 0);
+}
+
 /* Submit: validate, seal, store durably in the outbox, then answer with the
  * id — never before the commit — then send to the broker. */
 static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
@@ -164,18 +183,32 @@ static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
 	if (rc == SP_OK)
 		rc = sp_txn_begin(n->store, 1, &t);
 	if (rc == SP_OK)
-		rc = sp_store_put(t, SP_DB_OUTBOX, id, SP_ID_BYTES, ebuf, elen, SP_PUT_NOOVERWRITE);
+		rc = sp_outbox_add(t, id, ebuf, elen);
 	if (rc == SP_OK)
 		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED, h, NULL, 0, NULL);
+	if (rc == SP_OK)
+		rc = stamp_commit(t);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "outbox write failed: %s", sp_strerror(rc));
-		local_reply(n, rc, "could not store the signal durably; nothing was sent", NULL, NULL);
+		/* Refuse new work, keep everything already accepted: the caller
+		 * gets no id, so it knows this signal does not exist. */
+		char msg[200];
+		snprintf(msg, sizeof msg, "could not store the signal durably: %s%s; nothing was sent, "
+		         "signals accepted earlier are kept", sp_strerror(rc),
+		         rc == SP_EIO ? " (disk full or failing?)" : "");
+		sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(rc), sp_store_last_error());
+		local_reply(n, rc, msg, NULL, NULL);
+		sp_status_alert(n->cfg->state_dir, msg);
+		n->alert = 1;
 		goto out;
 	}
 	n->submitted++;
+	if (n->alert) {
+		sp_status_alert(n->cfg->state_dir, NULL);
+		n->alert = 0;
+	}
 	sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(id, SP_ID_BYTES, idhex), "queued %s weight %u",
 	             h->category, h->weight);
 	local_reply(n, SP_OK, "stored in outbox", id, NULL);
@@ -293,10 +326,9 @@ static void serve_local(struct node *n)
 	seinpost__local_request__free_unpacked(req, NULL);
 }
 
-/* Broker verdict on one of our signals. */
-static void handle_submit_ack(struct node *n, const Seinpost__SubmitAck *a)
+/* Broker verdict on one of our signals, inside the batch transaction. */
+static int handle_submit_ack(struct node *n, sp_txn *t, const Seinpost__SubmitAck *a)
 {
-	sp_txn *t = NULL;
 	const void *v;
 	size_t vl;
 	Seinpost__OutboxEntry *e = NULL;
@@ -304,9 +336,14 @@ static void handle_submit_ack(struct node *n, const Seinpost__SubmitAck *a)
 	uint8_t *buf = NULL;
 	size_t len;
 	char idhex[SP_ID_HEX];
-	int rc = sp_txn_begin(n->store, 1, &t);
-	if (rc == SP_OK)
-		rc = sp_store_get(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, &v, &vl);
+	int rc;
+
+	n->answers++;
+	if (n->round_left && --n->round_left == 0)
+		n->retry.next_ms = 0; /* the round is answered: go on with the next */
+	if (a->id.len != SP_ID_BYTES)
+		return SP_OK;
+	rc = sp_store_get(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, &v, &vl);
 	if (rc != SP_OK)
 		goto out;
 	e = seinpost__outbox_entry__unpack(NULL, vl, v);
@@ -334,18 +371,18 @@ static void handle_submit_ack(struct node *n, const Seinpost__SubmitAck *a)
 	if (rc == SP_OK)
 		rc = sp_wire_pack(&e->base, &buf, &len);
 	if (rc == SP_OK)
-		rc = sp_store_put(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, buf, len, 0);
-	if (rc == SP_OK)
-		rc = sp_txn_commit(&t);
+		rc = sp_outbox_settle(t, a->id.data, buf, len);
 out:
-	sp_txn_abort(&t);
-	if (rc != SP_OK && rc != SP_ENOTFOUND)
+	if (rc == SP_ENOTFOUND)
+		rc = SP_OK; /* not ours (any more): nothing to record */
+	if (rc != SP_OK)
 		sp_log(LOG_ERR, C, "recording broker verdict failed: %s", sp_strerror(rc));
 	free(buf);
 	if (h)
 		seinpost__signal_header__free_unpacked(h, NULL);
 	if (e)
 		seinpost__outbox_entry__free_unpacked(e, NULL);
+	return rc;
 }
 
 static void send_receipt(struct node *n, const uint8_t id[16])
@@ -402,9 +439,17 @@ static void sweep(struct node *n)
 	n->last_sweep = sp_mono_ms();
 }
 
-/* Delivery: check the sender's signature, store once (dedup by id), commit,
- * then receipt. A repeat is receipted again without storing. */
-static void handle_delivery(struct node *n, const Seinpost__Delivery *d)
+static void queue_receipt(struct node *n, const uint8_t id[16])
+{
+	if (n->nreceipts < FRAMES_MAX)
+		memcpy(n->receipts[n->nreceipts++], id, SP_ID_BYTES);
+}
+
+/* Delivery: check the sender's signature, store once (dedup by id) in a
+ * child of the batch transaction; the receipt goes out only after the batch
+ * commits. A repeat (e.g. we crashed between commit and receipt) is
+ * receipted again without storing, so the application sees it once. */
+static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delivery *d)
 {
 	Seinpost__SignalHeader *h = NULL;
 	const sp_org *sender;
@@ -417,7 +462,7 @@ static void handle_delivery(struct node *n, const Seinpost__Delivery *d)
 	rc = sp_wire_check_signal(d->signal, &h, why, sizeof why);
 	if (rc != SP_OK) {
 		sp_log(LOG_WARNING, C, "delivery malformed: %s", why);
-		return;
+		return SP_OK;
 	}
 	sp_hex(h->id.data, SP_ID_BYTES, idhex);
 	sender = sp_roster_find(n->roster, h->sender);
@@ -433,7 +478,7 @@ static void handle_delivery(struct node *n, const Seinpost__Delivery *d)
 		rc = sp_wire_pack(&e.base, &buf, &len);
 	}
 	if (rc == SP_OK)
-		rc = sp_txn_begin(n->store, 1, &t);
+		rc = sp_txn_begin_child(batch, &t);
 	if (rc == SP_OK)
 		rc = sp_store_put(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, buf, len, SP_PUT_NOOVERWRITE);
 	if (rc == SP_EEXIST) {
@@ -447,7 +492,8 @@ static void handle_delivery(struct node *n, const Seinpost__Delivery *d)
 			rc = sp_txn_commit(&t);
 		sp_txn_abort(&t);
 		if (rc == SP_OK)
-			send_receipt(n, h->id.data);
+			queue_receipt(n, h->id.data);
+		rc = SP_OK;
 		goto out;
 	}
 	if (rc == SP_OK)
@@ -456,28 +502,74 @@ static void handle_delivery(struct node *n, const Seinpost__Delivery *d)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK) {
-		sp_log_event(LOG_ERR, C, h->sender, idhex, "inbox write failed: %s; not acknowledged", sp_strerror(rc));
+		/* No receipt: the broker keeps it queued and sends it again. */
+		sp_log_event(LOG_ERR, C, h->sender, idhex, "inbox write failed: %s (%s); not acknowledged",
+		             sp_strerror(rc), sp_store_last_error());
+		rc = SP_OK;
 		goto out;
 	}
 	n->received++;
 	sp_log_event(LOG_INFO, C, h->sender, idhex, "received %s weight %u", h->category, h->weight);
-	send_receipt(n, h->id.data);
+	queue_receipt(n, h->id.data);
 out:
 	free(buf);
 	if (h)
 		seinpost__signal_header__free_unpacked(h, NULL);
+	return rc;
 }
 
+/* Frames whose handlers keep their own transactions (witnessing, audit
+ * queries, involvement acks, policy info). They run after the batch commit:
+ * LMDB allows one write transaction at a time, so they must not nest. */
+static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
+{
+	const Seinpost__AuditQueryResult *res = NULL;
+	if (sp_nodeaudit_frame(&n->audit, f, &res)) {
+		if (res)
+			audit_query_answer(n, res);
+		return;
+	}
+	switch (f->body_case) {
+	case SEINPOST__FRAME__BODY_SUBMIT_ACK:
+		sp_nodeaudit_seen(&n->audit, f->submit_ack->sth);
+		break;
+	case SEINPOST__FRAME__BODY_DELIVERY:
+		break; /* handled in the batch */
+	case SEINPOST__FRAME__BODY_INVOLVE_ACK:
+		sp_involve_acked(n->store, f->involve_ack);
+		break;
+	case SEINPOST__FRAME__BODY_POLICY_INFO: {
+		int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
+		                      SP_POLICY_HASH_BYTES) != 0;
+		if (mismatch && !n->policy_mismatch)
+			sp_log(LOG_ERR, C, "the broker holds policy version %s, we hold %s: not sending signals",
+			       f->policy_info->version, sp_policy_version(n->policy));
+		n->policy_mismatch = mismatch;
+		break;
+	}
+	default:
+		sp_log(LOG_WARNING, C, "unexpected frame type %d from broker", f->body_case);
+	}
+}
+
+/* Everything the broker sent (up to FRAMES_MAX): verdicts and deliveries in
+ * one write transaction (group commit at the node too), receipts only after
+ * the commit; then the frames that keep their own transactions. */
 static void serve_broker(struct node *n)
 {
-	for (int i = 0; i < 256; i++) {
+	static Seinpost__Frame *frames[FRAMES_MAX];
+	size_t nf = 0, handled = 0;
+	sp_txn *t = NULL;
+	int rc = SP_OK;
+
+	for (int i = 0; i < FRAMES_MAX; i++) {
 		sp_msg m;
 		Seinpost__Frame *f = NULL;
 		char why[256];
 		memset(&m, 0, sizeof m);
 		if (sp_transport_recv(n->sock, 0, 1, &m) != SP_OK) {
 			sp_msg_clear(&m);
-			return;
+			break;
 		}
 		if (sp_wire_decode_frame(m.body, m.len, n->cfg->max_frame, &f, why, sizeof why) != SP_OK) {
 			sp_log(LOG_WARNING, C, "malformed frame from broker: %s", why);
@@ -485,46 +577,48 @@ static void serve_broker(struct node *n)
 			continue;
 		}
 		sp_msg_clear(&m);
-		const Seinpost__AuditQueryResult *res = NULL;
-		if (sp_nodeaudit_frame(&n->audit, f, &res)) {
-			if (res)
-				audit_query_answer(n, res);
-			seinpost__frame__free_unpacked(f, NULL);
-			continue;
+		frames[nf++] = f;
+		if (f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK || f->body_case == SEINPOST__FRAME__BODY_DELIVERY)
+			handled++;
+	}
+	if (handled) {
+		n->nreceipts = 0;
+		rc = sp_txn_begin(n->store, 1, &t);
+		for (size_t i = 0; rc == SP_OK && i < nf; i++) {
+			if (frames[i]->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK)
+				rc = handle_submit_ack(n, t, frames[i]->submit_ack);
+			else if (frames[i]->body_case == SEINPOST__FRAME__BODY_DELIVERY)
+				rc = handle_delivery(n, t, frames[i]->delivery);
 		}
-		switch (f->body_case) {
-		case SEINPOST__FRAME__BODY_SUBMIT_ACK:
-			handle_submit_ack(n, f->submit_ack);
-			sp_nodeaudit_seen(&n->audit, f->submit_ack->sth);
-			break;
-		case SEINPOST__FRAME__BODY_DELIVERY:
-			handle_delivery(n, f->delivery);
-			break;
-		case SEINPOST__FRAME__BODY_INVOLVE_ACK:
-			sp_involve_acked(n->store, f->involve_ack);
-			break;
-		case SEINPOST__FRAME__BODY_POLICY_INFO: {
-			int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
-			                      SP_POLICY_HASH_BYTES) != 0;
-			if (mismatch && !n->policy_mismatch)
-				sp_log(LOG_ERR, C, "the broker holds policy version %s, we hold %s: not sending signals",
-				       f->policy_info->version, sp_policy_version(n->policy));
-			n->policy_mismatch = mismatch;
-			break;
+		if (rc == SP_OK)
+			rc = stamp_commit(t);
+		if (rc == SP_OK)
+			rc = sp_txn_commit(&t);
+		sp_txn_abort(&t);
+		if (rc != SP_OK) {
+			/* Nothing of this batch counts: verdicts come again (DUPLICATE)
+			 * and deliveries are re-sent because no receipt went out. */
+			sp_log(LOG_ERR, C, "storing what the broker sent failed: %s (%s); nothing acknowledged",
+			       sp_strerror(rc), sp_store_last_error());
+			n->nreceipts = 0;
 		}
-		default:
-			sp_log(LOG_WARNING, C, "unexpected frame type %d from broker", f->body_case);
-		}
-		seinpost__frame__free_unpacked(f, NULL);
+		for (size_t i = 0; i < n->nreceipts; i++)
+			send_receipt(n, n->receipts[i]);
+		n->nreceipts = 0;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		if (rc == SP_OK || frames[i]->body_case != SEINPOST__FRAME__BODY_SUBMIT_ACK)
+			handle_after_batch(n, frames[i]);
+		seinpost__frame__free_unpacked(frames[i], NULL);
 	}
 }
 
 struct resend_ctx {
 	struct node *n;
-	int sent;
+	uint32_t sent;
 };
 
-static int resend_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void *v, size_t vl)
 {
 	struct resend_ctx *c = ctx;
 	Seinpost__OutboxEntry *e = seinpost__outbox_entry__unpack(NULL, vl, v);
@@ -541,21 +635,30 @@ static int resend_one(void *ctx, const void *k, size_t kl, const void *v, size_t
 	return c->sent >= RESEND_MAX;
 }
 
-/* Retry every signal the broker has not yet answered (idempotent by id). */
+/* Retry the oldest signals the broker has not yet answered (idempotent by
+ * id: the broker answers DUPLICATE for what it already holds). Walks the
+ * pending index only, never the settled history. With no answer since the
+ * previous round the interval doubles (up to BACKOFF_MAX_FACTOR x retry_ms);
+ * once a round is fully answered the next starts at once, so a backlog
+ * drains at the broker's pace rather than RESEND_MAX per retry_ms. */
 static void resend_outbox(struct node *n)
 {
 	sp_txn *t = NULL;
 	struct resend_ctx c = { .n = n };
+	uint64_t now = sp_mono_ms();
 	sp_involve_resend(n->store, send_frame_cb, n);
-	if (n->policy_mismatch) {
-		n->last_resend = sp_mono_ms();
+	if (n->policy_mismatch)
 		return; /* never send under a policy the broker does not hold */
-	}
 	if (sp_txn_begin(n->store, 0, &t) != SP_OK)
 		return;
-	(void)sp_store_foreach(t, SP_DB_OUTBOX, NULL, 0, resend_one, &c);
+	(void)sp_outbox_foreach_pending(t, 0, resend_one, &c);
 	sp_txn_abort(&t);
-	n->last_resend = sp_mono_ms();
+	if (c.sent && n->answers == n->answers_at_round && n->round_left)
+		sp_backoff_fail(&n->retry, now);
+	else
+		sp_backoff_ok(&n->retry, now);
+	n->answers_at_round = n->answers;
+	n->round_left = c.sent;
 }
 
 static int node_open(struct node *n)
@@ -588,11 +691,17 @@ static int node_open(struct node *n)
 		sp_log(LOG_ERR, C, "policy: %s", err);
 		return SP_ECONFIG;
 	}
-	rc = sp_store_open(n->cfg->state_dir, n->cfg->map_size, 0, &n->store);
+	rc = sp_store_open(n->cfg->state_dir, n->cfg->map_size, SP_STORE_CHECK, &n->store);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "state %s: %s (%s)", n->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
 		return rc;
 	}
+	rc = sp_outbox_migrate(n->store);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "outbox index: %s (%s)", sp_strerror(rc), sp_store_last_error());
+		return rc;
+	}
+	sp_backoff_init(&n->retry, n->cfg->retry_ms, n->cfg->retry_ms * BACKOFF_MAX_FACTOR);
 	if (chmod(n->cfg->state_dir, 0700) != 0)
 		return SP_EIO;
 	n->zctx = zmq_ctx_new();
@@ -654,6 +763,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 	int rc = node_open(&n);
 	if (rc != SP_OK)
 		goto out;
+	sp_status_alert(c->state_dir, NULL);
 	sp_log(LOG_INFO, C, "%s connecting to %s", c->org, c->endpoint);
 	send_hello(&n);
 	resend_outbox(&n);
@@ -681,7 +791,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 			n.audit.query_pending = 0;
 			audit_query_answer(&n, NULL);
 		}
-		if (now - n.last_resend >= c->retry_ms)
+		if (sp_backoff_due(&n.retry, now))
 			resend_outbox(&n);
 		if (now - n.last_sweep >= 1000)
 			sweep(&n);

@@ -14,7 +14,10 @@
  * LMDB has no page checksums and trusts its file. A damaged data.mdb would
  * otherwise surface as SIGBUS or wild reads long after start-up, so open
  * checks what can be checked cheaply (meta pages, file length against the
- * last used page, the root of every database) and refuses with SP_ECORRUPT.
+ * last used page, page counts against the file) and refuses with
+ * SP_ECORRUPT. The full page walk (probe_data) costs a read of the whole
+ * file, so it runs only when asked (SP_STORE_CHECK: daemon start-up) or when
+ * the cheap checks look inconsistent — not on every CLI open.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -99,6 +102,11 @@ static int map_rc(int rc, const char *what)
 	case MDB_PAGE_NOTFOUND:
 		sp_log(LOG_ERR, "store", "database corrupt: %s", last_error);
 		return SP_ECORRUPT;
+	case MDB_PANIC:
+		/* LMDB marks the environment unusable after a failed meta write
+		 * (e.g. disk full during commit); only a reopen recovers. */
+		sp_log(LOG_CRIT, "store", "database environment unusable: %s; restart needed", last_error);
+		return SP_EDB;
 	case MDB_BAD_VALSIZE:
 		return SP_ESIZE;
 	case ENOMEM:
@@ -174,6 +182,21 @@ static int check_env_size(sp_store *s, const char *dir)
 		return SP_ECORRUPT;
 	}
 	return SP_OK;
+}
+
+/* Cheap consistency of the meta page: the main database cannot hold more
+ * pages than the file has, nor be deeper than a tree of that many pages. */
+static int meta_plausible(sp_store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	uint64_t pages;
+
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
+		return 0;
+	pages = (uint64_t)st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	return pages <= (uint64_t)info.me_last_pgno + 1 && st.ms_depth <= 64 &&
+	       (st.ms_entries == 0) == (st.ms_leaf_pages == 0);
 }
 
 /* Open (or create) every named database once; handles live until close. */
@@ -323,7 +346,7 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 	off_t size;
 	int dead = 0, rc;
 
-	if (!dir || !*dir || !out || (flags & ~(unsigned)SP_STORE_RDONLY))
+	if (!dir || !*dir || !out || (flags & ~(unsigned)(SP_STORE_RDONLY | SP_STORE_CHECK)))
 		return SP_EINVAL;
 	*out = NULL;
 	s = calloc(1, sizeof *s);
@@ -346,7 +369,7 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 	}
 	if (!map_size)
 		map_size = SP_STORE_DEFAULT_MAP;
-	if (size > 0 && (rc = probe_data(dir, map_size)) != SP_OK)
+	if (size > 0 && (flags & SP_STORE_CHECK) && (rc = probe_data(dir, map_size)) != SP_OK)
 		goto out;
 
 	if ((rc = mdb_env_create(&s->env)) != 0) {
@@ -373,6 +396,12 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 	}
 	if ((rc = check_env_size(s, dir)) != SP_OK)
 		goto out;
+	if (size > 0 && !(flags & SP_STORE_CHECK) && !meta_plausible(s)) {
+		/* The meta page disagrees with itself: walk the pages (in a
+		 * child) before anything in this process touches them. */
+		if ((rc = probe_data(dir, map_size)) != SP_OK)
+			goto out;
+	}
 	/* A process killed inside a read transaction leaves its reader slot
 	 * behind; the pages it pinned would never be reused and the map fills. */
 	if ((rc = mdb_reader_check(s->env, &dead)) != 0) {
@@ -438,6 +467,44 @@ int sp_txn_begin(sp_store *s, int write, sp_txn **out)
 	}
 	atomic_fetch_add(&s->txns, 1);
 	*out = t;
+	return SP_OK;
+}
+
+int sp_txn_begin_child(sp_txn *parent, sp_txn **out)
+{
+	sp_txn *t = NULL;
+	int rc;
+
+	if (!parent || !out || !parent->write)
+		return SP_EINVAL;
+	*out = NULL;
+	t = calloc(1, sizeof *t);
+	if (!t)
+		return SP_ENOMEM;
+	t->s = parent->s;
+	t->write = 1;
+	rc = mdb_txn_begin(parent->s->env, parent->txn, 0, &t->txn);
+	if (rc != 0) {
+		free(t);
+		return map_rc(rc, "mdb_txn_begin (child)");
+	}
+	atomic_fetch_add(&t->s->txns, 1);
+	*out = t;
+	return SP_OK;
+}
+
+int sp_store_usage(sp_store *s, uint64_t *used, uint64_t *map_size)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc;
+
+	if (!s || !used || !map_size)
+		return SP_EINVAL;
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
+		return map_rc(rc, "mdb_env_info");
+	*used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	*map_size = info.me_mapsize;
 	return SP_OK;
 }
 
@@ -529,19 +596,26 @@ int sp_store_del(sp_txn *t, enum sp_db db, const void *k, size_t klen)
 int sp_store_foreach(sp_txn *t, enum sp_db db, const void *prefix, size_t plen,
                      sp_store_visit_fn fn, void *ctx)
 {
+	return sp_store_foreach_from(t, db, prefix, plen, prefix, plen, fn, ctx);
+}
+
+int sp_store_foreach_from(sp_txn *t, enum sp_db db, const void *prefix, size_t plen,
+                          const void *from, size_t fromlen, sp_store_visit_fn fn, void *ctx)
+{
 	MDB_cursor *cur = NULL;
-	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_val k = { fromlen, (void *)from }, v;
 	int rc;
 
 	if ((rc = check_db(t, db)) != SP_OK)
 		return rc == SP_ENOTFOUND ? SP_OK : rc;
-	if (!fn || (plen && !prefix))
+	if (!fn || (plen && !prefix) || (fromlen && !from) || fromlen < plen ||
+	    (plen && memcmp(from, prefix, plen) != 0))
 		return SP_EINVAL;
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &cur)) != 0) {
 		rc = map_rc(rc, "mdb_cursor_open");
 		goto out;
 	}
-	rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+	rc = mdb_cursor_get(cur, &k, &v, fromlen ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0) {
 		if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
 			break; /* past the prefix: keys are sorted */

@@ -22,7 +22,10 @@
 
 typedef struct sp_admit_opts {
 	uint64_t now_s;
-	uint32_t max_skew_s;
+	uint32_t max_skew_s;  /* created may be at most this far in the future */
+	uint32_t max_age_s;   /* ... and this far in the past (0 = max_skew_s): a
+	                       * node's outbox may hold a signal through hours of
+	                       * broker downtime, so the past needs more room */
 } sp_admit_opts;
 
 /* sig must have passed sp_wire validation. *hdr_out (may be NULL) receives

@@ -43,6 +43,7 @@ typedef struct sp_config {
 	uint32_t max_clock_skew_s;    /* broker: reject signals created further off */
 	uint32_t sth_every_records;   /* broker: sign a tree head after this many records */
 	uint32_t sth_every_s;         /* broker: ... or when this many seconds passed */
+	uint32_t max_age_s;           /* broker: reject new signals created longer ago */
 } sp_config;
 
 /* Parse and validate. err gets "FILE:LINE: message" on failure. */

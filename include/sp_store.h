@@ -30,6 +30,14 @@ typedef struct sp_store sp_store;
 typedef struct sp_txn sp_txn;
 
 #define SP_STORE_RDONLY 0x1
+/* Also read every reachable page once (in a child process) before opening,
+ * so damage deep in the tree is reported as SP_ECORRUPT instead of a SIGBUS
+ * hours later. Costs one full read of data.mdb: the daemons ask for it at
+ * start-up; CLI opens do not. Without it, open still checks the file
+ * (present, non-empty, regular), the meta pages (mdb_env_open) and the file
+ * length against the last used page, and falls back to the full walk when
+ * those look inconsistent. */
+#define SP_STORE_CHECK 0x2
 
 /* Opens (creating the directory 0700 when missing and not read-only).
  * map_size in bytes (0 = 256 MiB). SP_ECORRUPT when the files cannot be
@@ -41,6 +49,11 @@ int sp_txn_begin(sp_store *s, int write, sp_txn **out) SP_MUST_CHECK;
 /* Commit frees the txn; SP_EMAPFULL / SP_EIO on failure (txn is aborted). */
 int sp_txn_commit(sp_txn **t) SP_MUST_CHECK;
 void sp_txn_abort(sp_txn **t);  /* NULL-safe */
+/* A child of a write transaction (LMDB nested transaction): its changes
+ * become part of the parent on commit, vanish on abort, and a failure in it
+ * (e.g. SP_EMAPFULL) leaves the parent usable. The parent must not be used
+ * while the child is open. Lets a group commit isolate one bad frame. */
+int sp_txn_begin_child(sp_txn *parent, sp_txn **out) SP_MUST_CHECK;
 
 /* flags: SP_PUT_NOOVERWRITE -> SP_EEXIST when the key exists. */
 #define SP_PUT_NOOVERWRITE 0x1
@@ -57,11 +70,19 @@ typedef int (*sp_store_visit_fn)(void *ctx, const void *k, size_t klen,
                                  const void *v, size_t vlen);
 int sp_store_foreach(sp_txn *t, enum sp_db db, const void *prefix, size_t plen,
                      sp_store_visit_fn fn, void *ctx);
+/* Like sp_store_foreach, but starts at the first key >= from (which must
+ * itself start with prefix) instead of at the prefix: a cursor seek, so a
+ * caller that remembers where it stopped does not rescan what it has seen. */
+int sp_store_foreach_from(sp_txn *t, enum sp_db db, const void *prefix, size_t plen,
+                          const void *from, size_t fromlen, sp_store_visit_fn fn, void *ctx);
 /* Last key/value of a database; SP_ENOTFOUND when empty. Borrowed. */
 int sp_store_last(sp_txn *t, enum sp_db db, const void **k, size_t *klen,
                   const void **v, size_t *vlen) SP_MUST_CHECK;
 /* Number of entries. */
 int sp_store_count(sp_txn *t, enum sp_db db, uint64_t *n) SP_MUST_CHECK;
+
+/* Space: bytes of the map in use (last page) and the map size. */
+int sp_store_usage(sp_store *s, uint64_t *used, uint64_t *map_size) SP_MUST_CHECK;
 
 /* Last LMDB error text for diagnostics (static string). */
 const char *sp_store_last_error(void);

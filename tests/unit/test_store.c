@@ -540,7 +540,7 @@ START_TEST(test_corrupt_data_pages)
 		ck_assert_int_ge(fd, 0);
 		ck_assert_int_eq(pread(fd, orig, sizeof orig, pg * 4096), (ssize_t)sizeof orig);
 		ck_assert_int_eq(pwrite(fd, junk, sizeof junk, pg * 4096), (ssize_t)sizeof junk);
-		rc = sp_store_open(store_dir(), 0, SP_STORE_RDONLY, &s);
+		rc = sp_store_open(store_dir(), 0, SP_STORE_RDONLY | SP_STORE_CHECK, &s);
 		ck_assert_msg(rc == SP_OK || rc == SP_ECORRUPT, "page %lld: %s", (long long)pg,
 		              sp_strerror(rc));
 		if (rc == SP_OK) {

@@ -1,0 +1,67 @@
+/*
+ * sp_status.h — `seinpost --config FILE status`: health of a broker or node.
+ *
+ * A report is a list of lines (section, key, value, level). Providers add
+ * lines; each concern owns one provider in the table in sp_status.c, so a
+ * feature adds its own lines by adding one entry there (and its function in
+ * its own module). Providers read the store through a read-only
+ * transaction: status works while the daemon runs and while it is down, and
+ * never blocks the writer.
+ *
+ * Exit status of the command: 0 healthy, 1 unhealthy (some line BAD), 2 the
+ * state could not be read at all.
+ */
+#ifndef SP_STATUS_H
+#define SP_STATUS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "sp_config.h"
+#include "sp_error.h"
+#include "sp_store.h"
+
+enum sp_status_level { SP_STATUS_OK = 0, SP_STATUS_WARN = 1, SP_STATUS_BAD = 2 };
+
+typedef struct sp_status sp_status;
+
+typedef struct sp_status_opts {
+	uint64_t now_ms;          /* wall clock used for ages (0 = now) */
+	uint64_t max_age_s;       /* oldest undelivered/pending older than this is BAD */
+	unsigned map_bad_pct;     /* map use at or above this percentage is BAD */
+} sp_status_opts;
+
+/* What a provider sees. All borrowed for the call. */
+typedef struct sp_status_src {
+	const sp_config *cfg;
+	const sp_status_opts *opts;
+	sp_store *store;
+	sp_txn *txn;              /* read-only */
+} sp_status_src;
+
+typedef int (*sp_status_provider_fn)(const sp_status_src *src, sp_status *st);
+
+/* Add a line; value is formatted (no personal data: counts, ids, times). */
+int sp_status_add(sp_status *st, const char *section, const char *key, int level,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6))) SP_MUST_CHECK;
+
+/* Open the state read-only and run every provider for the config's role. */
+int sp_status_collect(const sp_config *c, const sp_status_opts *o, sp_status **out) SP_MUST_CHECK;
+/* Worst level of any line. */
+int sp_status_level(const sp_status *st);
+void sp_status_print(const sp_status *st, FILE *out, int json);
+void sp_status_free(sp_status **st);
+
+/* A daemon's alert for `status`, kept OUTSIDE LMDB (<state>/alert) so it can
+ * be raised when the database itself is full. why = NULL clears it. Best
+ * effort: a failure to write it is ignored (the journal has the alert). */
+void sp_status_alert(const char *state_dir, const char *why);
+
+/* "12 s", "3 min", "2.5 h", "4 d" */
+const char *sp_status_age(uint64_t ms, char *buf, size_t len);
+
+/* Providers of the delivery feature (sp_status_delivery.c). */
+int sp_status_store(const sp_status_src *src, sp_status *st);
+int sp_status_broker_queues(const sp_status_src *src, sp_status *st);
+int sp_status_node_outbox(const sp_status_src *src, sp_status *st);
+
+#endif
