@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sp_util.h"
+#include "sp_witness.h"
 
 struct line {
 	char section[32];
@@ -52,6 +53,22 @@ static int alert_line(const sp_status_src *src, sp_status *st)
 	return rc;
 }
 
+/* A node's view of the broker's audit history (witnessing): an alarm means
+ * the broker's log shrank or forked, and makes `status` exit non-zero. */
+static int witness_line(const sp_status_src *src, sp_status *st)
+{
+	sp_witness_state w;
+	char root[17];
+	if (sp_witness_status(src->store, &w) != SP_OK)
+		return SP_OK;
+	if (w.alarm)
+		return sp_status_add(st, "audit", "witness", SP_STATUS_BAD, "ALARM: %s", w.reason);
+	if (!w.have_head)
+		return sp_status_add(st, "audit", "witness", SP_STATUS_OK, "no signed tree head seen yet");
+	return sp_status_add(st, "audit", "witness", SP_STATUS_OK,
+	                     "broker history consistent up to %llu records (root %s…, %llu heads checked)",
+	                     (unsigned long long)w.size, sp_hex(w.root, 8, root), (unsigned long long)w.checked);
+}
 
 /* One entry per concern. A feature adds its lines by adding a row here. */
 static const struct {
@@ -62,6 +79,7 @@ static const struct {
 	{ ROLE_ANY, sp_status_store },
 	{ SP_RUN_BROKER, sp_status_broker_queues },
 	{ SP_RUN_NODE, sp_status_node_outbox },
+	{ SP_RUN_NODE, witness_line },
 };
 
 int sp_status_add(sp_status *st, const char *section, const char *key, int level, const char *fmt, ...)

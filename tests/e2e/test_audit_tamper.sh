@@ -57,4 +57,5 @@ check "the alarm is logged" grep -q "ALARM: the broker's audit history" "$E2E_DI
 audit_submit 111222333 >/dev/null
 sleep 3
 check "the alarm stays raised" bash -c "! '$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' audit witness >/dev/null"
+check "seinpost status exits non-zero and names the alarm" bash -c "out=\$('$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' status); rc=\$?; [ \$rc -ne 0 ] && grep -q ALARM <<<\"\$out\""
 e2e_done
