@@ -15,6 +15,7 @@
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_policy.h"
+#include "sp_queue.h"
 #include "sp_release.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
@@ -30,7 +31,6 @@
 #define C "broker"
 #define BATCH_MAX 512      /* frames per LMDB transaction (group commit) */
 #define WINDOW 256         /* unacknowledged deliveries per recipient */
-#define QKEY_MAX (SP_ID_MAX + 1 + 8)
 
 /* Per recipient delivery state (index = roster position). Memory only: on
  * restart everything still queued is sent again and recipients dedup by id. */
@@ -107,42 +107,6 @@ static void reply_submit(struct broker *b, const sp_msg *m, const uint8_t *id, i
 	queue_reply(b, m, &f);
 }
 
-static size_t qkey(uint8_t *out, const char *org, uint64_t seq)
-{
-	size_t n = strlen(org);
-	memcpy(out, org, n);
-	out[n] = '\0';
-	sp_be64_put(out + n + 1, seq);
-	return n + 9;
-}
-
-/* META key mapping (recipient, signal id) -> queue seq, to dequeue on receipt. */
-static size_t ackkey(uint8_t *out, const char *org, const uint8_t id[16])
-{
-	size_t n = strlen(org);
-	memcpy(out, "q:", 2);
-	memcpy(out + 2, org, n);
-	out[2 + n] = '\0';
-	memcpy(out + 3 + n, id, 16);
-	return n + 19;
-}
-
-static int next_queue_seq(sp_txn *t, uint64_t *seq)
-{
-	const void *v;
-	size_t vl;
-	uint8_t buf[8];
-	uint64_t s = 0;
-	int rc = sp_store_get(t, SP_DB_META, "queue.seq", 9, &v, &vl);
-	if (rc == SP_OK && vl == 8)
-		s = sp_be64_get(v);
-	else if (rc != SP_ENOTFOUND && rc != SP_OK)
-		return rc;
-	*seq = ++s;
-	sp_be64_put(buf, s);
-	return sp_store_put(t, SP_DB_META, "queue.seq", 9, buf, 8, 0);
-}
-
 static int audit_reject(sp_txn *t, const struct broker *b, const char *actor,
                         const Seinpost__SignalHeader *h, const uint8_t *id, int code,
                         const char *why)
@@ -161,54 +125,17 @@ static int audit_reject(sp_txn *t, const struct broker *b, const char *actor,
 	return sp_audit_append(t, &e, NULL);
 }
 
-/* Queue one recipient's share of an accepted signal. */
+/* Queue one recipient's share of an accepted signal: what the policy gives
+ * its role immediately. */
 static int enqueue(struct broker *b, sp_txn *t, const Seinpost__Signal *sig,
                    const Seinpost__SignalHeader *h, const sp_org *to)
 {
-	unsigned tiers_now, granted = 0;
+	unsigned tiers_now;
 	const sp_policy_rule *rule;
-	uint8_t *fwd = NULL, *buf = NULL, key[QKEY_MAX], akey[SP_ID_MAX + 20], seqb[8];
-	size_t fwdlen, len, kl, al;
-	uint64_t seq;
-	Seinpost__Signal *copy = NULL;
-	int rc;
-
 	if (!sp_admit_route(b->policy, to, h->category, (int)h->weight, &tiers_now, &rule))
 		return SP_OK;
-	rc = sp_signal_for_recipient(sig, to->id, 1u << SP_WHEN_IMMEDIATELY, &fwd, &fwdlen, &granted);
-	if (rc != SP_OK)
-		goto out;
-	copy = seinpost__signal__unpack(NULL, fwdlen, fwd);
-	if (!copy) {
-		rc = SP_EMALFORMED;
-		goto out;
-	}
-	{
-		Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
-		char *rules[1] = { (char *)(rule ? rule->id : "") };
-		d.signal = copy;
-		d.n_rule_ids = rule ? 1 : 0;
-		d.rule_ids = rules;
-		rc = sp_wire_pack(&d.base, &buf, &len);
-		if (rc != SP_OK)
-			goto out;
-	}
-	rc = next_queue_seq(t, &seq);
-	if (rc != SP_OK)
-		goto out;
-	kl = qkey(key, to->id, seq);
-	rc = sp_store_put(t, SP_DB_QUEUE, key, kl, buf, len, 0);
-	if (rc != SP_OK)
-		goto out;
-	al = ackkey(akey, to->id, h->id.data);
-	sp_be64_put(seqb, seq);
-	rc = sp_store_put(t, SP_DB_META, akey, al, seqb, 8, 0);
-out:
-	if (copy)
-		seinpost__signal__free_unpacked(copy, NULL);
-	free(fwd);
-	free(buf);
-	return rc;
+	return sp_queue_put(t, sig, h->id.data, to->id, 1u << SP_WHEN_IMMEDIATELY,
+	                    rule ? rule->id : NULL, NULL);
 }
 
 /* Have we accepted this id before, and is this the same signal? Compares the
@@ -360,7 +287,7 @@ static uint32_t mask_of_grants(const Seinpost__Signal *s)
 static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAck *a)
 {
 	const sp_org *from = sp_roster_find(b->roster, m->user);
-	uint8_t akey[SP_ID_MAX + 20], key[QKEY_MAX];
+	uint8_t akey[SP_QUEUE_IDKEY_MAX], key[SP_QUEUE_KEY_MAX];
 	const void *v;
 	size_t vl, al, kl;
 	Seinpost__Delivery *d = NULL;
@@ -375,13 +302,13 @@ static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 		             "receipt signature does not verify; ignored");
 		return SP_OK;
 	}
-	al = ackkey(akey, from->id, a->id.data);
+	al = sp_queue_idkey(akey, 'q', from->id, a->id.data);
 	rc = sp_store_get(t, SP_DB_META, akey, al, &v, &vl);
 	if (rc == SP_ENOTFOUND)
 		return SP_OK; /* already dequeued: a repeated receipt */
 	if (rc != SP_OK || vl != 8)
 		return rc != SP_OK ? rc : SP_ECORRUPT;
-	kl = qkey(key, from->id, sp_be64_get(v));
+	kl = sp_queue_key(key, from->id, sp_be64_get(v));
 	rc = sp_store_get(t, SP_DB_QUEUE, key, kl, &v, &vl);
 	if (rc != SP_OK)
 		return rc;
@@ -711,8 +638,8 @@ static void pump(struct broker *b)
 		if (p->inflight >= WINDOW)
 			continue;
 		/* Seek to the cursor: a long queue is not rescanned each tick. */
-		uint8_t from[QKEY_MAX];
-		size_t fl = qkey(from, o->id, p->cursor);
+		uint8_t from[SP_QUEUE_KEY_MAX];
+		size_t fl = sp_queue_key(from, o->id, p->cursor);
 		memcpy(prefix, o->id, pl);
 		struct pump_ctx c = { .b = b, .p = p, .prefix_len = pl };
 		(void)sp_store_foreach_from(t, SP_DB_QUEUE, prefix, pl, from, fl, pump_one, &c);

@@ -4,61 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sp_queue.h"
 #include "sp_signal.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
 #define ORG_MAX 64
 #define RULE_MAX 64
-/* "q:" org '\0' id — must match sp_broker.c ackkey(). */
-#define AKEY_MAX (2 + ORG_MAX + 1 + 16)
-#define QKEY_MAX (ORG_MAX + 1 + 8)
-
-static size_t qkey(uint8_t *out, const char *org, uint64_t seq)
-{
-	size_t n = strlen(org);
-	memcpy(out, org, n);
-	out[n] = '\0';
-	sp_be64_put(out + n + 1, seq);
-	return n + 9;
-}
-
-static size_t ackkey(uint8_t *out, const char *org, const uint8_t id[16])
-{
-	size_t n = strlen(org);
-	memcpy(out, "q:", 2);
-	memcpy(out + 2, org, n);
-	out[2 + n] = '\0';
-	memcpy(out + 3 + n, id, 16);
-	return n + 19;
-}
-
-static size_t relkey(uint8_t *out, const char *org, const uint8_t id[16])
-{
-	size_t n = strlen(org);
-	memcpy(out, "r:", 2);
-	memcpy(out + 2, org, n);
-	out[2 + n] = '\0';
-	memcpy(out + 3 + n, id, 16);
-	return n + 19;
-}
-
-/* Same counter as sp_broker.c: one global queue sequence. */
-static int next_queue_seq(sp_txn *t, uint64_t *seq)
-{
-	const void *v;
-	size_t vl;
-	uint8_t buf[8];
-	uint64_t s = 0;
-	int rc = sp_store_get(t, SP_DB_META, "queue.seq", 9, &v, &vl);
-	if (rc == SP_OK && vl == 8)
-		s = sp_be64_get(v);
-	else if (rc != SP_ENOTFOUND && rc != SP_OK)
-		return rc;
-	*seq = ++s;
-	sp_be64_put(buf, s);
-	return sp_store_put(t, SP_DB_META, "queue.seq", 9, buf, 8, 0);
-}
+#define AKEY_MAX SP_QUEUE_IDKEY_MAX
+#define QKEY_MAX SP_QUEUE_KEY_MAX
 
 int sp_release_index_add(sp_txn *t, const Seinpost__SignalHeader *h)
 {
@@ -108,45 +62,8 @@ int sp_release_subject_foreach(sp_txn *t, const uint8_t pseudonym[32], sp_subjec
 static int enqueue(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], const char *to,
                    unsigned mode_mask, const char *rule_id, const Seinpost__Referral *ref)
 {
-	uint8_t *fwd = NULL, *buf = NULL, key[QKEY_MAX], akey[AKEY_MAX], seqb[8];
-	size_t fwdlen, len, kl, al;
-	unsigned tiers;
-	uint64_t seq;
-	Seinpost__Signal *copy = NULL;
-	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
-	char *rules[1] = { (char *)rule_id };
-	int rc;
-
-	rc = sp_signal_for_recipient(sig, to, mode_mask | SP_MODE_BIT(1), &fwd, &fwdlen, &tiers);
-	if (rc != SP_OK)
-		goto out;
-	copy = seinpost__signal__unpack(NULL, fwdlen, fwd);
-	if (!copy) {
-		rc = SP_EMALFORMED;
-		goto out;
-	}
-	d.signal = copy;
-	d.n_rule_ids = rule_id && rule_id[0] ? 1 : 0;
-	d.rule_ids = rules;
-	d.referral = (Seinpost__Referral *)ref;
-	rc = sp_wire_pack(&d.base, &buf, &len);
-	if (rc == SP_OK)
-		rc = next_queue_seq(t, &seq);
-	if (rc != SP_OK)
-		goto out;
-	kl = qkey(key, to, seq);
-	rc = sp_store_put(t, SP_DB_QUEUE, key, kl, buf, len, 0);
-	if (rc != SP_OK)
-		goto out;
-	al = ackkey(akey, to, id);
-	sp_be64_put(seqb, seq);
-	rc = sp_store_put(t, SP_DB_META, akey, al, seqb, 8, 0);
-out:
-	if (copy)
-		seinpost__signal__free_unpacked(copy, NULL);
-	free(fwd);
-	free(buf);
-	return rc;
+	/* immediate grants always travel along with a release */
+	return sp_queue_put(t, sig, id, to, mode_mask | SP_MODE_BIT(1), rule_id, ref);
 }
 
 /* Deferred record: modes(1) rule-len(1) rule referral-bytes. A later release
@@ -157,7 +74,7 @@ static int defer(sp_txn *t, const char *to, const uint8_t id[16], unsigned mode_
 {
 	uint8_t k[AKEY_MAX], *v = NULL, *rb = NULL;
 	const void *old;
-	size_t kl = relkey(k, to, id), ol, rl = strlen(rule_id ? rule_id : ""), rbl = 0;
+	size_t kl = sp_queue_idkey(k, 'r', to, id), ol, rl = strlen(rule_id ? rule_id : ""), rbl = 0;
 	int rc;
 	if (rl > RULE_MAX)
 		return SP_EINVAL;
@@ -203,7 +120,7 @@ int sp_release_share(sp_txn *t, const uint8_t id[16], const char *to, unsigned m
 
 	if (!to || strlen(to) > ORG_MAX)
 		return SP_EINVAL;
-	if (sp_store_get(t, SP_DB_META, akey, ackkey(akey, to, id), &v, &vl) == SP_OK)
+	if (sp_store_get(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, id), &v, &vl) == SP_OK)
 		return defer(t, to, id, mode_mask, rule_id, ref);
 	rc = load_signal(t, id, &bs);
 	if (rc == SP_OK)
@@ -266,7 +183,7 @@ int sp_release_flush(sp_txn *t, size_t *queued)
 		memcpy(org, p->key + 2, ol);
 		org[ol] = '\0';
 		memcpy(id, nul + 1, 16);
-		if (sp_store_get(t, SP_DB_META, akey, ackkey(akey, org, id), &v, &vl) == SP_OK)
+		if (sp_store_get(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', org, id), &v, &vl) == SP_OK)
 			continue; /* still in flight */
 		memcpy(rule, p->val + 2, rl);
 		rule[rl] = '\0';
@@ -304,14 +221,14 @@ int sp_release_drop_signal(sp_txn *t, const sp_roster *r, const uint8_t id[16])
 		int rc;
 		if (strlen(org) > ORG_MAX)
 			continue;
-		al = relkey(akey, org, id);
+		al = sp_queue_idkey(akey, 'r', org, id);
 		rc = sp_store_del(t, SP_DB_META, akey, al);
 		if (rc != SP_OK && rc != SP_ENOTFOUND)
 			return rc;
-		al = ackkey(akey, org, id);
+		al = sp_queue_idkey(akey, 'q', org, id);
 		if (sp_store_get(t, SP_DB_META, akey, al, &v, &vl) != SP_OK || vl != 8)
 			continue;
-		rc = sp_store_del(t, SP_DB_QUEUE, key, qkey(key, org, sp_be64_get(v)));
+		rc = sp_store_del(t, SP_DB_QUEUE, key, sp_queue_key(key, org, sp_be64_get(v)));
 		if (rc != SP_OK && rc != SP_ENOTFOUND)
 			return rc;
 		rc = sp_store_del(t, SP_DB_META, akey, al);

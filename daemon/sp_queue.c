@@ -1,0 +1,86 @@
+/* sp_queue.c — per-recipient delivery queue keys and enqueueing (broker). */
+#include "sp_queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_signal.h"
+#include "sp_util.h"
+#include "sp_wire.h"
+
+size_t sp_queue_key(uint8_t *out, const char *org, uint64_t seq)
+{
+	size_t n = strnlen(org, SP_ID_MAX - 1);
+	memcpy(out, org, n);
+	out[n] = '\0';
+	sp_be64_put(out + n + 1, seq);
+	return n + 9;
+}
+
+size_t sp_queue_idkey(uint8_t *out, char tag, const char *org, const uint8_t id[16])
+{
+	size_t n = strnlen(org, SP_ID_MAX - 1);
+	out[0] = (uint8_t)tag;
+	out[1] = ':';
+	memcpy(out + 2, org, n);
+	out[2 + n] = '\0';
+	memcpy(out + 3 + n, id, 16);
+	return n + 19;
+}
+
+int sp_queue_next_seq(sp_txn *t, uint64_t *seq)
+{
+	const void *v;
+	size_t vl;
+	uint8_t buf[8];
+	uint64_t s = 0;
+	int rc = sp_store_get(t, SP_DB_META, "queue.seq", 9, &v, &vl);
+	if (rc == SP_OK && vl == 8)
+		s = sp_be64_get(v);
+	else if (rc != SP_ENOTFOUND && rc != SP_OK)
+		return rc;
+	*seq = ++s;
+	sp_be64_put(buf, s);
+	return sp_store_put(t, SP_DB_META, "queue.seq", 9, buf, 8, 0);
+}
+
+int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], const char *to,
+                 unsigned mode_mask, const char *rule_id, const Seinpost__Referral *ref)
+{
+	uint8_t *fwd = NULL, *buf = NULL, key[SP_QUEUE_KEY_MAX], akey[SP_QUEUE_IDKEY_MAX], seqb[8];
+	size_t fwdlen, len;
+	unsigned tiers;
+	uint64_t seq;
+	Seinpost__Signal *copy = NULL;
+	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
+	char *rules[1] = { (char *)(rule_id ? rule_id : "") };
+	int rc;
+
+	rc = sp_signal_for_recipient(sig, to, mode_mask, &fwd, &fwdlen, &tiers);
+	if (rc != SP_OK)
+		goto out;
+	copy = seinpost__signal__unpack(NULL, fwdlen, fwd);
+	if (!copy) {
+		rc = SP_EMALFORMED;
+		goto out;
+	}
+	d.signal = copy;
+	d.n_rule_ids = rule_id && rule_id[0] ? 1 : 0;
+	d.rule_ids = rules;
+	d.referral = (Seinpost__Referral *)ref;
+	rc = sp_wire_pack(&d.base, &buf, &len);
+	if (rc == SP_OK)
+		rc = sp_queue_next_seq(t, &seq);
+	if (rc == SP_OK)
+		rc = sp_store_put(t, SP_DB_QUEUE, key, sp_queue_key(key, to, seq), buf, len, 0);
+	if (rc == SP_OK) {
+		sp_be64_put(seqb, seq);
+		rc = sp_store_put(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, id), seqb, 8, 0);
+	}
+out:
+	if (copy)
+		seinpost__signal__free_unpacked(copy, NULL);
+	free(fwd);
+	free(buf);
+	return rc;
+}
