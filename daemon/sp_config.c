@@ -12,6 +12,7 @@
  * broker configuration naming one is refused, not ignored.
  */
 #include "sp_config.h"
+#include "sp_ini.h"
 
 #include <ini.h>
 #include <stdarg.h>
@@ -84,16 +85,10 @@ static const struct ckey ckeys[] = {
 #define NCKEYS (sizeof ckeys / sizeof ckeys[0])
 
 struct cctx {
+	sp_ini_reader rd;          /* line numbers, first error */
 	sp_config *c;
 	char dir[PATH_MAX];
-	const uint8_t *buf;
-	size_t len, pos;
-	int line;
-	int indented;
-	int header_seq, header_line, cur_seq;
 	int seen[NCKEYS];          /* line of each key, 0 = not set */
-	int err_line;
-	char err[256];
 };
 
 static void fail(struct cctx *x, int line, const char *fmt, ...)
@@ -101,75 +96,9 @@ static void fail(struct cctx *x, int line, const char *fmt, ...)
 static void fail(struct cctx *x, int line, const char *fmt, ...)
 {
 	va_list ap;
-	if (x->err_line)
-		return;
-	x->err_line = line > 0 ? line : 1;
 	va_start(ap, fmt);
-	vsnprintf(x->err, sizeof x->err, fmt, ap);
+	sp_ini_vfail(&x->rd, line, fmt, ap);
 	va_end(ap);
-}
-
-static const char *printable(const char *s, char *buf, size_t len)
-{
-	size_t i = 0;
-	for (; s && *s && i + 4 < len; s++)
-		buf[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-	if (s && *s)
-		buf[i++] = '.', buf[i++] = '.', buf[i++] = '.';
-	buf[i] = '\0';
-	return buf;
-}
-
-/* fgets-style reader over the file bytes: counts lines, refuses NUL bytes,
- * lines inih would split, and indented (continuation) lines, which have no
- * use in a configuration and would otherwise merge into the previous value. */
-static char *line_reader(char *str, int num, void *stream)
-{
-	struct cctx *x = stream;
-	const uint8_t *s, *nl;
-	size_t n, content, i;
-
-	if (x->err_line || x->pos >= x->len || num < 4)
-		return NULL;
-	s = x->buf + x->pos;
-	nl = memchr(s, '\n', x->len - x->pos);
-	n = nl ? (size_t)(nl - s) + 1 : x->len - x->pos;
-	x->line++;
-	if (memchr(s, '\0', n)) {
-		fail(x, x->line, "NUL byte in file");
-		return NULL;
-	}
-	content = n;
-	if (content && s[content - 1] == '\n')
-		content--;
-	if (content && s[content - 1] == '\r')
-		content--;
-	if (content > (size_t)num - 3) {
-		fail(x, x->line, "line longer than %d characters", num - 3);
-		return NULL;
-	}
-	for (i = 0; i < content && (s[i] == ' ' || s[i] == '\t'); i++)
-		;
-	if (i > 0 && i < content && s[i] != ';' && s[i] != '#') {
-		fail(x, x->line, "indented line: continuation lines are not allowed");
-		return NULL;
-	}
-	if (i < content && s[i] == '[') {
-		if (!memchr(s, ']', content)) {
-			fail(x, x->line, "section header without ']'");
-			return NULL;
-		}
-		if (x->header_seq && x->cur_seq != x->header_seq) {
-			fail(x, x->header_line, "empty section");
-			return NULL;
-		}
-		x->header_seq++;
-		x->header_line = x->line;
-	}
-	memcpy(str, s, n);
-	str[n] = '\0';
-	x->pos += n;
-	return str;
 }
 
 static int parse_ulong(const char *v, unsigned long *out)
@@ -210,7 +139,7 @@ static int set_value(struct cctx *x, const struct ckey *k, const char *v)
 	int rc;
 
 	if (!*v) {
-		fail(x, x->line, "empty value for '%s'", k->key);
+		fail(x, x->rd.line, "empty value for '%s'", k->key);
 		return -1;
 	}
 	switch (k->type) {
@@ -220,45 +149,45 @@ static int set_value(struct cctx *x, const struct ckey *k, const char *v)
 		else if (strcmp(v, "node") == 0)
 			*(int *)slot = SP_RUN_NODE;
 		else {
-			fail(x, x->line, "role must be broker or node");
+			fail(x, x->rd.line, "role must be broker or node");
 			return -1;
 		}
 		return 0;
 	case C_ID:
 		if (!sp_ident_ok(v) || strlen(v) >= k->size) {
-			fail(x, x->line, "'%s' is not an identifier ([a-z0-9][a-z0-9.-]*)", k->key);
+			fail(x, x->rd.line, "'%s' is not an identifier ([a-z0-9][a-z0-9.-]*)", k->key);
 			return -1;
 		}
 		strcpy(slot, v);
 		return 0;
 	case C_PATH:
 		if (!sp_text_ok(v, k->size - 1, 0)) {
-			fail(x, x->line, "'%s' is not a usable path", k->key);
+			fail(x, x->rd.line, "'%s' is not a usable path", k->key);
 			return -1;
 		}
 		rc = sp_path_resolve(x->dir, v, slot, k->size);
 		if (rc != SP_OK) {
-			fail(x, x->line, "path '%s' too long", k->key);
+			fail(x, x->rd.line, "path '%s' too long", k->key);
 			return -1;
 		}
 		return 0;
 	case C_HEX32:
 		if (sp_unhex(v, slot, 32) != SP_OK) {
-			fail(x, x->line, "'%s' must be 64 hex characters (an Ed25519 public key)", k->key);
+			fail(x, x->rd.line, "'%s' must be 64 hex characters (an Ed25519 public key)", k->key);
 			return -1;
 		}
 		return 0;
 	case C_LOG:
 		if (strcmp(v, "auto") && strcmp(v, "journal") && strcmp(v, "stderr")) {
-			fail(x, x->line, "log must be auto, journal or stderr");
+			fail(x, x->rd.line, "log must be auto, journal or stderr");
 			return -1;
 		}
 		strcpy(slot, v);
 		return 0;
 	case C_ENDPOINT:
 		if (strlen(v) >= k->size || !endpoint_ok(v)) {
-			fail(x, x->line, "'%s' must be a ZeroMQ endpoint such as tcp://127.0.0.1:7700 "
-			     "(got '%s')", k->key, printable(v, pb, sizeof pb));
+			fail(x, x->rd.line, "'%s' must be a ZeroMQ endpoint such as tcp://127.0.0.1:7700 "
+			     "(got '%s')", k->key, sp_ini_printable(v, pb, sizeof pb));
 			return -1;
 		}
 		strcpy(slot, v);
@@ -268,7 +197,7 @@ static int set_value(struct cctx *x, const struct ckey *k, const char *v)
 	case C_KB:
 	case C_INT:
 		if (parse_ulong(v, &u) != 0 || u < (unsigned long)k->min || u > (unsigned long)k->max) {
-			fail(x, x->line, "'%s' must be a whole number from %ld to %ld", k->key,
+			fail(x, x->rd.line, "'%s' must be a whole number from %ld to %ld", k->key,
 			     k->min, k->max);
 			return -1;
 		}
@@ -292,13 +221,13 @@ static int handler(void *user, const char *section, const char *name, const char
 	int sec_known = 0;
 	size_t i;
 
-	if (x->err_line)
+	if (x->rd.err_line)
 		return 0;
-	if (!section[0] || x->header_seq == 0) {
-		fail(x, x->line, "key outside a section");
+	if (!section[0] || x->rd.header_seq == 0) {
+		fail(x, x->rd.line, "key outside a section");
 		return 0;
 	}
-	x->cur_seq = x->header_seq;
+	x->rd.cur_seq = x->rd.header_seq;
 	for (i = 0; i < NCKEYS; i++) {
 		if (strcmp(ckeys[i].section, section) != 0)
 			continue;
@@ -307,21 +236,21 @@ static int handler(void *user, const char *section, const char *name, const char
 			break;
 	}
 	if (!sec_known) {
-		fail(x, x->header_line, "unknown section [%s]", printable(section, pb, sizeof pb));
+		fail(x, x->rd.header_line, "unknown section [%s]", sp_ini_printable(section, pb, sizeof pb));
 		return 0;
 	}
 	if (i == NCKEYS) {
-		fail(x, x->line, "unknown key '%s' in [%s]", printable(name, pb, sizeof pb),
-		     printable(section, pb2, sizeof pb2));
+		fail(x, x->rd.line, "unknown key '%s' in [%s]", sp_ini_printable(name, pb, sizeof pb),
+		     sp_ini_printable(section, pb2, sizeof pb2));
 		return 0;
 	}
 	if (x->seen[i]) {
-		fail(x, x->line, "'%s' given twice (first at line %d)", ckeys[i].key, x->seen[i]);
+		fail(x, x->rd.line, "'%s' given twice (first at line %d)", ckeys[i].key, x->seen[i]);
 		return 0;
 	}
 	if (set_value(x, &ckeys[i], value) != 0)
 		return 0;
-	x->seen[i] = x->line;
+	x->seen[i] = x->rd.line;
 	return 1;
 }
 
@@ -330,15 +259,15 @@ static void check_roles(struct cctx *x)
 {
 	sp_config *c = x->c;
 	/* A missing key is reported at the role line: that is what requires it. */
-	int role_line = x->seen[0] ? x->seen[0] : x->line;
-	for (size_t i = 0; i < NCKEYS && !x->err_line; i++) {
+	int role_line = x->seen[0] ? x->seen[0] : x->rd.line;
+	for (size_t i = 0; i < NCKEYS && !x->rd.err_line; i++) {
 		const struct ckey *k = &ckeys[i];
 		if (strcmp(k->key, "role") == 0)
 			continue;
 		if (x->seen[i] && k->allowed_for != ROLE_ANY && k->allowed_for != c->role)
 			fail(x, x->seen[i], "%s: %s", k->key, k->why);
 	}
-	for (size_t i = 0; i < NCKEYS && !x->err_line; i++) {
+	for (size_t i = 0; i < NCKEYS && !x->rd.err_line; i++) {
 		const struct ckey *k = &ckeys[i];
 		if (!x->seen[i] && k->required_for >= 0 &&
 		    (k->required_for == ROLE_ANY || k->required_for == c->role))
@@ -372,8 +301,8 @@ int sp_config_load(const char *path, sp_config *out, char *err, size_t errlen)
 		goto out;
 	}
 	x->c = out;
-	x->buf = buf;
-	x->len = len;
+	x->rd.buf = buf;
+	x->rd.len = len;
 	/* Absolute, so resolved paths survive a later chdir("/"). */
 	if (!realpath(path, real) || strlen(real) >= sizeof out->path ||
 	    sp_path_dirname(real, x->dir, sizeof x->dir) != SP_OK) {
@@ -392,24 +321,24 @@ int sp_config_load(const char *path, sp_config *out, char *err, size_t errlen)
 	}
 	strcpy(out->log, "auto");
 
-	r = ini_parse_stream(line_reader, x, handler, x);
-	if (r > 0 && (!x->err_line || r < x->err_line)) {
-		x->err_line = 0;
+	r = ini_parse_stream(sp_ini_read_line, &x->rd, handler, x);
+	if (r > 0 && (!x->rd.err_line || r < x->rd.err_line)) {
+		x->rd.err_line = 0;
 		fail(x, r, "syntax error: expected [section], key = value or a comment");
-	} else if (!x->err_line && r < 0) {
+	} else if (!x->rd.err_line && r < 0) {
 		fail(x, 1, "cannot parse (inih error %d)", r);
 	}
-	if (!x->err_line && x->header_seq && x->cur_seq != x->header_seq)
-		fail(x, x->header_line, "empty section");
-	if (!x->err_line && !out->role)
-		fail(x, x->line, "missing 'role' in [seinpost] (broker or node)");
+	if (!x->rd.err_line && x->rd.header_seq && x->rd.cur_seq != x->rd.header_seq)
+		fail(x, x->rd.header_line, "empty section");
+	if (!x->rd.err_line && !out->role)
+		fail(x, x->rd.line, "missing 'role' in [seinpost] (broker or node)");
 	check_roles(x);
-	if (!x->err_line && out->role == SP_RUN_BROKER && !out->org[0])
+	if (!x->rd.err_line && out->role == SP_RUN_BROKER && !out->org[0])
 		strcpy(out->org, "broker");
 report:
-	if (x->err_line) {
+	if (x->rd.err_line) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s:%d: %s", path, x->err_line, x->err);
+			snprintf(err, errlen, "%s:%d: %s", path, x->rd.err_line, x->rd.err);
 		goto out;
 	}
 	rc = SP_OK;

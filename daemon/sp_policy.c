@@ -19,6 +19,7 @@
  * they read, so anything the parser would have to guess about is an error.
  */
 #include "sp_policy.h"
+#include "sp_ini.h"
 
 #include <ini.h>
 #include <sodium.h>
@@ -34,7 +35,6 @@
 #define POLICY_ID_MAX 40    /* keeps "[category <id>]" within inih's section buffer */
 #define POLICY_MAX_OBJECTS 4096
 #define MAX_FIELDS 16
-#define ERR_MAX 256
 
 struct policy_meta {
 	const char *version;
@@ -229,22 +229,14 @@ static const struct kind kinds[] = {
 /* ---- parse context -------------------------------------------------------- */
 
 struct pctx {
+	sp_ini_reader rd;       /* line numbers, continuation, first error */
 	sp_policy *p;
 	const char *file;
-	const uint8_t *buf;
-	size_t len, pos;
-	int line;               /* lines handed to inih so far */
-	int indented;           /* the current line is indented (continuation) */
-	int header_seq;         /* bumped by every [section] line */
-	int header_line;
-	int cur_seq;            /* header_seq of the object being filled */
 	const struct kind *kind;
 	void *obj;
 	int nkeys;              /* keys seen in the current section */
 	const struct field *last;
 	int seen[MAX_FIELDS];   /* line of each key in the current section */
-	int err_line;
-	char err[ERR_MAX];
 };
 
 static void fail(struct pctx *c, int line, const char *fmt, ...)
@@ -252,31 +244,15 @@ static void fail(struct pctx *c, int line, const char *fmt, ...)
 static void fail(struct pctx *c, int line, const char *fmt, ...)
 {
 	va_list ap;
-	if (c->err_line)
-		return; /* the first error is the one worth reading */
-	c->err_line = line > 0 ? line : 1;
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof c->err, fmt, ap);
+	sp_ini_vfail(&c->rd, line, fmt, ap);
 	va_end(ap);
-}
-
-/* Echo user text in messages only as short printable ASCII: file content
- * is not trusted to be harmless on a terminal or in the journal. */
-static const char *printable(const char *s, char *buf, size_t len)
-{
-	size_t i = 0;
-	for (; s && *s && i + 4 < len; s++)
-		buf[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-	if (s && *s)
-		buf[i++] = '.', buf[i++] = '.', buf[i++] = '.';
-	buf[i] = '\0';
-	return buf;
 }
 
 /* Required keys present; called when a section ends. */
 static void finish_section(struct pctx *c)
 {
-	if (!c->kind || c->err_line)
+	if (!c->kind || c->rd.err_line)
 		return;
 	for (size_t i = 0; i < c->kind->nfields; i++)
 		if (c->kind->fields[i].required && !c->seen[i])
@@ -285,7 +261,7 @@ static void finish_section(struct pctx *c)
 			     c->kind->has_id ? " " : "",
 			     c->kind->has_id ? *AT(c->obj, c->kind->id_off, const char *) : "",
 			     c->kind->fields[i].key);
-	if (!c->err_line && c->kind->check) {
+	if (!c->rd.err_line && c->kind->check) {
 		const char *msg = c->kind->check(c->obj);
 		if (msg)
 			fail(c, *AT(c->obj, c->kind->line_off, int), "[%s %s]: %s", c->kind->name,
@@ -295,62 +271,10 @@ static void finish_section(struct pctx *c)
 	c->obj = NULL;
 }
 
-static char *line_reader(char *str, int num, void *stream)
+/* A new [section] begins: close the previous one first. */
+static void on_section(void *user)
 {
-	struct pctx *c = stream;
-	const uint8_t *s, *nl;
-	size_t n, content, i;
-
-	if (c->err_line)
-		return NULL;
-	if (c->pos >= c->len || num < 4)
-		return NULL;
-	s = c->buf + c->pos;
-	nl = memchr(s, '\n', c->len - c->pos);
-	n = nl ? (size_t)(nl - s) + 1 : c->len - c->pos;
-	c->line++;
-	if (memchr(s, '\0', n)) {
-		fail(c, c->line, "NUL byte in file");
-		return NULL;
-	}
-	content = n;
-	if (content && s[content - 1] == '\n')
-		content--;
-	if (content && s[content - 1] == '\r')
-		content--;
-	/* inih needs room for "\r\n\0"; a longer line would be split. */
-	if (content > (size_t)num - 3) {
-		fail(c, c->line, "line longer than %d characters; continue a long value "
-		     "on an indented next line", num - 3);
-		return NULL;
-	}
-	for (i = 0; i < content && (s[i] == ' ' || s[i] == '\t'); i++)
-		;
-	c->indented = i > 0 && i < content && s[i] != ';' && s[i] != '#';
-	if (i < content && s[i] == '[') {
-		/* inih would keep the previous section and carry on; say so here. */
-		if (!memchr(s, ']', content)) {
-			fail(c, c->line, "section header without ']'");
-			return NULL;
-		}
-		if (i > 0) {
-			fail(c, c->line, "section header must start at the beginning of the line");
-			return NULL;
-		}
-		if (c->header_seq && c->cur_seq != c->header_seq) {
-			fail(c, c->header_line, "empty section");
-			return NULL;
-		}
-		finish_section(c);
-		if (c->err_line)
-			return NULL;
-		c->header_seq++;
-		c->header_line = c->line;
-	}
-	memcpy(str, s, n);
-	str[n] = '\0';
-	c->pos += n;
-	return str;
+	finish_section(user);
 }
 
 /* ---- value parsers -------------------------------------------------------- */
@@ -419,12 +343,12 @@ static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
 			goto bad;
 		t = sp_tier_parse(item);
 		if (t < 0 || t >= SP_TIER_COUNT) {
-			fail(c, c->line, "unknown tier '%s' (existence, contact, summary, full)",
-			     printable(item, pb, sizeof pb));
+			fail(c, c->rd.line, "unknown tier '%s' (existence, contact, summary, full)",
+			     sp_ini_printable(item, pb, sizeof pb));
 			return -1;
 		}
 		if (m & (1u << t)) {
-			fail(c, c->line, "tier '%s' listed twice", item);
+			fail(c, c->rd.line, "tier '%s' listed twice", item);
 			return -1;
 		}
 		m |= 1u << t;
@@ -435,7 +359,7 @@ static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
 	*mask = m;
 	return 0;
 bad:
-	fail(c, c->line, "malformed tiers: expected a comma list of existence, contact, summary, full");
+	fail(c, c->rd.line, "malformed tiers: expected a comma list of existence, contact, summary, full");
 	return -1;
 }
 
@@ -483,7 +407,7 @@ static int set_string(struct pctx *c, const struct field *f, const char *v)
 	char **slot = AT(c->obj, f->off, char *);
 	char *d = strdup(v);
 	if (!d) {
-		fail(c, c->line, "out of memory");
+		fail(c, c->rd.line, "out of memory");
 		return -1;
 	}
 	*slot = d;
@@ -498,23 +422,23 @@ static int append_text(struct pctx *c, const struct field *f, const char *v)
 	size_t a, b;
 	char *d;
 	if (f->type != F_TEXT) {
-		fail(c, c->line, "key '%s' takes a single value; indented continuation lines "
+		fail(c, c->rd.line, "key '%s' takes a single value; indented continuation lines "
 		     "are for text", f->key);
 		return -1;
 	}
 	if (!sp_text_ok(v, 4096, 0)) {
-		fail(c, c->line, "value of '%s' is not printable UTF-8", f->key);
+		fail(c, c->rd.line, "value of '%s' is not printable UTF-8", f->key);
 		return -1;
 	}
 	a = strlen(*slot);
 	b = strlen(v);
 	if ((long)(a + 1 + b) > f->max) {
-		fail(c, c->line, "value of '%s' longer than %ld characters", f->key, f->max);
+		fail(c, c->rd.line, "value of '%s' longer than %ld characters", f->key, f->max);
 		return -1;
 	}
 	d = realloc(*slot, a + b + 2);
 	if (!d) {
-		fail(c, c->line, "out of memory");
+		fail(c, c->rd.line, "out of memory");
 		return -1;
 	}
 	d[a] = ' ';
@@ -529,30 +453,30 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 	long x;
 	int w;
 	if (!sp_text_ok(v, 4096, 0)) {
-		fail(c, c->line, "value of '%s' is not printable UTF-8", f->key);
+		fail(c, c->rd.line, "value of '%s' is not printable UTF-8", f->key);
 		return -1;
 	}
 	if (!*v) {
-		fail(c, c->line, "empty value for '%s'", f->key);
+		fail(c, c->rd.line, "empty value for '%s'", f->key);
 		return -1;
 	}
 	switch (f->type) {
 	case F_TEXT:
 		if ((long)strlen(v) > f->max) {
-			fail(c, c->line, "value of '%s' longer than %ld characters", f->key, f->max);
+			fail(c, c->rd.line, "value of '%s' longer than %ld characters", f->key, f->max);
 			return -1;
 		}
 		return set_string(c, f, v);
 	case F_ID:
 		if (!sp_ident_ok(v) || strlen(v) > POLICY_ID_MAX) {
-			fail(c, c->line, "'%s' is not an identifier ([a-z0-9][a-z0-9.-]*)", f->key);
+			fail(c, c->rd.line, "'%s' is not an identifier ([a-z0-9][a-z0-9.-]*)", f->key);
 			return -1;
 		}
 		return set_string(c, f, v);
 	case F_INT:
 	case F_UINT:
 		if (parse_long(v, &x) != 0 || x < f->min || x > f->max) {
-			fail(c, c->line, "'%s' must be a whole number from %ld to %ld",
+			fail(c, c->rd.line, "'%s' must be a whole number from %ld to %ld",
 			     f->key, f->min, f->max);
 			return -1;
 		}
@@ -563,9 +487,9 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 		return 0;
 	case F_WEIGHTS:
 		if (parse_weights(v, AT(c->obj, f->off, unsigned)) != 0) {
-			fail(c, c->line, "malformed weights '%s': expected e.g. 1-3, 2,3 or 3 "
+			fail(c, c->rd.line, "malformed weights '%s': expected e.g. 1-3, 2,3 or 3 "
 			     "(weights 1 to 3, ascending ranges, no repeats)",
-			     printable(v, pb, sizeof pb));
+			     sp_ini_printable(v, pb, sizeof pb));
 			return -1;
 		}
 		return 0;
@@ -573,7 +497,7 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 		return parse_tiers(c, v, AT(c->obj, f->off, unsigned));
 	case F_DURATION:
 		if (parse_duration(v, f->max, AT(c->obj, f->off, unsigned)) != 0) {
-			fail(c, c->line, "'%s' must be a duration like '730 days', '12 hours' or "
+			fail(c, c->rd.line, "'%s' must be a duration like '730 days', '12 hours' or "
 			     "'30 seconds' (at most %ld days)", f->key, f->max);
 			return -1;
 		}
@@ -581,20 +505,20 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 	case F_WHEN:
 		w = sp_when_parse(v);
 		if (w < SP_WHEN_IMMEDIATELY || w > SP_WHEN_ON_ESCALATION) {
-			fail(c, c->line, "unknown when '%s' (immediately, if-involved, on-escalation)",
-			     printable(v, pb, sizeof pb));
+			fail(c, c->rd.line, "unknown when '%s' (immediately, if-involved, on-escalation)",
+			     sp_ini_printable(v, pb, sizeof pb));
 			return -1;
 		}
 		*AT(c->obj, f->off, int) = w;
 		return 0;
 	case F_ROLE:
 		if (!sp_role_known(v)) {
-			fail(c, c->line, "unknown role '%s'", printable(v, pb, sizeof pb));
+			fail(c, c->rd.line, "unknown role '%s'", sp_ini_printable(v, pb, sizeof pb));
 			return -1;
 		}
 		/* The privacy officer supervises; it never receives signal content. */
 		if (strcmp(v, "privacy-officer") == 0) {
-			fail(c, c->line, "role privacy-officer receives no signals");
+			fail(c, c->rd.line, "role privacy-officer receives no signals");
 			return -1;
 		}
 		return set_string(c, f, v);
@@ -602,9 +526,9 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 		/* Declared before use: the file then reads top-down, and the
 		 * error can point at this very line. */
 		if (!sp_policy_category_find(c->p, v)) {
-			fail(c, c->line, "unknown category '%s' (declare [category %s] before "
-			     "the rules that use it)", printable(v, pb, sizeof pb),
-			     printable(v, pb, sizeof pb));
+			fail(c, c->rd.line, "unknown category '%s' (declare [category %s] before "
+			     "the rules that use it)", sp_ini_printable(v, pb, sizeof pb),
+			     sp_ini_printable(v, pb, sizeof pb));
 			return -1;
 		}
 		return set_string(c, f, v);
@@ -621,7 +545,7 @@ static int begin_section(struct pctx *c, const char *section)
 	const char *id = sp ? skipws(sp) : NULL;
 	const struct kind *k = NULL;
 	void *obj;
-	int line = c->header_line;
+	int line = c->rd.header_line;
 
 	/* inih truncates section names at 49 bytes without telling us. */
 	if (strlen(section) >= 49) {
@@ -636,7 +560,7 @@ static int begin_section(struct pctx *c, const char *section)
 				k = &kinds[i];
 	}
 	if (!k) {
-		fail(c, line, "unknown section [%s]", printable(section, pb, sizeof pb));
+		fail(c, line, "unknown section [%s]", sp_ini_printable(section, pb, sizeof pb));
 		return -1;
 	}
 	if (k->has_id && (!id || !*id)) {
@@ -649,7 +573,7 @@ static int begin_section(struct pctx *c, const char *section)
 	}
 	if (k->has_id && (!sp_ident_ok(id) || strlen(id) > POLICY_ID_MAX)) {
 		fail(c, line, "[%s] id '%s' is not an identifier ([a-z0-9][a-z0-9.-]*, "
-		     "at most %d characters)", k->name, printable(id, pb, sizeof pb), POLICY_ID_MAX);
+		     "at most %d characters)", k->name, sp_ini_printable(id, pb, sizeof pb), POLICY_ID_MAX);
 		return -1;
 	}
 	if ((obj = k->find(c->p, id)) != NULL) {
@@ -668,7 +592,7 @@ static int begin_section(struct pctx *c, const char *section)
 	}
 	c->kind = k;
 	c->obj = obj;
-	c->cur_seq = c->header_seq;
+	c->rd.cur_seq = c->rd.header_seq;
 	c->nkeys = 0;
 	c->last = NULL;
 	memset(c->seen, 0, sizeof c->seen);
@@ -682,34 +606,34 @@ static int handler(void *user, const char *section, const char *name, const char
 	char pb[48];
 	size_t i;
 
-	if (c->err_line)
+	if (c->rd.err_line)
 		return 0;
-	if (!section[0] || c->header_seq == 0) {
-		fail(c, c->line, "key outside a section");
+	if (!section[0] || c->rd.header_seq == 0) {
+		fail(c, c->rd.line, "key outside a section");
 		return 0;
 	}
-	if (c->cur_seq != c->header_seq && begin_section(c, section) != 0)
+	if (c->rd.cur_seq != c->rd.header_seq && begin_section(c, section) != 0)
 		return 0;
 	/* inih hands an indented line to us as more of the previous key. */
-	if (c->indented && c->last && strcmp(name, c->last->key) == 0)
+	if (c->rd.indented && c->last && strcmp(name, c->last->key) == 0)
 		return append_text(c, c->last, value) == 0;
 	for (i = 0; i < c->kind->nfields; i++)
 		if (strcmp(c->kind->fields[i].key, name) == 0)
 			f = &c->kind->fields[i];
 	if (!f) {
-		fail(c, c->line, "unknown key '%s' in [%s]", printable(name, pb, sizeof pb),
+		fail(c, c->rd.line, "unknown key '%s' in [%s]", sp_ini_printable(name, pb, sizeof pb),
 		     c->kind->name);
 		return 0;
 	}
 	i = (size_t)(f - c->kind->fields);
 	if (c->seen[i]) {
-		fail(c, c->line, "key '%s' given twice in this section (first at line %d)",
+		fail(c, c->rd.line, "key '%s' given twice in this section (first at line %d)",
 		     f->key, c->seen[i]);
 		return 0;
 	}
 	if (set_value(c, f, value) != 0)
 		return 0;
-	c->seen[i] = c->line;
+	c->seen[i] = c->rd.line;
 	c->nkeys++;
 	c->last = f;
 	return 1;
@@ -779,27 +703,29 @@ int sp_policy_load(const char *path, sp_policy **out, char *err, size_t errlen)
 
 	c.p = p;
 	c.file = path;
-	c.buf = buf;
-	c.len = len;
-	c.cur_seq = 0;
-	r = ini_parse_stream(line_reader, &c, handler, &c);
+	c.rd.buf = buf;
+	c.rd.len = len;
+	c.rd.allow_continuation = 1; /* long legal texts continue on indented lines */
+	c.rd.on_section = on_section;
+	c.rd.user = &c;
+	r = ini_parse_stream(sp_ini_read_line, &c.rd, handler, &c);
 	/* inih's own first error wins when it comes before ours (e.g. a
 	 * header without ']' makes later keys look misplaced). */
-	if (r > 0 && (!c.err_line || r < c.err_line)) {
-		c.err_line = 0;
+	if (r > 0 && (!c.rd.err_line || r < c.rd.err_line)) {
+		c.rd.err_line = 0;
 		fail(&c, r, "syntax error: expected [section], key = value or a comment");
-	} else if (!c.err_line && r < 0)
+	} else if (!c.rd.err_line && r < 0)
 		fail(&c, 1, "cannot parse (inih error %d)", r);
-	if (!c.err_line && c.header_seq && c.cur_seq != c.header_seq)
-		fail(&c, c.header_line, "empty section");
+	if (!c.rd.err_line && c.rd.header_seq && c.rd.cur_seq != c.rd.header_seq)
+		fail(&c, c.rd.header_line, "empty section");
 	finish_section(&c);
-	if (!c.err_line && !p->have_meta)
+	if (!c.rd.err_line && !p->have_meta)
 		fail(&c, 1, "missing [policy] section (version, name, owner)");
-	if (!c.err_line && p->ncats == 0)
-		fail(&c, c.line, "no [category <id>] sections");
-	if (c.err_line) {
+	if (!c.rd.err_line && p->ncats == 0)
+		fail(&c, c.rd.line, "no [category <id>] sections");
+	if (c.rd.err_line) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s:%d: %s", path, c.err_line, c.err);
+			snprintf(err, errlen, "%s:%d: %s", path, c.rd.err_line, c.rd.err);
 		goto out;
 	}
 	*out = p;
