@@ -36,7 +36,6 @@
 #include "sp_wire.h"
 #include "sp_witness.h"
 
-#define TIMEOUT_MS 20000
 
 typedef int (*rec_fn)(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven);
 
@@ -52,51 +51,6 @@ struct fetch {
 	int head_ok, all_proven;
 };
 
-static int local_call(const sp_config *c, const Seinpost__LocalRequest *req, Seinpost__LocalReply **out)
-{
-	char path[PATH_MAX], ep[PATH_MAX + 8];
-	void *ctx = NULL, *s = NULL;
-	uint8_t *buf = NULL;
-	size_t len;
-	int rc = SP_EIO, timeout = TIMEOUT_MS, linger = 0;
-	zmq_msg_t msg;
-
-	*out = NULL;
-	if (sp_config_submit_socket(c, path, sizeof path) != SP_OK)
-		return SP_ESIZE;
-	if (access(path, W_OK) != 0) {
-		fprintf(stderr, "seinpost audit: cannot reach the node's socket %s (is seinpostd running?)\n", path);
-		return SP_EIO;
-	}
-	snprintf(ep, sizeof ep, "ipc://%s", path);
-	ctx = zmq_ctx_new();
-	s = ctx ? zmq_socket(ctx, ZMQ_REQ) : NULL;
-	if (!s)
-		goto out;
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-	if (zmq_connect(s, ep) != 0 || (rc = sp_wire_pack(&req->base, &buf, &len)) != SP_OK)
-		goto out;
-	rc = SP_EIO;
-	if (zmq_send(s, buf, len, 0) < 0)
-		goto out;
-	zmq_msg_init(&msg);
-	if (zmq_msg_recv(&msg, s, 0) < 0) {
-		zmq_msg_close(&msg);
-		rc = SP_ETIMEOUT;
-		goto out;
-	}
-	*out = seinpost__local_reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
-	zmq_msg_close(&msg);
-	rc = *out ? SP_OK : SP_EMALFORMED;
-out:
-	free(buf);
-	if (s)
-		zmq_close(s);
-	if (ctx)
-		zmq_ctx_term(ctx);
-	return rc;
-}
 
 /* Remote: page through the broker's answers, checking each against the
  * signed head it came with. */
@@ -112,7 +66,7 @@ static int fetch_remote(struct fetch *f)
 	for (;;) {
 		Seinpost__AuditQueryResult *res;
 		f->q.id = (ProtobufCBinaryData){ 0 };
-		rc = local_call(f->cfg, &req, &rep);
+		rc = sp_cli_local_call(f->cfg, &req, &rep);
 		if (rc != SP_OK)
 			return rc;
 		res = rep->audit;

@@ -21,7 +21,7 @@
 #include "sp_util.h"
 #include "sp_wire.h"
 
-#define REQUEST_TIMEOUT_MS 15000
+#define REQUEST_TIMEOUT_MS 20000 /* an audit query goes on to the broker */
 
 static const char *fmt_time_ms(uint64_t ms, char *buf, size_t len)
 {
