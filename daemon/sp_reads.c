@@ -149,6 +149,38 @@ int sp_reads_acked(sp_txn *t, const uint8_t id[16])
 	return sp_store_del(t, SP_DB_AUDIX, e.found, QKEY);
 }
 
+struct delivered_ctx {
+	sp_txn *t;
+	const char *org;
+	int found;
+};
+
+static int delivered_one(void *ctx, uint64_t seq)
+{
+	struct delivered_ctx *c = ctx;
+	uint8_t key[8];
+	const void *v;
+	size_t vl;
+	Seinpost__AuditRecord *r;
+	sp_be64_put(key, seq);
+	if (sp_store_get(c->t, SP_DB_AUDIT, key, 8, &v, &vl) != SP_OK)
+		return 0;
+	r = seinpost__audit_record__unpack(NULL, vl, v);
+	if (r && r->event == SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED && strcmp(r->recipient, c->org) == 0)
+		c->found = 1;
+	if (r)
+		seinpost__audit_record__free_unpacked(r, NULL);
+	return c->found;
+}
+
+/* Did the broker's log record a delivery of this signal to org? */
+static int was_delivered(sp_txn *t, const uint8_t signal_id[16], const char *org)
+{
+	struct delivered_ctx c = { t, org, 0 };
+	(void)sp_mtree_index_foreach(t, SP_MTREE_BY_SIGNAL, signal_id, SP_ID_BYTES, delivered_one, &c);
+	return c.found;
+}
+
 int sp_reads_accept(sp_txn *t, const sp_roster *roster, const char *from,
                     const Seinpost__ReadReceipt *r, uint8_t id_out[16])
 {
@@ -198,8 +230,15 @@ int sp_reads_accept(sp_txn *t, const sp_roster *roster, const char *from,
 		goto out;
 	}
 	{
+		/* A read is recorded even when no delivery to this organisation is
+		 * on record (who saw what must stay complete), but flagged for the
+		 * privacy officer: it should not happen. */
+		int delivered = was_delivered(t, ev->signal_id.data, from);
+		if (!delivered)
+			sp_log_event(LOG_WARNING, C, from, NULL, "read receipt for a signal not delivered to this organisation");
 		sp_audit_entry e = {
 			.event = SEINPOST__AUDIT_EVENT__AUDIT_READ,
+			.reason = delivered ? NULL : "no delivery of this signal to the reader on record",
 			.actor = from,
 			.user = ev->user,
 			.signal_id = ev->signal_id.data,

@@ -79,6 +79,12 @@ v=$("$FORGE" garbage "$NET/politie-limburg/seinpost.conf")
 check "a malformed frame is not acknowledged ($v)" test "$v" = NO-ANSWER
 check "the broker is still alive" kill -0 "$(e2e_pid broker)"
 
+# --- a read receipt for a signal never delivered is recorded, and flagged --------
+v=$("$FORGE" false-read "$NET/gemeente-maastricht/seinpost.conf" "$id" snoop.user)
+check "a node can queue a read receipt ($v)" test "$v" = QUEUED
+check "the broker records the read, flagged as without delivery" e2e_wait_for 15 bash -c "'$SEINPOST' --config '$NET/broker/seinpost.conf' audit log --local | grep -q 'read .*gemeente-maastricht .*user=snoop.user.*no delivery of this signal'"
+check "a genuine read carries no such flag" bash -c "'$SEINPOST' --config '$NET/broker/seinpost.conf' audit log --local | grep 'read .*school-bonnefanten' | grep -vq 'no delivery'"
+
 # --- audit --------------------------------------------------------------------
 log=$("$SEINPOST" --config "$NET/broker/seinpost.conf" audit log)
 check "audit: submitted recorded" grep -q "submitted .*politie-limburg .*signal=$id" <<<"$log"

@@ -10,6 +10,8 @@
  *                                               sender's outbox, try to open it with
  *                                               NODE's keys; prints the tiers opened
  *   sp_forge garbage NODE.conf                  send a malformed frame
+ *   sp_forge false-read NODE.conf ID USER       queue a signed read receipt for a
+ *                                               signal NODE never received
  *   sp_forge longexpiry NODE.conf               a signal whose expiry exceeds the
  *                                               policy's retention
  *
@@ -27,6 +29,7 @@
 #include "sp_log.h"
 #include "sp_policy.h"
 #include "sp_pseudo.h"
+#include "sp_reads.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
 #include "sp_store.h"
@@ -227,6 +230,18 @@ int main(int argc, char **argv)
 		static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0xff, 0xff, 0x01, 0x00 };
 		connect_as(&c, c.keys, c.cfg.org);
 		send_and_report(&c, junk, sizeof junk);
+	} else if (strcmp(argv[1], "false-read") == 0 && argc == 5) {
+		sp_store *st = NULL;
+		sp_txn *t = NULL;
+		uint8_t id[16];
+		if (sp_unhex(argv[3], id, 16) != SP_OK)
+			die("id");
+		if (sp_store_open(c.cfg.state_dir, 0, 0, &st) != SP_OK || sp_txn_begin(st, 1, &t) != SP_OK ||
+		    sp_reads_queue(t, c.keys->sign_sk, c.cfg.org, argv[4], id, 1u) != SP_OK ||
+		    sp_txn_commit(&t) != SP_OK)
+			die("queue read receipt");
+		sp_store_close(&st);
+		printf("QUEUED\n");
 	} else if (strcmp(argv[1], "open-as") == 0 && argc == 5) {
 		struct ctx s = { 0 };
 		sp_store *st = NULL;
