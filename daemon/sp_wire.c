@@ -285,7 +285,8 @@ static int check_audit_query(const Seinpost__AuditQuery *q, int need_id, char *w
 		return fail(why, whylen, SP_EMALFORMED, "audit_query: missing");
 	/* the local client leaves the id to its node */
 	if (need_id ? q->id.len != ID_BYTES : q->id.len != 0)
-		return fail(why, whylen, SP_EMALFORMED, "audit_query: id must be %d bytes", ID_BYTES);
+		return need_id ? fail(why, whylen, SP_EMALFORMED, "audit_query: id must be %d bytes", ID_BYTES)
+		               : fail(why, whylen, SP_EMALFORMED, "audit_query: id must be empty (the node assigns it)");
 	if (q->kind < SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_LOG ||
 	    q->kind > SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW)
 		return fail(why, whylen, SP_EMALFORMED, "audit_query: kind out of range");

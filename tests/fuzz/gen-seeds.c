@@ -164,6 +164,85 @@ static void frames(void)
 	fr.delivery_ack = &dack;
 	put_msg("frame", "delivery-ack", &fr.base);
 
+	/* policy: involvement and policy info */
+	{
+		Seinpost__PseudonymAt pa[2] = { SEINPOST__PSEUDONYM_AT__INIT, SEINPOST__PSEUDONYM_AT__INIT };
+		Seinpost__PseudonymAt *pas[2] = { &pa[0], &pa[1] };
+		Seinpost__InvolveUpdate iu = SEINPOST__INVOLVE_UPDATE__INIT;
+		Seinpost__InvolveAck ia = SEINPOST__INVOLVE_ACK__INIT;
+		Seinpost__PolicyInfo pi = SEINPOST__POLICY_INFO__INIT;
+		pa[0].epoch = 2;
+		pa[0].pseudonym = (ProtobufCBinaryData){ 32, pseudo };
+		pa[1].epoch = 1;
+		pa[1].pseudonym = (ProtobufCBinaryData){ 32, phash };
+		iu.n_pseudonyms = 2;
+		iu.pseudonyms = pas;
+		iu.until = 1767225600;
+		iu.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+		fr.body_case = SEINPOST__FRAME__BODY_INVOLVE;
+		fr.involve = &iu;
+		put_msg("frame", "involve", &fr.base);
+		ia.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
+		ia.status = SEINPOST__STATUS__STATUS_OK;
+		fr.body_case = SEINPOST__FRAME__BODY_INVOLVE_ACK;
+		fr.involve_ack = &ia;
+		put_msg("frame", "involve-ack", &fr.base);
+		pi.policy_hash = (ProtobufCBinaryData){ 32, phash };
+		pi.version = "2024.1-example";
+		fr.body_case = SEINPOST__FRAME__BODY_POLICY_INFO;
+		fr.policy_info = &pi;
+		put_msg("frame", "policy-info", &fr.base);
+	}
+	/* audit: tree heads, proofs, read receipts, queries */
+	{
+		Seinpost__SignedTreeHead sth = SEINPOST__SIGNED_TREE_HEAD__INIT;
+		Seinpost__AuditProofRequest apr = SEINPOST__AUDIT_PROOF_REQUEST__INIT;
+		Seinpost__AuditProof ap = SEINPOST__AUDIT_PROOF__INIT;
+		Seinpost__ReadReceipt rr = SEINPOST__READ_RECEIPT__INIT;
+		Seinpost__ReadEvent ev = SEINPOST__READ_EVENT__INIT;
+		Seinpost__ReadAck ra = SEINPOST__READ_ACK__INIT;
+		Seinpost__AuditQuery aq = SEINPOST__AUDIT_QUERY__INIT;
+		ProtobufCBinaryData cons[2] = { { 32, digest[0] }, { 32, digest[1] } };
+		uint8_t evbuf[256];
+		sth.tree_size = 17;
+		sth.timestamp = 1735689700000ull;
+		sth.root_hash = (ProtobufCBinaryData){ 32, digest[2] };
+		sth.signature = (ProtobufCBinaryData){ 64, sig64 };
+		apr.from_size = 9;
+		fr.body_case = SEINPOST__FRAME__BODY_AUDIT_PROOF_REQUEST;
+		fr.audit_proof_request = &apr;
+		put_msg("frame", "audit-proof-request", &fr.base);
+		ap.from_size = 9;
+		ap.sth = &sth;
+		ap.n_consistency = 2;
+		ap.consistency = cons;
+		fr.body_case = SEINPOST__FRAME__BODY_AUDIT_PROOF;
+		fr.audit_proof = &ap;
+		put_msg("frame", "audit-proof", &fr.base);
+		ev.id = (ProtobufCBinaryData){ 16, id };
+		ev.signal_id = (ProtobufCBinaryData){ 16, id };
+		ev.org = "school-bonnefanten";
+		ev.user = "mentor.a";
+		ev.time = 1735689700000ull;
+		ev.tiers = 3;
+		rr.event = (ProtobufCBinaryData){ seinpost__read_event__pack(&ev, evbuf), evbuf };
+		rr.signature = (ProtobufCBinaryData){ 64, sig64 };
+		fr.body_case = SEINPOST__FRAME__BODY_READ_RECEIPT;
+		fr.read_receipt = &rr;
+		put_msg("frame", "read-receipt", &fr.base);
+		ra.id = (ProtobufCBinaryData){ 16, id };
+		ra.sth = &sth;
+		fr.body_case = SEINPOST__FRAME__BODY_READ_ACK;
+		fr.read_ack = &ra;
+		put_msg("frame", "read-ack", &fr.base);
+		aq.id = (ProtobufCBinaryData){ 16, id };
+		aq.kind = SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW;
+		aq.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
+		fr.body_case = SEINPOST__FRAME__BODY_AUDIT_QUERY;
+		fr.audit_query = &aq;
+		put_msg("frame", "audit-query-who-saw", &fr.base);
+	}
+
 	/* invalid ones: each hits one rule */
 	fr.version = 2;
 	put_msg("frame", "bad-version", &fr.base);
@@ -222,6 +301,24 @@ static void locals(void)
 	s.subject_kind = 7;
 	put_msg("local", "bad-subject-kind", &q.base);
 	put("local", "bad-garbage", garbage, sizeof garbage);
+	{
+		Seinpost__LocalRequest lq = SEINPOST__LOCAL_REQUEST__INIT;
+		Seinpost__InvolveRequest ir = SEINPOST__INVOLVE_REQUEST__INIT;
+		Seinpost__AuditQuery aq = SEINPOST__AUDIT_QUERY__INIT;
+		ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+		ir.subject_id = "111222333";
+		ir.until = "2027-07-31";
+		ir.ref = "pupil 2231";
+		lq.body_case = SEINPOST__LOCAL_REQUEST__BODY_INVOLVE;
+		lq.involve = &ir;
+		put_msg("local", "involve", &lq.base);
+		aq.kind = SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_LOG; /* no id: the node assigns it */
+		aq.org = "school-bonnefanten";
+		aq.since = 1735689700000ull;
+		lq.body_case = SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY;
+		lq.audit_query = &aq;
+		put_msg("local", "audit-query-log", &lq.base);
+	}
 }
 
 static void rosters(void)
