@@ -493,6 +493,58 @@ static int handle_involve(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	return SP_OK;
 }
 
+/* Bulk involvement: every update of the frame inside this batch's (child)
+ * transaction, one answer listing what was stored and what was refused. */
+static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__InvolveBatch *ib)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__InvolveBatchAck a = SEINPOST__INVOLVE_BATCH_ACK__INIT;
+	sp_engine eng = { b->policy, b->roster, sp_now_s() };
+	ProtobufCBinaryData *stored = calloc(ib->n_updates, sizeof *stored);
+	Seinpost__InvolveAck *ref = calloc(ib->n_updates, sizeof *ref), **refp = calloc(ib->n_updates, sizeof *refp);
+	char (*why)[128] = calloc(ib->n_updates, sizeof *why);
+	int rc = SP_OK;
+
+	if (!stored || !ref || !refp || !why) {
+		rc = SP_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ib->n_updates; i++) {
+		const Seinpost__InvolveUpdate *u = ib->updates[i];
+		int r = sp_escalate_on_involve(&eng, t, m->user, u, why[a.n_refused], sizeof why[0]);
+		if (r < 0 && r != SP_EINVAL && r != SP_EEXPIRED && r != SP_EROLE && r != SP_EORG) {
+			rc = r; /* storage failure: the frame is rolled back, the node resends */
+			goto out;
+		}
+		if (r == SP_OK) {
+			stored[a.n_stored++] = u->pseudonyms[0]->pseudonym;
+			continue;
+		}
+		Seinpost__InvolveAck *x = &ref[a.n_refused];
+		seinpost__involve_ack__init(x);
+		x->pseudonym = u->pseudonyms[0]->pseudonym;
+		x->status = SEINPOST__STATUS__STATUS_REJECTED;
+		x->code = r;
+		x->reason = why[a.n_refused];
+		refp[a.n_refused++] = x;
+	}
+	a.stored = stored;
+	a.refused = refp;
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK;
+	f.involve_batch_ack = &a;
+	queue_reply(b, m, &f);
+	if (a.n_refused)
+		sp_log_event(LOG_WARNING, C, m->user, NULL, "%zu of %zu involvements refused, e.g.: %s",
+		             a.n_refused, ib->n_updates, why[0]);
+out:
+	free(stored);
+	free(ref);
+	free(refp);
+	free(why);
+	return rc;
+}
+
 /* Once a second: deferred releases and retention, in their own transaction. */
 static void policy_tick(struct broker *b)
 {
@@ -592,6 +644,9 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		break;
 	case SEINPOST__FRAME__BODY_INVOLVE:
 		rc = handle_involve(b, t, m, f->involve);
+		break;
+	case SEINPOST__FRAME__BODY_INVOLVE_BATCH:
+		rc = handle_involve_batch(b, t, m, f->involve_batch);
 		break;
 	case SEINPOST__FRAME__BODY_SUBMIT:
 		handle_hello(b, m, &(Seinpost__Hello){ .org = (char *)m->user });
