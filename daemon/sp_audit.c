@@ -244,7 +244,31 @@ struct verify {
 	uint64_t bad_head;
 	int check_sigs;
 	const uint8_t *sign_pk;
+	/* Decoding a million records: a bump arena instead of malloc/free per
+	 * field (reset per record; larger records fall back to malloc). */
+	ProtobufCAllocator arena;
+	size_t arena_used;
+	_Alignas(16) uint8_t arena_buf[8192];
 };
+
+static void *arena_alloc(void *ctx, size_t n)
+{
+	struct verify *v = ctx;
+	size_t need = (n + 15) & ~(size_t)15;
+	if (need <= sizeof v->arena_buf - v->arena_used) {
+		void *p = v->arena_buf + v->arena_used;
+		v->arena_used += need;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void arena_free(void *ctx, void *p)
+{
+	struct verify *v = ctx;
+	if ((uint8_t *)p < v->arena_buf || (uint8_t *)p >= v->arena_buf + sizeof v->arena_buf)
+		free(p);
+}
 
 static int fail(struct verify *v, uint64_t bad, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -284,7 +308,7 @@ static int successor_vouches(struct verify *v, uint64_t seq, const uint8_t h[HAS
 }
 
 static int verify_one(struct verify *v, const void *k, size_t klen, const void *val, size_t vlen,
-                      const uint8_t h[HASH_LEN])
+                      const uint8_t h[HASH_LEN], const uint8_t *root_here)
 {
 	Seinpost__AuditRecord *rec = NULL;
 	uint64_t seq;
@@ -306,7 +330,8 @@ static int verify_one(struct verify *v, const void *k, size_t klen, const void *
 			          (unsigned long long)seq);
 		goto out;
 	}
-	rec = seinpost__audit_record__unpack(NULL, vlen, val);
+	v->arena_used = 0;
+	rec = seinpost__audit_record__unpack(&v->arena, vlen, val);
 	if (!rec) {
 		rc = fail(v, seq, "record %llu: does not decode", (unsigned long long)seq);
 		goto out;
@@ -317,8 +342,7 @@ static int verify_one(struct verify *v, const void *k, size_t klen, const void *
 		          (unsigned long long)rec->seq);
 		goto out;
 	}
-	if (rec->prev_hash.len != HASH_LEN ||
-	    sodium_memcmp(rec->prev_hash.data, v->prev, HASH_LEN) != 0) {
+	if (rec->prev_hash.len != HASH_LEN || memcmp(rec->prev_hash.data, v->prev, HASH_LEN) != 0) {
 		/* The link seq-1 -> seq is broken: either record seq-1 changed
 		 * after seq was written, or seq's own prev_hash changed. If the
 		 * record after seq (or the head) still vouches for seq's bytes,
@@ -340,12 +364,12 @@ static int verify_one(struct verify *v, const void *k, size_t klen, const void *
 	v->expect = seq + 1;
 	v->count++;
 	{
-		uint8_t root[32];
-		sp_merkle_frontier_push(&v->tree, h); /* the leaf is the chain hash */
+		/* The tree itself is built where the leaves are hashed (the
+		 * pipeline below); root_here is its root over records 1..seq when a
+		 * head sits at seq (the walk is contiguous, so leaf count == seq). */
 		while (v->next_head < v->nheads && v->heads[v->next_head].size == seq) {
 			const struct vhead *hd = &v->heads[v->next_head];
-			sp_merkle_frontier_root(&v->tree, root);
-			if (sodium_memcmp(root, hd->root, 32) != 0) {
+			if (!root_here || memcmp(root_here, hd->root, 32) != 0) {
 				/* Records before seq are vouched for by their successors
 				 * already; record seq only by the next one (or the chain
 				 * head). If that no longer vouches, the record changed. */
@@ -364,7 +388,8 @@ static int verify_one(struct verify *v, const void *k, size_t klen, const void *
 		}
 	}
 out:
-	seinpost__audit_record__free_unpacked(rec, NULL);
+	if (rec)
+		seinpost__audit_record__free_unpacked(rec, &v->arena);
 	return rc;
 }
 
@@ -382,6 +407,8 @@ struct chunk {
 	const void *k[CHUNK], *val[CHUNK];
 	size_t klen[CHUNK], vlen[CHUNK];
 	uint8_t h[CHUNK][HASH_LEN];
+	uint8_t root[CHUNK][HASH_LEN]; /* tree root after record i, when has_root[i] */
+	uint8_t has_root[CHUNK];
 };
 
 struct pipeline {
@@ -394,12 +421,28 @@ struct pipeline {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int rc;
+	uint64_t leaves;          /* hashing thread: leaves pushed so far */
+	size_t wnext;             /* hashing thread: next head to take a root for */
 };
 
-static void chunk_hash(struct chunk *c)
+/* Leaf hashes and the tree, in record order (chunks are hashed in order).
+ * The root is taken wherever a signed head sits; the checking thread
+ * compares it. Only the hashing thread touches the frontier and wnext. */
+static void chunk_hash(struct pipeline *p, struct chunk *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	struct verify *v = p->v;
+	for (size_t i = 0; i < c->n; i++) {
 		leaf_hash(c->h[i], c->val[i], c->vlen[i]);
+		sp_merkle_frontier_push(&v->tree, c->h[i]);
+		p->leaves++;
+		c->has_root[i] = 0;
+		while (p->wnext < v->nheads && v->heads[p->wnext].size < p->leaves)
+			p->wnext++;
+		if (p->wnext < v->nheads && v->heads[p->wnext].size == p->leaves) {
+			sp_merkle_frontier_root(&v->tree, c->root[i]);
+			c->has_root[i] = 1;
+		}
+	}
 }
 
 static void *hash_worker(void *arg)
@@ -413,7 +456,7 @@ static void *hash_worker(void *arg)
 			break;
 		struct chunk *c = &p->c[p->hashing];
 		pthread_mutex_unlock(&p->mu);
-		chunk_hash(c);
+		chunk_hash(p, c);
 		pthread_mutex_lock(&p->mu);
 		p->busy = 0;
 		pthread_cond_broadcast(&p->cv);
@@ -435,7 +478,8 @@ static int pipeline_drain(struct pipeline *p)
 	}
 	c = &p->c[p->hashing];
 	for (size_t i = 0; i < c->n && rc == SP_OK; i++)
-		rc = verify_one(p->v, c->k[i], c->klen[i], c->val[i], c->vlen[i], c->h[i]);
+		rc = verify_one(p->v, c->k[i], c->klen[i], c->val[i], c->vlen[i], c->h[i],
+			                c->has_root[i] ? c->root[i] : NULL);
 	c->n = 0;
 	return rc;
 }
@@ -454,14 +498,15 @@ static int pipeline_flip(struct pipeline *p)
 		pthread_mutex_unlock(&p->mu);
 	} else {
 		p->hashing = p->fill;
-		chunk_hash(&p->c[p->fill]);
+		chunk_hash(p, &p->c[p->fill]);
 	}
 	p->fill ^= 1;
 	if (had) {
 		/* check the chunk hashed in the previous round (already done) */
 		struct chunk *c = &p->c[prev];
 		for (size_t i = 0; i < c->n && rc == SP_OK; i++)
-			rc = verify_one(p->v, c->k[i], c->klen[i], c->val[i], c->vlen[i], c->h[i]);
+			rc = verify_one(p->v, c->k[i], c->klen[i], c->val[i], c->vlen[i], c->h[i],
+			                c->has_root[i] ? c->root[i] : NULL);
 		c->n = 0;
 	}
 	return rc;
@@ -582,6 +627,9 @@ int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_re
 
 	memset(&v, 0, sizeof v);
 	v.expect = 1;
+	v.arena.alloc = arena_alloc;
+	v.arena.free = arena_free;
+	v.arena.allocator_data = &v;
 	if (!s || !r)
 		return SP_EINVAL;
 	memset(r, 0, sizeof *r);

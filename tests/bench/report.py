@@ -6,6 +6,7 @@ rdir, out = sys.argv[1], sys.argv[2]
 facts = json.load(sys.stdin)
 raw = json.load(open(os.path.join(rdir, "raw.json")))
 e2e = {k: json.load(open(os.path.join(rdir, k + ".json"))) for k in ("e2e100", "e2e1000", "e2emax")}
+cpu = json.load(open(os.path.join(rdir, "cpu.json")))
 
 whosaw = sorted(facts["whosaw_ms_runs"])
 res = {
@@ -24,6 +25,7 @@ res = {
     "node_rss_mb": facts["node_rss_mb"], "broker_rss_mb": facts["broker_rss_mb"],
     "broker_nodes": facts["broker_nodes"],
     "broker_start_ms": facts["broker_start_ms"], "node_start_ms": facts["node_start_ms"],
+    "cpu_us_per_signal": cpu, "cpu_us_per_signal_total": round(sum(cpu.values()), 1),
     "e2e": e2e, "raw": raw,
 }
 json.dump(res, open(out, "w"), indent=1)
@@ -54,6 +56,10 @@ for k, label in (("e2e100", "100/s"), ("e2e1000", "1,000/s"), ("e2emax", "max"))
     row("offered %s: %d signals" % (label, e["signals"]), "%.0f signals/s" % e["per_s"],
         "p50 %s p95 %s p99 %s ms%s" % (e["p50_ms"], e["p95_ms"], e["p99_ms"],
                                       ", %d MISSING" % e["missing"] if e["missing"] else ""))
+row("CPU per signal in the max run, all processes", "%.0f us" % res["cpu_us_per_signal_total"],
+    "broker %.0f, senders %.0f + %.0f, recipients %.0f + %.0f" % (cpu["broker"], cpu["politie-a"], cpu["politie-b"],
+                                                             cpu["jeugdzorg-a"], cpu["zvh-a"]))
+row("  -> machine bound: cores / CPU per signal", "%.0f signals/s" % (res["cores"] * 1e6 / res["cpu_us_per_signal_total"]))
 row("e2e max / derived limit", "%.2f" % res["e2e_ratio"], goal(res["e2e_ratio"] >= 0.5))
 row("p99 at 1,000/s vs 10 x fsync p50", "%s ms vs %.2f ms" % (res["p99_ms"], 10 * res["fsync_p50_ms"]),
     goal(res["p99_ms"] is not None and res["p99_ms"] <= 10 * res["fsync_p50_ms"]))

@@ -43,6 +43,7 @@ say() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { say "bench: $*"; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now_ms() { date +%s%3N; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, all threads
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 set_conf() { # conf key value — in [limits]
 	sed -i "s/^$2 = .*/$2 = $3/" "$1"
@@ -129,7 +130,23 @@ run_load() { # name offered_per_s count_per_sender window
 }
 run_load e2e100 100 $((100 * E2E_SECS / 2)) 16
 run_load e2e1000 1000 $((1000 * E2E_SECS / 2)) 64
+# CPU time of every process during the max run: where a signal's cost goes
+declare -A CPU0
+for o in broker "${!NODE[@]}"; do pid=${NODE[$o]:-$BROKER}; CPU0[$o]=$(cpu_ticks "$pid"); done
 run_load e2emax max "$E2E_MAX_N" "$WINDOW"
+HZ=$(getconf CLK_TCK)
+MAXN=$(wc -l <"$R/e2emax.ids")
+{
+	printf '{'
+	sep=
+	for o in broker politie-a politie-b jeugdzorg-a zvh-a; do
+		pid=${NODE[$o]:-$BROKER}
+		printf '%s"%s": %s' "$sep" "$o" "$(python3 -c "print(round(($(cpu_ticks "$pid") - ${CPU0[$o]}) / $HZ * 1e6 / max(1, $MAXN), 1))")"
+		sep=', '
+	done
+	printf '}\n'
+} >"$R/cpu.json"
+say "CPU per signal (us) during the max run: $(cat "$R/cpu.json")"
 
 # ---- 3. bulk involvement from one node (school)
 say "involve: $INVOLVE_N involvements from school-a"

@@ -6,7 +6,7 @@
  *   make build/libseinpost.a
  *   cc -std=c11 -D_GNU_SOURCE -Iinclude -Ibuild/gen -Itests/fuzz -o build/gen-seeds \
  *      tests/fuzz/gen-seeds.c build/libseinpost.a $(pkg-config --libs libsodium \
- *      libprotobuf-c libzmq lmdb libsystemd inih jansson) -lpthread
+ *      libprotobuf-c libzmq lmdb libsystemd inih jansson libcrypto) -lpthread
  *   build/gen-seeds tests/fuzz/corpus
  *
  * Crypto fields are filled with fixed bytes: sp_wire checks sizes, not
