@@ -384,15 +384,21 @@ int sp_involve_batch_request(sp_store *st, const sp_pseudo_keyring *kr, const Se
 		goto out;
 	}
 	MSG("%zu involvements stored; the broker is being told", n);
-	if (fn) {
+	/* Frames of at most SP_INVOLVE_FRAME_PSEUDONYMS pseudonyms (~40 B each),
+	 * well below max_frame whatever the number of key epochs. A lost frame
+	 * is resent from the pending index. */
+	for (size_t from = 0, to; fn && from < n; from = to) {
 		Seinpost__Frame f = SEINPOST__FRAME__INIT;
 		Seinpost__InvolveBatch ib = SEINPOST__INVOLVE_BATCH__INIT;
-		ib.n_updates = n;
-		ib.updates = up;
+		size_t budget = 0;
+		for (to = from; to < n && (to == from || budget + items[to].n <= SP_INVOLVE_FRAME_PSEUDONYMS); to++)
+			budget += items[to].n;
+		ib.n_updates = to - from;
+		ib.updates = up + from;
 		f.version = SP_WIRE_VERSION;
 		f.body_case = SEINPOST__FRAME__BODY_INVOLVE_BATCH;
 		f.involve_batch = &ib;
-		(void)fn(ctx, &f); /* a lost frame is resent from the pending index */
+		(void)fn(ctx, &f);
 	}
 out:
 	if (items)
@@ -410,7 +416,7 @@ struct resend_ctx {
 	int n;
 	Seinpost__InvolveUpdate *u[SP_INVOLVE_BATCH_MAX];
 	Seinpost__LocalInvolvement *li[SP_INVOLVE_BATCH_MAX];
-	size_t nu;
+	size_t nu, pseudonyms;
 };
 
 static void resend_flush(struct resend_ctx *c)
@@ -438,6 +444,7 @@ static void resend_flush(struct resend_ctx *c)
 		seinpost__local_involvement__free_unpacked(c->li[i], NULL);
 	}
 	c->nu = 0;
+	c->pseudonyms = 0;
 }
 
 static int resend_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
@@ -461,8 +468,11 @@ static int resend_one(void *ctx, const void *k, size_t kl, const void *v, size_t
 		u->until = li->until;
 		u->remove = li->remove;
 		u->subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+		if (c->nu && c->pseudonyms + li->n_pseudonyms > SP_INVOLVE_FRAME_PSEUDONYMS)
+			resend_flush(c);
 		c->u[c->nu] = u;
 		c->li[c->nu++] = li;
+		c->pseudonyms += li->n_pseudonyms;
 		if (c->nu == SP_INVOLVE_BATCH_MAX)
 			resend_flush(c);
 	} else if (li) {
@@ -536,19 +546,17 @@ static int acked_one(sp_txn *t, const uint8_t pseudonym[32], int refused, const 
 		return SP_ECORRUPT;
 	if (refused)
 		sp_log(LOG_WARNING, C, "broker refused an involvement: %s", reason ? reason : "");
-	if (li->synced) {
-		rc = SP_OK; /* a repeated ack */
-	} else if (li->remove || refused) {
+	if (li->remove || refused) {
 		/* Removed (or refused): forget the local mapping too. */
 		rc = SP_OK;
 		for (size_t i = 0; i < li->n_pseudonyms && rc == SP_OK; i++)
 			if (li->pseudonyms[i]->pseudonym.len == 32 &&
 			    (rc = sp_store_del(t, SP_DB_INVOLVE, li->pseudonyms[i]->pseudonym.data, 32)) == SP_ENOTFOUND)
 				rc = SP_OK;
-	} else {
-		li->synced = 1;
-		rc = put_local(t, li, pseudonym);
 	}
+	/* Stored at the broker: only the pending key goes. The entry itself is
+	 * not rewritten (a bulk roster would otherwise write every entry twice);
+	 * the pending index, not LocalInvolvement.synced, says what is unsent. */
 	if (rc == SP_OK)
 		rc = pending_del(t, pseudonym);
 	seinpost__local_involvement__free_unpacked(li, NULL);

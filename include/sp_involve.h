@@ -22,6 +22,7 @@
 #define SP_INVOLVE_DEFAULT_DAYS 365
 #define SP_INVOLVE_BATCH_MAX 2048   /* involvements per local request and per frame */
 #define SP_INVOLVE_RESEND_MAX 8192  /* unacknowledged involvements resent per round */
+#define SP_INVOLVE_FRAME_PSEUDONYMS 4096 /* per InvolveBatch frame (~160 KiB) */
 
 /* "YYYY-MM-DD" -> end of that day, UTC, unix seconds. SP_EDATE when
  * malformed or impossible. */
