@@ -47,8 +47,8 @@ row("broker admit (verify+digests+policy)", "%.1f us" % raw["admit_us"])
 row("broker route per recipient / receipt", "%.1f / %.1f us" % (raw["route_us"], raw["receipt_us"]))
 row("audit append (batched, Merkle + index)", "%.1f us" % raw["audit_append_us"])
 row("node: build + seal one signal", "%.1f us" % raw["node_seal_us"])
-row("broker per signal: main / I/O thread", "%.1f / %.1f us" % (raw["broker_main_us"], raw["broker_io_us"]),
-    "(%d recipients)" % raw["recipients"])
+row("broker per signal: main / signatures / I/O", "%.1f / %.1f / %.1f us" % (raw["broker_main_us"], raw["broker_sig_us"],
+    raw["broker_io_us"]), "(%d recipients; signatures on 2 threads)" % raw["recipients"])
 row("derived limit: one core / broker's cores", "%.0f / %.0f signals/s" % (raw["limit_per_core_per_s"], raw["limit_per_s"]))
 print("  end to end (submit -> stored at both recipients, broker audit committed)")
 for k, label in (("e2e100", "100/s"), ("e2e1000", "1,000/s"), ("e2emax", "max")):
