@@ -2,22 +2,25 @@
  * sp_audit.c — the append-only, hash-chained audit log.
  *
  * Record n is a serialised AuditRecord stored in SP_DB_AUDIT under be64(n);
- * its prev_hash is SHA-256 of record n-1's stored bytes (32 zero bytes for
- * n = 1). "audit.head" in SP_DB_META holds be64(last seq) || SHA-256(last
- * record's bytes) and is written in the same transaction as the record, so
- * removing records from the end is detected as well as editing them.
+ * its prev_hash is the RFC 9162 leaf hash of record n-1's stored bytes,
+ * SHA-256(0x00 || bytes) (32 zero bytes for n = 1). "audit.head" in
+ * SP_DB_META holds be64(last seq) || leaf hash of the last record and is
+ * written in the same transaction as the record, so removing records from
+ * the end is detected as well as editing them.
  *
  * The stored bytes are hashed exactly as written and never re-serialised:
- * protobuf encoding is not canonical, and the planned RFC 9162 Merkle tree
- * takes its leaves (SHA-256(0x00 || bytes)) from these same bytes.
+ * protobuf encoding is not canonical. One hash per record serves both the
+ * chain and the Merkle tree (sp_mtree.c), so verify hashes each record once.
  *
  * Records carry pseudonyms and organisation ids, never identities; nothing
  * from a record is logged.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "sp_audit.h"
@@ -59,9 +62,10 @@ const char *sp_audit_event_name(int event)
 	return event_names[event];
 }
 
-static void sha256(uint8_t out[HASH_LEN], const void *p, size_t n)
+/* The chain link and the Merkle leaf: SHA-256(0x00 || record bytes). */
+static void leaf_hash(uint8_t out[HASH_LEN], const void *p, size_t n)
 {
-	crypto_hash_sha256(out, p, n);
+	sp_merkle_leaf(p, n, out);
 }
 
 /* Text fields must stay valid UTF-8 or the record would not decode later. */
@@ -109,7 +113,7 @@ static int head_load(sp_txn *t, uint64_t *seq, uint8_t hash[HASH_LEN])
 	*seq = sp_be64_get(hv);
 	if (*seq != sp_be64_get(lk))
 		goto corrupt;
-	sha256(h, lv, lvlen);
+	leaf_hash(h, lv, lvlen);
 	if (sodium_memcmp(h, (const uint8_t *)hv + 8, HASH_LEN) != 0)
 		goto corrupt;
 	memcpy(hash, h, HASH_LEN);
@@ -178,12 +182,12 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 	if (rc != SP_OK)
 		goto out;
 	sp_be64_put(head, seq);
-	sha256(head + 8, buf, len);
+	leaf_hash(head + 8, buf, len);
 	rc = sp_store_put(t, SP_DB_META, HEAD_KEY, strlen(HEAD_KEY), head, sizeof head, 0);
 	if (rc != SP_OK)
 		goto out;
 	/* The Merkle tree and the indexes commit with the record they describe. */
-	rc = sp_mtree_append(t, seq, buf, len);
+	rc = sp_mtree_append_leaf(t, seq, head + 8);
 	if (rc == SP_OK && e->pseudonym)
 		rc = sp_mtree_index_put(t, SP_MTREE_BY_PSEUDO, e->pseudonym, 32, seq);
 	if (rc == SP_OK && e->signal_id)
@@ -240,7 +244,31 @@ struct verify {
 	uint64_t bad_head;
 	int check_sigs;
 	const uint8_t *sign_pk;
+	/* Decoding a million records: a bump arena instead of malloc/free per
+	 * field (reset per record; larger records fall back to malloc). */
+	ProtobufCAllocator arena;
+	size_t arena_used;
+	_Alignas(16) uint8_t arena_buf[8192];
 };
+
+static void *arena_alloc(void *ctx, size_t n)
+{
+	struct verify *v = ctx;
+	size_t need = (n + 15) & ~(size_t)15;
+	if (need <= sizeof v->arena_buf - v->arena_used) {
+		void *p = v->arena_buf + v->arena_used;
+		v->arena_used += need;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void arena_free(void *ctx, void *p)
+{
+	struct verify *v = ctx;
+	if ((uint8_t *)p < v->arena_buf || (uint8_t *)p >= v->arena_buf + sizeof v->arena_buf)
+		free(p);
+}
 
 static int fail(struct verify *v, uint64_t bad, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -279,11 +307,10 @@ static int successor_vouches(struct verify *v, uint64_t seq, const uint8_t h[HAS
 	return ok;
 }
 
-static int verify_one(void *ctx, const void *k, size_t klen, const void *val, size_t vlen)
+static int verify_one(struct verify *v, const void *k, size_t klen, const void *val, size_t vlen,
+                      const uint8_t h[HASH_LEN], const uint8_t *root_here)
 {
-	struct verify *v = ctx;
 	Seinpost__AuditRecord *rec = NULL;
-	uint8_t h[HASH_LEN];
 	uint64_t seq;
 	int rc = SP_OK;
 
@@ -303,7 +330,8 @@ static int verify_one(void *ctx, const void *k, size_t klen, const void *val, si
 			          (unsigned long long)seq);
 		goto out;
 	}
-	rec = seinpost__audit_record__unpack(NULL, vlen, val);
+	v->arena_used = 0;
+	rec = seinpost__audit_record__unpack(&v->arena, vlen, val);
 	if (!rec) {
 		rc = fail(v, seq, "record %llu: does not decode", (unsigned long long)seq);
 		goto out;
@@ -314,9 +342,7 @@ static int verify_one(void *ctx, const void *k, size_t klen, const void *val, si
 		          (unsigned long long)rec->seq);
 		goto out;
 	}
-	sha256(h, val, vlen);
-	if (rec->prev_hash.len != HASH_LEN ||
-	    sodium_memcmp(rec->prev_hash.data, v->prev, HASH_LEN) != 0) {
+	if (rec->prev_hash.len != HASH_LEN || memcmp(rec->prev_hash.data, v->prev, HASH_LEN) != 0) {
 		/* The link seq-1 -> seq is broken: either record seq-1 changed
 		 * after seq was written, or seq's own prev_hash changed. If the
 		 * record after seq (or the head) still vouches for seq's bytes,
@@ -338,13 +364,12 @@ static int verify_one(void *ctx, const void *k, size_t klen, const void *val, si
 	v->expect = seq + 1;
 	v->count++;
 	{
-		uint8_t leaf[32], root[32];
-		sp_merkle_leaf(val, vlen, leaf);
-		sp_merkle_frontier_push(&v->tree, leaf);
+		/* The tree itself is built where the leaves are hashed (the
+		 * pipeline below); root_here is its root over records 1..seq when a
+		 * head sits at seq (the walk is contiguous, so leaf count == seq). */
 		while (v->next_head < v->nheads && v->heads[v->next_head].size == seq) {
 			const struct vhead *hd = &v->heads[v->next_head];
-			sp_merkle_frontier_root(&v->tree, root);
-			if (sodium_memcmp(root, hd->root, 32) != 0) {
+			if (!root_here || memcmp(root_here, hd->root, 32) != 0) {
 				/* Records before seq are vouched for by their successors
 				 * already; record seq only by the next one (or the chain
 				 * head). If that no longer vouches, the record changed. */
@@ -363,7 +388,177 @@ static int verify_one(void *ctx, const void *k, size_t klen, const void *val, si
 		}
 	}
 out:
-	seinpost__audit_record__free_unpacked(rec, NULL);
+	if (rec)
+		seinpost__audit_record__free_unpacked(rec, &v->arena);
+	return rc;
+}
+
+/*
+ * Verify speed: the leaf hash (SHA-256 of every record) is most of the work
+ * and independent per record, while the checks are sequential. A worker
+ * thread hashes chunk n+1 while this thread checks chunk n in order. The
+ * record pointers stay valid for the whole read transaction (LMDB maps the
+ * file; a read transaction's pages do not change under it).
+ */
+#define CHUNK 4096
+
+struct chunk {
+	size_t n;
+	const void *k[CHUNK], *val[CHUNK];
+	size_t klen[CHUNK], vlen[CHUNK];
+	uint8_t h[CHUNK][HASH_LEN];
+	uint8_t root[CHUNK][HASH_LEN]; /* tree root after record i, when has_root[i] */
+	uint8_t has_root[CHUNK];
+};
+
+struct pipeline {
+	struct verify *v;
+	struct chunk c[2];
+	int fill;                 /* chunk being filled by the walk */
+	int busy;                 /* the worker holds chunk `hashing` */
+	int hashing, quit, threaded;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int rc;
+	uint64_t leaves;          /* hashing thread: leaves pushed so far */
+	size_t wnext;             /* hashing thread: next head to take a root for */
+};
+
+/* Leaf hashes and the tree, in record order (chunks are hashed in order).
+ * The root is taken wherever a signed head sits; the checking thread
+ * compares it. Only the hashing thread touches the frontier and wnext. */
+static void chunk_hash(struct pipeline *p, struct chunk *c)
+{
+	struct verify *v = p->v;
+	for (size_t i = 0; i < c->n; i++) {
+		leaf_hash(c->h[i], c->val[i], c->vlen[i]);
+		sp_merkle_frontier_push(&v->tree, c->h[i]);
+		p->leaves++;
+		c->has_root[i] = 0;
+		while (p->wnext < v->nheads && v->heads[p->wnext].size < p->leaves)
+			p->wnext++;
+		if (p->wnext < v->nheads && v->heads[p->wnext].size == p->leaves) {
+			sp_merkle_frontier_root(&v->tree, c->root[i]);
+			c->has_root[i] = 1;
+		}
+	}
+}
+
+static void *hash_worker(void *arg)
+{
+	struct pipeline *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->busy && !p->quit)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->busy)
+			break;
+		struct chunk *c = &p->c[p->hashing];
+		pthread_mutex_unlock(&p->mu);
+		chunk_hash(p, c);
+		pthread_mutex_lock(&p->mu);
+		p->busy = 0;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Wait until the worker has hashed its chunk; then check it in order. */
+static int pipeline_drain(struct pipeline *p)
+{
+	struct chunk *c;
+	int rc = SP_OK;
+	if (p->threaded) {
+		pthread_mutex_lock(&p->mu);
+		while (p->busy)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+	}
+	c = &p->c[p->hashing];
+	for (size_t i = 0; i < c->n && rc == SP_OK; i++)
+		rc = verify_one(p->v, c->k[i], c->klen[i], c->val[i], c->vlen[i], c->h[i],
+			                c->has_root[i] ? c->root[i] : NULL);
+	c->n = 0;
+	return rc;
+}
+
+/* Hand the filled chunk to the worker, then check the one it hashed before. */
+static int pipeline_flip(struct pipeline *p)
+{
+	int prev = p->hashing, had = p->c[prev].n > 0 && prev != p->fill, rc = SP_OK;
+	if (p->threaded) {
+		pthread_mutex_lock(&p->mu);
+		while (p->busy)
+			pthread_cond_wait(&p->cv, &p->mu);
+		p->hashing = p->fill;
+		p->busy = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	} else {
+		p->hashing = p->fill;
+		chunk_hash(p, &p->c[p->fill]);
+	}
+	p->fill ^= 1;
+	if (had) {
+		/* check the chunk hashed in the previous round (already done) */
+		struct chunk *c = &p->c[prev];
+		for (size_t i = 0; i < c->n && rc == SP_OK; i++)
+			rc = verify_one(p->v, c->k[i], c->klen[i], c->val[i], c->vlen[i], c->h[i],
+			                c->has_root[i] ? c->root[i] : NULL);
+		c->n = 0;
+	}
+	return rc;
+}
+
+static int pipeline_visit(void *ctx, const void *k, size_t klen, const void *val, size_t vlen)
+{
+	struct pipeline *p = ctx;
+	struct chunk *c = &p->c[p->fill];
+	c->k[c->n] = k;
+	c->klen[c->n] = klen;
+	c->val[c->n] = val;
+	c->vlen[c->n] = vlen;
+	if (++c->n < CHUNK)
+		return 0;
+	return pipeline_flip(p);
+}
+
+/* Walk the whole log through the pipeline; SP_OK or the first fault. */
+static int verify_records(struct verify *v, sp_txn *t)
+{
+	struct pipeline *p = calloc(1, sizeof *p);
+	int rc;
+	if (!p)
+		return SP_ENOMEM;
+	p->v = v;
+	p->hashing = 1; /* nothing handed over yet */
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->threaded = sysconf(_SC_NPROCESSORS_ONLN) > 1 && pthread_create(&p->th, NULL, hash_worker, p) == 0;
+	rc = sp_store_foreach(t, SP_DB_AUDIT, NULL, 0, pipeline_visit, p);
+	if (rc == SP_OK) {
+		/* the chunk in the worker (checked by the flip), then the rest */
+		if (p->c[p->fill].n)
+			rc = pipeline_flip(p);
+		else if (p->c[p->hashing].n)
+			rc = SP_OK;
+		if (rc == SP_OK && p->c[p->hashing].n)
+			rc = pipeline_drain(p);
+	}
+	if (p->threaded) {
+		pthread_mutex_lock(&p->mu);
+		while (p->busy)
+			pthread_cond_wait(&p->cv, &p->mu);
+		p->quit = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->th, NULL);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
 	return rc;
 }
 
@@ -432,6 +627,9 @@ int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_re
 
 	memset(&v, 0, sizeof v);
 	v.expect = 1;
+	v.arena.alloc = arena_alloc;
+	v.arena.free = arena_free;
+	v.arena.allocator_data = &v;
 	if (!s || !r)
 		return SP_EINVAL;
 	memset(r, 0, sizeof *r);
@@ -466,7 +664,7 @@ int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_re
 	if (rc != SP_OK)
 		goto out;
 
-	rc = sp_store_foreach(t, SP_DB_AUDIT, NULL, 0, verify_one, &v);
+	rc = verify_records(&v, t);
 	if (rc != SP_OK)
 		goto out;
 

@@ -27,6 +27,7 @@
 #include "sp_transport.h"
 #include "sp_util.h"
 #include "sp_wire.h"
+#include "sp_workers.h"
 
 #define C "broker"
 #define BATCH_MAX 512      /* frames per LMDB transaction (group commit) */
@@ -51,6 +52,14 @@ struct reply {
 	size_t len;
 };
 
+/* Signature checks done before the batch, on two threads (sp_workers):
+ * the result for one received message. */
+enum { PRE_NONE, PRE_SUBMIT, PRE_RECEIPT };
+struct precheck {
+	int kind;
+	int ok; /* the signature verified against the proven sender's key */
+};
+
 struct broker {
 	const sp_config *cfg;
 	sp_keyset *keys;
@@ -67,6 +76,10 @@ struct broker {
 	Seinpost__SignedTreeHead *sth; /* latest signed tree head, sent with acks */
 	int store_failing;      /* last frame could not be stored: refusing */
 	uint64_t refused;       /* frames refused since storage failed */
+	sp_workers *workers;    /* second thread for signature checks */
+	sp_msg *inbox;          /* BATCH_MAX received messages of one batch */
+	struct precheck pre[BATCH_MAX];
+	const struct precheck *cur_pre; /* of the message being handled */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -183,7 +196,8 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 	Seinpost__SignalHeader *h = NULL;
 	char why[256] = "", idhex[SP_ID_HEX];
 	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s,
-	                    .max_age_s = b->cfg->max_age_s };
+	                    .max_age_s = b->cfg->max_age_s,
+	                    .sig_verified = b->cur_pre && b->cur_pre->kind == PRE_SUBMIT && b->cur_pre->ok };
 	uint8_t *stored = NULL;
 	size_t stored_len;
 	int rc;
@@ -297,7 +311,8 @@ static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 
 	if (!from)
 		return SP_OK;
-	if (sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
+	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
+	if (!verified && sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
 		sp_log_event(LOG_WARNING, C, from->id, sp_hex(a->id.data, 16, idhex),
 		             "receipt signature does not verify; ignored");
 		return SP_OK;
@@ -420,6 +435,58 @@ static int handle_involve(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	return SP_OK;
 }
 
+/* Bulk involvement: every update of the frame inside this batch's (child)
+ * transaction, one answer listing what was stored and what was refused. */
+static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__InvolveBatch *ib)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__InvolveBatchAck a = SEINPOST__INVOLVE_BATCH_ACK__INIT;
+	sp_engine eng = { b->policy, b->roster, sp_now_s() };
+	ProtobufCBinaryData *stored = calloc(ib->n_updates, sizeof *stored);
+	Seinpost__InvolveAck *ref = calloc(ib->n_updates, sizeof *ref), **refp = calloc(ib->n_updates, sizeof *refp);
+	char (*why)[128] = calloc(ib->n_updates, sizeof *why);
+	int rc = SP_OK;
+
+	if (!stored || !ref || !refp || !why) {
+		rc = SP_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ib->n_updates; i++) {
+		const Seinpost__InvolveUpdate *u = ib->updates[i];
+		int r = sp_escalate_on_involve(&eng, t, m->user, u, why[a.n_refused], sizeof why[0]);
+		if (r < 0 && r != SP_EINVAL && r != SP_EEXPIRED && r != SP_EROLE && r != SP_EORG) {
+			rc = r; /* storage failure: the frame is rolled back, the node resends */
+			goto out;
+		}
+		if (r == SP_OK) {
+			stored[a.n_stored++] = u->pseudonyms[0]->pseudonym;
+			continue;
+		}
+		Seinpost__InvolveAck *x = &ref[a.n_refused];
+		seinpost__involve_ack__init(x);
+		x->pseudonym = u->pseudonyms[0]->pseudonym;
+		x->status = SEINPOST__STATUS__STATUS_REJECTED;
+		x->code = r;
+		x->reason = why[a.n_refused];
+		refp[a.n_refused++] = x;
+	}
+	a.stored = stored;
+	a.refused = refp;
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK;
+	f.involve_batch_ack = &a;
+	queue_reply(b, m, &f);
+	if (a.n_refused)
+		sp_log_event(LOG_WARNING, C, m->user, NULL, "%zu of %zu involvements refused, e.g.: %s",
+		             a.n_refused, ib->n_updates, why[0]);
+out:
+	free(stored);
+	free(ref);
+	free(refp);
+	free(why);
+	return rc;
+}
+
 /* Once a second: deferred releases and retention, in their own transaction. */
 static void policy_tick(struct broker *b)
 {
@@ -519,6 +586,9 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		break;
 	case SEINPOST__FRAME__BODY_INVOLVE:
 		rc = handle_involve(b, t, m, f->involve);
+		break;
+	case SEINPOST__FRAME__BODY_INVOLVE_BATCH:
+		rc = handle_involve_batch(b, t, m, f->involve_batch);
 		break;
 	case SEINPOST__FRAME__BODY_SUBMIT:
 		handle_hello(b, m, &(Seinpost__Hello){ .org = (char *)m->user });
@@ -715,6 +785,9 @@ static int broker_open(struct broker *b)
 	}
 	b->npeers = sp_roster_count(b->roster);
 	b->peers = calloc(b->npeers ? b->npeers : 1, sizeof *b->peers);
+	b->inbox = calloc(BATCH_MAX, sizeof *b->inbox);
+	if (!b->inbox || sp_workers_new(&b->workers) != SP_OK)
+		return SP_ENOMEM;
 	if (!b->peers)
 		return SP_ENOMEM;
 	b->zctx = zmq_ctx_new();
@@ -744,6 +817,8 @@ static void broker_close(struct broker *b)
 	if (b->zctx)
 		zmq_ctx_term(b->zctx);
 	free(b->peers);
+	free(b->inbox);
+	sp_workers_free(&b->workers);
 	sp_store_close(&b->store);
 	if (b->sth)
 		seinpost__signed_tree_head__free_unpacked(b->sth, NULL);
@@ -824,20 +899,51 @@ static void stamp_commit(sp_txn *batch)
 	sp_txn_abort(&t);
 }
 
-/* One batch: everything waiting (up to BATCH_MAX) in one write transaction;
+/* Signature work for message i, on either thread: decode the frame and
+ * verify a signal's header signature and tier digests, or a receipt's
+ * signature, against the key of the organisation the handshake proved. Only
+ * a positive result is used later; anything else is checked again, and
+ * reported, on the main thread as before. */
+static void precheck_one(void *ctx, size_t i)
+{
+	struct broker *b = ctx;
+	const sp_msg *m = &b->inbox[i];
+	struct precheck *p = &b->pre[i];
+	Seinpost__Frame *f = NULL;
+	Seinpost__SignalHeader *h = NULL;
+	const sp_org *from;
+	char why[128];
+
+	p->kind = PRE_NONE;
+	p->ok = 0;
+	if (!m->user[0] || !(from = sp_roster_find(b->roster, m->user)) ||
+	    sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) != SP_OK)
+		return;
+	if (f->body_case == SEINPOST__FRAME__BODY_SUBMIT) {
+		p->kind = PRE_SUBMIT;
+		if (sp_wire_check_signal(f->submit, &h, why, sizeof why) == SP_OK && strcmp(h->sender, m->user) == 0)
+			p->ok = sp_signal_verify(f->submit, h, from->sign_pk) == SP_OK;
+		if (h)
+			seinpost__signal_header__free_unpacked(h, NULL);
+	} else if (f->body_case == SEINPOST__FRAME__BODY_DELIVERY_ACK) {
+		const Seinpost__DeliveryAck *a = f->delivery_ack;
+		p->kind = PRE_RECEIPT;
+		p->ok = sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) == SP_OK;
+	}
+	seinpost__frame__free_unpacked(f, NULL);
+}
+
+/* One batch: everything waiting (up to BATCH_MAX) is received first, its
+ * signatures checked on two threads, then handled in one write transaction;
  * replies go out only after it committed. */
 static void run_batch(struct broker *b)
 {
-	sp_msg msgs[32];
 	sp_txn *t = NULL;
-	size_t handled = 0;
-	int rc = sp_txn_begin(b->store, 1, &t);
-	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "cannot begin transaction: %s", sp_strerror(rc));
-		return;
-	}
-	while (handled < BATCH_MAX && b->nreplies < BATCH_MAX) {
-		sp_msg *m = &msgs[0];
+	size_t n = 0, i = 0;
+	int rc;
+
+	while (n < BATCH_MAX) {
+		sp_msg *m = &b->inbox[n];
 		memset(m, 0, sizeof *m);
 		rc = sp_transport_recv(b->sock, 1, 1, m);
 		if (rc == SP_ETIMEOUT)
@@ -846,14 +952,23 @@ static void run_batch(struct broker *b)
 			sp_msg_clear(m);
 			continue;
 		}
-		rc = handle_isolated(b, t, m);
-		sp_msg_clear(m);
-		handled++;
+		n++;
+	}
+	if (!n)
+		return;
+	sp_workers_run(b->workers, precheck_one, b, n);
+	rc = sp_txn_begin(b->store, 1, &t);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot begin transaction: %s", sp_strerror(rc));
+		goto drop;
+	}
+	for (; i < n && b->nreplies < BATCH_MAX; i++) {
+		b->cur_pre = &b->pre[i];
+		rc = handle_isolated(b, t, &b->inbox[i]);
+		b->cur_pre = NULL;
 		if (rc != SP_OK)
 			goto fail;
 	}
-	if (!handled)
-		goto fail;
 	rc = audit_heads(b, t);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "signing a tree head failed: %s; nothing acknowledged", sp_strerror(rc));
@@ -868,15 +983,15 @@ static void run_batch(struct broker *b)
 		storage_state(b, rc);
 		/* Receipts of this batch did not count: what memory says is in
 		 * flight is no longer true; send again from the start. */
-		for (size_t i = 0; i < b->npeers; i++) {
-			b->peers[i].cursor = 0;
-			b->peers[i].inflight = 0;
+		for (size_t j = 0; j < b->npeers; j++) {
+			b->peers[j].cursor = 0;
+			b->peers[j].inflight = 0;
 		}
 		goto drop;
 	}
 	storage_state(b, SP_OK); /* recovery is declared only on a durable commit */
-	for (size_t i = 0; i < b->nreplies; i++) {
-		struct reply *r = &b->replies[i];
+	for (size_t j = 0; j < b->nreplies; j++) {
+		struct reply *r = &b->replies[j];
 		if (sp_transport_send(b->sock, r->rid, r->rid_len, r->buf, r->len) != SP_OK)
 			sp_log(LOG_DEBUG, C, "ack not sent (peer gone); it will retry");
 	}
@@ -885,8 +1000,12 @@ static void run_batch(struct broker *b)
 fail:
 	sp_txn_abort(&t);
 drop:
-	for (size_t i = 0; i < b->nreplies; i++)
-		free(b->replies[i].buf);
+	/* Messages not handled (a failed batch, or replies full) are dropped:
+	 * unacknowledged, their senders send them again. */
+	for (size_t j = 0; j < n; j++)
+		sp_msg_clear(&b->inbox[j]);
+	for (size_t j = 0; j < b->nreplies; j++)
+		free(b->replies[j].buf);
 	b->nreplies = 0;
 }
 

@@ -91,9 +91,11 @@ static int find_policy(char *out, size_t outlen)
 	return -1;
 }
 
+#define NETINIT_MAX_ORGS 512
+
 int sp_cli_net(int argc, char **argv)
 {
-	sp_netinit_org orgs[64];
+	static sp_netinit_org orgs[NETINIT_MAX_ORGS]; /* a test network; the roster takes more */
 	size_t norgs = 0;
 	sp_netinit_opts o = { .port = 7700 };
 	char policy[PATH_MAX], err[1024] = "";
@@ -107,7 +109,7 @@ int sp_cli_net(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--org") == 0 && i + 1 < argc) {
 			const char *v = argv[++i], *colon = strchr(v, ':');
-			if (!colon || norgs >= 64 || (size_t)(colon - v) >= SP_ROLE_MAX ||
+			if (!colon || norgs >= NETINIT_MAX_ORGS || (size_t)(colon - v) >= SP_ROLE_MAX ||
 			    strlen(colon + 1) >= SP_ID_MAX) {
 				fprintf(stderr, "seinpost net init: --org expects ROLE:ID, e.g. school:school-bonnefanten\n");
 				return 2;

@@ -36,15 +36,24 @@ static int node_get(void *ctx, unsigned level, uint64_t index, uint8_t out[SP_ME
 
 int sp_mtree_append(sp_txn *t, uint64_t seq, const void *rec, size_t len)
 {
+	uint8_t leaf[SP_MERKLE_HASH];
+	if (!t || seq == 0 || (!rec && len))
+		return SP_EINVAL;
+	sp_merkle_leaf(rec, len, leaf);
+	return sp_mtree_append_leaf(t, seq, leaf);
+}
+
+int sp_mtree_append_leaf(sp_txn *t, uint64_t seq, const uint8_t leaf[SP_MERKLE_HASH])
+{
 	uint8_t cur[SP_MERKLE_HASH], left[SP_MERKLE_HASH], k[NODE_KEY];
 	uint64_t index;
 	unsigned level = 0;
 	int rc;
 
-	if (!t || seq == 0 || (!rec && len))
+	if (!t || seq == 0 || !leaf)
 		return SP_EINVAL;
 	index = seq - 1;
-	sp_merkle_leaf(rec, len, cur);
+	memcpy(cur, leaf, SP_MERKLE_HASH);
 	rc = sp_store_put(t, SP_DB_AUDIX, k, node_key(k, 0, index), cur, sizeof cur, 0);
 	/* A right child completes its parent: store every subtree it closes. */
 	while (rc == SP_OK && (index & 1)) {

@@ -33,6 +33,27 @@
 #define HELLO_MS 2000
 #define FRAMES_MAX 256    /* broker frames handled per write transaction */
 #define BACKOFF_MAX_FACTOR 16 /* retry interval grows to at most 16 x retry_ms */
+#define LOCAL_BATCH 128   /* local submits stored per write transaction */
+#define ENV_MAX 64        /* a ROUTER routing id (libzmq makes 5 bytes) */
+
+/* The local socket is a ROUTER: REQ clients (the CLI) and pipelining DEALER
+ * clients (case systems, sp_load) alike; every answer goes back with the
+ * routing id it came with. */
+struct envelope {
+	uint8_t id[ENV_MAX];
+	size_t len;
+};
+
+/* A submit that passed validation and sealing, waiting for the batch commit. */
+struct pending_submit {
+	struct envelope env;
+	uint8_t id[SP_ID_BYTES];
+	uint8_t *sigbuf, *ebuf;
+	size_t elen;
+	Seinpost__Signal *sig;
+	Seinpost__SignalHeader *h;
+	int rc;
+};
 
 struct node {
 	const sp_config *cfg;
@@ -53,6 +74,10 @@ struct node {
 	uint8_t receipts[FRAMES_MAX][SP_ID_BYTES]; /* sent after the batch commits */
 	size_t nreceipts;
 	int alert;              /* <state>/alert raised (submits refused) */
+	struct envelope env;    /* the local request being answered */
+	struct envelope query_env; /* the privacy officer's query waiting for the broker */
+	struct pending_submit batch[LOCAL_BATCH];
+	size_t nbatch;
 };
 
 static int send_frame(struct node *n, Seinpost__Frame *f)
@@ -95,6 +120,15 @@ static int send_signal(struct node *n, Seinpost__Signal *sig)
 	return send_frame(n, &f);
 }
 
+/* routing id, empty delimiter (as REQ expects), body */
+static void local_send(struct node *n, const struct envelope *env, const void *buf, size_t len)
+{
+	if (zmq_send(n->local, env->id, env->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(n->local, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(n->local, buf, len, ZMQ_DONTWAIT) < 0)
+		sp_log(LOG_DEBUG, C, "local answer not delivered (client gone)");
+}
+
 static void local_reply(struct node *n, int code, const char *msg, const uint8_t *id,
                         Seinpost__OutboxEntry *entry)
 {
@@ -109,10 +143,10 @@ static void local_reply(struct node *n, int code, const char *msg, const uint8_t
 	}
 	r.entry = entry;
 	if (sp_wire_pack(&r.base, &buf, &len) != SP_OK) {
-		zmq_send(n->local, "", 0, 0); /* REP must answer */
+		local_send(n, &n->env, "", 0); /* a REQ client must get an answer */
 		return;
 	}
-	zmq_send(n->local, buf, len, 0);
+	local_send(n, &n->env, buf, len);
 	free(buf);
 }
 
@@ -142,20 +176,17 @@ static int stamp_commit(sp_txn *t)
 	return sp_store_put(t, SP_DB_META, "last.commit", 11, v, 8, 0);
 }
 
-/* Submit: validate, seal, store durably in the outbox, then answer with the
- * id — never before the commit — then send to the broker. */
-static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
+/* Submit, part 1: validate and seal (CPU only). A refusal is answered at
+ * once; an accepted one waits in the batch for the group commit. */
+static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req)
 {
 	sp_submit_ctx ctx = {
 		.org = n->cfg->org, .keys = n->keys, .pseudo = n->pseudo,
 		.roster = n->roster, .policy = n->policy, .now_s = sp_now_s(),
 	};
-	uint8_t *sigbuf = NULL, *ebuf = NULL, id[SP_ID_BYTES];
-	size_t siglen, elen;
-	char why[256] = "", idhex[SP_ID_HEX];
-	Seinpost__Signal *sig = NULL;
-	Seinpost__SignalHeader *h = NULL;
-	sp_txn *t = NULL;
+	struct pending_submit *p = &n->batch[n->nbatch];
+	size_t siglen;
+	char why[256] = "";
 	int rc;
 
 	if (n->policy_mismatch) {
@@ -163,63 +194,102 @@ static void do_submit(struct node *n, const Seinpost__SubmitRequest *req)
 		            "install the broker's policy and restart the node; nothing was sent", NULL, NULL);
 		return;
 	}
-	rc = sp_submit_build(&ctx, req, &sigbuf, &siglen, id, why, sizeof why);
-	if (rc != SP_OK) {
-		local_reply(n, rc, why, NULL, NULL);
-		return;
-	}
-	rc = sp_wire_decode_signal(sigbuf, siglen, &sig, &h, why, sizeof why);
-	if (rc != SP_OK) {
-		local_reply(n, rc, why, NULL, NULL);
-		goto out;
-	}
-	{
+	memset(p, 0, sizeof *p);
+	rc = sp_submit_build(&ctx, req, &p->sigbuf, &siglen, p->id, why, sizeof why);
+	if (rc == SP_OK)
+		rc = sp_wire_decode_signal(p->sigbuf, siglen, &p->sig, &p->h, why, sizeof why);
+	if (rc == SP_OK) {
 		Seinpost__OutboxEntry e = SEINPOST__OUTBOX_ENTRY__INIT;
-		e.signal = sig;
+		e.signal = p->sig;
 		e.queued = sp_now_ms();
 		e.state = SEINPOST__OUTBOX_STATE__OUTBOX_PENDING;
-		rc = sp_wire_pack(&e.base, &ebuf, &elen);
+		rc = sp_wire_pack(&e.base, &p->ebuf, &p->elen);
+		if (rc != SP_OK)
+			snprintf(why, sizeof why, "%s", sp_strerror(rc));
 	}
-	if (rc == SP_OK)
-		rc = sp_txn_begin(n->store, 1, &t);
-	if (rc == SP_OK)
-		rc = sp_outbox_add(t, id, ebuf, elen);
-	if (rc == SP_OK)
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED, h, NULL, 0, NULL);
+	if (rc != SP_OK) {
+		local_reply(n, rc, why, NULL, NULL);
+		if (p->h)
+			seinpost__signal_header__free_unpacked(p->h, NULL);
+		if (p->sig)
+			seinpost__signal__free_unpacked(p->sig, NULL);
+		free(p->sigbuf);
+		free(p->ebuf);
+		return;
+	}
+	p->env = n->env;
+	n->nbatch++;
+}
+
+/* Submit, part 2: every prepared submit in one write transaction, each in
+ * a child transaction (one that cannot be stored is refused alone), one
+ * fsync for all; only then the ids go back — never before the commit — and
+ * the signals go to the broker. */
+static void submit_flush(struct node *n)
+{
+	sp_txn *t = NULL;
+	char idhex[SP_ID_HEX];
+	int rc;
+
+	if (!n->nbatch)
+		return;
+	rc = sp_txn_begin(n->store, 1, &t);
+	for (size_t i = 0; i < n->nbatch; i++) {
+		struct pending_submit *p = &n->batch[i];
+		sp_txn *c = NULL;
+		p->rc = rc;
+		if (rc != SP_OK)
+			continue;
+		p->rc = sp_txn_begin_child(t, &c);
+		if (p->rc == SP_OK)
+			p->rc = sp_outbox_add(c, p->id, p->ebuf, p->elen);
+		if (p->rc == SP_OK)
+			p->rc = local_audit(c, n, SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED, p->h, NULL, 0, NULL);
+		if (p->rc == SP_OK)
+			p->rc = sp_txn_commit(&c);
+		sp_txn_abort(&c);
+	}
 	if (rc == SP_OK)
 		rc = stamp_commit(t);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
-	if (rc != SP_OK) {
-		/* Refuse new work, keep everything already accepted: the caller
-		 * gets no id, so it knows this signal does not exist. */
-		char msg[200];
-		snprintf(msg, sizeof msg, "could not store the signal durably: %s%s; nothing was sent, "
-		         "signals accepted earlier are kept", sp_strerror(rc),
-		         rc == SP_EIO ? " (disk full or failing?)" : "");
-		sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(rc), sp_store_last_error());
-		local_reply(n, rc, msg, NULL, NULL);
-		sp_status_alert(n->cfg->state_dir, msg);
-		n->alert = 1;
-		goto out;
+	for (size_t i = 0; i < n->nbatch; i++) {
+		struct pending_submit *p = &n->batch[i];
+		n->env = p->env;
+		if (rc != SP_OK || p->rc != SP_OK) {
+			/* Refuse new work, keep everything already accepted: the caller
+			 * gets no id, so it knows this signal does not exist. */
+			int why_rc = rc != SP_OK ? rc : p->rc;
+			char msg[200];
+			snprintf(msg, sizeof msg, "could not store the signal durably: %s%s; nothing was sent, "
+			         "signals accepted earlier are kept", sp_strerror(why_rc),
+			         why_rc == SP_EIO ? " (disk full or failing?)" : "");
+			sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(why_rc), sp_store_last_error());
+			local_reply(n, why_rc, msg, NULL, NULL);
+			sp_status_alert(n->cfg->state_dir, msg);
+			n->alert = 1;
+			continue;
+		}
+		n->submitted++;
+		if (n->alert) {
+			sp_status_alert(n->cfg->state_dir, NULL);
+			n->alert = 0;
+		}
+		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(p->id, SP_ID_BYTES, idhex), "queued %s weight %u",
+		             p->h->category, p->h->weight);
+		local_reply(n, SP_OK, "stored in outbox", p->id, NULL);
 	}
-	n->submitted++;
-	if (n->alert) {
-		sp_status_alert(n->cfg->state_dir, NULL);
-		n->alert = 0;
+	for (size_t i = 0; i < n->nbatch; i++) {
+		struct pending_submit *p = &n->batch[i];
+		if (rc == SP_OK && p->rc == SP_OK)
+			(void)send_signal(n, p->sig);
+		seinpost__signal_header__free_unpacked(p->h, NULL);
+		seinpost__signal__free_unpacked(p->sig, NULL);
+		free(p->sigbuf);
+		free(p->ebuf);
 	}
-	sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(id, SP_ID_BYTES, idhex), "queued %s weight %u",
-	             h->category, h->weight);
-	local_reply(n, SP_OK, "stored in outbox", id, NULL);
-	(void)send_signal(n, sig);
-out:
-	if (h)
-		seinpost__signal_header__free_unpacked(h, NULL);
-	if (sig)
-		seinpost__signal__free_unpacked(sig, NULL);
-	free(sigbuf);
-	free(ebuf);
+	n->nbatch = 0;
 }
 
 static int audit_send(void *ctx, Seinpost__Frame *f)
@@ -232,6 +302,7 @@ static int audit_send(void *ctx, Seinpost__Frame *f)
 static void do_audit_query(struct node *n, Seinpost__AuditQuery *q)
 {
 	int rc = sp_nodeaudit_query(&n->audit, q);
+	n->query_env = n->env;
 	if (rc != SP_OK)
 		local_reply(n, rc, "could not send the query to the broker", NULL, NULL);
 }
@@ -245,10 +316,10 @@ static void audit_query_answer(struct node *n, const Seinpost__AuditQueryResult 
 	r.message = (char *)(res ? res->message : "the broker did not answer the query in time");
 	r.audit = (Seinpost__AuditQueryResult *)res;
 	if (sp_wire_pack(&r.base, &buf, &len) != SP_OK) {
-		zmq_send(n->local, "", 0, 0);
+		local_send(n, &n->query_env, "", 0);
 		return;
 	}
-	zmq_send(n->local, buf, len, 0);
+	local_send(n, &n->query_env, buf, len);
 	free(buf);
 }
 
@@ -284,6 +355,52 @@ static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 	seinpost__outbox_entry__free_unpacked(e, NULL);
 }
 
+/* One request from the ROUTER: routing id, empty delimiter, body.
+ * 1 with *msg filled, 0 when nothing waits, -1 for a malformed envelope
+ * (dropped: it came from no REQ/DEALER client of ours). */
+static int local_recv(struct node *n, zmq_msg_t *msg)
+{
+	zmq_msg_t part;
+	int more = 0, nparts = 0, ok = 1;
+	size_t ml = sizeof more;
+	zmq_msg_init(&part);
+	if (zmq_msg_recv(&part, n->local, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&part);
+		return 0;
+	}
+	for (;;) {
+		zmq_getsockopt(n->local, ZMQ_RCVMORE, &more, &ml);
+		if (nparts == 0) {
+			n->env.len = zmq_msg_size(&part);
+			if (n->env.len > ENV_MAX)
+				ok = 0;
+			else
+				memcpy(n->env.id, zmq_msg_data(&part), n->env.len);
+		} else if (nparts == 1 && zmq_msg_size(&part) != 0) {
+			ok = 0; /* no delimiter */
+		}
+		nparts++;
+		if (!more)
+			break;
+		zmq_msg_close(&part);
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, n->local, 0) < 0) {
+			zmq_msg_close(&part);
+			return -1;
+		}
+	}
+	if (!ok || nparts != 3) {
+		zmq_msg_close(&part);
+		return -1;
+	}
+	zmq_msg_move(msg, &part);
+	zmq_msg_close(&part);
+	return 1;
+}
+
+/* Everything waiting on the local socket (up to LOCAL_BATCH submits): submits
+ * are sealed one by one and committed together; any other request first
+ * flushes the submits before it, so a client's answers keep their order. */
 static void serve_local(struct node *n)
 {
 	zmq_msg_t msg;
@@ -291,39 +408,58 @@ static void serve_local(struct node *n)
 	char why[256];
 	int rc;
 
-	zmq_msg_init(&msg);
-	if (zmq_msg_recv(&msg, n->local, ZMQ_DONTWAIT) < 0) {
+	for (size_t handled = 0; handled < LOCAL_BATCH && !n->audit.query_pending; handled++) {
+		zmq_msg_init(&msg);
+		rc = local_recv(n, &msg);
+		if (rc <= 0) {
+			zmq_msg_close(&msg);
+			if (rc == 0)
+				break;
+			continue;
+		}
+		rc = sp_wire_decode_local(zmq_msg_data(&msg), zmq_msg_size(&msg), &req, why, sizeof why);
 		zmq_msg_close(&msg);
-		return;
+		if (rc != SP_OK) {
+			local_reply(n, rc, why, NULL, NULL);
+			continue;
+		}
+		if (req->body_case == SEINPOST__LOCAL_REQUEST__BODY_SUBMIT) {
+			submit_prepare(n, req->submit);
+			seinpost__local_request__free_unpacked(req, NULL);
+			continue;
+		}
+		struct envelope env = n->env;
+		submit_flush(n);
+		n->env = env;
+		switch (req->body_case) {
+		case SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS:
+			do_outbox_status(n, &req->outbox_status);
+			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE: {
+			char text[256];
+			rc = sp_involve_request(n->store, n->pseudo, req->involve, sp_now_s(), text, sizeof text);
+			local_reply(n, rc, text, NULL, NULL);
+			if (rc == SP_OK)
+				sp_involve_resend(n->store, send_frame_cb, n);
+			break;
+		}
+		case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
+			do_audit_query(n, req->audit_query);
+			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
+			char text[256];
+			rc = sp_involve_batch_request(n->store, n->pseudo, req->involve_batch, sp_now_s(),
+			                              send_frame_cb, n, text, sizeof text);
+			local_reply(n, rc, text, NULL, NULL);
+			break;
+		}
+		default:
+			local_reply(n, SP_EINVAL, "unknown request", NULL, NULL);
+		}
+		seinpost__local_request__free_unpacked(req, NULL);
+		req = NULL;
 	}
-	rc = sp_wire_decode_local(zmq_msg_data(&msg), zmq_msg_size(&msg), &req, why, sizeof why);
-	zmq_msg_close(&msg);
-	if (rc != SP_OK) {
-		local_reply(n, rc, why, NULL, NULL);
-		return;
-	}
-	switch (req->body_case) {
-	case SEINPOST__LOCAL_REQUEST__BODY_SUBMIT:
-		do_submit(n, req->submit);
-		break;
-	case SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS:
-		do_outbox_status(n, &req->outbox_status);
-		break;
-	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE: {
-		char text[256];
-		rc = sp_involve_request(n->store, n->pseudo, req->involve, sp_now_s(), text, sizeof text);
-		local_reply(n, rc, text, NULL, NULL);
-		if (rc == SP_OK)
-			sp_involve_resend(n->store, send_frame_cb, n);
-		break;
-	}
-	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
-		do_audit_query(n, req->audit_query);
-		break;
-	default:
-		local_reply(n, SP_EINVAL, "unknown request", NULL, NULL);
-	}
-	seinpost__local_request__free_unpacked(req, NULL);
+	submit_flush(n);
 }
 
 /* Broker verdict on one of our signals, inside the batch transaction. */
@@ -538,6 +674,9 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 	case SEINPOST__FRAME__BODY_INVOLVE_ACK:
 		sp_involve_acked(n->store, f->involve_ack);
 		break;
+	case SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK:
+		sp_involve_batch_acked(n->store, f->involve_batch_ack);
+		break;
 	case SEINPOST__FRAME__BODY_POLICY_INFO: {
 		int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
 		                      SP_POLICY_HASH_BYTES) != 0;
@@ -701,6 +840,11 @@ static int node_open(struct node *n)
 		sp_log(LOG_ERR, C, "outbox index: %s (%s)", sp_strerror(rc), sp_store_last_error());
 		return rc;
 	}
+	rc = sp_involve_migrate(n->store);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "involvement index: %s (%s)", sp_strerror(rc), sp_store_last_error());
+		return rc;
+	}
 	sp_backoff_init(&n->retry, n->cfg->retry_ms, n->cfg->retry_ms * BACKOFF_MAX_FACTOR);
 	if (chmod(n->cfg->state_dir, 0700) != 0)
 		return SP_EIO;
@@ -721,7 +865,7 @@ static int node_open(struct node *n)
 		return SP_ESIZE;
 	unlink(sock_path);
 	snprintf(ep, sizeof ep, "ipc://%s", sock_path);
-	n->local = zmq_socket(n->zctx, ZMQ_REP);
+	n->local = zmq_socket(n->zctx, ZMQ_ROUTER);
 	if (!n->local)
 		return SP_EIO;
 	int linger = 0, maxmsg = (int)n->cfg->max_frame;
@@ -773,8 +917,8 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 			{ .socket = n.sock, .events = ZMQ_POLLIN },
 			{ .socket = n.local, .events = ZMQ_POLLIN },
 		};
-		/* While a query waits for the broker the REP socket owes its
-		 * answer: do not read the next request. */
+		/* While a query waits for the broker, read no further local
+		 * request (one privacy-officer query at a time). */
 		if (zmq_poll(it, n.audit.query_pending ? 1 : 2, 100) > 0) {
 			if (it[0].revents & ZMQ_POLLIN)
 				serve_broker(&n);

@@ -33,6 +33,7 @@
 #define MAX_LOCAL_CATEGORY 64
 #define MAX_LOCAL_SUBJECT_ID 64
 #define MAX_LOCAL_BIRTHDATE 32
+#define MAX_INVOLVE_BATCH 4096    /* bulk involvement: items per request / frame */
 
 static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -49,6 +50,16 @@ static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
 }
 
 static int check_referral(const Seinpost__Referral *r, char *why, size_t whylen);
+
+static int check_involve_update(const Seinpost__InvolveUpdate *u, char *why, size_t whylen)
+{
+	if (u->n_pseudonyms < 1 || u->n_pseudonyms > 16)
+		return fail(why, whylen, SP_EMALFORMED, "involve: 1 to 16 pseudonyms required");
+	for (size_t i = 0; i < u->n_pseudonyms; i++)
+		if (!u->pseudonyms[i] || u->pseudonyms[i]->pseudonym.len != HASH_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "involve: pseudonym %zu must be %d bytes", i, HASH_BYTES);
+	return SP_OK;
+}
 
 static int tier_ok(int t)
 {
@@ -395,15 +406,36 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 				return fail(why, whylen, SP_EMALFORMED, "delivery: rule id %zu is not a valid id", i);
 		return check_referral(d->referral, why, whylen);
 	}
-	case SEINPOST__FRAME__BODY_INVOLVE: {
-		const Seinpost__InvolveUpdate *u = f->involve;
-		if (!u)
+	case SEINPOST__FRAME__BODY_INVOLVE:
+		if (!f->involve)
 			break;
-		if (u->n_pseudonyms < 1 || u->n_pseudonyms > 16)
-			return fail(why, whylen, SP_EMALFORMED, "involve: 1 to 16 pseudonyms required");
-		for (size_t i = 0; i < u->n_pseudonyms; i++)
-			if (!u->pseudonyms[i] || u->pseudonyms[i]->pseudonym.len != HASH_BYTES)
-				return fail(why, whylen, SP_EMALFORMED, "involve: pseudonym %zu must be %d bytes", i, HASH_BYTES);
+		return check_involve_update(f->involve, why, whylen);
+	case SEINPOST__FRAME__BODY_INVOLVE_BATCH: {
+		const Seinpost__InvolveBatch *b = f->involve_batch;
+		if (!b)
+			break;
+		if (b->n_updates < 1 || b->n_updates > MAX_INVOLVE_BATCH)
+			return fail(why, whylen, SP_EMALFORMED, "involve_batch: 1 to %d updates", MAX_INVOLVE_BATCH);
+		for (size_t i = 0; i < b->n_updates; i++) {
+			int rc = b->updates[i] ? check_involve_update(b->updates[i], why, whylen) : SP_EMALFORMED;
+			if (rc != SP_OK)
+				return fail(why, whylen, SP_EMALFORMED, "involve_batch: update %zu malformed", i);
+		}
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK: {
+		const Seinpost__InvolveBatchAck *a = f->involve_batch_ack;
+		if (!a)
+			break;
+		if (a->n_stored > MAX_INVOLVE_BATCH || a->n_refused > MAX_INVOLVE_BATCH)
+			return fail(why, whylen, SP_EMALFORMED, "involve_batch_ack: too many entries");
+		for (size_t i = 0; i < a->n_stored; i++)
+			if (a->stored[i].len != HASH_BYTES)
+				return fail(why, whylen, SP_EMALFORMED, "involve_batch_ack: pseudonym must be %d bytes", HASH_BYTES);
+		for (size_t i = 0; i < a->n_refused; i++)
+			if (!a->refused[i] || a->refused[i]->pseudonym.len != HASH_BYTES ||
+			    !sp_text_ok(a->refused[i]->reason, MAX_REASON, 0))
+				return fail(why, whylen, SP_EMALFORMED, "involve_batch_ack: refusal %zu malformed", i);
 		return SP_OK;
 	}
 	case SEINPOST__FRAME__BODY_INVOLVE_ACK: {
@@ -586,6 +618,25 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 		rc = check_audit_query(q->audit_query, 0, why, whylen);
 		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
+		const Seinpost__InvolveBatchRequest *b = q->involve_batch;
+		if (!b)
+			goto nobody;
+		rc = SP_OK;
+		if (b->n_items < 1 || b->n_items > MAX_INVOLVE_BATCH)
+			rc = fail(why, whylen, SP_EMALFORMED, "involve_batch: 1 to %d items", MAX_INVOLVE_BATCH);
+		else if (b->n_lines && b->n_lines != b->n_items)
+			rc = fail(why, whylen, SP_EMALFORMED, "involve_batch: one line number per item");
+		for (size_t i = 0; rc == SP_OK && i < b->n_items; i++) {
+			const Seinpost__InvolveRequest *r = b->items[i];
+			if (!r || (int)r->subject_kind < 0 || r->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_PERSON)
+				rc = fail(why, whylen, SP_EMALFORMED, "involve_batch: item %zu: only persons (BSN)", i);
+			else if ((rc = check_text("subject_id", r->subject_id, MAX_LOCAL_SUBJECT_ID, 0, why, whylen)) == SP_OK &&
+			         (rc = check_text("until", r->until, MAX_LOCAL_BIRTHDATE, 0, why, whylen)) == SP_OK)
+				rc = check_text("ref", r->ref, 256, 0, why, whylen);
+		}
+		break;
+	}
 	default:
 	nobody:
 		rc = fail(why, whylen, SP_EMALFORMED, "request: no body");

@@ -27,6 +27,8 @@
 
 /* Record seq (1-based) becomes leaf seq-1. Inside the append transaction. */
 int sp_mtree_append(sp_txn *t, uint64_t seq, const void *rec, size_t len) SP_MUST_CHECK;
+/* The same with the leaf hash (sp_merkle_leaf of the record) already known. */
+int sp_mtree_append_leaf(sp_txn *t, uint64_t seq, const uint8_t leaf[SP_MERKLE_HASH]) SP_MUST_CHECK;
 int sp_mtree_root(sp_txn *t, uint64_t size, uint8_t out[SP_MERKLE_HASH]) SP_MUST_CHECK;
 int sp_mtree_inclusion(sp_txn *t, uint64_t index, uint64_t size, sp_merkle_hash *proof,
                        size_t *n) SP_MUST_CHECK;

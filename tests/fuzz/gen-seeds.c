@@ -6,7 +6,7 @@
  *   make build/libseinpost.a
  *   cc -std=c11 -D_GNU_SOURCE -Iinclude -Ibuild/gen -Itests/fuzz -o build/gen-seeds \
  *      tests/fuzz/gen-seeds.c build/libseinpost.a $(pkg-config --libs libsodium \
- *      libprotobuf-c libzmq lmdb libsystemd inih jansson) -lpthread
+ *      libprotobuf-c libzmq lmdb libsystemd inih jansson libcrypto) -lpthread
  *   build/gen-seeds tests/fuzz/corpus
  *
  * Crypto fields are filled with fixed bytes: sp_wire checks sizes, not
@@ -318,6 +318,28 @@ static void locals(void)
 		lq.body_case = SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY;
 		lq.audit_query = &aq;
 		put_msg("local", "audit-query-log", &lq.base);
+	}
+	{
+		/* bulk involvement (issue #6) */
+		Seinpost__InvolveRequest i1 = SEINPOST__INVOLVE_REQUEST__INIT, i2 = SEINPOST__INVOLVE_REQUEST__INIT;
+		Seinpost__InvolveRequest *items[2] = { &i1, &i2 };
+		Seinpost__InvolveBatchRequest b = SEINPOST__INVOLVE_BATCH_REQUEST__INIT;
+		uint32_t lines[2] = { 2, 5 };
+		i1.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+		i1.subject_id = "111222333";
+		i1.ref = "LL-1";
+		i1.until = "2030-06-30";
+		i2.subject_id = "100000009";
+		b.n_items = 2;
+		b.items = items;
+		b.n_lines = 2;
+		b.lines = lines;
+		b.first_line = 2;
+		q.body_case = SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH;
+		q.involve_batch = &b;
+		put_msg("local", "involve-batch", &q.base);
+		b.n_lines = 1;
+		put_msg("local", "bad-involve-batch-lines", &q.base);
 	}
 }
 

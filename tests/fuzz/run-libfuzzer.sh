@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FUZZ_TIME=${FUZZ_TIME:-60}
 CLANG=${CLANG:-clang}
-PKGS="libsodium libzmq lmdb libprotobuf-c libsystemd inih jansson"
+PKGS="libsodium libzmq lmdb libprotobuf-c libsystemd inih jansson libcrypto"
 
 command -v "$CLANG" >/dev/null || { echo "fuzz: $CLANG not found (apt-get install clang)"; exit 1; }
 [ -f "$BUILD/gen/seinpost.pb-c.c" ] || make --no-print-directory "$BUILD/gen/seinpost.pb-c.h"

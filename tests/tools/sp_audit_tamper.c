@@ -20,6 +20,7 @@
 #include "seinpost.pb-c.h"
 #include "sp_audit.h"
 #include "sp_keys.h"
+#include "sp_merkle.h"
 #include "sp_mtree.h"
 #include "sp_sth.h"
 #include "sp_store.h"
@@ -133,7 +134,7 @@ int main(int argc, char **argv)
 		if (sp_store_get(t, SP_DB_AUDIT, key, 8, &v, &vl) != SP_OK)
 			return die("no record N");
 		sp_be64_put(head, a);
-		crypto_hash_sha256(head + 8, v, vl);
+		sp_merkle_leaf(v, vl, head + 8); /* the chain hash is the leaf hash */
 		if (sp_store_put(t, SP_DB_META, "audit.head", 10, head, 40, 0) != SP_OK)
 			return die("write failed");
 	} else if (strcmp(op, "head") == 0) {

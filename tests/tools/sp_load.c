@@ -24,6 +24,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: sp_load --config NODE.conf [-n COUNT] [--rate PER_SECOND] [--out FILE]\n"
 	        "               [--category C] [--weight 1|2|3] [--bsn BSN] [--timeout-ms MS] [--quiet]\n"
+	        "               [--window W]\n"
 	        "\n"
 	        "Submits COUNT signals (default 100) through the node's local submit socket, one\n"
 	        "request at a time, as fast as the node answers or paced to PER_SECOND. Every submit\n"
@@ -42,6 +43,9 @@ static void usage(FILE *out)
 	        "      --weight W        weight (default 2)\n"
 	        "      --bsn BSN         subject (default 111222333, a test BSN)\n"
 	        "  -t, --timeout-ms MS   wait this long for each answer (default 5000)\n"
+	        "  -w, --window W        keep up to W requests in flight on one connection (default 1:\n"
+	        "                        one at a time); latency is then measured per request from\n"
+	        "                        its send to its answer, queueing at the node included\n"
 	        "  -q, --quiet           no summary on stderr\n"
 	        "\n"
 	        "Summary on stderr: submitted, ok, failed, seconds, submits/s, latency p50/p99.\n"
@@ -121,6 +125,134 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Pipelined: a DEALER keeps up to `window` requests in flight (the node
+ * answers them in order, so a ring of send times matches answers to
+ * requests). A node that batches concurrent submits into one commit is
+ * measured this way. */
+struct load {
+	struct conn *c;
+	FILE *out;
+	uint64_t *lat;
+	unsigned long count, window, weight;
+	double rate;
+	const char *category, *bsn;
+	int quiet;
+};
+
+static int run_window(struct load *l)
+{
+	struct conn *c = l->c;
+	uint64_t *sent_wall = calloc(l->window, sizeof *sent_wall);
+	struct timespec *sent_mono = calloc(l->window, sizeof *sent_mono);
+	unsigned long next = 0, answered = 0, inflight = 0, head = 0;
+	uint64_t ok = 0, refused = 0, failed = 0, t0 = sp_mono_ms();
+	int hwm = 0;
+	char summary[64], idhex[SP_ID_HEX];
+	if (!sent_wall || !sent_mono)
+		goto out;
+	zmq_close(c->sock);
+	c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
+	zmq_setsockopt(c->sock, ZMQ_LINGER, &hwm, sizeof hwm);
+	if (!c->sock || zmq_connect(c->sock, c->ep) != 0)
+		goto out;
+	while (answered < l->count) {
+		/* send while the window has room and the pace allows */
+		while (next < l->count && inflight < l->window) {
+			if (l->rate > 0) {
+				uint64_t due = t0 + (uint64_t)((double)next * 1000.0 / l->rate);
+				if (due > sp_mono_ms())
+					break;
+			}
+			Seinpost__SubmitRequest s = SEINPOST__SUBMIT_REQUEST__INIT;
+			Seinpost__LocalRequest req = SEINPOST__LOCAL_REQUEST__INIT;
+			uint8_t *buf = NULL;
+			size_t len;
+			snprintf(summary, sizeof summary, "load test signal %lu", next);
+			s.category = (char *)l->category;
+			s.weight = (uint32_t)l->weight;
+			s.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+			s.subject_id = (char *)l->bsn;
+			s.summary = summary;
+			s.contact = "load generator";
+			req.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
+			req.submit = &s;
+			if (sp_wire_pack(&req.base, &buf, &len) != SP_OK)
+				goto out;
+			unsigned long slot = (head + inflight) % l->window;
+			sent_wall[slot] = sp_now_ms();
+			clock_gettime(CLOCK_MONOTONIC, &sent_mono[slot]);
+			/* an empty delimiter, as a REQ socket sends */
+			if (zmq_send(c->sock, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(c->sock, buf, len, 0) < 0) {
+				free(buf);
+				goto out;
+			}
+			free(buf);
+			next++;
+			inflight++;
+		}
+		zmq_pollitem_t it = { .socket = c->sock, .events = ZMQ_POLLIN };
+		long wait_ms = inflight ? c->timeout : 1;
+		if (zmq_poll(&it, 1, wait_ms) <= 0) {
+			if (inflight) {
+				if (!l->quiet)
+					fprintf(stderr, "sp_load: no answer within %d ms; stopping\n", c->timeout);
+				failed += l->count - answered;
+				break;
+			}
+			continue;
+		}
+		zmq_msg_t m;
+		int more;
+		size_t ml = sizeof more;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, c->sock, 0) < 0) /* the delimiter */
+			goto out;
+		zmq_getsockopt(c->sock, ZMQ_RCVMORE, &more, &ml);
+		if (more && (zmq_msg_close(&m), zmq_msg_init(&m), zmq_msg_recv(&m, c->sock, 0) < 0))
+			goto out;
+		Seinpost__LocalReply *r = seinpost__local_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		zmq_msg_close(&m);
+		struct timespec b;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		unsigned long slot = head;
+		head = (head + 1) % l->window;
+		inflight--;
+		answered++;
+		if (r && r->code == 0 && r->id.len == 16) {
+			int64_t ns = (int64_t)(b.tv_sec - sent_mono[slot].tv_sec) * 1000000000 +
+			             (int64_t)(b.tv_nsec - sent_mono[slot].tv_nsec);
+			uint64_t us = ns > 0 ? (uint64_t)ns / 1000u : 0;
+			l->lat[ok++] = us;
+			fprintf(l->out, "%s %llu %llu\n", sp_hex(r->id.data, 16, idhex),
+			        (unsigned long long)sent_wall[slot], (unsigned long long)us);
+		} else {
+			refused++;
+			failed++;
+			if (!l->quiet && refused <= 5)
+				fprintf(stderr, "sp_load: refused: %s\n", r ? r->message : "undecodable answer");
+		}
+		if (r)
+			seinpost__local_reply__free_unpacked(r, NULL);
+	}
+	fflush(l->out);
+	double secs = (double)(sp_mono_ms() - t0) / 1000.0;
+	if (!l->quiet) {
+		qsort(l->lat, ok, sizeof *l->lat, cmp_u64);
+		fprintf(stderr, "sp_load: submitted %lu, ok %llu, failed %llu (refused %llu), %.1f s, %.0f/s, "
+		        "latency p50 %.2f ms p99 %.2f ms\n", next, (unsigned long long)ok,
+		        (unsigned long long)failed, (unsigned long long)refused, secs, secs > 0 ? ok / secs : 0.0,
+		        ok ? l->lat[ok / 2] / 1000.0 : 0.0, ok ? l->lat[ok * 99 / 100] / 1000.0 : 0.0);
+	}
+	free(sent_wall);
+	free(sent_mono);
+	return failed ? 1 : 0;
+out:
+	fprintf(stderr, "sp_load: connection failed\n");
+	free(sent_wall);
+	free(sent_mono);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -133,11 +265,12 @@ int main(int argc, char **argv)
 		{ "bsn", required_argument, NULL, 'b' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "window", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg_path = NULL, *out_path = NULL, *category = "drug-recruitment", *bsn = "111222333";
-	unsigned long count = 100, weight = 2;
+	unsigned long count = 100, weight = 2, window = 1;
 	double rate = 0;
 	int quiet = 0, o, status = 2;
 	struct conn c = { .timeout = 5000 };
@@ -146,7 +279,7 @@ int main(int argc, char **argv)
 	FILE *out = stdout;
 	uint64_t *lat = NULL, ok = 0, failed = 0, refused = 0;
 
-	while ((o = getopt_long(argc, argv, "c:n:r:o:t:qh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:n:r:o:t:qhW:", opts, NULL)) != -1) {
 		char *end = NULL;
 		switch (o) {
 		case 'c': cfg_path = optarg; break;
@@ -158,6 +291,7 @@ int main(int argc, char **argv)
 		case 'b': bsn = optarg; break;
 		case 't': c.timeout = (int)strtol(optarg, &end, 10); break;
 		case 'q': quiet = 1; break;
+		case 'W': window = strtoul(optarg, &end, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -166,7 +300,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!cfg_path || optind != argc || count == 0 || weight < 1 || weight > 3 || rate < 0 || c.timeout <= 0) {
+	if (!cfg_path || optind != argc || count == 0 || weight < 1 || weight > 3 || rate < 0 || c.timeout <= 0 ||
+	    window < 1 || window > 4096) {
 		usage(stderr);
 		return 2;
 	}
@@ -191,6 +326,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (window > 1) {
+		struct load l = { .c = &c, .out = out, .lat = lat, .count = count, .rate = rate,
+		                  .window = window, .category = category, .weight = weight, .bsn = bsn,
+		                  .quiet = quiet };
+		status = run_window(&l);
+		goto out;
+	}
 	uint64_t t0 = sp_mono_ms();
 	for (unsigned long i = 0; i < count; i++) {
 		Seinpost__SubmitRequest s = SEINPOST__SUBMIT_REQUEST__INIT;

@@ -4,6 +4,8 @@
 Checks, without any seinpost code:
   * records are numbered 1..N without gaps;
   * each leaf_hash is SHA-256(0x00 || record bytes)           (RFC 9162 2.1.1);
+  * the chain: each record's prev_hash (field 17) is the previous record's
+    leaf hash (32 zero bytes for record 1);
   * each signed tree head's root equals the Merkle tree hash of the first
     tree_size records (node = SHA-256(0x01 || left || right));
   * each head's Ed25519 signature by the broker key over
@@ -101,6 +103,39 @@ def node_hash(left, right):
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def _varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        if c < 0x80:
+            return v, i
+        shift += 7
+
+
+def prev_hash(record):
+    """AuditRecord.prev_hash (field 17, bytes) from the stored protobuf bytes."""
+    i = 0
+    while i < len(record):
+        tag, i = _varint(record, i)
+        field, wt = tag >> 3, tag & 7
+        if wt == 0:
+            _, i = _varint(record, i)
+        elif wt == 2:
+            n, i = _varint(record, i)
+            if field == 17:
+                return record[i:i + n]
+            i += n
+        elif wt == 1:
+            i += 8
+        elif wt == 5:
+            i += 4
+        else:
+            raise ValueError("unexpected wire type %d" % wt)
+    return b""
+
+
 class Frontier:
     """Streaming tree hash: perfect subtree roots for the set bits of size."""
 
@@ -144,7 +179,7 @@ def main(argv):
         if not ed25519_verify(pk, msg, bytes.fromhex(h["signature"])):
             print("BAD tree head %d: signature is not the broker's" % h["tree_size"])
             return 1
-    tree, hi = Frontier(), 0
+    tree, hi, prev = Frontier(), 0, bytes(32)
     for n, rec in enumerate(records, 1):
         if rec["seq"] != n:
             print("BAD record %d: missing or out of order (found seq %d)" % (n, rec["seq"]))
@@ -153,6 +188,11 @@ def main(argv):
         if lh.hex() != rec["leaf_hash"]:
             print("BAD record %d: leaf hash does not match its bytes" % n)
             return 1
+        # the chain: each record's prev_hash is the previous record's leaf hash
+        if prev_hash(base64.b64decode(rec["record"])) != prev:
+            print("BAD record %d: prev_hash is not the leaf hash of record %d" % (n, n - 1))
+            return 1
+        prev = lh
         tree.push(lh)
         while hi < len(heads) and heads[hi]["tree_size"] == n:
             if tree.root().hex() != heads[hi]["root_hash"]:

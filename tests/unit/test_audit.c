@@ -262,11 +262,16 @@ START_TEST(test_first_record_chain)
 		ck_assert_int_eq(rec->prev_hash.data[i], 0);
 	seinpost__audit_record__free_unpacked(rec, NULL);
 
-	/* Record 2's prev_hash is SHA-256 of record 1's stored bytes. */
+	/* Record 2's prev_hash is the RFC 9162 leaf hash of record 1's stored
+	 * bytes: SHA-256(0x00 || bytes). */
 	{
 		uint8_t h[32], b2[1024];
 		size_t l2 = raw_get(2, b2, sizeof b2);
-		crypto_hash_sha256(h, buf, len);
+		crypto_hash_sha256_state st;
+		crypto_hash_sha256_init(&st);
+		crypto_hash_sha256_update(&st, (const uint8_t *)"\0", 1);
+		crypto_hash_sha256_update(&st, buf, len);
+		crypto_hash_sha256_final(&st, h);
 		rec = seinpost__audit_record__unpack(NULL, l2, b2);
 		ck_assert_ptr_nonnull(rec);
 		ck_assert(memcmp(rec->prev_hash.data, h, 32) == 0);

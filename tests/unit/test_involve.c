@@ -79,12 +79,45 @@ START_TEST(merge)
 }
 END_TEST
 
+/* Bulk file lines: fields, comments, and errors that never echo the BSN. */
+START_TEST(bulk_lines)
+{
+	Seinpost__InvolveRequest r;
+	char msg[200];
+	char l1[] = "111222333,LL-1,2030-06-30\r\n", l2[] = "  # a comment", l3[] = "", l4[] = " 111222333 , ref ";
+	char b1[] = "123456789,x", b2[] = "111222333,ok,2030-02-30", b3[] = "111222333,a,2030-01-01,extra";
+	char b4[] = "12345", b5[71 + 13];
+	ck_assert_int_eq(sp_involve_parse_line(l1, &r, msg, sizeof msg), SP_OK);
+	ck_assert_str_eq(r.subject_id, "111222333");
+	ck_assert_str_eq(r.ref, "LL-1");
+	ck_assert_str_eq(r.until, "2030-06-30");
+	ck_assert_int_eq(sp_involve_parse_line(l2, &r, msg, sizeof msg), 1);
+	ck_assert_int_eq(sp_involve_parse_line(l3, &r, msg, sizeof msg), 1);
+	ck_assert_int_eq(sp_involve_parse_line(l4, &r, msg, sizeof msg), SP_OK);
+	ck_assert_str_eq(r.subject_id, "111222333");
+	ck_assert_str_eq(r.ref, "ref");
+	ck_assert_str_eq(r.until, "");
+	ck_assert_int_eq(sp_involve_parse_line(b1, &r, msg, sizeof msg), SP_EBSN);
+	ck_assert_ptr_null(strstr(msg, "123456789"));
+	ck_assert_ptr_nonnull(strstr(msg, "elfproef"));
+	ck_assert_int_eq(sp_involve_parse_line(b2, &r, msg, sizeof msg), SP_EDATE);
+	ck_assert_ptr_null(strstr(msg, "111222333"));
+	ck_assert_int_eq(sp_involve_parse_line(b3, &r, msg, sizeof msg), SP_EINVAL);
+	ck_assert_int_eq(sp_involve_parse_line(b4, &r, msg, sizeof msg), SP_EBSN);
+	memset(b5, 'x', sizeof b5 - 1);
+	memcpy(b5, "111222333,", 10);
+	b5[sizeof b5 - 1] = '\0';
+	ck_assert_int_eq(sp_involve_parse_line(b5, &r, msg, sizeof msg), SP_EINVAL);
+}
+END_TEST
+
 static Suite *involve_suite(void)
 {
 	Suite *s = suite_create("involve");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, dates);
 	tcase_add_test(tc, merge);
+	tcase_add_test(tc, bulk_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh — `make bench`: raw component limits and the real
+# processes (broker, sender and recipient nodes on loopback, durable LMDB,
+# CURVE, tests/bench/bench.policy) measured in the same run. Prints a table
+# and writes tests/bench/results.json. BENCH_SCALE=full for the long version.
+# Everything lives in one temp dir and every process started is stopped, also
+# on failure or Ctrl-C. Ports are chosen free at run time.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+SEINPOST="$BUILD/seinpost"
+SEINPOSTD="$BUILD/seinpostd"
+B="$BUILD/bench"
+HERE="$ROOT/tests/bench"
+SCALE=${BENCH_SCALE:-default}
+if [ "$SCALE" = full ]; then
+	E2E_MAX_N=${E2E_MAX_N:-50000}; E2E_SECS=${E2E_SECS:-30}; INVOLVE_N=${INVOLVE_N:-2500000}
+	AUDIT_N=${AUDIT_N:-10000000}; RAW_MSGS=200000
+else
+	E2E_MAX_N=${E2E_MAX_N:-10000}; E2E_SECS=${E2E_SECS:-10}; INVOLVE_N=${INVOLVE_N:-1000000}
+	AUDIT_N=${AUDIT_N:-1000000}; RAW_MSGS=100000
+fi
+WINDOW=${E2E_WINDOW:-64}
+OUT="$HERE/results.json"
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/sp-bench-XXXXXX")
+PIDS=()
+R="$DIR/results"; mkdir -p "$R"
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		kill -9 "$p" 2>/dev/null
+	done
+	PIDS=()
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept $DIR"; else rm -rf "$DIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "bench: $*"; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+now_ms() { date +%s%3N; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, all threads
+rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+set_conf() { # conf key value — in [limits]
+	sed -i "s/^$2 = .*/$2 = $3/" "$1"
+}
+
+# start NETDIR NAME -> sets STARTED_PID, STARTED_MS (exec to READY=1)
+start() {
+	local line
+	line=$(python3 "$HERE/start.py" "$SEINPOSTD" "$1/$2/seinpost.conf" "$DIR/$2.log") || die "$2 did not start (log: $(tail -3 "$DIR/$2.log"))"
+	STARTED_PID=${line% *}; STARTED_MS=${line#* }
+	PIDS+=("$STARTED_PID")
+}
+stop() { # pid
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+	kill -9 "$1" 2>/dev/null
+}
+
+stop_many() { # pids — TERM all at once, then wait
+	for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "$@"; do
+		for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		kill -9 "$p" 2>/dev/null
+	done
+	return 0
+}
+
+T0=$(date +%s)
+say "bench: scale $SCALE, $(nproc) cores, dir $DIR"
+
+# ---- the network: 2 senders (police), 2 recipients (youth care, ZVH), a school
+NET="$DIR/net"
+PORT=$(free_port)
+"$SEINPOST" net init "$NET" --port "$PORT" --policy "$HERE/bench.policy" \
+	--org police:politie-a --org police:politie-b --org youthcare:jeugdzorg-a --org zvh:zvh-a \
+	--org school:school-a >"$DIR/netinit.log" 2>&1 || die "net init failed: $(cat "$DIR/netinit.log")"
+for o in broker politie-a politie-b jeugdzorg-a zvh-a school-a; do
+	set_conf "$NET/$o/seinpost.conf" map_size_mb 16384
+	sed -i 's/^log = stderr/log = stderr/' "$NET/$o/seinpost.conf"
+done
+
+# ---- 1. raw components (same run, same signal as the senders build)
+say "raw: zmq CURVE, LMDB, Ed25519, broker steps"
+"$B/sp_bench_raw" --messages "$RAW_MSGS" --dir "$DIR/raw" --sender "$NET/politie-a/seinpost.conf" \
+	--broker "$NET/broker/seinpost.conf" --category bench-signal >"$R/raw.json" || die "sp_bench_raw failed"
+rm -rf "$DIR/raw"
+
+# ---- 5a. start-up times and idle RSS
+start "$NET" broker; BROKER=$STARTED_PID; BROKER_START_MS=$STARTED_MS
+declare -A NODE
+for o in politie-a politie-b jeugdzorg-a zvh-a school-a; do
+	start "$NET" "$o"; NODE[$o]=$STARTED_PID
+	[ "$o" = school-a ] && NODE_START_MS=$STARTED_MS
+done
+sleep 2
+NODE_RSS=$(rss_mb "${NODE[school-a]}")
+say "start-up: broker ${BROKER_START_MS} ms, node ${NODE_START_MS} ms; idle node RSS ${NODE_RSS} MB"
+
+# ---- 2. end to end
+conf() { echo "$NET/$1/seinpost.conf"; }
+run_load() { # name offered_per_s count_per_sender window
+	local name=$1 rate=$2 n=$3 w=$4 from dl
+	from=$(( $("$B/sp_bench_times" auditsize "$(conf broker)") + 1 ))
+	: >"$R/$name.ids"
+	local args=(); [ "$rate" != max ] && args=(--rate "$(python3 -c "print($rate/2)")")
+	"$BUILD/tools/sp_load" --config "$(conf politie-a)" --category bench-signal -n "$n" --window "$w" \
+		"${args[@]}" --out "$R/$name.a" 2>"$R/$name.a.log" &
+	local pa=$!
+	"$BUILD/tools/sp_load" --config "$(conf politie-b)" --category bench-signal -n "$n" --window "$w" \
+		"${args[@]}" --out "$R/$name.b" 2>"$R/$name.b.log"
+	wait $pa
+	cat "$R/$name.a" "$R/$name.b" >"$R/$name.ids"
+	local want=$(( $(wc -l <"$R/$name.ids") * 2 )) deadline=$(( $(date +%s) + 120 ))
+	while :; do
+		dl=$("$B/sp_bench_times" delivered "$(conf broker)" "$from")
+		[ "${dl% *}" -ge "$want" ] && break
+		[ "$(date +%s)" -ge "$deadline" ] && { say "e2e $name: only ${dl% *} of $want delivered"; break; }
+		sleep 0.2
+	done
+	"$B/sp_bench_times" inbox "$(conf jeugdzorg-a)" >"$R/$name.in1"
+	"$B/sp_bench_times" inbox "$(conf zvh-a)" >"$R/$name.in2"
+	python3 "$HERE/e2e_stats.py" "$rate" "$R/$name.ids" "${dl#* }" "$R/$name.in1" "$R/$name.in2" >"$R/$name.json"
+	say "e2e $name: $(cat "$R/$name.json")  [$(tail -1 "$R/$name.a.log")]"
+}
+run_load e2e100 100 $((100 * E2E_SECS / 2)) 16
+run_load e2e1000 1000 $((1000 * E2E_SECS / 2)) 64
+# CPU time of every process during the max run: where a signal's cost goes
+declare -A CPU0
+for o in broker "${!NODE[@]}"; do pid=${NODE[$o]:-$BROKER}; CPU0[$o]=$(cpu_ticks "$pid"); done
+run_load e2emax max "$E2E_MAX_N" "$WINDOW"
+HZ=$(getconf CLK_TCK)
+MAXN=$(wc -l <"$R/e2emax.ids")
+{
+	printf '{'
+	sep=
+	for o in broker politie-a politie-b jeugdzorg-a zvh-a; do
+		pid=${NODE[$o]:-$BROKER}
+		printf '%s"%s": %s' "$sep" "$o" "$(python3 -c "print(round(($(cpu_ticks "$pid") - ${CPU0[$o]}) / $HZ * 1e6 / max(1, $MAXN), 1))")"
+		sep=', '
+	done
+	printf '}\n'
+} >"$R/cpu.json"
+say "CPU per signal (us) during the max run: $(cat "$R/cpu.json")"
+
+# ---- 3. bulk involvement from one node (school)
+say "involve: $INVOLVE_N involvements from school-a"
+python3 "$HERE/gen_bsn.py" "$INVOLVE_N" >"$DIR/involve.csv"
+IV_T0=$(now_ms)
+if "$SEINPOST" --config "$(conf school-a)" involve --file "$DIR/involve.csv" >"$R/involve.log" 2>&1; then
+	deadline=$(( $(date +%s) + 600 ))
+	while :; do
+		got=$("$B/sp_bench_times" involve "$(conf broker)")
+		[ "$got" -ge "$INVOLVE_N" ] && break
+		[ "$(date +%s)" -ge "$deadline" ] && { say "involve: only $got at the broker"; break; }
+		sleep 0.1
+	done
+	IV_MS=$(( $(now_ms) - IV_T0 ))
+	IV_OK=$got
+else
+	say "involve --file failed: $(tail -3 "$R/involve.log")"
+	IV_MS=0; IV_OK=0
+fi
+say "involve: $IV_OK at the broker in $IV_MS ms"
+stop_many "${NODE[@]}"; stop "$BROKER"
+rm -f "$DIR/involve.csv"
+
+# ---- 4. audit: a broker log of AUDIT_N records; real `audit verify` and `who-saw`
+say "audit: filling a broker log of $AUDIT_N records"
+ANET="$DIR/anet"
+"$SEINPOST" net init "$ANET" --port "$(free_port)" --policy "$HERE/bench.policy" \
+	--org police:politie-a --org privacy-officer:fg-mh >/dev/null 2>&1 || die "net init (audit) failed"
+set_conf "$ANET/broker/seinpost.conf" map_size_mb 65536
+set_conf "$ANET/fg-mh/seinpost.conf" map_size_mb 1024
+"$BUILD/tools/sp_audit_bench" "$ANET/broker/state" "$AUDIT_N" "$ANET/broker/keys" "$ANET/fg-mh/pseudo.key" \
+	>"$R/audit_fill.log" 2>&1 || die "sp_audit_bench failed: $(tail -3 "$R/audit_fill.log")"
+WHOSAW_BSN=$(sed -n 's/^who-saw subject: //p' "$R/audit_fill.log")
+t=$(now_ms)
+"$SEINPOST" --config "$ANET/broker/seinpost.conf" audit verify >"$R/verify.log" 2>&1 || die "audit verify failed: $(tail -3 "$R/verify.log")"
+VERIFY_MS=$(( $(now_ms) - t ))
+start "$ANET" broker; AB=$STARTED_PID
+start "$ANET" fg-mh; AF=$STARTED_PID
+sleep 1
+WHOSAW=()
+for i in 1 2 3 4 5; do
+	t=$(now_ms)
+	"$SEINPOST" --config "$ANET/fg-mh/seinpost.conf" audit who-saw --bsn "$WHOSAW_BSN" >"$R/whosaw.log" 2>&1 \
+		|| die "who-saw failed: $(tail -3 "$R/whosaw.log")"
+	WHOSAW+=($(( $(now_ms) - t )))
+done
+WHOSAW_ROWS=$(grep -c . "$R/whosaw.log")
+stop "$AF"; stop "$AB"
+rm -rf "$ANET"
+
+# ---- 5b. broker with 100 connected nodes
+say "footprint: broker with 100 connected nodes"
+FNET="$DIR/fnet"
+orgs=(); for i in $(seq -w 1 100); do orgs+=(--org "youthcare:jz-$i"); done
+"$SEINPOST" net init "$FNET" --port "$(free_port)" --policy "$HERE/bench.policy" "${orgs[@]}" >/dev/null 2>&1 \
+	|| die "net init (100 orgs) failed"
+start "$FNET" broker; FB=$STARTED_PID
+confs=(); for i in $(seq -w 1 100); do confs+=("$FNET/jz-$i/seinpost.conf"); done
+"$B/sp_bench_conns" 30 "${confs[@]}" >"$R/conns.log" 2>&1 &
+CP=$!; PIDS+=("$CP")
+for _ in $(seq 1 300); do grep -q '^connected' "$R/conns.log" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+CONNECTED=$(sed -n 's/^connected //p' "$R/conns.log")
+BROKER_RSS=$(rss_mb "$FB")
+stop "$CP"; stop "$FB"
+say "broker RSS with ${CONNECTED:-0} nodes: $BROKER_RSS MB"
+
+# ---- results
+ELAPSED=$(( $(date +%s) - T0 ))
+python3 "$HERE/report.py" "$R" "$OUT" <<EOF2
+{"scale": "$SCALE", "cores": $(nproc), "elapsed_s": $ELAPSED,
+ "broker_start_ms": $BROKER_START_MS, "node_start_ms": $NODE_START_MS,
+ "node_rss_mb": $NODE_RSS, "broker_rss_mb": $BROKER_RSS, "broker_nodes": ${CONNECTED:-0},
+ "involve_n": $IV_OK, "involve_ms": $IV_MS, "involve_target": $INVOLVE_N,
+ "audit_records": $AUDIT_N, "verify_ms": $VERIFY_MS,
+ "whosaw_ms_runs": [$(IFS=,; echo "${WHOSAW[*]}")], "whosaw_rows": $WHOSAW_ROWS}
+EOF2
