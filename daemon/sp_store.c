@@ -167,11 +167,13 @@ static int check_env_size(sp_store *s, const char *dir)
 	off_t size;
 	int rc;
 
+	/* Meta first, then the file size: a live writer may commit between the
+	 * two, and the file only grows before its meta page names new pages. */
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
+		return map_rc(rc, "mdb_env_info");
 	rc = check_data_file(dir, &size);
 	if (rc != SP_OK)
 		return rc;
-	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
-		return map_rc(rc, "mdb_env_info");
 	if (size < 0)
 		return SP_OK;
 	if ((uint64_t)size < ((uint64_t)info.me_last_pgno + 1) * st.ms_psize) {
