@@ -27,7 +27,7 @@ id=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn 1112
 	--summary "bulk test" --contact "wijkagent" --wait=10)
 check "police submit about a bulk-registered pupil" test ${#id} -eq 32
 check "the school receives it (if-involved released) with its own reference" \
-	e2e_wait_for 15 bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' inbox | grep '$id' | grep -q 'ref LL-7'"
+	e2e_wait_for 40 bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' inbox | grep '$id' | grep -q 'ref LL-7'"
 idx=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn "$X" \
 	--summary "bulk test" --contact "wijkagent" --wait=10)
 check "a pupil only in the refused file: the school receives nothing" \
