@@ -151,7 +151,9 @@ static int list_add(void *ctx, const sp_subject_sig *s)
 	memcpy(r->pseudonym, l->pseudonym, 32);
 	r->created = s->created;
 	r->weight = s->weight;
-	snprintf(r->sender, sizeof r->sender, "%s", s->sender);
+	/* a copy, not snprintf: this runs for every indexed signal of the subject */
+	strncpy(r->sender, s->sender ? s->sender : "", sizeof r->sender - 1);
+	r->sender[sizeof r->sender - 1] = '\0';
 	return 0;
 }
 

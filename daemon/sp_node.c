@@ -755,6 +755,7 @@ static void serve_broker(struct node *n)
 struct resend_ctx {
 	struct node *n;
 	uint32_t sent;
+	uint64_t now_wall; /* unix ms: entries queued within retry_ms are in flight */
 };
 
 static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void *v, size_t vl)
@@ -763,6 +764,15 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 	Seinpost__OutboxEntry *e = seinpost__outbox_entry__unpack(NULL, vl, v);
 	if (!e)
 		return 0;
+	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->queued + c->n->cfg->retry_ms > c->now_wall &&
+	    e->queued <= c->now_wall + 60000) {
+		/* Sent at submit less than retry_ms ago: in flight, not lost. The
+		 * index is in submission order, so the rest is younger still. Under
+		 * load this keeps the node from resending (and the broker from
+		 * verifying again) every signal whose answer is merely queued. */
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 1;
+	}
 	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->signal) {
 		if (send_signal(c->n, e->signal) != SP_OK) {
 			seinpost__outbox_entry__free_unpacked(e, NULL);
@@ -783,7 +793,7 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 static void resend_outbox(struct node *n)
 {
 	sp_txn *t = NULL;
-	struct resend_ctx c = { .n = n };
+	struct resend_ctx c = { .n = n, .now_wall = sp_now_ms() };
 	uint64_t now = sp_mono_ms();
 	sp_involve_resend(n->store, send_frame_cb, n);
 	if (n->policy_mismatch)

@@ -45,6 +45,41 @@
 #define TIER_VALID(t) ((t) >= SP_TIER_CONTACT && (t) <= SP_TIER_FULL)
 #define WHEN_VALID(w) ((w) >= SP_WHEN_IMMEDIATELY && (w) <= SP_WHEN_ON_ESCALATION)
 
+
+/*
+ * Locked scratch memory for secrets while sealing. sodium_malloc costs
+ * several system calls (mmap, mprotect for the guard pages, mlock) and as
+ * many to free; per signal that was a large part of a node's submit cost
+ * (docs/performance.md). Each thread keeps one guarded, locked region per
+ * slot, grown on demand and wiped with sodium_memzero after every use, so
+ * secrets still never live in swappable or unguarded heap memory.
+ */
+enum { SCRATCH_KEYS, SCRATCH_PLAIN, SCRATCH_SLOTS };
+static _Thread_local struct {
+	uint8_t *p;
+	size_t cap;
+} scratch[SCRATCH_SLOTS];
+
+static uint8_t *scratch_get(int slot, size_t n)
+{
+	if (n > scratch[slot].cap) {
+		size_t cap = n < 4096 ? 4096 : n;
+		uint8_t *p = sodium_malloc(cap);
+		if (!p)
+			return NULL;
+		sodium_free(scratch[slot].p); /* wipes */
+		scratch[slot].p = p;
+		scratch[slot].cap = cap;
+	}
+	return scratch[slot].p;
+}
+
+static void scratch_done(int slot, size_t n)
+{
+	if (scratch[slot].p)
+		sodium_memzero(scratch[slot].p, n < scratch[slot].cap ? n : scratch[slot].cap);
+}
+
 static const char *const tier_names[SP_TIER_COUNT] = { "existence", "contact", "summary", "full" };
 static const char *const when_names[] = { NULL, "immediately", "if-involved", "on-escalation" };
 
@@ -229,7 +264,7 @@ static int seal_tier(int tier, const sp_tier_plain *p, const uint8_t *ad, size_t
 	ptlen = protobuf_c_message_get_packed_size(&c.base);
 	if (ptlen + crypto_aead_xchacha20poly1305_ietf_ABYTES > SP_MAX_TIER_BOX)
 		return SP_ESIZE;
-	pt = sodium_malloc(ptlen ? ptlen : 1); /* plaintext is personal data */
+	pt = scratch_get(SCRATCH_PLAIN, ptlen ? ptlen : 1); /* plaintext is personal data */
 	ct = malloc(ptlen + crypto_aead_xchacha20poly1305_ietf_ABYTES);
 	if (!pt || !ct) {
 		rc = SP_ENOMEM;
@@ -248,7 +283,8 @@ static int seal_tier(int tier, const sp_tier_plain *p, const uint8_t *ad, size_t
 	ct = NULL;
 	rc = SP_OK;
 out:
-	sodium_free(pt);
+	if (pt)
+		scratch_done(SCRATCH_PLAIN, ptlen);
 	free(ct);
 	return rc;
 }
@@ -289,7 +325,7 @@ int sp_signal_seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 		return SP_ECRYPTO;
 	memset(boxes, 0, sizeof boxes);
 
-	keys = sodium_malloc(SP_TIER_COUNT * SP_TIER_KEY_BYTES);
+	keys = scratch_get(SCRATCH_KEYS, SP_TIER_COUNT * SP_TIER_KEY_BYTES);
 	gv = calloc(ngrants ? ngrants : 1, sizeof *gv);
 	gptr = calloc(ngrants ? ngrants : 1, sizeof *gptr);
 	sealed = malloc((ngrants ? ngrants : 1) * SP_SEALED_KEY_BYTES);
@@ -387,7 +423,8 @@ int sp_signal_seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 out:
 	for (size_t i = 0; i < SP_TIER_COUNT; i++)
 		free(boxes[i].ciphertext.data);
-	sodium_free(keys);
+	if (keys)
+		scratch_done(SCRATCH_KEYS, SP_TIER_COUNT * SP_TIER_KEY_BYTES);
 	free(gv);
 	free(gptr);
 	free(sealed);

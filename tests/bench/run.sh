@@ -22,6 +22,10 @@ else
 	AUDIT_N=${AUDIT_N:-1000000}; RAW_MSGS=100000
 fi
 WINDOW=${E2E_WINDOW:-64}
+# Signals spread over many people, as in reality: the broker evaluates the
+# escalation rules over each subject's signals, so one subject for every
+# signal would measure an O(n) scan that no real subject has.
+SUBJECTS=${E2E_SUBJECTS:-10000}
 OUT="$HERE/results.json"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/sp-bench-XXXXXX")
 PIDS=()
@@ -109,10 +113,10 @@ run_load() { # name offered_per_s count_per_sender window
 	from=$(( $("$B/sp_bench_times" auditsize "$(conf broker)") + 1 ))
 	: >"$R/$name.ids"
 	local args=(); [ "$rate" != max ] && args=(--rate "$(python3 -c "print($rate/2)")")
-	"$BUILD/tools/sp_load" --config "$(conf politie-a)" --category bench-signal -n "$n" --window "$w" \
+	"$BUILD/tools/sp_load" --config "$(conf politie-a)" --category bench-signal -n "$n" --window "$w" --subjects "$SUBJECTS" \
 		"${args[@]}" --out "$R/$name.a" 2>"$R/$name.a.log" &
 	local pa=$!
-	"$BUILD/tools/sp_load" --config "$(conf politie-b)" --category bench-signal -n "$n" --window "$w" \
+	"$BUILD/tools/sp_load" --config "$(conf politie-b)" --category bench-signal -n "$n" --window "$w" --subjects "$SUBJECTS" \
 		"${args[@]}" --out "$R/$name.b" 2>"$R/$name.b.log"
 	wait $pa
 	cat "$R/$name.a" "$R/$name.b" >"$R/$name.ids"

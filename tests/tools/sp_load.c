@@ -24,7 +24,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: sp_load --config NODE.conf [-n COUNT] [--rate PER_SECOND] [--out FILE]\n"
 	        "               [--category C] [--weight 1|2|3] [--bsn BSN] [--timeout-ms MS] [--quiet]\n"
-	        "               [--window W]\n"
+	        "               [--window W] [--subjects N]\n"
 	        "\n"
 	        "Submits COUNT signals (default 100) through the node's local submit socket, one\n"
 	        "request at a time, as fast as the node answers or paced to PER_SECOND. Every submit\n"
@@ -46,6 +46,8 @@ static void usage(FILE *out)
 	        "  -w, --window W        keep up to W requests in flight on one connection (default 1:\n"
 	        "                        one at a time); latency is then measured per request from\n"
 	        "                        its send to its answer, queueing at the node included\n"
+	        "      --subjects N      spread the signals over N synthetic subjects (valid test\n"
+	        "                        BSNs, round robin) instead of the one --bsn\n"
 	        "  -q, --quiet           no summary on stderr\n"
 	        "\n"
 	        "Summary on stderr: submitted, ok, failed, seconds, submits/s, latency p50/p99.\n"
@@ -119,6 +121,24 @@ static int submit_one(struct conn *c, const Seinpost__LocalRequest *req, uint8_t
 	return rc;
 }
 
+/* The i-th synthetic test BSN (passes the elfproef; from a fixed range, as
+ * tests/bench/gen_bsn.py): subjects for load spread over many people. */
+static void subject_bsn(unsigned long i, char out[10])
+{
+	static const int w[8] = { 9, 8, 7, 6, 5, 4, 3, 2 };
+	for (unsigned long p = 30000000 + i * 11 / 10;; p++) {
+		int sum = 0;
+		snprintf(out, 10, "%08lu", p);
+		for (int j = 0; j < 8; j++)
+			sum += (out[j] - '0') * w[j];
+		if (sum % 11 != 10) {
+			out[8] = (char)('0' + sum % 11);
+			out[9] = '\0';
+			return;
+		}
+	}
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -136,6 +156,7 @@ struct load {
 	unsigned long count, window, weight;
 	double rate;
 	const char *category, *bsn;
+	unsigned long subjects;
 	int quiet;
 };
 
@@ -171,7 +192,13 @@ static int run_window(struct load *l)
 			s.category = (char *)l->category;
 			s.weight = (uint32_t)l->weight;
 			s.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
-			s.subject_id = (char *)l->bsn;
+			char sbsn[10];
+			if (l->subjects) {
+				subject_bsn(next % l->subjects, sbsn);
+				s.subject_id = sbsn;
+			} else {
+				s.subject_id = (char *)l->bsn;
+			}
 			s.summary = summary;
 			s.contact = "load generator";
 			req.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
@@ -266,11 +293,12 @@ int main(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "window", required_argument, NULL, 'W' },
+		{ "subjects", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfg_path = NULL, *out_path = NULL, *category = "drug-recruitment", *bsn = "111222333";
-	unsigned long count = 100, weight = 2, window = 1;
+	unsigned long count = 100, weight = 2, window = 1, subjects = 0;
 	double rate = 0;
 	int quiet = 0, o, status = 2;
 	struct conn c = { .timeout = 5000 };
@@ -292,6 +320,7 @@ int main(int argc, char **argv)
 		case 't': c.timeout = (int)strtol(optarg, &end, 10); break;
 		case 'q': quiet = 1; break;
 		case 'W': window = strtoul(optarg, &end, 10); break;
+		case 'S': subjects = strtoul(optarg, &end, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -329,6 +358,7 @@ int main(int argc, char **argv)
 	if (window > 1) {
 		struct load l = { .c = &c, .out = out, .lat = lat, .count = count, .rate = rate,
 		                  .window = window, .category = category, .weight = weight, .bsn = bsn,
+		                  .subjects = subjects,
 		                  .quiet = quiet };
 		status = run_window(&l);
 		goto out;
@@ -351,7 +381,13 @@ int main(int argc, char **argv)
 		s.category = (char *)category;
 		s.weight = (uint32_t)weight;
 		s.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
-		s.subject_id = (char *)bsn;
+		char sbsn[10];
+		if (subjects) {
+			subject_bsn(i % subjects, sbsn);
+			s.subject_id = sbsn;
+		} else {
+			s.subject_id = (char *)bsn;
+		}
 		s.summary = summary;
 		s.contact = "load generator";
 		req.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
