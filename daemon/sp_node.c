@@ -74,6 +74,9 @@ struct node {
 	uint8_t receipts[FRAMES_MAX][SP_ID_BYTES]; /* sent after the batch commits */
 	size_t nreceipts;
 	int alert;              /* <state>/alert raised (submits refused) */
+	int unsent;             /* a direct send failed: resend in order first */
+	uint64_t last_unsent_try;
+	uint64_t unsent_pos;    /* pending-index position the in-order resend continues from */
 	struct envelope env;    /* the local request being answered */
 	struct envelope query_env; /* the privacy officer's query waiting for the broker */
 	struct pending_submit batch[LOCAL_BATCH];
@@ -282,8 +285,10 @@ static void submit_flush(struct node *n)
 	}
 	for (size_t i = 0; i < n->nbatch; i++) {
 		struct pending_submit *p = &n->batch[i];
-		if (rc == SP_OK && p->rc == SP_OK)
-			(void)send_signal(n, p->sig);
+		/* Once a direct send failed (high-water mark), newer signals wait
+		 * for the in-order resend: the broker queues in arrival order. */
+		if (rc == SP_OK && p->rc == SP_OK && (n->unsent || send_signal(n, p->sig) != SP_OK))
+			n->unsent = 1;
 		seinpost__signal_header__free_unpacked(p->h, NULL);
 		seinpost__signal__free_unpacked(p->sig, NULL);
 		free(p->sigbuf);
@@ -755,6 +760,8 @@ static void serve_broker(struct node *n)
 struct resend_ctx {
 	struct node *n;
 	uint32_t sent;
+	int stopped;       /* a send failed or the round hit RESEND_MAX */
+	uint64_t next_pos; /* pending-index position to continue from */
 	uint64_t now_wall; /* unix ms: entries queued within retry_ms are in flight */
 };
 
@@ -764,8 +771,8 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 	Seinpost__OutboxEntry *e = seinpost__outbox_entry__unpack(NULL, vl, v);
 	if (!e)
 		return 0;
-	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->queued + c->n->cfg->retry_ms > c->now_wall &&
-	    e->queued <= c->now_wall + 60000) {
+	if (!c->n->unsent && e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING &&
+	    e->queued + c->n->cfg->retry_ms > c->now_wall && e->queued <= c->now_wall + 60000) {
 		/* Sent at submit less than retry_ms ago: in flight, not lost. The
 		 * index is in submission order, so the rest is younger still. Under
 		 * load this keeps the node from resending (and the broker from
@@ -776,12 +783,17 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->signal) {
 		if (send_signal(c->n, e->signal) != SP_OK) {
 			seinpost__outbox_entry__free_unpacked(e, NULL);
+			c->stopped = 1;
+			c->next_pos = pos; /* this one again, first */
 			return 1; /* broker unreachable or HWM: next round */
 		}
 		c->sent++;
 	}
+	c->next_pos = pos + 1;
 	seinpost__outbox_entry__free_unpacked(e, NULL);
-	return c->sent >= RESEND_MAX;
+	if (c->sent >= RESEND_MAX)
+		c->stopped = 1;
+	return c->stopped;
 }
 
 /* Retry the oldest signals the broker has not yet answered (idempotent by
@@ -800,8 +812,17 @@ static void resend_outbox(struct node *n)
 		return; /* never send under a policy the broker does not hold */
 	if (sp_txn_begin(n->store, 0, &t) != SP_OK)
 		return;
-	(void)sp_outbox_foreach_pending(t, 0, resend_one, &c);
+	/* In unsent mode continue where the last round stopped, so a backlog
+	 * larger than RESEND_MAX goes out once, in order, not again and again. */
+	(void)sp_outbox_foreach_pending(t, n->unsent ? n->unsent_pos : 0, resend_one, &c);
 	sp_txn_abort(&t);
+	if (n->unsent && !c.stopped) {
+		n->unsent = 0; /* everything pending went out in order: direct sends resume */
+		n->unsent_pos = 0;
+	} else if (n->unsent) {
+		n->unsent_pos = c.next_pos;
+	}
+	n->last_unsent_try = now;
 	if (c.sent && n->answers == n->answers_at_round && n->round_left)
 		sp_backoff_fail(&n->retry, now);
 	else
@@ -945,7 +966,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 			n.audit.query_pending = 0;
 			audit_query_answer(&n, NULL);
 		}
-		if (sp_backoff_due(&n.retry, now))
+		if (sp_backoff_due(&n.retry, now) || (n.unsent && now - n.last_unsent_try >= 50))
 			resend_outbox(&n);
 		if (now - n.last_sweep >= 1000)
 			sweep(&n);
