@@ -158,9 +158,12 @@ static int check_data_file(const char *dir, off_t *size)
 	return SP_OK;
 }
 
-/* After mdb_env_open: the file must hold every page up to the last one the
- * meta page claims, or reading those pages through the map raises SIGBUS. */
-static int check_env_size(sp_store *s, const char *dir)
+/* After mdb_env_open: is the file shorter than the last page the meta page
+ * claims? That alone is not damage (pages allocated and freed within one
+ * transaction at the end are never written), but a page the trees use past
+ * the end would raise SIGBUS here, so the caller then walks the pages in a
+ * child first (probe_data). *is_short = 1 in that case. */
+static int check_env_size(sp_store *s, const char *dir, int *is_short)
 {
 	MDB_envinfo info;
 	MDB_stat st;
@@ -176,13 +179,7 @@ static int check_env_size(sp_store *s, const char *dir)
 		return rc;
 	if (size < 0)
 		return SP_OK;
-	if ((uint64_t)size < ((uint64_t)info.me_last_pgno + 1) * st.ms_psize) {
-		set_error("data.mdb is truncated: %lld bytes, last page %zu needs %llu",
-		          (long long)size, info.me_last_pgno,
-		          (unsigned long long)((info.me_last_pgno + 1) * (uint64_t)st.ms_psize));
-		sp_log(LOG_ERR, "store", "%s", last_error);
-		return SP_ECORRUPT;
-	}
+	*is_short = (uint64_t)size < ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 	return SP_OK;
 }
 
@@ -241,7 +238,6 @@ out:
  * PROBE_SKIP the probe could not run (the parent's own open will report
  * why), anything else or a signal means damage. */
 #define PROBE_SKIP 3
-#define PROBE_SHORT 4
 static void probe_walk(const char *dir, uint64_t map_size)
 {
 	MDB_envinfo info;
@@ -265,9 +261,9 @@ static void probe_walk(const char *dir, uint64_t map_size)
 	if (rc != 0 || mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &est) != 0 ||
 	    mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &st) != 0)
 		_exit(PROBE_SKIP);
-	/* Pages past the end of the file would fault: say "truncated". */
-	if ((uint64_t)st.st_size < ((uint64_t)info.me_last_pgno + 1) * est.ms_psize)
-		_exit(PROBE_SHORT);
+	/* A file shorter than the meta's last page is not damage by itself:
+	 * pages allocated and freed in one transaction at the end of the file
+	 * are never written. A page the trees use past the end faults below. */
 	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
 		_exit(PROBE_SKIP);
 	/* The unnamed main database lists the named ones; walk it too. */
@@ -330,8 +326,8 @@ static int probe_data(const char *dir, uint64_t map_size)
 		sp_log(LOG_WARNING, "store", "integrity probe blocked by the system call filter; skipped");
 		return SP_OK;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_SHORT)
-		set_error("data.mdb is truncated: shorter than its last used page");
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		set_error("data.mdb is truncated: a page the database uses lies past the end of the file");
 	else if (WIFSIGNALED(status))
 		set_error("data.mdb is damaged: reading it raised signal %d (%s)",
 		          WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -346,7 +342,7 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 	sp_store *s = NULL;
 	unsigned envflags = MDB_NOTLS;
 	off_t size;
-	int dead = 0, rc;
+	int dead = 0, is_short = 0, rc;
 
 	if (!dir || !*dir || !out || (flags & ~(unsigned)(SP_STORE_RDONLY | SP_STORE_CHECK)))
 		return SP_EINVAL;
@@ -396,11 +392,11 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 			          mdb_strerror(err));
 		goto out;
 	}
-	if ((rc = check_env_size(s, dir)) != SP_OK)
+	if ((rc = check_env_size(s, dir, &is_short)) != SP_OK)
 		goto out;
-	if (size > 0 && !(flags & SP_STORE_CHECK) && !meta_plausible(s)) {
-		/* The meta page disagrees with itself: walk the pages (in a
-		 * child) before anything in this process touches them. */
+	if (size > 0 && !(flags & SP_STORE_CHECK) && (is_short || !meta_plausible(s))) {
+		/* The meta page disagrees with itself or with the file: walk the
+		 * pages (in a child) before anything in this process touches them. */
 		if ((rc = probe_data(dir, map_size)) != SP_OK)
 			goto out;
 	}
