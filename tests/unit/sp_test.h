@@ -30,6 +30,33 @@ static inline void sp_test_rmdir(const char *dir)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* A base temp dir owned by the runner process (an unchecked fixture): a
+ * failed check ends the forked test with _exit(), skipping the checked
+ * teardown, and must still leave nothing behind. Tests work in their own
+ * subdirectory of it (sp_test_subdir). */
+static inline char *sp_test_base(void)
+{
+	static char base[200];
+	return base;
+}
+
+static inline void sp_test_base_setup(void)
+{
+	if (!sp_test_tmpdir(sp_test_base(), 200))
+		abort();
+}
+
+static inline void sp_test_base_teardown(void)
+{
+	sp_test_rmdir(sp_test_base());
+}
+
+static inline void sp_test_subdir(char *out, size_t len)
+{
+	snprintf(out, len, "%s/t-XXXXXX", sp_test_base());
+	ck_assert_ptr_nonnull(mkdtemp(out));
+}
+
 #define SP_TEST_MAIN(...)                                                      \
 	int main(void)                                                         \
 	{                                                                      \

@@ -12,26 +12,11 @@
 static char dir[256];
 static sp_store *store;
 
-/* Per test case, a base temp dir made and removed by the runner process
- * (unchecked fixture): a failed check ends the forked test with _exit(),
- * skipping the checked teardown, and must still leave nothing behind. */
-static char base[200];
-
-static void base_setup(void)
-{
-	if (!sp_test_tmpdir(base, sizeof base))
-		abort();
-}
-
-static void base_teardown(void)
-{
-	sp_test_rmdir(base);
-}
+/* Each test works in its own subdirectory of the runner's base (sp_test.h). */
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "%s/t-XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sp_test_subdir(dir, sizeof dir);
 	ck_assert_int_eq(sp_store_open(dir, 0, 0, &store), SP_OK);
 }
 
@@ -506,7 +491,7 @@ static Suite *audit_suite(void)
 {
 	Suite *s = suite_create("audit");
 	TCase *tc = tcase_create("chain");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, sp_test_base_setup, sp_test_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_empty_log_verifies);
 	tcase_add_test(tc, test_append_verify_foreach);
@@ -518,7 +503,7 @@ static Suite *audit_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tamper");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, sp_test_base_setup, sp_test_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_tamper_modify_byte);
 	tcase_add_test(tc, test_tamper_modify_undecodable);

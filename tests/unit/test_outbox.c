@@ -7,26 +7,12 @@
 #include "sp_wire.h"
 #include "seinpost.pb-c.h"
 
-/* The base directory belongs to the runner (unchecked fixture), so a failed
- * check, which ends the forked test before its teardown, leaves nothing
- * behind; each test works in its own subdirectory. */
-static char base[200], dir[256];
-
-static void base_setup(void)
-{
-	if (!sp_test_tmpdir(base, sizeof base))
-		abort();
-}
-
-static void base_teardown(void)
-{
-	sp_test_rmdir(base);
-}
+/* Each test works in its own subdirectory of the runner's base (sp_test.h). */
+static char dir[256];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "%s/t-XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sp_test_subdir(dir, sizeof dir);
 }
 
 static void teardown(void)
@@ -264,7 +250,7 @@ static Suite *outbox_suite(void)
 {
 	Suite *s = suite_create("outbox");
 	TCase *tc = tcase_create("core");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, sp_test_base_setup, sp_test_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pending_order_and_settle);
 	tcase_add_test(tc, test_migrate);

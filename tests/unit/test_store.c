@@ -8,26 +8,11 @@
 
 static char dir[256];
 
-/* Per test case, a base temp dir made and removed by the runner process
- * (unchecked fixture): a failed check ends the forked test with _exit(),
- * skipping the checked teardown, and must still leave nothing behind. */
-static char base[200];
-
-static void base_setup(void)
-{
-	if (!sp_test_tmpdir(base, sizeof base))
-		abort();
-}
-
-static void base_teardown(void)
-{
-	sp_test_rmdir(base);
-}
+/* Each test works in its own subdirectory of the runner's base (sp_test.h). */
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "%s/t-XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sp_test_subdir(dir, sizeof dir);
 }
 
 static void teardown(void)
@@ -585,7 +570,7 @@ static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("core");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, sp_test_base_setup, sp_test_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_open_creates_private_dir);
@@ -601,7 +586,7 @@ static Suite *store_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("damage");
-	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_unchecked_fixture(tc, sp_test_base_setup, sp_test_base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_corrupt_garbage);
