@@ -67,6 +67,18 @@ long=$(head -c 5000 /dev/zero | tr '\0' a)
 out=$(sp politie-limburg submit --category gia --bsn $BSN --summary "$long" 2>&1); rc=$?
 check "oversized summary refused" bash -c "[ $rc -ne 0 ]"
 
+# --- bad command-line input -------------------------------------------------
+out=$("$SEINPOST" net init "$E2E_DIR/bad1" --org wizard:x 2>&1); rc=$?
+check "net init refuses an unknown role ($out)" bash -c "[ $rc -ne 0 ] && grep -q \"role 'wizard' is not known\" <<<\"\$1\"" _ "$out"
+out=$("$SEINPOST" net init "$E2E_DIR/bad2" --org school:Bad_Id 2>&1); rc=$?
+check "net init refuses a malformed organisation id" test $rc -ne 0
+out=$("$SEINPOST" net init "$E2E_DIR/bad3" --org nocolon 2>&1); rc=$?
+check "net init refuses --org without ROLE:ID (rc=$rc)" test $rc -eq 2
+out=$("$SEINPOST" net init "$NET" 2>&1); rc=$?
+check "net init refuses to overwrite an existing network" bash -c "[ $rc -ne 0 ] && grep -q 'already holds a network' <<<\"\$1\"" _ "$out"
+check "submit without --config is a usage error" bash -c "'$SEINPOST' submit --category gia --bsn $BSN >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "show with a malformed id is refused" bash -c "! '$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' show not-hex --user x 2>/dev/null"
+
 # --- misbehaving peers at the broker -----------------------------------------
 v=$("$FORGE" overgrant "$NET/politie-limburg/seinpost.conf" full school-bonnefanten)
 check "a signal granting beyond policy is rejected ($v)" grep -q "^REJECTED -11 .*exceeds the policy" <<<"$v"

@@ -6,23 +6,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_file.h"
+
 #include "sp_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char path[] = "/tmp/sp-fuzz-config-XXXXXX";
-	char err[512];
-	int fd = mkstemp(path);
-	if (fd < 0)
+	char path[64], err[512];
+	if (fuzz_file_write("config", data, size, path, sizeof path) != 0)
 		return 0;
-	if (size && write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		unlink(path);
-		return 0;
-	}
-	close(fd);
 	{
 		sp_config c;
 		if (sp_config_load(path, &c, err, sizeof err) != SP_OK && !strchr(err, ':'))
