@@ -81,6 +81,11 @@ static const struct ckey ckeys[] = {
 	K("audit", "sth_every_s", C_U32, sth_every_s, 1, 86400, 10, -1, ROLE_BROKER,
 	  "only the broker signs tree heads"),
 	K("limits", "max_age_s", C_U32, max_age_s, 60, 2592000, 604800, -1, ROLE_ANY, NULL),
+	K("spool", "in", C_PATH, spool_in, 0, 0, 0, -1, ROLE_NODE, "the broker takes no signals from a spool"),
+	K("hook", "command", C_PATH, hook_command, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),
+	K("hook", "out", C_PATH, hook_out, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),
+	K("hook", "timeout_s", C_U32, hook_timeout_s, 1, 3600, 30, -1, ROLE_NODE, "the broker runs no hooks"),
+	K("hook", "retry_s", C_U32, hook_retry_s, 1, 3600, 5, -1, ROLE_NODE, "the broker runs no hooks"),
 };
 #define NCKEYS (sizeof ckeys / sizeof ckeys[0])
 

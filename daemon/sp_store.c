@@ -63,6 +63,8 @@ static const char *const db_names[SP_DB_COUNT] = {
 	[SP_DB_AUDIT] = "audit",
 	[SP_DB_INVOLVE] = "involve",
 	[SP_DB_AUDIX] = "auditx",
+	[SP_DB_SPOOL] = "spool",
+	[SP_DB_HOOK] = "hook",
 };
 
 /* Per thread, so concurrent transactions in different threads do not

@@ -12,6 +12,9 @@
  *   [limits]    map_size_mb, max_frame_kb, heartbeat_ms, retry_ms,
  *               max_clock_skew_s
  *   [audit]     sth_every_records, sth_every_s (broker: signed tree heads)
+ *   [spool]     in (node): directory a partner system drops JSON files into
+ *   [hook]      command, timeout_s, retry_s, out (node): hand each received
+ *               signal or referral to the organisation's own systems
  */
 #ifndef SP_CONFIG_H
 #define SP_CONFIG_H
@@ -44,6 +47,11 @@ typedef struct sp_config {
 	uint32_t sth_every_records;   /* broker: sign a tree head after this many records */
 	uint32_t sth_every_s;         /* broker: ... or when this many seconds passed */
 	uint32_t max_age_s;           /* broker: reject new signals created longer ago */
+	char spool_in[PATH_MAX];      /* node: spool directory, empty = none (docs/spool.md) */
+	char hook_command[PATH_MAX];  /* node: executable run per received item, empty = none */
+	char hook_out[PATH_MAX];      /* node: spool-out directory, empty = none */
+	uint32_t hook_timeout_s;      /* node: a hook running longer is killed and retried */
+	uint32_t hook_retry_s;        /* node: first retry delay after a failed hook (doubles) */
 } sp_config;
 
 /* Parse and validate. err gets "FILE:LINE: message" on failure. */
