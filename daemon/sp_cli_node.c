@@ -94,31 +94,49 @@ static const char *outbox_state_name(int s)
 	}
 }
 
-/* Poll the node until the broker has answered (or the timeout). */
-static int wait_verdict(const sp_config *c, const uint8_t id[16], int seconds)
+/* Poll the node until the broker has answered (or the timeout). Returns
+ * the exit status: 0 accepted, 1 rejected or unreachable, 3 no verdict;
+ * *state names it and reason gets the broker's words for a rejection. */
+static int wait_verdict(const sp_config *c, const uint8_t id[16], int seconds, const char **state,
+                        char *reason, size_t reasonlen)
 {
 	Seinpost__LocalRequest req = SEINPOST__LOCAL_REQUEST__INIT;
 	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS;
 	req.outbox_status.data = (uint8_t *)id;
 	req.outbox_status.len = 16;
+	*state = "unknown";
 	for (int i = 0; i < seconds * 10; i++) {
 		Seinpost__LocalReply *r = NULL;
 		if (sp_cli_local_call(c, &req, &r) != SP_OK)
 			return 1;
 		if (r->code == 0 && r->entry && r->entry->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING) {
 			int rejected = r->entry->state == SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
-			if (rejected)
-				fprintf(stderr, "seinpost: broker rejected the signal: %s\n", r->entry->reason);
-			else
-				fprintf(stderr, "seinpost: accepted by the broker\n");
+			*state = rejected ? "rejected" : "accepted";
+			snprintf(reason, reasonlen, "%s", rejected ? r->entry->reason : "");
 			seinpost__local_reply__free_unpacked(r, NULL);
 			return rejected ? 1 : 0;
 		}
 		seinpost__local_reply__free_unpacked(r, NULL);
 		usleep(100000);
 	}
-	fprintf(stderr, "seinpost: no verdict from the broker within %d s; the signal stays in the outbox and will be retried\n", seconds);
+	*state = "pending";
 	return 3;
+}
+
+/* submit's answer for programs: one JSON object on stdout, also for errors. */
+static void submit_print_json(const char *idhex, const char *state, const char *reason)
+{
+	json_t *o = json_object();
+	if (idhex)
+		json_object_set_new(o, "id", json_string(idhex));
+	json_object_set_new(o, "state", json_string(state));
+	if (reason && *reason)
+		json_object_set_new(o, "reason", json_string(reason));
+	char *txt = json_dumps(o, JSON_INDENT(2));
+	if (txt)
+		puts(txt);
+	free(txt);
+	json_decref(o);
 }
 
 int sp_cli_submit(const char *cfg_path, int argc, char **argv)
@@ -136,6 +154,7 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		{ "contact", required_argument, NULL, 't' },
 		{ "narrative", required_argument, NULL, 'r' },
 		{ "wait", optional_argument, NULL, 'W' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -143,8 +162,9 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 	Seinpost__LocalRequest req = SEINPOST__LOCAL_REQUEST__INIT;
 	Seinpost__LocalReply *r = NULL;
 	sp_config cfg;
-	int o, wait = 0, rc;
-	char idhex[SP_ID_HEX];
+	int o, wait = 0, json = 0, rc;
+	char idhex[SP_ID_HEX], reason[256] = "";
+	const char *state;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -170,12 +190,16 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		case 't': s.contact = optarg; break;
 		case 'r': s.narrative = optarg; break;
 		case 'W': wait = optarg ? atoi(optarg) : 10; if (wait <= 0) wait = 10; break;
+		case 'j': json = 1; break;
 		case 'h':
 			puts("usage: seinpost --config FILE submit --category C [--weight 1|2|3]\n"
 			     "         (--bsn BSN | --kvk NUMBER | --bag ID) [--name NAME] [--birthdate YYYY-MM-DD]\n"
 			     "         [--address ADDRESS] [--summary TEXT] [--contact TEXT] [--narrative TEXT] [--wait[=SECONDS]]\n"
+			     "         [--json]\n"
 			     "Prints the signal id once the signal is stored durably in the node's outbox.\n"
-			     "--wait also waits for the broker's verdict (exit 1 when rejected).");
+			     "--wait also waits for the broker's verdict (exit 1 when rejected, 3 when none came).\n"
+			     "--json prints one object: {\"id\", \"state\": stored|accepted|rejected|pending|error,\n"
+			     "       \"reason\"} — also for a refused submit (then without id, exit 1).");
 			return 0;
 		default:
 			return 2;
@@ -197,19 +221,41 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 	}
 	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
 	req.submit = &s;
-	if (sp_cli_local_call(&cfg, &req, &r) != SP_OK)
+	if (sp_cli_local_call(&cfg, &req, &r) != SP_OK) {
+		if (json)
+			submit_print_json(NULL, "error", "the node could not be reached or did not answer");
 		return 1;
+	}
 	if (r->code != 0) {
 		fprintf(stderr, "seinpost submit: %s\n", r->message);
+		if (json)
+			submit_print_json(NULL, "error", r->message);
 		seinpost__local_reply__free_unpacked(r, NULL);
 		return 1;
 	}
 	uint8_t id[16];
 	memcpy(id, r->id.data, 16);
-	puts(sp_hex(id, 16, idhex));
-	fflush(stdout);
 	seinpost__local_reply__free_unpacked(r, NULL);
-	return wait ? wait_verdict(&cfg, id, wait) : 0;
+	sp_hex(id, 16, idhex);
+	if (!json) {
+		puts(idhex);
+		fflush(stdout);
+	}
+	if (!wait) {
+		if (json)
+			submit_print_json(idhex, "stored", NULL);
+		return 0;
+	}
+	rc = wait_verdict(&cfg, id, wait, &state, reason, sizeof reason);
+	if (json)
+		submit_print_json(idhex, state, reason);
+	else if (rc == 0)
+		fprintf(stderr, "seinpost: accepted by the broker\n");
+	else if (rc == 3)
+		fprintf(stderr, "seinpost: no verdict from the broker within %d s; the signal stays in the outbox and will be retried\n", wait);
+	else if (*reason)
+		fprintf(stderr, "seinpost: broker rejected the signal: %s\n", reason);
+	return rc;
 }
 
 /* Open the node's store for reading and iterate one database. */

@@ -67,6 +67,14 @@ long=$(head -c 5000 /dev/zero | tr '\0' a)
 out=$(sp politie-limburg submit --category gia --bsn $BSN --summary "$long" 2>&1); rc=$?
 check "oversized summary refused" bash -c "[ $rc -ne 0 ]"
 
+# --- submit --json: one object for programs, also when refused ---------------
+out=$(sp politie-limburg submit --json --category gia --weight 1 --bsn $BSN --summary "json route" --wait=10 2>/dev/null); rc=$?
+check "submit --json --wait answers accepted with an id (rc=$rc)" python3 -c '
+import json,sys; o=json.loads(sys.argv[1]); sys.exit(not (o["state"]=="accepted" and len(o["id"])==32))' "$out"
+out=$(sp politie-limburg submit --json --category gia --bsn 123456789 2>/dev/null); rc=$?
+check "submit --json of an invalid BSN: state error, reason, no BSN, exit 1" python3 -c '
+import json,sys; o=json.loads(sys.argv[1]); sys.exit(not (sys.argv[2]=="1" and o["state"]=="error" and "invalid BSN" in o["reason"] and "id" not in o and "123456789" not in sys.argv[1]))' "$out" "$rc"
+
 # --- bad command-line input -------------------------------------------------
 out=$("$SEINPOST" net init "$E2E_DIR/bad1" --org wizard:x 2>&1); rc=$?
 check "net init refuses an unknown role ($out)" bash -c "[ $rc -ne 0 ] && grep -q \"role 'wizard' is not known\" <<<\"\$1\"" _ "$out"
