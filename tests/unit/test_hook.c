@@ -20,12 +20,11 @@ static void teardown(void)
 	sp_test_rmdir(dir);
 }
 
-static sp_store *open_store(void)
+/* The state directory is the test's own subdirectory. */
+static sp_store *store(void)
 {
 	sp_store *s = NULL;
-	char p[300];
-	snprintf(p, sizeof p, "%s/state", dir);
-	ck_assert_int_eq(sp_store_open(p, 0, 0, &s), SP_OK);
+	ck_assert_int_eq(sp_store_open(dir, 0, 0, &s), SP_OK);
 	return s;
 }
 
@@ -126,7 +125,7 @@ END_TEST
 
 START_TEST(test_enqueue_order_and_seq)
 {
-	sp_store *s = open_store();
+	sp_store *s = store();
 	sp_txn *t = NULL, *c = NULL;
 	uint8_t id[16] = { 9 };
 	enqueue(s, 1, SEINPOST__HOOK_KIND__HOOK_SIGNAL);
@@ -170,7 +169,7 @@ static void node_config(sp_config *c)
 	memset(c, 0, sizeof *c);
 	c->role = SP_RUN_NODE;
 	snprintf(c->org, sizeof c->org, "jeugdzorg-mh");
-	snprintf(c->state_dir, sizeof c->state_dir, "%s/state", dir);
+	snprintf(c->state_dir, sizeof c->state_dir, "%s", dir);
 	snprintf(c->hook_command, sizeof c->hook_command, "/bin/true");
 	c->hook_timeout_s = 30;
 	c->hook_retry_s = 5;
@@ -200,7 +199,7 @@ START_TEST(test_status_levels)
 	sp_txn *t = NULL;
 	char out[4096];
 	node_config(&c);
-	s = open_store();
+	s = store();
 	enqueue(s, 7, SEINPOST__HOOK_KIND__HOOK_SIGNAL);
 	sp_store_close(&s);
 	ck_assert_int_ne(hook_level(&c, out, sizeof out), SP_STATUS_BAD);
@@ -219,7 +218,7 @@ START_TEST(test_status_levels)
 	it.last_error = "exit 3";
 	sp_be64_put(key, 1);
 	ck_assert_int_eq(sp_hook_item_encode(&it, &buf, &len), SP_OK);
-	s = open_store();
+	s = store();
 	ck_assert_int_eq(sp_txn_begin(s, 1, &t), SP_OK);
 	ck_assert_int_eq(sp_store_put(t, SP_DB_HOOK, key, 8, buf, len, 0), SP_OK);
 	ck_assert_int_eq(sp_txn_commit(&t), SP_OK);
@@ -241,7 +240,7 @@ START_TEST(test_runner_drops_item_without_signal)
 	sp_store *s;
 	sp_hook *h = NULL;
 	node_config(&c);
-	s = open_store();
+	s = store();
 	enqueue(s, 5, SEINPOST__HOOK_KIND__HOOK_SIGNAL);
 	/* No inbox entry (retention deleted it): nothing to hand over, so the
 	 * item goes without starting the command. No keys are needed for it. */
