@@ -320,6 +320,9 @@ static int spawn_command(sp_hook *h, char *why, size_t wl)
 	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	/* Nothing else of the daemon: LMDB keeps its data file open without
+	 * close-on-exec, and a hook has no business with it. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	/* Own process group, so a timeout kills what the hook started too;
 	 * default signal dispositions (the daemon ignores SIGPIPE), none blocked. */
 	posix_spawnattr_init(&at);
