@@ -155,8 +155,8 @@ static int head_row(void *ctx, const void *k, size_t kl, const void *v, size_t v
 
 static int queue_head(sp_txn *t, struct head *h)
 {
+	memset(h, 0, sizeof *h);
 	h->rc = SP_ENOTFOUND;
-	h->item = NULL;
 	(void)sp_store_foreach(t, SP_DB_HOOK, NULL, 0, head_row, h);
 	return h->rc;
 }
