@@ -144,7 +144,9 @@ install: all
 	install -m 0644 docs/seinpost.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/seinpost.conf.5 docs/seinpost-policy.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/seinpostd.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 deploy/policy.example README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 deploy/policy.example README.md docs/hooks.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 deploy/examples/zvh-referrals-to-csv $(DESTDIR)$(DOCDIR)/examples/
 	sed 's|/usr/local/bin|$(BINDIR)|' deploy/seinpostd@.service > $(DESTDIR)$(UNITDIR)/seinpostd@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/seinpostd@.service
 

@@ -5,16 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
-#include "sp_audit.h"
 #include "sp_cli.h"
 #include "sp_config.h"
 #include "sp_involve.h"
 #include "sp_keys.h"
-#include "sp_reads.h"
+#include "sp_render.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
 #include "sp_store.h"
@@ -22,15 +20,6 @@
 #include "sp_wire.h"
 
 #define REQUEST_TIMEOUT_MS 20000 /* an audit query goes on to the broker */
-
-static const char *fmt_time_ms(uint64_t ms, char *buf, size_t len)
-{
-	time_t s = (time_t)(ms / 1000u);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
 
 /* One request/reply on the node's local submit socket. */
 int sp_cli_local_call(const sp_config *c, const Seinpost__LocalRequest *req, Seinpost__LocalReply **out)
@@ -279,7 +268,7 @@ static int outbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t
 	if (!h)
 		goto out;
 	sp_hex(k, 16, idhex);
-	fmt_time_ms(e->queued, when, sizeof when);
+	sp_render_time(e->queued, when, sizeof when);
 	if (c->json)
 		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued", when,
 		                                        "category", h->category, "weight", (int)h->weight,
@@ -305,18 +294,6 @@ static unsigned granted_mask(const Seinpost__Signal *s)
 	return m;
 }
 
-static void tiers_text(unsigned mask, char *out, size_t len)
-{
-	out[0] = '\0';
-	for (int t = 0; t < SP_TIER_COUNT; t++) {
-		if (!(mask & (1u << t)))
-			continue;
-		if (out[0])
-			strncat(out, ",", len - strlen(out) - 1);
-		strncat(out, sp_tier_name(t), len - strlen(out) - 1);
-	}
-}
-
 static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
 	struct list_ctx *c = ctx;
@@ -329,8 +306,8 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	if (!h || h->pseudonym.len != 32)
 		goto out;
 	sp_hex(k, 16, idhex);
-	fmt_time_ms(e->received, when, sizeof when);
-	tiers_text(granted_mask(e->delivery->signal), tiers, sizeof tiers);
+	sp_render_time(e->received, when, sizeof when);
+	sp_render_tiers(granted_mask(e->delivery->signal), tiers, sizeof tiers);
 	sp_hex(h->pseudonym.data, 8, pseudo);
 	const char *rule = e->delivery->n_rule_ids ? e->delivery->rule_ids[e->delivery->n_rule_ids - 1] : "";
 	char ref[SP_INVOLVE_REF_MAX + 1] = "";
@@ -415,12 +392,6 @@ static void print_field(const char *label, const char *v)
 		printf("  %-11s %s\n", label, v);
 }
 
-static void json_field(json_t *o, const char *k, const char *v)
-{
-	if (v && v[0])
-		json_object_set_new(o, k, json_string(v));
-}
-
 int sp_cli_show(const char *cfg_path, int argc, char **argv)
 {
 	sp_config cfg;
@@ -428,9 +399,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	sp_roster *roster = NULL;
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
-	Seinpost__InboxEntry *e = NULL;
-	Seinpost__SignalHeader *h = NULL;
-	sp_opened op = { 0 };
+	sp_render r = { 0 };
 	const char *user = NULL, *idarg = NULL;
 	uint8_t id[16];
 	const void *v;
@@ -485,95 +454,62 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: no signal %s in the inbox\n", sp_hex(id, 16, idhex));
 		goto out;
 	}
-	e = seinpost__inbox_entry__unpack(NULL, vl, v);
-	if (!e || !e->delivery || sp_wire_check_signal(e->delivery->signal, &h, why, sizeof why) != SP_OK) {
-		fprintf(stderr, "seinpost show: stored signal is corrupt\n");
+	if (sp_render_open(v, vl, roster, cfg.org, keys->box_pk, keys->box_sk, &r, why, sizeof why) != SP_OK) {
+		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
 	}
-	const sp_org *sender = sp_roster_find(roster, h->sender);
-	if (!sender || sp_signal_verify(e->delivery->signal, h, sender->sign_pk) != SP_OK) {
-		fprintf(stderr, "seinpost show: the sender's signature does not verify; not opened\n");
-		goto out;
-	}
-	rc = sp_signal_open(e->delivery->signal, cfg.org, keys->box_pk, keys->box_sk, &op);
-	if (rc != SP_OK) {
-		fprintf(stderr, "seinpost show: cannot decrypt: %s\n", sp_strerror(rc));
-		goto out;
-	}
+	const Seinpost__SignalHeader *h = r.h;
+	const Seinpost__Delivery *d = r.entry->delivery;
 	/* Our own reference for the subject: local only, read before commit. */
 	sp_involve_local_ref(t, h->pseudonym.data, ref, sizeof ref);
-	{
-		/* Who opened what is part of "who saw what": audited before display. */
-		sp_audit_entry a = {
-			.event = SEINPOST__AUDIT_EVENT__AUDIT_READ,
-			.actor = cfg.org,
-			.user = user,
-			.pseudonym = h->pseudonym.data,
-			.signal_id = h->id.data,
-			.category = h->category,
-			.weight = h->weight,
-			.tiers = op.tiers | 1u,
-			.policy_hash = h->policy_hash.data,
-		};
-		rc = sp_audit_append(t, &a, NULL);
-		/* ...and, signed by this node, queued for the broker's log. */
-		if (rc == SP_OK)
-			rc = sp_reads_queue(t, keys->sign_sk, cfg.org, user, h->id.data, op.tiers | 1u);
-		if (rc == SP_OK)
-			rc = sp_txn_commit(&t);
-		if (rc != SP_OK) {
-			fprintf(stderr, "seinpost show: cannot record the read in the audit log (%s); not shown\n",
-			        sp_strerror(rc));
+	/* Who opened what is part of "who saw what": audited before display. */
+	rc = sp_render_audit(t, &r, cfg.org, user, keys->sign_sk);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost show: cannot record the read in the audit log (%s); not shown\n",
+		        sp_strerror(rc));
+		goto out;
+	}
+	if (json) {
+		json_t *o = sp_render_json(&r, ref);
+		char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		if (!s) {
+			fprintf(stderr, "seinpost show: out of memory\n");
+			json_decref(o);
 			goto out;
 		}
-	}
-	tiers_text(op.tiers | 1u, tiers, sizeof tiers);
-	fmt_time_ms(h->created * 1000u, when, sizeof when);
-	sp_hex(h->id.data, 16, idhex);
-	if (json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s}", "id", idhex, "from", h->sender,
-		                      "category", h->category, "weight", (int)h->weight, "created", when,
-		                      "tiers", tiers, "signature", "verified");
-		json_field(o, "contact", op.contact);
-		json_field(o, "summary", op.summary);
-		json_field(o, "bsn", op.bsn);
-		json_field(o, "name", op.name);
-		json_field(o, "birthdate", op.birthdate);
-		json_field(o, "address", op.address);
-		json_field(o, "narrative", op.narrative);
-		char *s = json_dumps(o, JSON_INDENT(2));
 		puts(s);
 		free(s);
 		json_decref(o);
 	} else {
+		sp_render_tiers(r.tiers, tiers, sizeof tiers);
+		sp_render_time(h->created * 1000u, when, sizeof when);
+		sp_hex(h->id.data, 16, idhex);
 		printf("signal %s\n", idhex);
 		printf("  %-11s %s (signature verified)\n", "from", h->sender);
 		printf("  %-11s %s, weight %u\n", "category", h->category, h->weight);
 		printf("  %-11s %s\n", "created", when);
-		for (size_t ri = 0; ri < e->delivery->n_rule_ids || ri == 0; ri++)
-			printf("  %-11s %s\n", "rule", e->delivery->n_rule_ids ? e->delivery->rule_ids[ri] : "-");
+		for (size_t ri = 0; ri < d->n_rule_ids || ri == 0; ri++)
+			printf("  %-11s %s\n", "rule", d->n_rule_ids ? d->rule_ids[ri] : "-");
 		print_field("our ref", ref);
-		if (e->delivery->referral)
+		if (d->referral)
 			printf("  %-11s %s (escalation rule %s)\n", "referral",
-			       sp_hex(e->delivery->referral->id.data, 16, refhex), e->delivery->referral->rule_id);
+			       sp_hex(d->referral->id.data, 16, refhex), d->referral->rule_id);
 		printf("  %-11s %s\n", "granted", tiers);
-		if (!(op.tiers & ~1u))
+		if (!(r.op.tiers & ~1u))
 			printf("  (existence only: this organisation may know the signal exists, nothing more)\n");
-		print_field("contact", op.contact);
-		print_field("summary", op.summary);
-		print_field("bsn", op.bsn);
-		print_field("name", op.name);
-		print_field("birthdate", op.birthdate);
-		print_field("address", op.address);
-		print_field("narrative", op.narrative);
+		print_field("contact", r.op.contact);
+		print_field("summary", r.op.summary);
+		print_field("bsn", r.op.bsn);
+		print_field("name", r.op.name);
+		print_field("birthdate", r.op.birthdate);
+		print_field("address", r.op.address);
+		print_field("narrative", r.op.narrative);
 	}
 	status = 0;
 out:
-	sp_opened_clear(&op);
-	if (h)
-		seinpost__signal_header__free_unpacked(h, NULL);
-	if (e)
-		seinpost__inbox_entry__free_unpacked(e, NULL);
+	sp_render_clear(&r);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
 	sp_roster_free(&roster);

@@ -27,9 +27,10 @@ int sp_cli_status(const char *cfg_path, int argc, char **argv)
 		} else if (strcmp(argv[i], "--help") == 0) {
 			puts("usage: seinpost --config FILE status [--json] [--max-age SECONDS]\n"
 			     "Queue depth per recipient (broker), outbox depth (node), oldest undelivered age,\n"
-			     "last commit time and store space. Reads the state read-only; works whether or not\n"
-			     "the daemon runs. Exit 0 healthy, 1 unhealthy (a line marked BAD: map >= 90% used,\n"
-			     "something undelivered for longer than --max-age, default 86400), 2 unreadable.");
+			     "delivery hooks pending (node), last commit time and store space. Reads the state\n"
+			     "read-only; works whether or not the daemon runs. Exit 0 healthy, 1 unhealthy (a line\n"
+			     "marked BAD: map >= 90% used, something undelivered for longer than --max-age,\n"
+			     "default 86400, a hook item that failed 3 times), 2 unreadable.");
 			return 0;
 		} else {
 			fprintf(stderr, "usage: seinpost --config FILE status [--json] [--max-age SECONDS]\n");

@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_hook.h"
 #include "sp_involve.h"
 #include "sp_keys.h"
 #include "sp_log.h"
@@ -81,6 +82,8 @@ struct node {
 	struct envelope query_env; /* the privacy officer's query waiting for the broker */
 	struct pending_submit batch[LOCAL_BATCH];
 	size_t nbatch;
+	sp_hook *hook;          /* hand-over to the organisation's systems */
+	int hook_new;           /* this batch queued hook items */
 };
 
 static int send_frame(struct node *n, Seinpost__Frame *f)
@@ -586,6 +589,18 @@ static void queue_receipt(struct node *n, const uint8_t id[16])
 		memcpy(n->receipts[n->nreceipts++], id, SP_ID_BYTES);
 }
 
+/* A delivery carrying a referral is handed over as one; released grants
+ * merged into a signal we already held as an update. */
+static int hook_enqueue(struct node *n, sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d,
+                        int merged)
+{
+	Seinpost__HookKind kind = d->referral ? SEINPOST__HOOK_KIND__HOOK_REFERRAL
+	                          : merged    ? SEINPOST__HOOK_KIND__HOOK_UPDATE
+	                                      : SEINPOST__HOOK_KIND__HOOK_SIGNAL;
+	n->hook_new = 1;
+	return sp_hook_enqueue(t, h->id.data, kind, sp_now_ms());
+}
+
 /* Delivery: check the sender's signature, store once (dedup by id) in a
  * child of the batch transaction; the receipt goes out only after the batch
  * commits. A repeat (e.g. we crashed between commit and receipt) is
@@ -629,6 +644,8 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 		rc = merge_delivery(t, h, d, &changed);
 		if (rc == SP_OK && changed)
 			rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED, h, NULL, 0, "released grants merged");
+		if (rc == SP_OK && changed && sp_hook_enabled(n->cfg))
+			rc = hook_enqueue(n, t, h, d, 1);
 		if (rc == SP_OK && changed)
 			rc = sp_txn_commit(&t);
 		sp_txn_abort(&t);
@@ -639,6 +656,10 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 	}
 	if (rc == SP_OK)
 		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED, h, NULL, 0, NULL);
+	/* The hook item in the same child as the inbox entry: what is
+	 * acknowledged cannot miss its hand-over. */
+	if (rc == SP_OK && sp_hook_enabled(n->cfg))
+		rc = hook_enqueue(n, t, h, d, 0);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
@@ -749,6 +770,9 @@ static void serve_broker(struct node *n)
 		for (size_t i = 0; i < n->nreceipts; i++)
 			send_receipt(n, n->receipts[i]);
 		n->nreceipts = 0;
+		if (rc == SP_OK && n->hook_new)
+			sp_hook_kick(n->hook);
+		n->hook_new = 0;
 	}
 	for (size_t i = 0; i < nf; i++) {
 		if (rc == SP_OK || frames[i]->body_case != SEINPOST__FRAME__BODY_SUBMIT_ACK)
@@ -908,6 +932,9 @@ static int node_open(struct node *n)
 		return SP_EIO;
 	}
 	chmod(sock_path, 0600);
+	rc = sp_hook_open(n->cfg, n->store, n->keys, n->roster, &n->hook);
+	if (rc != SP_OK)
+		return rc;
 	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),
 	                           .send = audit_send, .ctx = n };
 	return SP_OK;
@@ -916,6 +943,7 @@ static int node_open(struct node *n)
 static void node_close(struct node *n)
 {
 	char sock_path[PATH_MAX];
+	sp_hook_close(&n->hook);
 	if (n->local)
 		zmq_close(n->local);
 	if (n->sock)
@@ -970,6 +998,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 			resend_outbox(&n);
 		if (now - n.last_sweep >= 1000)
 			sweep(&n);
+		sp_hook_tick(n.hook);
 		if (wd && now - last_wd >= wd) {
 			sp_sd_watchdog_kick();
 			last_wd = now;

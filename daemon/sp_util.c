@@ -100,10 +100,16 @@ out:
 
 int sp_file_write(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	int fd = -1, rc = SP_EIO;
+	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
 		return SP_ESIZE;
+	return sp_file_write_via(tmp, path, data, len, mode);
+}
+
+int sp_file_write_via(const char *tmp, const char *path, const void *data, size_t len, mode_t mode)
+{
+	char dir[PATH_MAX];
+	int fd = -1, rc = SP_EIO;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return errno == EACCES ? SP_EPERM : SP_EIO;

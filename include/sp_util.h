@@ -26,6 +26,10 @@ uint64_t sp_mono_ms(void);     /* monotonic milliseconds */
 int sp_file_read(const char *path, size_t max, uint8_t **out, size_t *len) SP_MUST_CHECK;
 /* Write atomically: temp file with mode, fsync, rename, fsync dir. */
 int sp_file_write(const char *path, const void *data, size_t len, mode_t mode) SP_MUST_CHECK;
+/* The same through a temp file the caller names (same directory as path),
+ * e.g. a dot file a directory watcher ignores. */
+int sp_file_write_via(const char *tmp, const char *path, const void *data, size_t len,
+                      mode_t mode) SP_MUST_CHECK;
 /* SP_EPERM if the file is readable or writable by group or others. */
 int sp_file_check_private(const char *path) SP_MUST_CHECK;
 /* mkdir -p with mode for created components. */

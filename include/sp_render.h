@@ -1,0 +1,54 @@
+/*
+ * sp_render.h — opening a received signal for a reader: verify, decrypt the
+ * tiers granted to us, audit the read, describe it as JSON.
+ *
+ * One code path for every way content leaves the node's store: `seinpost
+ * show` (a named user) and the delivery hooks (another system). Both open
+ * with sp_render_open, record the read with sp_render_audit before anything
+ * is shown or handed over, and describe it with sp_render_json.
+ */
+#ifndef SP_RENDER_H
+#define SP_RENDER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sp_error.h"
+#include "sp_roster.h"
+#include "sp_signal.h"
+#include "sp_store.h"
+#include "seinpost.pb-c.h"
+
+typedef struct sp_render {
+	Seinpost__InboxEntry *entry;  /* the decoded inbox entry */
+	Seinpost__SignalHeader *h;    /* its header, signature verified */
+	sp_opened op;                 /* the tiers granted to us, decrypted */
+	unsigned tiers;               /* op.tiers | existence */
+} sp_render;
+
+/* Decode an inbox value, verify the sender's signature against the roster
+ * and decrypt what `org` was granted. SP_ECORRUPT (undecodable), SP_ESIG
+ * (sender unknown or signature bad), SP_ECRYPTO; why gets a message without
+ * personal data. sp_render_clear in every case. */
+int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const char *org,
+                   const uint8_t box_pk[32], const uint8_t box_sk[32], sp_render *out,
+                   char *why, size_t whylen) SP_MUST_CHECK;
+void sp_render_clear(sp_render *r);
+
+/* Record the read in write txn t: the local READ audit record and the signed
+ * read receipt for the broker (sp_reads_queue), user naming who opened it. */
+int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *user,
+                    const uint8_t sign_sk[64]) SP_MUST_CHECK;
+
+/* The opened signal as a new JSON object: id, from, category, weight,
+ * created, received, tiers, signature, rules, referral (when any), ref (our
+ * own reference for the subject, when non-empty) and the decrypted fields.
+ * NULL when out of memory. */
+json_t *sp_render_json(const sp_render *r, const char *ref);
+
+/* "contact,summary" for a tier mask. */
+void sp_render_tiers(unsigned mask, char *out, size_t len);
+/* ISO 8601 UTC of unix milliseconds. Returns buf. */
+const char *sp_render_time(uint64_t ms, char *buf, size_t len);
+
+#endif
