@@ -98,7 +98,7 @@ static void field(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
-static json_t *referral_json(const Seinpost__Referral *ref)
+json_t *sp_render_referral_json(const Seinpost__Referral *ref)
 {
 	char hex[SP_ID_HEX], when[32];
 	json_t *ids = json_array();
@@ -135,7 +135,7 @@ json_t *sp_render_json(const sp_render *r, const char *ref)
 		json_array_append_new(rules, json_string(d->rule_ids[i]));
 	json_object_set_new(o, "rules", rules);
 	if (d->referral)
-		json_object_set_new(o, "referral", referral_json(d->referral));
+		json_object_set_new(o, "referral", sp_render_referral_json(d->referral));
 	field(o, "ref", ref);
 	field(o, "contact", r->op.contact);
 	field(o, "summary", r->op.summary);

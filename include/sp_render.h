@@ -46,6 +46,13 @@ int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *
  * NULL when out of memory. */
 json_t *sp_render_json(const sp_render *r, const char *ref);
 
+/* An escalation referral as a new JSON object: id, rule, fired, signals
+ * (the listed signal ids), hidden, orgs, weight_sum, basis — no pseudonym.
+ * The "referral" of sp_render_json; `seinpost referrals --json` adds the
+ * subject and replaces signals with what the node holds of each. NULL when
+ * out of memory. */
+json_t *sp_render_referral_json(const Seinpost__Referral *ref);
+
 /* "contact,summary" for a tier mask. */
 void sp_render_tiers(unsigned mask, char *out, size_t len);
 /* ISO 8601 UTC of unix milliseconds. Returns buf. */
