@@ -28,7 +28,7 @@ static void usage(FILE *out)
 	        "  involve --bsn BSN [--until YYYY-MM-DD] [--ref REF]\n"
 	        "                                 register our involvement with a subject (REF stays local)\n"
 	        "  uninvolve --bsn BSN            end it\n"
-	        "  referrals                      escalation referrals received (ZVH)\n"
+	        "  referrals [--json]             escalation referrals received (ZVH)\n"
 	        "\n"
 	        "With --config FILE of a broker or node:\n"
 	        "  audit verify                   check records, hash chain and signed tree heads\n"

@@ -3,12 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sodium.h>
+#include <jansson.h>
 
 #include "sp_cli.h"
 #include "sp_config.h"
 #include "sp_involve.h"
+#include "sp_render.h"
 #include "sp_signal.h"
 #include "sp_store.h"
 #include "sp_util.h"
@@ -229,36 +230,97 @@ out:
 	return 0;
 }
 
-static void print_signal(sp_txn *t, const uint8_t id[16])
+/* What this node holds of a listed signal: its header, the tiers granted
+ * to us and the rule that routed it. 0 when it is not (or no longer) in the
+ * inbox; sig_free in every case. */
+struct sig_info {
+	Seinpost__InboxEntry *e;
+	Seinpost__SignalHeader *h;
+	char tiers[64];
+	const char *rule;
+};
+
+static int sig_load(sp_txn *t, const uint8_t id[16], struct sig_info *s)
 {
 	const void *v;
 	size_t vl;
+	memset(s, 0, sizeof *s);
+	if (sp_store_get(t, SP_DB_INBOX, id, 16, &v, &vl) != SP_OK ||
+	    !(s->e = seinpost__inbox_entry__unpack(NULL, vl, v)) || !s->e->delivery || !s->e->delivery->signal ||
+	    !(s->h = seinpost__signal_header__unpack(NULL, s->e->delivery->signal->header.len,
+	                                             s->e->delivery->signal->header.data)))
+		return 0;
+	unsigned m = 1;
+	for (size_t i = 0; i < s->e->delivery->signal->n_grants; i++)
+		m |= 1u << s->e->delivery->signal->grants[i]->tier;
+	sp_render_tiers(m, s->tiers, sizeof s->tiers);
+	s->rule = s->e->delivery->n_rule_ids ? s->e->delivery->rule_ids[s->e->delivery->n_rule_ids - 1] : "-";
+	return 1;
+}
+
+static void sig_free(struct sig_info *s)
+{
+	if (s->h)
+		seinpost__signal_header__free_unpacked(s->h, NULL);
+	if (s->e)
+		seinpost__inbox_entry__free_unpacked(s->e, NULL);
+	memset(s, 0, sizeof *s);
+}
+
+static void print_signal(sp_txn *t, const uint8_t id[16])
+{
+	struct sig_info s;
 	char idhex[SP_ID_HEX];
-	Seinpost__InboxEntry *e = NULL;
-	Seinpost__SignalHeader *h = NULL;
 	sp_hex(id, 16, idhex);
-	if (sp_store_get(t, SP_DB_INBOX, id, 16, &v, &vl) == SP_OK &&
-	    (e = seinpost__inbox_entry__unpack(NULL, vl, v)) && e->delivery && e->delivery->signal &&
-	    (h = seinpost__signal_header__unpack(NULL, e->delivery->signal->header.len,
-	                                         e->delivery->signal->header.data))) {
-		unsigned m = 1;
-		char tiers[64] = "";
-		for (size_t i = 0; i < e->delivery->signal->n_grants; i++)
-			m |= 1u << e->delivery->signal->grants[i]->tier;
-		for (int i = 0; i < SP_TIER_COUNT; i++)
-			if (m & (1u << i)) {
-				if (tiers[0])
-					strcat(tiers, ",");
-				strcat(tiers, sp_tier_name(i));
-			}
-		printf("    %s  from %-20s %-20s w%u  tiers %-24s rule %s\n", idhex, h->sender, h->category,
-		       h->weight, tiers, e->delivery->n_rule_ids ? e->delivery->rule_ids[e->delivery->n_rule_ids - 1] : "-");
-	} else
+	if (sig_load(t, id, &s))
+		printf("    %s  from %-20s %-20s w%u  tiers %-24s rule %s\n", idhex, s.h->sender, s.h->category,
+		       s.h->weight, s.tiers, s.rule);
+	else
 		printf("    %s  (not yet received, or expired)\n", idhex);
-	if (h)
-		seinpost__signal_header__free_unpacked(h, NULL);
-	if (e)
-		seinpost__inbox_entry__free_unpacked(e, NULL);
+	sig_free(&s);
+}
+
+static json_t *signal_json(sp_txn *t, const uint8_t id[16])
+{
+	struct sig_info s;
+	char idhex[SP_ID_HEX];
+	json_t *o;
+	sp_hex(id, 16, idhex);
+	if (sig_load(t, id, &s))
+		o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", idhex, "from", s.h->sender, "category",
+		              s.h->category, "weight", (int)s.h->weight, "tiers", s.tiers, "rule", s.rule);
+	else
+		o = json_pack("{s:s,s:b}", "id", idhex, "received", 0);
+	sig_free(&s);
+	return o;
+}
+
+/* One referral for --json: sp_render's description of it (the same object a
+ * delivery hook gets as "referral"), plus the subject's pseudonym prefix,
+ * our own reference, and per signal what this node holds. */
+static json_t *referral_json(sp_txn *t, const Seinpost__Referral *r, const char *ps, const char *ref)
+{
+	json_t *o = sp_render_referral_json(r), *sigs = json_array();
+	if (!o || !sigs) {
+		json_decref(o);
+		json_decref(sigs);
+		return NULL;
+	}
+	json_object_del(o, "signals"); /* the ids; replaced by the details, last */
+	json_object_set_new(o, "subject", json_string(ps));
+	if (ref[0])
+		json_object_set_new(o, "ref", json_string(ref));
+	for (size_t j = 0; j < r->n_signal_ids; j++)
+		if (r->signal_ids[j].len == 16 && json_array_append_new(sigs, signal_json(t, r->signal_ids[j].data)) != 0) {
+			json_decref(o);
+			json_decref(sigs);
+			return NULL;
+		}
+	if (json_object_set_new(o, "signals", sigs) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
@@ -267,9 +329,10 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
 	struct ref_ctx c = { 0 };
-	int rc;
-	if (argc != 1) {
-		fprintf(stderr, "usage: seinpost --config FILE referrals\n");
+	json_t *arr = NULL;
+	int rc, json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	if (argc != 1 && !json) {
+		fprintf(stderr, "usage: seinpost --config FILE referrals [--json]\n");
 		return 2;
 	}
 	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
@@ -283,21 +346,28 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 		return 1;
 	}
 	(void)sp_store_foreach(t, SP_DB_INBOX, NULL, 0, collect_ref, &c);
-	if (!c.n)
+	if (json)
+		arr = json_array();
+	else if (!c.n)
 		printf("(no referrals)\n");
+	rc = json && !arr;
 	for (size_t i = 0; i < c.n; i++) {
 		Seinpost__Referral *r = c.rows[i].r;
 		char idhex[SP_ID_HEX], ps[17], when[32], ref[SP_INVOLVE_REF_MAX + 1];
-		time_t ft = (time_t)r->fired;
-		struct tm tm;
-		gmtime_r(&ft, &tm);
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		sp_hex(r->pseudonym.data, 8, ps);
 		sp_involve_local_ref(t, r->pseudonym.data, ref, sizeof ref);
+		if (json) {
+			json_t *o = arr ? referral_json(t, r, ps, ref) : NULL;
+			if (!o || json_array_append_new(arr, o) != 0)
+				rc = 1;
+			seinpost__referral__free_unpacked(r, NULL);
+			continue;
+		}
 		printf("referral %s\n  escalation rule %s, fired %s\n  subject %s%s%s\n"
 		       "  window: %u organisations, summed weight %u; %zu signals listed, %u not shareable with us\n"
 		       "  basis: %s\n  signals:\n",
-		       sp_hex(r->id.data, 16, idhex), r->rule_id, when, sp_hex(r->pseudonym.data, 8, ps),
-		       ref[0] ? "  ref " : "", ref, r->orgs, r->weight_sum, r->n_signal_ids, r->hidden, r->basis);
+		       sp_hex(r->id.data, 16, idhex), r->rule_id, sp_render_time(r->fired * 1000u, when, sizeof when),
+		       ps, ref[0] ? "  ref " : "", ref, r->orgs, r->weight_sum, r->n_signal_ids, r->hidden, r->basis);
 		for (size_t j = 0; j < r->n_signal_ids; j++)
 			if (r->signal_ids[j].len == 16)
 				print_signal(t, r->signal_ids[j].data);
@@ -306,5 +376,16 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 	free(c.rows);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
-	return 0;
+	if (json && !rc) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+		if (s)
+			puts(s);
+		else
+			rc = 1;
+		free(s);
+	}
+	json_decref(arr);
+	if (rc)
+		fprintf(stderr, "seinpost referrals: out of memory\n");
+	return rc;
 }

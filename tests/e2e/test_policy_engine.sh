@@ -82,6 +82,43 @@ check "audit: delivered to the ZVH with the summary tier" grep -q "delivered .*-
 d3=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BSN --summary "derde" --wait=10 2>/dev/null)
 check "escalation: a later signal joins the same referral" e2e_wait_for 10 bash -c "'$SEINPOST' --config '$NET/zvh-mh/seinpost.conf' referrals | grep -q '$d3'"
 check "escalation: still exactly one referral" test "$(sp zvh-mh referrals | grep -c '^referral ')" = 1
+refs=$(sp zvh-mh referrals)
+rj=$(sp zvh-mh referrals --json)
+check "referrals --json: the same referral as the text, with every field" python3 - "$rj" "$refs" "$d1" "$d2" "$d3" <<'PY'
+import json, re, sys
+rj, text, d1, d2, d3 = sys.argv[1:]
+a = json.loads(rj)
+assert isinstance(a, list) and len(a) == 1, a
+r = a[0]
+head = re.search(r"^referral ([0-9a-f]{32})$", text, re.M).group(1)
+subj = re.search(r"^  subject ([0-9a-f]{16})", text, re.M).group(1)
+assert r["id"] == head and r["subject"] == subj, (r, head, subj)
+assert r["rule"] == "ijam-multi" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["fired"]), r
+assert r["orgs"] == 2 and r["weight_sum"] >= 4 and r["hidden"] == 1 and r["basis"], r
+assert "ref" not in r, r  # the ZVH registered no reference of its own
+sigs = {s["id"]: s for s in r["signals"]}
+assert {d1, d2, d3} <= set(sigs), sigs
+for d in (d1, d2, d3):
+    s = sigs[d]
+    assert s["category"] == "drug-recruitment" and s["weight"] == 2 and s["rule"], s
+    assert "summary" in s["tiers"].split(","), s
+assert sigs[d1]["from"] == "politie-limburg" and sigs[d2]["from"] == "jeugdzorg-mh", sigs
+assert [s["id"] for s in r["signals"]] == re.findall(r"^    ([0-9a-f]{32})  ", text, re.M), r
+for s in r["signals"]:  # each agrees with the text's line
+    if "received" in s:
+        assert set(s) == {"id", "received"} and s["received"] is False, s
+        assert re.search(r"^    %s  \(not yet received" % s["id"], text, re.M), s
+        continue
+    assert set(s) == {"id", "from", "category", "weight", "tiers", "rule"}, s
+    line = re.search(r"^    %s  from (\S+) +(\S+) +w(\d+)  tiers (\S+) +rule (\S+)$" % s["id"], text, re.M)
+    assert line and line.groups() == (s["from"], s["category"], str(s["weight"]), s["tiers"], s["rule"]), (s, line)
+PY
+check "referrals --json: no BSN, summary or contact in the output" \
+	bash -c "! grep -q -e '$BSN' -e '$SUMMARY' -e 'Wijkagent' <<<\"\$1\"" _ "$rj"
+check "referrals --json: valid JSON [] on a node without referrals" \
+	python3 -c 'import json,sys; assert json.loads(sys.argv[1]) == []' "$(sp school-bonnefanten referrals --json)"
+out=$(sp zvh-mh referrals --jsn 2>&1); rc=$?
+check "referrals: an unknown option is a usage error naming --json" bash -c "[ $rc -eq 2 ] && grep -q 'referrals \[--json\]' <<<'$out'"
 
 # --- retention: expiry follows the policy; crypto-shredding ---------------------
 v=$("$FORGE" longexpiry "$NET/politie-limburg/seinpost.conf")
