@@ -31,6 +31,14 @@ say "1. seinpost net init: broker, police, school, youth care, ZVH, privacy offi
 "$SP" net init "$DEMO_DIR/net" --port "$port" --policy "$ROOT/deploy/policy.example" || exit 1
 NET="$DEMO_DIR/net"
 ORGS=(politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh fg-mh)
+# The ZVH hands each referral to its case system (scene 60-hooks.sh): a hook
+# must be configured before the node starts. The example hook, wrapped to
+# name its CSV (a hook gets no arguments and a clean environment).
+HOOK_CSV="$(cd "$DEMO_DIR" && pwd)/zvh-referrals.csv"
+rm -f "$HOOK_CSV"
+printf '#!/bin/sh\nZVH_CSV=%q exec %q\n' "$HOOK_CSV" "$ROOT/deploy/examples/zvh-referrals-to-csv" \
+	>"$NET/zvh-mh/import-referrals" && chmod 0755 "$NET/zvh-mh/import-referrals" || exit 1
+printf '\n[hook]\ncommand = import-referrals\n' >>"$NET/zvh-mh/seinpost.conf" || exit 1
 
 say "2. start the broker and the nodes (logs in $DEMO_DIR/logs)"
 for p in broker "${ORGS[@]}"; do
