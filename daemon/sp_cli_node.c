@@ -12,6 +12,7 @@
 #include "sp_config.h"
 #include "sp_involve.h"
 #include "sp_keys.h"
+#include "sp_reads.h"
 #include "sp_render.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
@@ -426,6 +427,11 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	}
 	if (!sp_text_ok(user, SP_MAX_USER, 0) || !user[0]) {
 		fprintf(stderr, "seinpost show: --user must be 1..%d printable characters\n", SP_MAX_USER);
+		return 2;
+	}
+	if (strncmp(user, SP_READ_SYSTEM_PREFIX, strlen(SP_READ_SYSTEM_PREFIX)) == 0) {
+		fprintf(stderr, "seinpost show: user names starting with '%s' are reserved for the node's own "
+		        "hand-overs (delivery hooks)\n", SP_READ_SYSTEM_PREFIX);
 		return 2;
 	}
 	if (sp_unhex(idarg, id, sizeof id) != SP_OK) {

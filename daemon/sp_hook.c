@@ -30,6 +30,7 @@
 
 #include "sp_involve.h"
 #include "sp_log.h"
+#include "sp_reads.h"
 #include "sp_render.h"
 #include "sp_util.h"
 
@@ -381,7 +382,7 @@ static void start_next(sp_hook *h)
 	const void *v;
 	size_t vl;
 	char why[256] = "", ref[SP_INVOLVE_REF_MAX + 1] = "", idhex[SP_ID_HEX];
-	const char *user = h->cfg->hook_command[0] ? "hook" : "spool-out";
+	const char *user = h->cfg->hook_command[0] ? SP_READ_SYSTEM_PREFIX "hook" : SP_READ_SYSTEM_PREFIX "spool-out";
 	uint64_t now = sp_now_ms();
 	int rc, gone = 0, opened;
 

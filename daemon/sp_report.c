@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "sp_audit.h"
+#include "sp_reads.h"
 #include "sp_signal.h"
 #include "sp_util.h"
 
@@ -265,6 +266,15 @@ static void sentence(FILE *out, const struct entry *e)
 		fputs(".", out);
 		break;
 	case SEINPOST__AUDIT_EVENT__AUDIT_READ:
+		if (strncmp(e->user, SP_READ_SYSTEM_PREFIX, strlen(SP_READ_SYSTEM_PREFIX)) == 0) {
+			/* A delivery hook: handed to the organisation's own system. */
+			fputs("<b>", out); esc(out, e->org);
+			fputs("</b> passed it to its own case system (", out);
+			esc(out, e->user + strlen(SP_READ_SYSTEM_PREFIX));
+			fputs("): ", out); esc(out, tiers);
+			fputs(".", out);
+			break;
+		}
 		fputs("Employee <b>", out); esc(out, e->user);
 		fputs("</b> of <b>", out); esc(out, e->org);
 		fputs("</b> opened it and saw: ", out); esc(out, tiers);

@@ -20,6 +20,9 @@
 #include "seinpost.pb-c.h"
 
 #define SP_READ_DOMAIN "seinpost/read/v1"
+/* Reads by the node itself on behalf of a connected system (delivery hooks)
+ * are recorded under "system:<what>"; people cannot take such a name. */
+#define SP_READ_SYSTEM_PREFIX "system:"
 
 /* CLI: queue a signed read event inside the caller's write txn. */
 int sp_reads_queue(sp_txn *t, const uint8_t sign_sk[64], const char *org, const char *user,

@@ -23,4 +23,4 @@ echo "(item_id = <signal id>-referral-<n>: the hook skips an id already in the C
 
 say "19. seinpost status on the ZVH: 'hook pending 0' (a failing hook would show here, and BAD after 3 tries)"
 "$SP" --config "$ZVH_CONF" status || true
-echo "(each hand-over was audited as a read by user 'hook', like seinpost show)"
+echo "(each hand-over was audited as a read by user 'system:hook', like seinpost show)"

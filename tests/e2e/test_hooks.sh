@@ -70,8 +70,9 @@ check "status healthy again, nothing pending" bash -c "out=\$('$SEINPOST' --conf
 j="$H/in/$item1.json"
 check "the hook got the granted summary and contact on stdin" bash -c "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[\"summary\"]==sys.argv[2] and d[\"contact\"]==sys.argv[3] and d[\"kind\"]==\"signal\" and d[\"item_id\"]==sys.argv[4] and d[\"id\"]==sys.argv[5]' '$j' '$SUMMARY' '$CONTACT' '$item1' '$s1'"
 check "... and not the tier youth care has no grant for (no BSN, name, birth date)" bash -c "! grep -Eq '$BSN|$NAME|2009-03-14|\"bsn\"' '$j'"
-check "the hand-over is audited as a read by user 'hook'" bash -c "'$SEINPOST' --config '$NET/jeugdzorg-mh/seinpost.conf' audit log | grep -q 'read.*user=hook signal=$s1'"
-check "... once" test "$(sp jeugdzorg-mh audit log | grep -c "read.*user=hook signal=$s1")" = 1
+check "the hand-over is audited as a read by user 'system:hook'" bash -c "'$SEINPOST' --config '$NET/jeugdzorg-mh/seinpost.conf' audit log | grep -q 'read.*user=system:hook signal=$s1'"
+check "... once" test "$(sp jeugdzorg-mh audit log | grep -c "read.*user=system:hook signal=$s1")" = 1
+check "show refuses a person named like the node's own hand-overs" bash -c "! '$SEINPOST' --config '$NET/jeugdzorg-mh/seinpost.conf' show $s1 --user system:hook >/dev/null 2>&1"
 check "the hook inherits no database, socket or key descriptor of the daemon" bash -c "test -s '$H/fds.log' && ! grep -Eq 'mdb|socket|key' '$H/fds.log'"
 check "no personal data in the node's log" bash -c "! grep -Eq '$BSN|$NAME|$SUMMARY|$CONTACT' '$E2E_DIR/jeugdzorg-mh.log'"
 
@@ -81,7 +82,7 @@ check "the school's spool-out directory gets the signal as <item>.json" e2e_wait
 check "... valid JSON with the school's tiers and its own pupil ref" bash -c "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[\"contact\"]==sys.argv[2] and d[\"ref\"]==\"LL-7\" and \"bsn\" not in d' '$f1' '$CONTACT'"
 check "... mode 0600" test "$(stat -c %a "$f1")" = 600
 check "... no temp file left" bash -c "! ls -A '$H/out' | grep -q tmp"
-check "the spool-out hand-over is audited as user 'spool-out'" bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' audit log | grep -q 'read.*user=spool-out signal=$s1'"
+check "the spool-out hand-over is audited as user 'system:spool-out'" bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' audit log | grep -q 'read.*user=system:spool-out signal=$s1'"
 
 # --- restart with a pending item: delivered after the restart, once --------------
 rm -f "$H/ok"
