@@ -298,9 +298,9 @@ static uint32_t mask_of_grants(const Seinpost__Signal *s)
 	return m;
 }
 
-static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAck *a)
+/* A verified receipt for one id: audit `delivered` once, dequeue. */
+static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const uint8_t id[16])
 {
-	const sp_org *from = sp_roster_find(b->roster, m->user);
 	uint8_t akey[SP_QUEUE_IDKEY_MAX], key[SP_QUEUE_KEY_MAX];
 	const void *v;
 	size_t vl, al, kl;
@@ -309,15 +309,7 @@ static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	char idhex[SP_ID_HEX];
 	int rc;
 
-	if (!from)
-		return SP_OK;
-	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
-	if (!verified && sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
-		sp_log_event(LOG_WARNING, C, from->id, sp_hex(a->id.data, 16, idhex),
-		             "receipt signature does not verify; ignored");
-		return SP_OK;
-	}
-	al = sp_queue_idkey(akey, 'q', from->id, a->id.data);
+	al = sp_queue_idkey(akey, 'q', from->id, id);
 	rc = sp_store_get(t, SP_DB_META, akey, al, &v, &vl);
 	if (rc == SP_ENOTFOUND)
 		return SP_OK; /* already dequeued: a repeated receipt */
@@ -370,7 +362,7 @@ static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 				p->inflight--;
 			p->last_progress = sp_mono_ms();
 		}
-		sp_log_event(LOG_DEBUG, C, from->id, sp_hex(a->id.data, 16, idhex), "delivered");
+		sp_log_event(LOG_DEBUG, C, from->id, sp_hex(id, 16, idhex), "delivered");
 	}
 out:
 	if (h)
@@ -378,6 +370,82 @@ out:
 	if (d)
 		seinpost__delivery__free_unpacked(d, NULL);
 	return rc;
+}
+
+static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAck *a)
+{
+	const sp_org *from = sp_roster_find(b->roster, m->user);
+	char idhex[SP_ID_HEX];
+	if (!from)
+		return SP_OK;
+	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
+	if (!verified && sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
+		sp_log_event(LOG_WARNING, C, from->id, sp_hex(a->id.data, 16, idhex),
+		             "receipt signature does not verify; ignored");
+		return SP_OK;
+	}
+	return receipt_apply(b, t, from, a->id.data);
+}
+
+static int receipts_verify(const sp_org *from, const Seinpost__DeliveryAckBatch *a)
+{
+	const uint8_t *ids[SP_RECEIPT_BATCH_MAX];
+	if (a->n_ids < 1 || a->n_ids > SP_RECEIPT_BATCH_MAX)
+		return SP_EINVAL;
+	for (size_t i = 0; i < a->n_ids; i++)
+		ids[i] = a->ids[i].data;
+	return sp_receipts_verify(from->id, a->time, ids, a->n_ids, a->signature.data, from->sign_pk);
+}
+
+/* One signature over many ids; each id still dequeued and audited on its
+ * own. All ids in one child transaction; should that fail (one damaged queue
+ * entry), each id again in its own child, so one id cannot hold back the rest
+ * of the batch, as with one receipt per id. */
+static int handle_receipts(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAckBatch *a)
+{
+	const sp_org *from = sp_roster_find(b->roster, m->user);
+	uint64_t del = b->delivered;
+	struct peer *p;
+	uint32_t inflight;
+	sp_txn *c = NULL;
+	int rc;
+	if (!from)
+		return SP_OK;
+	p = peer_of(b, from->id);
+	inflight = p ? p->inflight : 0;
+	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
+	if (!verified && receipts_verify(from, a) != SP_OK) {
+		sp_log_event(LOG_WARNING, C, from->id, NULL, "receipt batch (%zu ids) signature does not verify; ignored",
+		             a->n_ids);
+		return SP_OK;
+	}
+	rc = sp_txn_begin_child(t, &c);
+	for (size_t i = 0; rc == SP_OK && i < a->n_ids; i++)
+		rc = receipt_apply(b, c, from, a->ids[i].data);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&c);
+	sp_txn_abort(&c);
+	if (rc == SP_OK || a->n_ids == 1)
+		return rc;
+	b->delivered = del; /* undo the counts of the aborted attempt */
+	if (p)
+		p->inflight = inflight;
+	for (size_t i = 0; i < a->n_ids; i++) {
+		char idhex[SP_ID_HEX];
+		uint64_t d1 = b->delivered;
+		rc = sp_txn_begin_child(t, &c);
+		if (rc == SP_OK)
+			rc = receipt_apply(b, c, from, a->ids[i].data);
+		if (rc == SP_OK)
+			rc = sp_txn_commit(&c);
+		sp_txn_abort(&c);
+		if (rc != SP_OK) {
+			b->delivered = d1;
+			sp_log_event(LOG_ERR, C, from->id, sp_hex(a->ids[i].data, 16, idhex),
+			             "receipt not applied: %s (%s)", sp_strerror(rc), sp_store_last_error());
+		}
+	}
+	return SP_OK;
 }
 
 static void handle_hello(struct broker *b, const sp_msg *m, const Seinpost__Hello *hello)
@@ -596,6 +664,9 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		break;
 	case SEINPOST__FRAME__BODY_DELIVERY_ACK:
 		rc = handle_receipt(b, t, m, f->delivery_ack);
+		break;
+	case SEINPOST__FRAME__BODY_DELIVERY_ACKS:
+		rc = handle_receipts(b, t, m, f->delivery_acks);
 		break;
 	default:
 		if (sp_auditsrv_owns(f)) {
@@ -929,6 +1000,9 @@ static void precheck_one(void *ctx, size_t i)
 		const Seinpost__DeliveryAck *a = f->delivery_ack;
 		p->kind = PRE_RECEIPT;
 		p->ok = sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) == SP_OK;
+	} else if (f->body_case == SEINPOST__FRAME__BODY_DELIVERY_ACKS) {
+		p->kind = PRE_RECEIPT;
+		p->ok = receipts_verify(from, f->delivery_acks) == SP_OK;
 	}
 	seinpost__frame__free_unpacked(f, NULL);
 }
