@@ -58,6 +58,7 @@ enum { PRE_NONE, PRE_SUBMIT, PRE_RECEIPT };
 struct precheck {
 	int kind;
 	int ok; /* the signature verified against the proven sender's key */
+	Seinpost__Frame *frame; /* decoded there, used by handle() (one decode per message) */
 };
 
 struct broker {
@@ -631,7 +632,8 @@ static void audit_heads_tick(struct broker *b)
 /* Decode one frame and act on it inside the batch transaction. */
 static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 {
-	Seinpost__Frame *f = NULL;
+	Seinpost__Frame *f = b->cur_pre ? b->cur_pre->frame : NULL;
+	int own = !f; /* else run_batch frees it */
 	char why[256];
 	int rc;
 
@@ -641,7 +643,7 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		sp_log(LOG_WARNING, C, "frame without authenticated identity dropped");
 		return SP_OK;
 	}
-	rc = sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why);
+	rc = own ? sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) : SP_OK;
 	if (rc != SP_OK) {
 		sp_log_event(LOG_WARNING, C, m->user, NULL, "malformed frame: %s", why);
 		return audit_reject(t, b, m->user, NULL, NULL, rc, why);
@@ -676,7 +678,8 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		sp_log_event(LOG_WARNING, C, m->user, NULL, "unexpected frame type %d", f->body_case);
 		rc = SP_OK;
 	}
-	seinpost__frame__free_unpacked(f, NULL);
+	if (own)
+		seinpost__frame__free_unpacked(f, NULL);
 	return rc;
 }
 
@@ -687,13 +690,42 @@ struct pump_ctx {
 	int stop_code;
 };
 
+static size_t put_varint(uint8_t *o, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		o[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	o[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Frame { version, delivery = the queued Delivery's bytes }: the stored
+ * bytes (packed by us when queued) are wrapped as they are, the same bytes
+ * sp_wire_pack would produce, without decoding and re-encoding the whole
+ * signal for every send. */
+static int delivery_frame(const void *d, size_t dl, uint8_t **out, size_t *outlen)
+{
+	uint8_t *b = malloc(dl + 16);
+	size_t n = 0;
+	if (!b)
+		return SP_ENOMEM;
+	b[n++] = (1 << 3) | 0; /* version, varint */
+	n += put_varint(b + n, SP_WIRE_VERSION);
+	b[n++] = (SEINPOST__FRAME__BODY_DELIVERY << 3) | 2; /* delivery, length-delimited */
+	n += put_varint(b + n, dl);
+	memcpy(b + n, d, dl);
+	*out = b;
+	*outlen = n + dl;
+	return SP_OK;
+}
+
 static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
 	struct pump_ctx *c = ctx;
 	struct peer *p = c->p;
 	uint64_t seq;
-	Seinpost__Frame f = SEINPOST__FRAME__INIT;
-	Seinpost__Delivery *d;
 	uint8_t *buf = NULL;
 	size_t len;
 	int rc;
@@ -703,14 +735,7 @@ static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t v
 	seq = sp_be64_get((const uint8_t *)k + c->prefix_len);
 	if (p->inflight >= WINDOW)
 		return 1;
-	d = seinpost__delivery__unpack(NULL, vl, v);
-	if (!d)
-		return 0;
-	f.version = SP_WIRE_VERSION;
-	f.body_case = SEINPOST__FRAME__BODY_DELIVERY;
-	f.delivery = d;
-	rc = sp_wire_pack(&f.base, &buf, &len);
-	seinpost__delivery__free_unpacked(d, NULL);
+	rc = delivery_frame(v, vl, &buf, &len);
 	if (rc != SP_OK)
 		return 1;
 	rc = sp_transport_send(c->b->sock, p->rid, p->rid_len, buf, len);
@@ -970,7 +995,8 @@ static void stamp_commit(sp_txn *batch)
 	sp_txn_abort(&t);
 }
 
-/* Signature work for message i, on either thread: decode the frame and
+/* Signature work for message i, on either thread: decode the frame (kept
+ * for handle(), so each message is decoded once) and
  * verify a signal's header signature and tier digests, or a receipt's
  * signature, against the key of the organisation the handshake proved. Only
  * a positive result is used later; anything else is checked again, and
@@ -987,6 +1013,7 @@ static void precheck_one(void *ctx, size_t i)
 
 	p->kind = PRE_NONE;
 	p->ok = 0;
+	p->frame = NULL;
 	if (!m->user[0] || !(from = sp_roster_find(b->roster, m->user)) ||
 	    sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) != SP_OK)
 		return;
@@ -1004,7 +1031,7 @@ static void precheck_one(void *ctx, size_t i)
 		p->kind = PRE_RECEIPT;
 		p->ok = receipts_verify(from, f->delivery_acks) == SP_OK;
 	}
-	seinpost__frame__free_unpacked(f, NULL);
+	p->frame = f;
 }
 
 /* One batch: everything waiting (up to BATCH_MAX) is received first, its
@@ -1076,8 +1103,12 @@ fail:
 drop:
 	/* Messages not handled (a failed batch, or replies full) are dropped:
 	 * unacknowledged, their senders send them again. */
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
 		sp_msg_clear(&b->inbox[j]);
+		if (b->pre[j].frame)
+			seinpost__frame__free_unpacked(b->pre[j].frame, NULL);
+		b->pre[j].frame = NULL;
+	}
 	for (size_t j = 0; j < b->nreplies; j++)
 		free(b->replies[j].buf);
 	b->nreplies = 0;
