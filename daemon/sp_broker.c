@@ -58,6 +58,7 @@ enum { PRE_NONE, PRE_SUBMIT, PRE_RECEIPT };
 struct precheck {
 	int kind;
 	int ok; /* the signature verified against the proven sender's key */
+	Seinpost__Frame *frame; /* decoded there, used by handle() (one decode per message) */
 };
 
 struct broker {
@@ -298,9 +299,9 @@ static uint32_t mask_of_grants(const Seinpost__Signal *s)
 	return m;
 }
 
-static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAck *a)
+/* A verified receipt for one id: audit `delivered` once, dequeue. */
+static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const uint8_t id[16])
 {
-	const sp_org *from = sp_roster_find(b->roster, m->user);
 	uint8_t akey[SP_QUEUE_IDKEY_MAX], key[SP_QUEUE_KEY_MAX];
 	const void *v;
 	size_t vl, al, kl;
@@ -309,15 +310,7 @@ static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	char idhex[SP_ID_HEX];
 	int rc;
 
-	if (!from)
-		return SP_OK;
-	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
-	if (!verified && sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
-		sp_log_event(LOG_WARNING, C, from->id, sp_hex(a->id.data, 16, idhex),
-		             "receipt signature does not verify; ignored");
-		return SP_OK;
-	}
-	al = sp_queue_idkey(akey, 'q', from->id, a->id.data);
+	al = sp_queue_idkey(akey, 'q', from->id, id);
 	rc = sp_store_get(t, SP_DB_META, akey, al, &v, &vl);
 	if (rc == SP_ENOTFOUND)
 		return SP_OK; /* already dequeued: a repeated receipt */
@@ -370,7 +363,7 @@ static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 				p->inflight--;
 			p->last_progress = sp_mono_ms();
 		}
-		sp_log_event(LOG_DEBUG, C, from->id, sp_hex(a->id.data, 16, idhex), "delivered");
+		sp_log_event(LOG_DEBUG, C, from->id, sp_hex(id, 16, idhex), "delivered");
 	}
 out:
 	if (h)
@@ -378,6 +371,82 @@ out:
 	if (d)
 		seinpost__delivery__free_unpacked(d, NULL);
 	return rc;
+}
+
+static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAck *a)
+{
+	const sp_org *from = sp_roster_find(b->roster, m->user);
+	char idhex[SP_ID_HEX];
+	if (!from)
+		return SP_OK;
+	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
+	if (!verified && sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
+		sp_log_event(LOG_WARNING, C, from->id, sp_hex(a->id.data, 16, idhex),
+		             "receipt signature does not verify; ignored");
+		return SP_OK;
+	}
+	return receipt_apply(b, t, from, a->id.data);
+}
+
+static int receipts_verify(const sp_org *from, const Seinpost__DeliveryAckBatch *a)
+{
+	const uint8_t *ids[SP_RECEIPT_BATCH_MAX];
+	if (a->n_ids < 1 || a->n_ids > SP_RECEIPT_BATCH_MAX)
+		return SP_EINVAL;
+	for (size_t i = 0; i < a->n_ids; i++)
+		ids[i] = a->ids[i].data;
+	return sp_receipts_verify(from->id, a->time, ids, a->n_ids, a->signature.data, from->sign_pk);
+}
+
+/* One signature over many ids; each id still dequeued and audited on its
+ * own. All ids in one child transaction; should that fail (one damaged queue
+ * entry), each id again in its own child, so one id cannot hold back the rest
+ * of the batch, as with one receipt per id. */
+static int handle_receipts(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAckBatch *a)
+{
+	const sp_org *from = sp_roster_find(b->roster, m->user);
+	uint64_t del = b->delivered;
+	struct peer *p;
+	uint32_t inflight;
+	sp_txn *c = NULL;
+	int rc;
+	if (!from)
+		return SP_OK;
+	p = peer_of(b, from->id);
+	inflight = p ? p->inflight : 0;
+	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
+	if (!verified && receipts_verify(from, a) != SP_OK) {
+		sp_log_event(LOG_WARNING, C, from->id, NULL, "receipt batch (%zu ids) signature does not verify; ignored",
+		             a->n_ids);
+		return SP_OK;
+	}
+	rc = sp_txn_begin_child(t, &c);
+	for (size_t i = 0; rc == SP_OK && i < a->n_ids; i++)
+		rc = receipt_apply(b, c, from, a->ids[i].data);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&c);
+	sp_txn_abort(&c);
+	if (rc == SP_OK || a->n_ids == 1)
+		return rc;
+	b->delivered = del; /* undo the counts of the aborted attempt */
+	if (p)
+		p->inflight = inflight;
+	for (size_t i = 0; i < a->n_ids; i++) {
+		char idhex[SP_ID_HEX];
+		uint64_t d1 = b->delivered;
+		rc = sp_txn_begin_child(t, &c);
+		if (rc == SP_OK)
+			rc = receipt_apply(b, c, from, a->ids[i].data);
+		if (rc == SP_OK)
+			rc = sp_txn_commit(&c);
+		sp_txn_abort(&c);
+		if (rc != SP_OK) {
+			b->delivered = d1;
+			sp_log_event(LOG_ERR, C, from->id, sp_hex(a->ids[i].data, 16, idhex),
+			             "receipt not applied: %s (%s)", sp_strerror(rc), sp_store_last_error());
+		}
+	}
+	return SP_OK;
 }
 
 static void handle_hello(struct broker *b, const sp_msg *m, const Seinpost__Hello *hello)
@@ -563,7 +632,8 @@ static void audit_heads_tick(struct broker *b)
 /* Decode one frame and act on it inside the batch transaction. */
 static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 {
-	Seinpost__Frame *f = NULL;
+	Seinpost__Frame *f = b->cur_pre ? b->cur_pre->frame : NULL;
+	int own = !f; /* else run_batch frees it */
 	char why[256];
 	int rc;
 
@@ -573,7 +643,7 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		sp_log(LOG_WARNING, C, "frame without authenticated identity dropped");
 		return SP_OK;
 	}
-	rc = sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why);
+	rc = own ? sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) : SP_OK;
 	if (rc != SP_OK) {
 		sp_log_event(LOG_WARNING, C, m->user, NULL, "malformed frame: %s", why);
 		return audit_reject(t, b, m->user, NULL, NULL, rc, why);
@@ -597,6 +667,9 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	case SEINPOST__FRAME__BODY_DELIVERY_ACK:
 		rc = handle_receipt(b, t, m, f->delivery_ack);
 		break;
+	case SEINPOST__FRAME__BODY_DELIVERY_ACKS:
+		rc = handle_receipts(b, t, m, f->delivery_acks);
+		break;
 	default:
 		if (sp_auditsrv_owns(f)) {
 			rc = audit_frame(b, t, m, f);
@@ -605,7 +678,8 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		sp_log_event(LOG_WARNING, C, m->user, NULL, "unexpected frame type %d", f->body_case);
 		rc = SP_OK;
 	}
-	seinpost__frame__free_unpacked(f, NULL);
+	if (own)
+		seinpost__frame__free_unpacked(f, NULL);
 	return rc;
 }
 
@@ -616,13 +690,42 @@ struct pump_ctx {
 	int stop_code;
 };
 
+static size_t put_varint(uint8_t *o, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		o[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	o[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Frame { version, delivery = the queued Delivery's bytes }: the stored
+ * bytes (packed by us when queued) are wrapped as they are, the same bytes
+ * sp_wire_pack would produce, without decoding and re-encoding the whole
+ * signal for every send. */
+static int delivery_frame(const void *d, size_t dl, uint8_t **out, size_t *outlen)
+{
+	uint8_t *b = malloc(dl + 16);
+	size_t n = 0;
+	if (!b)
+		return SP_ENOMEM;
+	b[n++] = (1 << 3) | 0; /* version, varint */
+	n += put_varint(b + n, SP_WIRE_VERSION);
+	b[n++] = (SEINPOST__FRAME__BODY_DELIVERY << 3) | 2; /* delivery, length-delimited */
+	n += put_varint(b + n, dl);
+	memcpy(b + n, d, dl);
+	*out = b;
+	*outlen = n + dl;
+	return SP_OK;
+}
+
 static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
 	struct pump_ctx *c = ctx;
 	struct peer *p = c->p;
 	uint64_t seq;
-	Seinpost__Frame f = SEINPOST__FRAME__INIT;
-	Seinpost__Delivery *d;
 	uint8_t *buf = NULL;
 	size_t len;
 	int rc;
@@ -632,14 +735,7 @@ static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t v
 	seq = sp_be64_get((const uint8_t *)k + c->prefix_len);
 	if (p->inflight >= WINDOW)
 		return 1;
-	d = seinpost__delivery__unpack(NULL, vl, v);
-	if (!d)
-		return 0;
-	f.version = SP_WIRE_VERSION;
-	f.body_case = SEINPOST__FRAME__BODY_DELIVERY;
-	f.delivery = d;
-	rc = sp_wire_pack(&f.base, &buf, &len);
-	seinpost__delivery__free_unpacked(d, NULL);
+	rc = delivery_frame(v, vl, &buf, &len);
 	if (rc != SP_OK)
 		return 1;
 	rc = sp_transport_send(c->b->sock, p->rid, p->rid_len, buf, len);
@@ -899,7 +995,8 @@ static void stamp_commit(sp_txn *batch)
 	sp_txn_abort(&t);
 }
 
-/* Signature work for message i, on either thread: decode the frame and
+/* Signature work for message i, on either thread: decode the frame (kept
+ * for handle(), so each message is decoded once) and
  * verify a signal's header signature and tier digests, or a receipt's
  * signature, against the key of the organisation the handshake proved. Only
  * a positive result is used later; anything else is checked again, and
@@ -916,6 +1013,7 @@ static void precheck_one(void *ctx, size_t i)
 
 	p->kind = PRE_NONE;
 	p->ok = 0;
+	p->frame = NULL;
 	if (!m->user[0] || !(from = sp_roster_find(b->roster, m->user)) ||
 	    sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) != SP_OK)
 		return;
@@ -929,8 +1027,11 @@ static void precheck_one(void *ctx, size_t i)
 		const Seinpost__DeliveryAck *a = f->delivery_ack;
 		p->kind = PRE_RECEIPT;
 		p->ok = sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) == SP_OK;
+	} else if (f->body_case == SEINPOST__FRAME__BODY_DELIVERY_ACKS) {
+		p->kind = PRE_RECEIPT;
+		p->ok = receipts_verify(from, f->delivery_acks) == SP_OK;
 	}
-	seinpost__frame__free_unpacked(f, NULL);
+	p->frame = f;
 }
 
 /* One batch: everything waiting (up to BATCH_MAX) is received first, its
@@ -1002,8 +1103,12 @@ fail:
 drop:
 	/* Messages not handled (a failed batch, or replies full) are dropped:
 	 * unacknowledged, their senders send them again. */
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
 		sp_msg_clear(&b->inbox[j]);
+		if (b->pre[j].frame)
+			seinpost__frame__free_unpacked(b->pre[j].frame, NULL);
+		b->pre[j].frame = NULL;
+	}
 	for (size_t j = 0; j < b->nreplies; j++)
 		free(b->replies[j].buf);
 	b->nreplies = 0;

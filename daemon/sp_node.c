@@ -33,6 +33,7 @@
 #define RESEND_MAX 1000   /* outbox entries resent per retry round */
 #define HELLO_MS 2000
 #define FRAMES_MAX 256    /* broker frames handled per write transaction */
+_Static_assert(FRAMES_MAX <= SP_RECEIPT_BATCH_MAX, "one receipt batch per write transaction");
 #define BACKOFF_MAX_FACTOR 16 /* retry interval grows to at most 16 x retry_ms */
 #define LOCAL_BATCH 128   /* local submits stored per write transaction */
 #define ENV_MAX 64        /* a ROUTER routing id (libzmq makes 5 bytes) */
@@ -529,19 +530,28 @@ out:
 	return rc;
 }
 
-static void send_receipt(struct node *n, const uint8_t id[16])
+/* One signed receipt over every id the batch just committed: one signature
+ * here and one verification at the broker per batch, not per delivery. */
+static void send_receipts(struct node *n)
 {
 	Seinpost__Frame f = SEINPOST__FRAME__INIT;
-	Seinpost__DeliveryAck a = SEINPOST__DELIVERY_ACK__INIT;
+	Seinpost__DeliveryAckBatch a = SEINPOST__DELIVERY_ACK_BATCH__INIT;
+	static ProtobufCBinaryData ids[FRAMES_MAX];
+	const uint8_t *idp[FRAMES_MAX];
 	uint8_t sig[64];
-	a.id.data = (uint8_t *)id;
-	a.id.len = SP_ID_BYTES;
+	for (size_t i = 0; i < n->nreceipts; i++) {
+		ids[i] = (ProtobufCBinaryData){ SP_ID_BYTES, n->receipts[i] };
+		idp[i] = n->receipts[i];
+	}
+	a.n_ids = n->nreceipts;
+	a.ids = ids;
 	a.time = sp_now_ms();
-	sp_receipt_sign(id, a.time, n->keys->sign_sk, sig);
+	if (sp_receipts_sign(n->cfg->org, a.time, idp, n->nreceipts, n->keys->sign_sk, sig) != SP_OK)
+		return; /* not sent: the broker resends, we receipt again */
 	a.signature.data = sig;
 	a.signature.len = 64;
-	f.body_case = SEINPOST__FRAME__BODY_DELIVERY_ACK;
-	f.delivery_ack = &a;
+	f.body_case = SEINPOST__FRAME__BODY_DELIVERY_ACKS;
+	f.delivery_acks = &a;
 	(void)send_frame(n, &f);
 }
 
@@ -767,8 +777,8 @@ static void serve_broker(struct node *n)
 			       sp_strerror(rc), sp_store_last_error());
 			n->nreceipts = 0;
 		}
-		for (size_t i = 0; i < n->nreceipts; i++)
-			send_receipt(n, n->receipts[i]);
+		if (n->nreceipts)
+			send_receipts(n);
 		n->nreceipts = 0;
 		if (rc == SP_OK && n->hook_new)
 			sp_hook_kick(n->hook);

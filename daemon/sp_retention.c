@@ -12,6 +12,13 @@
 
 #define C "retention"
 #define SWEEP_MAX 256 /* per call: keeps one transaction short */
+/* Entries looked at per call and table. The sweeps run once a second in the
+ * daemons' only thread: a full scan decoded every stored signal each time
+ * (tens of ms with tens of thousands held, seconds with millions), stalling
+ * everything else. Now each call continues where the last stopped and
+ * wraps; a table smaller than this is still scanned whole every call. An
+ * expiry is acted on at most entries / SCAN_BUDGET seconds late. */
+#define SCAN_BUDGET 256
 
 int sp_retention_check(const sp_policy *p, const Seinpost__SignalHeader *h, char *why, size_t whylen)
 {
@@ -36,7 +43,7 @@ uint64_t sp_retention_deadline(const sp_policy *p, const Seinpost__SignalHeader 
 }
 
 struct victim {
-	uint8_t key[64];
+	uint8_t key[SP_ID_MAX + 64]; /* up to pseudonym || org (involvements), plus one byte (resume_after) */
 	size_t klen;
 };
 
@@ -47,7 +54,21 @@ struct scan {
 	struct victim v[SWEEP_MAX];
 	size_t n;
 	int db;
+	size_t seen;          /* entries looked at in this call */
+	struct victim last;   /* the last one */
+	const struct victim *stop; /* wrapped pass: stop at this key */
 };
+
+/* Where the next call continues, per table; klen 0 = from the start. One
+ * store per process, so per-process state is enough (another store merely
+ * starts its cycle elsewhere). */
+static struct victim resume[SP_DB_COUNT];
+
+static int key_cmp(const void *a, size_t al, const void *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : (al > bl) - (al < bl);
+}
 
 static int expired_header(struct scan *s, const Seinpost__Signal *sig, int escalated_known, int escalated)
 {
@@ -69,8 +90,13 @@ static int scan_visit(void *ctx, const void *k, size_t kl, const void *v, size_t
 {
 	struct scan *s = ctx;
 	int gone = 0;
-	if (kl > sizeof s->v[0].key)
+	if (s->stop && key_cmp(k, kl, s->stop->key, s->stop->klen) >= 0)
+		return 1; /* wrapped round to where this call began */
+	if (kl >= sizeof s->v[0].key)
 		return 0;
+	s->seen++;
+	memcpy(s->last.key, k, kl);
+	s->last.klen = kl;
 	if (s->db == SP_DB_SIGNALS) {
 		Seinpost__BrokerSignal *b = seinpost__broker_signal__unpack(NULL, vl, v);
 		gone = b && expired_header(s, b->signal, 0, 0);
@@ -97,14 +123,40 @@ static int scan_visit(void *ctx, const void *k, size_t kl, const void *v, size_t
 		s->v[s->n].klen = kl;
 		s->n++;
 	}
-	return s->n >= SWEEP_MAX;
+	return s->n >= SWEEP_MAX || s->seen >= SCAN_BUDGET;
 }
 
+/* The next key after the last one looked at: that key with a 0 byte added. */
+static void resume_after(struct victim *r, const struct victim *last)
+{
+	memcpy(r->key, last->key, last->klen);
+	r->key[last->klen] = 0;
+	r->klen = last->klen + 1;
+}
+
+/* Up to SCAN_BUDGET entries from where the last call stopped, wrapping round
+ * to the start; expired ones (up to SWEEP_MAX) into s->v. */
 static void collect(struct scan *s, int db)
 {
+	struct victim *r = &resume[db], start = *r;
 	s->n = 0;
 	s->db = db;
-	(void)sp_store_foreach(s->t, (enum sp_db)db, NULL, 0, scan_visit, s);
+	s->seen = 0;
+	s->stop = NULL;
+	(void)sp_store_foreach_from(s->t, (enum sp_db)db, NULL, 0, start.klen ? start.key : NULL, start.klen,
+	                            scan_visit, s);
+	if (s->n < SWEEP_MAX && s->seen < SCAN_BUDGET) {
+		/* reached the end: wrap round, up to where this call began */
+		r->klen = 0;
+		if (!start.klen)
+			return;
+		s->stop = &start;
+		(void)sp_store_foreach(s->t, (enum sp_db)db, NULL, 0, scan_visit, s);
+		s->stop = NULL;
+		if (s->n < SWEEP_MAX && s->seen < SCAN_BUDGET)
+			return; /* the whole table: the next call starts at the beginning */
+	}
+	resume_after(r, &s->last);
 }
 
 static int audit_expired(sp_txn *t, const char *actor, const uint8_t *id, const Seinpost__SignalHeader *h,

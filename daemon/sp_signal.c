@@ -736,3 +736,64 @@ int sp_receipt_verify(const uint8_t id[16], uint64_t time, const uint8_t sig[64]
 	receipt_msg(id, time, msg);
 	return crypto_sign_verify_detached(sig, msg, sizeof msg, sign_pk) == 0 ? SP_OK : SP_ESIG;
 }
+
+/* ---- batched receipts -------------------------------------------------- */
+
+#define RECEIPTS_DOMAIN_LEN (sizeof SP_RECEIPTS_DOMAIN - 1)
+#define RECEIPTS_MSG_MAX (RECEIPTS_DOMAIN_LEN + 1 + 255 + 8 + 4 + SP_RECEIPT_BATCH_MAX * 16)
+
+static int receipts_msg(const char *org, uint64_t time, const uint8_t *const *ids, size_t n,
+                        uint8_t *msg, size_t *len)
+{
+	size_t ol, p = 0;
+	if (!org || !ids || n < 1 || n > SP_RECEIPT_BATCH_MAX)
+		return SP_EINVAL;
+	ol = strlen(org);
+	if (ol < 1 || ol > 255)
+		return SP_EINVAL;
+	memcpy(msg, SP_RECEIPTS_DOMAIN, RECEIPTS_DOMAIN_LEN);
+	p = RECEIPTS_DOMAIN_LEN;
+	msg[p++] = (uint8_t)ol; /* length-prefixed: org and ids cannot shift into each other */
+	memcpy(msg + p, org, ol);
+	p += ol;
+	sp_be64_put(msg + p, time);
+	p += 8;
+	msg[p++] = (uint8_t)(n >> 24);
+	msg[p++] = (uint8_t)(n >> 16);
+	msg[p++] = (uint8_t)(n >> 8);
+	msg[p++] = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		if (!ids[i])
+			return SP_EINVAL;
+		memcpy(msg + p, ids[i], 16);
+		p += 16;
+	}
+	*len = p;
+	return SP_OK;
+}
+
+int sp_receipts_sign(const char *org, uint64_t time, const uint8_t *const *ids, size_t n,
+                     const uint8_t sign_sk[64], uint8_t sig[64])
+{
+	uint8_t msg[RECEIPTS_MSG_MAX];
+	size_t len;
+	int rc = receipts_msg(org, time, ids, n, msg, &len);
+	if (rc != SP_OK)
+		return rc;
+	crypto_sign_detached(sig, NULL, msg, len, sign_sk);
+	return SP_OK;
+}
+
+int sp_receipts_verify(const char *org, uint64_t time, const uint8_t *const *ids, size_t n,
+                       const uint8_t sig[64], const uint8_t sign_pk[32])
+{
+	uint8_t msg[RECEIPTS_MSG_MAX];
+	size_t len;
+	int rc;
+	if (!sig || !sign_pk)
+		return SP_EINVAL;
+	rc = receipts_msg(org, time, ids, n, msg, &len);
+	if (rc != SP_OK)
+		return rc;
+	return crypto_sign_verify_detached(sig, msg, len, sign_pk) == 0 ? SP_OK : SP_ESIG;
+}

@@ -471,6 +471,23 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			return fail(why, whylen, SP_EMALFORMED, "delivery_ack: time missing");
 		return SP_OK;
 	}
+	case SEINPOST__FRAME__BODY_DELIVERY_ACKS: {
+		const Seinpost__DeliveryAckBatch *a = f->delivery_acks;
+		if (!a)
+			break;
+		if (a->n_ids < 1 || a->n_ids > SP_RECEIPT_BATCH_MAX)
+			return fail(why, whylen, SP_EMALFORMED, "delivery_acks: 1 to %d ids", SP_RECEIPT_BATCH_MAX);
+		for (size_t i = 0; i < a->n_ids; i++)
+			if (a->ids[i].len != ID_BYTES)
+				return fail(why, whylen, SP_EMALFORMED, "delivery_acks: id %zu must be %d bytes", i,
+				            ID_BYTES);
+		if (a->signature.len != SIG_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "delivery_acks: signature must be %d bytes",
+			            SIG_BYTES);
+		if (a->time == 0)
+			return fail(why, whylen, SP_EMALFORMED, "delivery_acks: time missing");
+		return SP_OK;
+	}
 	case SEINPOST__FRAME__BODY__NOT_SET:
 		break;
 	default:

@@ -20,6 +20,8 @@
 
 #define SP_SIG_DOMAIN "seinpost/signal/v1"
 #define SP_RECEIPT_DOMAIN "seinpost/receipt/v1"
+#define SP_RECEIPTS_DOMAIN "seinpost/receipts/v1"
+#define SP_RECEIPT_BATCH_MAX 512 /* ids in one DeliveryAckBatch */
 #define SP_TIER_KEY_BYTES 32
 #define SP_SEALED_KEY_BYTES (32 + 48) /* key + crypto_box_SEALBYTES */
 
@@ -103,5 +105,15 @@ int sp_signal_for_recipient(const Seinpost__Signal *sig, const char *recipient,
 void sp_receipt_sign(const uint8_t id[16], uint64_t time, const uint8_t sign_sk[64], uint8_t sig[64]);
 int sp_receipt_verify(const uint8_t id[16], uint64_t time, const uint8_t sig[64],
                       const uint8_t sign_pk[32]) SP_MUST_CHECK;
+
+/* One receipt for many ids (DeliveryAckBatch): Ed25519 over
+ * SP_RECEIPTS_DOMAIN || len(org) (1 byte) || org || be64(time) || be32(n) ||
+ * ids[0] || ... || ids[n-1], each id 16 bytes, 1 <= n <= SP_RECEIPT_BATCH_MAX,
+ * org a roster id (at most SP_ID_MAX - 1 bytes). Binds who receipted, when,
+ * and exactly which ids in which order. */
+int sp_receipts_sign(const char *org, uint64_t time, const uint8_t *const *ids, size_t n,
+                     const uint8_t sign_sk[64], uint8_t sig[64]) SP_MUST_CHECK;
+int sp_receipts_verify(const char *org, uint64_t time, const uint8_t *const *ids, size_t n,
+                       const uint8_t sig[64], const uint8_t sign_pk[32]) SP_MUST_CHECK;
 
 #endif

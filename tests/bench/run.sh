@@ -2,7 +2,8 @@
 # tests/bench/run.sh — `make bench`: raw component limits and the real
 # processes (broker, sender and recipient nodes on loopback, durable LMDB,
 # CURVE, tests/bench/bench.policy) measured in the same run. Prints a table
-# and writes tests/bench/results.json. BENCH_SCALE=full for the long version.
+# and writes tests/bench/results.json. BENCH_SCALE=full for the long version;
+# BENCH_ONLY=e2e [E2E_RUNS="1000"] for the end-to-end runs alone (see below).
 # Everything lives in one temp dir and every process started is stopped, also
 # on failure or Ctrl-C. Ports are chosen free at run time.
 set -u
@@ -22,6 +23,11 @@ else
 	AUDIT_N=${AUDIT_N:-1000000}; RAW_MSGS=100000
 fi
 WINDOW=${E2E_WINDOW:-64}
+# BENCH_ONLY=e2e: only the end-to-end runs listed in E2E_RUNS (default all
+# three: 100 1000 max), with CPU per signal for each; no raw part, involve,
+# audit or footprint (quick latency work: BENCH_ONLY=e2e E2E_RUNS=1000).
+ONLY=${BENCH_ONLY:-}
+E2E_RUNS=${E2E_RUNS:-100 1000 max}
 # Signals spread over many people, as in reality: the broker evaluates the
 # escalation rules over each subject's signals, so one subject for every
 # signal would measure an O(n) scan that no real subject has.
@@ -90,10 +96,12 @@ for o in broker politie-a politie-b jeugdzorg-a zvh-a school-a; do
 done
 
 # ---- 1. raw components (same run, same signal as the senders build)
-say "raw: zmq CURVE, LMDB, Ed25519, broker steps"
-"$B/sp_bench_raw" --messages "$RAW_MSGS" --dir "$DIR/raw" --sender "$NET/politie-a/seinpost.conf" \
-	--broker "$NET/broker/seinpost.conf" --category bench-signal >"$R/raw.json" || die "sp_bench_raw failed"
-rm -rf "$DIR/raw"
+if [ "$ONLY" != e2e ]; then
+	say "raw: zmq CURVE, LMDB, Ed25519, broker steps"
+	"$B/sp_bench_raw" --messages "$RAW_MSGS" --dir "$DIR/raw" --sender "$NET/politie-a/seinpost.conf" \
+		--broker "$NET/broker/seinpost.conf" --category bench-signal >"$R/raw.json" || die "sp_bench_raw failed"
+	rm -rf "$DIR/raw"
+fi
 
 # ---- 5a. start-up times and idle RSS
 start "$NET" broker; BROKER=$STARTED_PID; BROKER_START_MS=$STARTED_MS
@@ -132,25 +140,44 @@ run_load() { # name offered_per_s count_per_sender window
 	python3 "$HERE/e2e_stats.py" "$rate" "$R/$name.ids" "${dl#* }" "$R/$name.in1" "$R/$name.in2" >"$R/$name.json"
 	say "e2e $name: $(cat "$R/$name.json")  [$(tail -1 "$R/$name.a.log")]"
 }
+# CPU time of every process during a run: where a signal's cost goes
+declare -A CPU0
+HZ=$(getconf CLK_TCK)
+cpu_start() { for o in broker "${!NODE[@]}"; do pid=${NODE[$o]:-$BROKER}; CPU0[$o]=$(cpu_ticks "$pid"); done; }
+cpu_report() { # name -> $R/cpu_<name>.json (us per signal per process)
+	local n; n=$(wc -l <"$R/$1.ids")
+	{
+		printf '{'
+		sep=
+		for o in broker politie-a politie-b jeugdzorg-a zvh-a; do
+			pid=${NODE[$o]:-$BROKER}
+			printf '%s"%s": %s' "$sep" "$o" "$(python3 -c "print(round(($(cpu_ticks "$pid") - ${CPU0[$o]}) / $HZ * 1e6 / max(1, $n), 1))")"
+			sep=', '
+		done
+		printf '}\n'
+	} >"$R/cpu_$1.json"
+	say "CPU per signal (us) during $1: $(cat "$R/cpu_$1.json")"
+}
+if [ "$ONLY" = e2e ]; then
+	# BENCH_ONLY=e2e: just the end-to-end runs named in E2E_RUNS, each with
+	# its CPU per signal; no table, no results.json.
+	for run in $E2E_RUNS; do
+		cpu_start
+		case $run in
+		100) run_load e2e100 100 $((100 * E2E_SECS / 2)) 16; cpu_report e2e100 ;;
+		1000) run_load e2e1000 1000 $((1000 * E2E_SECS / 2)) 64; cpu_report e2e1000 ;;
+		max) run_load e2emax max "$E2E_MAX_N" "$WINDOW"; cpu_report e2emax ;;
+		*) die "E2E_RUNS: unknown run '$run' (100, 1000, max)" ;;
+		esac
+	done
+	exit 0
+fi
 run_load e2e100 100 $((100 * E2E_SECS / 2)) 16
 run_load e2e1000 1000 $((1000 * E2E_SECS / 2)) 64
-# CPU time of every process during the max run: where a signal's cost goes
-declare -A CPU0
-for o in broker "${!NODE[@]}"; do pid=${NODE[$o]:-$BROKER}; CPU0[$o]=$(cpu_ticks "$pid"); done
+cpu_start
 run_load e2emax max "$E2E_MAX_N" "$WINDOW"
-HZ=$(getconf CLK_TCK)
-MAXN=$(wc -l <"$R/e2emax.ids")
-{
-	printf '{'
-	sep=
-	for o in broker politie-a politie-b jeugdzorg-a zvh-a; do
-		pid=${NODE[$o]:-$BROKER}
-		printf '%s"%s": %s' "$sep" "$o" "$(python3 -c "print(round(($(cpu_ticks "$pid") - ${CPU0[$o]}) / $HZ * 1e6 / max(1, $MAXN), 1))")"
-		sep=', '
-	done
-	printf '}\n'
-} >"$R/cpu.json"
-say "CPU per signal (us) during the max run: $(cat "$R/cpu.json")"
+cpu_report e2emax
+cp "$R/cpu_e2emax.json" "$R/cpu.json"
 
 # ---- 3. bulk involvement from one node (school)
 say "involve: $INVOLVE_N involvements from school-a"

@@ -164,6 +164,24 @@ static void frames(void)
 	fr.delivery_ack = &dack;
 	put_msg("frame", "delivery-ack", &fr.base);
 
+	/* one signed receipt for a batch of ids */
+	{
+		Seinpost__DeliveryAckBatch ab = SEINPOST__DELIVERY_ACK_BATCH__INIT;
+		ProtobufCBinaryData ids[3] = { { 16, id }, { 16, pseudo }, { 16, phash } };
+		ab.n_ids = 3;
+		ab.ids = ids;
+		ab.time = 1735689700123;
+		ab.signature = (ProtobufCBinaryData){ 64, sig64 };
+		fr.body_case = SEINPOST__FRAME__BODY_DELIVERY_ACKS;
+		fr.delivery_acks = &ab;
+		put_msg("frame", "delivery-acks", &fr.base);
+		ab.n_ids = 1;
+		put_msg("frame", "delivery-acks-one", &fr.base);
+		ids[1].len = 17; /* invalid: an id of the wrong size */
+		ab.n_ids = 3;
+		put_msg("frame", "bad-delivery-acks-id", &fr.base);
+	}
+
 	/* policy: involvement and policy info */
 	{
 		Seinpost__PseudonymAt pa[2] = { SEINPOST__PSEUDONYM_AT__INIT, SEINPOST__PSEUDONYM_AT__INIT };

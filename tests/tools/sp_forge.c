@@ -14,6 +14,10 @@
  *                                               signal NODE never received
  *   sp_forge longexpiry NODE.conf               a signal whose expiry exceeds the
  *                                               policy's retention
+ *   sp_forge receipt NODE.conf ID HOW           a DeliveryAckBatch for ID as NODE:
+ *                                               HOW = good (NODE's key), badkey (a
+ *                                               fresh key), otherorg (NODE's key over
+ *                                               another org name); prints SENT
  *
  * Prints one line: the broker's verdict ("OK", "DUPLICATE", "REJECTED <code>
  * <reason>", "NO-ANSWER") or the tiers opened.
@@ -224,6 +228,46 @@ int main(int argc, char **argv)
 		if (sp_wire_pack(&f.base, &buf, &len) != SP_OK)
 			die("pack");
 		send_and_report(&c, buf, len);
+		free(buf);
+		sp_keys_free(&k);
+	} else if (strcmp(argv[1], "receipt") == 0 && argc == 5) {
+		Seinpost__Frame f = SEINPOST__FRAME__INIT;
+		Seinpost__DeliveryAckBatch a = SEINPOST__DELIVERY_ACK_BATCH__INIT;
+		ProtobufCBinaryData idb;
+		uint8_t id[16], rsig[64], *buf;
+		const uint8_t *idp[1] = { id };
+		const char *org = c.cfg.org;
+		sp_keyset *k = NULL;
+		size_t len;
+		if (sp_unhex(argv[3], id, 16) != SP_OK)
+			die("id");
+		if (strcmp(argv[4], "badkey") == 0 && sp_keys_generate(1, &k) != SP_OK)
+			die("keygen");
+		else if (strcmp(argv[4], "otherorg") == 0)
+			org = "jeugdzorg-mh";
+		else if (strcmp(argv[4], "good") != 0 && strcmp(argv[4], "badkey") != 0)
+			die("HOW: good, badkey or otherorg");
+		idb = (ProtobufCBinaryData){ 16, id };
+		a.n_ids = 1;
+		a.ids = &idb;
+		a.time = sp_now_ms();
+		if (sp_receipts_sign(org, a.time, idp, 1, (k ? k : c.keys)->sign_sk, rsig) != SP_OK)
+			die("sign");
+		a.signature = (ProtobufCBinaryData){ 64, rsig };
+		f.version = 1;
+		f.body_case = SEINPOST__FRAME__BODY_DELIVERY_ACKS;
+		f.delivery_acks = &a;
+		if (sp_wire_pack(&f.base, &buf, &len) != SP_OK)
+			die("pack");
+		connect_as(&c, c.keys, c.cfg.org);
+		int sent = 0;
+		for (int i = 0; i < 30 && !sent; i++) {
+			sent = sp_transport_send(c.sock, NULL, 0, buf, len) == SP_OK;
+			if (!sent)
+				zmq_poll(NULL, 0, 100); /* not yet connected */
+		}
+		zmq_poll(NULL, 0, 1000); /* let it leave before the socket closes */
+		printf("%s\n", sent ? "SENT" : "NOT-SENT");
 		free(buf);
 		sp_keys_free(&k);
 	} else if (strcmp(argv[1], "garbage") == 0 && argc == 3) {

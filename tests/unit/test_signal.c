@@ -471,6 +471,49 @@ START_TEST(receipts)
 }
 END_TEST
 
+/* One signature over a batch of ids binds the org, the time, every id and
+ * their order; nothing can be added, dropped or swapped. */
+START_TEST(receipt_batches)
+{
+	uint8_t idv[3][16], sig[64];
+	const uint8_t *ids[SP_RECEIPT_BATCH_MAX + 1];
+	randombytes_buf(idv, sizeof idv);
+	for (int i = 0; i < 3; i++)
+		ids[i] = idv[i];
+	ck_assert_int_eq(sp_receipts_sign("jeugdzorg-a", 1700000123, ids, 3, sign_sk, sig), SP_OK);
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 1700000123, ids, 3, sig, sign_pk), SP_OK);
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-b", 1700000123, ids, 3, sig, sign_pk), SP_ESIG);
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 1700000124, ids, 3, sig, sign_pk), SP_ESIG);
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 1700000123, ids, 2, sig, sign_pk), SP_ESIG);
+	ids[0] = idv[1];
+	ids[1] = idv[0];
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 1700000123, ids, 3, sig, sign_pk), SP_ESIG);
+	ids[0] = idv[0];
+	ids[1] = idv[1];
+	idv[2][15] ^= 1;
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 1700000123, ids, 3, sig, sign_pk), SP_ESIG);
+	idv[2][15] ^= 1;
+	sig[3] ^= 1;
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 1700000123, ids, 3, sig, sign_pk), SP_ESIG);
+	sig[3] ^= 1;
+	/* a batch of one is not a single receipt, nor the other way round */
+	ck_assert_int_eq(sp_receipts_sign("jeugdzorg-a", 42, ids, 1, sign_sk, sig), SP_OK);
+	ck_assert_int_eq(sp_receipt_verify(idv[0], 42, sig, sign_pk), SP_ESIG);
+	sp_receipt_sign(idv[0], 42, sign_sk, sig);
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 42, ids, 1, sig, sign_pk), SP_ESIG);
+	/* counts and arguments */
+	for (int i = 0; i <= SP_RECEIPT_BATCH_MAX; i++)
+		ids[i] = idv[i % 3];
+	ck_assert_int_eq(sp_receipts_sign("jeugdzorg-a", 1, ids, SP_RECEIPT_BATCH_MAX, sign_sk, sig), SP_OK);
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 1, ids, SP_RECEIPT_BATCH_MAX, sig, sign_pk), SP_OK);
+	ck_assert_int_eq(sp_receipts_sign("jeugdzorg-a", 1, ids, SP_RECEIPT_BATCH_MAX + 1, sign_sk, sig), SP_EINVAL);
+	ck_assert_int_eq(sp_receipts_sign("jeugdzorg-a", 1, ids, 0, sign_sk, sig), SP_EINVAL);
+	ck_assert_int_eq(sp_receipts_sign("", 1, ids, 1, sign_sk, sig), SP_EINVAL);
+	ck_assert_int_eq(sp_receipts_sign(NULL, 1, ids, 1, sign_sk, sig), SP_EINVAL);
+	ck_assert_int_eq(sp_receipts_verify("jeugdzorg-a", 1, NULL, 1, sig, sign_pk), SP_EINVAL);
+}
+END_TEST
+
 START_TEST(names)
 {
 	for (int t = 0; t < SP_TIER_COUNT; t++)
@@ -506,6 +549,7 @@ static Suite *signal_suite(void)
 	tcase_add_test(tc, for_recipient);
 	tcase_add_test(tc, seal_partial_and_invalid);
 	tcase_add_test(tc, receipts);
+	tcase_add_test(tc, receipt_batches);
 	tcase_add_test(tc, names);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);

@@ -414,6 +414,48 @@ START_TEST(delivery_ack_rules)
 }
 END_TEST
 
+START_TEST(delivery_acks_rules)
+{
+	Seinpost__Frame fr = SEINPOST__FRAME__INIT;
+	Seinpost__DeliveryAckBatch a = SEINPOST__DELIVERY_ACK_BATCH__INIT;
+	static uint8_t idv[SP_RECEIPT_BATCH_MAX + 1][17];
+	static ProtobufCBinaryData ids[SP_RECEIPT_BATCH_MAX + 1];
+	uint8_t sig[64] = { 2 };
+	char why[128];
+	for (int i = 0; i <= SP_RECEIPT_BATCH_MAX; i++)
+		ids[i] = (ProtobufCBinaryData){ 16, idv[i] };
+	fr.version = 1;
+	fr.body_case = SEINPOST__FRAME__BODY_DELIVERY_ACKS;
+	fr.delivery_acks = &a;
+	a.ids = ids;
+	a.n_ids = 3;
+	a.signature = (ProtobufCBinaryData){ 64, sig };
+	a.time = 1700000000000;
+	ck_assert_int_eq(decode_frame_msg(&fr, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_OK);
+	a.n_ids = SP_RECEIPT_BATCH_MAX;
+	ck_assert_int_eq(decode_frame_msg(&fr, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_OK);
+	a.n_ids = SP_RECEIPT_BATCH_MAX + 1;
+	ck_assert_int_eq(decode_frame_msg(&fr, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "ids"));
+	a.n_ids = 0;
+	ck_assert_int_eq(decode_frame_msg(&fr, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	a.n_ids = 3;
+	ids[1].len = 17;
+	ck_assert_int_eq(decode_frame_msg(&fr, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "id 1"));
+	ids[1].len = 15;
+	ck_assert_int_eq(decode_frame_msg(&fr, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	ids[1].len = 16;
+	a.signature.len = 63;
+	ck_assert_int_eq(decode_frame_msg(&fr, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "signature"));
+	a.signature.len = 64;
+	a.time = 0;
+	ck_assert_int_eq(decode_frame_msg(&fr, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "time"));
+}
+END_TEST
+
 static int decode_local_msg(Seinpost__LocalRequest *q, char *why, size_t wl)
 {
 	uint8_t *buf;
@@ -626,6 +668,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, submit_ack_rules);
 	tcase_add_test(tc, delivery_rules);
 	tcase_add_test(tc, delivery_ack_rules);
+	tcase_add_test(tc, delivery_acks_rules);
 	tcase_add_test(tc, local_rules);
 	tcase_add_test(tc, local_oversize);
 	tcase_add_test(tc, pack_roundtrip);
