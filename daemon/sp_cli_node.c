@@ -398,6 +398,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	sp_config cfg;
 	sp_keyset *keys = NULL;
 	sp_roster *roster = NULL;
+	sp_policy *policy = NULL;
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
 	sp_render r = { 0 };
@@ -448,6 +449,10 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: roster: %s\n", sp_strerror(rc));
 		goto out;
 	}
+	if ((rc = sp_policy_load(cfg.policy_path, &policy, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost show: policy: %s\n", why);
+		goto out;
+	}
 	rc = sp_store_open(cfg.state_dir, cfg.map_size, 0, &st);
 	if (rc == SP_OK)
 		rc = sp_txn_begin(st, 1, &t);
@@ -460,7 +465,8 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: no signal %s in the inbox\n", sp_hex(id, 16, idhex));
 		goto out;
 	}
-	if (sp_render_open(v, vl, roster, cfg.org, keys->box_pk, keys->box_sk, &r, why, sizeof why) != SP_OK) {
+	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, keys->box_pk, keys->box_sk, &r, why,
+	                   sizeof why) != SP_OK) {
 		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
 	}
@@ -519,6 +525,7 @@ out:
 	sp_txn_abort(&t);
 	sp_store_close(&st);
 	sp_roster_free(&roster);
+	sp_policy_free(&policy);
 	sp_keys_free(&keys);
 	return status;
 }

@@ -43,6 +43,7 @@ struct sp_hook {
 	sp_store *store;
 	const sp_keyset *keys;
 	const sp_roster *roster;
+	const sp_policy *policy;
 	uint64_t wake;            /* unix ms: look at the queue again; NEVER = until kicked */
 	/* the item being handed to the command */
 	pid_t pid;                /* 0: none running */
@@ -164,7 +165,8 @@ static int queue_head(sp_txn *t, struct head *h)
 
 /* ---- runner ----------------------------------------------------------------- */
 
-int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_roster *r, sp_hook **out)
+int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_roster *r,
+                 const sp_policy *p, sp_hook **out)
 {
 	sp_hook *h = calloc(1, sizeof *h);
 	if (!h)
@@ -173,6 +175,7 @@ int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_r
 	h->store = s;
 	h->keys = k;
 	h->roster = r;
+	h->policy = p;
 	h->fd = -1;
 	h->wake = sp_hook_enabled(c) ? 0 : NEVER;
 	*out = h;
@@ -414,17 +417,21 @@ static void start_next(sp_hook *h)
 	}
 	rc = sp_store_get(t, SP_DB_INBOX, h->item->signal_id.data, SP_ID_BYTES, &v, &vl);
 	gone = rc == SP_ENOTFOUND;
-	opened = rc == SP_OK &&
-	         sp_render_open(v, vl, h->roster, h->cfg->org, h->keys->box_pk, h->keys->box_sk, &r, why,
-	                        sizeof why) == SP_OK;
+	if (rc == SP_OK) {
+		rc = sp_render_open(v, vl, h->roster, h->policy, sp_now_s(), h->cfg->org, h->keys->box_pk,
+		                    h->keys->box_sk, &r, why, sizeof why);
+		gone = rc == SP_EEXPIRED; /* past retention: must not leave the node any more */
+	}
+	opened = rc == SP_OK;
 	if (opened)
 		sp_involve_local_ref(t, r.h->pseudonym.data, ref, sizeof ref);
 	sp_txn_abort(&t);
 	sp_hex(h->item->signal_id.data, SP_ID_BYTES, idhex);
 	if (gone) {
-		/* Deleted by retention before it could be handed over: nothing to
-		 * hand over any more (the policy says it must not be kept). */
-		sp_log_event(LOG_NOTICE, C, h->cfg->org, idhex, "item %s dropped: the signal is no longer held",
+		/* Deleted by retention, or past its deadline, before it could be
+		 * handed over: it must not leave the node any more. */
+		sp_render_clear(&r);
+		sp_log_event(LOG_NOTICE, C, h->cfg->org, idhex, "item %s dropped: the signal is past its retention",
 		             h->item_id);
 		if (commit_item(h, h->item, 1, NULL, NULL) == SP_OK)
 			h->wake = 0;

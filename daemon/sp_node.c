@@ -942,7 +942,7 @@ static int node_open(struct node *n)
 		return SP_EIO;
 	}
 	chmod(sock_path, 0600);
-	rc = sp_hook_open(n->cfg, n->store, n->keys, n->roster, &n->hook);
+	rc = sp_hook_open(n->cfg, n->store, n->keys, n->roster, n->policy, &n->hook);
 	if (rc != SP_OK)
 		return rc;
 	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),

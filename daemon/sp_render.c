@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sp_retention.h"
 #include "sp_audit.h"
 #include "sp_reads.h"
 #include "sp_util.h"
@@ -31,9 +32,9 @@ void sp_render_tiers(unsigned mask, char *out, size_t len)
 	}
 }
 
-int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const char *org,
-                   const uint8_t box_pk[32], const uint8_t box_sk[32], sp_render *out,
-                   char *why, size_t whylen)
+int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_policy *policy,
+                   uint64_t now_s, const char *org, const uint8_t box_pk[32], const uint8_t box_sk[32],
+                   sp_render *out, char *why, size_t whylen)
 {
 	const sp_org *sender;
 	char w[256];
@@ -50,6 +51,12 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const char
 	if (!sender || sp_signal_verify(out->entry->delivery->signal, out->h, sender->sign_pk) != SP_OK) {
 		snprintf(why, whylen, "the sender's signature does not verify; not opened");
 		return SP_ESIG;
+	}
+	/* A referral extends retention (escalated), as in the node's sweep. */
+	if (sp_retention_deadline(policy, out->h, out->entry->delivery->referral != NULL) <= now_s) {
+		snprintf(why, whylen, "the signal is past its retention period; it may no longer be opened "
+		         "and is deleted at the next retention sweep");
+		return SP_EEXPIRED;
 	}
 	rc = sp_signal_open(out->entry->delivery->signal, org, box_pk, box_sk, &out->op);
 	if (rc != SP_OK) {

@@ -16,9 +16,14 @@
  * daemons' only thread: a full scan decoded every stored signal each time
  * (tens of ms with tens of thousands held, seconds with millions), stalling
  * everything else. Now each call continues where the last stopped and
- * wraps; a table smaller than this is still scanned whole every call. An
- * expiry is acted on at most entries / SCAN_BUDGET seconds late. */
+ * wraps; a table smaller than this is still scanned whole every call. The
+ * budget grows with the table so that one full pass takes at most
+ * SCAN_PASS_S calls (seconds): an expiry is acted on at most that late,
+ * whatever the size, at the cost of a longer slice for very large stores
+ * (1M entries: ~8,300 per second). Opening an expired signal is refused
+ * regardless (the deadline is checked at read time). */
 #define SCAN_BUDGET 256
+#define SCAN_PASS_S 120
 
 int sp_retention_check(const sp_policy *p, const Seinpost__SignalHeader *h, char *why, size_t whylen)
 {
@@ -55,6 +60,7 @@ struct scan {
 	size_t n;
 	int db;
 	size_t seen;          /* entries looked at in this call */
+	size_t budget;        /* entries to look at in this call */
 	struct victim last;   /* the last one */
 	const struct victim *stop; /* wrapped pass: stop at this key */
 };
@@ -123,7 +129,7 @@ static int scan_visit(void *ctx, const void *k, size_t kl, const void *v, size_t
 		s->v[s->n].klen = kl;
 		s->n++;
 	}
-	return s->n >= SWEEP_MAX || s->seen >= SCAN_BUDGET;
+	return s->n >= SWEEP_MAX || s->seen >= s->budget;
 }
 
 /* The next key after the last one looked at: that key with a 0 byte added. */
@@ -139,13 +145,17 @@ static void resume_after(struct victim *r, const struct victim *last)
 static void collect(struct scan *s, int db)
 {
 	struct victim *r = &resume[db], start = *r;
+	uint64_t entries = 0;
 	s->n = 0;
 	s->db = db;
 	s->seen = 0;
+	s->budget = SCAN_BUDGET;
+	if (sp_store_count(s->t, (enum sp_db)db, &entries) == SP_OK && entries / SCAN_PASS_S > SCAN_BUDGET)
+		s->budget = (size_t)(entries / SCAN_PASS_S + 1);
 	s->stop = NULL;
 	(void)sp_store_foreach_from(s->t, (enum sp_db)db, NULL, 0, start.klen ? start.key : NULL, start.klen,
 	                            scan_visit, s);
-	if (s->n < SWEEP_MAX && s->seen < SCAN_BUDGET) {
+	if (s->n < SWEEP_MAX && s->seen < s->budget) {
 		/* reached the end: wrap round, up to where this call began */
 		r->klen = 0;
 		if (!start.klen)
@@ -153,7 +163,7 @@ static void collect(struct scan *s, int db)
 		s->stop = &start;
 		(void)sp_store_foreach(s->t, (enum sp_db)db, NULL, 0, scan_visit, s);
 		s->stop = NULL;
-		if (s->n < SWEEP_MAX && s->seen < SCAN_BUDGET)
+		if (s->n < SWEEP_MAX && s->seen < s->budget)
 			return; /* the whole table: the next call starts at the beginning */
 	}
 	resume_after(r, &s->last);

@@ -20,6 +20,7 @@
 #include "sp_config.h"
 #include "sp_error.h"
 #include "sp_keys.h"
+#include "sp_policy.h"
 #include "sp_roster.h"
 #include "sp_status.h"
 #include "sp_store.h"
@@ -49,10 +50,10 @@ int sp_hook_item_encode(const Seinpost__HookItem *it, uint8_t **out, size_t *len
 int sp_hook_item_decode(const void *v, size_t len, Seinpost__HookItem **out) SP_MUST_CHECK;
 
 /* The runner, driven by the node's event loop (never blocks it). The
- * config, store, keys and roster are borrowed and must outlive it. */
+ * config, store, keys, roster and policy are borrowed and must outlive it. */
 typedef struct sp_hook sp_hook;
 int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_roster *r,
-                 sp_hook **out) SP_MUST_CHECK;
+                 const sp_policy *p, sp_hook **out) SP_MUST_CHECK;
 /* New items were committed: look at the queue on the next tick. */
 void sp_hook_kick(sp_hook *h);
 /* Advance: feed / reap / time out a running hook, or start the next due

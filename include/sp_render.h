@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
+#include "sp_policy.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
 #include "sp_store.h"
@@ -28,11 +29,13 @@ typedef struct sp_render {
 
 /* Decode an inbox value, verify the sender's signature against the roster
  * and decrypt what `org` was granted. SP_ECORRUPT (undecodable), SP_ESIG
- * (sender unknown or signature bad), SP_ECRYPTO; why gets a message without
- * personal data. sp_render_clear in every case. */
-int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const char *org,
-                   const uint8_t box_pk[32], const uint8_t box_sk[32], sp_render *out,
-                   char *why, size_t whylen) SP_MUST_CHECK;
+ * (sender unknown or signature bad), SP_EEXPIRED (past the policy's
+ * retention at now_s: the retention sweep may not have deleted it yet, but
+ * storage limitation holds from the deadline on), SP_ECRYPTO; why gets a
+ * message without personal data. sp_render_clear in every case. */
+int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_policy *policy,
+                   uint64_t now_s, const char *org, const uint8_t box_pk[32], const uint8_t box_sk[32],
+                   sp_render *out, char *why, size_t whylen) SP_MUST_CHECK;
 void sp_render_clear(sp_render *r);
 
 /* Record the read in write txn t: the local READ audit record and the signed

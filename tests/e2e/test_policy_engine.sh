@@ -128,6 +128,13 @@ ab=$(sp school-bonnefanten submit --category school-absence --weight 1 --bsn $BS
 check "absence signal (test policy: kept 6 seconds) accepted" test ${#ab} -eq 32
 check "the attendance officer receives it" e2e_wait_for 5 inbox_has gemeente-maastricht "$ab"
 check "and can open it before expiry" bash -c "'$SEINPOST' --config '$NET/gemeente-maastricht/seinpost.conf' show $ab --user lpa | grep -q 'Verzuim'"
+# With the node stopped nothing sweeps: past the deadline the copy is still
+# on disk, and still may not be opened (storage limitation from the deadline).
+e2e_stop gemeente-maastricht
+sleep 7
+out=$("$SEINPOST" --config "$NET/gemeente-maastricht/seinpost.conf" show $ab --user lpa 2>&1); rc=$?
+check "past its retention, a copy not yet swept is refused ($out)" bash -c "[ $rc -ne 0 ] && grep -q 'past its retention' <<<\"\$1\" && ! grep -q Verzuim <<<\"\$1\"" _ "$out"
+e2e_start gemeente-maastricht
 check "expiry: the recipient's copy is deleted" e2e_wait_for 15 bash -c "! '$SEINPOST' --config '$NET/gemeente-maastricht/seinpost.conf' inbox | grep -q $ab"
 check "expiry: the sender's copy is deleted" e2e_wait_for 5 bash -c "! '$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' outbox | grep -q $ab"
 check "expiry: nobody can open it afterwards (recipient)" bash -c "! '$SEINPOST' --config '$NET/gemeente-maastricht/seinpost.conf' show $ab --user lpa >/dev/null 2>&1"

@@ -244,7 +244,7 @@ START_TEST(test_runner_drops_item_without_signal)
 	enqueue(s, 5, SEINPOST__HOOK_KIND__HOOK_SIGNAL);
 	/* No inbox entry (retention deleted it): nothing to hand over, so the
 	 * item goes without starting the command. No keys are needed for it. */
-	ck_assert_int_eq(sp_hook_open(&c, s, NULL, NULL, &h), SP_OK);
+	ck_assert_int_eq(sp_hook_open(&c, s, NULL, NULL, NULL, &h), SP_OK);
 	sp_hook_tick(h);
 	ck_assert_int_eq(list(s).n, 0);
 	sp_hook_tick(h); /* empty queue: nothing happens */
