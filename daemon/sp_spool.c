@@ -1,0 +1,672 @@
+/* sp_spool.c — spool ingestion: JSON files -> local requests (docs/spool.md). */
+#include "sp_spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sp_bsn.h"
+#include "sp_involve.h"
+#include "sp_log.h"
+#include "sp_util.h"
+#include "sp_wire.h"
+
+#define C "spool"
+#define RETRY_MS 5000     /* a file left in place for a local fault is tried again after this */
+#define MAX_PROBLEMS 50   /* lines in one .error file */
+#define KEY_DOMAIN "seinpost/idempotency/v1"
+
+/* ---- problems: one line each, field and reason, never a value ---------- */
+
+struct problems {
+	char *buf;
+	size_t len, used;
+	int rc, n;
+};
+
+static void problem(struct problems *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void problem(struct problems *p, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+	if (!p->rc)
+		p->rc = rc;
+	if (++p->n > MAX_PROBLEMS || p->used + 2 >= p->len) {
+		if (p->n == MAX_PROBLEMS + 1 && p->used + 20 < p->len)
+			p->used += (size_t)snprintf(p->buf + p->used, p->len - p->used, "(more problems not listed)\n");
+		return;
+	}
+	va_start(ap, fmt);
+	w = vsnprintf(p->buf + p->used, p->len - p->used - 1, fmt, ap);
+	va_end(ap);
+	if (w < 0)
+		return;
+	p->used += (size_t)w < p->len - p->used - 1 ? (size_t)w : p->len - p->used - 2;
+	p->buf[p->used++] = '\n';
+	p->buf[p->used] = '\0';
+}
+
+/* A field name from the file is echoed only when it looks like one: a key
+ * could itself be a BSN or a name. */
+static const char *shown_key(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > 32)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || k[i] == '_' || (k[i] >= 'A' && k[i] <= 'Z')))
+			return NULL;
+	return k;
+}
+
+static void unknown_field(struct problems *p, const char *where, const char *k)
+{
+	const char *s = shown_key(k);
+	if (s)
+		problem(p, SP_EMALFORMED, "%sunknown field '%s'", where, s);
+	else
+		problem(p, SP_EMALFORMED, "%sunknown field (its name is not shown: not a plain word)", where);
+}
+
+static int key_in(const char *k, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(k, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* An optional string field: NULL when absent, a problem when not a string. */
+static const char *opt_string(struct problems *p, json_t *o, const char *where, const char *field)
+{
+	json_t *v = json_object_get(o, field);
+	if (!v)
+		return NULL;
+	if (!json_is_string(v)) {
+		problem(p, SP_EMALFORMED, "field '%s%s': must be a string", where, field);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+void sp_spool_key(const char *idempotency_key, uint8_t out[SP_SPOOL_KEY_BYTES])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, SP_SPOOL_KEY_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)KEY_DOMAIN, sizeof KEY_DOMAIN);
+	crypto_generichash_update(&st, (const uint8_t *)idempotency_key, strlen(idempotency_key));
+	crypto_generichash_final(&st, out, SP_SPOOL_KEY_BYTES);
+}
+
+static int key_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (n < 1 || n > SP_IDEMPOTENCY_KEY_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (k[i] < 0x20 || k[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int pack_request(Seinpost__LocalRequest *r, uint8_t **out, size_t *outlen, struct problems *p)
+{
+	int rc = sp_wire_pack(&r->base, out, outlen);
+	if (rc != SP_OK)
+		problem(p, rc, "internal: the request could not be built (%s)", sp_strerror(rc));
+	return rc;
+}
+
+static int parse_signal(json_t *root, const char *buf, size_t len, uint8_t **out, size_t *outlen,
+                        struct problems *p)
+{
+	static const char *const fields[] = { "type", "idempotency_key", "category", "weight", "bsn", "kvk", "bag",
+	                                      "name", "birthdate", "address", "summary", "contact", "narrative", NULL };
+	Seinpost__SubmitRequest s = SEINPOST__SUBMIT_REQUEST__INIT;
+	Seinpost__LocalRequest r = SEINPOST__LOCAL_REQUEST__INIT;
+	const char *k, *key;
+	char norm[24], keybuf[8 + 2 * SP_SPOOL_KEY_BYTES + 1];
+	json_t *v;
+	int nsubj;
+
+	json_object_foreach(root, k, v) {
+		if (!key_in(k, fields))
+			unknown_field(p, "", k);
+	}
+	s.category = (char *)opt_string(p, root, "", "category");
+	if (!json_object_get(root, "category"))
+		problem(p, SP_ECATEGORY, "field 'category': required (a category of the sharing policy)");
+	else if (s.category && !sp_ident_ok(s.category))
+		problem(p, SP_ECATEGORY, "field 'category': not a category name (lower-case letters, digits, '.', '-')");
+	v = json_object_get(root, "weight");
+	if (v) {
+		json_int_t w = json_is_integer(v) ? json_integer_value(v) : 0;
+		if (w < 1 || w > 3)
+			problem(p, SP_EWEIGHT, "field 'weight': must be 1 (low), 2 or 3 (high)");
+		else
+			s.weight = (uint32_t)w;
+	}
+	/* Exactly one subject, as with --bsn / --kvk / --bag. */
+	nsubj = !!json_object_get(root, "bsn") + !!json_object_get(root, "kvk") + !!json_object_get(root, "bag");
+	if (nsubj == 0) {
+		problem(p, SP_EINVAL, "field 'bsn': required (or 'kvk' for a business, 'bag' for a location)");
+	} else if (nsubj > 1) {
+		problem(p, SP_EINVAL, "fields 'bsn', 'kvk', 'bag': give exactly one subject");
+	} else if ((s.subject_id = (char *)opt_string(p, root, "", "bsn"))) {
+		s.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+		if (sp_bsn_normalise(s.subject_id, norm) != SP_OK)
+			problem(p, SP_EBSN, "field 'bsn': invalid BSN: must be 9 digits (8 with a leading zero dropped) "
+			        "passing the elfproef");
+	} else if ((s.subject_id = (char *)opt_string(p, root, "", "kvk"))) {
+		s.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_BUSINESS;
+		if (sp_kvk_normalise(s.subject_id, norm) != SP_OK)
+			problem(p, SP_EINVAL, "field 'kvk': invalid KvK number: must be 8 digits");
+	} else if ((s.subject_id = (char *)opt_string(p, root, "", "bag"))) {
+		s.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION;
+		if (sp_bag_normalise(s.subject_id, norm) != SP_OK)
+			problem(p, SP_EINVAL, "field 'bag': invalid BAG id: must be 16 digits");
+	}
+	sodium_memzero(norm, sizeof norm);
+	s.name = (char *)opt_string(p, root, "", "name");
+	s.birthdate = (char *)opt_string(p, root, "", "birthdate");
+	if (s.birthdate && sp_date_check(s.birthdate) != SP_OK)
+		problem(p, SP_EDATE, "field 'birthdate': expected YYYY-MM-DD, a real date in the past");
+	s.address = (char *)opt_string(p, root, "", "address");
+	s.summary = (char *)opt_string(p, root, "", "summary");
+	s.contact = (char *)opt_string(p, root, "", "contact");
+	s.narrative = (char *)opt_string(p, root, "", "narrative");
+	key = opt_string(p, root, "", "idempotency_key");
+	if (key && !key_ok(key))
+		problem(p, SP_EINVAL, "field 'idempotency_key': must be 1 to %d printable ASCII characters",
+		        SP_IDEMPOTENCY_KEY_MAX);
+	if (p->rc)
+		return p->rc;
+	if (!key) {
+		/* No key given: the file's bytes are the key, so the same file
+		 * dropped twice is one signal. */
+		uint8_t h[SP_SPOOL_KEY_BYTES];
+		crypto_generichash(h, sizeof h, (const uint8_t *)buf, len, NULL, 0);
+		memcpy(keybuf, "blake2b:", 8);
+		sp_hex(h, sizeof h, keybuf + 8);
+		key = keybuf;
+	}
+	s.idempotency_key = (char *)key;
+	r.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
+	r.submit = &s;
+	return pack_request(&r, out, outlen, p);
+}
+
+static int parse_involvements(json_t *root, uint64_t now_s, uint8_t **out, size_t *outlen, struct problems *p)
+{
+	static const char *const fields[] = { "type", "involvements", NULL };
+	static const char *const item_fields[] = { "bsn", "ref", "until", NULL };
+	Seinpost__InvolveBatchRequest b = SEINPOST__INVOLVE_BATCH_REQUEST__INIT;
+	Seinpost__LocalRequest r = SEINPOST__LOCAL_REQUEST__INIT;
+	Seinpost__InvolveRequest *items = NULL, **ptrs = NULL;
+	json_t *arr, *v;
+	const char *k;
+	size_t n;
+	int rc;
+
+	json_object_foreach(root, k, v) {
+		if (!key_in(k, fields))
+			unknown_field(p, "", k);
+	}
+	arr = json_object_get(root, "involvements");
+	if (!arr) {
+		problem(p, SP_EMALFORMED, "field 'involvements': required (a list of {\"bsn\", \"ref\", \"until\"})");
+		return p->rc;
+	}
+	n = json_is_array(arr) ? json_array_size(arr) : 0;
+	if (!json_is_array(arr) || n < 1 || n > SP_INVOLVE_BATCH_MAX) {
+		problem(p, SP_EMALFORMED, "field 'involvements': must be a list of 1 to %d entries (split longer lists "
+		        "over several files)", SP_INVOLVE_BATCH_MAX);
+		return p->rc;
+	}
+	items = calloc(n, sizeof *items);
+	ptrs = calloc(n, sizeof *ptrs);
+	if (!items || !ptrs) {
+		problem(p, SP_ENOMEM, "internal: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *it = json_array_get(arr, i);
+		char where[48], norm[24];
+		const char *bsn, *ref, *until;
+		uint64_t t;
+		snprintf(where, sizeof where, "involvements[%zu].", i);
+		seinpost__involve_request__init(&items[i]);
+		ptrs[i] = &items[i];
+		if (!json_is_object(it)) {
+			problem(p, SP_EMALFORMED, "field 'involvements[%zu]': must be an object", i);
+			continue;
+		}
+		json_object_foreach(it, k, v) {
+			if (!key_in(k, item_fields)) {
+				char w[64];
+				snprintf(w, sizeof w, "field 'involvements[%zu]': ", i);
+				unknown_field(p, w, k);
+			}
+		}
+		bsn = opt_string(p, it, where, "bsn");
+		ref = opt_string(p, it, where, "ref");
+		until = opt_string(p, it, where, "until");
+		if (!json_object_get(it, "bsn"))
+			problem(p, SP_EBSN, "field '%sbsn': required", where);
+		else if (bsn && sp_bsn_normalise(bsn, norm) != SP_OK)
+			problem(p, SP_EBSN, "field '%sbsn': invalid BSN: must be 9 digits (8 with a leading zero dropped) "
+			        "passing the elfproef", where);
+		sodium_memzero(norm, sizeof norm);
+		if (ref && (strlen(ref) > SP_INVOLVE_REF_MAX || !sp_text_ok(ref, SP_INVOLVE_REF_MAX, 0)))
+			problem(p, SP_EINVAL, "field '%sref': must be at most %d printable characters", where,
+			        SP_INVOLVE_REF_MAX);
+		if (until && sp_involve_parse_date(until, &t) != SP_OK)
+			problem(p, SP_EDATE, "field '%suntil': expected YYYY-MM-DD, a real date", where);
+		else if (until && t <= now_s)
+			problem(p, SP_EEXPIRED, "field '%suntil': the date has passed; an involvement must end in the future",
+			        where);
+		items[i].subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+		items[i].subject_id = (char *)bsn;
+		items[i].ref = (char *)(ref ? ref : "");
+		items[i].until = (char *)(until ? until : "");
+	}
+	if (p->rc)
+		goto out;
+	b.n_items = n;
+	b.items = ptrs;
+	r.body_case = SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH;
+	r.involve_batch = &b;
+	(void)pack_request(&r, out, outlen, p);
+out:
+	rc = p->rc;
+	free(items);
+	free(ptrs);
+	return rc;
+}
+
+int sp_spool_parse(const char *buf, size_t len, uint64_t now_s, int *kind, uint8_t **req, size_t *reqlen,
+                   char *errs, size_t errlen)
+{
+	struct problems p = { .buf = errs, .len = errlen };
+	json_error_t je;
+	json_t *root, *type;
+	const char *ts;
+	int rc;
+
+	*req = NULL;
+	*reqlen = 0;
+	*kind = 0;
+	if (errlen < 64)
+		return SP_EINVAL;
+	errs[0] = '\0';
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		/* jansson quotes the token near the error ("near '12345678x'"):
+		 * that could be a BSN, so the quote is cut off. */
+		char text[JSON_ERROR_TEXT_LENGTH];
+		char *near;
+		snprintf(text, sizeof text, "%s", je.text);
+		if ((near = strstr(text, " near '")))
+			*near = '\0';
+		problem(&p, SP_EMALFORMED, "not JSON: line %d column %d: %s%s", je.line, je.column, text,
+		        je.position >= (int)len || strstr(je.text, "end of file") ? " (half-written file?)" : "");
+		return p.rc;
+	}
+	if (!json_is_object(root)) {
+		problem(&p, SP_EMALFORMED, "not a JSON object: a spool file holds one object {\"type\": ...}");
+		goto out;
+	}
+	type = json_object_get(root, "type");
+	ts = json_is_string(type) ? json_string_value(type) : NULL;
+	if (ts && strcmp(ts, "signal") == 0) {
+		*kind = SP_SPOOL_SIGNAL;
+		(void)parse_signal(root, buf, len, req, reqlen, &p);
+	} else if (ts && strcmp(ts, "involvement") == 0) {
+		*kind = SP_SPOOL_INVOLVE;
+		(void)parse_involvements(root, now_s, req, reqlen, &p);
+	} else {
+		problem(&p, SP_EMALFORMED, "field 'type': %s (\"signal\" or \"involvement\")", type ? "unknown" : "required");
+	}
+out:
+	json_decref(root);
+	rc = p.rc;
+	if (rc != SP_OK) {
+		free(*req);
+		*req = NULL;
+		*reqlen = 0;
+		*kind = 0;
+	}
+	return rc;
+}
+
+/* ---- the directory watcher ------------------------------------------------ */
+
+struct sp_spool {
+	char dir[PATH_MAX];
+	int dfd, donefd, rejfd, ifd;
+	size_t max;
+	char **q;          /* names waiting, FIFO from head */
+	size_t head, n, cap;
+	int rescan;        /* events were lost: read the directory again */
+	uint64_t retry_at; /* monotonic ms; 0 = no retry pending */
+};
+
+/* Names we read: "*.json", not hidden. Temporary names ("*.tmp", ".x")
+ * are how writers keep half-written files out of our sight. */
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 5 && n <= SP_SPOOL_NAME_MAX && name[0] != '.' && strcmp(name + n - 5, ".json") == 0;
+}
+
+/* File names are chosen by the partner system; a name with a long run of
+ * digits may hold a BSN and is not logged. */
+static const char *log_name(const char *name)
+{
+	int run = 0;
+	for (const char *c = name; *c; c++) {
+		run = (*c >= '0' && *c <= '9') ? run + 1 : 0;
+		if (run >= 8)
+			return "(name not logged: holds a long number)";
+	}
+	return name;
+}
+
+static void enqueue(sp_spool *s, const char *name)
+{
+	char *dup;
+	if (!name_ok(name))
+		return;
+	if (s->head == s->n)
+		s->head = s->n = 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		char **q = realloc(s->q, cap * sizeof *q);
+		if (!q) {
+			s->rescan = 1; /* picked up again by the next scan */
+			return;
+		}
+		s->q = q;
+		s->cap = cap;
+	}
+	if (!(dup = strdup(name))) {
+		s->rescan = 1;
+		return;
+	}
+	s->q[s->n++] = dup;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Everything in the directory, in name order (partners can number files). */
+static void scan(sp_spool *s)
+{
+	int fd = dup(s->dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	size_t from = s->n;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		sp_log(LOG_ERR, C, "cannot read the spool directory %s", s->dir);
+		return;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)))
+		enqueue(s, e->d_name);
+	closedir(d);
+	if (s->n > from)
+		qsort(s->q + from, s->n - from, sizeof *s->q, cmp_names);
+}
+
+static int open_subdir(int dfd, const char *name)
+{
+	if (mkdirat(dfd, name, 0750) != 0 && errno != EEXIST)
+		return -1;
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int sp_spool_open(const char *dir, size_t max_bytes, sp_spool **out)
+{
+	sp_spool *s = calloc(1, sizeof *s);
+	*out = NULL;
+	if (!s)
+		return SP_ENOMEM;
+	s->dfd = s->donefd = s->rejfd = s->ifd = -1;
+	s->max = max_bytes;
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	if (sp_mkdir_p(dir, 0750) != SP_OK ||
+	    (s->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (s->donefd = open_subdir(s->dfd, "done")) < 0 ||
+	    (s->rejfd = open_subdir(s->dfd, "rejected")) < 0) {
+		sp_log(LOG_ERR, C, "spool directory %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->ifd < 0 || inotify_add_watch(s->ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		sp_log(LOG_ERR, C, "cannot watch the spool directory %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	/* Watch first, then scan: a file arriving in between is queued twice,
+	 * and the second time it is gone (harmless), never missed. */
+	scan(s);
+	sp_log(LOG_INFO, C, "watching %s (%zu files waiting)", dir, s->n);
+	*out = s;
+	return SP_OK;
+fail:
+	sp_spool_close(&s);
+	return SP_EIO;
+}
+
+void sp_spool_close(sp_spool **ps)
+{
+	sp_spool *s = *ps;
+	if (!s)
+		return;
+	for (size_t i = s->head; i < s->n; i++)
+		free(s->q[i]);
+	free(s->q);
+	if (s->ifd >= 0)
+		close(s->ifd);
+	if (s->dfd >= 0)
+		close(s->dfd);
+	if (s->donefd >= 0)
+		close(s->donefd);
+	if (s->rejfd >= 0)
+		close(s->rejfd);
+	free(s);
+	*ps = NULL;
+}
+
+int sp_spool_fd(const sp_spool *s)
+{
+	return s->ifd;
+}
+
+void sp_spool_events(sp_spool *s, uint64_t now_ms)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t got;
+	while ((got = read(s->ifd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + got;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			if (ev->mask & IN_Q_OVERFLOW)
+				s->rescan = 1;
+			else if (ev->len)
+				enqueue(s, ev->name);
+			p += sizeof *ev + ev->len;
+		}
+	}
+	if (s->retry_at && now_ms >= s->retry_at)
+		s->rescan = 1;
+	if (s->rescan && s->head == s->n) {
+		s->rescan = 0;
+		s->retry_at = 0;
+		scan(s);
+	}
+}
+
+static void file_free(sp_spool_file *f)
+{
+	if (!f)
+		return;
+	if (f->req)
+		sodium_memzero(f->req, f->reqlen);
+	free(f->req);
+	free(f);
+}
+
+static void sync_dirs(sp_spool *s, int tofd)
+{
+	if (fsync(tofd) != 0 || fsync(s->dfd) != 0)
+		sp_log(LOG_WARNING, C, "fsync of the spool directory failed: %s", strerror(errno));
+}
+
+/* Sidecar first (written atomically), then the file: after a crash in
+ * between the file is still in the spool and is handled again. */
+static void move_to(sp_spool *s, const char *name, int tofd, const char *sub, const char *ext, const char *text)
+{
+	if (text) {
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof path, "%s/%s/%s%s", s->dir, sub, name, ext) >= (int)sizeof path ||
+		    sp_file_write(path, text, strlen(text), 0640) != SP_OK)
+			sp_log(LOG_ERR, C, "cannot write %s/%s%s in the spool directory", sub, log_name(name), ext);
+	}
+	if (renameat(s->dfd, name, tofd, name) != 0) {
+		sp_log(LOG_ERR, C, "cannot move %s to %s/: %s; trying again later", log_name(name), sub, strerror(errno));
+		s->retry_at = sp_mono_ms() + RETRY_MS;
+		return;
+	}
+	sync_dirs(s, tofd);
+}
+
+static void reject_name(sp_spool *s, const char *name, const char *errs)
+{
+	const char *nl = strchr(errs, '\n');
+	int first = nl ? (int)(nl - errs) : (int)strlen(errs);
+	sp_log(LOG_WARNING, C, "%s rejected: %.*s%s", log_name(name), first, errs,
+	       nl && nl[1] ? " (more in the .error file)" : "");
+	if (nl)
+		move_to(s, name, s->rejfd, "rejected", ".error", errs);
+	else {
+		char line[SP_SPOOL_ERRORS_MAX + 2];
+		snprintf(line, sizeof line, "%s\n", errs);
+		move_to(s, name, s->rejfd, "rejected", ".error", line);
+	}
+}
+
+int sp_spool_next(sp_spool *s, sp_spool_file **out)
+{
+	*out = NULL;
+	while (s->head < s->n) {
+		char *name = s->q[s->head++];
+		char errs[SP_SPOOL_ERRORS_MAX];
+		struct stat st;
+		char *buf = NULL;
+		size_t len = 0;
+		ssize_t r;
+		sp_spool_file *f = NULL;
+		int fd = openat(s->dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ELOOP)
+				reject_name(s, name, "not a regular file (a symbolic link); write the file itself");
+			else if (errno != ENOENT) { /* ENOENT: handled already (queued twice) */
+				sp_log(LOG_ERR, C, "cannot open %s: %s; trying again later", log_name(name), strerror(errno));
+				s->retry_at = sp_mono_ms() + RETRY_MS;
+			}
+			free(name);
+			continue;
+		}
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			reject_name(s, name, "not a regular file");
+			free(name);
+			continue;
+		}
+		if ((size_t)st.st_size > s->max) {
+			/* Not read at all: the size says enough. */
+			close(fd);
+			snprintf(errs, sizeof errs, "file too large: %lld bytes, the limit is %zu bytes (max_frame_kb)",
+			         (long long)st.st_size, s->max);
+			reject_name(s, name, errs);
+			free(name);
+			continue;
+		}
+		buf = malloc((size_t)st.st_size + 1);
+		while (buf && (r = read(fd, buf + len, (size_t)st.st_size + 1 - len)) > 0 && len + (size_t)r <= (size_t)st.st_size)
+			len += (size_t)r;
+		close(fd);
+		if (!buf || len != (size_t)st.st_size) {
+			/* grew while we read, or a read error: not ours to judge yet */
+			sp_log(LOG_WARNING, C, "%s changed while being read; trying again later", log_name(name));
+			s->retry_at = sp_mono_ms() + RETRY_MS;
+			free(buf);
+			free(name);
+			continue;
+		}
+		f = calloc(1, sizeof *f);
+		if (!f) {
+			s->retry_at = sp_mono_ms() + RETRY_MS;
+			sodium_memzero(buf, len);
+			free(buf);
+			free(name);
+			continue;
+		}
+		snprintf(f->name, sizeof f->name, "%s", name);
+		free(name);
+		if (sp_spool_parse(buf, len, sp_now_s(), &f->kind, &f->req, &f->reqlen, errs, sizeof errs) != SP_OK) {
+			reject_name(s, f->name, errs);
+			file_free(f);
+			f = NULL;
+		}
+		sodium_memzero(buf, len);
+		free(buf);
+		if (f) {
+			*out = f;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void sp_spool_done(sp_spool *s, sp_spool_file *f, const uint8_t *id)
+{
+	char line[SP_ID_HEX + 1];
+	if (id) {
+		sp_hex(id, SP_ID_BYTES, line);
+		strcat(line, "\n");
+		sp_log(LOG_INFO, C, "%s imported as signal %.32s", log_name(f->name), line);
+	} else {
+		sp_log(LOG_INFO, C, "%s imported (involvements)", log_name(f->name));
+	}
+	move_to(s, f->name, s->donefd, "done", ".id", id ? line : NULL);
+	file_free(f);
+}
+
+void sp_spool_reject(sp_spool *s, sp_spool_file *f, const char *errs)
+{
+	reject_name(s, f->name, errs);
+	file_free(f);
+}
+
+void sp_spool_later(sp_spool *s, sp_spool_file *f, uint64_t now_ms)
+{
+	sp_log(LOG_WARNING, C, "%s left in the spool (local fault); trying again in %d s", log_name(f->name),
+	       RETRY_MS / 1000);
+	s->retry_at = now_ms + RETRY_MS;
+	file_free(f);
+}
