@@ -566,7 +566,14 @@ static void serve_spool(struct node *n)
 			continue;
 		}
 		if (sp_wire_decode_local(f->req, f->reqlen, &req, why, sizeof why) != SP_OK) {
-			sp_spool_reject(n->spool, f, why);
+			/* "summary: longer than ..." -> "field 'summary': ...", as in the parser */
+			char err[300];
+			size_t k = strcspn(why, ": ");
+			if (why[k] == ':')
+				snprintf(err, sizeof err, "field '%.*s'%s", (int)k, why, why + k);
+			else
+				snprintf(err, sizeof err, "%s", why);
+			sp_spool_reject(n->spool, f, err);
 			continue;
 		}
 		submit_prepare(n, req->submit, f);

@@ -649,9 +649,9 @@ void sp_spool_done(sp_spool *s, sp_spool_file *f, const uint8_t *id)
 	if (id) {
 		sp_hex(id, SP_ID_BYTES, line);
 		strcat(line, "\n");
-		sp_log(LOG_INFO, C, "%s imported as signal %.32s", log_name(f->name), line);
+		sp_log(LOG_INFO, C, "%s done: signal %.32s", log_name(f->name), line);
 	} else {
-		sp_log(LOG_INFO, C, "%s imported (involvements)", log_name(f->name));
+		sp_log(LOG_INFO, C, "%s done: involvements stored", log_name(f->name));
 	}
 	move_to(s, f->name, s->donefd, "done", ".id", id ? line : NULL);
 	file_free(f);
