@@ -31,8 +31,11 @@
 struct problems {
 	char *buf;
 	size_t len, used;
-	int rc, n;
+	int rc, n, full;
 };
+
+#define MORE "(more problems not listed)\n"
+#define PROBLEM_MAX 240      /* room kept for one more line and the MORE note */
 
 static void problem(struct problems *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -42,17 +45,19 @@ static void problem(struct problems *p, int rc, const char *fmt, ...)
 	int w;
 	if (!p->rc)
 		p->rc = rc;
-	if (++p->n > MAX_PROBLEMS || p->used + 2 >= p->len) {
-		if (p->n == MAX_PROBLEMS + 1 && p->used + 20 < p->len)
-			p->used += (size_t)snprintf(p->buf + p->used, p->len - p->used, "(more problems not listed)\n");
+	if (p->full)
+		return;
+	if (++p->n > MAX_PROBLEMS || p->used + PROBLEM_MAX + sizeof MORE > p->len) {
+		snprintf(p->buf + p->used, p->len - p->used, MORE);
+		p->full = 1;
 		return;
 	}
 	va_start(ap, fmt);
-	w = vsnprintf(p->buf + p->used, p->len - p->used - 1, fmt, ap);
+	w = vsnprintf(p->buf + p->used, PROBLEM_MAX, fmt, ap);
 	va_end(ap);
 	if (w < 0)
 		return;
-	p->used += (size_t)w < p->len - p->used - 1 ? (size_t)w : p->len - p->used - 2;
+	p->used += (size_t)w < PROBLEM_MAX - 1 ? (size_t)w : PROBLEM_MAX - 1;
 	p->buf[p->used++] = '\n';
 	p->buf[p->used] = '\0';
 }
@@ -307,7 +312,7 @@ int sp_spool_parse(const char *buf, size_t len, uint64_t now_s, int *kind, uint8
 	*req = NULL;
 	*reqlen = 0;
 	*kind = 0;
-	if (errlen < 64)
+	if (errlen < 2 * PROBLEM_MAX)
 		return SP_EINVAL;
 	errs[0] = '\0';
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);

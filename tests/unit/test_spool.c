@@ -1,0 +1,250 @@
+/* test_spool.c — the spool file parser (sp_spool_parse) and the idempotency
+ * key; the directory watcher and the node path are in tests/e2e/test_spool.sh. */
+#include <sodium.h>
+#include "sp_test.h"
+#include "sp_spool.h"
+
+#define NOW 1700000000u /* 2023-11-14 */
+
+struct parsed {
+	int rc, kind;
+	char errs[SP_SPOOL_ERRORS_MAX];
+	Seinpost__LocalRequest *req;
+};
+
+static struct parsed *parse(const char *json)
+{
+	static struct parsed p;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (p.req)
+		seinpost__local_request__free_unpacked(p.req, NULL);
+	memset(&p, 0, sizeof p);
+	p.rc = sp_spool_parse(json, strlen(json), NOW, &p.kind, &buf, &len, p.errs, sizeof p.errs);
+	if (p.rc == SP_OK) {
+		p.req = seinpost__local_request__unpack(NULL, len, buf);
+		ck_assert_ptr_nonnull(p.req);
+	} else {
+		ck_assert_ptr_null(buf);
+		ck_assert_msg(p.errs[0], "a refusal without a reason");
+	}
+	free(buf);
+	return &p;
+}
+
+#define REFUSED(json, rc_, text)                                                        \
+	do {                                                                            \
+		struct parsed *p_ = parse(json);                                        \
+		ck_assert_int_eq(p_->rc, rc_);                                          \
+		ck_assert_msg(strstr(p_->errs, text), "expected '%s' in '%s'", text, p_->errs); \
+	} while (0)
+
+START_TEST(signal_valid)
+{
+	struct parsed *p = parse("{\"type\":\"signal\",\"category\":\"drug-recruitment\",\"weight\":2,"
+	                         "\"bsn\":\"111222333\",\"summary\":\"s\",\"contact\":\"c\",\"name\":\"n\","
+	                         "\"birthdate\":\"2009-03-14\",\"address\":\"a\",\"narrative\":\"line\\nline\"}");
+	ck_assert_int_eq(p->rc, SP_OK);
+	ck_assert_int_eq(p->kind, SP_SPOOL_SIGNAL);
+	ck_assert_int_eq(p->req->body_case, SEINPOST__LOCAL_REQUEST__BODY_SUBMIT);
+	Seinpost__SubmitRequest *s = p->req->submit;
+	ck_assert_str_eq(s->category, "drug-recruitment");
+	ck_assert_uint_eq(s->weight, 2);
+	ck_assert_int_eq(s->subject_kind, SEINPOST__SUBJECT_KIND__SUBJECT_PERSON);
+	ck_assert_str_eq(s->subject_id, "111222333");
+	ck_assert_str_eq(s->narrative, "line\nline");
+	/* no key given: the file's hash is the key */
+	ck_assert_int_eq(strncmp(s->idempotency_key, "blake2b:", 8), 0);
+	ck_assert_uint_eq(strlen(s->idempotency_key), 8 + 64);
+}
+END_TEST
+
+START_TEST(signal_key)
+{
+	char k1[80], k2[80];
+	struct parsed *p = parse("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"idempotency_key\":\"zaak-1\"}");
+	ck_assert_int_eq(p->rc, SP_OK);
+	ck_assert_str_eq(p->req->submit->idempotency_key, "zaak-1");
+	ck_assert_uint_eq(p->req->submit->weight, 0); /* the category's default */
+	/* the same bytes give the same key, other bytes another */
+	p = parse("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\"}");
+	snprintf(k1, sizeof k1, "%s", p->req->submit->idempotency_key);
+	p = parse("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\"}");
+	snprintf(k2, sizeof k2, "%s", p->req->submit->idempotency_key);
+	ck_assert_str_eq(k1, k2);
+	p = parse("{\"type\":\"signal\",\"category\":\"gia\", \"bsn\":\"111222333\"}");
+	ck_assert_str_ne(k1, p->req->submit->idempotency_key);
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"idempotency_key\":\"\"}", SP_EINVAL,
+	        "field 'idempotency_key'");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"idempotency_key\":\"a\\u0001\"}",
+	        SP_EINVAL, "field 'idempotency_key'");
+}
+END_TEST
+
+START_TEST(stored_key)
+{
+	uint8_t a[SP_SPOOL_KEY_BYTES], b[SP_SPOOL_KEY_BYTES], c[SP_SPOOL_KEY_BYTES];
+	sp_spool_key("zaak-1", a);
+	sp_spool_key("zaak-1", b);
+	sp_spool_key("zaak-2", c);
+	ck_assert_mem_eq(a, b, sizeof a);
+	ck_assert_int_ne(memcmp(a, c, sizeof a), 0);
+}
+END_TEST
+
+START_TEST(subjects)
+{
+	struct parsed *p = parse("{\"type\":\"signal\",\"category\":\"gia\",\"kvk\":\"12345678\"}");
+	ck_assert_int_eq(p->rc, SP_OK);
+	ck_assert_int_eq(p->req->submit->subject_kind, SEINPOST__SUBJECT_KIND__SUBJECT_BUSINESS);
+	p = parse("{\"type\":\"signal\",\"category\":\"gia\",\"bag\":\"0123456789012345\"}");
+	ck_assert_int_eq(p->rc, SP_OK);
+	ck_assert_int_eq(p->req->submit->subject_kind, SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION);
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\"}", SP_EINVAL, "field 'bsn': required");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"kvk\":\"12345678\"}", SP_EINVAL,
+	        "exactly one subject");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"kvk\":\"1234\"}", SP_EINVAL, "field 'kvk': invalid");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":111222333}", SP_EMALFORMED,
+	        "field 'bsn': must be a string");
+}
+END_TEST
+
+START_TEST(signal_refused)
+{
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"123456789\"}", SP_EBSN, "field 'bsn': invalid BSN");
+	ck_assert_ptr_null(strstr(parse("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"123456789\"}")->errs,
+	                          "123456789"));
+	REFUSED("{\"type\":\"signal\",\"weight\":2,\"bsn\":\"111222333\"}", SP_ECATEGORY, "field 'category': required");
+	REFUSED("{\"type\":\"signal\",\"category\":\"Knit ting\",\"bsn\":\"111222333\"}", SP_ECATEGORY,
+	        "field 'category': not a category name");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"weight\":0,\"bsn\":\"111222333\"}", SP_EWEIGHT,
+	        "field 'weight': must be 1 (low), 2 or 3 (high)");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"weight\":4,\"bsn\":\"111222333\"}", SP_EWEIGHT, "field 'weight'");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"weight\":2.0,\"bsn\":\"111222333\"}", SP_EWEIGHT, "field 'weight'");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"weight\":\"2\",\"bsn\":\"111222333\"}", SP_EWEIGHT, "field 'weight'");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"birthdate\":\"2009-02-30\"}", SP_EDATE,
+	        "field 'birthdate'");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"colour\":\"red\"}", SP_EMALFORMED,
+	        "unknown field 'colour'");
+	/* a field name that could be personal data is not echoed */
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"111222333\":1}", SP_EMALFORMED,
+	        "name is not shown");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"summary\":[1]}", SP_EMALFORMED,
+	        "field 'summary': must be a string");
+}
+END_TEST
+
+START_TEST(every_problem_listed)
+{
+	struct parsed *p = parse("{\"type\":\"signal\",\"weight\":9,\"bsn\":\"123456789\",\"x\":1}");
+	int lines = 0;
+	for (const char *c = p->errs; *c; c++)
+		lines += *c == '\n';
+	ck_assert_int_eq(lines, 4);
+	ck_assert_int_eq(p->rc, SP_EMALFORMED); /* the first problem's code */
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'category'"));
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'weight'"));
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'bsn'"));
+}
+END_TEST
+
+START_TEST(not_json)
+{
+	REFUSED("", SP_EMALFORMED, "(half-written file?)");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",", SP_EMALFORMED, "not JSON: line 1 column");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",", SP_EMALFORMED, "(half-written file?)");
+	REFUSED("{\"type\":\"signal\",\n\"bsn\": 123456789x}", SP_EMALFORMED, "not JSON: line 2 column");
+	ck_assert_ptr_null(strstr(parse("{\"type\":\"signal\",\n\"bsn\": 123456789x}")->errs, "123456789"));
+	REFUSED("{\"type\":\"signal\",\"type\":\"signal\"}", SP_EMALFORMED, "duplicate");
+	REFUSED("[1]", SP_EMALFORMED, "not a JSON object");
+	REFUSED("{\"category\":\"gia\"}", SP_EMALFORMED, "field 'type': required");
+	REFUSED("{\"type\":\"letter\"}", SP_EMALFORMED, "field 'type': unknown");
+	{
+		const char nul[] = "{\"type\":\"signal\"\0}";
+		char errs[SP_SPOOL_ERRORS_MAX];
+		uint8_t *req = NULL;
+		size_t len;
+		int kind;
+		ck_assert_int_eq(sp_spool_parse(nul, sizeof nul - 1, NOW, &kind, &req, &len, errs, sizeof errs),
+		                 SP_EMALFORMED);
+	}
+}
+END_TEST
+
+START_TEST(involvement_valid)
+{
+	struct parsed *p = parse("{\"type\":\"involvement\",\"involvements\":[{\"bsn\":\"111222333\",\"ref\":\"LL-1\","
+	                         "\"until\":\"2031-07-31\"},{\"bsn\":\"123456782\"}]}");
+	ck_assert_int_eq(p->rc, SP_OK);
+	ck_assert_int_eq(p->kind, SP_SPOOL_INVOLVE);
+	ck_assert_int_eq(p->req->body_case, SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH);
+	Seinpost__InvolveBatchRequest *b = p->req->involve_batch;
+	ck_assert_uint_eq(b->n_items, 2);
+	ck_assert_str_eq(b->items[0]->subject_id, "111222333");
+	ck_assert_str_eq(b->items[0]->ref, "LL-1");
+	ck_assert_str_eq(b->items[0]->until, "2031-07-31");
+	ck_assert_str_eq(b->items[1]->ref, "");
+	ck_assert_str_eq(b->items[1]->until, "");
+}
+END_TEST
+
+START_TEST(involvement_refused)
+{
+	struct parsed *p = parse("{\"type\":\"involvement\",\"involvements\":[{\"bsn\":\"111222333\"},"
+	                         "{\"bsn\":\"123456789\"},{\"bsn\":\"111222333\",\"until\":\"2020-01-01\"},"
+	                         "{\"ref\":\"x\"},7,{\"bsn\":\"111222333\",\"until\":\"2031-02-30\",\"pupil\":1}]}");
+	ck_assert_int_eq(p->rc, SP_EBSN);
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'involvements[1].bsn': invalid BSN"));
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'involvements[2].until': the date has passed"));
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'involvements[3].bsn': required"));
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'involvements[4]': must be an object"));
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'involvements[5].until': expected YYYY-MM-DD"));
+	ck_assert_ptr_nonnull(strstr(p->errs, "field 'involvements[5]': unknown field 'pupil'"));
+	ck_assert_ptr_null(strstr(p->errs, "123456789"));
+	ck_assert_ptr_null(strstr(p->errs, "involvements[0]"));
+	REFUSED("{\"type\":\"involvement\",\"involvements\":[]}", SP_EMALFORMED, "1 to 2048 entries");
+	REFUSED("{\"type\":\"involvement\"}", SP_EMALFORMED, "field 'involvements': required");
+	REFUSED("{\"type\":\"involvement\",\"involvements\":[{\"bsn\":\"111222333\"}],\"idempotency_key\":\"k\"}",
+	        SP_EMALFORMED, "unknown field 'idempotency_key'");
+	char ref[200] = "{\"type\":\"involvement\",\"involvements\":[{\"bsn\":\"111222333\",\"ref\":\"";
+	memset(ref + strlen(ref), 'r', 70);
+	strcat(ref, "\"}]}");
+	REFUSED(ref, SP_EINVAL, "field 'involvements[0].ref': must be at most 64");
+}
+END_TEST
+
+START_TEST(error_list_bounded)
+{
+	/* thousands of bad entries: the .error text stays bounded and says so */
+	size_t n = 2000, len = 0;
+	char *json = malloc(n * 24 + 64);
+	len += (size_t)sprintf(json, "{\"type\":\"involvement\",\"involvements\":[");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(json + len, "%s{\"bsn\":\"1\"}", i ? "," : "");
+	strcpy(json + len, "]}");
+	struct parsed *p = parse(json);
+	ck_assert_int_eq(p->rc, SP_EBSN);
+	ck_assert_ptr_nonnull(strstr(p->errs, "(more problems not listed)"));
+	free(json);
+}
+END_TEST
+
+static Suite *spool_suite(void)
+{
+	Suite *s = suite_create("spool");
+	TCase *tc = tcase_create("parse");
+	tcase_add_test(tc, signal_valid);
+	tcase_add_test(tc, signal_key);
+	tcase_add_test(tc, stored_key);
+	tcase_add_test(tc, subjects);
+	tcase_add_test(tc, signal_refused);
+	tcase_add_test(tc, every_problem_listed);
+	tcase_add_test(tc, not_json);
+	tcase_add_test(tc, involvement_valid);
+	tcase_add_test(tc, involvement_refused);
+	tcase_add_test(tc, error_list_bounded);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SP_TEST_MAIN(spool_suite)
