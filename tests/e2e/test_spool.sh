@@ -118,7 +118,14 @@ e2e_wait_for 10 test -f "$SS/rejected/bad-class.json.error"
 err=$(cat "$SS/rejected/bad-class.json.error" 2>/dev/null)
 check "a bad involvement entry rejects the whole file" grep -q "involvements\[1\].bsn': invalid BSN" <<<"$err"
 check "... naming every bad entry" bash -c "grep -q 'involvements\[2\].until' <<<\"\$1\" && grep -q \"involvements\[3\]': unknown field 'x'\" <<<\"\$1\"" _ "$err"
-drop "$SS" class-3b.json "$(printf '{"type":"involvement","involvements":[{"bsn":"%s","ref":"LL-22","until":"2031-07-31"},{"bsn":"%s","ref":"LL-23"}]}' $B2 $BSN)"
+# the example export script: CSV class list -> involvement spool file
+EX="$ROOT/deploy/examples/school-involve-class.py"
+printf 'bsn,pupil_ref,until\n%s,LL-22,2031-07-31\n%s,LL-23,\n' $B2 $BSN >"$E2E_DIR/class-3b.csv"
+printf 'bsn,pupil_ref,until\n%s,LL-24,\n' $BAD_BSN >"$E2E_DIR/class-bad.csv"
+out=$(python3 "$EX" "$E2E_DIR/class-bad.csv" "$SS" 2>&1); rc=$?
+check "the export script refuses a bad line without echoing the BSN" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'line 2: invalid BSN' <<<\"\$1\" && ! grep -q $BAD_BSN <<<\"\$1\"" _ "$out"
+check "the export script writes the class list" python3 "$EX" "$E2E_DIR/class-3b.csv" "$SS"
 check "a valid involvement file goes to done/" e2e_wait_for 10 test -f "$SS/done/class-3b.json"
 id2=$(sp $P submit --category drug-recruitment --weight 2 --bsn $B2 --summary "na registratie" --contact wijkagent --wait=10)
 check "a signal about a registered pupil reaches the school with its reference" \
