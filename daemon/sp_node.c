@@ -1069,7 +1069,8 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 		};
 		/* While a query waits for the broker, read no further local
 		 * request (one privacy-officer query at a time). */
-		if (zmq_poll(it, n.audit.query_pending ? 1 : n.spool ? 3 : 2, 100) > 0) {
+		if (zmq_poll(it, n.audit.query_pending ? 1 : n.spool ? 3 : 2,
+		             n.spool && sp_spool_waiting(n.spool) ? 0 : 100) > 0) {
 			if (it[0].revents & ZMQ_POLLIN)
 				serve_broker(&n);
 			if (it[1].revents & ZMQ_POLLIN)

@@ -502,6 +502,11 @@ int sp_spool_fd(const sp_spool *s)
 	return s->ifd;
 }
 
+size_t sp_spool_waiting(const sp_spool *s)
+{
+	return s->n - s->head;
+}
+
 void sp_spool_events(sp_spool *s, uint64_t now_ms)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));

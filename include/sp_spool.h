@@ -64,6 +64,9 @@ void sp_spool_close(sp_spool **s);
 /* The inotify descriptor, for the node's poll loop. */
 int sp_spool_fd(const sp_spool *s);
 
+/* Files queued and not yet taken: the node does not sleep while > 0. */
+size_t sp_spool_waiting(const sp_spool *s);
+
 /* Read pending inotify events (non-blocking) and rescan the directory when
  * a retry is due or events were lost. now_ms: monotonic. */
 void sp_spool_events(sp_spool *s, uint64_t now_ms);

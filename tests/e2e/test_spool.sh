@@ -15,7 +15,8 @@ PS="$NET/$P/spool" SS="$NET/$S/spool"
 BSN=111222333 BAD_BSN=123456789 B2=123456782
 
 outbox_n() { sp $P outbox --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-broker_n() { sp broker audit log --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# signals the broker took in (accepted or rejected); reads and deliveries do not count
+broker_n() { sp broker audit log --json | python3 -c 'import json,sys; print(sum(r["event"] in ("submitted","rejected") for r in json.load(sys.stdin)))'; }
 drop() { # dir name json — write-then-rename, as documented
 	printf '%s' "$3" >"$1/.$2.tmp" && mv "$1/.$2.tmp" "$1/$2"
 }
