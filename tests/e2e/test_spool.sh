@@ -8,9 +8,15 @@
 # involvements; temporary names are never read.
 . "$(dirname "$0")/lib.sh"
 
-e2e_setup --org police:politie-limburg --org school:school-bonnefanten --org youthcare:jeugdzorg-mh
-P=politie-limburg S=school-bonnefanten
-for o in $P $S; do printf '\n[spool]\nin = spool\n' >>"$NET/$o/seinpost.conf"; done
+e2e_setup --org police:politie-limburg --org school:school-bonnefanten --org youthcare:jeugdzorg-mh \
+          --org police:politie-zuid
+P=politie-limburg S=school-bonnefanten Z=politie-zuid
+for o in $P $S $Z; do printf '\n[spool]\nin = spool\n' >>"$NET/$o/seinpost.conf"; done
+map_mb() { # org MiB
+	local f="$NET/$1/seinpost.conf"
+	if grep -q '^map_size_mb' "$f"; then sed -i "s|^map_size_mb *=.*|map_size_mb = $2|" "$f"
+	else sed -i "/^\[limits\]/a map_size_mb = $2" "$f"; fi
+}
 PS="$NET/$P/spool" SS="$NET/$S/spool"
 BSN=111222333 BAD_BSN=123456789 B2=123456782
 
@@ -131,6 +137,21 @@ check "a valid involvement file goes to done/" e2e_wait_for 10 test -f "$SS/done
 id2=$(sp $P submit --category drug-recruitment --weight 2 --bsn $B2 --summary "na registratie" --contact wijkagent --wait=10)
 check "a signal about a registered pupil reaches the school with its reference" \
 	e2e_wait_for 20 bash -c "'$SEINPOST' --config '$NET/$S/seinpost.conf' inbox | grep '$id2' | grep -q 'ref LL-22'"
+
+# --- a local fault (map full) leaves a valid file in place ------------------
+ZS="$NET/$Z/spool"
+map_mb $Z 1
+e2e_start $Z || exit 1
+"$BUILD/tools/sp_load" --config "$NET/$Z/seinpost.conf" -n 700 --category drug-recruitment --weight 1 \
+	--timeout-ms 3000 --quiet >/dev/null 2>"$E2E_DIR/load.err"
+check "the node's map is full" grep -q "outbox write failed: database full" "$E2E_DIR/$Z.log"
+drop "$ZS" while-full.json "$(signal ',"idempotency_key":"full-1"')"
+check "the node says it keeps the file for a retry" e2e_wait_for 10 grep -q "while-full.json left in the spool (local fault)" "$E2E_DIR/$Z.log"
+check "the valid file is not rejected but stays in the spool" test -f "$ZS/while-full.json" -a ! -f "$ZS/rejected/while-full.json"
+e2e_stop $Z
+map_mb $Z 64
+e2e_start $Z || exit 1
+check "after growing the map the file is imported" e2e_wait_for 15 test -f "$ZS/done/while-full.json.id"
 
 check "no BSN in any process log" bash -c "! grep -qE '$BSN|$BAD_BSN|$B2' '$E2E_DIR'/*.log"
 e2e_done
