@@ -569,7 +569,7 @@ static void serve_spool(struct node *n)
 			/* "summary: longer than ..." -> "field 'summary': ...", as in the parser */
 			char err[300];
 			size_t k = strcspn(why, ": ");
-			if (why[k] == ':')
+			if (why[k] == ':' && strncmp(why, "request:", 8) != 0)
 				snprintf(err, sizeof err, "field '%.*s'%s", (int)k, why, why + k);
 			else
 				snprintf(err, sizeof err, "%s", why);

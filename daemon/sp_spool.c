@@ -105,6 +105,19 @@ static const char *opt_string(struct problems *p, json_t *o, const char *where, 
 	return json_string_value(v);
 }
 
+/* Free text: the limits of sp_wire.h (which checks again on the node's
+ * decode), here so that every oversized field is listed at once. */
+static const char *text_field(struct problems *p, json_t *o, const char *field, size_t max, int newline)
+{
+	const char *v = opt_string(p, o, "", field);
+	if (v && strlen(v) > max)
+		problem(p, SP_ESIZE, "field '%s': longer than %zu bytes", field, max);
+	else if (v && !sp_text_ok(v, max, newline))
+		problem(p, SP_EMALFORMED, "field '%s': not printable UTF-8 text%s", field,
+		        newline ? "" : " (no newlines or control characters)");
+	return v;
+}
+
 void sp_spool_key(const char *idempotency_key, uint8_t out[SP_SPOOL_KEY_BYTES])
 {
 	crypto_generichash_state st;
@@ -183,14 +196,14 @@ static int parse_signal(json_t *root, const char *buf, size_t len, uint8_t **out
 			problem(p, SP_EINVAL, "field 'bag': invalid BAG id: must be 16 digits");
 	}
 	sodium_memzero(norm, sizeof norm);
-	s.name = (char *)opt_string(p, root, "", "name");
 	s.birthdate = (char *)opt_string(p, root, "", "birthdate");
 	if (s.birthdate && sp_date_check(s.birthdate) != SP_OK)
 		problem(p, SP_EDATE, "field 'birthdate': expected YYYY-MM-DD, a real date in the past");
-	s.address = (char *)opt_string(p, root, "", "address");
-	s.summary = (char *)opt_string(p, root, "", "summary");
-	s.contact = (char *)opt_string(p, root, "", "contact");
-	s.narrative = (char *)opt_string(p, root, "", "narrative");
+	s.name = (char *)text_field(p, root, "name", SP_MAX_NAME, 0);
+	s.address = (char *)text_field(p, root, "address", SP_MAX_ADDRESS, 0);
+	s.summary = (char *)text_field(p, root, "summary", SP_MAX_SUMMARY, 1);
+	s.contact = (char *)text_field(p, root, "contact", SP_MAX_CONTACT, 0);
+	s.narrative = (char *)text_field(p, root, "narrative", SP_MAX_NARRATIVE, 1);
 	key = opt_string(p, root, "", "idempotency_key");
 	if (key && !key_ok(key))
 		problem(p, SP_EINVAL, "field 'idempotency_key': must be 1 to %d printable ASCII characters",

@@ -131,6 +131,24 @@ START_TEST(signal_refused)
 	        "name is not shown");
 	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"summary\":[1]}", SP_EMALFORMED,
 	        "field 'summary': must be a string");
+	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"contact\":\"a\\nb\"}", SP_EMALFORMED,
+	        "field 'contact': not printable");
+	{
+		/* every oversized field is listed, whatever the file's total size */
+		size_t big = 70000;
+		char *json = malloc(2 * big + 200);
+		char *fill = malloc(big + 1);
+		memset(fill, 'a', big);
+		fill[big] = '\0';
+		sprintf(json, "{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"summary\":\"%s\","
+		        "\"narrative\":\"%s\"}", fill, fill);
+		struct parsed *p = parse(json);
+		ck_assert_int_eq(p->rc, SP_ESIZE);
+		ck_assert_ptr_nonnull(strstr(p->errs, "field 'summary': longer than 4096 bytes"));
+		ck_assert_ptr_nonnull(strstr(p->errs, "field 'narrative': longer than 16384 bytes"));
+		free(json);
+		free(fill);
+	}
 }
 END_TEST
 
