@@ -1,8 +1,12 @@
-/* test_spool.c — the spool file parser (sp_spool_parse) and the idempotency
- * key; the directory watcher and the node path are in tests/e2e/test_spool.sh. */
+/* test_spool.c — the spool file parser (sp_spool_parse), the idempotency
+ * key and the directory watcher's moves; the node path (validation against
+ * the policy, commit, delivery) is in tests/e2e/test_spool.sh. */
 #include <sodium.h>
+#include <sys/stat.h>
 #include "sp_test.h"
 #include "sp_spool.h"
+#include "sp_util.h"
+#include "sp_wire.h"
 
 #define NOW 1700000000u /* 2023-11-14 */
 
@@ -247,6 +251,122 @@ START_TEST(error_list_bounded)
 }
 END_TEST
 
+START_TEST(wire_key_limit)
+{
+	Seinpost__SubmitRequest sr = SEINPOST__SUBMIT_REQUEST__INIT;
+	Seinpost__LocalRequest r = SEINPOST__LOCAL_REQUEST__INIT, *out = NULL;
+	char key[SP_IDEMPOTENCY_KEY_MAX + 2], why[256];
+	uint8_t *buf = NULL;
+	size_t len;
+	memset(key, 'k', sizeof key - 1);
+	key[sizeof key - 1] = '\0';
+	sr.category = "gia";
+	sr.subject_id = "111222333";
+	sr.idempotency_key = key;
+	r.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
+	r.submit = &sr;
+	ck_assert_int_eq(sp_wire_pack(&r.base, &buf, &len), SP_OK);
+	ck_assert_int_eq(sp_wire_decode_local(buf, len, &out, why, sizeof why), SP_ESIZE);
+	ck_assert_ptr_nonnull(strstr(why, "idempotency_key"));
+	free(buf);
+	key[SP_IDEMPOTENCY_KEY_MAX] = '\0';
+	ck_assert_int_eq(sp_wire_pack(&r.base, &buf, &len), SP_OK);
+	ck_assert_int_eq(sp_wire_decode_local(buf, len, &out, why, sizeof why), SP_OK);
+	ck_assert_str_eq(out->submit->idempotency_key, key);
+	seinpost__local_request__free_unpacked(out, NULL);
+	free(buf);
+}
+END_TEST
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+START_TEST(watcher)
+{
+	char base[256], dir[300], path[400], big[600];
+	sp_spool *s = NULL;
+	sp_spool_file *f = NULL;
+	uint8_t id[SP_ID_BYTES], *text = NULL;
+	size_t len;
+	struct stat st;
+
+	sp_test_subdir(base, sizeof base);
+	snprintf(dir, sizeof dir, "%s/spool", base);
+	ck_assert_int_eq(sp_mkdir_p(dir, 0700), SP_OK);
+	/* present before start: read in name order; temporary names never */
+	put(dir, "b.json", "{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\"}");
+	put(dir, "a.json", "{\"type\":\"signal\",\"category\":\"gia\",\"weight\":7,\"bsn\":\"111222333\"}");
+	put(dir, ".c.json", "{}");
+	put(dir, "c.json.tmp", "{}");
+	memset(big, ' ', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	put(dir, "d.json", big);
+	ck_assert_int_eq(sp_spool_open(dir, 512, &s), SP_OK);
+	snprintf(path, sizeof path, "%s/done", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0750);
+	ck_assert_uint_eq(sp_spool_waiting(s), 3);
+
+	/* a.json does not parse: rejected on the way, b.json comes out */
+	ck_assert_int_eq(sp_spool_next(s, &f), 1);
+	ck_assert_str_eq(f->name, "b.json");
+	ck_assert_int_eq(f->kind, SP_SPOOL_SIGNAL);
+	ck_assert(exists(dir, "rejected/a.json") && exists(dir, "rejected/a.json.error") && !exists(dir, "a.json"));
+	snprintf(path, sizeof path, "%s/rejected/a.json.error", dir);
+	ck_assert_int_eq(sp_file_read(path, 4096, &text, &len), SP_OK);
+	ck_assert_str_eq((char *)text, "field 'weight': must be 1 (low), 2 or 3 (high)\n");
+	free(text);
+	memset(id, 0xab, sizeof id);
+	sp_spool_done(s, f, id);
+	ck_assert(exists(dir, "done/b.json") && !exists(dir, "b.json"));
+	snprintf(path, sizeof path, "%s/done/b.json.id", dir);
+	ck_assert_int_eq(sp_file_read(path, 4096, &text, &len), SP_OK);
+	ck_assert_str_eq((char *)text, "abababababababababababababababab\n");
+	free(text);
+
+	/* d.json is larger than the limit: rejected unread */
+	ck_assert_int_eq(sp_spool_next(s, &f), 0);
+	ck_assert(exists(dir, "rejected/d.json.error"));
+	ck_assert(exists(dir, ".c.json") && exists(dir, "c.json.tmp"));
+
+	/* a new file arrives by rename (inotify), a local fault leaves it */
+	put(dir, ".e.tmp", "{\"type\":\"involvement\",\"involvements\":[{\"bsn\":\"111222333\"}]}");
+	snprintf(path, sizeof path, "%s/.e.tmp", dir);
+	snprintf(big, sizeof big, "%s/e.json", dir);
+	ck_assert_int_eq(rename(path, big), 0);
+	sp_spool_events(s, 1000);
+	ck_assert_int_eq(sp_spool_next(s, &f), 1);
+	ck_assert_int_eq(f->kind, SP_SPOOL_INVOLVE);
+	sp_spool_later(s, f, 1000);
+	ck_assert(exists(dir, "e.json"));
+	sp_spool_events(s, 2000);
+	ck_assert_int_eq(sp_spool_next(s, &f), 0); /* not before the retry time */
+	sp_spool_events(s, 1000 + 60000);
+	ck_assert_int_eq(sp_spool_next(s, &f), 1);
+	ck_assert_str_eq(f->name, "e.json");
+	sp_spool_reject(s, f, "one\ntwo\n");
+	ck_assert(exists(dir, "rejected/e.json") && !exists(dir, "e.json"));
+	sp_spool_close(&s);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
 static Suite *spool_suite(void)
 {
 	Suite *s = suite_create("spool");
@@ -261,6 +381,11 @@ static Suite *spool_suite(void)
 	tcase_add_test(tc, involvement_valid);
 	tcase_add_test(tc, involvement_refused);
 	tcase_add_test(tc, error_list_bounded);
+	tcase_add_test(tc, wire_key_limit);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("watcher");
+	tcase_add_unchecked_fixture(tc, sp_test_base_setup, sp_test_base_teardown);
+	tcase_add_test(tc, watcher);
 	suite_add_tcase(s, tc);
 	return s;
 }
