@@ -18,6 +18,7 @@
 #include "sp_bsn.h"
 #include "sp_involve.h"
 #include "sp_log.h"
+#include "sp_status.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -692,4 +693,56 @@ void sp_spool_later(sp_spool *s, sp_spool_file *f, uint64_t now_ms)
 	       RETRY_MS / 1000);
 	s->retry_at = now_ms + RETRY_MS;
 	file_free(f);
+}
+
+/* ---- seinpost status -------------------------------------------------------- */
+
+/* Spool files in dir (sub NULL) or dir/sub; *oldest_ms: oldest mtime. */
+static size_t count_files(const char *dir, const char *sub, uint64_t *oldest_ms)
+{
+	char path[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	size_t n = 0;
+	if (snprintf(path, sizeof path, "%s%s%s", dir, sub ? "/" : "", sub ? sub : "") >= (int)sizeof path ||
+	    !(d = opendir(path)))
+		return 0;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (!name_ok(e->d_name))
+			continue;
+		n++;
+		if (oldest_ms && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			uint64_t t = (uint64_t)st.st_mtim.tv_sec * 1000u + (uint64_t)st.st_mtim.tv_nsec / 1000000u;
+			if (!*oldest_ms || t < *oldest_ms)
+				*oldest_ms = t;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+int sp_spool_status(const sp_status_src *src, sp_status *st)
+{
+	const char *dir = src->cfg->spool_in;
+	uint64_t oldest = 0, now = src->opts->now_ms ? src->opts->now_ms : sp_now_ms(), keys = 0, age;
+	size_t waiting, rejected;
+	char agebuf[32];
+	int rc;
+	if (!dir[0])
+		return SP_OK;
+	waiting = count_files(dir, NULL, &oldest);
+	rejected = count_files(dir, "rejected", NULL);
+	age = oldest && now > oldest ? now - oldest : 0;
+	rc = sp_status_add(st, "spool", "waiting", waiting && age > src->opts->max_age_s * 1000 ? SP_STATUS_BAD : SP_STATUS_OK,
+	                   "%zu files%s%s", waiting, waiting ? ", oldest " : "",
+	                   waiting ? sp_status_age(age, agebuf, sizeof agebuf) : "");
+	if (rc == SP_OK)
+		rc = sp_status_add(st, "spool", "rejected", rejected ? SP_STATUS_WARN : SP_STATUS_OK, "%zu files%s", rejected,
+		                   rejected ? " (the reasons are in rejected/*.error)" : "");
+	if (rc == SP_OK)
+		rc = sp_status_add(st, "spool", "done", SP_STATUS_OK, "%zu files", count_files(dir, "done", NULL));
+	if (rc == SP_OK && sp_store_count(src->txn, SP_DB_SPOOL, &keys) == SP_OK)
+		rc = sp_status_add(st, "spool", "idempotency keys", SP_STATUS_OK, "%llu", (unsigned long long)keys);
+	return rc;
 }

@@ -83,4 +83,10 @@ void sp_spool_done(sp_spool *s, sp_spool_file *f, const uint8_t *id);
 void sp_spool_reject(sp_spool *s, sp_spool_file *f, const char *errs);
 void sp_spool_later(sp_spool *s, sp_spool_file *f, uint64_t now_ms);
 
+/* `seinpost status` lines (files waiting and their age, rejected, done,
+ * keys); nothing when no spool is configured. */
+struct sp_status_src;
+struct sp_status;
+int sp_spool_status(const struct sp_status_src *src, struct sp_status *st);
+
 #endif

@@ -98,6 +98,7 @@ check "the .tmp file is not touched" test -f "$PS/pending.json.tmp"
 check "the hidden file is not touched" test -f "$PS/.hidden.json"
 check "nothing was stored for the rejected files ($(outbox_n) = $n0)" test "$(outbox_n)" = "$n0"
 check "the broker saw nothing new ($(broker_n) = $nb)" test "$(broker_n)" = "$nb"
+check "status counts the rejected files" bash -c "'$SEINPOST' --config '$NET/$P/seinpost.conf' status | grep -Eq 'spool +rejected +10 files'"
 mv "$PS/pending.json.tmp" "$PS/pending.json" # the writer finishes: now it is read
 check "the finished file is imported as a duplicate of case-1" \
 	e2e_wait_for 10 bash -c "[ \"\$(cat '$PS/done/pending.json.id' 2>/dev/null)\" = '$id' ]"
