@@ -35,6 +35,7 @@
 #define FRAMES_MAX 256    /* broker frames handled per write transaction */
 #define BACKOFF_MAX_FACTOR 16 /* retry interval grows to at most 16 x retry_ms */
 #define LOCAL_BATCH 128   /* local submits stored per write transaction */
+#define PRUNE_MS 60000    /* idempotency keys of expired signals: checked once a minute */
 #define ENV_MAX 64        /* a ROUTER routing id (libzmq makes 5 bytes) */
 
 /* The local socket is a ROUTER: REQ clients (the CLI) and pipelining DEALER
@@ -86,6 +87,7 @@ struct node {
 	struct pending_submit batch[LOCAL_BATCH];
 	size_t nbatch;
 	sp_spool *spool;        /* [spool] in, NULL when not configured */
+	uint64_t last_prune;    /* idempotency keys last pruned (monotonic ms) */
 };
 
 static int send_frame(struct node *n, Seinpost__Frame *f)
@@ -262,13 +264,16 @@ static int idempotent(sp_txn *c, struct pending_submit *p)
 	const void *v;
 	size_t vl;
 	int rc = sp_store_get(c, SP_DB_SPOOL, p->key, sizeof p->key, &v, &vl);
-	if (rc == SP_OK && vl == SP_ID_BYTES) {
+	if (rc == SP_OK && vl == SP_SPOOL_KEY_VALUE) {
 		memcpy(p->id, v, SP_ID_BYTES);
 		p->dup = 1;
 		return SP_OK;
 	}
-	if (rc == SP_ENOTFOUND)
-		return sp_store_put(c, SP_DB_SPOOL, p->key, sizeof p->key, p->id, SP_ID_BYTES, 0);
+	if (rc == SP_ENOTFOUND) {
+		uint8_t v2[SP_SPOOL_KEY_VALUE];
+		sp_spool_key_value(p->id, p->h->expires, v2);
+		return sp_store_put(c, SP_DB_SPOOL, p->key, sizeof p->key, v2, sizeof v2, 0);
+	}
 	return rc == SP_OK ? SP_ECORRUPT : rc;
 }
 
@@ -682,14 +687,20 @@ static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Sein
 static void sweep(struct node *n)
 {
 	sp_txn *t = NULL;
-	size_t expired = 0;
+	size_t expired = 0, pruned = 0;
 	int rc = sp_txn_begin(n->store, 1, &t);
 	if (rc == SP_OK)
 		rc = sp_retention_sweep_node(t, n->policy, n->cfg->org, sp_now_s(), &expired);
-	if (rc == SP_OK && expired) {
+	if (rc == SP_OK && (!n->last_prune || sp_mono_ms() - n->last_prune >= PRUNE_MS)) {
+		rc = sp_spool_prune(t, sp_now_s(), &pruned);
+		n->last_prune = sp_mono_ms();
+	}
+	if (rc == SP_OK && (expired || pruned)) {
 		rc = sp_txn_commit(&t);
-		if (rc == SP_OK)
+		if (rc == SP_OK && expired)
 			sp_log(LOG_INFO, C, "retention: deleted %zu expired signal copies", expired);
+		if (rc == SP_OK && pruned)
+			sp_log(LOG_INFO, C, "retention: forgot %zu idempotency keys of expired signals", pruned);
 	}
 	sp_txn_abort(&t);
 	n->last_sweep = sp_mono_ms();

@@ -19,6 +19,7 @@
 #include "sp_involve.h"
 #include "sp_log.h"
 #include "sp_status.h"
+#include "sp_store.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -126,6 +127,47 @@ void sp_spool_key(const char *idempotency_key, uint8_t out[SP_SPOOL_KEY_BYTES])
 	crypto_generichash_update(&st, (const uint8_t *)KEY_DOMAIN, sizeof KEY_DOMAIN);
 	crypto_generichash_update(&st, (const uint8_t *)idempotency_key, strlen(idempotency_key));
 	crypto_generichash_final(&st, out, SP_SPOOL_KEY_BYTES);
+}
+
+void sp_spool_key_value(const uint8_t id[16], uint64_t expires, uint8_t out[SP_SPOOL_KEY_VALUE])
+{
+	memcpy(out, id, 16);
+	sp_be64_put(out + 16, expires);
+}
+
+#define PRUNE_MAX 4096
+
+struct prune {
+	uint64_t now_s;
+	uint8_t (*keys)[SP_SPOOL_KEY_BYTES];
+	size_t n;
+};
+
+static int prune_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct prune *pr = ctx;
+	if (kl == SP_SPOOL_KEY_BYTES && vl == SP_SPOOL_KEY_VALUE && sp_be64_get((const uint8_t *)v + 16) < pr->now_s)
+		memcpy(pr->keys[pr->n++], k, SP_SPOOL_KEY_BYTES);
+	return pr->n == PRUNE_MAX;
+}
+
+int sp_spool_prune(sp_txn *t, uint64_t now_s, size_t *pruned)
+{
+	struct prune pr = { .now_s = now_s };
+	int rc;
+	*pruned = 0;
+	pr.keys = malloc(PRUNE_MAX * sizeof *pr.keys);
+	if (!pr.keys)
+		return SP_ENOMEM;
+	/* collect first: no deletes under the iteration's cursor */
+	(void)sp_store_foreach(t, SP_DB_SPOOL, NULL, 0, prune_one, &pr);
+	rc = SP_OK;
+	for (size_t i = 0; i < pr.n && rc == SP_OK; i++)
+		rc = sp_store_del(t, SP_DB_SPOOL, pr.keys[i], SP_SPOOL_KEY_BYTES);
+	if (rc == SP_OK)
+		*pruned = pr.n;
+	free(pr.keys);
+	return rc;
 }
 
 static int key_ok(const char *k)

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
+#include "sp_status.h"
+#include "sp_store.h"
 #include "seinpost.pb-c.h"
 
 #define SP_SPOOL_NAME_MAX 200      /* file name length in the spool directory */
@@ -42,6 +44,16 @@ int sp_spool_parse(const char *buf, size_t len, uint64_t now_s, int *kind, uint8
 /* The key stored in SP_DB_SPOOL for an idempotency key (domain-separated
  * BLAKE2b-256, so the raw key never sits in the store). */
 void sp_spool_key(const char *idempotency_key, uint8_t out[SP_SPOOL_KEY_BYTES]);
+
+/* What SP_DB_SPOOL holds for a key: the signal id and its expiry (be64
+ * unix seconds), so the key is forgotten with the signal (storage
+ * limitation). */
+#define SP_SPOOL_KEY_VALUE (16 + 8)
+void sp_spool_key_value(const uint8_t id[16], uint64_t expires, uint8_t out[SP_SPOOL_KEY_VALUE]);
+
+/* Delete the keys whose signal expired before now_s (at most a few
+ * thousand per call; the rest next time). *pruned: how many. */
+int sp_spool_prune(sp_txn *t, uint64_t now_s, size_t *pruned) SP_MUST_CHECK;
 
 /* ---- the directory watcher ------------------------------------------------ */
 
@@ -85,8 +97,6 @@ void sp_spool_later(sp_spool *s, sp_spool_file *f, uint64_t now_ms);
 
 /* `seinpost status` lines (files waiting and their age, rejected, done,
  * keys); nothing when no spool is configured. */
-struct sp_status_src;
-struct sp_status;
-int sp_spool_status(const struct sp_status_src *src, struct sp_status *st);
+int sp_spool_status(const sp_status_src *src, sp_status *st);
 
 #endif

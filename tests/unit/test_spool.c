@@ -367,6 +367,33 @@ START_TEST(watcher)
 }
 END_TEST
 
+START_TEST(prune)
+{
+	char dir[256];
+	sp_store *st = NULL;
+	sp_txn *t = NULL;
+	uint8_t id[SP_ID_BYTES] = { 1 }, k1[SP_SPOOL_KEY_BYTES], k2[SP_SPOOL_KEY_BYTES], v[SP_SPOOL_KEY_VALUE];
+	const void *got;
+	size_t gl, pruned = 0;
+	sp_test_subdir(dir, sizeof dir);
+	ck_assert_int_eq(sp_store_open(dir, 0, 0, &st), SP_OK);
+	sp_spool_key("old", k1);
+	sp_spool_key("new", k2);
+	ck_assert_int_eq(sp_txn_begin(st, 1, &t), SP_OK);
+	sp_spool_key_value(id, NOW - 1, v);
+	ck_assert_int_eq(sp_store_put(t, SP_DB_SPOOL, k1, sizeof k1, v, sizeof v, 0), SP_OK);
+	sp_spool_key_value(id, NOW + 86400, v);
+	ck_assert_int_eq(sp_store_put(t, SP_DB_SPOOL, k2, sizeof k2, v, sizeof v, 0), SP_OK);
+	ck_assert_int_eq(sp_spool_prune(t, NOW, &pruned), SP_OK);
+	ck_assert_uint_eq(pruned, 1);
+	ck_assert_int_eq(sp_store_get(t, SP_DB_SPOOL, k1, sizeof k1, &got, &gl), SP_ENOTFOUND);
+	ck_assert_int_eq(sp_store_get(t, SP_DB_SPOOL, k2, sizeof k2, &got, &gl), SP_OK);
+	ck_assert_mem_eq(got, id, SP_ID_BYTES);
+	ck_assert_int_eq(sp_txn_commit(&t), SP_OK);
+	sp_store_close(&st);
+}
+END_TEST
+
 static Suite *spool_suite(void)
 {
 	Suite *s = suite_create("spool");
@@ -386,6 +413,7 @@ static Suite *spool_suite(void)
 	tc = tcase_create("watcher");
 	tcase_add_unchecked_fixture(tc, sp_test_base_setup, sp_test_base_teardown);
 	tcase_add_test(tc, watcher);
+	tcase_add_test(tc, prune);
 	suite_add_tcase(s, tc);
 	return s;
 }
