@@ -517,6 +517,16 @@ int sp_spool_open(const char *dir, size_t max_bytes, sp_spool **out)
 		sp_log(LOG_ERR, C, "spool directory %s: %s", dir, strerror(errno));
 		goto fail;
 	}
+	{
+		/* Whoever can write here submits as this organisation. */
+		struct stat st;
+		if (fstat(s->dfd, &st) != 0 || (st.st_mode & S_IWOTH)) {
+			sp_log(LOG_ERR, C, "spool directory %s is writable by every user, so anyone could submit signals "
+			       "as this organisation; chmod o-w it", dir);
+			sp_spool_close(&s);
+			return SP_EPERM;
+		}
+	}
 	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->ifd < 0 || inotify_add_watch(s->ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		sp_log(LOG_ERR, C, "cannot watch the spool directory %s: %s", dir, strerror(errno));

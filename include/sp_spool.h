@@ -69,7 +69,8 @@ typedef struct sp_spool_file {
 
 /* Watch dir (created 0750 when missing, with done/ and rejected/). Files
  * larger than max_bytes are rejected without being read. Every file already
- * there is queued (dropped while the node was down). */
+ * there is queued (dropped while the node was down). SP_EPERM when the
+ * directory is writable by others (anyone could submit as this node). */
 int sp_spool_open(const char *dir, size_t max_bytes, sp_spool **out) SP_MUST_CHECK;
 void sp_spool_close(sp_spool **s);
 

@@ -309,6 +309,10 @@ START_TEST(watcher)
 	sp_test_subdir(base, sizeof base);
 	snprintf(dir, sizeof dir, "%s/spool", base);
 	ck_assert_int_eq(sp_mkdir_p(dir, 0700), SP_OK);
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(sp_spool_open(dir, 512, &s), SP_EPERM); /* anyone could submit */
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(chmod(dir, 02770), 0);
 	/* present before start: read in name order; temporary names never */
 	put(dir, "b.json", "{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\"}");
 	put(dir, "a.json", "{\"type\":\"signal\",\"category\":\"gia\",\"weight\":7,\"bsn\":\"111222333\"}");
