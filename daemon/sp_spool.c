@@ -271,7 +271,7 @@ static int parse_signal(json_t *root, const char *buf, size_t len, uint8_t **out
 static int parse_involvements(json_t *root, uint64_t now_s, uint8_t **out, size_t *outlen, struct problems *p)
 {
 	static const char *const fields[] = { "type", "involvements", NULL };
-	static const char *const item_fields[] = { "bsn", "ref", "until", NULL };
+	static const char *const item_fields[] = { "bsn", "ref", "until", "remove", NULL };
 	Seinpost__InvolveBatchRequest b = SEINPOST__INVOLVE_BATCH_REQUEST__INIT;
 	Seinpost__LocalRequest r = SEINPOST__LOCAL_REQUEST__INIT;
 	Seinpost__InvolveRequest *items = NULL, **ptrs = NULL;
@@ -305,6 +305,7 @@ static int parse_involvements(json_t *root, uint64_t now_s, uint8_t **out, size_
 		json_t *it = json_array_get(arr, i);
 		char where[48], norm[24];
 		const char *bsn, *ref, *until;
+		json_t *rm;
 		uint64_t t;
 		snprintf(where, sizeof where, "involvements[%zu].", i);
 		seinpost__involve_request__init(&items[i]);
@@ -332,6 +333,12 @@ static int parse_involvements(json_t *root, uint64_t now_s, uint8_t **out, size_
 		if (ref && (strlen(ref) > SP_INVOLVE_REF_MAX || !sp_text_ok(ref, SP_INVOLVE_REF_MAX, 0)))
 			problem(p, SP_EINVAL, "field '%sref': must be at most %d printable characters", where,
 			        SP_INVOLVE_REF_MAX);
+		rm = json_object_get(it, "remove");
+		if (rm && !json_is_boolean(rm))
+			problem(p, SP_EMALFORMED, "field '%sremove': must be true or false", where);
+		else if (json_is_true(rm) && (ref || until))
+			problem(p, SP_EINVAL, "field '%sremove': a removal takes only the BSN (no ref, no until)", where);
+		items[i].remove = json_is_true(rm);
 		if (until && sp_involve_parse_date(until, &t) != SP_OK)
 			problem(p, SP_EDATE, "field '%suntil': expected YYYY-MM-DD, a real date", where);
 		else if (until && t <= now_s)

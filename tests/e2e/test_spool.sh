@@ -154,5 +154,12 @@ map_mb $Z 64
 e2e_start $Z || exit 1
 check "after growing the map the file is imported" e2e_wait_for 15 test -f "$ZS/done/while-full.json.id"
 
+drop "$SS" left-school.json "$(printf '{"type":"involvement","involvements":[{"bsn":"%s","remove":true}]}' $B2)"
+check "an involvement file can end an involvement" e2e_wait_for 10 test -f "$SS/done/left-school.json"
+sleep 1
+id3=$(sp $P submit --category drug-recruitment --weight 2 --bsn $B2 --summary "na uitschrijving" --contact wijkagent --wait=10)
+check "after the removal the school receives nothing new about the pupil" \
+	bash -c "sleep 2; ! '$SEINPOST' --config '$NET/$S/seinpost.conf' inbox | grep -q '$id3'"
+
 check "no BSN in any process log" bash -c "! grep -qE '$BSN|$BAD_BSN|$B2' '$E2E_DIR'/*.log"
 e2e_done

@@ -207,6 +207,15 @@ START_TEST(involvement_valid)
 	ck_assert_str_eq(b->items[0]->until, "2031-07-31");
 	ck_assert_str_eq(b->items[1]->ref, "");
 	ck_assert_str_eq(b->items[1]->until, "");
+	ck_assert(!b->items[0]->remove && !b->items[1]->remove);
+	p = parse("{\"type\":\"involvement\",\"involvements\":[{\"bsn\":\"111222333\",\"remove\":true},"
+	          "{\"bsn\":\"123456782\",\"remove\":false}]}");
+	ck_assert_int_eq(p->rc, SP_OK);
+	ck_assert(p->req->involve_batch->items[0]->remove && !p->req->involve_batch->items[1]->remove);
+	REFUSED("{\"type\":\"involvement\",\"involvements\":[{\"bsn\":\"111222333\",\"remove\":1}]}",
+	        SP_EMALFORMED, "field 'involvements[0].remove': must be true or false");
+	REFUSED("{\"type\":\"involvement\",\"involvements\":[{\"bsn\":\"111222333\",\"remove\":true,"
+	        "\"until\":\"2031-01-01\"}]}", SP_EINVAL, "a removal takes only the BSN");
 }
 END_TEST
 
