@@ -103,6 +103,17 @@ mv "$PS/pending.json.tmp" "$PS/pending.json" # the writer finishes: now it is re
 check "the finished file is imported as a duplicate of case-1" \
 	e2e_wait_for 10 bash -c "[ \"\$(cat '$PS/done/pending.json.id' 2>/dev/null)\" = '$id' ]"
 
+# --- seinpost spool check: the partner's check before dropping ------------------
+signal >"$E2E_DIR/good.json"
+printf '{"type":"signal","category":"knitting","weight":4,"bsn":"%s"}' $BAD_BSN >"$E2E_DIR/bad.json"
+out=$("$SEINPOST" spool check --policy "$NET/$P/policy.ini" "$E2E_DIR/good.json" "$E2E_DIR/bad.json"); rc=$?
+check "spool check: exit 1 when a file is refused" test $rc -eq 1
+check "spool check: the good file is ok" grep -q "good.json: ok: signal" <<<"$out"
+check "spool check: every problem of the bad one, no BSN" \
+	bash -c "grep -q \"field 'weight'\" <<<\"\$1\" && grep -q \"field 'bsn'\" <<<\"\$1\" && ! grep -q $BAD_BSN <<<\"\$1\"" _ "$out"
+check "spool check: the category against the policy" \
+	bash -c "printf '{\"type\":\"signal\",\"category\":\"knitting\",\"bsn\":\"$BSN\"}' >'$E2E_DIR/cat.json'; '$SEINPOST' spool check --policy '$NET/$P/policy.ini' '$E2E_DIR/cat.json' | grep -q \"unknown category 'knitting'\""
+
 # --- idempotency key across a restart -----------------------------------------
 drop "$PS" keyed.json "$(signal ',"idempotency_key":"zaak-4711"')"
 e2e_wait_for 10 test -f "$PS/done/keyed.json.id"
