@@ -620,9 +620,20 @@ static void sync_dirs(sp_spool *s, int tofd)
 }
 
 /* Sidecar first (written atomically), then the file: after a crash in
- * between the file is still in the spool and is handled again. */
-static void move_to(sp_spool *s, const char *name, int tofd, const char *sub, const char *ext, const char *text)
+ * between the file is still in the spool and is handled again. was: the
+ * file as we read it (NULL: not read); a file renamed over it since then is
+ * another file, left for its own turn. */
+static void move_to(sp_spool *s, const char *name, const struct stat *was, int tofd, const char *sub,
+                    const char *ext, const char *text)
 {
+	struct stat now;
+	if (was && (fstatat(s->dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != was->st_ino ||
+	            now.st_dev != was->st_dev)) {
+		sp_log(LOG_WARNING, C, "%s was replaced while being handled; the new file gets its own turn",
+		       log_name(name));
+		s->rescan = 1;
+		return;
+	}
 	if (text) {
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof path, "%s/%s/%s%s", s->dir, sub, name, ext) >= (int)sizeof path ||
@@ -637,18 +648,18 @@ static void move_to(sp_spool *s, const char *name, int tofd, const char *sub, co
 	sync_dirs(s, tofd);
 }
 
-static void reject_name(sp_spool *s, const char *name, const char *errs)
+static void reject_name(sp_spool *s, const char *name, const struct stat *was, const char *errs)
 {
 	const char *nl = strchr(errs, '\n');
 	int first = nl ? (int)(nl - errs) : (int)strlen(errs);
 	sp_log(LOG_WARNING, C, "%s rejected: %.*s%s", log_name(name), first, errs,
 	       nl && nl[1] ? " (more in the .error file)" : "");
 	if (nl)
-		move_to(s, name, s->rejfd, "rejected", ".error", errs);
+		move_to(s, name, was, s->rejfd, "rejected", ".error", errs);
 	else {
 		char line[SP_SPOOL_ERRORS_MAX + 2];
 		snprintf(line, sizeof line, "%s\n", errs);
-		move_to(s, name, s->rejfd, "rejected", ".error", line);
+		move_to(s, name, was, s->rejfd, "rejected", ".error", line);
 	}
 }
 
@@ -666,7 +677,7 @@ int sp_spool_next(sp_spool *s, sp_spool_file **out)
 		int fd = openat(s->dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
 			if (errno == ELOOP)
-				reject_name(s, name, "not a regular file (a symbolic link); write the file itself");
+				reject_name(s, name, NULL, "not a regular file (a symbolic link); write the file itself");
 			else if (errno != ENOENT) { /* ENOENT: handled already (queued twice) */
 				sp_log(LOG_ERR, C, "cannot open %s: %s; trying again later", log_name(name), strerror(errno));
 				s->retry_at = sp_mono_ms() + RETRY_MS;
@@ -674,9 +685,15 @@ int sp_spool_next(sp_spool *s, sp_spool_file **out)
 			free(name);
 			continue;
 		}
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (fstat(fd, &st) != 0) {
 			close(fd);
-			reject_name(s, name, "not a regular file");
+			free(name);
+			s->retry_at = sp_mono_ms() + RETRY_MS;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			close(fd);
+			reject_name(s, name, &st, "not a regular file");
 			free(name);
 			continue;
 		}
@@ -685,7 +702,7 @@ int sp_spool_next(sp_spool *s, sp_spool_file **out)
 			close(fd);
 			snprintf(errs, sizeof errs, "file too large: %lld bytes, the limit is %zu bytes (max_frame_kb)",
 			         (long long)st.st_size, s->max);
-			reject_name(s, name, errs);
+			reject_name(s, name, &st, errs);
 			free(name);
 			continue;
 		}
@@ -710,9 +727,10 @@ int sp_spool_next(sp_spool *s, sp_spool_file **out)
 			continue;
 		}
 		snprintf(f->name, sizeof f->name, "%s", name);
+		f->st = st;
 		free(name);
 		if (sp_spool_parse(buf, len, sp_now_s(), &f->kind, &f->req, &f->reqlen, errs, sizeof errs) != SP_OK) {
-			reject_name(s, f->name, errs);
+			reject_name(s, f->name, &st, errs);
 			file_free(f);
 			f = NULL;
 		}
@@ -736,13 +754,13 @@ void sp_spool_done(sp_spool *s, sp_spool_file *f, const uint8_t *id)
 	} else {
 		sp_log(LOG_INFO, C, "%s done: involvements stored", log_name(f->name));
 	}
-	move_to(s, f->name, s->donefd, "done", ".id", id ? line : NULL);
+	move_to(s, f->name, &f->st, s->donefd, "done", ".id", id ? line : NULL);
 	file_free(f);
 }
 
 void sp_spool_reject(sp_spool *s, sp_spool_file *f, const char *errs)
 {
-	reject_name(s, f->name, errs);
+	reject_name(s, f->name, &f->st, errs);
 	file_free(f);
 }
 

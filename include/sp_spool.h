@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include "sp_error.h"
 #include "sp_status.h"
 #include "sp_store.h"
@@ -65,6 +66,7 @@ typedef struct sp_spool_file {
 	int kind;             /* enum sp_spool_kind */
 	uint8_t *req;         /* packed LocalRequest */
 	size_t reqlen;
+	struct stat st;       /* the file as read: one renamed over it since is not moved */
 } sp_spool_file;
 
 /* Watch dir (created 0750 when missing, with done/ and rejected/). Files

@@ -375,6 +375,24 @@ START_TEST(watcher)
 	ck_assert_str_eq(f->name, "e.json");
 	sp_spool_reject(s, f, "one\ntwo\n");
 	ck_assert(exists(dir, "rejected/e.json") && !exists(dir, "e.json"));
+
+	/* replaced (renamed over) while being imported: the new file is not
+	 * moved with the old one's verdict, it gets its own turn */
+	put(dir, "f.json", "{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\"}");
+	sp_spool_events(s, 70000);
+	ck_assert_int_eq(sp_spool_next(s, &f), 1);
+	ck_assert_str_eq(f->name, "f.json");
+	put(dir, ".f.tmp", "{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"123456782\"}");
+	snprintf(path, sizeof path, "%s/.f.tmp", dir);
+	snprintf(big, sizeof big, "%s/f.json", dir);
+	ck_assert_int_eq(rename(path, big), 0);
+	sp_spool_done(s, f, id);
+	ck_assert(exists(dir, "f.json") && !exists(dir, "done/f.json"));
+	sp_spool_events(s, 70000);
+	ck_assert_int_eq(sp_spool_next(s, &f), 1);
+	ck_assert_str_eq(f->name, "f.json");
+	sp_spool_done(s, f, id);
+	ck_assert(!exists(dir, "f.json") && exists(dir, "done/f.json"));
 	sp_spool_close(&s);
 	ck_assert_ptr_null(s);
 }
