@@ -9,8 +9,9 @@
  * rejected/ beside a `.error` file naming every problem (field and reason,
  * never its content). Nothing of a rejected file is stored or sent.
  *
- * Two layers: a pure parser (bytes -> LocalRequest, unit-tested and fuzzed)
- * and the directory watcher (inotify + a scan at start-up and on retry).
+ * Two layers: a pure parser (sp_spool_parse.c: bytes -> LocalRequest,
+ * unit-tested and fuzzed) and the directory watcher (sp_spool.c: inotify +
+ * a scan at start-up and on retry, the idempotency keys, status lines).
  */
 #ifndef SP_SPOOL_H
 #define SP_SPOOL_H
