@@ -17,10 +17,13 @@ static void usage(FILE *out)
 	        "                                 create a complete local test network\n"
 	        "  policy check FILE              validate a sharing policy, print who may see what\n"
 	        "  pseudo rotate FILE             add a new epoch to a pseudonymisation key file\n"
+	        "  spool check [--policy FILE] FILE...\n"
+	        "                                 check spool files as a node would (docs/spool.md)\n"
 	        "\n"
 	        "With --config FILE of a node:\n"
 	        "  submit --category C [--weight N] --bsn BSN [--name ..] [--birthdate YYYY-MM-DD]\n"
 	        "         [--address ..] [--summary ..] [--contact ..] [--narrative ..] [--wait[=S]]\n"
+	        "         [--idempotency-key KEY]\n"
 	        "                                 submit a signal; prints its id once it is durable\n"
 	        "  outbox [--json]                signals we sent and the broker's verdict\n"
 	        "  inbox [--json]                 signals we received\n"
@@ -92,6 +95,8 @@ int main(int argc, char **argv)
 		return sp_cli_pseudo(sub_argc, sub_argv);
 	if (strcmp(cmd, "policy") == 0)
 		return sp_cli_policy(sub_argc, sub_argv);
+	if (strcmp(cmd, "spool") == 0)
+		return sp_cli_spool(sub_argc, sub_argv);
 	if (strcmp(cmd, "submit") == 0)
 		return sp_cli_submit(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "outbox") == 0)

@@ -145,6 +145,7 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		{ "narrative", required_argument, NULL, 'r' },
 		{ "wait", optional_argument, NULL, 'W' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "idempotency-key", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -179,15 +180,18 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		case 's': s.summary = optarg; break;
 		case 't': s.contact = optarg; break;
 		case 'r': s.narrative = optarg; break;
+		case 'I': s.idempotency_key = optarg; break;
 		case 'W': wait = optarg ? atoi(optarg) : 10; if (wait <= 0) wait = 10; break;
 		case 'j': json = 1; break;
 		case 'h':
 			puts("usage: seinpost --config FILE submit --category C [--weight 1|2|3]\n"
 			     "         (--bsn BSN | --kvk NUMBER | --bag ID) [--name NAME] [--birthdate YYYY-MM-DD]\n"
 			     "         [--address ADDRESS] [--summary TEXT] [--contact TEXT] [--narrative TEXT] [--wait[=SECONDS]]\n"
-			     "         [--json]\n"
+			     "         [--idempotency-key KEY] [--json]\n"
 			     "Prints the signal id once the signal is stored durably in the node's outbox.\n"
 			     "--wait also waits for the broker's verdict (exit 1 when rejected, 3 when none came).\n"
+			     "--idempotency-key: a submit with a KEY this node has seen before stores and sends\n"
+			     "       nothing and prints the first signal's id (safe retries; at most 128 characters).\n"
 			     "--json prints one object: {\"id\", \"state\": stored|accepted|rejected|pending|error,\n"
 			     "       \"reason\"} — also for a refused submit (then without id, exit 1).");
 			return 0;

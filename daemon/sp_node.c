@@ -21,6 +21,7 @@
 #include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_sd.h"
+#include "sp_spool.h"
 #include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_store.h"
@@ -36,6 +37,7 @@
 _Static_assert(FRAMES_MAX <= SP_RECEIPT_BATCH_MAX, "one receipt batch per write transaction");
 #define BACKOFF_MAX_FACTOR 16 /* retry interval grows to at most 16 x retry_ms */
 #define LOCAL_BATCH 128   /* local submits stored per write transaction */
+#define PRUNE_MS 60000    /* idempotency keys of expired signals: checked once a minute */
 #define ENV_MAX 64        /* a ROUTER routing id (libzmq makes 5 bytes) */
 
 /* The local socket is a ROUTER: REQ clients (the CLI) and pipelining DEALER
@@ -55,6 +57,9 @@ struct pending_submit {
 	Seinpost__Signal *sig;
 	Seinpost__SignalHeader *h;
 	int rc;
+	sp_spool_file *spool;   /* from the spool: the file is the client */
+	uint8_t key[SP_SPOOL_KEY_BYTES]; /* idempotency key (has_key) */
+	int has_key, dup;       /* dup: the key was known, id is the first signal's */
 };
 
 struct node {
@@ -85,6 +90,8 @@ struct node {
 	size_t nbatch;
 	sp_hook *hook;          /* hand-over to the organisation's systems */
 	int hook_new;           /* this batch queued hook items */
+	sp_spool *spool;        /* [spool] in, NULL when not configured */
+	uint64_t last_prune;    /* idempotency keys last pruned (monotonic ms) */
 };
 
 static int send_frame(struct node *n, Seinpost__Frame *f)
@@ -183,9 +190,29 @@ static int stamp_commit(sp_txn *t)
 	return sp_store_put(t, SP_DB_META, "last.commit", 11, v, 8, 0);
 }
 
+/* Faults of this node, not of the input: a spool file is kept for a retry. */
+static int local_fault(int rc)
+{
+	return rc == SP_ENOMEM || rc == SP_EIO || rc == SP_EDB || rc == SP_EMAPFULL || rc == SP_EPOLICYVER ||
+	       rc == SP_ECORRUPT;
+}
+
+/* A refused submit: the local client gets the reason, a spool file goes to
+ * rejected/ with it (or stays for a retry when the fault is ours). */
+static void submit_refused(struct node *n, sp_spool_file *sf, int rc, const char *why)
+{
+	if (!sf)
+		local_reply(n, rc, why, NULL, NULL);
+	else if (local_fault(rc))
+		sp_spool_later(n->spool, sf, sp_mono_ms());
+	else
+		sp_spool_reject(n->spool, sf, why);
+}
+
 /* Submit, part 1: validate and seal (CPU only). A refusal is answered at
- * once; an accepted one waits in the batch for the group commit. */
-static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req)
+ * once; an accepted one waits in the batch for the group commit. sf: the
+ * spool file it came from (NULL: the local socket). */
+static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req, sp_spool_file *sf)
 {
 	sp_submit_ctx ctx = {
 		.org = n->cfg->org, .keys = n->keys, .pseudo = n->pseudo,
@@ -197,8 +224,8 @@ static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req)
 	int rc;
 
 	if (n->policy_mismatch) {
-		local_reply(n, SP_EPOLICYVER, "the broker holds another policy version than this node; "
-		            "install the broker's policy and restart the node; nothing was sent", NULL, NULL);
+		submit_refused(n, sf, SP_EPOLICYVER, "the broker holds another policy version than this node; "
+		               "install the broker's policy and restart the node; nothing was sent");
 		return;
 	}
 	memset(p, 0, sizeof *p);
@@ -215,7 +242,7 @@ static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req)
 			snprintf(why, sizeof why, "%s", sp_strerror(rc));
 	}
 	if (rc != SP_OK) {
-		local_reply(n, rc, why, NULL, NULL);
+		submit_refused(n, sf, rc, why);
 		if (p->h)
 			seinpost__signal_header__free_unpacked(p->h, NULL);
 		if (p->sig)
@@ -225,7 +252,33 @@ static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req)
 		return;
 	}
 	p->env = n->env;
+	p->spool = sf;
+	if (req->idempotency_key && req->idempotency_key[0]) {
+		sp_spool_key(req->idempotency_key, p->key);
+		p->has_key = 1;
+	}
 	n->nbatch++;
+}
+
+/* A known idempotency key: answer with the first signal's id, store and
+ * send nothing. A new one is recorded in the same child transaction as the
+ * outbox entry, so the key exists exactly when the signal does. */
+static int idempotent(sp_txn *c, struct pending_submit *p)
+{
+	const void *v;
+	size_t vl;
+	int rc = sp_store_get(c, SP_DB_SPOOL, p->key, sizeof p->key, &v, &vl);
+	if (rc == SP_OK && vl == SP_SPOOL_KEY_VALUE) {
+		memcpy(p->id, v, SP_ID_BYTES);
+		p->dup = 1;
+		return SP_OK;
+	}
+	if (rc == SP_ENOTFOUND) {
+		uint8_t v2[SP_SPOOL_KEY_VALUE];
+		sp_spool_key_value(p->id, p->h->expires, v2);
+		return sp_store_put(c, SP_DB_SPOOL, p->key, sizeof p->key, v2, sizeof v2, 0);
+	}
+	return rc == SP_OK ? SP_ECORRUPT : rc;
 }
 
 /* Submit, part 2: every prepared submit in one write transaction, each in
@@ -248,9 +301,11 @@ static void submit_flush(struct node *n)
 		if (rc != SP_OK)
 			continue;
 		p->rc = sp_txn_begin_child(t, &c);
-		if (p->rc == SP_OK)
+		if (p->rc == SP_OK && p->has_key)
+			p->rc = idempotent(c, p);
+		if (p->rc == SP_OK && !p->dup)
 			p->rc = sp_outbox_add(c, p->id, p->ebuf, p->elen);
-		if (p->rc == SP_OK)
+		if (p->rc == SP_OK && !p->dup)
 			p->rc = local_audit(c, n, SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED, p->h, NULL, 0, NULL);
 		if (p->rc == SP_OK)
 			p->rc = sp_txn_commit(&c);
@@ -273,9 +328,18 @@ static void submit_flush(struct node *n)
 			         "signals accepted earlier are kept", sp_strerror(why_rc),
 			         why_rc == SP_EIO ? " (disk full or failing?)" : "");
 			sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(why_rc), sp_store_last_error());
-			local_reply(n, why_rc, msg, NULL, NULL);
+			submit_refused(n, p->spool, why_rc, msg);
 			sp_status_alert(n->cfg->state_dir, msg);
 			n->alert = 1;
+			continue;
+		}
+		if (p->dup) {
+			sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(p->id, SP_ID_BYTES, idhex),
+			             "idempotency key seen before: answered with the existing signal");
+			if (p->spool)
+				sp_spool_done(n->spool, p->spool, p->id);
+			else
+				local_reply(n, SP_OK, "already stored (same idempotency key); nothing new was sent", p->id, NULL);
 			continue;
 		}
 		n->submitted++;
@@ -285,13 +349,16 @@ static void submit_flush(struct node *n)
 		}
 		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(p->id, SP_ID_BYTES, idhex), "queued %s weight %u",
 		             p->h->category, p->h->weight);
-		local_reply(n, SP_OK, "stored in outbox", p->id, NULL);
+		if (p->spool)
+			sp_spool_done(n->spool, p->spool, p->id);
+		else
+			local_reply(n, SP_OK, "stored in outbox", p->id, NULL);
 	}
 	for (size_t i = 0; i < n->nbatch; i++) {
 		struct pending_submit *p = &n->batch[i];
 		/* Once a direct send failed (high-water mark), newer signals wait
 		 * for the in-order resend: the broker queues in arrival order. */
-		if (rc == SP_OK && p->rc == SP_OK && (n->unsent || send_signal(n, p->sig) != SP_OK))
+		if (rc == SP_OK && p->rc == SP_OK && !p->dup && (n->unsent || send_signal(n, p->sig) != SP_OK))
 			n->unsent = 1;
 		seinpost__signal_header__free_unpacked(p->h, NULL);
 		seinpost__signal__free_unpacked(p->sig, NULL);
@@ -433,7 +500,7 @@ static void serve_local(struct node *n)
 			continue;
 		}
 		if (req->body_case == SEINPOST__LOCAL_REQUEST__BODY_SUBMIT) {
-			submit_prepare(n, req->submit);
+			submit_prepare(n, req->submit, NULL);
 			seinpost__local_request__free_unpacked(req, NULL);
 			continue;
 		}
@@ -467,6 +534,59 @@ static void serve_local(struct node *n)
 		}
 		seinpost__local_request__free_unpacked(req, NULL);
 		req = NULL;
+	}
+	submit_flush(n);
+}
+
+/* An involvement file: stored on its own, all entries or none. */
+static void spool_involve(struct node *n, sp_spool_file *f)
+{
+	Seinpost__LocalRequest *req = seinpost__local_request__unpack(NULL, f->reqlen, f->req);
+	char text[256];
+	int rc;
+	if (!req || req->body_case != SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH) {
+		sp_spool_reject(n->spool, f, "internal: not an involvement request");
+		goto out;
+	}
+	rc = sp_involve_batch_request(n->store, n->pseudo, req->involve_batch, sp_now_s(), send_frame_cb, n,
+	                              text, sizeof text);
+	if (rc == SP_OK)
+		sp_spool_done(n->spool, f, NULL);
+	else
+		submit_refused(n, f, rc, text);
+out:
+	if (req)
+		seinpost__local_request__free_unpacked(req, NULL);
+}
+
+/* Spool files (docs/spool.md): a signal file takes the same path as a
+ * local submit (decode and size checks, prepare, group commit) with the
+ * file in place of the client; it is moved only after the commit. */
+static void serve_spool(struct node *n)
+{
+	sp_spool_file *f;
+	sp_spool_events(n->spool, sp_mono_ms());
+	while (n->nbatch < LOCAL_BATCH && sp_spool_next(n->spool, &f)) {
+		Seinpost__LocalRequest *req = NULL;
+		char why[256];
+		if (f->kind == SP_SPOOL_INVOLVE) {
+			submit_flush(n); /* one write transaction at a time */
+			spool_involve(n, f);
+			continue;
+		}
+		if (sp_wire_decode_local(f->req, f->reqlen, &req, why, sizeof why) != SP_OK) {
+			/* "summary: longer than ..." -> "field 'summary': ...", as in the parser */
+			char err[300];
+			size_t k = strcspn(why, ": ");
+			if (why[k] == ':' && strncmp(why, "request:", 8) != 0)
+				snprintf(err, sizeof err, "field '%.*s'%s", (int)k, why, why + k);
+			else
+				snprintf(err, sizeof err, "%s", why);
+			sp_spool_reject(n->spool, f, err);
+			continue;
+		}
+		submit_prepare(n, req->submit, f);
+		seinpost__local_request__free_unpacked(req, NULL);
 	}
 	submit_flush(n);
 }
@@ -580,14 +700,20 @@ static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Sein
 static void sweep(struct node *n)
 {
 	sp_txn *t = NULL;
-	size_t expired = 0;
+	size_t expired = 0, pruned = 0;
 	int rc = sp_txn_begin(n->store, 1, &t);
 	if (rc == SP_OK)
 		rc = sp_retention_sweep_node(t, n->policy, n->cfg->org, sp_now_s(), &expired);
-	if (rc == SP_OK && expired) {
+	if (rc == SP_OK && (!n->last_prune || sp_mono_ms() - n->last_prune >= PRUNE_MS)) {
+		rc = sp_spool_prune(t, sp_now_s(), &pruned);
+		n->last_prune = sp_mono_ms();
+	}
+	if (rc == SP_OK && (expired || pruned)) {
 		rc = sp_txn_commit(&t);
-		if (rc == SP_OK)
+		if (rc == SP_OK && expired)
 			sp_log(LOG_INFO, C, "retention: deleted %zu expired signal copies", expired);
+		if (rc == SP_OK && pruned)
+			sp_log(LOG_INFO, C, "retention: forgot %zu idempotency keys of expired signals", pruned);
 	}
 	sp_txn_abort(&t);
 	n->last_sweep = sp_mono_ms();
@@ -945,6 +1071,8 @@ static int node_open(struct node *n)
 	rc = sp_hook_open(n->cfg, n->store, n->keys, n->roster, n->policy, &n->hook);
 	if (rc != SP_OK)
 		return rc;
+	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
+		return SP_EIO;
 	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),
 	                           .send = audit_send, .ctx = n };
 	return SP_OK;
@@ -962,6 +1090,7 @@ static void node_close(struct node *n)
 		zmq_ctx_term(n->zctx);
 	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) == SP_OK && n->local)
 		unlink(sock_path);
+	sp_spool_close(&n->spool);
 	sp_store_close(&n->store);
 	sp_policy_free(&n->policy);
 	sp_roster_free(&n->roster);
@@ -982,18 +1111,22 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 	resend_outbox(&n);
 	sp_sd_ready("node running");
 	while (!*stop) {
-		zmq_pollitem_t it[2] = {
+		zmq_pollitem_t it[3] = {
 			{ .socket = n.sock, .events = ZMQ_POLLIN },
 			{ .socket = n.local, .events = ZMQ_POLLIN },
+			{ .fd = n.spool ? sp_spool_fd(n.spool) : -1, .events = ZMQ_POLLIN },
 		};
 		/* While a query waits for the broker, read no further local
 		 * request (one privacy-officer query at a time). */
-		if (zmq_poll(it, n.audit.query_pending ? 1 : 2, 100) > 0) {
+		if (zmq_poll(it, n.audit.query_pending ? 1 : n.spool ? 3 : 2,
+		             n.spool && sp_spool_waiting(n.spool) ? 0 : 100) > 0) {
 			if (it[0].revents & ZMQ_POLLIN)
 				serve_broker(&n);
 			if (it[1].revents & ZMQ_POLLIN)
 				serve_local(&n);
 		}
+		if (n.spool)
+			serve_spool(&n); /* new files, retries, a backlog beyond one batch */
 		*reload = 0; /* nodes re-read nothing on SIGHUP yet */
 		uint64_t now = sp_mono_ms();
 		if (now - n.last_hello >= HELLO_MS) {

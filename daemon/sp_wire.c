@@ -575,6 +575,7 @@ static int check_submit(const Seinpost__SubmitRequest *r, char *why, size_t whyl
 		{ "summary", offsetof(Seinpost__SubmitRequest, summary), SP_MAX_SUMMARY, 1 },
 		{ "contact", offsetof(Seinpost__SubmitRequest, contact), SP_MAX_CONTACT, 0 },
 		{ "narrative", offsetof(Seinpost__SubmitRequest, narrative), SP_MAX_NARRATIVE, 1 },
+		{ "idempotency_key", offsetof(Seinpost__SubmitRequest, idempotency_key), SP_IDEMPOTENCY_KEY_MAX, 0 },
 	};
 	int rc;
 

@@ -25,6 +25,7 @@
 #define SP_MAX_TIER_BOX (SP_MAX_NARRATIVE + 4096)
 #define SP_MAX_GRANTS 512
 #define SP_MAX_USER 64
+#define SP_IDEMPOTENCY_KEY_MAX 128 /* SubmitRequest.idempotency_key */
 
 /* Decode and validate a node<->broker frame (exactly one body set; a
  * submitted/delivered Signal is checked with sp_wire_check_signal). Free with
