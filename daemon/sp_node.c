@@ -1111,14 +1111,15 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 	resend_outbox(&n);
 	sp_sd_ready("node running");
 	while (!*stop) {
+		int spool_fd = n.spool ? sp_spool_fd(n.spool) : -1; /* -1 while its directory is gone */
 		zmq_pollitem_t it[3] = {
 			{ .socket = n.sock, .events = ZMQ_POLLIN },
 			{ .socket = n.local, .events = ZMQ_POLLIN },
-			{ .fd = n.spool ? sp_spool_fd(n.spool) : -1, .events = ZMQ_POLLIN },
+			{ .fd = spool_fd, .events = ZMQ_POLLIN },
 		};
 		/* While a query waits for the broker, read no further local
 		 * request (one privacy-officer query at a time). */
-		if (zmq_poll(it, n.audit.query_pending ? 1 : n.spool ? 3 : 2,
+		if (zmq_poll(it, n.audit.query_pending ? 1 : spool_fd >= 0 ? 3 : 2,
 		             n.spool && sp_spool_waiting(n.spool) ? 0 : 100) > 0) {
 			if (it[0].revents & ZMQ_POLLIN)
 				serve_broker(&n);

@@ -85,6 +85,9 @@ struct sp_spool {
 	size_t head, n, cap;
 	int rescan;        /* events were lost: read the directory again */
 	uint64_t retry_at; /* monotonic ms; 0 = no retry pending */
+	int fault_logged;  /* "left in the spool" said once per local fault */
+	int lost;          /* the directory was removed or moved: watch it again */
+	uint64_t reattach_at; /* monotonic ms of the next attempt */
 };
 
 /* Names we read: "*.json", not hidden. Temporary names ("*.tmp", ".x")
@@ -165,21 +168,28 @@ static int open_subdir(int dfd, const char *name)
 	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-int sp_spool_open(const char *dir, size_t max_bytes, sp_spool **out)
+static void detach(sp_spool *s)
 {
-	sp_spool *s = calloc(1, sizeof *s);
-	*out = NULL;
-	if (!s)
-		return SP_ENOMEM;
-	s->dfd = s->donefd = s->rejfd = s->ifd = -1;
-	s->max = max_bytes;
-	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	int *fds[] = { &s->ifd, &s->dfd, &s->donefd, &s->rejfd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+}
+
+/* Open the directory (creating it and done/, rejected/), check who may
+ * write to it, watch it, then read what is already there. */
+static int attach(sp_spool *s)
+{
+	const char *dir = s->dir;
 	if (sp_mkdir_p(dir, 0750) != SP_OK ||
 	    (s->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (s->donefd = open_subdir(s->dfd, "done")) < 0 ||
 	    (s->rejfd = open_subdir(s->dfd, "rejected")) < 0) {
 		sp_log(LOG_ERR, C, "spool directory %s: %s", dir, strerror(errno));
-		goto fail;
+		detach(s);
+		return SP_EIO;
 	}
 	{
 		/* Whoever can write here submits as this organisation. */
@@ -187,24 +197,42 @@ int sp_spool_open(const char *dir, size_t max_bytes, sp_spool **out)
 		if (fstat(s->dfd, &st) != 0 || (st.st_mode & S_IWOTH)) {
 			sp_log(LOG_ERR, C, "spool directory %s is writable by every user, so anyone could submit signals "
 			       "as this organisation; chmod o-w it", dir);
-			sp_spool_close(&s);
+			detach(s);
 			return SP_EPERM;
 		}
 	}
+	/* IN_DELETE_SELF / IN_MOVE_SELF: the directory was replaced under us;
+	 * files dropped into the new one must not wait unseen. */
 	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s->ifd < 0 || inotify_add_watch(s->ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+	if (s->ifd < 0 ||
+	    inotify_add_watch(s->ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
 		sp_log(LOG_ERR, C, "cannot watch the spool directory %s: %s", dir, strerror(errno));
-		goto fail;
+		detach(s);
+		return SP_EIO;
 	}
 	/* Watch first, then scan: a file arriving in between is queued twice,
 	 * and the second time it is gone (harmless), never missed. */
 	scan(s);
-	sp_log(LOG_INFO, C, "watching %s (%zu files waiting)", dir, s->n);
+	sp_log(LOG_INFO, C, "watching %s (%zu files waiting)", dir, s->n - s->head);
+	return SP_OK;
+}
+
+int sp_spool_open(const char *dir, size_t max_bytes, sp_spool **out)
+{
+	sp_spool *s = calloc(1, sizeof *s);
+	int rc;
+	*out = NULL;
+	if (!s)
+		return SP_ENOMEM;
+	s->dfd = s->donefd = s->rejfd = s->ifd = -1;
+	s->max = max_bytes;
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	if ((rc = attach(s)) != SP_OK) {
+		sp_spool_close(&s);
+		return rc;
+	}
 	*out = s;
 	return SP_OK;
-fail:
-	sp_spool_close(&s);
-	return SP_EIO;
 }
 
 void sp_spool_close(sp_spool **ps)
@@ -215,14 +243,7 @@ void sp_spool_close(sp_spool **ps)
 	for (size_t i = s->head; i < s->n; i++)
 		free(s->q[i]);
 	free(s->q);
-	if (s->ifd >= 0)
-		close(s->ifd);
-	if (s->dfd >= 0)
-		close(s->dfd);
-	if (s->donefd >= 0)
-		close(s->donefd);
-	if (s->rejfd >= 0)
-		close(s->rejfd);
+	detach(s);
 	free(s);
 	*ps = NULL;
 }
@@ -241,15 +262,39 @@ void sp_spool_events(sp_spool *s, uint64_t now_ms)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t got;
-	while ((got = read(s->ifd, buf, sizeof buf)) > 0) {
+	if (s->lost) {
+		if (now_ms < s->reattach_at)
+			return;
+		if (attach(s) != SP_OK) {
+			s->reattach_at = now_ms + RETRY_MS;
+			return;
+		}
+		s->lost = 0;
+		sp_log(LOG_NOTICE, C, "spool directory %s is watched again", s->dir);
+	}
+	while (s->ifd >= 0 && (got = read(s->ifd, buf, sizeof buf)) > 0) {
 		for (char *p = buf; p < buf + got;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			if (ev->mask & IN_Q_OVERFLOW)
+			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+				s->lost = 1;
+			else if (ev->mask & IN_Q_OVERFLOW)
 				s->rescan = 1;
 			else if (ev->len)
 				enqueue(s, ev->name);
 			p += sizeof *ev + ev->len;
 		}
+	}
+	if (s->lost) {
+		/* Files still queued belong to the old directory: drop the queue,
+		 * the re-attach scans whatever is in the directory then. */
+		sp_log(LOG_ERR, C, "spool directory %s was removed or moved; watching for it again every %d s",
+		       s->dir, RETRY_MS / 1000);
+		for (size_t i = s->head; i < s->n; i++)
+			free(s->q[i]);
+		s->head = s->n = 0;
+		detach(s);
+		s->reattach_at = now_ms + RETRY_MS;
+		return;
 	}
 	if (s->retry_at && now_ms >= s->retry_at)
 		s->rescan = 1;
@@ -404,6 +449,7 @@ int sp_spool_next(sp_spool *s, sp_spool_file **out)
 void sp_spool_done(sp_spool *s, sp_spool_file *f, const uint8_t *id)
 {
 	char line[SP_ID_HEX + 1];
+	s->fault_logged = 0;
 	if (id) {
 		sp_hex(id, SP_ID_BYTES, line);
 		strcat(line, "\n");
@@ -423,8 +469,12 @@ void sp_spool_reject(sp_spool *s, sp_spool_file *f, const char *errs)
 
 void sp_spool_later(sp_spool *s, sp_spool_file *f, uint64_t now_ms)
 {
-	sp_log(LOG_WARNING, C, "%s left in the spool (local fault); trying again in %d s", log_name(f->name),
-	       RETRY_MS / 1000);
+	/* Once per fault, not once per file every 5 s: the store's own error
+	 * and `seinpost status` say what is wrong. */
+	if (!s->fault_logged)
+		sp_log(LOG_WARNING, C, "%s and any further files left in the spool (local fault); trying again "
+		       "every %d s", log_name(f->name), RETRY_MS / 1000);
+	s->fault_logged = 1;
 	s->retry_at = now_ms + RETRY_MS;
 	file_free(f);
 }

@@ -158,7 +158,8 @@ e2e_start $Z || exit 1
 	--timeout-ms 3000 --quiet >/dev/null 2>"$E2E_DIR/load.err"
 check "the node's map is full" grep -q "outbox write failed: database full" "$E2E_DIR/$Z.log"
 drop "$ZS" while-full.json "$(signal ',"idempotency_key":"full-1"')"
-check "the node says it keeps the file for a retry" e2e_wait_for 10 grep -q "while-full.json left in the spool (local fault)" "$E2E_DIR/$Z.log"
+check "the node says it keeps the file for a retry" e2e_wait_for 10 grep -q "while-full.json and any further files left in the spool (local fault)" "$E2E_DIR/$Z.log"
+check "... once, not every 5 s" bash -c "sleep 6; [ \$(grep -c 'left in the spool' '$E2E_DIR/$Z.log') -eq 1 ]"
 check "the valid file is not rejected but stays in the spool" test -f "$ZS/while-full.json" -a ! -f "$ZS/rejected/while-full.json"
 e2e_stop $Z
 map_mb $Z 64
@@ -171,6 +172,13 @@ sleep 1
 id3=$(sp $P submit --category drug-recruitment --weight 2 --bsn $B2 --summary "na uitschrijving" --contact wijkagent --wait=10)
 check "after the removal the school receives nothing new about the pupil" \
 	bash -c "sleep 2; ! '$SEINPOST' --config '$NET/$S/seinpost.conf' inbox | grep -q '$id3'"
+
+# --- the spool directory replaced while the node runs --------------------------
+mv "$PS" "$PS.old" && mkdir -m 0750 "$PS"
+check "the node notices its spool directory was moved" e2e_wait_for 5 grep -q "was removed or moved" "$E2E_DIR/$P.log"
+check "... and watches the new one" e2e_wait_for 10 grep -q "is watched again" "$E2E_DIR/$P.log"
+drop "$PS" after-move.json "$(signal ',"idempotency_key":"moved-1"')"
+check "a file dropped into the new directory is imported" e2e_wait_for 10 test -f "$PS/done/after-move.json.id"
 
 check "no BSN in any process log" bash -c "! grep -qE '$BSN|$BAD_BSN|$B2' '$E2E_DIR'/*.log"
 e2e_done
