@@ -38,7 +38,7 @@ static void usage(FILE *out)
 	        "  -h, --help           this help\n"
 	        "      --version        print the version\n"
 	        "\n"
-	        "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the sharing policy (broker).\n"
+	        "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the sharing policy (broker) or retries a failing delivery hook now (node).\n"
 	        "See seinpostd(8).\n");
 }
 

@@ -45,6 +45,7 @@ struct sp_hook {
 	const sp_roster *roster;
 	const sp_policy *policy;
 	uint64_t wake;            /* unix ms: look at the queue again; NEVER = until kicked */
+	int retry_now;            /* the operator fixed the hook (SIGHUP): ignore the backoff once */
 	/* the item being handed to the command */
 	pid_t pid;                /* 0: none running */
 	int fd;                   /* its stdin, -1 once closed */
@@ -189,6 +190,15 @@ int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_r
 		sp_log(LOG_INFO, C, "delivery hook:%s%s%s%s", c->hook_out[0] ? " spool-out " : "", c->hook_out,
 		       c->hook_command[0] ? " command " : "", c->hook_command);
 	return SP_OK;
+}
+
+void sp_hook_retry_now(sp_hook *h)
+{
+	if (!h || !sp_hook_enabled(h->cfg))
+		return;
+	h->retry_now = 1;
+	sp_log(LOG_NOTICE, C, "retrying the pending hand-over now (SIGHUP)");
+	sp_hook_kick(h);
 }
 
 void sp_hook_kick(sp_hook *h)
@@ -409,12 +419,13 @@ static void start_next(sp_hook *h)
 	}
 	h->item = hd.item;
 	sp_hook_item_id(h->item, h->item_id, sizeof h->item_id);
-	if (h->item->next_attempt > now) {
+	if (h->item->next_attempt > now && !h->retry_now) {
 		sp_txn_abort(&t);
 		h->wake = h->item->next_attempt;
 		forget_current(h);
 		return;
 	}
+	h->retry_now = 0;
 	rc = sp_store_get(t, SP_DB_INBOX, h->item->signal_id.data, SP_ID_BYTES, &v, &vl);
 	gone = rc == SP_ENOTFOUND;
 	if (rc == SP_OK) {

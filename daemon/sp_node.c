@@ -1162,7 +1162,12 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 		}
 		if (n.spool)
 			serve_spool(&n); /* new files, retries, a backlog beyond one batch */
-		*reload = 0; /* nodes re-read nothing on SIGHUP yet */
+		if (*reload) {
+			/* SIGHUP: the operator fixed what made hand-overs fail; the
+			 * node re-reads no configuration (restart for that). */
+			*reload = 0;
+			sp_hook_retry_now(n.hook);
+		}
 		uint64_t now = sp_mono_ms();
 		if (now - n.last_hello >= HELLO_MS) {
 			send_hello(&n);

@@ -54,6 +54,9 @@ int sp_hook_item_decode(const void *v, size_t len, Seinpost__HookItem **out) SP_
 typedef struct sp_hook sp_hook;
 int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_roster *r,
                  const sp_policy *p, sp_hook **out) SP_MUST_CHECK;
+/* The operator fixed the hook (SIGHUP): run the oldest item now instead of
+ * after its backoff; a further failure backs off as before. */
+void sp_hook_retry_now(sp_hook *h);
 /* New items were committed: look at the queue on the next tick. */
 void sp_hook_kick(sp_hook *h);
 /* Advance: feed / reap / time out a running hook, or start the next due

@@ -60,6 +60,8 @@ check "status exits 1 once the hook failed 3 times (rc=$rc)" test $rc -eq 1
 check "status --json carries the hook lines" bash -c "yc=\$('$SEINPOST' --config '$NET/jeugdzorg-mh/seinpost.conf' status --json); python3 -c 'import json,sys; d=json.loads(sys.argv[1]); l=[x for x in d[\"lines\"] if x[\"section\"]==\"hook\"]; assert l and l[0][\"level\"]==\"BAD\" and not d[\"healthy\"]' \"\$yc\""
 check "nothing handed over yet" test "$(oks "$item1")" = 0
 touch "$H/ok"
+kill -HUP "$(e2e_pid jeugdzorg-mh)"   # the operator says: fixed, try now
+check "SIGHUP retries the pending hand-over at once" e2e_wait_for 5 grep -q "retrying the pending hand-over now (SIGHUP)" "$E2E_DIR/jeugdzorg-mh.log"
 check "after the fix the hook succeeds" e2e_wait_for 15 test -s "$H/ok.log"
 sleep 1.5
 check "... exactly once (ok count $(oks "$item1"))" test "$(oks "$item1")" = 1
