@@ -353,9 +353,15 @@ static void move_to(sp_spool *s, const char *name, const struct stat *was, int t
 static void reject_name(sp_spool *s, const char *name, const struct stat *was, const char *errs)
 {
 	const char *nl = strchr(errs, '\n');
-	int first = nl ? (int)(nl - errs) : (int)strlen(errs);
-	sp_log(LOG_WARNING, C, "%s rejected: %.*s%s", log_name(name), first, errs,
-	       nl && nl[1] ? " (more in the .error file)" : "");
+	size_t problems = 1;
+	/* The journal gets the count only: a problem names fields, and an
+	 * unknown field's name is the partner's text (it could be a person's
+	 * name used as a key). The reasons are in the .error file, beside the
+	 * file itself and as sensitive as it. */
+	for (const char *c = errs; (c = strchr(c, '\n')) && c[1]; c++)
+		problems++;
+	sp_log(LOG_WARNING, C, "%s rejected: %zu problem(s), see rejected/%s.error", log_name(name), problems,
+	       log_name(name));
 	if (nl)
 		move_to(s, name, was, s->rejfd, "rejected", ".error", errs);
 	else {

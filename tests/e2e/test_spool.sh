@@ -68,7 +68,7 @@ drop "$PS" bsn.json "$(printf '{"type":"signal","category":"drug-recruitment","b
 drop "$PS" category.json "$(printf '{"type":"signal","category":"knitting","bsn":"%s"}' $BSN)"
 drop "$PS" weight0.json "$(printf '{"type":"signal","category":"gia","weight":0,"bsn":"%s"}' $BSN)"
 drop "$PS" weight4.json "$(printf '{"type":"signal","category":"gia","weight":4,"bsn":"%s"}' $BSN)"
-drop "$PS" unknown.json "$(printf '{"type":"signal","category":"gia","bsn":"%s","colour":"red"}' $BSN)"
+drop "$PS" unknown.json "$(printf '{"type":"signal","category":"gia","bsn":"%s","colour":"red","Jansen":1}' $BSN)"
 drop "$PS" toolong.json "$(signal ",\"narrative\":\"$(head -c 17000 /dev/zero | tr '\0' a)\"")"
 python3 -c "import sys; sys.stdout.write('{\"type\":\"signal\",\"summary\":\"' + 'a'*300000 + '\"}')" >"$PS/.big.tmp" && mv "$PS/.big.tmp" "$PS/oversized.json"
 # a half-written file renamed into place too early (the writer broke the convention)
@@ -89,6 +89,7 @@ check "unknown category: says so"              grep -q "unknown category 'knitti
 check "weight 0 out of range"                  grep -q "field 'weight': must be 1" <<<"$(reason weight0)"
 check "weight 4 out of range"                  grep -q "field 'weight': must be 1" <<<"$(reason weight4)"
 check "unknown field refused"                  grep -q "unknown field 'colour'" <<<"$(reason unknown)"
+check "the journal gets the count, not the reasons (a key may be a name)" bash -c "grep -q 'unknown.json rejected: 2 problem(s)' '$E2E_DIR/$P.log' && ! grep -q Jansen '$E2E_DIR/$P.log' && grep -q \"unknown field 'Jansen'\" '$PS/rejected/unknown.json.error'"
 check "oversized field: names the field"       grep -q "field .narrative.: longer than" <<<"$(reason toolong)"
 check "oversized file: too large"              grep -q "file too large" <<<"$(reason oversized)"
 check "half-written file: says so"             grep -q "half-written file" <<<"$(reason half)"
