@@ -30,10 +30,7 @@ static int log_row(void *ctx, const Seinpost__AuditRecord *r)
 {
 	struct log_ctx *c = ctx;
 	char when[32], sid[SP_ID_HEX], pseudo[17];
-	time_t s = (time_t)(r->time / 1000u);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sp_iso_time(r->time, when, sizeof when);
 	hex_or_empty(&r->signal_id, 16, sid);
 	hex_or_empty(&r->pseudonym, 8, pseudo);
 	if (c->json) {

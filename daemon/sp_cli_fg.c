@@ -250,12 +250,9 @@ static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__
 {
 	struct out_log *o = ctx;
 	char when[32], sid[SP_ID_HEX] = "", ps[17] = "";
-	time_t s = (time_t)(r->time / 1000u);
-	struct tm tm;
 	(void)raw;
 	(void)len;
-	gmtime_r(&s, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sp_iso_time(r->time, when, sizeof when);
 	if (r->signal_id.len == 16)
 		sp_hex(r->signal_id.data, 16, sid);
 	if (r->pseudonym.len >= 8)
@@ -501,10 +498,7 @@ static int cmd_witness(const sp_config *cfg, int json)
 		fprintf(stderr, "seinpost audit witness: %s\n", sp_strerror(rc));
 		return 1;
 	}
-	time_t s = (time_t)(w.time / 1000u);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	sp_iso_time(w.time, when, sizeof when);
 	sp_hex(w.root, 32, root);
 	if (json) {
 		json_t *o = json_pack("{s:b,s:I,s:s,s:s,s:I,s:b,s:s}", "have_head", w.have_head,

@@ -273,7 +273,7 @@ static int outbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t
 	if (!h)
 		goto out;
 	sp_hex(k, 16, idhex);
-	sp_render_time(e->queued, when, sizeof when);
+	sp_iso_time(e->queued, when, sizeof when);
 	if (c->json)
 		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued", when,
 		                                        "category", h->category, "weight", (int)h->weight,
@@ -311,7 +311,7 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	if (!h || h->pseudonym.len != 32)
 		goto out;
 	sp_hex(k, 16, idhex);
-	sp_render_time(e->received, when, sizeof when);
+	sp_iso_time(e->received, when, sizeof when);
 	sp_render_tiers(granted_mask(e->delivery->signal), tiers, sizeof tiers);
 	sp_hex(h->pseudonym.data, 8, pseudo);
 	const char *rule = e->delivery->n_rule_ids ? e->delivery->rule_ids[e->delivery->n_rule_ids - 1] : "";
@@ -500,7 +500,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		json_decref(o);
 	} else {
 		sp_render_tiers(r.tiers, tiers, sizeof tiers);
-		sp_render_time(h->created * 1000u, when, sizeof when);
+		sp_iso_time(h->created * 1000u, when, sizeof when);
 		sp_hex(h->id.data, 16, idhex);
 		printf("signal %s\n", idhex);
 		printf("  %-11s %s (signature verified)\n", "from", h->sender);

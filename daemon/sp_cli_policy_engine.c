@@ -366,7 +366,7 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 		printf("referral %s\n  escalation rule %s, fired %s\n  subject %s%s%s\n"
 		       "  window: %u organisations, summed weight %u; %zu signals listed, %u not shareable with us\n"
 		       "  basis: %s\n  signals:\n",
-		       sp_hex(r->id.data, 16, idhex), r->rule_id, sp_render_time(r->fired * 1000u, when, sizeof when),
+		       sp_hex(r->id.data, 16, idhex), r->rule_id, sp_iso_time(r->fired * 1000u, when, sizeof when),
 		       ps, ref[0] ? "  ref " : "", ref, r->orgs, r->weight_sum, r->n_signal_ids, r->hidden, r->basis);
 		for (size_t j = 0; j < r->n_signal_ids; j++)
 			if (r->signal_ids[j].len == 16)

@@ -11,15 +11,6 @@
 #include "sp_util.h"
 #include "sp_wire.h"
 
-const char *sp_render_time(uint64_t ms, char *buf, size_t len)
-{
-	time_t s = (time_t)(ms / 1000u);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
 void sp_render_tiers(unsigned mask, char *out, size_t len)
 {
 	out[0] = '\0';
@@ -114,7 +105,7 @@ json_t *sp_render_referral_json(const Seinpost__Referral *ref)
 			json_array_append_new(ids, json_string(sp_hex(ref->signal_ids[i].data, SP_ID_BYTES, hex)));
 	return json_pack("{s:s,s:s,s:s,s:o,s:i,s:i,s:i,s:s}", "id",
 	                 ref->id.len == SP_ID_BYTES ? sp_hex(ref->id.data, SP_ID_BYTES, hex) : "",
-	                 "rule", ref->rule_id, "fired", sp_render_time(ref->fired * 1000u, when, sizeof when),
+	                 "rule", ref->rule_id, "fired", sp_iso_time(ref->fired * 1000u, when, sizeof when),
 	                 "signals", ids, "hidden", (int)ref->hidden, "orgs", (int)ref->orgs,
 	                 "weight_sum", (int)ref->weight_sum, "basis", ref->basis);
 }
@@ -129,8 +120,8 @@ json_t *sp_render_json(const sp_render *r, const char *ref)
 	sp_render_tiers(r->tiers, tiers, sizeof tiers);
 	o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", sp_hex(h->id.data, SP_ID_BYTES, idhex),
 	              "from", h->sender, "category", h->category, "weight", (int)h->weight,
-	              "created", sp_render_time(h->created * 1000u, created, sizeof created),
-	              "received", sp_render_time(r->entry->received, received, sizeof received),
+	              "created", sp_iso_time(h->created * 1000u, created, sizeof created),
+	              "received", sp_iso_time(r->entry->received, received, sizeof received),
 	              "tiers", tiers, "signature", "verified");
 	rules = json_array();
 	if (!o || !rules) {

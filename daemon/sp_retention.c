@@ -213,17 +213,26 @@ static Seinpost__SignalHeader *header_of(sp_txn *t, int db, const uint8_t *id)
 	return h;
 }
 
+/* Heap: a scan holds SWEEP_MAX victims' keys. */
+static struct scan *scan_new(sp_txn *t, const sp_policy *p, uint64_t now_s)
+{
+	struct scan *s = calloc(1, sizeof *s);
+	if (s) {
+		s->p = p;
+		s->now = now_s;
+		s->t = t;
+	}
+	return s;
+}
+
 int sp_retention_sweep_broker(sp_txn *t, const sp_policy *p, const sp_roster *r, uint64_t now_s,
                               size_t *expired)
 {
-	struct scan *s = calloc(1, sizeof *s);
+	struct scan *s = scan_new(t, p, now_s);
 	int rc = SP_OK;
 	*expired = 0;
 	if (!s)
 		return SP_ENOMEM;
-	s->p = p;
-	s->now = now_s;
-	s->t = t;
 	collect(s, SP_DB_SIGNALS);
 	for (size_t i = 0; i < s->n && rc == SP_OK; i++) {
 		const uint8_t *id = s->v[i].key;
@@ -264,14 +273,11 @@ int sp_retention_sweep_node(sp_txn *t, const sp_policy *p, const char *org, uint
                             size_t *expired)
 {
 	static const int dbs[] = { SP_DB_INBOX, SP_DB_OUTBOX };
-	struct scan *s = calloc(1, sizeof *s);
+	struct scan *s = scan_new(t, p, now_s);
 	int rc = SP_OK;
 	*expired = 0;
 	if (!s)
 		return SP_ENOMEM;
-	s->p = p;
-	s->now = now_s;
-	s->t = t;
 	for (size_t d = 0; d < 2 && rc == SP_OK; d++) {
 		collect(s, dbs[d]);
 		for (size_t i = 0; i < s->n && rc == SP_OK; i++) {

@@ -13,15 +13,6 @@
 
 #define MIB (1024.0 * 1024.0)
 
-static const char *iso(uint64_t ms, char *buf, size_t len)
-{
-	time_t s = (time_t)(ms / 1000u);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
 static uint64_t age_ms(const sp_status_src *src, uint64_t then_ms)
 {
 	return then_ms && src->opts->now_ms > then_ms ? src->opts->now_ms - then_ms : 0;
@@ -44,7 +35,7 @@ int sp_status_store(const sp_status_src *src, sp_status *st)
 		return rc;
 	if (sp_store_get(src->txn, SP_DB_META, "last.commit", 11, &v, &vl) == SP_OK && vl == 8) {
 		uint64_t t = sp_be64_get(v);
-		return sp_status_add(st, "store", "last commit", SP_STATUS_OK, "%s (%s ago)", iso(t, when, sizeof when),
+		return sp_status_add(st, "store", "last commit", SP_STATUS_OK, "%s (%s ago)", sp_iso_time(t, when, sizeof when),
 		                     sp_status_age(age_ms(src, t), age, sizeof age));
 	}
 	return sp_status_add(st, "store", "last commit", SP_STATUS_OK, "never");

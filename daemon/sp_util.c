@@ -286,3 +286,12 @@ int sp_ident_ok(const char *s)
 	}
 	return 1;
 }
+
+const char *sp_iso_time(uint64_t ms, char *buf, size_t len)
+{
+	time_t s = (time_t)(ms / 1000u);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}

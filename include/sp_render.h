@@ -58,7 +58,5 @@ json_t *sp_render_referral_json(const Seinpost__Referral *ref);
 
 /* "contact,summary" for a tier mask. */
 void sp_render_tiers(unsigned mask, char *out, size_t len);
-/* ISO 8601 UTC of unix milliseconds. Returns buf. */
-const char *sp_render_time(uint64_t ms, char *buf, size_t len);
 
 #endif

@@ -14,6 +14,10 @@
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes). Returns out. */
 char *sp_hex(const void *bin, size_t len, char *out);
+/* ISO 8601 UTC ("2026-11-23T18:44:48Z") of unix milliseconds; returns buf
+ * (SP_ISO_TIME bytes suffice). */
+#define SP_ISO_TIME 32
+const char *sp_iso_time(uint64_t ms, char *buf, size_t len);
 /* Decode exactly outlen bytes from hex; SP_EINVAL on bad length/characters. */
 int sp_unhex(const char *hex, void *out, size_t outlen) SP_MUST_CHECK;
 
