@@ -39,8 +39,10 @@ endif
 
 GEN_C   := $(BUILD)/gen/seinpost.pb-c.c
 GEN_H   := $(BUILD)/gen/seinpost.pb-c.h
-MAINS   := daemon/seinpostd.c daemon/seinpost.c
-LIB_SRC := $(filter-out $(MAINS),$(wildcard daemon/*.c))
+# daemon/ shows the processes: common/ (wire, store, transport, crypto, policy:
+# code both processes run), broker/, node/, cli/ (the seinpost command).
+MAINS   := daemon/seinpostd.c daemon/cli/seinpost.c
+LIB_SRC := $(filter-out $(MAINS),$(wildcard daemon/*.c daemon/*/*.c))
 LIB_OBJ := $(patsubst daemon/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/seinpost.pb-c.o
 LIB     := $(BUILD)/libseinpost.a
 BINS    := $(BUILD)/seinpostd $(BUILD)/seinpost
@@ -89,7 +91,11 @@ $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
+$(BUILD)/seinpostd: $(BUILD)/obj/seinpostd.o $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/seinpost: $(BUILD)/obj/cli/seinpost.o $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 

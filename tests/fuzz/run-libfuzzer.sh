@@ -18,8 +18,8 @@ out="$BUILD/libfuzzer"
 art="$BUILD/fuzz-artifacts"
 mkdir -p "$out" "$art"
 srcs=()
-for f in daemon/*.c; do
-	case $f in daemon/seinpostd.c|daemon/seinpost.c) ;; *) srcs+=("$f") ;; esac
+for f in daemon/*.c daemon/*/*.c; do
+	case $f in daemon/seinpostd.c|daemon/cli/seinpost.c) ;; *) srcs+=("$f") ;; esac
 done
 # shellcheck disable=SC2086
 cflags="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
