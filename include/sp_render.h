@@ -25,6 +25,12 @@ typedef struct sp_render {
 	Seinpost__SignalHeader *h;    /* its header, signature verified */
 	sp_opened op;                 /* the tiers granted to us, decrypted */
 	unsigned tiers;               /* op.tiers | existence */
+	/* Decrypted fields that are not acceptable text (sp_text_problem):
+	 * removed from op, wiped, and named here ("summary,name"). The sender's
+	 * node refuses such text, so this is a misbehaving sender; what it wrote
+	 * never reaches a terminal or a hook. */
+	char withheld[96];
+	const char *withheld_why;     /* the first problem, a static phrase */
 } sp_render;
 
 /* Decode an inbox value, verify the sender's signature against the roster
@@ -45,8 +51,9 @@ int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *
 
 /* The opened signal as a new JSON object: id, from, category, weight,
  * created, received, tiers, signature, rules, referral (when any), ref (our
- * own reference for the subject, when non-empty) and the decrypted fields.
- * NULL when out of memory. */
+ * own reference for the subject, when non-empty) and the decrypted fields;
+ * "withheld": [field names] when any field was refused. NULL when out of
+ * memory. */
 json_t *sp_render_json(const sp_render *r, const char *ref);
 
 /* An escalation referral as a new JSON object: id, rule, fired, signals

@@ -522,8 +522,15 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		print_field("birthdate", r.op.birthdate);
 		print_field("address", r.op.address);
 		print_field("narrative", r.op.narrative);
+		if (r.withheld[0])
+			printf("  %-11s %s\n", "withheld", r.withheld);
 	}
 	status = 0;
+	if (r.withheld[0]) {
+		fprintf(stderr, "seinpost show: the sender's %s is not acceptable text (%s); withheld\n", r.withheld,
+		        r.withheld_why);
+		status = 1;
+	}
 out:
 	sp_render_clear(&r);
 	sp_txn_abort(&t);

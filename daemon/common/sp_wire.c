@@ -555,8 +555,9 @@ static int check_text(const char *field, const char *s, size_t max, int newline,
 		return SP_OK;
 	if (strlen(s) > max)
 		return fail(why, whylen, SP_ESIZE, "%s: longer than %zu bytes", field, max);
-	if (!sp_text_ok(s, max, newline))
-		return fail(why, whylen, SP_EMALFORMED, "%s: not printable UTF-8 text", field);
+	const char *problem = sp_text_problem(s, max, newline);
+	if (problem)
+		return fail(why, whylen, SP_EMALFORMED, "%s: not acceptable text: %s", field, problem);
 	return SP_OK;
 }
 

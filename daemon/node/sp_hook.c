@@ -455,6 +455,9 @@ static void start_next(sp_hook *h)
 		failed(h, why[0] ? why : sp_strerror(rc));
 		goto out;
 	}
+	if (r.withheld[0] && !h->item->audited)
+		sp_log_event(LOG_WARNING, C, h->cfg->org, idhex, "the sender's %s is not acceptable text (%s); "
+		             "withheld from the hand-over", r.withheld, r.withheld_why);
 	if (build_json(h, &r, ref) != SP_OK) {
 		failed(h, "out of memory");
 		goto out;

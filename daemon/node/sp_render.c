@@ -1,7 +1,9 @@
 /* sp_render.c — open, audit and describe a received signal (sp_render.h). */
 #include "sp_render.h"
 
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,6 +22,40 @@ void sp_render_tiers(unsigned mask, char *out, size_t len)
 		if (out[0])
 			strncat(out, ",", len - strlen(out) - 1);
 		strncat(out, sp_tier_name(t), len - strlen(out) - 1);
+	}
+}
+
+/* Tier text is end-to-end encrypted, so no node or broker on the way could
+ * check it: the recipient checks it here, with the same definition as every
+ * entry point (sp_text_problem), before anything shows or hands it over. */
+static void withhold_bad_text(sp_render *r)
+{
+	const struct {
+		const char *name;
+		char **v;
+		size_t max;
+		int newline;
+	} f[] = {
+		{ "contact", &r->op.contact, SP_MAX_CONTACT, 0 },
+		{ "summary", &r->op.summary, SP_MAX_SUMMARY, 1 },
+		{ "bsn", &r->op.bsn, 64, 0 },
+		{ "name", &r->op.name, SP_MAX_NAME, 0 },
+		{ "birthdate", &r->op.birthdate, 64, 0 },
+		{ "address", &r->op.address, SP_MAX_ADDRESS, 0 },
+		{ "narrative", &r->op.narrative, SP_MAX_NARRATIVE, 1 },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		const char *why = sp_text_problem(*f[i].v, f[i].max, f[i].newline);
+		if (!why)
+			continue;
+		if (!r->withheld_why)
+			r->withheld_why = why;
+		if (r->withheld[0])
+			strncat(r->withheld, ",", sizeof r->withheld - strlen(r->withheld) - 1);
+		strncat(r->withheld, f[i].name, sizeof r->withheld - strlen(r->withheld) - 1);
+		sodium_memzero(*f[i].v, strlen(*f[i].v));
+		free(*f[i].v);
+		*f[i].v = NULL;
 	}
 }
 
@@ -55,6 +91,7 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_p
 		return rc;
 	}
 	out->tiers = out->op.tiers | 1u;
+	withhold_bad_text(out);
 	return SP_OK;
 }
 
@@ -142,5 +179,13 @@ json_t *sp_render_json(const sp_render *r, const char *ref)
 	field(o, "birthdate", r->op.birthdate);
 	field(o, "address", r->op.address);
 	field(o, "narrative", r->op.narrative);
+	if (r->withheld[0]) {
+		json_t *w = json_array();
+		char names[sizeof r->withheld], *save = NULL;
+		snprintf(names, sizeof names, "%s", r->withheld);
+		for (char *n = strtok_r(names, ",", &save); w && n; n = strtok_r(NULL, ",", &save))
+			json_array_append_new(w, json_string(n));
+		json_object_set_new(o, "withheld", w);
+	}
 	return o;
 }
