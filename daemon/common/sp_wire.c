@@ -29,7 +29,7 @@
 #define MAX_REASON 512
 /* Upper bound of a local request: every text field at its maximum plus
  * protobuf overhead. Anything larger is refused before unpacking. */
-#define MAX_LOCAL (64u * 1024u)
+#define MAX_LOCAL SP_MAX_LOCAL_REQUEST
 #define MAX_LOCAL_CATEGORY 64
 #define MAX_LOCAL_SUBJECT_ID 64
 #define MAX_LOCAL_BIRTHDATE 32
