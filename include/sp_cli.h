@@ -53,5 +53,11 @@ int sp_cli_call_exit(int rc);
 int sp_cli_print_json(json_t *v);
 /* o[key] = the RFC 3339 UTC time of unix milliseconds ms ("..._at" keys). */
 int sp_cli_json_time(json_t *o, const char *key, uint64_t ms);
+/* A signed tree head: {tree_size, root_hash, signed_at}. */
+json_t *sp_cli_tree_head_json(uint64_t size, const uint8_t root[32], uint64_t signed_ms);
+/* An audit record: {seq, recorded_at, event, actor, user, recipient, signal,
+ * subject, category, weight, tiers, rule, basis, reason, code}. */
+struct Seinpost__AuditRecord;
+json_t *sp_cli_audit_record_json(const struct Seinpost__AuditRecord *r);
 
 #endif

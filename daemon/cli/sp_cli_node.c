@@ -275,7 +275,7 @@ static int outbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t
 	sp_hex(k, 16, idhex);
 	sp_iso_time(e->queued, when, sizeof when);
 	if (c->json)
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued", when,
+		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued_at", when,
 		                                        "category", h->category, "weight", (int)h->weight,
 		                                        "state", outbox_state_name(e->state), "code", (int)e->code,
 		                                        "reason", e->reason));
@@ -318,17 +318,15 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	char ref[SP_INVOLVE_REF_MAX + 1] = "";
 	if (c->t)
 		sp_involve_local_ref(c->t, h->pseudonym.data, ref, sizeof ref); /* our own pupil/client ref */
-	if (c->json && ref[0])
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", idhex,
-		                                        "received", when, "from", h->sender, "category", h->category,
-		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
-		                                        "subject", pseudo, "ref", ref));
-	else if (c->json)
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s}", "id", idhex,
-		                                        "received", when, "from", h->sender, "category", h->category,
-		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
-		                                        "subject", pseudo));
-	else
+	if (c->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:s,s:s}", "id", idhex, "received_at", when, "from",
+		                      h->sender, "category", h->category, "weight", (int)h->weight, "tiers",
+		                      sp_render_tiers_json(granted_mask(e->delivery->signal)), "rule", rule,
+		                      "subject", pseudo);
+		if (o && ref[0])
+			json_object_set_new(o, "ref", json_string(ref));
+		json_array_append_new(c->arr, o);
+	} else
 		printf("%s  %s  from %-20s %-20s w%u  tiers %-26s rule %s%s%s\n", idhex, when, h->sender,
 		       h->category, h->weight, tiers, rule, ref[0] ? "  ref " : "", ref);
 	c->count++;

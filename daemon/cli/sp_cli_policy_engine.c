@@ -73,6 +73,7 @@ struct sig_info {
 	Seinpost__InboxEntry *e;
 	Seinpost__SignalHeader *h;
 	char tiers[64];
+	unsigned mask;
 	const char *rule;
 };
 
@@ -89,6 +90,7 @@ static int sig_load(sp_txn *t, const uint8_t id[16], struct sig_info *s)
 	unsigned m = 1;
 	for (size_t i = 0; i < s->e->delivery->signal->n_grants; i++)
 		m |= 1u << s->e->delivery->signal->grants[i]->tier;
+	s->mask = m;
 	sp_render_tiers(m, s->tiers, sizeof s->tiers);
 	s->rule = s->e->delivery->n_rule_ids ? s->e->delivery->rule_ids[s->e->delivery->n_rule_ids - 1] : "-";
 	return 1;
@@ -123,8 +125,9 @@ static json_t *signal_json(sp_txn *t, const uint8_t id[16])
 	json_t *o;
 	sp_hex(id, 16, idhex);
 	if (sig_load(t, id, &s))
-		o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", idhex, "from", s.h->sender, "category",
-		              s.h->category, "weight", (int)s.h->weight, "tiers", s.tiers, "rule", s.rule);
+		o = json_pack("{s:s,s:s,s:s,s:i,s:o,s:s}", "id", idhex, "from", s.h->sender, "category",
+		              s.h->category, "weight", (int)s.h->weight, "tiers", sp_render_tiers_json(s.mask),
+		              "rule", s.rule);
 	else
 		o = json_pack("{s:s,s:b}", "id", idhex, "received", 0);
 	sig_free(&s);

@@ -59,6 +59,15 @@ static void withhold_bad_text(sp_render *r)
 	}
 }
 
+json_t *sp_render_tiers_json(unsigned mask)
+{
+	json_t *a = json_array();
+	for (int t = 0; a && t < SP_TIER_COUNT; t++)
+		if (mask & (1u << t))
+			json_array_append_new(a, json_string(sp_tier_name(t)));
+	return a;
+}
+
 int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_policy *policy,
                    uint64_t now_s, const char *org, const uint8_t box_pk[32], const uint8_t box_sk[32],
                    sp_render *out, char *why, size_t whylen)
@@ -142,7 +151,7 @@ json_t *sp_render_referral_json(const Seinpost__Referral *ref)
 			json_array_append_new(ids, json_string(sp_hex(ref->signal_ids[i].data, SP_ID_BYTES, hex)));
 	return json_pack("{s:s,s:s,s:s,s:o,s:i,s:i,s:i,s:s}", "id",
 	                 ref->id.len == SP_ID_BYTES ? sp_hex(ref->id.data, SP_ID_BYTES, hex) : "",
-	                 "rule", ref->rule_id, "fired", sp_iso_time(ref->fired * 1000u, when, sizeof when),
+	                 "rule", ref->rule_id, "fired_at", sp_iso_time(ref->fired * 1000u, when, sizeof when),
 	                 "signals", ids, "hidden", (int)ref->hidden, "orgs", (int)ref->orgs,
 	                 "weight_sum", (int)ref->weight_sum, "basis", ref->basis);
 }
@@ -151,15 +160,14 @@ json_t *sp_render_json(const sp_render *r, const char *ref)
 {
 	const Seinpost__SignalHeader *h = r->h;
 	const Seinpost__Delivery *d = r->entry->delivery;
-	char idhex[SP_ID_HEX], tiers[64], created[32], received[32];
+	char idhex[SP_ID_HEX], created[32], received[32];
 	json_t *o, *rules;
 
-	sp_render_tiers(r->tiers, tiers, sizeof tiers);
-	o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", sp_hex(h->id.data, SP_ID_BYTES, idhex),
+	o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:o,s:s}", "id", sp_hex(h->id.data, SP_ID_BYTES, idhex),
 	              "from", h->sender, "category", h->category, "weight", (int)h->weight,
-	              "created", sp_iso_time(h->created * 1000u, created, sizeof created),
-	              "received", sp_iso_time(r->entry->received, received, sizeof received),
-	              "tiers", tiers, "signature", "verified");
+	              "created_at", sp_iso_time(h->created * 1000u, created, sizeof created),
+	              "received_at", sp_iso_time(r->entry->received, received, sizeof received),
+	              "tiers", sp_render_tiers_json(r->tiers), "signature", "verified");
 	rules = json_array();
 	if (!o || !rules) {
 		json_decref(o);
