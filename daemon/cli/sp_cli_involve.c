@@ -208,7 +208,7 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 	Seinpost__LocalReply *r = NULL;
 	int remove = strcmp(argv[0], "uninvolve") == 0, o, rc, quiet = 0, json = 0;
 	const char *file = NULL;
-	int other = 0; /* --bsn, --until or --ref given */
+	int other = 0, dated = 0; /* --bsn, --until or --ref given; --until or --ref given */
 	uint64_t t0 = sp_mono_ms();
 	sp_config cfg;
 	json_t *out;
@@ -218,8 +218,8 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'b': ir.subject_id = optarg; other = 1; break;
-		case 'u': ir.until = optarg; other = 1; break;
-		case 'r': ir.ref = optarg; other = 1; break;
+		case 'u': ir.until = optarg; other = dated = 1; break;
+		case 'r': ir.ref = optarg; other = dated = 1; break;
 		case 'f': file = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'j': json = 1; break;
@@ -257,7 +257,8 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 		int prc = sp_cli_print_json(out);
 		return rc ? rc : prc;
 	}
-	if (optind != argc || !ir.subject_id || file || (remove && (ir.until || ir.ref))) {
+	/* (the generated INIT makes absent strings "", never NULL) */
+	if (optind != argc || !ir.subject_id[0] || file || (remove && dated)) {
 		fprintf(stderr, "usage: seinpost --config FILE %s --bsn BSN%s\n", argv[0],
 		        remove ? "" : " [--until YYYY-MM-DD] [--ref REF]\n       seinpost --config FILE involve --file FILE [--quiet]");
 		return SP_EXIT_USAGE;
