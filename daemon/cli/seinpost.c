@@ -164,6 +164,29 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+/* The options a command takes are the ones its synopsis names: an argument
+ * "--name" or "--name=value" whose name is not there is a usage error, the
+ * same for every command, before the command reads a file or the config. */
+static const char *unknown_option(const struct cmd *c, int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i], *p = c->args;
+		size_t n;
+		if (a[0] != '-' || a[1] != '-' || !((a[2] >= 'a' && a[2] <= 'z')))
+			continue;
+		n = strcspn(a, "=");
+		for (;; p++) {
+			if (!*p)
+				return a;
+			if (strncmp(p, a, n) == 0 &&
+			    (p == c->args || p[-1] == ' ' || p[-1] == '[' || p[-1] == '(' || p[-1] == '|') &&
+			    !((p[n] >= 'a' && p[n] <= 'z') || p[n] == '-'))
+				break;
+		}
+	}
+	return NULL;
+}
+
 static const struct cmd *find(int argc, char **argv, int *words)
 {
 	const struct cmd *best = NULL;
@@ -243,6 +266,12 @@ int main(int argc, char **argv)
 	if (wants_help(argc - i - words, argv + i + words)) {
 		cmd_help(c, stdout);
 		return SP_EXIT_OK;
+	}
+	const char *bad = unknown_option(c, argc - i - words, argv + i + words);
+	if (bad) {
+		fprintf(stderr, "seinpost %s: unknown option %.*s\n", c->name, (int)strcspn(bad, "="), bad);
+		cmd_help(c, stderr);
+		return SP_EXIT_USAGE;
 	}
 	return c->run(cfg, argc - i, argv + i);
 }

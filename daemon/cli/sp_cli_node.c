@@ -98,7 +98,7 @@ static int wait_verdict(const sp_config *c, const uint8_t id[16], int seconds, c
 	for (int i = 0; i < seconds * 10; i++) {
 		Seinpost__LocalReply *r = NULL;
 		if (sp_cli_local_call(c, &req, &r) != SP_OK)
-			return 1;
+			return SP_EXIT_UNREACHABLE; /* no verdict: the signal stays stored */
 		if (r->code == 0 && r->entry && r->entry->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING) {
 			int rejected = r->entry->state == SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
 			*state = rejected ? "rejected" : "accepted";
@@ -211,14 +211,14 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		return rc;
 	if (cfg.role != SP_RUN_NODE) {
 		fprintf(stderr, "seinpost submit: %s is not a node configuration\n", cfg_path);
-		return 1;
+		return SP_EXIT_USAGE;
 	}
 	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
 	req.submit = &s;
-	if (sp_cli_local_call(&cfg, &req, &r) != SP_OK) {
+	if ((rc = sp_cli_local_call(&cfg, &req, &r)) != SP_OK) {
 		if (json)
 			submit_print_json(NULL, "error", "the node could not be reached or did not answer");
-		return 1;
+		return sp_cli_call_exit(rc);
 	}
 	if (r->code != 0) {
 		fprintf(stderr, "seinpost submit: %s\n", r->message);
