@@ -371,15 +371,18 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		f.fn = print_log;
 		f.ctx = &ol;
 	}
-	if (!local && is_privacy_officer(cfg, roster))
+	int remote = !local && is_privacy_officer(cfg, roster);
+	if (remote)
 		rc = fetch_remote(&f);
 	else if (who && cfg->role != SP_RUN_BROKER) {
 		fprintf(stderr, "seinpost audit: who-saw runs on the privacy officer's node or the broker\n");
 		rc = SP_EROLE;
 	} else
 		rc = fetch_local(&f);
-	if (rc != SP_OK)
+	if (rc != SP_OK) {
+		status = remote ? sp_cli_call_exit(rc) : SP_EXIT_BAD; /* 3: the node did not answer */
 		goto out;
+	}
 	if (!who) {
 		if (json) {
 			char *s = json_dumps(ol.arr, JSON_INDENT(2));

@@ -166,7 +166,7 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 			unsigned long w = strtoul(optarg, &end, 10);
 			if (*end || w < 1 || w > 3) {
 				fprintf(stderr, "seinpost submit: weight must be 1 (low), 2 or 3 (high)\n");
-				return 1;
+				return SP_EXIT_USAGE;
 			}
 			s.weight = (uint32_t)w;
 			break;
