@@ -8,6 +8,7 @@
 
 #include "sp_broker.h"
 #include "sp_config.h"
+#include "sp_preflight.h"
 #include "sp_log.h"
 #include "sp_node.h"
 
@@ -76,6 +77,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (sp_config_load(config, &cfg, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpostd: %s\n", err);
+		return 1;
+	}
+	/* The same checks for --check-config and for a start: what passes
+	 * here does not make the daemon refuse later for a key, mode, roster,
+	 * policy or state directory. */
+	if (sp_preflight(&cfg, err, sizeof err) != SP_OK) {
 		fprintf(stderr, "seinpostd: %s\n", err);
 		return 1;
 	}

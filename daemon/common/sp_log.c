@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
+
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static const char *log_ident = "seinpost";
 static int log_journal;
@@ -18,8 +21,14 @@ void sp_log_init(const char *ident, int to_journal, int verbose)
 	log_ident = ident;
 	if (to_journal < 0)
 		to_journal = getenv("JOURNAL_STREAM") != NULL;
-	log_journal = to_journal;
 	log_verbose = verbose;
+	/* sd_journal_sendv reports success when journald is not there at all
+	 * (no socket): every line would vanish. Fall back to stderr, once said. */
+	if (to_journal && access(JOURNAL_SOCKET, W_OK) != 0) {
+		fprintf(stderr, "%s[warning] log: no journal (%s missing); logging to stderr\n", ident, JOURNAL_SOCKET);
+		to_journal = 0;
+	}
+	log_journal = to_journal;
 }
 
 static const char *prio_name(int prio)
@@ -58,8 +67,13 @@ static void emit(int prio, const char *component, const char *org, const char *s
 			iov[i].iov_base = f[i];
 			iov[i].iov_len = strlen(f[i]);
 		}
-		sd_journal_sendv(iov, n);
-		return;
+		if (sd_journal_sendv(iov, n) >= 0)
+			return;
+		/* No journal to write to (log = journal outside systemd, or
+		 * journald down): every line would be lost. Say so once and
+		 * go on on stderr. */
+		log_journal = 0;
+		fprintf(stderr, "%s[warning] log: the journal cannot be reached; logging to stderr\n", log_ident);
 	}
 	struct timespec ts;
 	struct tm tm;
