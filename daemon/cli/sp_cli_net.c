@@ -215,7 +215,7 @@ int sp_cli_pseudo(int argc, char **argv)
 
 static json_t *policy_json(const sp_policy *p)
 {
-	json_t *cats = json_array(), *rules = json_array();
+	json_t *cats = json_array(), *rules = json_array(), *escs = json_array();
 	char hex[65];
 	for (size_t i = 0; cats && i < sp_policy_category_count(p); i++) {
 		const sp_policy_category *c = sp_policy_category_at(p, i);
@@ -230,13 +230,23 @@ static json_t *policy_json(const sp_policy *p)
 		for (int k = 1; w && k <= 3; k++)
 			if (r->weight_mask & (1u << k))
 				json_array_append_new(w, json_integer(k));
-		json_array_append_new(rules, json_pack("{s:s,s:s,s:o,s:s,s:o,s:s,s:s}", "id", r->id, "category",
+		json_array_append_new(rules, json_pack("{s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:s}", "id", r->id, "category",
 		                                       r->category, "weights", w, "role", r->role, "tiers",
 		                                       sp_render_tiers_json(r->tiers_mask), "when",
-		                                       sp_when_name(r->when), "basis", r->basis ? r->basis : ""));
+		                                       sp_when_name(r->when), "basis", r->basis ? r->basis : "",
+		                                       "purpose", r->purpose ? r->purpose : ""));
 	}
-	return json_pack("{s:b,s:s,s:s,s:o,s:o}", "ok", 1, "version", sp_policy_version(p), "hash",
-	                 sp_hex(sp_policy_hash(p), SP_POLICY_HASH_BYTES, hex), "categories", cats, "rules", rules);
+	for (size_t i = 0; escs && i < sp_policy_escalation_count(p); i++) {
+		const sp_policy_escalation *e = sp_policy_escalation_at(p, i);
+		json_array_append_new(escs, json_pack("{s:s,s:I,s:i,s:i,s:i,s:s,s:s,s:s}", "id", e->id, "window_s",
+		                                      (json_int_t)e->window_days * 86400, "min_orgs", (int)e->min_orgs,
+		                                      "min_weight_sum", (int)e->min_weight_sum, "min_weight",
+		                                      e->min_weight, "to_role", e->to_role ? e->to_role : "", "basis",
+		                                      e->basis ? e->basis : "", "purpose", e->purpose ? e->purpose : ""));
+	}
+	return json_pack("{s:b,s:s,s:s,s:o,s:o,s:o}", "ok", 1, "version", sp_policy_version(p), "hash",
+	                 sp_hex(sp_policy_hash(p), SP_POLICY_HASH_BYTES, hex), "categories", cats, "rules", rules,
+	                 "escalations", escs);
 }
 
 int sp_cli_policy(int argc, char **argv)
