@@ -897,10 +897,8 @@ static int broker_open(struct broker *b)
 		.max_frame = b->cfg->max_frame,
 		.heartbeat_ms = b->cfg->heartbeat_ms,
 	};
-	rc = sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
-	if (rc != SP_OK)
-		sp_log(LOG_ERR, C, "cannot listen on %s: %s", b->cfg->endpoint, zmq_strerror(zmq_errno()));
-	return rc;
+	/* sp_transport_broker says why in one line (the errno of the bind). */
+	return sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
 }
 
 static void broker_close(struct broker *b)

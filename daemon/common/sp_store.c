@@ -356,7 +356,7 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 	if (s->rdonly)
 		envflags |= MDB_RDONLY;
 	else if ((rc = sp_mkdir_p(dir, 0700)) != SP_OK) {
-		set_error("cannot create state directory");
+		set_error("cannot create state directory %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	rc = check_data_file(dir, &size);
