@@ -359,7 +359,7 @@ static const struct prom {
 	{ "daemon", "signals_out", "seinpost_signals_out_total", P_COUNTER, "signals out since start (broker: delivered; node: submitted)" },
 	{ "daemon", "signals_rejected", "seinpost_signals_rejected_total", P_COUNTER, "signals the broker rejected since start" },
 	{ "daemon", "quarantined", "seinpost_quarantined_total", P_COUNTER, "deliveries quarantined since start" },
-	{ "daemon", "commit_max_ms", "seinpost_commit_duration_max_milliseconds", P_GAUGE, "longest write commit since start (fsync included)" },
+	{ "daemon", "commit_max_ms", "seinpost_commit_duration_max_seconds", P_GAUGE, "longest write commit since start (fsync included)" },
 	{ "daemon", "readers_cleared", "seinpost_stale_readers_cleared_total", P_COUNTER, "stale LMDB reader slots cleared" },
 	{ "daemon", "handshake_failures", "seinpost_handshake_failures_total", P_COUNTER, "CURVE handshakes with the broker that failed" },
 	{ "daemon", "orgs_connected", "seinpost_orgs_connected", P_GAUGE, "organisations heard from in the last 10 s" },
@@ -367,7 +367,7 @@ static const struct prom {
 	{ "store", "map_used_bytes", "seinpost_store_map_used_bytes", P_GAUGE, "LMDB map in use" },
 	{ "store", "map_size_bytes", "seinpost_store_map_size_bytes", P_GAUGE, "LMDB map size" },
 	{ "store", "last_commit_at", "seinpost_last_commit_time_seconds", P_GAUGE, "last write commit (unix seconds)" },
-	{ "delivery", "undelivered", "seinpost_queue_depth_total", P_GAUGE, "deliveries queued at the broker, all recipients" },
+	{ "delivery", "undelivered", "seinpost_undelivered", P_GAUGE, "deliveries queued at the broker, all recipients" },
 	{ "delivery", "oldest_undelivered_age_s", "seinpost_queue_oldest_age_seconds_max", P_GAUGE, "age of the oldest queued delivery" },
 	{ "delivery", "signals_held", "seinpost_signals_held", P_GAUGE, "signals the broker holds (dedup index)" },
 	{ "outbox", "pending", "seinpost_outbox_pending", P_GAUGE, "signals not yet answered by the broker" },
@@ -438,6 +438,7 @@ void sp_status_prometheus(const sp_status *st, FILE *out)
 		const struct prom *p = &prom_rows[r];
 		char where[200];
 		double v;
+		size_t n;
 		int head = 0;
 		if (strcmp(p->sec, "org") != 0) {
 			const json_t *v0 = json_object_get(json_object_get(st->root, p->sec), p->key);
@@ -446,7 +447,9 @@ void sp_status_prometheus(const sp_status *st, FILE *out)
 				continue;
 			fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", p->name, p->help, p->name,
 			        p->type == P_COUNTER ? "counter" : "gauge");
-			prom_line(out, st, p->name, NULL, v);
+			/* Prometheus wants base units: milliseconds become seconds. */
+			n = strlen(p->key);
+			prom_line(out, st, p->name, NULL, n > 3 && strcmp(p->key + n - 3, "_ms") == 0 ? v / 1000 : v);
 			continue;
 		}
 		size_t i;
