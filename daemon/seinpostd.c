@@ -11,6 +11,7 @@
 #include "sp_preflight.h"
 #include "sp_log.h"
 #include "sp_node.h"
+#include "sp_statedir.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	int check_only = 0, verbose = 0, c, rc;
 	sp_config cfg;
+	sp_lock *lock = NULL;
 	char err[1024];
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
@@ -91,6 +93,13 @@ int main(int argc, char **argv)
 		printf("configuration OK (%s %s)\n", cfg.role == SP_RUN_BROKER ? "broker" : "node", cfg.org);
 		return 0;
 	}
+	/* Before anything opens the store or binds a socket: a second
+	 * instance must not take over submit.sock or remove it on exit. */
+	if (sp_statedir_prepare(cfg.state_dir, err, sizeof err) != SP_OK ||
+	    sp_statedir_lock(cfg.state_dir, SP_LOCK_DAEMON, &lock, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpostd: %s\n", err);
+		return 1;
+	}
 	sp_log_init("seinpostd", strcmp(cfg.log, "journal") == 0 ? 1 : strcmp(cfg.log, "stderr") == 0 ? 0 : -1,
 	            verbose || cfg.verbose);
 
@@ -106,5 +115,6 @@ int main(int argc, char **argv)
 		rc = sp_broker_run(&cfg, &stop_flag, &reload_flag);
 	else
 		rc = sp_node_run(&cfg, &stop_flag, &reload_flag);
+	sp_statedir_unlock(&lock);
 	return rc == 0 ? 0 : 1;
 }

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "sp_audit.h"
+#include "sp_statedir.h"
 #include "sp_cli.h"
 #include "sp_config.h"
 #include "sp_merkle.h"
@@ -162,9 +163,18 @@ static int fetch_local(struct fetch *f)
 	struct lctx c = { .f = f };
 	Seinpost__SignedTreeHead *h = NULL;
 	uint64_t size = 0;
+	int rc;
+	sp_lock *lock = NULL;
+	char why[512];
 	int who = f->q.kind == SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW;
-	int rc = sp_store_open(f->cfg->state_dir, f->cfg->map_size, who ? 0 : SP_STORE_RDONLY, &st);
+	/* who-saw writes its query record beside a running broker: a writer's lock. */
+	if (who && (rc = sp_statedir_lock(f->cfg->state_dir, SP_LOCK_WRITER, &lock, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost audit: %s\n", why);
+		return rc;
+	}
+	rc = sp_store_open(f->cfg->state_dir, f->cfg->map_size, who ? 0 : SP_STORE_RDONLY, &st);
 	if (rc != SP_OK) {
+		sp_statedir_unlock(&lock);
 		fprintf(stderr, "seinpost audit: state %s: %s\n", f->cfg->state_dir, sp_strerror(rc));
 		return rc;
 	}
@@ -212,6 +222,7 @@ out:
 		seinpost__signed_tree_head__free_unpacked(h, NULL);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
+	sp_statedir_unlock(&lock);
 	return rc;
 }
 

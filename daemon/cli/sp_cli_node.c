@@ -16,6 +16,7 @@
 #include "sp_render.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
+#include "sp_statedir.h"
 #include "sp_store.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -403,6 +404,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	sp_policy *policy = NULL;
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
+	sp_lock *lock = NULL;
 	sp_render r = { 0 };
 	const char *user = NULL, *idarg = NULL;
 	uint8_t id[16];
@@ -453,6 +455,11 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	}
 	if ((rc = sp_policy_load(cfg.policy_path, &policy, why, sizeof why)) != SP_OK) {
 		fprintf(stderr, "seinpost show: policy: %s\n", why);
+		goto out;
+	}
+	/* It writes (the read record) beside a running node: a writer's lock. */
+	if ((rc = sp_statedir_lock(cfg.state_dir, SP_LOCK_WRITER, &lock, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
 	}
 	rc = sp_store_open(cfg.state_dir, cfg.map_size, 0, &st);
@@ -536,5 +543,6 @@ out:
 	sp_roster_free(&roster);
 	sp_policy_free(&policy);
 	sp_keys_free(&keys);
+	sp_statedir_unlock(&lock);
 	return status;
 }

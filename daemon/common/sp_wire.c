@@ -637,6 +637,9 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 		rc = check_audit_query(q->audit_query, 0, why, whylen);
 		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
+		rc = SP_OK; /* no fields */
+		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 		const Seinpost__InvolveBatchRequest *b = q->involve_batch;
 		if (!b)
