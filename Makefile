@@ -17,6 +17,8 @@ PKGS    := libsodium libzmq lmdb libprotobuf-c libsystemd inih jansson libcrypto
 DEB_PKGS := build-essential pkg-config libsodium-dev libzmq3-dev liblmdb-dev \
             libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libinih-dev \
             libjansson-dev check lmdb-utils libssl-dev python3
+# systemd-analyze rates and verifies the unit (tests/e2e/test_ops_unit.sh)
+DEB_PKGS += systemd
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
@@ -26,6 +28,19 @@ ifeq ($(SAN),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
+# Hardening, on by default (as dpkg-buildflags gives a Debian build, which
+# passes its own CPPFLAGS/CFLAGS/LDFLAGS through the environment):
+# _FORTIFY_SOURCE (needs an optimising build, so not with -O0), stack
+# protector, PIE, full RELRO. HARDEN=0 switches it off.
+HARDEN  ?= 1
+SP_OPT_CFLAGS := $(filter -O1 -O2 -O3 -Os -Og -Ofast -Oz,$(CFLAGS))
+ifeq ($(HARDEN),1)
+HARDEN_CPPFLAGS := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,$(if $(SP_OPT_CFLAGS)$(filter 1,$(SAN)),-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2,))
+HARDEN_CFLAGS   := -fstack-protector-strong -fstack-clash-protection -fPIE
+HARDEN_LDFLAGS  := -pie -Wl,-z,relro -Wl,-z,now
+endif
+CFLAGS  += $(HARDEN_CPPFLAGS) $(CPPFLAGS) $(HARDEN_CFLAGS)
+LDFLAGS += $(HARDEN_LDFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS    = $(PKG_LIBS) -lpthread
