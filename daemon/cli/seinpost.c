@@ -47,6 +47,8 @@ static void usage(FILE *out)
 	        "With --config FILE of a broker or node:\n"
 	        "  status [--json] [--max-age S]  queues, outbox, oldest undelivered, last commit;\n"
 	        "                                 exit 1 when unhealthy\n"
+	        "  backup [--state DIR] DEST      verified copy of the (live) store into new directory DEST\n"
+	        "  restore [--state DIR] SRC      check backup SRC and make it the (stopped) daemon's store\n"
 	        "\n"
 	        "See seinpost(1), seinpostd(8), seinpost.conf(5), seinpost-policy(5).\n");
 }
@@ -113,6 +115,8 @@ int main(int argc, char **argv)
 		return sp_cli_referrals(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "status") == 0)
 		return sp_cli_status(cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)
+		return (cmd[0] == 'b' ? sp_cli_backup : sp_cli_restore)(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;
