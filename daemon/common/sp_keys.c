@@ -148,6 +148,11 @@ int sp_keys_path(const char *dir, const char *name, char *out, size_t outlen)
 		if (n > 0 && (size_t)n < sizeof id && sp_path_join(cd, id, out, outlen) == SP_OK &&
 		    access(out, F_OK) == 0)
 			return SP_OK;
+		/* The directory came as credentials (curve.key is in every key
+		 * directory): a file missing there is missing, and the key
+		 * directory itself may be unreadable to us. */
+		if (sp_path_join(cd, "keys_curve.key", out, outlen) == SP_OK && access(out, F_OK) == 0)
+			return n > 0 && (size_t)n < sizeof id ? sp_path_join(cd, id, out, outlen) : SP_ESIZE;
 	}
 	return sp_path_join(dir, name, out, outlen);
 }

@@ -72,6 +72,13 @@ e2e_wait_for 20 bash -c "'$SEINPOST' --config '$NET/jeugdzorg-mh/seinpost.conf' 
 check "and youth care opens it with its box key from credentials" bash -c \
 	"CREDENTIALS_DIRECTORY='$E2E_DIR/cred-jeugdzorg-mh' '$SEINPOST' --config '$NET/jeugdzorg-mh/seinpost.conf' show '$id' --user hv.a | grep -q 'Signaal via credentials'"
 e2e_stop_all
+# The broker must never hold a box key, even one arriving as a credential.
+cp -p "$E2E_DIR/cred-jeugdzorg-mh/keys_box.key" "$E2E_DIR/cred-broker/keys_box.key"
+cp -p "$E2E_DIR/cred-jeugdzorg-mh/keys_box.pub" "$E2E_DIR/cred-broker/keys_box.pub"
+out=$(CREDENTIALS_DIRECTORY="$E2E_DIR/cred-broker" timeout 20 "$SEINPOSTD" --config "$NET/broker/seinpost.conf" 2>&1); rc=$?
+check "a broker given a box key as a credential refuses to start (rc=$rc)" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'must never hold a content key' <<<'$out'"
+rm -f "$E2E_DIR/cred-broker"/keys_box.*
 
 # --- state directory ---------------------------------------------------------------------
 # No "state =": the unit's StateDirectory= ($STATE_DIRECTORY) holds the store.
