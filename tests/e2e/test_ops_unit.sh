@@ -38,6 +38,25 @@ for b in "$SEINPOSTD" "$SEINPOST"; do
 done
 check "seinpostd is built with _FORTIFY_SOURCE (fortified calls)" bash -c "nm -D '$SEINPOSTD' | grep -q '__[a-z]*_chk@'"
 
+# --- make install ---------------------------------------------------------------------
+dest="$E2E_DIR/dest"
+out=$(cd "$ROOT" && make -s install BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr 2>&1); rc=$?
+check "make install DESTDIR=... PREFIX=/usr succeeds (rc=$rc)" test $rc -eq 0 || echo "$out"
+for f in usr/bin/seinpostd usr/bin/seinpost usr/lib/systemd/system/seinpostd@.service \
+         usr/lib/sysusers.d/seinpost.conf usr/lib/tmpfiles.d/seinpost.conf \
+         usr/share/man/man1/seinpost.1 usr/share/man/man5/seinpost.conf.5 usr/share/man/man5/seinpost-policy.5 \
+         usr/share/man/man8/seinpostd.8 usr/share/doc/seinpost/LICENSE usr/share/doc/seinpost/README.md \
+         usr/share/doc/seinpost/examples/broker.conf usr/share/doc/seinpost/examples/node.conf \
+         usr/share/doc/seinpost/examples/policy.example; do
+	check "make install puts $f" test -f "$dest/$f"
+done
+check "the installed unit names the installed binary" grep -q "^ExecStart=/usr/bin/seinpostd " "$dest/usr/lib/systemd/system/seinpostd@.service"
+for c in broker node; do
+	check "examples/$c.conf is a valid configuration" "$SEINPOSTD" --config "$dest/usr/share/doc/seinpost/examples/$c.conf" --check-config
+done
+(cd "$ROOT" && make -s uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1)
+check "make uninstall leaves no file behind" test -z "$(find "$dest" -type f)"
+
 # --- keys as credentials ---------------------------------------------------------------
 # The secret key files leave the key directory: only the public halves stay.
 # The daemon must then find the secrets in $CREDENTIALS_DIRECTORY.
