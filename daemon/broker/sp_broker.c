@@ -859,7 +859,8 @@ static int broker_open(struct broker *b)
 		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
 		return rc;
 	}
-	if (sp_path_join(b->cfg->keys_dir, "box.key", path, sizeof path) == SP_OK && stat(path, &st) == 0) {
+	if (b->keys->has_box || /* e.g. keys_box.key among systemd credentials */
+	    (sp_path_join(b->cfg->keys_dir, "box.key", path, sizeof path) == SP_OK && stat(path, &st) == 0)) {
 		sp_log(LOG_ERR, C, "refusing to start: %s exists; the broker must never hold a content key", path);
 		return SP_ECONFIG;
 	}
