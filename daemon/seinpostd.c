@@ -8,8 +8,8 @@
 
 #include "sp_broker.h"
 #include "sp_config.h"
+#include "sp_keyholder.h"
 #include "sp_log.h"
-#include "sp_node.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 
@@ -97,6 +97,6 @@ int main(int argc, char **argv)
 	if (cfg.role == SP_RUN_BROKER)
 		rc = sp_broker_run(&cfg, &stop_flag, &reload_flag);
 	else
-		rc = sp_node_run(&cfg, &stop_flag, &reload_flag);
+		rc = sp_keyholder_run(&cfg, &stop_flag, &reload_flag); /* and the network process */
 	return rc == 0 ? 0 : 1;
 }
