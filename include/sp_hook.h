@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include "sp_config.h"
 #include "sp_error.h"
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 #include "sp_policy.h"
 #include "sp_roster.h"
 #include "sp_status.h"

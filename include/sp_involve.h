@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 #include "sp_pseudo.h"
 #include "sp_store.h"
 #include "seinpost.pb-c.h"

@@ -11,7 +11,7 @@
 
 #include <signal.h>
 #include "sp_config.h"
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 
 /* The network process (docs/privsep.md): kh is its handle on the key
  * holder, borrowed. Returns when *stop is set or the key holder is lost. */

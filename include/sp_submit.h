@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 #include "sp_policy.h"
 #include "sp_roster.h"
 #include "seinpost.pb-c.h"

@@ -8,7 +8,7 @@
  * microseconds; a missing answer within SP_KH_TIMEOUT_MS means it is gone,
  * and the handle stays "lost" so the node stops (systemd restarts both).
  */
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 
 #include <errno.h>
 #include <poll.h>

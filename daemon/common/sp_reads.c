@@ -14,7 +14,7 @@
 #include <sodium.h>
 
 #include "sp_audit.h"
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 #include "sp_log.h"
 #include "sp_mtree.h"
 #include "sp_util.h"

@@ -33,7 +33,7 @@
  * sender chose, so adding or dropping grants cannot widen what opens.
  */
 #include "sp_signal.h"
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 

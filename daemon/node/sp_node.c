@@ -11,7 +11,7 @@
 #include "sp_audit.h"
 #include "sp_hook.h"
 #include "sp_involve.h"
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_nodeaudit.h"

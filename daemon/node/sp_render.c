@@ -7,7 +7,7 @@
 
 #include "sp_retention.h"
 #include "sp_audit.h"
-#include "sp_keyholder.h"
+#include "sp_kh.h"
 #include "sp_reads.h"
 #include "sp_util.h"
 #include "sp_wire.h"
