@@ -44,9 +44,23 @@
 	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |            \
 	 LANDLOCK_ACCESS_FS_MAKE_SYM)
 
+#define SCOPE_SIGNAL (1ULL << 1) /* ABI 6: no signals to processes outside the domain */
+
 struct rights {
 	uint64_t file, all;
 };
+
+/* struct landlock_ruleset_attr as of ABI 6 (the installed header may be
+ * older); the kernel reads as much of it as the size we pass. */
+struct ruleset_attr {
+	uint64_t handled_access_fs, handled_access_net, scoped;
+};
+
+static int create_ruleset(int abi, uint64_t fs, uint64_t scoped)
+{
+	struct ruleset_attr ra = { .handled_access_fs = fs, .scoped = abi >= 6 ? scoped : 0 };
+	return (int)syscall(SYS_landlock_create_ruleset, &ra, abi >= 6 ? sizeof ra : sizeof ra.handled_access_fs, 0);
+}
 
 static int warned;
 static int hook_rs = -1; /* the hooks' ruleset, made before the network process is restricted */
@@ -150,7 +164,7 @@ static void allow_except(int rs, const char *dir, char deny[][PATH_MAX], size_t 
 	closedir(d);
 }
 
-int sp_sandbox_ruleset(const char *const *deny, size_t n, int *fd)
+static int ruleset(const char *const *deny, size_t n, uint64_t scoped, int *fd)
 {
 	char real[MAX_DENY][PATH_MAX];
 	size_t nr = 0;
@@ -172,8 +186,7 @@ int sp_sandbox_ruleset(const char *const *deny, size_t n, int *fd)
 			return SP_EINVAL;
 		nr++;
 	}
-	struct landlock_ruleset_attr ra = { .handled_access_fs = r.all };
-	rs = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof ra, 0);
+	rs = create_ruleset(abi, r.all, scoped);
 	if (rs < 0) {
 		sp_log(LOG_ERR, C, "landlock_create_ruleset: %s", strerror(errno));
 		return SP_EIO;
@@ -191,6 +204,11 @@ int sp_sandbox_ruleset(const char *const *deny, size_t n, int *fd)
 	}
 	*fd = rs;
 	return SP_OK;
+}
+
+int sp_sandbox_ruleset(const char *const *deny, size_t n, int *fd)
+{
+	return ruleset(deny, n, 0, fd);
 }
 
 int sp_sandbox_enforce(int fd)
@@ -232,7 +250,9 @@ int sp_sandbox_network(const sp_config *c)
 	 * the way to the state directory, which this process cannot do later. */
 	if (c->hook_command[0] && hook_rs < 0 && sp_sandbox_hook_ruleset(c, &hook_rs) != SP_OK)
 		return SP_EIO;
-	rc = sp_sandbox_ruleset(deny, 3, &fd);
+	/* Signals only within its own domain and below (its hooks): not to
+	 * the key holder, nor to other processes of the user. */
+	rc = ruleset(deny, 3, SCOPE_SIGNAL, &fd);
 	if (rc == SP_OK)
 		rc = sp_sandbox_enforce(fd);
 	if (rc != SP_OK)
@@ -257,7 +277,7 @@ int sp_sandbox_network(const sp_config *c)
 int sp_sandbox_hook_ruleset(const sp_config *c, int *fd)
 {
 	const char *deny[4] = { c->state_dir, c->keys_dir, c->pseudo_key_path, getenv("CREDENTIALS_DIRECTORY") };
-	return sp_sandbox_ruleset(deny, 4, fd);
+	return ruleset(deny, 4, SCOPE_SIGNAL, fd); /* a hook cannot signal the node */
 }
 
 int sp_sandbox_hook_fd(void)
@@ -287,8 +307,7 @@ int sp_sandbox_keyholder(void)
 	sp_sandbox_nodump();
 	if (abi >= 1) {
 		/* Handled rights and no rule at all: no file may be opened. */
-		struct landlock_ruleset_attr ra = { .handled_access_fs = rights_for(abi).all };
-		rs = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof ra, 0);
+		rs = create_ruleset(abi, rights_for(abi).all, 0); /* it must still signal its child */
 		if (rs < 0) {
 			sp_log(LOG_ERR, C, "landlock_create_ruleset: %s", strerror(errno));
 			return SP_EIO;

@@ -19,6 +19,7 @@ cat "$YC"/keys/*.key "$YC/keys/sign.key" "$YC/keys/box.key" >"$H/keys.out" 2>"$H
 cat "$YC/state/data.mdb" >"$H/mdb.out" 2>"$H/mdb.err"; echo \$? >"$H/mdb.rc"
 cat "$YC/pseudo.key" >"$H/pseudo.out" 2>"$H/pseudo.err"; echo \$? >"$H/pseudo.rc"
 head -c 100 /proc/\$PPID/mem >"$H/mem.out" 2>"$H/mem.err"; echo \$? >"$H/mem.rc"
+kill -0 \$PPID 2>"$H/kill.err"; echo \$? >"$H/kill.rc"
 cat >/dev/null
 echo done >"$H/done"
 HOOK
@@ -57,6 +58,8 @@ check "the hook's cat state/data.mdb gets nothing" test ! -s "$H/mdb.out"
 check "... and fails with 'Permission denied'" grep -q "Permission denied" "$H/mdb.err"
 check "the hook cannot read the pseudonymisation key" bash -c "test ! -s '$H/pseudo.out' && grep -q 'Permission denied' '$H/pseudo.err'"
 check "the hook cannot open the network process's memory (/proc/PPID/mem)" bash -c "test ! -s '$H/mem.out' && grep -q 'Permission denied' '$H/mem.err'"
+check "the hook cannot signal the node (Landlock signal scope, kill -0 fails)" \
+	bash -c "[ \$(cat '$H/kill.rc') != 0 ] && grep -qi 'not permitted' '$H/kill.err'"
 
 # --- from inside the network process (gdb calls open() in it) ------------------------
 # The test runs as root; the probe runs with the network process's own
