@@ -3,7 +3,8 @@
  *
  * The runner lives in the node's event loop, not in a thread: at most one
  * hook runs at a time (queue order is kept anyway), the child is started
- * with posix_spawn, its stdin is a non-blocking pipe fed a little on every
+ * with fork and execve (Landlock applied in between, docs/privsep.md),
+ * its stdin is a non-blocking pipe fed a little on every
  * tick, and it is reaped with waitpid(WNOHANG). The loop wakes at least
  * every 100 ms, so a hook's exit is noticed within that, while heartbeats,
  * receipts and submits go on. No second thread touches LMDB, the keys or the
