@@ -11,9 +11,9 @@
 
 #include "sp_broker.h"
 #include "sp_config.h"
-#include "sp_preflight.h"
+#include "sp_keyholder.h"
 #include "sp_log.h"
-#include "sp_node.h"
+#include "sp_preflight.h"
 #include "sp_statedir.h"
 #include "sp_util.h"
 
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 	if (cfg.role == SP_RUN_BROKER)
 		rc = sp_broker_run(&cfg, &stop_flag, &reload_flag);
 	else
-		rc = sp_node_run(&cfg, &stop_flag, &reload_flag);
+		rc = sp_keyholder_run(&cfg, &stop_flag, &reload_flag); /* and the network process */
 	sp_statedir_unlock(&lock);
 	return rc == 0 ? 0 : 1;
 }
