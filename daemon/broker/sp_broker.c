@@ -489,7 +489,7 @@ static int handle_involve(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	sp_engine eng = { b->policy, b->roster, sp_now_s() };
 	char why[256] = "";
 	int rc = sp_escalate_on_involve(&eng, t, m->user, u, why, sizeof why);
-	if (rc < 0 && rc != SP_EINVAL && rc != SP_EEXPIRED && rc != SP_EROLE && rc != SP_EORG)
+	if (rc < 0 && !sp_escalate_refusal(rc))
 		return rc; /* storage failure: the batch aborts, the node retries */
 	a.pseudonym = u->pseudonyms[0]->pseudonym;
 	a.status = rc == SP_OK ? SEINPOST__STATUS__STATUS_OK : SEINPOST__STATUS__STATUS_REJECTED;
@@ -523,7 +523,7 @@ static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, co
 	for (size_t i = 0; i < ib->n_updates; i++) {
 		const Seinpost__InvolveUpdate *u = ib->updates[i];
 		int r = sp_escalate_on_involve(&eng, t, m->user, u, why[a.n_refused], sizeof why[0]);
-		if (r < 0 && r != SP_EINVAL && r != SP_EEXPIRED && r != SP_EROLE && r != SP_EORG) {
+		if (r < 0 && !sp_escalate_refusal(r)) {
 			rc = r; /* storage failure: the frame is rolled back, the node resends */
 			goto out;
 		}
