@@ -59,5 +59,9 @@ uint64_t sp_be64_get(const uint8_t in[8]);
 int sp_text_ok(const char *s, size_t max, int allow_newline);
 /* Organisation/category/rule identifiers: [a-z0-9][a-z0-9.-]{0,62}. */
 int sp_ident_ok(const char *s);
+/* A user name for the audit log: 1..SP_USER_MAX printable UTF-8 characters,
+ * no run of 8 or more digits (a BSN has 9). */
+#define SP_USER_MAX 64
+int sp_user_ok(const char *s);
 
 #endif

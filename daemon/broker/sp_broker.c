@@ -14,6 +14,7 @@
 #include "sp_auditsrv.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_malformed.h"
 #include "sp_policy.h"
 #include "sp_queue.h"
 #include "sp_release.h"
@@ -81,6 +82,7 @@ struct broker {
 	sp_msg *inbox;          /* BATCH_MAX received messages of one batch */
 	struct precheck pre[BATCH_MAX];
 	const struct precheck *cur_pre; /* of the message being handled */
+	sp_malformed *malformed; /* answers and per-peer rate limit (sp_malformed.h) */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -561,12 +563,14 @@ static void policy_tick(struct broker *b)
 {
 	sp_txn *t = NULL;
 	size_t queued = 0, expired = 0;
-	int rc = sp_txn_begin(b->store, 1, &t);
+	int flushed = 0, rc = sp_txn_begin(b->store, 1, &t);
 	if (rc == SP_OK)
 		rc = sp_release_flush(t, &queued);
 	if (rc == SP_OK)
 		rc = sp_retention_sweep_broker(t, b->policy, b->roster, sp_now_s(), &expired);
-	if (rc == SP_OK && (queued || expired))
+	if (rc == SP_OK)
+		rc = sp_malformed_flush(b->malformed, t, sp_mono_ms(), &flushed);
+	if (rc == SP_OK && (queued || expired || flushed))
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK)
@@ -645,8 +649,10 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	}
 	rc = own ? sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) : SP_OK;
 	if (rc != SP_OK) {
-		sp_log_event(LOG_WARNING, C, m->user, NULL, "malformed frame: %s", why);
-		return audit_reject(t, b, m->user, NULL, NULL, rc, why);
+		uint8_t id[SP_ID_BYTES]; /* a signal failing validation is answered, not resent for ever */
+		if (sp_malformed_signal_id(m->body, m->len, b->cfg->max_frame, m->user, id) == SP_OK)
+			reply_submit(b, m, id, SEINPOST__STATUS__STATUS_REJECTED, rc, why);
+		return sp_malformed_note(b->malformed, t, m->user, rc, why, sp_mono_ms());
 	}
 	switch (f->body_case) {
 	case SEINPOST__FRAME__BODY_HELLO:
@@ -854,6 +860,8 @@ static int broker_open(struct broker *b)
 	int rc;
 
 	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
+	if (rc == SP_OK)
+		rc = sp_malformed_new(&b->malformed);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
 		return rc;
@@ -905,6 +913,7 @@ static int broker_open(struct broker *b)
 
 static void broker_close(struct broker *b)
 {
+	sp_malformed_free(&b->malformed);
 	for (size_t i = 0; i < b->nreplies; i++)
 		free(b->replies[i].buf);
 	if (b->sock)

@@ -156,7 +156,7 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 		}
 		return involve_file(&cfg, file);
 	}
-	if (optind != argc || !ir.subject_id || file || (remove && (ir.until || ir.ref))) {
+	if (optind != argc || !ir.subject_id || file || (remove && (ir.until[0] || ir.ref[0]))) {
 		fprintf(stderr, "usage: seinpost --config FILE %s --bsn BSN%s\n", argv[0],
 		        remove ? "" : " [--until YYYY-MM-DD] [--ref REF]");
 		return 2;

@@ -22,7 +22,7 @@
 struct entry {
 	uint64_t seq, time;
 	int event;
-	char org[64], user[72], to[64], rule[64], basis[256], category[64], signal[SP_ID_HEX];
+	char org[64], user[72], unix_user[40], to[64], rule[64], basis[256], category[64], signal[SP_ID_HEX];
 	uint32_t weight, tiers;
 	int proven;
 	char *record;          /* base64 of the stored record bytes (proof), or NULL */
@@ -165,6 +165,7 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	    (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED ||
 	     rec->event == SEINPOST__AUDIT_EVENT__AUDIT_RELEASED) && rec->recipient[0] ? rec->recipient : rec->actor);
 	cpy(e->user, sizeof e->user, rec->user);
+	cpy(e->unix_user, sizeof e->unix_user, rec->unix_user);
 	cpy(e->rule, sizeof e->rule, rec->rule_id);
 	cpy(e->basis, sizeof e->basis, rec->legal_basis);
 	cpy(e->category, sizeof e->category, rec->category);
@@ -252,9 +253,13 @@ void sp_report_text(const sp_report *r, FILE *out)
 	        "tiers", "rule", "legal basis");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct entry *e = &r->e[i];
+		char user[128];
 		tiers_text(e->tiers, tiers, sizeof tiers);
+		/* the stated name and, where recorded, the Unix account that ran the command */
+		snprintf(user, sizeof user, "%s%s%s%s", e->user[0] ? e->user : "-", e->unix_user[0] ? " [unix:" : "",
+		         e->unix_user, e->unix_user[0] ? "]" : "");
 		fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", when(e->time, t, sizeof t), what(e->event),
-		        e->org, e->user[0] ? e->user : "-", tiers, e->rule[0] ? e->rule : "-",
+		        e->org, user, tiers, e->rule[0] ? e->rule : "-",
 		        e->basis[0] ? e->basis : "-");
 	}
 	if (r->head_size)
@@ -278,6 +283,8 @@ static json_t *entries_json(const sp_report *r)
 		                                   "tiers", tiers, "rule", e->rule, "legal_basis", e->basis,
 		                                   "signal", e->signal, "category", e->category,
 		                                   "weight", (int)e->weight, "proven", e->proven));
+		if (o && e->unix_user[0])
+			json_object_set_new(o, "unix_user", json_string(e->unix_user));
 		if (o && e->record && e->path) {
 			json_t *p = json_array();
 			for (const char *h = e->path; *h; h += h[64] ? 65 : 64)
@@ -384,6 +391,21 @@ static void sentence(FILE *out, const struct entry *e)
 	case SEINPOST__AUDIT_EVENT__AUDIT_QUERY:
 		fputs("The privacy officer (<b>", out); esc(out, e->org);
 		fputs("</b>) looked up who saw information about you.", out);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs(e->event == SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED
+		      ? "</b> registered that it works with you (an involvement), so it may receive signals about you."
+		      : "</b> ended its registration that it works with you.", out);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> linked two of your pseudonyms (after a key change) as one person.", out);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_REJECTED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> tried to register that it works with you, beyond what the policy allows; it was refused.", out);
 		break;
 	}
 }

@@ -291,6 +291,21 @@ int sp_text_ok(const char *s, size_t max, int allow_newline)
 	return 1;
 }
 
+int sp_user_ok(const char *s)
+{
+	int run = 0;
+	if (!s || !s[0] || !sp_text_ok(s, SP_USER_MAX, 0))
+		return 0;
+	/* A long run of digits may be a BSN typed in the wrong field; it would
+	 * land in the audit log for as long as the log is kept. */
+	for (const char *c = s; *c; c++) {
+		run = (*c >= '0' && *c <= '9') ? run + 1 : 0;
+		if (run >= 8)
+			return 0;
+	}
+	return 1;
+}
+
 int sp_ident_ok(const char *s)
 {
 	size_t n;

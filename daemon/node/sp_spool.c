@@ -99,10 +99,13 @@ static int name_ok(const char *name)
 }
 
 /* File names are chosen by the partner system; a name with a long run of
- * digits may hold a BSN and is not logged. */
+ * digits may hold a BSN, and one with control characters (a newline) would
+ * forge journal lines: neither is logged. */
 static const char *log_name(const char *name)
 {
 	int run = 0;
+	if (!sp_text_ok(name, SP_SPOOL_NAME_MAX, 0))
+		return "(name not logged: holds control characters or is not UTF-8)";
 	for (const char *c = name; *c; c++) {
 		run = (*c >= '0' && *c <= '9') ? run + 1 : 0;
 		if (run >= 8)
