@@ -904,6 +904,7 @@ static int broker_open(struct broker *b)
 		.endpoint = b->cfg->endpoint,
 		.max_frame = b->cfg->max_frame,
 		.heartbeat_ms = b->cfg->heartbeat_ms,
+		.handshake_ms = b->cfg->handshake_s * 1000u,
 	};
 	rc = sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
 	if (rc != SP_OK)
