@@ -90,6 +90,16 @@ check "the verifier refuses an answer that reports warnings" bash -c "! python3 
 out=$(fg audit who-saw --bsn $OTHER); rc=$?
 check "another subject's who-saw is unaffected (rc=$rc)" test $rc -eq 0
 
+# --- an in-place edit of a record the copy already holds ---------------------
+seq=$(fg audit who-saw --bsn $OTHER --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["seq"])')
+e2e_stop broker
+"$TAMPER" "$NET/broker/state" modify "$seq" >/dev/null
+e2e_start broker || exit 1
+out=$(fg audit who-saw --bsn $OTHER); rc=$?
+echo "$out" | head -2
+check "after an in-place edit of record $seq who-saw exits 1 (rc=$rc)" test $rc -eq 1
+check "... with the failed proof at the top" bash -c "head -1 <<<\"\$1\" | grep -q 'WARNING: .*inclusion checks'" _ "$out"
+
 # --- a re-signed rewrite: witness alarm on the privacy officer's node -------
 e2e_stop broker
 "$TAMPER" "$NET/broker/state" rewrite "$NET/broker/keys" >/dev/null
