@@ -47,6 +47,7 @@ typedef struct sp_config {
 	uint64_t map_size;            /* bytes */
 	uint32_t max_frame;           /* bytes, ZMQ_MAXMSGSIZE and validation */
 	uint32_t heartbeat_ms;
+	uint32_t handshake_s;         /* broker: ZMQ_HANDSHAKE_IVL, unauthenticated connections end */
 	uint32_t retry_ms;            /* node: resend unacknowledged after this */
 	uint32_t max_clock_skew_s;    /* broker: reject signals created further off */
 	uint32_t sth_every_records;   /* broker: sign a tree head after this many records */

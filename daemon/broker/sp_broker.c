@@ -16,6 +16,7 @@
 #include "sp_auditsrv.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_malformed.h"
 #include "sp_policy.h"
 #include "sp_queue.h"
 #include "sp_release.h"
@@ -83,6 +84,7 @@ struct broker {
 	sp_msg *inbox;          /* BATCH_MAX received messages of one batch */
 	struct precheck pre[BATCH_MAX];
 	const struct precheck *cur_pre; /* of the message being handled */
+	sp_malformed *malformed; /* answers and per-peer rate limit (sp_malformed.h) */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -491,7 +493,7 @@ static int handle_involve(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	sp_engine eng = { b->policy, b->roster, sp_now_s() };
 	char why[256] = "";
 	int rc = sp_escalate_on_involve(&eng, t, m->user, u, why, sizeof why);
-	if (rc < 0 && rc != SP_EINVAL && rc != SP_EEXPIRED && rc != SP_EROLE && rc != SP_EORG)
+	if (rc < 0 && !sp_escalate_refusal(rc))
 		return rc; /* storage failure: the batch aborts, the node retries */
 	a.pseudonym = u->pseudonyms[0]->pseudonym;
 	a.status = rc == SP_OK ? SEINPOST__STATUS__STATUS_OK : SEINPOST__STATUS__STATUS_REJECTED;
@@ -525,7 +527,7 @@ static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, co
 	for (size_t i = 0; i < ib->n_updates; i++) {
 		const Seinpost__InvolveUpdate *u = ib->updates[i];
 		int r = sp_escalate_on_involve(&eng, t, m->user, u, why[a.n_refused], sizeof why[0]);
-		if (r < 0 && r != SP_EINVAL && r != SP_EEXPIRED && r != SP_EROLE && r != SP_EORG) {
+		if (r < 0 && !sp_escalate_refusal(r)) {
 			rc = r; /* storage failure: the frame is rolled back, the node resends */
 			goto out;
 		}
@@ -563,12 +565,14 @@ static void policy_tick(struct broker *b)
 {
 	sp_txn *t = NULL;
 	size_t queued = 0, expired = 0;
-	int rc = sp_txn_begin(b->store, 1, &t);
+	int flushed = 0, rc = sp_txn_begin(b->store, 1, &t);
 	if (rc == SP_OK)
 		rc = sp_release_flush(t, &queued);
 	if (rc == SP_OK)
 		rc = sp_retention_sweep_broker(t, b->policy, b->roster, sp_now_s(), &expired);
-	if (rc == SP_OK && (queued || expired))
+	if (rc == SP_OK)
+		rc = sp_malformed_flush(b->malformed, t, sp_mono_ms(), &flushed);
+	if (rc == SP_OK && (queued || expired || flushed))
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK)
@@ -647,8 +651,10 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	}
 	rc = own ? sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) : SP_OK;
 	if (rc != SP_OK) {
-		sp_log_event(LOG_WARNING, C, m->user, NULL, "malformed frame: %s", why);
-		return audit_reject(t, b, m->user, NULL, NULL, rc, why);
+		uint8_t id[SP_ID_BYTES]; /* a signal failing validation is answered, not resent for ever */
+		if (sp_malformed_signal_id(m->body, m->len, b->cfg->max_frame, m->user, id) == SP_OK)
+			reply_submit(b, m, id, SEINPOST__STATUS__STATUS_REJECTED, rc, why);
+		return sp_malformed_note(b->malformed, t, m->user, rc, why, sp_mono_ms());
 	}
 	switch (f->body_case) {
 	case SEINPOST__FRAME__BODY_HELLO:
@@ -856,6 +862,8 @@ static int broker_open(struct broker *b)
 	int rc;
 
 	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
+	if (rc == SP_OK)
+		rc = sp_malformed_new(&b->malformed);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
 		return rc;
@@ -906,6 +914,7 @@ static int broker_open(struct broker *b)
 		.endpoint = b->cfg->endpoint,
 		.max_frame = b->cfg->max_frame,
 		.heartbeat_ms = b->cfg->heartbeat_ms,
+		.handshake_ms = b->cfg->handshake_s * 1000u,
 	};
 	/* sp_transport_broker says why in one line (the errno of the bind). */
 	return sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
@@ -913,6 +922,7 @@ static int broker_open(struct broker *b)
 
 static void broker_close(struct broker *b)
 {
+	sp_malformed_free(&b->malformed);
 	for (size_t i = 0; i < b->nreplies; i++)
 		free(b->replies[i].buf);
 	if (b->sock)

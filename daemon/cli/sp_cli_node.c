@@ -431,8 +431,9 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		                "(--user names who opens the signal; it is recorded in the audit log)\n");
 		return 2;
 	}
-	if (!sp_text_ok(user, SP_MAX_USER, 0) || !user[0]) {
-		fprintf(stderr, "seinpost show: --user must be 1..%d printable characters\n", SP_MAX_USER);
+	if (!sp_user_ok(user) || strlen(user) > SP_MAX_USER) {
+		fprintf(stderr, "seinpost show: --user must be 1..%d printable characters without a run of 8 or "
+		        "more digits (a BSN is no user name)\n", SP_MAX_USER);
 		return 2;
 	}
 	if (strncmp(user, SP_READ_SYSTEM_PREFIX, strlen(SP_READ_SYSTEM_PREFIX)) == 0) {

@@ -8,6 +8,7 @@
 
 #include "seinpost.pb-c.h"
 #include "sp_hook.h"
+#include "sp_monitor.h"
 #include "sp_spool.h"
 #include "sp_sth.h"
 #include "sp_util.h"
@@ -69,6 +70,7 @@ static const struct {
 	{ SP_RUN_BROKER, sp_status_broker_queues },
 	{ SP_RUN_NODE, sp_status_node_outbox },
 	{ SP_RUN_NODE, witness_line },
+	{ SP_RUN_NODE, sp_status_monitor },
 	{ SP_RUN_NODE, sp_status_hook },
 	{ SP_RUN_NODE, sp_spool_status },
 };

@@ -52,6 +52,7 @@ struct sp_hook {
 	/* the item being handed to the command */
 	pid_t pid;                /* 0: none running */
 	int fd;                   /* its stdin, -1 once closed */
+	int outfd;                /* the spool-out directory, opened once without following a link */
 	char *json;
 	size_t jlen, jsent;
 	uint64_t deadline, kill_at; /* mono ms */
@@ -181,12 +182,16 @@ int sp_hook_open(const sp_config *c, sp_store *s, sp_kh *kh, const sp_roster *r,
 	h->roster = r;
 	h->policy = p;
 	h->fd = -1;
+	h->outfd = -1;
 	h->wake = sp_hook_enabled(c) ? 0 : NEVER;
 	*out = h;
 	/* A wrong setting does not stop the node: items are kept, retried and
 	 * shown in status until it is fixed. */
 	if (c->hook_out[0] && sp_mkdir_p(c->hook_out, 0700) != SP_OK)
 		sp_log(LOG_ERR, C, "spool-out directory %s cannot be created", c->hook_out);
+	else if (c->hook_out[0] && (h->outfd = sp_dir_open(c->hook_out)) < 0)
+		sp_log(LOG_ERR, C, "spool-out directory %s: %s", c->hook_out,
+		       h->outfd == SP_EPERM ? "a symbolic link or not accessible: refused" : sp_strerror(h->outfd));
 	if (c->hook_command[0] && access(c->hook_command, X_OK) != 0)
 		sp_log(LOG_ERR, C, "hook command %s is not executable: %s", c->hook_command, strerror(errno));
 	if (sp_hook_enabled(c))
@@ -295,20 +300,23 @@ static void succeeded(sp_hook *h)
 }
 
 /* The spool-out file: <out>/.<item>.json.tmp, fsync, rename to
- * <out>/<item>.json, fsync the directory — a reader never sees half a file. */
+ * <out>/<item>.json, fsync the directory — a reader never sees half a file.
+ * The importer's account can write <out>: we write only by name inside the
+ * directory opened at start (a symbolic link there is refused), and the
+ * temp file is created O_EXCL|O_NOFOLLOW (sp_file_write_at). */
 static int write_out(sp_hook *h, char *why, size_t wl)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], name[SP_HOOK_ITEM_ID_MAX + 16];
-	int rc;
-	snprintf(name, sizeof name, "%s.json", h->item_id);
-	if (sp_path_join(h->cfg->hook_out, name, path, sizeof path) != SP_OK)
-		rc = SP_ESIZE;
-	else {
-		snprintf(name, sizeof name, ".%s.json.tmp", h->item_id);
-		rc = sp_path_join(h->cfg->hook_out, name, tmp, sizeof tmp);
+	char path[SP_HOOK_ITEM_ID_MAX + 16], tmp[SP_HOOK_ITEM_ID_MAX + 16];
+	int rc = SP_OK;
+	if (h->outfd < 0 && (h->outfd = sp_dir_open(h->cfg->hook_out)) < 0) {
+		rc = h->outfd;
+		snprintf(why, wl, "spool-out: %.100s %s", h->cfg->hook_out,
+		         rc == SP_EPERM ? "is a symbolic link or not accessible: refused" : sp_strerror(rc));
+		return rc;
 	}
-	if (rc == SP_OK)
-		rc = sp_file_write_via(tmp, path, h->json, h->jlen, 0600);
+	snprintf(path, sizeof path, "%s.json", h->item_id);
+	snprintf(tmp, sizeof tmp, ".%s.json.tmp", h->item_id);
+	rc = sp_file_write_at(h->outfd, tmp, path, h->json, h->jlen, 0600);
 	if (rc != SP_OK)
 		snprintf(why, wl, "spool-out: cannot write to %.100s: %s", h->cfg->hook_out, sp_strerror(rc));
 	return rc;
@@ -593,6 +601,8 @@ void sp_hook_close(sp_hook **hp)
 	int st;
 	if (!h)
 		return;
+	if (h->outfd >= 0)
+		close(h->outfd);
 	if (h->pid) {
 		/* Not finished: the item stays pending and runs again after the
 		 * restart (without counting as a failed attempt). */

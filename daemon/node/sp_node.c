@@ -16,6 +16,7 @@
 #include "sp_keys.h"
 #include "sp_link.h"
 #include "sp_log.h"
+#include "sp_monitor.h"
 #include "sp_nodeaudit.h"
 #include "sp_outbox.h"
 #include "sp_policy.h"
@@ -1145,7 +1146,7 @@ static int node_open(struct node *n)
 	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
 		return SP_EIO;
 	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),
-	                           .send = audit_send, .ctx = n };
+	                           .send = audit_send, .ctx = n, .monitor = sp_monitor_wanted(n->cfg, n->roster) };
 	return SP_OK;
 }
 
