@@ -33,5 +33,8 @@ struct Seinpost__LocalRequest;
 struct Seinpost__LocalReply;
 int sp_cli_local_call(const struct sp_config *c, const struct Seinpost__LocalRequest *req,
                       struct Seinpost__LocalReply **out);
+/* The same with a reply timeout in ms (submit --wait keeps to its limit). */
+int sp_cli_local_call_ms(const struct sp_config *c, const struct Seinpost__LocalRequest *req,
+                         struct Seinpost__LocalReply **out, int timeout_ms);
 
 #endif

@@ -28,6 +28,7 @@
 #include "sp_submit.h"
 #include "sp_transport.h"
 #include "sp_util.h"
+#include "sp_verdict.h"
 #include "sp_wire.h"
 
 #define C "node"
@@ -46,6 +47,12 @@ _Static_assert(FRAMES_MAX <= SP_RECEIPT_BATCH_MAX, "one receipt batch per write 
 struct envelope {
 	uint8_t id[ENV_MAX];
 	size_t len;
+};
+
+/* A signal the broker finally rejected in this batch (spool .error). */
+struct final_rejection {
+	uint8_t id[SP_ID_BYTES];
+	char reason[300];
 };
 
 /* A submit that passed validation and sealing, waiting for the batch commit. */
@@ -80,6 +87,8 @@ struct node {
 	uint64_t answers_at_round;
 	uint8_t receipts[FRAMES_MAX][SP_ID_BYTES]; /* sent after the batch commits */
 	size_t nreceipts;
+	struct final_rejection final[FRAMES_MAX]; /* told to the spool after the commit */
+	size_t nfinal;
 	int alert;              /* <state>/alert raised (submits refused) */
 	int unsent;             /* a direct send failed: resend in order first */
 	uint64_t last_unsent_try;
@@ -591,62 +600,23 @@ static void serve_spool(struct node *n)
 	submit_flush(n);
 }
 
-/* Broker verdict on one of our signals, inside the batch transaction. */
+/* Broker verdict on one of our signals, inside the batch transaction
+ * (sp_verdict.c); a final rejection is told to the spool after the commit. */
 static int handle_submit_ack(struct node *n, sp_txn *t, const Seinpost__SubmitAck *a)
 {
-	const void *v;
-	size_t vl;
-	Seinpost__OutboxEntry *e = NULL;
-	Seinpost__SignalHeader *h = NULL;
-	uint8_t *buf = NULL;
-	size_t len;
-	char idhex[SP_ID_HEX];
-	int rc;
+	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                      .spool = n->spool };
+	struct final_rejection *fr = n->nfinal < FRAMES_MAX ? &n->final[n->nfinal] : NULL;
+	int outcome, rc;
 
 	n->answers++;
 	if (n->round_left && --n->round_left == 0)
 		n->retry.next_ms = 0; /* the round is answered: go on with the next */
-	if (a->id.len != SP_ID_BYTES)
-		return SP_OK;
-	rc = sp_store_get(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, &v, &vl);
-	if (rc != SP_OK)
-		goto out;
-	e = seinpost__outbox_entry__unpack(NULL, vl, v);
-	if (!e || !e->signal) {
-		rc = SP_ECORRUPT;
-		goto out;
+	rc = sp_verdict_apply(t, &vc, a, sp_now_ms(), &outcome, fr ? fr->reason : NULL, fr ? sizeof fr->reason : 0);
+	if (rc == SP_OK && outcome == SP_VERDICT_REJECTED && fr && n->spool) {
+		memcpy(fr->id, a->id.data, SP_ID_BYTES);
+		n->nfinal++;
 	}
-	if (e->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING)
-		goto out; /* already settled; a repeated ack */
-	h = seinpost__signal_header__unpack(NULL, e->signal->header.len, e->signal->header.data);
-	e->settled = sp_now_ms();
-	if (a->status == SEINPOST__STATUS__STATUS_REJECTED) {
-		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
-		e->code = a->code;
-		free(e->reason);
-		e->reason = strdup(a->reason);
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED, h, NULL, a->code, a->reason);
-		sp_log_event(LOG_WARNING, C, n->cfg->org, sp_hex(a->id.data, 16, idhex),
-		             "broker rejected our signal: %s", a->reason);
-	} else {
-		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_ACCEPTED;
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SENT, h, "broker", 0, NULL);
-		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(a->id.data, 16, idhex), "accepted by broker");
-	}
-	if (rc == SP_OK)
-		rc = sp_wire_pack(&e->base, &buf, &len);
-	if (rc == SP_OK)
-		rc = sp_outbox_settle(t, a->id.data, buf, len);
-out:
-	if (rc == SP_ENOTFOUND)
-		rc = SP_OK; /* not ours (any more): nothing to record */
-	if (rc != SP_OK)
-		sp_log(LOG_ERR, C, "recording broker verdict failed: %s", sp_strerror(rc));
-	free(buf);
-	if (h)
-		seinpost__signal_header__free_unpacked(h, NULL);
-	if (e)
-		seinpost__outbox_entry__free_unpacked(e, NULL);
 	return rc;
 }
 
@@ -918,6 +888,7 @@ static void serve_broker(struct node *n)
 	}
 	if (handled) {
 		n->nreceipts = 0;
+		n->nfinal = 0;
 		rc = sp_txn_begin(n->store, 1, &t);
 		for (size_t i = 0; rc == SP_OK && i < nf; i++) {
 			if (frames[i]->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK)
@@ -940,6 +911,12 @@ static void serve_broker(struct node *n)
 		if (n->nreceipts)
 			send_receipts(n);
 		n->nreceipts = 0;
+		if (rc == SP_OK) {
+			sp_verdict_ctx vc = { .spool = n->spool };
+			for (size_t i = 0; i < n->nfinal; i++)
+				sp_verdict_notify(&vc, n->final[i].id, n->final[i].reason);
+		}
+		n->nfinal = 0;
 		if (rc == SP_OK && n->hook_new)
 			sp_hook_kick(n->hook);
 		n->hook_new = 0;
@@ -974,7 +951,14 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 		seinpost__outbox_entry__free_unpacked(e, NULL);
 		return 1;
 	}
-	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->signal) {
+	if (!sp_verdict_due(e, c->now_wall)) {
+		/* Refused for now (clock, policy version): its own backoff. */
+		c->next_pos = pos + 1;
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 0;
+	}
+	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
+	    e->signal) {
 		if (send_signal(c->n, e->signal) != SP_OK) {
 			seinpost__outbox_entry__free_unpacked(e, NULL);
 			c->stopped = 1;
