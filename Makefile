@@ -16,7 +16,7 @@ BUILD   ?= build$(if $(filter 1,$(SAN)),-san,)
 PKGS    := libsodium libzmq lmdb libprotobuf-c libsystemd inih jansson libcrypto
 DEB_PKGS := build-essential pkg-config libsodium-dev libzmq3-dev liblmdb-dev \
             libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libinih-dev \
-            libjansson-dev check lmdb-utils libssl-dev python3
+            libjansson-dev check lmdb-utils libssl-dev python3 jq
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter

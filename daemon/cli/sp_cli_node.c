@@ -296,18 +296,18 @@ static int outbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t
 	char idhex[SP_ID_HEX], when[32];
 	if (!e || !e->signal || kl != 16)
 		goto out;
+	/* A stored copy whose header no longer decodes is still listed: its
+	 * state and reason say what became of it. */
 	h = seinpost__signal_header__unpack(NULL, e->signal->header.len, e->signal->header.data);
-	if (!h)
-		goto out;
 	sp_hex(k, 16, idhex);
 	sp_iso_time(e->queued, when, sizeof when);
 	if (c->json)
 		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued", when,
-		                                        "category", h->category, "weight", (int)h->weight,
+		                                        "category", h ? h->category : "", "weight", h ? (int)h->weight : 0,
 		                                        "state", outbox_state_name(e->state), "code", (int)e->code,
 		                                        "reason", e->reason));
 	else
-		printf("%s  %s  %-20s w%u  %-9s %s\n", idhex, when, h->category, h->weight,
+		printf("%s  %s  %-20s w%u  %-9s %s\n", idhex, when, h ? h->category : "(damaged)", h ? h->weight : 0,
 		       outbox_state_name(e->state), e->reason);
 	c->count++;
 out:

@@ -928,13 +928,54 @@ static void serve_broker(struct node *n)
 	}
 }
 
+#define DAMAGED_MAX 16 /* damaged pending entries settled per round */
+
 struct resend_ctx {
 	struct node *n;
+	uint8_t damaged[DAMAGED_MAX][SP_ID_BYTES]; /* pending copies that no longer decode */
+	size_t ndamaged;
 	uint32_t sent;
 	int stopped;       /* a send failed or the round hit RESEND_MAX */
 	uint64_t next_pos; /* pending-index position to continue from */
 	uint64_t now_wall; /* unix ms: entries queued within retry_ms are in flight */
 };
+
+/* A stored signal whose header still decodes and passes the wire checks. */
+static int signal_intact(const Seinpost__Signal *sig)
+{
+	Seinpost__SignalHeader *h = NULL;
+	char why[128];
+	int ok = sig && sp_wire_check_signal(sig, &h, why, sizeof why) == SP_OK;
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	return ok;
+}
+
+/* Pending entries whose stored copy is damaged: rejected here, with the
+ * reason, as if the broker had said so (nothing could be sent). */
+static void settle_damaged(struct node *n, const struct resend_ctx *c)
+{
+	static const char why[] = "the stored copy of this signal is damaged and cannot be sent; "
+	                          "nothing reached the broker: submit it again";
+	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                      .spool = n->spool };
+	for (size_t i = 0; i < c->ndamaged; i++) {
+		Seinpost__SubmitAck a = SEINPOST__SUBMIT_ACK__INIT;
+		sp_txn *t = NULL;
+		int outcome = 0;
+		char reason[300];
+		a.id = (ProtobufCBinaryData){ SP_ID_BYTES, (uint8_t *)c->damaged[i] };
+		a.status = SEINPOST__STATUS__STATUS_REJECTED;
+		a.code = SP_ECORRUPT;
+		a.reason = (char *)why;
+		if (sp_txn_begin(n->store, 1, &t) != SP_OK)
+			return;
+		if (sp_verdict_apply(t, &vc, &a, sp_now_ms(), &outcome, reason, sizeof reason) == SP_OK &&
+		    sp_txn_commit(&t) == SP_OK && outcome == SP_VERDICT_REJECTED)
+			sp_verdict_notify(&vc, c->damaged[i], reason);
+		sp_txn_abort(&t);
+	}
+}
 
 static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void *v, size_t vl)
 {
@@ -953,6 +994,16 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 	}
 	if (!sp_verdict_due(e, c->now_wall)) {
 		/* Refused for now (clock, policy version): its own backoff. */
+		c->next_pos = pos + 1;
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 0;
+	}
+	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
+	    !signal_intact(e->signal)) {
+		/* The broker could not even name it in a rejection: settle it
+		 * here, after this read transaction. */
+		if (c->ndamaged < DAMAGED_MAX)
+			memcpy(c->damaged[c->ndamaged++], id, SP_ID_BYTES);
 		c->next_pos = pos + 1;
 		seinpost__outbox_entry__free_unpacked(e, NULL);
 		return 0;
@@ -994,6 +1045,7 @@ static void resend_outbox(struct node *n)
 	 * larger than RESEND_MAX goes out once, in order, not again and again. */
 	(void)sp_outbox_foreach_pending(t, n->unsent ? n->unsent_pos : 0, resend_one, &c);
 	sp_txn_abort(&t);
+	settle_damaged(n, &c);
 	if (n->unsent && !c.stopped) {
 		n->unsent = 0; /* everything pending went out in order: direct sends resume */
 		n->unsent_pos = 0;
