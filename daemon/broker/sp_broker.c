@@ -22,6 +22,7 @@
 #include "sp_sd.h"
 #include "sp_status.h"
 #include "sp_signal.h"
+#include "sp_clockstep.h"
 #include "sp_polver.h"
 #include "sp_sth.h"
 #include "sp_store.h"
@@ -83,6 +84,7 @@ struct broker {
 	struct precheck pre[BATCH_MAX];
 	const struct precheck *cur_pre; /* of the message being handled */
 	sp_polver polver;       /* the previous policy version (roll-out grace) */
+	sp_clockstep clock;     /* wall clock steps, into the audit log */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -623,6 +625,8 @@ static void audit_heads_tick(struct broker *b)
 {
 	sp_txn *t = NULL;
 	int rc = sp_txn_begin(b->store, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_clockstep_check(&b->clock, t, NULL);
 	if (rc == SP_OK)
 		rc = audit_heads(b, t);
 	if (rc == SP_OK)

@@ -537,6 +537,11 @@ static int cmd_verify(const sp_config *cfg, const sp_roster *roster)
 		printf("audit log OK: %llu records, hash chain intact, Merkle root %.16s…, %llu signed tree heads verified (%llu ms)\n",
 		       (unsigned long long)r.records, sp_hex(r.root, 32, root), (unsigned long long)r.heads,
 		       (unsigned long long)(sp_mono_ms() - t0));
+		/* A clock step is not tampering: the heads kept their order. */
+		for (uint32_t i = 0; i < r.nwarn && i < SP_AUDIT_WARN_MAX; i++)
+			printf("warning: %s\n", r.warn[i]);
+		if (r.nwarn > SP_AUDIT_WARN_MAX)
+			printf("warning: %u more clock steps\n", r.nwarn - SP_AUDIT_WARN_MAX);
 		return 0;
 	}
 	if (r.bad_head)
