@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include "sp_error.h"
 #include "sp_spool.h"
+#include "sp_status.h"
 #include "sp_store.h"
 #include "seinpost.pb-c.h"
 
@@ -63,5 +64,9 @@ int sp_verdict_due(const Seinpost__OutboxEntry *e, uint64_t now_ms);
 /* After the batch committed: tell the spool about final rejections (the
  * .error file). Kept apart so no file is written for an uncommitted verdict. */
 void sp_verdict_notify(const sp_verdict_ctx *c, const uint8_t id[16], const char *reason);
+
+/* `seinpost status` lines: signals deferred now, final rejections (WARN
+ * when the last was within a day). */
+int sp_verdict_status(const sp_status_src *src, sp_status *st);
 
 #endif

@@ -10,6 +10,7 @@
 #include "sp_hook.h"
 #include "sp_spool.h"
 #include "sp_util.h"
+#include "sp_verdict.h"
 #include "sp_witness.h"
 
 struct line {
@@ -81,6 +82,7 @@ static const struct {
 	{ ROLE_ANY, sp_status_store },
 	{ SP_RUN_BROKER, sp_status_broker_queues },
 	{ SP_RUN_NODE, sp_status_node_outbox },
+	{ SP_RUN_NODE, sp_verdict_status },
 	{ SP_RUN_NODE, witness_line },
 	{ SP_RUN_NODE, sp_status_hook },
 	{ SP_RUN_NODE, sp_spool_status },

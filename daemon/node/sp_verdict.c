@@ -13,6 +13,65 @@
 #include "sp_wire.h"
 
 #define C "node"
+#define K_REJ "vd.rej" /* META: be64(final rejections) || be64(unix ms of the last) */
+#define RECENT_MS (24u * 3600u * 1000u)
+
+/* Count a final rejection for `seinpost status` (O(1), not a history scan). */
+static int count_rejection(sp_txn *t, uint64_t now_ms)
+{
+	const void *v;
+	size_t vl;
+	uint8_t b[16];
+	uint64_t n = 0;
+	int rc = sp_store_get(t, SP_DB_META, K_REJ, strlen(K_REJ), &v, &vl);
+	if (rc == SP_OK && vl == 16)
+		n = sp_be64_get(v);
+	else if (rc != SP_OK && rc != SP_ENOTFOUND)
+		return rc;
+	sp_be64_put(b, n + 1);
+	sp_be64_put(b + 8, now_ms);
+	return sp_store_put(t, SP_DB_META, K_REJ, strlen(K_REJ), b, sizeof b, 0);
+}
+
+struct deferred_ctx {
+	uint64_t n;
+};
+
+static int count_deferred(void *ctx, uint64_t pos, const uint8_t id[16], const void *v, size_t vl)
+{
+	struct deferred_ctx *c = ctx;
+	Seinpost__OutboxEntry *e = seinpost__outbox_entry__unpack(NULL, vl, v);
+	if (e && e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED)
+		c->n++;
+	if (e)
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+	return 0;
+}
+
+int sp_verdict_status(const sp_status_src *src, sp_status *st)
+{
+	struct deferred_ctx d = { 0 };
+	const void *v;
+	size_t vl;
+	uint64_t rejected = 0, last = 0, now = src->opts->now_ms ? src->opts->now_ms : sp_now_ms();
+	char when[SP_ISO_TIME];
+	int rc = sp_outbox_foreach_pending(src->txn, 0, count_deferred, &d);
+	if (rc != SP_OK)
+		return rc;
+	if (sp_store_get(src->txn, SP_DB_META, K_REJ, strlen(K_REJ), &v, &vl) == SP_OK && vl == 16) {
+		rejected = sp_be64_get(v);
+		last = sp_be64_get((const uint8_t *)v + 8);
+	}
+	rc = sp_status_add(st, "outbox", "deferred", d.n ? SP_STATUS_WARN : SP_STATUS_OK,
+	                   d.n ? "%llu refused by the broker for now (clock or policy version), retried; "
+	                         "see seinpost outbox" : "%llu",
+	                   (unsigned long long)d.n);
+	if (rc == SP_OK)
+		rc = sp_status_add(st, "outbox", "rejected", last && now - last < RECENT_MS ? SP_STATUS_WARN : SP_STATUS_OK,
+		                   rejected ? "%llu by the broker, the last at %s (reasons: seinpost outbox)" : "%llu",
+		                   (unsigned long long)rejected, sp_iso_time(last, when, sizeof when));
+	return rc;
+}
 
 int sp_verdict_temporary(int code)
 {
@@ -151,6 +210,8 @@ int sp_verdict_apply(sp_txn *t, const sp_verdict_ctx *c, const Seinpost__SubmitA
 		e->next_attempt = 0;
 		e->reason = why;
 		rc = audit(ch, c, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED, h, a->id.data, NULL, a->code, why);
+		if (rc == SP_OK)
+			rc = count_rejection(ch, now_ms);
 		sp_log_event(LOG_WARNING, C, c->org, idhex, "broker rejected our signal: %s", why);
 		if (reason_out && reasonlen)
 			snprintf(reason_out, reasonlen, "%s", why);

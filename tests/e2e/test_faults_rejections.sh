@@ -57,6 +57,9 @@ check "the sending node is still running after every rejection" fl_alive $P
 sp $P outbox >"$E2E_DIR/outbox.txt"
 check "outbox (text) shows rejected signals with their reason" grep -q "rejected.*exceeds the policy" "$E2E_DIR/outbox.txt"
 check "outbox (text) shows deferred signals with their reason" grep -q "deferred.*temporary" "$E2E_DIR/outbox.txt"
+sp $P status >"$E2E_DIR/status.txt" 2>&1
+check "status counts the deferred signals" grep -q "deferred.*2 refused by the broker for now" "$E2E_DIR/status.txt"
+check "status counts the final rejections" grep -Eq "rejected.*1[0-9] by the broker, the last at" "$E2E_DIR/status.txt"
 code=$(fl_field $P "${ID[category]}" code)
 check "outbox --json gives the broker's code for an unknown category ($code = SP_ECATEGORY -5)" test "$code" = -5
 sp $P audit log --json >"$E2E_DIR/paudit.json"
