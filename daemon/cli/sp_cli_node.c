@@ -331,7 +331,7 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	struct list_ctx *c = ctx;
 	Seinpost__InboxEntry *e = seinpost__inbox_entry__unpack(NULL, vl, v);
 	Seinpost__SignalHeader *h = NULL;
-	char idhex[SP_ID_HEX], when[32], tiers[64], pseudo[17];
+	char idhex[SP_ID_HEX], when[32], created[32], tiers[64], pseudo[17];
 	if (!e || !e->delivery || !e->delivery->signal || kl != 16)
 		goto out;
 	h = seinpost__signal_header__unpack(NULL, e->delivery->signal->header.len, e->delivery->signal->header.data);
@@ -339,6 +339,7 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 		goto out;
 	sp_hex(k, 16, idhex);
 	sp_iso_time(e->received, when, sizeof when);
+	sp_iso_time(h->created * 1000u, created, sizeof created);
 	sp_render_tiers(granted_mask(e->delivery->signal), tiers, sizeof tiers);
 	sp_hex(h->pseudonym.data, 8, pseudo);
 	const char *rule = e->delivery->n_rule_ids ? e->delivery->rule_ids[e->delivery->n_rule_ids - 1] : "";
@@ -346,15 +347,15 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	if (c->t)
 		sp_involve_local_ref(c->t, h->pseudonym.data, ref, sizeof ref); /* our own pupil/client ref */
 	if (c->json && ref[0])
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", idhex,
-		                                        "received", when, "from", h->sender, "category", h->category,
-		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
-		                                        "subject", pseudo, "ref", ref));
+		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", idhex,
+		                                        "created_at", created, "received", when, "from", h->sender,
+		                                        "category", h->category, "weight", (int)h->weight, "tiers", tiers,
+		                                        "rule", rule, "subject", pseudo, "ref", ref));
 	else if (c->json)
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s}", "id", idhex,
-		                                        "received", when, "from", h->sender, "category", h->category,
-		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
-		                                        "subject", pseudo));
+		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s}", "id", idhex,
+		                                        "created_at", created, "received", when, "from", h->sender,
+		                                        "category", h->category, "weight", (int)h->weight, "tiers", tiers,
+		                                        "rule", rule, "subject", pseudo));
 	else
 		printf("%s  %s  from %-20s %-20s w%u  tiers %-26s rule %s%s%s\n", idhex, when, h->sender,
 		       h->category, h->weight, tiers, rule, ref[0] ? "  ref " : "", ref);
