@@ -24,6 +24,9 @@ int sp_unhex(const char *hex, void *out, size_t outlen) SP_MUST_CHECK;
 uint64_t sp_now_ms(void);      /* wall clock, unix milliseconds */
 uint64_t sp_now_s(void);       /* wall clock, unix seconds */
 uint64_t sp_mono_ms(void);     /* monotonic milliseconds */
+/* 1 when the test-only clock offset (SEINPOST_TEST_CLOCK_FILE) is set: the
+ * wall clock above is shifted by the file's seconds. Never in production. */
+int sp_test_clock_active(void);
 
 /* Read a whole file (at most max bytes, else SP_ESIZE). *out is malloc'd,
  * NUL-terminated for convenience (not counted in *len). Caller frees. */

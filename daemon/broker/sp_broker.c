@@ -24,6 +24,8 @@
 #include "sp_roster.h"
 #include "sp_sd.h"
 #include "sp_signal.h"
+#include "sp_clockstep.h"
+#include "sp_polver.h"
 #include "sp_sth.h"
 #include "sp_sandbox.h"
 #include "sp_store.h"
@@ -85,6 +87,8 @@ struct broker {
 	struct precheck pre[BATCH_MAX];
 	const struct precheck *cur_pre; /* of the message being handled */
 	sp_malformed *malformed; /* answers and per-peer rate limit (sp_malformed.h) */
+	sp_polver polver;       /* the previous policy version (roll-out grace) */
+	sp_clockstep clock;     /* wall clock steps, into the audit log */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -202,6 +206,8 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 	char why[256] = "", idhex[SP_ID_HEX];
 	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s,
 	                    .max_age_s = b->cfg->max_age_s,
+	                    .prev_policy_hash = b->polver.has_prev ? b->polver.prev : NULL,
+	                    .prev_policy_until_s = b->polver.changed_ms / 1000u + b->cfg->policy_grace_s,
 	                    .sig_verified = b->cur_pre && b->cur_pre->kind == PRE_SUBMIT && b->cur_pre->ok };
 	uint8_t *stored = NULL;
 	size_t stored_len;
@@ -626,6 +632,8 @@ static void audit_heads_tick(struct broker *b)
 	sp_txn *t = NULL;
 	int rc = sp_txn_begin(b->store, 1, &t);
 	if (rc == SP_OK)
+		rc = sp_clockstep_check(&b->clock, t, NULL);
+	if (rc == SP_OK)
 		rc = audit_heads(b, t);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
@@ -839,9 +847,20 @@ static int load_policy(struct broker *b)
 static int audit_policy_loaded(struct broker *b)
 {
 	sp_txn *t = NULL;
-	int rc = sp_txn_begin(b->store, 1, &t);
+	int changed = 0, rc = sp_txn_begin(b->store, 1, &t);
 	if (rc != SP_OK)
 		return rc;
+	rc = sp_polver_note(t, sp_policy_hash(b->policy), sp_now_ms(), &b->polver, &changed);
+	if (rc != SP_OK) {
+		sp_txn_abort(&t);
+		return rc;
+	}
+	if (b->polver.has_prev && (changed || b->polver.changed_ms / 1000u + b->cfg->policy_grace_s > sp_now_s())) {
+		char until[SP_ISO_TIME];
+		sp_log(LOG_NOTICE, C, "policy %s: signals made under the previous version are accepted until %s "
+		       "(policy_grace_s)", sp_policy_version(b->policy),
+		       sp_iso_time(b->polver.changed_ms + (uint64_t)b->cfg->policy_grace_s * 1000u, until, sizeof until));
+	}
 	sp_audit_entry e = {
 		.event = SEINPOST__AUDIT_EVENT__AUDIT_POLICY_LOADED,
 		.actor = "broker",

@@ -614,6 +614,11 @@ static int cmd_verify(const sp_config *cfg, const sp_roster *roster, int json)
 		if (!r.heads && cfg->role != SP_RUN_BROKER)
 			printf("(a node's own log has no signed tree heads: the broker signs its log, and this node "
 			       "checks those heads; see 'audit witness')\n");
+		/* A clock step is not tampering: the heads kept their order. */
+		for (uint32_t i = 0; i < r.nwarn && i < SP_AUDIT_WARN_MAX; i++)
+			printf("warning: %s\n", r.warn[i]);
+		if (r.nwarn > SP_AUDIT_WARN_MAX)
+			printf("warning: %u more clock steps\n", r.nwarn - SP_AUDIT_WARN_MAX);
 		return SP_EXIT_OK;
 	}
 	if (r.bad_head)

@@ -12,6 +12,7 @@
 #include "sp_spool.h"
 #include "sp_sth.h"
 #include "sp_util.h"
+#include "sp_verdict.h"
 #include "sp_witness.h"
 
 #define ROLE_ANY (SP_RUN_BROKER | SP_RUN_NODE)
@@ -69,6 +70,7 @@ static const struct {
 	{ ROLE_ANY, sp_status_store },
 	{ SP_RUN_BROKER, sp_status_broker_queues },
 	{ SP_RUN_NODE, sp_status_node_outbox },
+	{ SP_RUN_NODE, sp_verdict_status },
 	{ SP_RUN_NODE, witness_line },
 	{ SP_RUN_NODE, sp_status_monitor },
 	{ SP_RUN_NODE, sp_status_hook },

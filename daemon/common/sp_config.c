@@ -84,6 +84,8 @@ static const struct ckey ckeys[] = {
 	K("limits", "handshake_s", C_U32, handshake_s, 1, 300, 10, -1, ROLE_BROKER,
 	  "only the broker accepts connections"),
 	K("limits", "max_age_s", C_U32, max_age_s, 60, 2592000, 604800, -1, ROLE_ANY, NULL),
+	K("limits", "policy_grace_s", C_U32, policy_grace_s, 0, 2592000, 604800, -1, ROLE_BROKER,
+	  "only the broker admits signals by policy version"),
 	K("spool", "in", C_PATH, spool_in, 0, 0, 0, -1, ROLE_NODE, "the broker takes no signals from a spool"),
 	K("hook", "command", C_PATH, hook_command, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),
 	K("hook", "out", C_PATH, hook_out, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),

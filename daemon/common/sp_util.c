@@ -45,11 +45,56 @@ int sp_unhex(const char *hex, void *out, size_t outlen)
 	return SP_OK;
 }
 
+/* Test-only clock offset (docs/delivery.md, "testing clock steps"): when
+ * SEINPOST_TEST_CLOCK_FILE names a file, its content (signed seconds) is
+ * added to the wall clock, re-read at most every 100 ms so a running test
+ * can step a live daemon's clock either way. Unset in production; the
+ * daemons log a warning at start when it is set. Monotonic time is never
+ * shifted. */
+#define TEST_CLOCK_ENV "SEINPOST_TEST_CLOCK_FILE"
+#define TEST_CLOCK_REREAD_MS 100
+
+static int64_t test_clock_offset_ms(void)
+{
+	static const char *path;
+	static int inited;
+	static int64_t offset_ms;
+	static uint64_t next_read;
+	uint64_t mono;
+	if (!__atomic_load_n(&inited, __ATOMIC_ACQUIRE)) {
+		path = getenv(TEST_CLOCK_ENV);
+		if (path && !path[0])
+			path = NULL;
+		__atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
+	}
+	if (!path)
+		return 0;
+	mono = sp_mono_ms();
+	if (mono >= __atomic_load_n(&next_read, __ATOMIC_RELAXED)) {
+		char buf[32] = "";
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (fgets(buf, sizeof buf, f))
+				__atomic_store_n(&offset_ms, (int64_t)strtoll(buf, NULL, 10) * 1000, __ATOMIC_RELAXED);
+			fclose(f);
+		}
+		__atomic_store_n(&next_read, mono + TEST_CLOCK_REREAD_MS, __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&offset_ms, __ATOMIC_RELAXED);
+}
+
+int sp_test_clock_active(void)
+{
+	const char *p = getenv(TEST_CLOCK_ENV);
+	return p && p[0];
+}
+
 uint64_t sp_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)((int64_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u) +
+	                  test_clock_offset_ms());
 }
 
 uint64_t sp_now_s(void)

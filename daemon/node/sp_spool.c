@@ -498,6 +498,69 @@ void sp_spool_later(sp_spool *s, sp_spool_file *f, uint64_t now_ms)
 	file_free(f);
 }
 
+/* done/NAME.id holding idhex: NAME into name (1), or 0 when none does. */
+static int find_done(sp_spool *s, const char *idhex, char *name, size_t namelen)
+{
+	int fd = dup(s->donefd), found = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	while (!found && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char buf[SP_ID_HEX + 1] = "";
+		int f;
+		ssize_t r;
+		if (n < 4 || n - 3 > namelen || strcmp(e->d_name + n - 3, ".id") != 0)
+			continue;
+		f = openat(s->donefd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (f < 0)
+			continue;
+		r = read(f, buf, SP_ID_HEX - 1);
+		close(f);
+		if (r == SP_ID_HEX - 1 && memcmp(buf, idhex, SP_ID_HEX - 1) == 0) {
+			memcpy(name, e->d_name, n - 3);
+			name[n - 3] = '\0';
+			found = name_ok(name);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+void sp_spool_verdict(sp_spool *s, const uint8_t id[16], const char *reason)
+{
+	char idhex[SP_ID_HEX], name[SP_SPOOL_NAME_MAX + 1], path[PATH_MAX], idname[SP_SPOOL_NAME_MAX + 4];
+	char text[600];
+	if (!s || s->lost)
+		return;
+	sp_hex(id, SP_ID_BYTES, idhex);
+	snprintf(text, sizeof text, "rejected by the broker after the file was accepted (signal %s): %s\n", idhex,
+	         reason);
+	if (!find_done(s, idhex, name, sizeof name)) {
+		if (snprintf(path, sizeof path, "%s/rejected/%s.error", s->dir, idhex) < (int)sizeof path &&
+		    sp_file_write(path, text, strlen(text), 0640) == SP_OK)
+			sp_log(LOG_WARNING, C, "signal %s (from the spool) rejected by the broker: see rejected/%s.error",
+			       idhex, idhex);
+		return;
+	}
+	if (snprintf(path, sizeof path, "%s/rejected/%s.error", s->dir, name) >= (int)sizeof path ||
+	    sp_file_write(path, text, strlen(text), 0640) != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot write rejected/%s.error in the spool directory", log_name(name));
+		return;
+	}
+	snprintf(idname, sizeof idname, "%s.id", name);
+	if (renameat(s->donefd, name, s->rejfd, name) != 0 || renameat(s->donefd, idname, s->rejfd, idname) != 0)
+		sp_log(LOG_ERR, C, "cannot move done/%s to rejected/: %s", log_name(name), strerror(errno));
+	sync_dirs(s, s->rejfd);
+	(void)fsync(s->donefd);
+	sp_log(LOG_WARNING, C, "%s was rejected by the broker; moved to rejected/ with its .error", log_name(name));
+}
+
 /* ---- seinpost status -------------------------------------------------------- */
 
 /* Spool files in dir (sub NULL) or dir/sub; *oldest_ms: oldest mtime. */

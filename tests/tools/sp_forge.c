@@ -26,6 +26,15 @@
  *                                               HOW = good (NODE's key), badkey (a
  *                                               fresh key), otherorg (NODE's key over
  *                                               another org name); prints SENT
+ *   sp_forge outbox NODE.conf KIND [ORG]        put a bad signal of KIND into NODE's
+ *                                               outbox as pending, for the node itself
+ *                                               to send (issue 11: every rejection
+ *                                               through a real node); prints its id.
+ *                                               KIND: overgrant (ORG gets tier full),
+ *                                               impersonate (ORG as sender), category,
+ *                                               future, past, expired, longexpiry,
+ *                                               policyver, stranger-grant, self-grant,
+ *                                               dup-grant, damage-sig, damage-header
  *
  * Prints one line: the broker's verdict ("OK", "DUPLICATE", "REJECTED <code>
  * <reason>", "NO-ANSWER") or the tiers opened.
@@ -39,6 +48,7 @@
 #include "sp_config.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_outbox.h"
 #include "sp_policy.h"
 #include "sp_pseudo.h"
 #include "sp_reads.h"
@@ -51,6 +61,9 @@
 
 static uint64_t g_lifetime = 86400; /* seconds from now to the header expiry */
 static const char *g_summary = "forge summary", *g_contact = "forge contact";
+static int64_t g_created_off;        /* seconds added to the created time */
+static const char *g_category;       /* header category, when not the grants' */
+static const uint8_t *g_policy_hash; /* header policy hash, when not ours */
 
 struct ctx {
 	sp_config cfg;
@@ -189,15 +202,94 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 		die("pseudo");
 	sp_signal_meta m = {
 		.sender = sender, .subject_kind = 1, .pseudonym = pseudo,
-		.pseudonym_epoch = sp_pseudo_current_epoch(c->pseudo), .category = category,
-		.weight = (uint32_t)weight, .created = sp_now_s(), .expires = sp_now_s() + g_lifetime,
-		.policy_hash = sp_policy_hash(c->policy),
+		.pseudonym_epoch = sp_pseudo_current_epoch(c->pseudo), .category = g_category ? g_category : category,
+		.weight = (uint32_t)weight, .created = (uint64_t)((int64_t)sp_now_s() + g_created_off),
+		.expires = (uint64_t)((int64_t)sp_now_s() + g_created_off) + g_lifetime,
+		.policy_hash = g_policy_hash ? g_policy_hash : sp_policy_hash(c->policy),
 	};
 	sp_tier_plain p = { .contact = g_contact, .summary = g_summary, .bsn = "111222333", .name = "Forge Name" };
 	if (sp_signal_seal(&m, &p, all, n + nextra, c->keys->sign_sk, out, outlen, id) != SP_OK)
 		die("seal");
 	free(all);
 	free(g);
+}
+
+/* A bad signal of one kind, stored in the node's outbox as if submitted. */
+static void outbox_put(struct ctx *c, const char *kind, const char *org)
+{
+	static uint8_t other_hash[32];
+	const sp_org *to = org ? sp_roster_find(c->roster, org) : NULL;
+	sp_grant_spec extra[2];
+	size_t nextra = 0;
+	const char *sender = c->cfg.org;
+	uint8_t *sig = NULL, *ebuf = NULL, id[16];
+	size_t siglen, elen;
+	Seinpost__Signal *s;
+	Seinpost__SignalHeader *h;
+	sp_store *st = NULL;
+	sp_txn *t = NULL;
+	char idhex[SP_ID_HEX];
+
+	memset(extra, 0, sizeof extra);
+	if (strcmp(kind, "overgrant") == 0 && to) {
+		extra[nextra++] = (sp_grant_spec){ .recipient = to->id, .box_pk = to->box_pk, .tier = SP_TIER_FULL,
+		                                   .mode = SP_WHEN_IMMEDIATELY };
+	} else if (strcmp(kind, "impersonate") == 0 && to) {
+		sender = to->id;
+	} else if (strcmp(kind, "category") == 0) {
+		g_category = "knitting";
+	} else if (strcmp(kind, "future") == 0) {
+		g_created_off = 3600;
+	} else if (strcmp(kind, "past") == 0) {
+		g_created_off = -8 * 86400;
+		g_lifetime = 30ull * 86400; /* not expired: the clock check answers */
+	} else if (strcmp(kind, "expired") == 0) {
+		g_created_off = -120;
+		g_lifetime = 60;
+	} else if (strcmp(kind, "longexpiry") == 0) {
+		g_lifetime = 4000ull * 86400;
+	} else if (strcmp(kind, "policyver") == 0) {
+		randombytes_buf(other_hash, sizeof other_hash);
+		g_policy_hash = other_hash;
+	} else if (strcmp(kind, "stranger-grant") == 0) {
+		extra[nextra++] = (sp_grant_spec){ .recipient = "nobody-here", .box_pk = c->keys->box_pk,
+		                                   .tier = SP_TIER_CONTACT, .mode = SP_WHEN_IMMEDIATELY };
+	} else if (strcmp(kind, "self-grant") == 0) {
+		extra[nextra++] = (sp_grant_spec){ .recipient = c->cfg.org, .box_pk = c->keys->box_pk,
+		                                   .tier = SP_TIER_CONTACT, .mode = SP_WHEN_IMMEDIATELY };
+	} else if (strcmp(kind, "dup-grant") == 0 && to) {
+		extra[nextra++] = (sp_grant_spec){ .recipient = to->id, .box_pk = to->box_pk, .tier = SP_TIER_CONTACT,
+		                                   .mode = SP_WHEN_IMMEDIATELY };
+		extra[nextra++] = extra[0];
+	} else if (strcmp(kind, "damage-sig") != 0 && strcmp(kind, "damage-header") != 0) {
+		die("unknown KIND (or ORG missing or not on the roster)");
+	}
+	build(c, sender, "drug-recruitment", 2, extra, nextra, &sig, &siglen);
+	s = seinpost__signal__unpack(NULL, siglen, sig);
+	if (!s || !(h = seinpost__signal_header__unpack(NULL, s->header.len, s->header.data)))
+		die("unpack");
+	memcpy(id, h->id.data, 16);
+	seinpost__signal_header__free_unpacked(h, NULL);
+	if (strcmp(kind, "damage-sig") == 0)
+		s->signature.data[7] ^= 0x40; /* a flipped bit in the stored copy */
+	if (strcmp(kind, "damage-header") == 0)
+		s->header.len = 5; /* a stored copy cut short: the header no longer decodes */
+	{
+		Seinpost__OutboxEntry e = SEINPOST__OUTBOX_ENTRY__INIT;
+		e.signal = s;
+		e.queued = sp_now_ms();
+		e.state = SEINPOST__OUTBOX_STATE__OUTBOX_PENDING;
+		if (sp_wire_pack(&e.base, &ebuf, &elen) != SP_OK)
+			die("pack");
+	}
+	if (sp_store_open(c->cfg.state_dir, c->cfg.map_size, 0, &st) != SP_OK || sp_txn_begin(st, 1, &t) != SP_OK ||
+	    sp_outbox_add(t, id, ebuf, elen) != SP_OK || sp_txn_commit(&t) != SP_OK)
+		die("store in the outbox");
+	sp_store_close(&st);
+	seinpost__signal__free_unpacked(s, NULL);
+	free(ebuf);
+	free(sig);
+	printf("%s\n", sp_hex(id, 16, idhex));
 }
 
 int main(int argc, char **argv)
@@ -211,7 +303,9 @@ int main(int argc, char **argv)
 	sp_log_init("sp_forge", 0, 0);
 	load(&c, argv[2]);
 
-	if (strcmp(argv[1], "overgrant") == 0 && argc == 5) {
+	if (strcmp(argv[1], "outbox") == 0 && (argc == 4 || argc == 5)) {
+		outbox_put(&c, argv[3], argc == 5 ? argv[4] : NULL);
+	} else if (strcmp(argv[1], "overgrant") == 0 && argc == 5) {
 		const sp_org *to = sp_roster_find(c.roster, argv[4]);
 		if (!to)
 			die("unknown org");
