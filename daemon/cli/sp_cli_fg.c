@@ -600,6 +600,13 @@ static int cmd_verify(const sp_config *cfg, const sp_roster *roster, int json)
 				json_object_set_new(o, "bad_record", json_integer((json_int_t)r.bad_seq));
 			json_object_set_new(o, "reason", json_string(r.why[0] ? r.why : sp_strerror(rc)));
 		}
+		if (o) {
+			/* clock steps: warnings, not tampering */
+			json_t *w = json_array();
+			for (uint32_t i = 0; i < r.nwarn && i < SP_AUDIT_WARN_MAX; i++)
+				json_array_append_new(w, json_string(r.warn[i]));
+			json_object_set_new(o, "warnings", w);
+		}
 		int prc = sp_cli_print_json(o);
 		return rc == SP_OK ? prc : SP_EXIT_BAD;
 	}
