@@ -89,6 +89,8 @@ void sp_policy_free(sp_policy **p);
 
 const uint8_t *sp_policy_hash(const sp_policy *p);     /* 32 bytes */
 const char *sp_policy_version(const sp_policy *p);     /* the [policy] version string */
+/* k of the trend figures' small-cell suppression ([policy] stats_min_cell, default 5). */
+unsigned sp_policy_stats_min_cell(const sp_policy *p);
 
 const sp_policy_category *sp_policy_category_find(const sp_policy *p, const char *id);
 size_t sp_policy_category_count(const sp_policy *p);

@@ -48,6 +48,10 @@ static void usage(FILE *out)
 	        "  status [--json] [--max-age S]  queues, outbox, oldest undelivered, last commit;\n"
 	        "                                 exit 1 when unhealthy\n"
 	        "\n"
+	        "With --config FILE of the broker:\n"
+	        "  stats [--period month|quarter] [--year Y] [--by category,weight,role] [--json|--csv|--svg F]\n"
+	        "                                 trend figures per complete period, small cells hidden\n"
+	        "\n"
 	        "See seinpost(1), seinpostd(8), seinpost.conf(5), seinpost-policy(5).\n");
 }
 
@@ -113,6 +117,8 @@ int main(int argc, char **argv)
 		return sp_cli_referrals(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "status") == 0)
 		return sp_cli_status(cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "stats") == 0)
+		return sp_cli_stats(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sp_signal.h"
 #include "sp_util.h"
@@ -40,6 +41,7 @@ struct policy_meta {
 	const char *version;
 	const char *name;
 	const char *owner;
+	unsigned stats_min_cell; /* k of small-cell suppression; 0 = default */
 	int line;
 };
 
@@ -101,6 +103,7 @@ static const struct field policy_fields[] = {
 	FLD(struct policy_meta, "version", F_TEXT, version, 1, 0, 64),
 	FLD(struct policy_meta, "name", F_TEXT, name, 1, 0, 200),
 	FLD(struct policy_meta, "owner", F_TEXT, owner, 1, 0, 200),
+	FLD(struct policy_meta, "stats_min_cell", F_UINT, stats_min_cell, 0, 2, 100),
 };
 
 static const struct field category_fields[] = {
@@ -205,13 +208,57 @@ static const char *esc_check(const void *obj)
 	return NULL;
 }
 
+/* Data on ethnicity, nationality or religion has no place in a signal: the
+ * seeds ask to prevent stigmatising and ethnic profiling ("voorkomen van
+ * stigmatiseren en etnisch profileren"). A keyword list is a guard rail
+ * against a category set up by mistake, not a proof (docs/decisions.md). */
+static const char *profiling_word(const char *text)
+{
+	static const char *const words[] = {
+		"ethnic", "etnic", "etnisch", "afkomst", "herkomst", "migratieachtergrond",
+		"migration background", "nationality", "nationaliteit", "religion", "religie",
+		"religious", "religieus", "geloof", "race", "ras ", "skin colo", "huidskleur",
+	};
+	if (!text)
+		return NULL;
+	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+		size_t n = strlen(words[w]);
+		for (const char *s = text; *s; s++) {
+			if (strncasecmp(s, words[w], n) != 0)
+				continue;
+			/* whole words only at the start: "race" is not "trace" */
+			if (s > text && ((s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= 'A' && s[-1] <= 'Z')))
+				continue;
+			if (strcmp(words[w], "race") == 0 && (s[4] >= 'a' && s[4] <= 'z'))
+				continue;
+			return words[w];
+		}
+	}
+	return NULL;
+}
+
+static const char *cat_check(const void *obj)
+{
+	static char msg[160];
+	const sp_policy_category *cat = obj;
+	const char *w = profiling_word(cat->id);
+	if (!w)
+		w = profiling_word(cat->description);
+	if (w) {
+		snprintf(msg, sizeof msg, "profiling: a category about ethnicity, nationality or religion "
+		                          "is refused (matched \"%s\"; docs/decisions.md)", w);
+		return msg;
+	}
+	return NULL;
+}
+
 #define NFIELDS(a) (sizeof a / sizeof a[0])
 static const struct kind kinds[] = {
 	{ "policy", 0, 1, policy_fields, NFIELDS(policy_fields), (size_t)-1,
 	  offsetof(struct policy_meta, line), meta_add, meta_find, meta_count, meta_at, NULL },
 	{ "category", 1, 0, category_fields, NFIELDS(category_fields),
 	  offsetof(sp_policy_category, id), offsetof(sp_policy_category, line),
-	  cat_add, cat_find, cat_count, cat_at, NULL },
+	  cat_add, cat_find, cat_count, cat_at, cat_check },
 	{ "rule", 1, 0, rule_fields, NFIELDS(rule_fields),
 	  offsetof(sp_policy_rule, id), offsetof(sp_policy_rule, line),
 	  rule_add, rule_find, rule_count, rule_at, NULL },
@@ -747,6 +794,11 @@ const uint8_t *sp_policy_hash(const sp_policy *p)
 const char *sp_policy_version(const sp_policy *p)
 {
 	return p ? p->meta.version : NULL;
+}
+
+unsigned sp_policy_stats_min_cell(const sp_policy *p)
+{
+	return p && p->meta.stats_min_cell ? p->meta.stats_min_cell : 5;
 }
 
 const sp_policy_category *sp_policy_category_find(const sp_policy *p, const char *id)
