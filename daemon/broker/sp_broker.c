@@ -146,7 +146,7 @@ static int enqueue(struct broker *b, sp_txn *t, const Seinpost__Signal *sig,
 {
 	unsigned tiers_now;
 	const sp_policy_rule *rule;
-	if (!sp_admit_route(b->policy, to, h->category, (int)h->weight, &tiers_now, &rule))
+	if (!sp_admit_route(b->policy, to, (int)h->subject_kind, h->category, (int)h->weight, &tiers_now, &rule))
 		return SP_OK;
 	return sp_queue_put(t, sig, h->id.data, to->id, 1u << SP_WHEN_IMMEDIATELY,
 	                    rule ? rule->id : NULL, NULL);

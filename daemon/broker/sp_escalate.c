@@ -67,13 +67,13 @@ static int audit(sp_txn *t, int event, const char *to, const Seinpost__SignalHea
 
 /* Tiers a role may receive in mode `when` (bit 0 = existence), and the rule
  * of the lowest such tier. */
-static unsigned tiers_when(const sp_policy *p, const char *role, const char *cat, int weight,
+static unsigned tiers_when(const sp_policy *p, const char *role, int kind, const char *cat, int weight,
                            int when, const sp_policy_rule **rule)
 {
 	sp_entitlement en;
 	unsigned m = 0;
 	*rule = NULL;
-	sp_policy_entitlement(p, cat, weight, role, &en);
+	sp_policy_entitlement(p, kind, cat, weight, role, &en);
 	for (int t = 0; t < SP_TIER_COUNT; t++) {
 		if (en.when[t] != when)
 			continue;
@@ -225,7 +225,7 @@ static int release_involved(const sp_engine *e, sp_txn *t, const Seinpost__Signa
 	if (strcmp(to->id, h->sender) == 0 || strcmp(to->role, "privacy-officer") == 0 ||
 	    marked(t, to->id, h->id.data))
 		return SP_OK;
-	tiers = tiers_when(e->policy, to->role, h->category, (int)h->weight, SP_WHEN_IF_INVOLVED, &rule);
+	tiers = tiers_when(e->policy, to->role, (int)h->subject_kind, h->category, (int)h->weight, SP_WHEN_IF_INVOLVED, &rule);
 	if (!tiers)
 		return SP_OK;
 	rc = sp_release_share(t, h->id.data, to->id, IMM | IFI, rule->id, NULL);
@@ -408,9 +408,15 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 	char why[160];
 
 	memset(&f, 0, sizeof f);
-	for (size_t i = 0; i < sp_policy_escalation_count(e->policy) && !r; i++)
-		if (fires(sp_policy_escalation_at(e->policy, i), l, e->now_s, &orgs, &sum))
-			r = sp_policy_escalation_at(e->policy, i);
+	for (size_t i = 0; i < sp_policy_escalation_count(e->policy) && !r; i++) {
+		const sp_policy_escalation *x = sp_policy_escalation_at(e->policy, i);
+		/* A rule for persons never fires on a location or a business
+		 * (and nothing fires on an anonymous report). */
+		if (!(x->kind_mask & SP_POLICY_KIND_BIT(h->subject_kind)))
+			continue;
+		if (fires(x, l, e->now_s, &orgs, &sum))
+			r = x;
+	}
 	if (!r)
 		return SP_OK; /* not (yet): nothing is released */
 	from = e->now_s > r->window_days * 86400ull ? e->now_s - r->window_days * 86400ull : 0;
@@ -466,7 +472,7 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 		if (load_header(t, l->v[i].id, &sh) != SP_OK)
 			continue;
 		rc = sp_release_mark_escalated(t, l->v[i].pseudonym, l->v[i].id, f.id);
-		sp_policy_entitlement(e->policy, sh->category, (int)sh->weight, r->to_role, &en);
+		sp_policy_entitlement(e->policy, (int)sh->subject_kind, sh->category, (int)sh->weight, r->to_role, &en);
 		if (rc == SP_OK && en.when[SP_TIER_EXISTENCE]) {
 			rc = referral_add(&f, l->v[i].id);
 			memcpy(fresh[newly++], l->v[i].id, 16);
@@ -495,9 +501,9 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 			unsigned modes = IMM | ESC, tiers;
 			if (strcmp(to->role, r->to_role) != 0 || strcmp(to->id, sh->sender) == 0)
 				continue;
-			tiers = tiers_when(e->policy, to->role, sh->category, (int)sh->weight,
+			tiers = tiers_when(e->policy, to->role, (int)sh->subject_kind, sh->category, (int)sh->weight,
 			                   SP_WHEN_ON_ESCALATION, &grule);
-			if (tiers_when(e->policy, to->role, sh->category, (int)sh->weight, SP_WHEN_IF_INVOLVED, &irule) &&
+			if (tiers_when(e->policy, to->role, (int)sh->subject_kind, sh->category, (int)sh->weight, SP_WHEN_IF_INVOLVED, &irule) &&
 			    sp_escalate_involved(t, sh->pseudonym.data, to->id, e->now_s))
 				modes |= IFI;
 			if (!grule)

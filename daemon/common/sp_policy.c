@@ -68,6 +68,7 @@ enum ftype {
 	F_UINT,     /* unsigned in [min, max] */
 	F_WEIGHTS,  /* "1-3", "2,3", "3" -> bit mask */
 	F_TIERS,    /* "existence,contact" -> bit mask */
+	F_KINDS,    /* "person,location" -> bit mask of subject kinds */
 	F_WHEN,     /* immediately | if-involved | on-escalation */
 	F_ROLE,     /* a roster role that can receive signals */
 	F_CATREF,   /* a category declared earlier in the file */
@@ -122,6 +123,7 @@ static const struct field escalation_fields[] = {
 	FLD(sp_policy_escalation, "min_weight_sum", F_UINT, min_weight_sum, 0, 1, 1000),
 	FLD(sp_policy_escalation, "min_weight", F_INT, min_weight, 0, 1, 3),
 	FLD(sp_policy_escalation, "to_role", F_ROLE, to_role, 1, 0, 0),
+	FLD(sp_policy_escalation, "kind", F_KINDS, kind_mask, 0, 0, 0),
 	FLD(sp_policy_escalation, "basis", F_TEXT, basis, 1, 0, 1000),
 	FLD(sp_policy_escalation, "purpose", F_TEXT, purpose, 1, 0, 2000),
 };
@@ -134,6 +136,7 @@ static const struct field match_fields[] = {
 
 static const struct field rule_fields[] = {
 	FLD(sp_policy_rule, "category", F_CATREF, category, 1, 0, 0),
+	FLD(sp_policy_rule, "kind", F_KINDS, kind_mask, 0, 0, 0),
 	FLD(sp_policy_rule, "weights", F_WEIGHTS, weight_mask, 1, 0, 0),
 	FLD(sp_policy_rule, "role", F_ROLE, role, 1, 0, 0),
 	FLD(sp_policy_rule, "tiers", F_TIERS, tiers_mask, 1, 0, 0),
@@ -202,9 +205,23 @@ static void *match_at(sp_policy *p, size_t i) { return &p->matches[i]; }
 /* A rule that can never fire would be signed off by mistake. */
 static const char *esc_check(const void *obj)
 {
-	const sp_policy_escalation *e = obj;
+	sp_policy_escalation *e = (sp_policy_escalation *)obj;
+	if (!e->kind_mask)
+		e->kind_mask = SP_POLICY_KIND_DEFAULT;
+	/* An anonymous report has no subject to follow: it counts in the
+	 * figures and never escalates. */
+	if (e->kind_mask & SP_POLICY_KIND_BIT(0))
+		return "kind 'none' (anonymous reports) never escalates";
 	if (!e->min_orgs && !e->min_weight_sum && !e->min_weight)
 		return "needs at least one condition: min_orgs, min_weight_sum or min_weight";
+	return NULL;
+}
+
+static const char *rule_check(const void *obj)
+{
+	sp_policy_rule *r = (sp_policy_rule *)obj;
+	if (!r->kind_mask)
+		r->kind_mask = SP_POLICY_KIND_DEFAULT;
 	return NULL;
 }
 
@@ -261,7 +278,7 @@ static const struct kind kinds[] = {
 	  cat_add, cat_find, cat_count, cat_at, cat_check },
 	{ "rule", 1, 0, rule_fields, NFIELDS(rule_fields),
 	  offsetof(sp_policy_rule, id), offsetof(sp_policy_rule, line),
-	  rule_add, rule_find, rule_count, rule_at, NULL },
+	  rule_add, rule_find, rule_count, rule_at, rule_check },
 	{ "escalation", 1, 0, escalation_fields, NFIELDS(escalation_fields),
 	  offsetof(sp_policy_escalation, id), offsetof(sp_policy_escalation, line),
 	  esc_add, esc_find, esc_count, esc_at, esc_check },
@@ -369,8 +386,10 @@ static int parse_weights(const char *v, unsigned *mask)
 	return 0;
 }
 
-/* "existence, contact": bit (1 << tier). */
-static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
+/* A comma list of words -> bit mask (1 << lookup(word)); `what` names the
+ * list in errors ("tier", "kind") and `known` lists the words. */
+static int parse_word_list(struct pctx *c, const char *v, unsigned *mask, int (*lookup)(const char *),
+                           int limit, const char *what, const char *known)
 {
 	char item[32], pb[48];
 	unsigned m = 0;
@@ -388,14 +407,13 @@ static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
 		s = skipws(s);
 		if (n == 0 || (*s && *s != ','))
 			goto bad;
-		t = sp_tier_parse(item);
-		if (t < 0 || t >= SP_TIER_COUNT) {
-			fail(c, c->rd.line, "unknown tier '%s' (existence, contact, summary, full)",
-			     sp_ini_printable(item, pb, sizeof pb));
+		t = lookup(item);
+		if (t < 0 || t >= limit) {
+			fail(c, c->rd.line, "unknown %s '%s' (%s)", what, sp_ini_printable(item, pb, sizeof pb), known);
 			return -1;
 		}
 		if (m & (1u << t)) {
-			fail(c, c->rd.line, "tier '%s' listed twice", item);
+			fail(c, c->rd.line, "%s '%s' listed twice", what, item);
 			return -1;
 		}
 		m |= 1u << t;
@@ -406,8 +424,24 @@ static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
 	*mask = m;
 	return 0;
 bad:
-	fail(c, c->rd.line, "malformed tiers: expected a comma list of existence, contact, summary, full");
+	fail(c, c->rd.line, "malformed %ss: expected a comma list of %s", what, known);
 	return -1;
+}
+
+/* Subject kinds by name, numbered as the wire's SubjectKind. */
+static int kind_parse(const char *w)
+{
+	static const char *const names[] = { "none", "person", "business", "location" };
+	for (int k = 0; k < 4; k++)
+		if (strcmp(w, names[k]) == 0)
+			return k;
+	return -1;
+}
+
+const char *sp_policy_kind_name(int kind)
+{
+	static const char *const names[] = { "none", "person", "business", "location" };
+	return kind >= 0 && kind < 4 ? names[kind] : "unknown";
 }
 
 /* "730 days", "12 hours", "30 seconds": seconds; a privacy officer reads
@@ -541,7 +575,11 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 		}
 		return 0;
 	case F_TIERS:
-		return parse_tiers(c, v, AT(c->obj, f->off, unsigned));
+		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_tier_parse, SP_TIER_COUNT, "tier",
+		                       "existence, contact, summary, full");
+	case F_KINDS:
+		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), kind_parse, 4, "kind",
+		                       "person, location, business, none");
 	case F_DURATION:
 		if (parse_duration(v, f->max, AT(c->obj, f->off, unsigned)) != 0) {
 			fail(c, c->rd.line, "'%s' must be a duration like '730 days', '12 hours' or "
@@ -878,17 +916,18 @@ static void take(sp_entitlement *e, int tier, const sp_policy_rule *r)
 	}
 }
 
-void sp_policy_entitlement(const sp_policy *p, const char *category, int weight,
+void sp_policy_entitlement(const sp_policy *p, int kind, const char *category, int weight,
                            const char *role, sp_entitlement *out)
 {
 	if (!out)
 		return;
 	memset(out, 0, sizeof *out);
-	if (!p || !category || !role || weight < 1 || weight > 3)
+	if (!p || !category || !role || weight < 1 || weight > 3 || kind < 0 || kind > 3)
 		return;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const sp_policy_rule *r = &p->rules[i];
-		if (!(r->weight_mask & (1u << weight)) || strcmp(r->category, category) != 0 ||
+		if (!(r->kind_mask & SP_POLICY_KIND_BIT(kind)) ||
+		    !(r->weight_mask & (1u << weight)) || strcmp(r->category, category) != 0 ||
 		    strcmp(r->role, role) != 0)
 			continue;
 		for (int t = 0; t < SP_TIER_COUNT; t++)
@@ -901,7 +940,7 @@ void sp_policy_entitlement(const sp_policy *p, const char *category, int weight,
 	}
 }
 
-int sp_policy_allows(const sp_policy *p, const char *category, int weight,
+int sp_policy_allows(const sp_policy *p, int kind, const char *category, int weight,
                      const char *role, int tier, int mode,
                      const sp_policy_rule **rule_out)
 {
@@ -911,7 +950,7 @@ int sp_policy_allows(const sp_policy *p, const char *category, int weight,
 	if (tier < 0 || tier >= SP_TIER_COUNT || mode < SP_WHEN_IMMEDIATELY ||
 	    mode > SP_WHEN_ON_ESCALATION)
 		return SP_EPOLICY;
-	sp_policy_entitlement(p, category, weight, role, &e);
+	sp_policy_entitlement(p, kind, category, weight, role, &e);
 	/* A grant may be stricter than the policy (held back longer), never
 	 * more permissive. */
 	if (e.when[tier] == 0 || mode < e.when[tier])
@@ -922,7 +961,7 @@ int sp_policy_allows(const sp_policy *p, const char *category, int weight,
 }
 
 int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sender,
-                         const char *category, int weight,
+                         int kind, const char *category, int weight,
                          struct sp_grant_spec **out, size_t *n)
 {
 	sp_grant_spec *g = NULL;
@@ -951,7 +990,7 @@ int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sen
 		sp_entitlement e;
 		if (strcmp(o->id, sender) == 0 || strcmp(o->role, "privacy-officer") == 0)
 			continue;
-		sp_policy_entitlement(p, category, weight, o->role, &e);
+		sp_policy_entitlement(p, kind, category, weight, o->role, &e);
 		for (int t = SP_TIER_CONTACT; t < SP_TIER_COUNT; t++) {
 			if (!e.when[t])
 				continue;
@@ -973,7 +1012,7 @@ int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sen
 
 /* ---- the table a privacy officer reads ------------------------------------ */
 
-static void print_weight(const sp_policy *p, const sp_policy_category *cat, int w, FILE *out)
+static void print_weight(const sp_policy *p, const sp_policy_category *cat, int kind, int w, FILE *out)
 {
 	const char *roles[64];
 	size_t nroles = 0;
@@ -983,7 +1022,8 @@ static void print_weight(const sp_policy *p, const sp_policy_category *cat, int 
 	for (size_t i = 0; i < p->nrules; i++) {
 		const sp_policy_rule *r = &p->rules[i];
 		size_t j;
-		if (strcmp(r->category, cat->id) != 0 || !(r->weight_mask & (1u << w)))
+		if (strcmp(r->category, cat->id) != 0 || !(r->weight_mask & (1u << w)) ||
+		    !(r->kind_mask & SP_POLICY_KIND_BIT(kind)))
 			continue;
 		for (j = 0; j < nroles; j++)
 			if (strcmp(roles[j], r->role) == 0)
@@ -996,7 +1036,7 @@ static void print_weight(const sp_policy *p, const sp_policy_category *cat, int 
 		sp_entitlement e;
 		const sp_policy_rule *prev = NULL;
 		int first = 1;
-		sp_policy_entitlement(p, cat->id, w, roles[j], &e);
+		sp_policy_entitlement(p, kind, cat->id, w, roles[j], &e);
 		for (int t = 0; t < SP_TIER_COUNT; t++) {
 			const sp_policy_rule *r = e.rule[t];
 			if (!e.when[t])
@@ -1081,8 +1121,23 @@ void sp_policy_print(const sp_policy *p, FILE *out)
 		const sp_policy_category *cat = &p->cats[i];
 		fprintf(out, "\ncategory %s: %s\n", cat->id, cat->description);
 		print_retention(p, cat, out);
-		for (int w = 1; w <= 3; w++)
-			print_weight(p, cat, w, out);
+		/* One table per subject kind the category's rules name; persons
+		 * when none does (then nobody receives anything). */
+		unsigned used = 0;
+		for (size_t r = 0; r < p->nrules; r++)
+			if (strcmp(p->rules[r].category, cat->id) == 0)
+				used |= p->rules[r].kind_mask;
+		if (!used)
+			used = SP_POLICY_KIND_DEFAULT;
+		for (int k = 1; k <= 4; k++) {
+			int kind = k % 4; /* person, business, location, then none */
+			if (!(used & SP_POLICY_KIND_BIT(kind)))
+				continue;
+			if (used != SP_POLICY_KIND_DEFAULT)
+				fprintf(out, "  subject: %s\n", sp_policy_kind_name(kind));
+			for (int w = 1; w <= 3; w++)
+				print_weight(p, cat, kind, w, out);
+		}
 	}
 	print_escalations(p, out);
 	fprintf(out, "\nrules and their purposes:\n");

@@ -159,7 +159,7 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 	sp_grant_spec *g = NULL, *all;
 	size_t n = 0;
 	uint8_t pseudo[32], id[16];
-	if (sp_policy_grants_for(c->policy, c->roster, c->cfg.org, category, weight, &g, &n) != SP_OK)
+	if (sp_policy_grants_for(c->policy, c->roster, c->cfg.org, 1, category, weight, &g, &n) != SP_OK)
 		die("grants");
 	all = calloc(n + nextra + 1, sizeof *all);
 	if (n)

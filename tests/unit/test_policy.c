@@ -113,7 +113,7 @@ START_TEST(entitlement_and_allows)
 	const sp_policy_rule *r = NULL;
 
 	/* drug-recruitment weight 2: only an involved school gets contact and summary. */
-	sp_policy_entitlement(p, "drug-recruitment", 2, "school", &e);
+	sp_policy_entitlement(p, 1, "drug-recruitment", 2, "school", &e);
 	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], SP_WHEN_IF_INVOLVED);
 	ck_assert_int_eq(e.when[SP_TIER_CONTACT], SP_WHEN_IF_INVOLVED);
 	ck_assert_int_eq(e.when[SP_TIER_SUMMARY], SP_WHEN_IF_INVOLVED);
@@ -121,37 +121,37 @@ START_TEST(entitlement_and_allows)
 	ck_assert_ptr_null(e.rule[SP_TIER_FULL]);
 	ck_assert_str_eq(e.rule[SP_TIER_CONTACT]->id, "drug-w2-school");
 
-	ck_assert_int_eq(sp_policy_allows(p, "drug-recruitment", 2, "youthcare", SP_TIER_SUMMARY,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "drug-recruitment", 2, "youthcare", SP_TIER_SUMMARY,
 	                                  SP_WHEN_IMMEDIATELY, &r), SP_OK);
 	ck_assert_str_eq(r->id, "drug-w2-youthcare");
 	/* Stricter than policy is fine. */
-	ck_assert_int_eq(sp_policy_allows(p, "drug-recruitment", 2, "school", SP_TIER_SUMMARY,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "drug-recruitment", 2, "school", SP_TIER_SUMMARY,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_OK);
 	/* More permissive than policy is refused. */
-	ck_assert_int_eq(sp_policy_allows(p, "drug-recruitment", 2, "school", SP_TIER_SUMMARY,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "drug-recruitment", 2, "school", SP_TIER_SUMMARY,
 	                                  SP_WHEN_IMMEDIATELY, &r), SP_EPOLICY);
 	ck_assert_ptr_null(r);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 3, "zvh", SP_TIER_FULL,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 3, "zvh", SP_TIER_FULL,
 	                                  SP_WHEN_IMMEDIATELY, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 3, "zvh", SP_TIER_FULL,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 3, "zvh", SP_TIER_FULL,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_OK);
 	/* Not at all: full at weight 2, a role without rules, wrong inputs. */
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "zvh", SP_TIER_FULL,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "zvh", SP_TIER_FULL,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "police", SP_TIER_EXISTENCE,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "police", SP_TIER_EXISTENCE,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "privacy-officer", SP_TIER_EXISTENCE,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "privacy-officer", SP_TIER_EXISTENCE,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "nope", 2, "school", SP_TIER_EXISTENCE,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "nope", 2, "school", SP_TIER_EXISTENCE,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 4, "school", SP_TIER_EXISTENCE,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 4, "school", SP_TIER_EXISTENCE,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "school", 7,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "school", 7,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "school", SP_TIER_EXISTENCE, 0, NULL),
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "school", SP_TIER_EXISTENCE, 0, NULL),
 	                 SP_EPOLICY);
 	/* Handle With Care: the school learns existence only, if involved. */
-	sp_policy_entitlement(p, "gia", 2, "school", &e);
+	sp_policy_entitlement(p, 1, "gia", 2, "school", &e);
 	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], SP_WHEN_IF_INVOLVED);
 	ck_assert_int_eq(e.when[SP_TIER_CONTACT] | e.when[SP_TIER_SUMMARY] | e.when[SP_TIER_FULL], 0);
 	sp_policy_free(&p);
@@ -197,7 +197,7 @@ START_TEST(grants_for_roster)
 	org(r, "zvh", "zvh");
 	org(r, "fg", "privacy-officer");
 
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "drug-recruitment", 2, &g, &n), SP_OK);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "drug-recruitment", 2, &g, &n), SP_OK);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_ptr_nonnull(s = find_grant(g, n, "school-a", SP_TIER_CONTACT));
 	ck_assert_int_eq(s->mode, SP_WHEN_IF_INVOLVED);
@@ -220,13 +220,13 @@ START_TEST(grants_for_roster)
 	free(g);
 
 	/* Handle With Care has no tier >= contact for the school. */
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "gia", 1, &g, &n), SP_OK);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "gia", 1, &g, &n), SP_OK);
 	ck_assert_ptr_null(find_grant(g, n, "school-a", SP_TIER_CONTACT));
 	free(g);
 
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "nope", 2, &g, &n), SP_ECATEGORY);
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "gia", 0, &g, &n), SP_EWEIGHT);
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "stranger", "gia", 2, &g, &n), SP_EORG);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "nope", 2, &g, &n), SP_ECATEGORY);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "gia", 0, &g, &n), SP_EWEIGHT);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "stranger", 1, "gia", 2, &g, &n), SP_EORG);
 	ck_assert_ptr_null(g);
 	sp_roster_free(&r);
 	sp_policy_free(&p);
