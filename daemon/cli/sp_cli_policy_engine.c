@@ -112,6 +112,8 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "bsn", required_argument, NULL, 'b' },
+		{ "kvk", required_argument, NULL, 'k' },
+		{ "bag", required_argument, NULL, 'g' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "ref", required_argument, NULL, 'r' },
 		{ "file", required_argument, NULL, 'f' },
@@ -129,12 +131,15 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'b': ir.subject_id = optarg; other = 1; break;
+		case 'b': ir.subject_id = optarg; ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON; other = 1; break;
+		/* a municipality or police unit involved with a business or an address */
+		case 'k': ir.subject_id = optarg; ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_BUSINESS; other = 1; break;
+		case 'g': ir.subject_id = optarg; ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION; other = 1; break;
 		case 'u': ir.until = optarg; other = 1; break;
 		case 'r': ir.ref = optarg; other = 1; break;
 		case 'f': file = optarg; break;
 		case 'h':
-			puts("usage: seinpost --config FILE involve --bsn BSN [--until YYYY-MM-DD] [--ref REF]\n"
+			puts("usage: seinpost --config FILE involve (--bsn BSN | --kvk NUMBER | --bag ID) [--until YYYY-MM-DD] [--ref REF]\n"
 			     "       seinpost --config FILE involve --file FILE\n"
 			     "       seinpost --config FILE uninvolve --bsn BSN\n"
 			     "Registers (or ends) this organisation's involvement with a subject at the broker,\n"
@@ -161,7 +166,8 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 		        remove ? "" : " [--until YYYY-MM-DD] [--ref REF]");
 		return 2;
 	}
-	ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+	if (!ir.subject_kind)
+		ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
 	ir.remove = remove;
 	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
 		return rc;

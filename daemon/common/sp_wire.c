@@ -621,8 +621,9 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE:
 		if (!q->involve)
 			goto nobody;
-		if ((int)q->involve->subject_kind < 0 || q->involve->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_PERSON)
-			rc = fail(why, whylen, SP_EMALFORMED, "involve: only persons (BSN) can be registered");
+		/* persons, businesses (KvK) and locations (BAG); never "none" */
+		if ((int)q->involve->subject_kind < 0 || q->involve->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION)
+			rc = fail(why, whylen, SP_EMALFORMED, "involve: subject kind must be person, business or location");
 		else if ((rc = check_text("subject_id", q->involve->subject_id, MAX_LOCAL_SUBJECT_ID, 0, why, whylen)) == SP_OK &&
 		         (rc = check_text("until", q->involve->until, MAX_LOCAL_BIRTHDATE, 0, why, whylen)) == SP_OK)
 			rc = check_text("ref", q->involve->ref, 256, 0, why, whylen);

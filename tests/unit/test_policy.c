@@ -178,6 +178,34 @@ static const sp_grant_spec *find_grant(const sp_grant_spec *g, size_t n, const c
 	return NULL;
 }
 
+/* Rules apply to the subject kinds they name (persons by default). */
+START_TEST(subject_kinds)
+{
+	sp_policy *p = load_example();
+	sp_entitlement e;
+	const sp_policy_rule *r = NULL;
+	/* weapon w3 gives the ZVH the full tier on escalation — for persons only */
+	ck_assert_int_eq(sp_policy_allows(p, 1, "weapon", 3, "zvh", SP_TIER_FULL, SP_WHEN_ON_ESCALATION, &r), SP_OK);
+	ck_assert_int_eq(sp_policy_allows(p, 3, "weapon", 3, "zvh", SP_TIER_FULL, SP_WHEN_ON_ESCALATION, NULL),
+	                 SP_EPOLICY);
+	ck_assert_int_eq(sp_policy_allows(p, 2, "weapon", 3, "zvh", SP_TIER_EXISTENCE, SP_WHEN_ON_ESCALATION, NULL),
+	                 SP_EPOLICY);
+	/* drug premises: locations and businesses to the municipality, never a person */
+	sp_policy_entitlement(p, 3, "drug-premises", 2, "municipality", &e);
+	ck_assert_int_eq(e.when[SP_TIER_SUMMARY], SP_WHEN_IMMEDIATELY);
+	sp_policy_entitlement(p, 1, "drug-premises", 2, "municipality", &e);
+	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], 0);
+	sp_policy_entitlement(p, 3, "drug-premises", 2, "zvh", &e);
+	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], 0);
+	/* out of range kinds get nothing */
+	sp_policy_entitlement(p, 9, "weapon", 3, "zvh", &e);
+	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], 0);
+	for (size_t i = 0; i < sp_policy_escalation_count(p); i++)
+		ck_assert_uint_eq(sp_policy_escalation_at(p, i)->kind_mask, SP_POLICY_KIND_BIT(1));
+	sp_policy_free(&p);
+}
+END_TEST
+
 START_TEST(grants_for_roster)
 {
 	sp_policy *p = load_example();
@@ -444,6 +472,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, hash_stable_and_sensitive);
 	tcase_add_test(tc, entitlement_and_allows);
 	tcase_add_test(tc, grants_for_roster);
+	tcase_add_test(tc, subject_kinds);
 	tcase_add_test(tc, escalation_match_retention);
 	tcase_add_loop_test(tc, malformed_line_numbers, 0, (int)(sizeof bads / sizeof bads[0]));
 	tcase_add_test(tc, special_files);
