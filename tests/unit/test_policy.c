@@ -54,7 +54,7 @@ START_TEST(example_loads)
 		ck_assert_int_le(c->default_weight, 3);
 		ck_assert_uint_gt(c->retention_days, 0);
 	}
-	ck_assert_uint_eq(sp_policy_category_count(p), 8);
+	ck_assert_uint_eq(sp_policy_category_count(p), 11);
 	ck_assert_uint_gt(sp_policy_rule_count(p), 20);
 	for (size_t i = 0; i < sp_policy_rule_count(p); i++) {
 		const sp_policy_rule *r = sp_policy_rule_at(p, i);
