@@ -97,6 +97,19 @@ void sp_policy_free(sp_policy **p);
 
 const uint8_t *sp_policy_hash(const sp_policy *p);     /* 32 bytes */
 const char *sp_policy_version(const sp_policy *p);     /* the [policy] version string */
+/* Events told back to the sender of a signal (terugkoppeling): [policy]
+ * feedback = a comma list; every event when the key is absent. */
+enum sp_feedback_event {
+	SP_FEEDBACK_DELIVERED = 0, /* to a recipient of role R */
+	SP_FEEDBACK_OPENED,        /* a user at an organisation of role R opened it */
+	SP_FEEDBACK_MATCHED,       /* an organisation of role R signalled about the same subject */
+	SP_FEEDBACK_ESCALATED,     /* it became part of a referral to role R */
+	SP_FEEDBACK_REFERRAL,      /* the status of that referral changed */
+	SP_FEEDBACK_COUNT
+};
+int sp_policy_feedback_parse(const char *name);   /* -1 when unknown */
+const char *sp_policy_feedback_name(int event);   /* static */
+unsigned sp_policy_feedback_mask(const sp_policy *p); /* bit (1 << event) */
 /* k of the trend figures' small-cell suppression ([policy] stats_min_cell, default 5). */
 unsigned sp_policy_stats_min_cell(const sp_policy *p);
 

@@ -576,7 +576,8 @@ static void policy_tick(struct broker *b)
 /* Audit protocol frames (tree-head proofs, read receipts, queries). */
 static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f)
 {
-	sp_auditsrv s = { .roster = b->roster, .sign_sk = b->keys->sign_sk, .max_frame = b->cfg->max_frame };
+	sp_auditsrv s = { .roster = b->roster, .policy = b->policy, .sign_sk = b->keys->sign_sk,
+	                  .max_frame = b->cfg->max_frame };
 	struct reply *r;
 	uint8_t *buf = NULL;
 	size_t len = 0;

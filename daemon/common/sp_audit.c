@@ -771,3 +771,17 @@ out:
 	sp_txn_abort(&t);
 	return rc;
 }
+
+int sp_audit_get(sp_txn *t, uint64_t seq, Seinpost__AuditRecord **out)
+{
+	uint8_t key[8];
+	const void *val;
+	size_t vlen;
+	int rc;
+	*out = NULL;
+	sp_be64_put(key, seq);
+	if ((rc = sp_store_get(t, SP_DB_AUDIT, key, sizeof key, &val, &vlen)) != SP_OK)
+		return rc;
+	*out = seinpost__audit_record__unpack(NULL, vlen, val);
+	return *out ? SP_OK : SP_ECORRUPT;
+}

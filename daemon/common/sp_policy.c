@@ -42,6 +42,7 @@ struct policy_meta {
 	const char *name;
 	const char *owner;
 	unsigned stats_min_cell; /* k of small-cell suppression; 0 = default */
+	unsigned feedback_mask;  /* events told back to the signaller; 0 = every one */
 	int line;
 };
 
@@ -69,6 +70,7 @@ enum ftype {
 	F_WEIGHTS,  /* "1-3", "2,3", "3" -> bit mask */
 	F_TIERS,    /* "existence,contact" -> bit mask */
 	F_KINDS,    /* "person,location" -> bit mask of subject kinds */
+	F_FEEDBACK, /* "delivered,escalated" -> bit mask of sp_feedback_event */
 	F_WHEN,     /* immediately | if-involved | on-escalation */
 	F_ROLE,     /* a roster role that can receive signals */
 	F_CATREF,   /* a category declared earlier in the file */
@@ -105,6 +107,7 @@ static const struct field policy_fields[] = {
 	FLD(struct policy_meta, "name", F_TEXT, name, 1, 0, 200),
 	FLD(struct policy_meta, "owner", F_TEXT, owner, 1, 0, 200),
 	FLD(struct policy_meta, "stats_min_cell", F_UINT, stats_min_cell, 0, 2, 100),
+	FLD(struct policy_meta, "feedback", F_FEEDBACK, feedback_mask, 0, 0, 0),
 };
 
 static const struct field category_fields[] = {
@@ -577,6 +580,10 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 	case F_TIERS:
 		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_tier_parse, SP_TIER_COUNT, "tier",
 		                       "existence, contact, summary, full");
+	case F_FEEDBACK:
+		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_policy_feedback_parse,
+		                       SP_FEEDBACK_COUNT, "feedback event",
+		                       "delivered, opened, matched, escalated, referral");
 	case F_KINDS:
 		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), kind_parse, 4, "kind",
 		                       "person, location, business, none");
@@ -832,6 +839,30 @@ const uint8_t *sp_policy_hash(const sp_policy *p)
 const char *sp_policy_version(const sp_policy *p)
 {
 	return p ? p->meta.version : NULL;
+}
+
+static const char *const feedback_names[SP_FEEDBACK_COUNT] = {
+	"delivered", "opened", "matched", "escalated", "referral",
+};
+
+int sp_policy_feedback_parse(const char *name)
+{
+	for (int i = 0; i < SP_FEEDBACK_COUNT; i++)
+		if (strcmp(name, feedback_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *sp_policy_feedback_name(int event)
+{
+	return event >= 0 && event < SP_FEEDBACK_COUNT ? feedback_names[event] : "unknown";
+}
+
+unsigned sp_policy_feedback_mask(const sp_policy *p)
+{
+	if (p && p->meta.feedback_mask)
+		return p->meta.feedback_mask;
+	return (1u << SP_FEEDBACK_COUNT) - 1;
 }
 
 unsigned sp_policy_stats_min_cell(const sp_policy *p)

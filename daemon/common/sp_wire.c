@@ -312,6 +312,34 @@ static int check_audit_query(const Seinpost__AuditQuery *q, int need_id, char *w
 	return SP_OK;
 }
 
+/* Feedback to the signaller (issue 16): a cursor one way, events the other. */
+#define MAX_FEEDBACK_ITEMS 4096
+static int check_feedback_body(const Seinpost__Frame *f, char *why, size_t whylen)
+{
+	switch (f->body_case) {
+	case SEINPOST__FRAME__BODY_FEEDBACK_REQUEST:
+		return f->feedback_request ? SP_OK : fail(why, whylen, SP_EMALFORMED, "frame: no body");
+	case SEINPOST__FRAME__BODY_FEEDBACK: {
+		const Seinpost__FeedbackBatch *b = f->feedback;
+		if (!b)
+			return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+		if (b->n_items > MAX_FEEDBACK_ITEMS)
+			return fail(why, whylen, SP_ESIZE, "feedback: at most %d items", MAX_FEEDBACK_ITEMS);
+		for (size_t i = 0; i < b->n_items; i++) {
+			const Seinpost__FeedbackItem *it = b->items[i];
+			if (!it || it->signal_id.len != ID_BYTES || it->seq == 0 || it->seq > b->next_seq)
+				return fail(why, whylen, SP_EMALFORMED, "feedback: item %zu malformed", i);
+			if (!sp_ident_ok(it->event) || (it->role[0] && !sp_ident_ok(it->role)) ||
+			    !sp_text_ok(it->status, 64, 0))
+				return fail(why, whylen, SP_EMALFORMED, "feedback: item %zu: bad event, role or status", i);
+		}
+		return SP_OK;
+	}
+	default:
+		return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+	}
+}
+
 static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
 {
 	switch (f->body_case) {
@@ -358,7 +386,7 @@ static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
 		return check_sth(r->sth, "audit_result", why, whylen);
 	}
 	default:
-		return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+		return check_feedback_body(f, why, whylen);
 	}
 }
 
@@ -690,4 +718,32 @@ int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len)
 	*out = buf;
 	*len = n;
 	return SP_OK;
+}
+
+int sp_wire_stored_signal_header(const void *v, size_t len, Seinpost__SignalHeader **hdr)
+{
+	Seinpost__BrokerSignal *bs = seinpost__broker_signal__unpack(NULL, len, v);
+	*hdr = NULL;
+	if (!bs || !bs->signal) {
+		if (bs)
+			seinpost__broker_signal__free_unpacked(bs, NULL);
+		return SP_ECORRUPT;
+	}
+	*hdr = seinpost__signal_header__unpack(NULL, bs->signal->header.len, bs->signal->header.data);
+	seinpost__broker_signal__free_unpacked(bs, NULL);
+	if (*hdr && ((*hdr)->id.len != ID_BYTES || !sp_ident_ok((*hdr)->sender))) {
+		seinpost__signal_header__free_unpacked(*hdr, NULL);
+		*hdr = NULL;
+	}
+	return *hdr ? SP_OK : SP_ECORRUPT;
+}
+
+int sp_wire_stored_feedback(const void *v, size_t len, Seinpost__FeedbackItem **out)
+{
+	*out = seinpost__feedback_item__unpack(NULL, len, v);
+	if (*out && ((*out)->signal_id.len != ID_BYTES || !sp_ident_ok((*out)->event))) {
+		seinpost__feedback_item__free_unpacked(*out, NULL);
+		*out = NULL;
+	}
+	return *out ? SP_OK : SP_ECORRUPT;
 }

@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_feedback_keep.h"
 #include "sp_hook.h"
 #include "sp_involve.h"
 #include "sp_keys.h"
@@ -873,6 +874,18 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 	case SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK:
 		sp_involve_batch_acked(n->store, f->involve_batch_ack);
 		break;
+	case SEINPOST__FRAME__BODY_FEEDBACK: {
+		/* what happened with our signals (sp_feedback_keep.c) */
+		size_t added = 0;
+		int more = 0;
+		if (sp_feedback_take(n->store, f->feedback, sp_hook_enabled(n->cfg), &added, &more) != SP_OK)
+			sp_log(LOG_ERR, C, "cannot keep feedback from the broker: %s", sp_store_last_error());
+		else if (added && n->hook)
+			sp_hook_kick(n->hook);
+		if (more)
+			(void)sp_feedback_ask(n->store, send_frame_cb, n);
+		break;
+	}
 	case SEINPOST__FRAME__BODY_POLICY_INFO: {
 		int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
 		                      SP_POLICY_HASH_BYTES) != 0;
@@ -1172,6 +1185,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 		if (now - n.last_hello >= HELLO_MS) {
 			send_hello(&n);
 			sp_nodeaudit_tick(&n.audit);
+			(void)sp_feedback_ask(n.store, send_frame_cb, &n);
 		}
 		if (n.audit.query_pending && now >= n.audit.query_deadline) {
 			n.audit.query_pending = 0;
