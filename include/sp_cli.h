@@ -25,6 +25,7 @@ int sp_cli_audit_remote(const char *cfg_path);
 int sp_cli_status(const char *cfg_path, int argc, char **argv);
 int sp_cli_spool(int argc, char **argv);   /* spool check: sp_cli_spool.c */
 int sp_cli_stats(const char *cfg_path, int argc, char **argv); /* sp_cli_stats.c */
+int sp_cli_referral(const char *cfg_path, int argc, char **argv); /* sp_cli_referral.c */
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;

@@ -21,6 +21,7 @@
 #include "seinpost.pb-c.h"
 
 #define SP_FEEDBACK_SCAN_MAX 2048  /* audit records walked per request */
+#define SP_FEEDBACK_ITEMS_MAX 3500 /* items per answer (the wire takes 4096) */
 
 /* Answer q from org inside read (or write) txn t: *reply is a malloc'd
  * packed Frame with a FeedbackBatch. Store errors are returned. */

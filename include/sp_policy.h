@@ -110,6 +110,10 @@ enum sp_feedback_event {
 int sp_policy_feedback_parse(const char *name);   /* -1 when unknown */
 const char *sp_policy_feedback_name(int event);   /* static */
 unsigned sp_policy_feedback_mask(const sp_policy *p); /* bit (1 << event) */
+/* Intervention types a coordinator may record on a referral ([policy]
+ * interventions = a comma list). */
+int sp_policy_intervention_known(const sp_policy *p, const char *type);
+const char *sp_policy_interventions(const sp_policy *p); /* the list as written, "" */
 /* k of the trend figures' small-cell suppression ([policy] stats_min_cell, default 5). */
 unsigned sp_policy_stats_min_cell(const sp_policy *p);
 

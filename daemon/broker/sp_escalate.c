@@ -354,6 +354,52 @@ static int save_referral(sp_txn *t, const Seinpost__Referral *r)
 	return rc;
 }
 
+int sp_escalate_referral_load(sp_txn *t, const uint8_t pseudonym[32], Seinpost__Referral **out)
+{
+	return load_referral(t, pseudonym, out);
+}
+
+int sp_escalate_referral_save(sp_txn *t, const Seinpost__Referral *r)
+{
+	if (!r || r->pseudonym.len != 32 || r->id.len != 16)
+		return SP_EINVAL;
+	return save_referral(t, r);
+}
+
+struct find_ctx {
+	const uint8_t *id;
+	Seinpost__Referral *found;
+};
+
+static int find_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct find_ctx *c = ctx;
+	Seinpost__Referral *r = seinpost__referral__unpack(NULL, vl, v);
+	if (r && r->id.len == 16 && r->pseudonym.len == 32 && sodium_memcmp(r->id.data, c->id, 16) == 0) {
+		c->found = r;
+		return 1;
+	}
+	if (r)
+		seinpost__referral__free_unpacked(r, NULL);
+	return 0;
+}
+
+int sp_escalate_referral_find(sp_txn *t, const uint8_t id[16], Seinpost__Referral **out)
+{
+	/* A walk over the open referrals: a status change is a person's act,
+	 * rare next to signals, so no second index to keep consistent. */
+	struct find_ctx c = { .id = id };
+	*out = NULL;
+	(void)sp_store_foreach(t, SP_DB_META, "f:", 2, find_one, &c);
+	*out = c.found;
+	return c.found ? SP_OK : SP_ENOTFOUND;
+}
+
+int sp_referral_ended(const Seinpost__Referral *r)
+{
+	return r && (strcmp(r->status, "closed") == 0 || strcmp(r->status, "declined") == 0);
+}
+
 /* The referral we build or extend: owns its arrays. */
 struct referral {
 	Seinpost__Referral r;
@@ -364,6 +410,7 @@ struct referral {
 	size_t n;
 	char rule[ORG_MAX + 1];
 	char *basis;
+	char status[32];     /* the coordinator's, kept when the referral grows */
 };
 
 static void referral_clear(struct referral *f)
@@ -423,13 +470,15 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 
 	seinpost__referral__init(&f.r);
 	rc = load_referral(t, h->pseudonym.data, &old);
-	if (rc == SP_OK && old->fired >= from && old->id.len == 16) {
+	if (rc == SP_OK && old->fired >= from && old->id.len == 16 && !sp_referral_ended(old)) {
 		/* The subject already has an open referral: extend it. */
 		memcpy(f.id, old->id.data, 16);
 		snprintf(f.rule, sizeof f.rule, "%s", old->rule_id);
+		snprintf(f.status, sizeof f.status, "%s", old->status);
 		f.basis = strdup(old->basis);
 		f.r.fired = old->fired;
 		f.r.hidden = old->hidden;
+		f.r.status_time = old->status_time;
 		for (size_t i = 0; i < old->n_signal_ids && rc == SP_OK; i++)
 			if (old->signal_ids[i].len == 16)
 				rc = referral_add(&f, old->signal_ids[i].data);
@@ -452,6 +501,7 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 	f.r.id.len = 16;
 	f.r.rule_id = f.rule;
 	f.r.basis = f.basis;
+	f.r.status = f.status;
 	f.r.pseudonym.data = f.pseudonym;
 	f.r.pseudonym.len = 32;
 	f.r.orgs = orgs;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sp_audit.h"
+#include "sp_referral_status.h"
 #include "sp_wire.h"
 
 struct sender_cache {
@@ -80,9 +81,75 @@ static int classify(const sp_policy *p, const Seinpost__AuditRecord *r, const ch
 			return -1;
 		*party = r->recipient;
 		return SP_FEEDBACK_ESCALATED;
+	case SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_STATUS:
+		*party = r->actor; /* the coordinator; the signals come from the referral */
+		return SP_FEEDBACK_REFERRAL;
 	default:
 		return -1;
 	}
+}
+
+/* The answer being built: items borrow strings from the records kept in
+ * recs until it is packed. */
+struct answer {
+	Seinpost__FeedbackItem *items;
+	Seinpost__FeedbackItem **ptrs;
+	char (*status)[32];
+	uint8_t (*ids)[16];
+	size_t n, cap;
+};
+
+static int answer_add(struct answer *a, uint64_t seq, const uint8_t id[16], int ev, const char *role,
+                      uint64_t time, const char *status)
+{
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 64;
+		void *x = realloc(a->items, nc * sizeof *a->items), *y, *z, *w;
+		if (!x)
+			return SP_ENOMEM;
+		a->items = x;
+		if (!(y = realloc(a->ptrs, nc * sizeof *a->ptrs)))
+			return SP_ENOMEM;
+		a->ptrs = y;
+		if (!(z = realloc(a->status, nc * sizeof *a->status)))
+			return SP_ENOMEM;
+		a->status = z;
+		if (!(w = realloc(a->ids, nc * sizeof *a->ids)))
+			return SP_ENOMEM;
+		a->ids = w;
+		a->cap = nc;
+	}
+	Seinpost__FeedbackItem *it = &a->items[a->n];
+	seinpost__feedback_item__init(it);
+	memcpy(a->ids[a->n], id, 16);
+	snprintf(a->status[a->n], sizeof a->status[a->n], "%s", status ? status : "");
+	it->seq = seq;
+	it->event = (char *)sp_policy_feedback_name(ev);
+	it->role = (char *)role;
+	it->time = time;
+	a->n++;
+	return SP_OK;
+}
+
+struct status_walk {
+	sp_txn *t;
+	struct answer *a;
+	struct sender_cache *cache;
+	const char *org, *role;
+	const Seinpost__AuditRecord *r;
+	char status[32];
+};
+
+static int status_signal(void *ctx, const uint8_t id[16])
+{
+	struct status_walk *w = ctx;
+	const char *sender;
+	int rc = sender_of(w->t, id, w->cache, &sender);
+	if (rc != SP_OK)
+		return rc;
+	if (!sender || strcmp(sender, w->org) != 0)
+		return 0;
+	return answer_add(w->a, w->r->seq, id, SP_FEEDBACK_REFERRAL, w->role, w->r->time, w->status);
 }
 
 int sp_feedback_serve(sp_txn *t, const sp_roster *roster, const sp_policy *policy, const char *org,
@@ -90,12 +157,12 @@ int sp_feedback_serve(sp_txn *t, const sp_roster *roster, const sp_policy *polic
 {
 	Seinpost__Frame f = SEINPOST__FRAME__INIT;
 	Seinpost__FeedbackBatch b = SEINPOST__FEEDBACK_BATCH__INIT;
-	Seinpost__FeedbackItem *items = NULL, **ptrs = NULL;
 	Seinpost__AuditRecord **recs = NULL; /* item strings point into these */
+	struct answer a = { 0 };
 	struct sender_cache cache = { 0 };
 	unsigned mask = sp_policy_feedback_mask(policy);
 	uint64_t size = 0, seq, last;
-	size_t n = 0;
+	size_t nrecs = 0;
 	int rc;
 
 	*reply = NULL;
@@ -105,18 +172,20 @@ int sp_feedback_serve(sp_txn *t, const sp_roster *roster, const sp_policy *polic
 	last = q->after_seq >= size ? size : q->after_seq;
 	if (size - last > SP_FEEDBACK_SCAN_MAX)
 		size = last + SP_FEEDBACK_SCAN_MAX, b.more = 1;
-	items = calloc(SP_FEEDBACK_SCAN_MAX, sizeof *items);
-	ptrs = calloc(SP_FEEDBACK_SCAN_MAX, sizeof *ptrs);
 	recs = calloc(SP_FEEDBACK_SCAN_MAX, sizeof *recs);
-	if (!items || !ptrs || !recs) {
-		rc = SP_ENOMEM;
-		goto out;
-	}
-	for (seq = last + 1; seq <= size; seq++) {
+	if (!recs)
+		return SP_ENOMEM;
+	for (seq = last + 1; seq <= size && rc == SP_OK; seq++) {
 		Seinpost__AuditRecord *r = NULL;
-		const char *party, *sender;
+		const char *party, *sender = NULL;
 		const sp_org *o;
 		int ev;
+		if (a.n >= SP_FEEDBACK_ITEMS_MAX) {
+			/* a full answer: the rest next time, from here */
+			size = seq - 1;
+			b.more = 1;
+			break;
+		}
 		rc = sp_audit_get(t, seq, &r);
 		if (rc == SP_ENOTFOUND || rc == SP_ECORRUPT) {
 			rc = SP_OK; /* verify and status report a damaged log; go on */
@@ -125,40 +194,49 @@ int sp_feedback_serve(sp_txn *t, const sp_roster *roster, const sp_policy *polic
 		if (rc != SP_OK)
 			break;
 		ev = classify(policy, r, &party);
-		if (ev < 0 || !(mask & (1u << ev)) || r->signal_id.len != 16 ||
-		    (rc = sender_of(t, r->signal_id.data, &cache, &sender)) != SP_OK || !sender ||
-		    strcmp(sender, org) != 0 || !party || strcmp(party, org) == 0) {
+		o = party ? sp_roster_find(roster, party) : NULL;
+		if (ev < 0 || !(mask & (1u << ev)) || !party || strcmp(party, org) == 0) {
 			seinpost__audit_record__free_unpacked(r, NULL);
-			if (rc != SP_OK)
-				break;
 			continue;
 		}
-		o = sp_roster_find(roster, party);
-		seinpost__feedback_item__init(&items[n]);
-		items[n].seq = seq;
-		items[n].signal_id = r->signal_id;
-		items[n].event = (char *)sp_policy_feedback_name(ev);
-		items[n].role = o ? (char *)o->role : "";
-		items[n].time = r->time;
-		items[n].status = "";
-		ptrs[n] = &items[n];
-		recs[n] = r;
-		n++;
+		recs[nrecs++] = r; /* kept: the items borrow from it */
+		if (ev == SP_FEEDBACK_REFERRAL) {
+			/* one record, every signal of the referral; the status word
+			 * only (the reason stays with the coordinator and the FG) */
+			struct status_walk w = { t, &a, &cache, org, o ? o->role : "", r, "" };
+			size_t n = strcspn(r->reason, ": ");
+			snprintf(w.status, sizeof w.status, "%.*s", (int)(n < sizeof w.status ? n : sizeof w.status - 1),
+			         r->reason);
+			if (r->pseudonym.len == 32 && (rc = sp_referral_signals(t, r->pseudonym.data, status_signal, &w)) ==
+			                                  SP_ENOTFOUND)
+				rc = SP_OK;
+			continue;
+		}
+		if (r->signal_id.len != 16 || (rc = sender_of(t, r->signal_id.data, &cache, &sender)) != SP_OK ||
+		    !sender || strcmp(sender, org) != 0)
+			continue;
+		rc = answer_add(&a, seq, r->signal_id.data, ev, o ? o->role : "", r->time, NULL);
 	}
 	if (rc == SP_OK) {
-		b.items = ptrs;
-		b.n_items = n;
+		for (size_t i = 0; i < a.n; i++) {
+			a.items[i].signal_id = (ProtobufCBinaryData){ 16, a.ids[i] };
+			a.items[i].status = a.status[i];
+			a.ptrs[i] = &a.items[i];
+		}
+		b.items = a.ptrs;
+		b.n_items = a.n;
 		b.next_seq = size;
 		f.version = SP_WIRE_VERSION;
 		f.body_case = SEINPOST__FRAME__BODY_FEEDBACK;
 		f.feedback = &b;
 		rc = sp_wire_pack(&f.base, reply, len);
 	}
-out:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nrecs; i++)
 		seinpost__audit_record__free_unpacked(recs[i], NULL);
 	free(recs);
-	free(items);
-	free(ptrs);
+	free(a.items);
+	free(a.ptrs);
+	free(a.status);
+	free(a.ids);
 	return rc;
 }

@@ -32,6 +32,8 @@ static void usage(FILE *out)
 	        "                                 register our involvement with a subject (REF stays local)\n"
 	        "  uninvolve --bsn BSN            end it\n"
 	        "  referrals [--json]             escalation referrals received (ZVH)\n"
+	        "  referral status ID STATUS [TYPE] --reason TEXT [--user NAME]\n"
+	        "                                 the coordinator records a referral's status\n"
 	        "\n"
 	        "With --config FILE of a broker or node:\n"
 	        "  audit verify                   check records, hash chain and signed tree heads\n"
@@ -119,6 +121,8 @@ int main(int argc, char **argv)
 		return sp_cli_status(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "stats") == 0)
 		return sp_cli_stats(cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "referral") == 0)
+		return sp_cli_referral(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

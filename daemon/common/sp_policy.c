@@ -43,6 +43,7 @@ struct policy_meta {
 	const char *owner;
 	unsigned stats_min_cell; /* k of small-cell suppression; 0 = default */
 	unsigned feedback_mask;  /* events told back to the signaller; 0 = every one */
+	const char *interventions; /* comma list of intervention types for referral status */
 	int line;
 };
 
@@ -108,6 +109,7 @@ static const struct field policy_fields[] = {
 	FLD(struct policy_meta, "owner", F_TEXT, owner, 1, 0, 200),
 	FLD(struct policy_meta, "stats_min_cell", F_UINT, stats_min_cell, 0, 2, 100),
 	FLD(struct policy_meta, "feedback", F_FEEDBACK, feedback_mask, 0, 0, 0),
+	FLD(struct policy_meta, "interventions", F_TEXT, interventions, 0, 0, 1000),
 };
 
 static const struct field category_fields[] = {
@@ -220,6 +222,46 @@ static const char *esc_check(const void *obj)
 	return NULL;
 }
 
+/* Is name one of the comma-separated identifiers in list? */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *s = list; s && *s;) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		const char *e = s;
+		while (*e && *e != ',' && *e != ' ')
+			e++;
+		if ((size_t)(e - s) == n && n && strncmp(s, name, n) == 0)
+			return 1;
+		s = e;
+	}
+	return 0;
+}
+
+static const char *meta_check(const void *obj)
+{
+	const struct policy_meta *m = obj;
+	char word[64];
+	for (const char *s = m->interventions; s && *s;) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		size_t n = 0;
+		while (s[n] && s[n] != ',' && s[n] != ' ')
+			n++;
+		if (n == 0)
+			break;
+		if (n >= sizeof word)
+			return "interventions: each type is an identifier of at most 63 characters";
+		memcpy(word, s, n);
+		word[n] = '\0';
+		if (!sp_ident_ok(word))
+			return "interventions: a comma list of identifiers (a-z, 0-9, '-', '.')";
+		s += n;
+	}
+	return NULL;
+}
+
 static const char *rule_check(const void *obj)
 {
 	sp_policy_rule *r = (sp_policy_rule *)obj;
@@ -275,7 +317,7 @@ static const char *cat_check(const void *obj)
 #define NFIELDS(a) (sizeof a / sizeof a[0])
 static const struct kind kinds[] = {
 	{ "policy", 0, 1, policy_fields, NFIELDS(policy_fields), (size_t)-1,
-	  offsetof(struct policy_meta, line), meta_add, meta_find, meta_count, meta_at, NULL },
+	  offsetof(struct policy_meta, line), meta_add, meta_find, meta_count, meta_at, meta_check },
 	{ "category", 1, 0, category_fields, NFIELDS(category_fields),
 	  offsetof(sp_policy_category, id), offsetof(sp_policy_category, line),
 	  cat_add, cat_find, cat_count, cat_at, cat_check },
@@ -331,8 +373,9 @@ static void finish_section(struct pctx *c)
 	if (!c->rd.err_line && c->kind->check) {
 		const char *msg = c->kind->check(c->obj);
 		if (msg)
-			fail(c, *AT(c->obj, c->kind->line_off, int), "[%s %s]: %s", c->kind->name,
-			     *AT(c->obj, c->kind->id_off, const char *), msg);
+			fail(c, *AT(c->obj, c->kind->line_off, int), "[%s%s%s]: %s", c->kind->name,
+			     c->kind->has_id ? " " : "",
+			     c->kind->has_id ? *AT(c->obj, c->kind->id_off, const char *) : "", msg);
 	}
 	c->kind = NULL;
 	c->obj = NULL;
@@ -863,6 +906,16 @@ unsigned sp_policy_feedback_mask(const sp_policy *p)
 	if (p && p->meta.feedback_mask)
 		return p->meta.feedback_mask;
 	return (1u << SP_FEEDBACK_COUNT) - 1;
+}
+
+int sp_policy_intervention_known(const sp_policy *p, const char *type)
+{
+	return p && type && type[0] && in_list(p->meta.interventions, type);
+}
+
+const char *sp_policy_interventions(const sp_policy *p)
+{
+	return p && p->meta.interventions ? p->meta.interventions : "";
 }
 
 unsigned sp_policy_stats_min_cell(const sp_policy *p)

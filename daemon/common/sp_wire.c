@@ -312,6 +312,17 @@ static int check_audit_query(const Seinpost__AuditQuery *q, int need_id, char *w
 	return SP_OK;
 }
 
+/* Sizes only: what a status may be is the broker's (sp_referral_status.c). */
+static int check_referral_update(const Seinpost__ReferralUpdate *u, char *why, size_t whylen)
+{
+	if (!u || u->id.len != ID_BYTES || u->referral_id.len != ID_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "referral_update: ids must be %d bytes", ID_BYTES);
+	if (!sp_text_ok(u->status, 32, 0) || !sp_text_ok(u->intervention, 64, 0) ||
+	    !sp_text_ok(u->reason, 500, 0) || !sp_text_ok(u->user, SP_MAX_USER, 0))
+		return fail(why, whylen, SP_EMALFORMED, "referral_update: a field is too long or not printable");
+	return SP_OK;
+}
+
 /* Feedback to the signaller (issue 16): a cursor one way, events the other. */
 #define MAX_FEEDBACK_ITEMS 4096
 static int check_feedback_body(const Seinpost__Frame *f, char *why, size_t whylen)
@@ -333,6 +344,14 @@ static int check_feedback_body(const Seinpost__Frame *f, char *why, size_t whyle
 			    !sp_text_ok(it->status, 64, 0))
 				return fail(why, whylen, SP_EMALFORMED, "feedback: item %zu: bad event, role or status", i);
 		}
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE:
+		return check_referral_update(f->referral_update, why, whylen);
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK: {
+		const Seinpost__ReferralUpdateAck *a = f->referral_update_ack;
+		if (!a || a->id.len != ID_BYTES || !sp_text_ok(a->message, MAX_REASON, 0))
+			return fail(why, whylen, SP_EMALFORMED, "referral_update_ack: malformed");
 		return SP_OK;
 	}
 	default:
@@ -664,6 +683,9 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 		rc = check_audit_query(q->audit_query, 0, why, whylen);
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE:
+		rc = check_referral_update(q->referral_update, why, whylen);
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 		const Seinpost__InvolveBatchRequest *b = q->involve_batch;

@@ -1,6 +1,8 @@
 /* sp_node.c — node event loop: local submit socket, outbox, inbox, receipts. */
 #include "sp_node.h"
 
+#include <sodium.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,6 +402,41 @@ static void audit_query_answer(struct node *n, const Seinpost__AuditQueryResult 
 	free(buf);
 }
 
+/* The coordinator's referral status goes to the broker; the client waits
+ * for the broker's verdict like a query (one in flight, same deadline). */
+static void do_referral_update(struct node *n, const Seinpost__ReferralUpdate *u)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__ReferralUpdate fwd = *u; /* shallow: u's buffers stay the caller's */
+	if (n->audit.query_pending) {
+		local_reply(n, SP_EEXIST, "another request to the broker is in flight; try again", NULL, NULL);
+		return;
+	}
+	randombytes_buf(n->audit.query_id, 16);
+	fwd.id = (ProtobufCBinaryData){ 16, n->audit.query_id };
+	f.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE;
+	f.referral_update = &fwd;
+	if (send_frame(n, &f) != SP_OK) {
+		local_reply(n, SP_ETIMEOUT, "the broker cannot be reached; nothing was changed", NULL, NULL);
+		return;
+	}
+	n->query_env = n->env;
+	n->audit.query_pending = 1;
+	n->audit.query_deadline = sp_mono_ms() + SP_NODEAUDIT_QUERY_MS;
+}
+
+static void referral_update_answer(struct node *n, const Seinpost__ReferralUpdateAck *a)
+{
+	Seinpost__AuditQueryResult res = SEINPOST__AUDIT_QUERY_RESULT__INIT;
+	if (!n->audit.query_pending || sodium_memcmp(a->id.data, n->audit.query_id, 16) != 0)
+		return; /* late, or not ours */
+	n->audit.query_pending = 0;
+	res.id = a->id;
+	res.code = a->code;
+	res.message = a->message;
+	audit_query_answer(n, &res);
+}
+
 static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 {
 	sp_txn *t = NULL;
@@ -522,6 +559,9 @@ static void serve_local(struct node *n)
 		}
 		case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 			do_audit_query(n, req->audit_query);
+			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE:
+			do_referral_update(n, req->referral_update);
 			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 			char text[256];
@@ -873,6 +913,9 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 		break;
 	case SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK:
 		sp_involve_batch_acked(n->store, f->involve_batch_ack);
+		break;
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK:
+		referral_update_answer(n, f->referral_update_ack);
 		break;
 	case SEINPOST__FRAME__BODY_FEEDBACK: {
 		/* what happened with our signals (sp_feedback_keep.c) */
