@@ -43,7 +43,7 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 /* Who gets what now: for one recipient org, the tiers mask it may receive
  * immediately (bit 0 = existence), and the first rule that allowed it.
  * Returns 1 when the org gets a delivery now, 0 otherwise. */
-int sp_admit_route(const sp_policy *p, const sp_org *recipient, const char *category,
+int sp_admit_route(const sp_policy *p, const sp_org *recipient, int kind, const char *category,
                    int weight, unsigned *tiers_now, const sp_policy_rule **rule);
 
 #endif

@@ -81,5 +81,8 @@ const char *sp_audit_event_name(int event);
 struct Seinpost__AuditRecord;
 typedef int (*sp_audit_visit_fn)(void *ctx, const struct Seinpost__AuditRecord *rec);
 int sp_audit_foreach(sp_store *s, uint64_t from, sp_audit_visit_fn fn, void *ctx) SP_MUST_CHECK;
+/* One record by seq inside t: SP_ENOTFOUND past the end, SP_ECORRUPT when it
+ * does not decode. Free with seinpost__audit_record__free_unpacked. */
+int sp_audit_get(sp_txn *t, uint64_t seq, struct Seinpost__AuditRecord **out) SP_MUST_CHECK;
 
 #endif

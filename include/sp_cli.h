@@ -38,6 +38,8 @@ int sp_cli_spool(int argc, char **argv);   /* spool check: sp_cli_spool.c */
 /* backup / restore of a store: sp_cli_backup.c */
 int sp_cli_backup(const char *cfg_path, int argc, char **argv);
 int sp_cli_restore(const char *cfg_path, int argc, char **argv);
+int sp_cli_stats(const char *cfg_path, int argc, char **argv); /* sp_cli_stats.c */
+int sp_cli_referral(const char *cfg_path, int argc, char **argv); /* sp_cli_referral.c */
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;

@@ -109,7 +109,7 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 				goto out;
 			}
 		}
-		if (sp_policy_allows(p, hdr->category, (int)hdr->weight, to->role,
+		if (sp_policy_allows(p, (int)hdr->subject_kind, hdr->category, (int)hdr->weight, to->role,
 		                     (int)g->tier, (int)g->mode, NULL) != SP_OK) {
 			WHY("grant of tier %s %s to '%s' (role %s) exceeds the policy for %s weight %u",
 			    sp_tier_name((int)g->tier), sp_when_name((int)g->mode), to->id, to->role,
@@ -129,7 +129,7 @@ out:
 	return rc;
 }
 
-int sp_admit_route(const sp_policy *p, const sp_org *recipient, const char *category,
+int sp_admit_route(const sp_policy *p, const sp_org *recipient, int kind, const char *category,
                    int weight, unsigned *tiers_now, const sp_policy_rule **rule)
 {
 	sp_entitlement e;
@@ -137,7 +137,7 @@ int sp_admit_route(const sp_policy *p, const sp_org *recipient, const char *cate
 	*rule = NULL;
 	if (strcmp(recipient->role, "privacy-officer") == 0)
 		return 0;
-	sp_policy_entitlement(p, category, weight, recipient->role, &e);
+	sp_policy_entitlement(p, kind, category, weight, recipient->role, &e);
 	for (int t = 0; t < SP_TIER_COUNT; t++) {
 		if (e.when[t] != SP_WHEN_IMMEDIATELY)
 			continue;

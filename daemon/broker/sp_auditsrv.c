@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sp_audit.h"
+#include "sp_feedback.h"
 #include "sp_log.h"
 #include "sp_merkle.h"
 #include "sp_mtree.h"
@@ -31,7 +32,8 @@ int sp_auditsrv_owns(const Seinpost__Frame *f)
 	return f && (f->body_case == SEINPOST__FRAME__BODY_AUDIT_PROOF_REQUEST ||
 	             f->body_case == SEINPOST__FRAME__BODY_READ_RECEIPT ||
 	             f->body_case == SEINPOST__FRAME__BODY_AUDIT_QUERY ||
-	             f->body_case == SEINPOST__FRAME__BODY_AUDIT_FETCH);
+	             f->body_case == SEINPOST__FRAME__BODY_AUDIT_FETCH ||
+	             f->body_case == SEINPOST__FRAME__BODY_FEEDBACK_REQUEST);
 }
 
 static int pack_frame(Seinpost__Frame *f, uint8_t **reply, size_t *len)
@@ -381,6 +383,9 @@ int sp_auditsrv_handle(const sp_auditsrv *s, sp_txn *t, const char *org, const S
 		return serve_query(s, t, org, f->audit_query, reply, len);
 	case SEINPOST__FRAME__BODY_AUDIT_FETCH:
 		return serve_fetch(s, t, org, f->audit_fetch, reply, len);
+	case SEINPOST__FRAME__BODY_FEEDBACK_REQUEST:
+		/* the same log, read for a signaller (sp_feedback.c) */
+		return sp_feedback_serve(t, s->roster, s->policy, org, f->feedback_request, reply, len);
 	default:
 		return SP_EINVAL;
 	}

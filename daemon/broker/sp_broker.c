@@ -14,6 +14,7 @@
 #include "sp_audit.h"
 #include "sp_escalate.h"
 #include "sp_auditsrv.h"
+#include "sp_referral_status.h"
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_malformed.h"
@@ -154,7 +155,7 @@ static int enqueue(struct broker *b, sp_txn *t, const Seinpost__Signal *sig,
 {
 	unsigned tiers_now;
 	const sp_policy_rule *rule;
-	if (!sp_admit_route(b->policy, to, h->category, (int)h->weight, &tiers_now, &rule))
+	if (!sp_admit_route(b->policy, to, (int)h->subject_kind, h->category, (int)h->weight, &tiers_now, &rule))
 		return SP_OK;
 	return sp_queue_put(t, sig, h->id.data, to->id, 1u << SP_WHEN_IMMEDIATELY,
 	                    rule ? rule->id : NULL, NULL);
@@ -585,14 +586,10 @@ static void policy_tick(struct broker *b)
 		sp_log(LOG_ERR, C, "policy tick failed: %s", sp_strerror(rc));
 }
 
-/* Audit protocol frames (tree-head proofs, read receipts, queries). */
-static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f)
+/* Queue an answer (a packed frame, taken over) to send after the commit. */
+static int queue_answer(struct broker *b, const sp_msg *m, int rc, uint8_t *buf, size_t len)
 {
-	sp_auditsrv s = { .roster = b->roster, .sign_sk = b->keys->sign_sk, .max_frame = b->cfg->max_frame };
 	struct reply *r;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc = sp_auditsrv_handle(&s, t, m->user, f, &buf, &len);
 	if (rc != SP_OK || !buf || b->nreplies >= BATCH_MAX) {
 		free(buf);
 		return rc;
@@ -603,6 +600,17 @@ static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinp
 	memcpy(r->rid, m->rid, m->rid_len);
 	r->rid_len = m->rid_len;
 	return SP_OK;
+}
+
+/* Audit protocol frames (tree-head proofs, read receipts, queries). */
+static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f)
+{
+	sp_auditsrv s = { .roster = b->roster, .policy = b->policy, .sign_sk = b->keys->sign_sk,
+	                  .max_frame = b->cfg->max_frame };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = sp_auditsrv_handle(&s, t, m->user, f, &buf, &len);
+	return queue_answer(b, m, rc, buf, len);
 }
 
 /* Sign a tree head when due (inside t), and keep the latest in memory for
@@ -686,6 +694,13 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	case SEINPOST__FRAME__BODY_DELIVERY_ACKS:
 		rc = handle_receipts(b, t, m, f->delivery_acks);
 		break;
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE: {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		rc = sp_referral_status_apply(t, b->roster, b->policy, m->user, f->referral_update, &buf, &len);
+		rc = queue_answer(b, m, rc, buf, len);
+		break;
+	}
 	default:
 		if (sp_auditsrv_owns(f)) {
 			rc = audit_frame(b, t, m, f);

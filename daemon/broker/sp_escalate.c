@@ -68,13 +68,13 @@ static int audit(sp_txn *t, int event, const char *to, const Seinpost__SignalHea
 
 /* Tiers a role may receive in mode `when` (bit 0 = existence), and the rule
  * of the lowest such tier. */
-static unsigned tiers_when(const sp_policy *p, const char *role, const char *cat, int weight,
+static unsigned tiers_when(const sp_policy *p, const char *role, int kind, const char *cat, int weight,
                            int when, const sp_policy_rule **rule)
 {
 	sp_entitlement en;
 	unsigned m = 0;
 	*rule = NULL;
-	sp_policy_entitlement(p, cat, weight, role, &en);
+	sp_policy_entitlement(p, kind, cat, weight, role, &en);
 	for (int t = 0; t < SP_TIER_COUNT; t++) {
 		if (en.when[t] != when)
 			continue;
@@ -226,7 +226,7 @@ static int release_involved(const sp_engine *e, sp_txn *t, const Seinpost__Signa
 	if (strcmp(to->id, h->sender) == 0 || strcmp(to->role, "privacy-officer") == 0 ||
 	    marked(t, to->id, h->id.data))
 		return SP_OK;
-	tiers = tiers_when(e->policy, to->role, h->category, (int)h->weight, SP_WHEN_IF_INVOLVED, &rule);
+	tiers = tiers_when(e->policy, to->role, (int)h->subject_kind, h->category, (int)h->weight, SP_WHEN_IF_INVOLVED, &rule);
 	if (!tiers)
 		return SP_OK;
 	rc = sp_release_share(t, h->id.data, to->id, IMM | IFI, rule->id, NULL);
@@ -355,6 +355,52 @@ static int save_referral(sp_txn *t, const Seinpost__Referral *r)
 	return rc;
 }
 
+int sp_escalate_referral_load(sp_txn *t, const uint8_t pseudonym[32], Seinpost__Referral **out)
+{
+	return load_referral(t, pseudonym, out);
+}
+
+int sp_escalate_referral_save(sp_txn *t, const Seinpost__Referral *r)
+{
+	if (!r || r->pseudonym.len != 32 || r->id.len != 16)
+		return SP_EINVAL;
+	return save_referral(t, r);
+}
+
+struct find_ctx {
+	const uint8_t *id;
+	Seinpost__Referral *found;
+};
+
+static int find_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct find_ctx *c = ctx;
+	Seinpost__Referral *r = seinpost__referral__unpack(NULL, vl, v);
+	if (r && r->id.len == 16 && r->pseudonym.len == 32 && sodium_memcmp(r->id.data, c->id, 16) == 0) {
+		c->found = r;
+		return 1;
+	}
+	if (r)
+		seinpost__referral__free_unpacked(r, NULL);
+	return 0;
+}
+
+int sp_escalate_referral_find(sp_txn *t, const uint8_t id[16], Seinpost__Referral **out)
+{
+	/* A walk over the open referrals: a status change is a person's act,
+	 * rare next to signals, so no second index to keep consistent. */
+	struct find_ctx c = { .id = id };
+	*out = NULL;
+	(void)sp_store_foreach(t, SP_DB_META, "f:", 2, find_one, &c);
+	*out = c.found;
+	return c.found ? SP_OK : SP_ENOTFOUND;
+}
+
+int sp_referral_ended(const Seinpost__Referral *r)
+{
+	return r && (strcmp(r->status, "closed") == 0 || strcmp(r->status, "declined") == 0);
+}
+
 /* The referral we build or extend: owns its arrays. */
 struct referral {
 	Seinpost__Referral r;
@@ -365,6 +411,7 @@ struct referral {
 	size_t n;
 	char rule[ORG_MAX + 1];
 	char *basis;
+	char status[32];     /* the coordinator's, kept when the referral grows */
 };
 
 static void referral_clear(struct referral *f)
@@ -409,22 +456,30 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 	char why[160];
 
 	memset(&f, 0, sizeof f);
-	for (size_t i = 0; i < sp_policy_escalation_count(e->policy) && !r; i++)
-		if (fires(sp_policy_escalation_at(e->policy, i), l, e->now_s, &orgs, &sum))
-			r = sp_policy_escalation_at(e->policy, i);
+	for (size_t i = 0; i < sp_policy_escalation_count(e->policy) && !r; i++) {
+		const sp_policy_escalation *x = sp_policy_escalation_at(e->policy, i);
+		/* A rule for persons never fires on a location or a business
+		 * (and nothing fires on an anonymous report). */
+		if (!(x->kind_mask & SP_POLICY_KIND_BIT(h->subject_kind)))
+			continue;
+		if (fires(x, l, e->now_s, &orgs, &sum))
+			r = x;
+	}
 	if (!r)
 		return SP_OK; /* not (yet): nothing is released */
 	from = e->now_s > r->window_days * 86400ull ? e->now_s - r->window_days * 86400ull : 0;
 
 	seinpost__referral__init(&f.r);
 	rc = load_referral(t, h->pseudonym.data, &old);
-	if (rc == SP_OK && old->fired >= from && old->id.len == 16) {
+	if (rc == SP_OK && old->fired >= from && old->id.len == 16 && !sp_referral_ended(old)) {
 		/* The subject already has an open referral: extend it. */
 		memcpy(f.id, old->id.data, 16);
 		snprintf(f.rule, sizeof f.rule, "%s", old->rule_id);
+		snprintf(f.status, sizeof f.status, "%s", old->status);
 		f.basis = strdup(old->basis);
 		f.r.fired = old->fired;
 		f.r.hidden = old->hidden;
+		f.r.status_time = old->status_time;
 		for (size_t i = 0; i < old->n_signal_ids && rc == SP_OK; i++)
 			if (old->signal_ids[i].len == 16)
 				rc = referral_add(&f, old->signal_ids[i].data);
@@ -447,6 +502,7 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 	f.r.id.len = 16;
 	f.r.rule_id = f.rule;
 	f.r.basis = f.basis;
+	f.r.status = f.status;
 	f.r.pseudonym.data = f.pseudonym;
 	f.r.pseudonym.len = 32;
 	f.r.orgs = orgs;
@@ -467,7 +523,7 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 		if (load_header(t, l->v[i].id, &sh) != SP_OK)
 			continue;
 		rc = sp_release_mark_escalated(t, l->v[i].pseudonym, l->v[i].id, f.id);
-		sp_policy_entitlement(e->policy, sh->category, (int)sh->weight, r->to_role, &en);
+		sp_policy_entitlement(e->policy, (int)sh->subject_kind, sh->category, (int)sh->weight, r->to_role, &en);
 		if (rc == SP_OK && en.when[SP_TIER_EXISTENCE]) {
 			rc = referral_add(&f, l->v[i].id);
 			memcpy(fresh[newly++], l->v[i].id, 16);
@@ -496,9 +552,9 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 			unsigned modes = IMM | ESC, tiers;
 			if (strcmp(to->role, r->to_role) != 0 || strcmp(to->id, sh->sender) == 0)
 				continue;
-			tiers = tiers_when(e->policy, to->role, sh->category, (int)sh->weight,
+			tiers = tiers_when(e->policy, to->role, (int)sh->subject_kind, sh->category, (int)sh->weight,
 			                   SP_WHEN_ON_ESCALATION, &grule);
-			if (tiers_when(e->policy, to->role, sh->category, (int)sh->weight, SP_WHEN_IF_INVOLVED, &irule) &&
+			if (tiers_when(e->policy, to->role, (int)sh->subject_kind, sh->category, (int)sh->weight, SP_WHEN_IF_INVOLVED, &irule) &&
 			    sp_escalate_involved(t, sh->pseudonym.data, to->id, e->now_s))
 				modes |= IFI;
 			if (!grule)

@@ -10,6 +10,7 @@
 
 #include "sp_cli.h"
 #include "sp_config.h"
+#include "sp_feedback_keep.h"
 #include "sp_involve.h"
 #include "sp_keys.h"
 #include "sp_reads.h"
@@ -302,14 +303,20 @@ static int outbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t
 	h = seinpost__signal_header__unpack(NULL, e->signal->header.len, e->signal->header.data);
 	sp_hex(k, 16, idhex);
 	sp_iso_time(e->queued, when, sizeof when);
-	if (c->json)
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued_at", when,
-		                                        "category", h ? h->category : "", "weight", h ? (int)h->weight : 0,
-		                                        "state", outbox_state_name(e->state), "code", (int)e->code,
-		                                        "reason", e->reason));
-	else
+	if (c->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued_at", when,
+		                      "category", h ? h->category : "", "weight", h ? (int)h->weight : 0,
+		                      "state", outbox_state_name(e->state), "code", (int)e->code,
+		                      "reason", e->reason);
+		/* what happened with it since: existence tier (sp_feedback_keep.h) */
+		if (o)
+			json_object_set_new(o, "feedback", sp_feedback_json(c->t, k));
+		json_array_append_new(c->arr, o);
+	} else {
 		printf("%s  %s  %-20s w%u  %-9s %s\n", idhex, when, h ? h->category : "(damaged)", h ? h->weight : 0,
 		       outbox_state_name(e->state), e->reason);
+		sp_feedback_print(c->t, k, stdout);
+	}
 	c->count++;
 out:
 	if (h)

@@ -57,6 +57,7 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED] = "alias-linked",
 	[SEINPOST__AUDIT_EVENT__AUDIT_MALFORMED] = "malformed",
 	[SEINPOST__AUDIT_EVENT__AUDIT_CLOCK_STEP] = "clock-step",
+	[SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_STATUS] = "referral-status",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 
@@ -833,4 +834,18 @@ int sp_audit_foreach(sp_store *s, uint64_t from, sp_audit_visit_fn fn, void *ctx
 out:
 	sp_txn_abort(&t);
 	return rc;
+}
+
+int sp_audit_get(sp_txn *t, uint64_t seq, Seinpost__AuditRecord **out)
+{
+	uint8_t key[8];
+	const void *val;
+	size_t vlen;
+	int rc;
+	*out = NULL;
+	sp_be64_put(key, seq);
+	if ((rc = sp_store_get(t, SP_DB_AUDIT, key, sizeof key, &val, &vlen)) != SP_OK)
+		return rc;
+	*out = seinpost__audit_record__unpack(NULL, vlen, val);
+	return *out ? SP_OK : SP_ECORRUPT;
 }

@@ -13,7 +13,7 @@
 
 /* ---- the table a privacy officer reads ------------------------------------ */
 
-static void print_weight(const sp_policy *p, const sp_policy_category *cat, int w, FILE *out)
+static void print_weight(const sp_policy *p, const sp_policy_category *cat, int kind, int w, FILE *out)
 {
 	const char *roles[64];
 	size_t nroles = 0;
@@ -23,7 +23,8 @@ static void print_weight(const sp_policy *p, const sp_policy_category *cat, int 
 	for (size_t i = 0; i < sp_policy_rule_count(p); i++) {
 		const sp_policy_rule *r = sp_policy_rule_at(p, i);
 		size_t j;
-		if (strcmp(r->category, cat->id) != 0 || !(r->weight_mask & (1u << w)))
+		if (strcmp(r->category, cat->id) != 0 || !(r->weight_mask & (1u << w)) ||
+		    !(r->kind_mask & SP_POLICY_KIND_BIT(kind)))
 			continue;
 		for (j = 0; j < nroles; j++)
 			if (strcmp(roles[j], r->role) == 0)
@@ -36,7 +37,7 @@ static void print_weight(const sp_policy *p, const sp_policy_category *cat, int 
 		sp_entitlement e;
 		const sp_policy_rule *prev = NULL;
 		int first = 1;
-		sp_policy_entitlement(p, cat->id, w, roles[j], &e);
+		sp_policy_entitlement(p, kind, cat->id, w, roles[j], &e);
 		for (int t = 0; t < SP_TIER_COUNT; t++) {
 			const sp_policy_rule *r = e.rule[t];
 			if (!e.when[t])
@@ -121,8 +122,23 @@ void sp_policy_print(const sp_policy *p, FILE *out)
 		const sp_policy_category *cat = sp_policy_category_at(p, i);
 		fprintf(out, "\ncategory %s: %s\n", cat->id, cat->description);
 		print_retention(p, cat, out);
-		for (int w = 1; w <= 3; w++)
-			print_weight(p, cat, w, out);
+		/* One table per subject kind the category's rules name; persons
+		 * when none does (then nobody receives anything). */
+		unsigned used = 0;
+		for (size_t r = 0; r < sp_policy_rule_count(p); r++)
+			if (strcmp(sp_policy_rule_at(p, r)->category, cat->id) == 0)
+				used |= sp_policy_rule_at(p, r)->kind_mask;
+		if (!used)
+			used = SP_POLICY_KIND_DEFAULT;
+		for (int k = 1; k <= 4; k++) {
+			int kind = k % 4; /* person, business, location, then none */
+			if (!(used & SP_POLICY_KIND_BIT(kind)))
+				continue;
+			if (used != SP_POLICY_KIND_DEFAULT)
+				fprintf(out, "  subject: %s\n", sp_policy_kind_name(kind));
+			for (int w = 1; w <= 3; w++)
+				print_weight(p, cat, kind, w, out);
+		}
 	}
 	print_escalations(p, out);
 	sp_limits_print(p, out);

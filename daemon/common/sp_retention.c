@@ -8,6 +8,7 @@
 
 #include "sp_audit.h"
 #include "sp_log.h"
+#include "sp_feedback_keep.h"
 #include "sp_release.h"
 #include "sp_util.h"
 
@@ -292,6 +293,9 @@ int sp_retention_sweep_node(sp_txn *t, const sp_policy *p, const char *org, uint
 		for (size_t i = 0; i < s->n && rc == SP_OK; i++) {
 			Seinpost__SignalHeader *h = header_of(t, dbs[d], s->v[i].key);
 			rc = sp_store_del(t, (enum sp_db)dbs[d], s->v[i].key, s->v[i].klen);
+			/* what the broker told us about a sent signal goes with it */
+			if (rc == SP_OK && dbs[d] == SP_DB_OUTBOX && s->v[i].klen == 16)
+				rc = sp_feedback_drop(t, s->v[i].key);
 			if (rc == SP_OK)
 				rc = audit_expired(t, org, s->v[i].key, h, dbs[d] == SP_DB_INBOX ?
 				                   "retention ended: received copy deleted" :

@@ -33,6 +33,7 @@
 #include "sp_involve.h"
 #include "sp_log.h"
 #include "sp_reads.h"
+#include "sp_feedback_keep.h"
 #include "sp_render.h"
 #include "sp_sandbox.h"
 #include "sp_util.h"
@@ -75,6 +76,7 @@ const char *sp_hook_kind_name(int kind)
 	case SEINPOST__HOOK_KIND__HOOK_SIGNAL: return "signal";
 	case SEINPOST__HOOK_KIND__HOOK_REFERRAL: return "referral";
 	case SEINPOST__HOOK_KIND__HOOK_UPDATE: return "update";
+	case SEINPOST__HOOK_KIND__HOOK_FEEDBACK: return "feedback";
 	default: return "unknown";
 	}
 }
@@ -413,6 +415,60 @@ static int build_json(sp_hook *h, const sp_render *r, const char *ref)
 	return SP_OK;
 }
 
+/* The JSON is ready (and audited where it holds content): write the
+ * spool-out file, then start the command. */
+static void hand_over(sp_hook *h, uint64_t now)
+{
+	char why[256] = "";
+	if (h->cfg->hook_out[0] && !h->item->out_done) {
+		if (write_out(h, why, sizeof why) != SP_OK) {
+			failed(h, why);
+			return;
+		}
+		if (!h->cfg->hook_command[0]) {
+			succeeded(h);
+			return;
+		}
+		/* Out first, then the command; remember the file is there. */
+		h->item->out_done = 1;
+		if (commit_item(h, h->item, 0, NULL, NULL) != SP_OK) {
+			h->wake = now + sp_hook_backoff_ms(h->cfg->hook_retry_s, 1);
+			forget_current(h);
+			return;
+		}
+	}
+	if (spawn_command(h, why, sizeof why) != SP_OK)
+		failed(h, why);
+}
+
+/* A feedback item: what happened with a signal we sent. No content of
+ * anyone's signal, so nothing to open or audit (sp_feedback_keep.h). */
+static void start_feedback(sp_hook *h, sp_txn *t, uint64_t now)
+{
+	json_t *o = sp_feedback_hook_json(t, h->item->signal_id.data);
+	sp_txn_abort(&t);
+	if (!o) {
+		/* the signal expired at our node: nothing left to tell */
+		if (commit_item(h, h->item, 1, NULL, NULL) == SP_OK)
+			h->wake = 0;
+		else
+			h->wake = now + 1000;
+		forget_current(h);
+		return;
+	}
+	json_object_set_new(o, "item_id", json_string(h->item_id));
+	json_object_set_new(o, "kind", json_string(sp_hook_kind_name(h->item->kind)));
+	json_object_set_new(o, "org", json_string(h->cfg->org));
+	h->json = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (!h->json) {
+		failed(h, "out of memory");
+		return;
+	}
+	h->jlen = strlen(h->json);
+	hand_over(h, now);
+}
+
 /* Take the head item if it is due: open it, audit the hand-over once, write
  * the spool-out file, start the command. */
 static void start_next(sp_hook *h)
@@ -454,6 +510,10 @@ static void start_next(sp_hook *h)
 		return;
 	}
 	h->retry_now = 0;
+	if (h->item->kind == SEINPOST__HOOK_KIND__HOOK_FEEDBACK) {
+		start_feedback(h, t, now);
+		return;
+	}
 	rc = sp_store_get(t, SP_DB_INBOX, h->item->signal_id.data, SP_ID_BYTES, &v, &vl);
 	gone = rc == SP_ENOTFOUND;
 	if (rc == SP_OK) {
@@ -500,25 +560,7 @@ static void start_next(sp_hook *h)
 			goto out;
 		}
 	}
-	if (h->cfg->hook_out[0] && !h->item->out_done) {
-		if (write_out(h, why, sizeof why) != SP_OK) {
-			failed(h, why);
-			goto out;
-		}
-		if (!h->cfg->hook_command[0]) {
-			succeeded(h);
-			goto out;
-		}
-		/* Out first, then the command; remember the file is there. */
-		h->item->out_done = 1;
-		if (commit_item(h, h->item, 0, NULL, NULL) != SP_OK) {
-			h->wake = now + sp_hook_backoff_ms(h->cfg->hook_retry_s, 1);
-			forget_current(h);
-			goto out;
-		}
-	}
-	if (spawn_command(h, why, sizeof why) != SP_OK)
-		failed(h, why);
+	hand_over(h, now);
 out:
 	sp_render_clear(&r);
 }

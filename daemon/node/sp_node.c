@@ -1,6 +1,8 @@
 /* sp_node.c — node event loop: local submit socket, outbox, inbox, receipts. */
 #include "sp_node.h"
 
+#include <sodium.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_feedback_keep.h"
 #include "sp_health.h"
 #include "sp_hook.h"
 #include "sp_involve.h"
@@ -411,6 +414,41 @@ static void audit_query_answer(struct node *n, const Seinpost__AuditQueryResult 
 	free(buf);
 }
 
+/* The coordinator's referral status goes to the broker; the client waits
+ * for the broker's verdict like a query (one in flight, same deadline). */
+static void do_referral_update(struct node *n, const Seinpost__ReferralUpdate *u)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__ReferralUpdate fwd = *u; /* shallow: u's buffers stay the caller's */
+	if (n->audit.query_pending) {
+		local_reply(n, SP_EEXIST, "another request to the broker is in flight; try again", NULL, NULL);
+		return;
+	}
+	randombytes_buf(n->audit.query_id, 16);
+	fwd.id = (ProtobufCBinaryData){ 16, n->audit.query_id };
+	f.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE;
+	f.referral_update = &fwd;
+	if (send_frame(n, &f) != SP_OK) {
+		local_reply(n, SP_ETIMEOUT, "the broker cannot be reached; nothing was changed", NULL, NULL);
+		return;
+	}
+	n->query_env = n->env;
+	n->audit.query_pending = 1;
+	n->audit.query_deadline = sp_mono_ms() + SP_NODEAUDIT_QUERY_MS;
+}
+
+static void referral_update_answer(struct node *n, const Seinpost__ReferralUpdateAck *a)
+{
+	Seinpost__AuditQueryResult res = SEINPOST__AUDIT_QUERY_RESULT__INIT;
+	if (!n->audit.query_pending || sodium_memcmp(a->id.data, n->audit.query_id, 16) != 0)
+		return; /* late, or not ours */
+	n->audit.query_pending = 0;
+	res.id = a->id;
+	res.code = a->code;
+	res.message = a->message;
+	audit_query_answer(n, &res);
+}
+
 static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 {
 	sp_txn *t = NULL;
@@ -556,6 +594,9 @@ static void serve_local(struct node *n)
 			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
 			health_reply(n);
+			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE:
+			do_referral_update(n, req->referral_update);
 			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 			char text[256];
@@ -871,6 +912,21 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 	case SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK:
 		sp_involve_batch_acked(n->store, f->involve_batch_ack);
 		break;
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK:
+		referral_update_answer(n, f->referral_update_ack);
+		break;
+	case SEINPOST__FRAME__BODY_FEEDBACK: {
+		/* what happened with our signals (sp_feedback_keep.c) */
+		size_t added = 0;
+		int more = 0;
+		if (sp_feedback_take(n->store, f->feedback, sp_hook_enabled(n->cfg), &added, &more) != SP_OK)
+			sp_log(LOG_ERR, C, "cannot keep feedback from the broker: %s", sp_store_last_error());
+		else if (added && n->hook)
+			sp_hook_kick(n->hook);
+		if (more)
+			(void)sp_feedback_ask(n->store, send_frame_cb, n);
+		break;
+	}
 	case SEINPOST__FRAME__BODY_POLICY_INFO: {
 		int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
 		                      SP_POLICY_HASH_BYTES) != 0;
@@ -1247,6 +1303,7 @@ int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, vola
 		if (now - n.last_hello >= HELLO_MS) {
 			send_hello(&n);
 			sp_nodeaudit_tick(&n.audit);
+			(void)sp_feedback_ask(n.store, send_frame_cb, &n);
 		}
 		if (n.audit.query_pending && now >= n.audit.query_deadline) {
 			n.audit.query_pending = 0;

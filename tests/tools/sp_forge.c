@@ -14,6 +14,9 @@
  *   sp_forge unknownfield NODE.conf             a well-formed signal with an unknown field added
  *   sp_forge link NODE.conf BSN-A BSN-B EPOCH   one involvement update naming BSN-A (epoch 1)
  *                                               and BSN-B (under EPOCH): the alias trick
+ *   sp_forge feedback NODE.conf                 ask the broker for feedback from seq 0
+ *                                               as NODE (a curious partner); prints
+ *                                               "ID EVENT ROLE" per item, then END
  *   sp_forge false-read NODE.conf ID USER       queue a signed read receipt for a
  *                                               signal NODE never received
  *   sp_forge longexpiry NODE.conf               a signal whose expiry exceeds the
@@ -165,6 +168,61 @@ static int send_and_report(struct ctx *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Ask for feedback from the start of the log and print every item the
+ * broker answers, following `more`. */
+static void ask_feedback(struct ctx *c)
+{
+	zmq_pollitem_t it = { .socket = c->sock, .events = ZMQ_POLLIN };
+	uint64_t after = 0;
+	for (int round = 0; round < 1000; round++) {
+		Seinpost__Frame q = SEINPOST__FRAME__INIT;
+		Seinpost__FeedbackRequest r = SEINPOST__FEEDBACK_REQUEST__INIT;
+		uint8_t *buf = NULL;
+		size_t len;
+		int more = 0, got = 0;
+		r.after_seq = after;
+		q.version = SP_WIRE_VERSION;
+		q.body_case = SEINPOST__FRAME__BODY_FEEDBACK_REQUEST;
+		q.feedback_request = &r;
+		if (sp_wire_pack(&q.base, &buf, &len) != SP_OK)
+			die("pack");
+		for (int i = 0; i < 30 && sp_transport_send(c->sock, NULL, 0, buf, len) != SP_OK; i++)
+			zmq_poll(NULL, 0, 100);
+		free(buf);
+		for (int waited = 0; waited < 5000 && !got; waited += 100) {
+			sp_msg m;
+			Seinpost__Frame *f = NULL;
+			char why[256];
+			if (zmq_poll(&it, 1, 100) <= 0)
+				continue;
+			memset(&m, 0, sizeof m);
+			if (sp_transport_recv(c->sock, 0, 1, &m) != SP_OK)
+				continue;
+			if (sp_wire_decode_frame(m.body, m.len, 1 << 24, &f, why, sizeof why) == SP_OK &&
+			    f->body_case == SEINPOST__FRAME__BODY_FEEDBACK) {
+				char idhex[SP_ID_HEX];
+				for (size_t i = 0; i < f->feedback->n_items; i++) {
+					const Seinpost__FeedbackItem *x = f->feedback->items[i];
+					printf("%s %s %s\n", sp_hex(x->signal_id.data, 16, idhex), x->event, x->role);
+				}
+				after = f->feedback->next_seq;
+				more = f->feedback->more;
+				got = 1;
+			}
+			if (f)
+				seinpost__frame__free_unpacked(f, NULL);
+			sp_msg_clear(&m);
+		}
+		if (!got) {
+			printf("NO-ANSWER\n");
+			return;
+		}
+		if (!more)
+			break;
+	}
+	printf("END\n");
+}
+
 static int send_signal(struct ctx *c, const uint8_t *sig, size_t siglen)
 {
 	Seinpost__Frame f = SEINPOST__FRAME__INIT;
@@ -191,7 +249,7 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 	sp_grant_spec *g = NULL, *all;
 	size_t n = 0;
 	uint8_t pseudo[32], id[16];
-	if (sp_policy_grants_for(c->policy, c->roster, c->cfg.org, category, weight, &g, &n) != SP_OK)
+	if (sp_policy_grants_for(c->policy, c->roster, c->cfg.org, 1, category, weight, &g, &n) != SP_OK)
 		die("grants");
 	all = calloc(n + nextra + 1, sizeof *all);
 	if (n)
@@ -389,6 +447,9 @@ int main(int argc, char **argv)
 		printf("%s\n", sent ? "SENT" : "NOT-SENT");
 		free(buf);
 		sp_keys_free(&k);
+	} else if (strcmp(argv[1], "feedback") == 0 && argc == 3) {
+		connect_as(&c, c.keys, c.cfg.org);
+		ask_feedback(&c);
 	} else if (strcmp(argv[1], "garbage") == 0 && argc == 3) {
 		static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0xff, 0xff, 0x01, 0x00 };
 		connect_as(&c, c.keys, c.cfg.org);
