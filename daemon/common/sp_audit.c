@@ -52,6 +52,7 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUEUED] = "queued",
 	[SEINPOST__AUDIT_EVENT__AUDIT_SENT] = "sent",
 	[SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED] = "received",
+	[SEINPOST__AUDIT_EVENT__AUDIT_QUARANTINED] = "quarantined",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 
