@@ -50,6 +50,7 @@ typedef struct sp_config {
 	uint32_t handshake_s;         /* broker: ZMQ_HANDSHAKE_IVL, unauthenticated connections end */
 	uint32_t retry_ms;            /* node: resend unacknowledged after this */
 	uint32_t max_clock_skew_s;    /* broker: reject signals created further off */
+	uint32_t max_refusals;        /* broker: quarantine a delivery refused this often */
 	uint32_t sth_every_records;   /* broker: sign a tree head after this many records */
 	uint32_t sth_every_s;         /* broker: ... or when this many seconds passed */
 	uint32_t max_age_s;           /* broker: reject new signals created longer ago;

@@ -61,6 +61,10 @@ void sp_health_init(sp_health *h, const char *comp);
  * their count when some were cleared), and the storage episode's end. */
 void sp_health_tick(sp_health *h, sp_store *s);
 
+/* At start: check the audit log's tail (sp_auditcheck.h); damage is logged
+ * once (LOG_ALERT) and kept in h->audit_alarm for `status`. */
+void sp_health_audit_check(sp_health *h, sp_store *s, const uint8_t *sign_pk);
+
 /* The report for `seinpost status`: fills r (initialised by the caller);
  * strings borrowed from h. */
 struct Seinpost__HealthReport;

@@ -5,6 +5,8 @@
  *   SP_DB_QUEUE  org '\0' be64(seq)         -> Delivery (what the recipient gets)
  *   SP_DB_META   "q:" org '\0' signal-id    -> be64(seq)  (dequeue on receipt)
  *   SP_DB_META   "r:" org '\0' signal-id    -> deferred release (sp_release.c)
+ *   SP_DB_META   "x:" org '\0' signal-id    -> be64(unix ms) || Delivery: quarantined
+ *                                             (sp_quarantine.c)
  *   SP_DB_META   "queue.seq"                -> be64 global sequence
  * One global sequence keeps each recipient's queue in acceptance order.
  */

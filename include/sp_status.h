@@ -39,6 +39,7 @@ typedef struct sp_status_opts {
 	uint64_t max_age_s;       /* oldest undelivered/pending older than this is BAD */
 	unsigned map_bad_pct;     /* map use at or above this percentage is BAD */
 	uint64_t broker_limit_s;  /* node: no contact with the broker for longer is BAD */
+	int daemon_asked;         /* the daemon was asked (else no daemon lines) */
 	const struct Seinpost__HealthReport *health; /* the daemon's answer, NULL: none */
 	const char *daemon_error; /* why there is none (health == NULL) */
 } sp_status_opts;

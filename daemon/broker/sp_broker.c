@@ -19,6 +19,7 @@
 #include "sp_log.h"
 #include "sp_malformed.h"
 #include "sp_policy.h"
+#include "sp_quarantine.h"
 #include "sp_queue.h"
 #include "sp_release.h"
 #include "sp_retention.h"
@@ -83,6 +84,7 @@ struct broker {
 	Seinpost__SignedTreeHead *sth; /* latest signed tree head, sent with acks */
 	sp_health health;       /* for `seinpost status`, over the control socket */
 	sp_control *ctl;
+	sp_quarantine *quar;    /* deliveries their recipient keeps refusing */
 	sp_workers *workers;    /* second thread for signature checks */
 	sp_msg *inbox;          /* BATCH_MAX received messages of one batch */
 	struct precheck pre[BATCH_MAX];
@@ -701,6 +703,19 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		rc = queue_answer(b, m, rc, buf, len);
 		break;
 	}
+	case SEINPOST__FRAME__BODY_DELIVERY_REFUSAL: {
+		int moved = 0;
+		char idhex[SP_ID_HEX];
+		rc = sp_quarantine_refused(b->quar, t, m->user, f->delivery_refusal->id.data,
+		                           f->delivery_refusal->code, &moved);
+		if (rc == SP_OK && moved) {
+			b->health.quarantined++;
+			sp_log_event(LOG_ERR, C, m->user, sp_hex(f->delivery_refusal->id.data, 16, idhex),
+			             "delivery quarantined: the recipient refused it %u times (%s); not resent",
+			             b->cfg->max_refusals, sp_strerror(f->delivery_refusal->code));
+		}
+		break;
+	}
 	default:
 		if (sp_auditsrv_owns(f)) {
 			rc = audit_frame(b, t, m, f);
@@ -929,6 +944,7 @@ static int broker_open(struct broker *b)
 		sp_log(LOG_ERR, C, "state %s: %s (%s)", b->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
 		return rc;
 	}
+	sp_health_audit_check(&b->health, b->store, b->keys->sign_pk);
 	b->npeers = sp_roster_count(b->roster);
 	b->peers = calloc(b->npeers ? b->npeers : 1, sizeof *b->peers);
 	b->inbox = calloc(BATCH_MAX, sizeof *b->inbox);
@@ -942,7 +958,8 @@ static int broker_open(struct broker *b)
 	rc = sp_zap_start(b->zctx, b->roster, &b->zap);
 	if (rc != SP_OK)
 		return rc;
-	if ((rc = sp_control_open(b->zctx, b->cfg, b->roster, &b->ctl)) != SP_OK)
+	if ((rc = sp_control_open(b->zctx, b->cfg, b->roster, &b->ctl)) != SP_OK ||
+	    (rc = sp_quarantine_new(b->cfg->max_refusals, &b->quar)) != SP_OK)
 		return rc;
 	sp_transport_opts o = {
 		.endpoint = b->cfg->endpoint,
@@ -962,6 +979,7 @@ static void broker_close(struct broker *b)
 	if (b->sock)
 		zmq_close(b->sock);
 	sp_control_close(&b->ctl);
+	sp_quarantine_free(&b->quar);
 	sp_zap_stop(&b->zap);
 	if (b->zctx)
 		zmq_ctx_term(b->zctx);

@@ -144,6 +144,7 @@ int sp_cli_status(const char *cfg_path, int argc, char **argv)
 		return 2;
 	rc = ask_daemon(&cfg, (int)timeout_s * 1000, &reply, why, sizeof why);
 	reachable = rc == SP_OK;
+	o.daemon_asked = 1;
 	o.health = reachable ? reply->health : NULL;
 	o.daemon_error = why;
 	rc = sp_status_collect(&cfg, &o, &st);

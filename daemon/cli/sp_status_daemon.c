@@ -76,6 +76,8 @@ int sp_status_daemon(const sp_status_src *src, sp_status *st)
 	char age[32], when[32];
 	int rc;
 
+	if (!src->opts->daemon_asked)
+		return SP_OK;
 	sp_status_bool(st, "daemon", "reachable", h != NULL);
 	if (!h)
 		return sp_status_add(st, "daemon", "state", SP_STATUS_BAD, "cannot reach the daemon: %s",

@@ -7,6 +7,7 @@
 
 #include "seinpost.pb-c.h"
 #include "sp_outbox.h"
+#include "sp_quarantine.h"
 #include "sp_roster.h"
 #include "sp_status.h"
 #include "sp_util.h"
@@ -173,6 +174,17 @@ int sp_status_broker_queues(const sp_status_src *src, sp_status *st)
 		                   "%s", total ? sp_status_age(age_ms(src, oldest), age, sizeof age) : "-");
 	if (rc == SP_OK && (rc = sp_store_count(src->txn, SP_DB_SIGNALS, &n)) == SP_OK)
 		sp_status_num(st, "delivery", "signals_held", (double)n);
+	uint64_t nq = 0, newest = 0;
+	if (rc == SP_OK && (rc = sp_quarantine_count(src->txn, &nq, &newest)) == SP_OK) {
+		/* An alarm while recent (within --max-age), a warning after. */
+		sp_status_num(st, "delivery", "quarantined", (double)nq);
+		if (nq)
+			rc = sp_status_add(st, "delivery", "quarantined",
+			                   age_ms(src, newest) <= src->opts->max_age_s * 1000 ? SP_STATUS_BAD : SP_STATUS_WARN,
+			                   "ALARM: %llu deliveries set aside, their recipient refused them (newest %s ago; "
+			                   "audit log event 'quarantined')", (unsigned long long)nq,
+			                   sp_status_age(age_ms(src, newest), age, sizeof age));
+	}
 	if (rc == SP_OK)
 		rc = sp_status_add(st, "delivery", "signals held", SP_STATUS_OK, "%llu", (unsigned long long)n);
 out:

@@ -76,6 +76,8 @@ static const struct ckey ckeys[] = {
 	K("limits", "max_frame_kb", C_KB, max_frame, 16, 65536, 256, -1, ROLE_ANY, NULL),
 	K("limits", "heartbeat_ms", C_U32, heartbeat_ms, 100, 600000, 2000, -1, ROLE_ANY, NULL),
 	K("limits", "retry_ms", C_U32, retry_ms, 100, 3600000, 2000, -1, ROLE_ANY, NULL),
+	K("limits", "max_refusals", C_U32, max_refusals, 1, 1000, 5, -1, ROLE_BROKER,
+	  "only the broker quarantines deliveries their recipient keeps refusing"),
 	K("limits", "max_clock_skew_s", C_U32, max_clock_skew_s, 1, 86400, 300, -1, ROLE_ANY, NULL),
 	K("audit", "sth_every_records", C_U32, sth_every_records, 1, 1000000, 256, -1, ROLE_BROKER,
 	  "only the broker signs tree heads"),

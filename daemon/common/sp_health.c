@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "seinpost.pb-c.h"
+#include "sp_auditcheck.h"
 #include "sp_log.h"
 #include "sp_util.h"
 
@@ -74,6 +75,21 @@ void sp_health_tick(sp_health *h, sp_store *s)
 			       "transaction; its pages can be reused again", dead);
 		}
 	}
+}
+
+void sp_health_audit_check(sp_health *h, sp_store *s, const uint8_t *sign_pk)
+{
+	char why[200];
+	uint64_t n = 0;
+	int rc = sp_auditcheck_tail(s, sign_pk, &n, why, sizeof why);
+	if (rc == SP_OK) {
+		sp_log(LOG_INFO, "audit", "tail of the audit log checked: %llu records chain up to the head",
+		       (unsigned long long)n);
+		return;
+	}
+	snprintf(h->audit_alarm, sizeof h->audit_alarm, "audit log damaged at start: %.180s; run `seinpost audit verify`",
+	         rc == SP_ECORRUPT ? why : sp_strerror(rc));
+	sp_log(LOG_ALERT, "audit", "%s", h->audit_alarm);
 }
 
 void sp_health_report(const sp_health *h, sp_store *s, Seinpost__HealthReport *r)

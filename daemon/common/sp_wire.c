@@ -550,6 +550,12 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			return fail(why, whylen, SP_EMALFORMED, "delivery_acks: time missing");
 		return SP_OK;
 	}
+	case SEINPOST__FRAME__BODY_DELIVERY_REFUSAL:
+		if (!f->delivery_refusal)
+			break;
+		if (f->delivery_refusal->id.len != ID_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "delivery_refusal: id must be %d bytes", ID_BYTES);
+		return SP_OK;
 	case SEINPOST__FRAME__BODY__NOT_SET:
 		break;
 	default:

@@ -98,6 +98,8 @@ struct node {
 	struct final_rejection final[FRAMES_MAX]; /* told to the spool after the commit */
 	size_t nfinal;
 	int alert;              /* <state>/alert raised (submits refused) */
+	uint8_t refused[32][SP_ID_BYTES]; /* deliveries refused lately: logged once each */
+	size_t nrefused;
 	int unsent;             /* a direct send failed: resend in order first */
 	uint64_t last_unsent_try;
 	uint64_t unsent_pos;    /* pending-index position the in-order resend continues from */
@@ -804,6 +806,29 @@ static int hook_enqueue(struct node *n, sp_txn *t, const Seinpost__SignalHeader 
 	return sp_hook_enqueue(t, h->id.data, kind, sp_now_ms());
 }
 
+/* Tell the broker we will never store this delivery; log it once per id
+ * (the broker resends until it quarantines it). */
+static void refuse_delivery(struct node *n, const Seinpost__SignalHeader *h, const char *idhex, int code)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__DeliveryRefusal r = SEINPOST__DELIVERY_REFUSAL__INIT;
+	size_t i, k = sizeof n->refused / sizeof n->refused[0];
+	for (i = 0; i < k && i < n->nrefused; i++)
+		if (memcmp(n->refused[i], h->id.data, SP_ID_BYTES) == 0)
+			break;
+	if (i == k || i == n->nrefused) {
+		memcpy(n->refused[n->nrefused++ % k], h->id.data, SP_ID_BYTES);
+		sp_log_event(LOG_ERR, C, h->sender, idhex, "delivery %s; refused (logged once per delivery)",
+		             code == SP_EORG ? "names a sender not on the roster"
+		                             : "does not verify against the sender's key");
+	}
+	r.id = h->id;
+	r.code = code;
+	f.body_case = SEINPOST__FRAME__BODY_DELIVERY_REFUSAL;
+	f.delivery_refusal = &r;
+	(void)send_frame(n, &f);
+}
+
 /* Delivery: check the sender's signature, store once (dedup by id) in a
  * child of the batch transaction; the receipt goes out only after the batch
  * commits. A repeat (e.g. we crashed between commit and receipt) is
@@ -830,8 +855,10 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 	}
 	sender = sp_roster_find(n->roster, h->sender);
 	if (!sender || sp_signal_verify(d->signal, h, sender->sign_pk) != SP_OK) {
-		/* No receipt: a forged delivery must stay visible at the broker. */
-		sp_log_event(LOG_ERR, C, h->sender, idhex, "delivery does not verify against the sender's key; refused");
+		/* No receipt: a refusal instead. The broker sets the delivery
+		 * aside after max_refusals (sp_quarantine.h), with an audit record:
+		 * a forged or damaged delivery stays visible there. */
+		refuse_delivery(n, h, idhex, sender ? SP_ESIG : SP_EORG);
 		goto out;
 	}
 	{
@@ -1189,6 +1216,7 @@ static int node_open(struct node *n)
 		sp_log(LOG_ERR, C, "state %s: %s (%s)", n->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
 		return rc;
 	}
+	sp_health_audit_check(&n->health, n->store, NULL);
 	rc = sp_outbox_migrate(n->store);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "outbox index: %s (%s)", sp_strerror(rc), sp_store_last_error());
