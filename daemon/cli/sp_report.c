@@ -174,15 +174,31 @@ static const char *what(int ev)
 void sp_report_text(const sp_report *r, FILE *out)
 {
 	char t[40], tiers[64];
+	/* Columns as wide as their widest cell, so long rule names and tier
+	 * lists do not push the rest out of line. */
+	int w[5] = { 4, 12, 4, 5, 4 };
 	finish(r);
-	fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", "time", "what", "organisation", "user",
-	        "tiers", "rule", "legal basis");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct entry *e = &r->e[i];
+		int n[5];
+		tiers_text(e->tiers, tiers, sizeof tiers);
+		n[0] = (int)strlen(what(e->event));
+		n[1] = (int)strlen(e->org);
+		n[2] = e->user[0] ? (int)strlen(e->user) : 1;
+		n[3] = (int)strlen(tiers);
+		n[4] = e->rule[0] ? (int)strlen(e->rule) : 1;
+		for (int k = 0; k < 5; k++)
+			if (n[k] > w[k])
+				w[k] = n[k];
+	}
+	fprintf(out, "%-23s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", "time", w[0], "what", w[1], "organisation", w[2],
+	        "user", w[3], "tiers", w[4], "rule", "legal basis");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct entry *e = &r->e[i];
 		tiers_text(e->tiers, tiers, sizeof tiers);
-		fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", when(e->time, t, sizeof t), what(e->event),
-		        e->org, e->user[0] ? e->user : "-", tiers, e->rule[0] ? e->rule : "-",
-		        e->basis[0] ? e->basis : "-");
+		fprintf(out, "%-23s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", when(e->time, t, sizeof t), w[0],
+		        what(e->event), w[1], e->org, w[2], e->user[0] ? e->user : "-", w[3], tiers, w[4],
+		        e->rule[0] ? e->rule : "-", e->basis[0] ? e->basis : "-");
 	}
 	if (r->head_size)
 		fprintf(out, "%zu entries; %s against the broker's signed tree head of size %llu\n", r->n,
