@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "sp_audit.h"
+#include "sp_statedir.h"
 #include "sp_cli.h"
 #include "sp_config.h"
 #include "sp_merkle.h"
@@ -33,6 +34,7 @@
 #include "sp_store.h"
 #include "sp_submit.h"
 #include "sp_util.h"
+#include "sp_whosaw.h"
 #include "sp_wire.h"
 #include "sp_witness.h"
 
@@ -162,9 +164,18 @@ static int fetch_local(struct fetch *f)
 	struct lctx c = { .f = f };
 	Seinpost__SignedTreeHead *h = NULL;
 	uint64_t size = 0;
+	int rc;
+	sp_lock *lock = NULL;
+	char why[512];
 	int who = f->q.kind == SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW;
-	int rc = sp_store_open(f->cfg->state_dir, f->cfg->map_size, who ? 0 : SP_STORE_RDONLY, &st);
+	/* who-saw writes its query record beside a running broker: a writer's lock. */
+	if (who && (rc = sp_statedir_lock(f->cfg->state_dir, SP_LOCK_WRITER, &lock, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost audit: %s\n", why);
+		return rc;
+	}
+	rc = sp_store_open(f->cfg->state_dir, f->cfg->map_size, who ? 0 : SP_STORE_RDONLY, &st);
 	if (rc != SP_OK) {
+		sp_statedir_unlock(&lock);
 		fprintf(stderr, "seinpost audit: state %s: %s\n", f->cfg->state_dir, sp_strerror(rc));
 		return rc;
 	}
@@ -212,6 +223,7 @@ out:
 		seinpost__signed_tree_head__free_unpacked(h, NULL);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
+	sp_statedir_unlock(&lock);
 	return rc;
 }
 
@@ -281,6 +293,31 @@ static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__
 	return SP_OK;
 }
 
+/* The broker's who-saw answer on the privacy officer's node: only which
+ * records it listed; the list itself comes from the verified copy. */
+struct seqs {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int note_seq(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
+{
+	struct seqs *s = ctx;
+	(void)raw;
+	(void)len;
+	(void)proven;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint64_t *v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return SP_ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = r->seq;
+	return SP_OK;
+}
+
 static int add_report(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
 {
 	(void)raw;
@@ -338,6 +375,7 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 	if (who) {
 		if (bsn) {
 			sp_pseudo_keyring *kr = NULL;
+			sp_kh *kh = NULL;
 			char why[128];
 			uint32_t epoch;
 			if (!cfg->pseudo_key_path[0]) {
@@ -345,8 +383,10 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 				                "on the broker use --pseudonym\n");
 				return 2;
 			}
-			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK)
-				rc = sp_submit_pseudonym(kr, SP_SUBJECT_PERSON, bsn, pseudo, &epoch, why, sizeof why);
+			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK &&
+			    (rc = sp_kh_local(cfg->org, NULL, kr, &kh)) == SP_OK)
+				rc = sp_submit_pseudonym(kh, SP_SUBJECT_PERSON, bsn, pseudo, &epoch, why, sizeof why);
+			sp_kh_free(&kh);
 			sp_pseudo_keyring_free(&kr);
 			if (rc != SP_OK) {
 				fprintf(stderr, "seinpost audit: %s\n", rc == SP_EBSN ? "invalid BSN" : sp_strerror(rc));
@@ -372,7 +412,15 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		f.ctx = &ol;
 	}
 	int remote = !local && is_privacy_officer(cfg, roster);
-	if (remote)
+	if (remote && who) {
+		struct seqs bs = { 0 };
+		f.fn = note_seq;
+		f.ctx = &bs;
+		rc = fetch_remote(&f);
+		if (rc == SP_OK)
+			(void)sp_whosaw_complete(cfg, f.q.pseudonym.data, f.head_size, bs.v, bs.n, f.all_proven, rep);
+		free(bs.v);
+	} else if (remote)
 		rc = fetch_remote(&f);
 	else if (who && cfg->role != SP_RUN_BROKER) {
 		fprintf(stderr, "seinpost audit: who-saw runs on the privacy officer's node or the broker\n");
@@ -392,7 +440,8 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		status = 0;
 		goto out;
 	}
-	sp_report_set_head(rep, f.head_size, f.head_time, f.head_root, f.head_ok && f.all_proven && is_privacy_officer(cfg, roster));
+	if (local || !is_privacy_officer(cfg, roster))
+		sp_report_set_head(rep, f.head_size, f.head_time, f.head_root, 0);
 	if (strcmp(sub, "report") == 0) {
 		if (strcmp(format, "html") == 0)
 			rc = sp_report_html(rep, label, stdout);
@@ -405,7 +454,7 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 	} else {
 		sp_report_text(rep, stdout);
 	}
-	status = rc == SP_OK ? 0 : 1;
+	status = rc == SP_OK && !sp_report_warnings(rep) ? 0 : 1;
 out:
 	if (ol.arr)
 		json_decref(ol.arr);

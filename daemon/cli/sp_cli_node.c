@@ -16,6 +16,7 @@
 #include "sp_render.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
+#include "sp_statedir.h"
 #include "sp_store.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -399,10 +400,12 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 {
 	sp_config cfg;
 	sp_keyset *keys = NULL;
+	sp_kh *kh = NULL;
 	sp_roster *roster = NULL;
 	sp_policy *policy = NULL;
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
+	sp_lock *lock = NULL;
 	sp_render r = { 0 };
 	const char *user = NULL, *idarg = NULL;
 	uint8_t id[16];
@@ -428,8 +431,9 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		                "(--user names who opens the signal; it is recorded in the audit log)\n");
 		return 2;
 	}
-	if (!sp_text_ok(user, SP_MAX_USER, 0) || !user[0]) {
-		fprintf(stderr, "seinpost show: --user must be 1..%d printable characters\n", SP_MAX_USER);
+	if (!sp_user_ok(user) || strlen(user) > SP_MAX_USER) {
+		fprintf(stderr, "seinpost show: --user must be 1..%d printable characters without a run of 8 or "
+		        "more digits (a BSN is no user name)\n", SP_MAX_USER);
 		return 2;
 	}
 	if (strncmp(user, SP_READ_SYSTEM_PREFIX, strlen(SP_READ_SYSTEM_PREFIX)) == 0) {
@@ -447,12 +451,22 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: keys in %s: %s\n", cfg.keys_dir, rc ? sp_strerror(rc) : "no box key");
 		goto out;
 	}
+	/* The CLI is not network-facing: it opens with the keys in this process. */
+	if ((rc = sp_kh_local(cfg.org, keys, NULL, &kh)) != SP_OK) {
+		fprintf(stderr, "seinpost show: %s\n", sp_strerror(rc));
+		goto out;
+	}
 	if ((rc = sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster)) != SP_OK) {
 		fprintf(stderr, "seinpost show: roster: %s\n", sp_strerror(rc));
 		goto out;
 	}
 	if ((rc = sp_policy_load(cfg.policy_path, &policy, why, sizeof why)) != SP_OK) {
 		fprintf(stderr, "seinpost show: policy: %s\n", why);
+		goto out;
+	}
+	/* It writes (the read record) beside a running node: a writer's lock. */
+	if ((rc = sp_statedir_lock(cfg.state_dir, SP_LOCK_WRITER, &lock, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
 	}
 	rc = sp_store_open(cfg.state_dir, cfg.map_size, 0, &st);
@@ -467,8 +481,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: no signal %s in the inbox\n", sp_hex(id, 16, idhex));
 		goto out;
 	}
-	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, keys->box_pk, keys->box_sk, &r, why,
-	                   sizeof why) != SP_OK) {
+	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, kh, &r, why, sizeof why) != SP_OK) {
 		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
 	}
@@ -477,7 +490,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	/* Our own reference for the subject: local only, read before commit. */
 	sp_involve_local_ref(t, h->pseudonym.data, ref, sizeof ref);
 	/* Who opened what is part of "who saw what": audited before display. */
-	rc = sp_render_audit(t, &r, cfg.org, user, keys->sign_sk);
+	rc = sp_render_audit(t, &r, cfg.org, user, kh);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	if (rc != SP_OK) {
@@ -535,6 +548,8 @@ out:
 	sp_store_close(&st);
 	sp_roster_free(&roster);
 	sp_policy_free(&policy);
+	sp_kh_free(&kh);
 	sp_keys_free(&keys);
+	sp_statedir_unlock(&lock);
 	return status;
 }

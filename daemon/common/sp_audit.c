@@ -52,6 +52,10 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUEUED] = "queued",
 	[SEINPOST__AUDIT_EVENT__AUDIT_SENT] = "sent",
 	[SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED] = "received",
+	[SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED] = "involved",
+	[SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED] = "uninvolved",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED] = "alias-linked",
+	[SEINPOST__AUDIT_EVENT__AUDIT_MALFORMED] = "malformed",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 
@@ -134,11 +138,11 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 
 	if (!t || !e)
 		return SP_EINVAL;
-	if (e->event <= SEINPOST__AUDIT_EVENT__AUDIT_NONE || e->event >= EVENT_COUNT)
+	if (e->event <= SEINPOST__AUDIT_EVENT__AUDIT_NONE || e->event >= EVENT_COUNT || !event_names[e->event])
 		return SP_EINVAL;
 	if (!text_ok(e->actor) || !text_ok(e->user) || !text_ok(e->recipient) ||
 	    !text_ok(e->category) || !text_ok(e->rule_id) || !text_ok(e->legal_basis) ||
-	    !text_ok(e->reason))
+	    !text_ok(e->reason) || !text_ok(e->unix_user))
 		return SP_EINVAL;
 
 	rc = head_load(t, &seq, prev);
@@ -164,6 +168,7 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 	rec.code = e->code;
 	rec.prev_hash = bin_or_empty(prev, HASH_LEN);
 	rec.event_time = e->event_time_ms;
+	rec.unix_user = str_or_empty(e->unix_user);
 
 	len = seinpost__audit_record__get_packed_size(&rec);
 	buf = malloc(len ? len : 1);

@@ -43,6 +43,35 @@ static const char *prio_name(int prio)
 	}
 }
 
+/* Held lines (sp_log_hold): per thread, a bounded list. */
+#define HOLD_MAX 1024
+struct held {
+	int prio;
+	char component[24], org[72], sid[40], msg[232];
+	int has_org, has_sid;
+};
+static _Thread_local struct held *hold_buf;
+static _Thread_local size_t hold_n;
+static _Thread_local int holding;
+
+static void write_line(int prio, const char *component, const char *org, const char *sid, const char *msg);
+
+void sp_log_hold(void)
+{
+	holding = 1;
+	hold_n = 0;
+}
+
+void sp_log_release(int keep)
+{
+	holding = 0;
+	for (size_t i = 0; keep && i < hold_n; i++) {
+		const struct held *h = &hold_buf[i];
+		write_line(h->prio, h->component, h->has_org ? h->org : NULL, h->has_sid ? h->sid : NULL, h->msg);
+	}
+	hold_n = 0;
+}
+
 static void emit(int prio, const char *component, const char *org, const char *sid,
                  const char *fmt, va_list ap)
 {
@@ -50,6 +79,26 @@ static void emit(int prio, const char *component, const char *org, const char *s
 	if (prio == LOG_DEBUG && !log_verbose)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (holding && prio >= LOG_INFO) {
+		if (!hold_buf)
+			hold_buf = malloc(HOLD_MAX * sizeof *hold_buf);
+		if (hold_buf && hold_n < HOLD_MAX) {
+			struct held *h = &hold_buf[hold_n++];
+			h->prio = prio;
+			snprintf(h->component, sizeof h->component, "%.23s", component);
+			snprintf(h->msg, sizeof h->msg, "%.231s", msg);
+			h->has_org = org != NULL;
+			h->has_sid = sid != NULL;
+			snprintf(h->org, sizeof h->org, "%.71s", org ? org : "");
+			snprintf(h->sid, sizeof h->sid, "%.39s", sid ? sid : "");
+		}
+		return;
+	}
+	write_line(prio, component, org, sid, msg);
+}
+
+static void write_line(int prio, const char *component, const char *org, const char *sid, const char *msg)
+{
 	if (log_journal) {
 		/* sd_journal_sendv: optional fields without a NULL-terminated varargs list. */
 		char f[6][1152];

@@ -98,19 +98,45 @@ out:
 	return rc;
 }
 
-int sp_file_write(const char *path, const void *data, size_t len, mode_t mode)
+/* Refuse a directory that is a symbolic link: whoever can replace it
+ * would choose where we write. */
+int sp_dir_open(const char *path)
 {
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-		return SP_ESIZE;
-	return sp_file_write_via(tmp, path, data, len, mode);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP || errno == ENOTDIR)
+		return SP_EPERM;
+	return errno == ENOENT ? SP_ENOTFOUND : errno == EACCES ? SP_EPERM : SP_EIO;
 }
 
-int sp_file_write_via(const char *tmp, const char *path, const void *data, size_t len, mode_t mode)
+int sp_file_write(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	int dfd, rc;
+	if (!*base || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", base, (long)getpid()) >= (int)sizeof tmp)
+		return SP_ESIZE;
+	if (sp_path_dirname(path, dir, sizeof dir) != SP_OK)
+		return SP_ESIZE;
+	/* The directory by descriptor, then only names inside it: a path
+	 * component swapped after this point changes nothing. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno == EACCES ? SP_EPERM : SP_EIO;
+	rc = sp_file_write_at(dfd, tmp, base, data, len, mode);
+	close(dfd);
+	return rc;
+}
+
+int sp_file_write_at(int dfd, const char *tmp, const char *name, const void *data, size_t len, mode_t mode)
+{
 	int fd = -1, rc = SP_EIO;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* A stale or planted temp name goes first (unlinkat removes a link,
+	 * never what it points at); O_EXCL|O_NOFOLLOW then creates a new file
+	 * or fails: never opens one someone else put there. */
+	if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT)
+		return errno == EACCES || errno == EPERM ? SP_EPERM : SP_EIO;
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return errno == EACCES ? SP_EPERM : SP_EIO;
 	if (fchmod(fd, mode) != 0)
@@ -134,21 +160,16 @@ int sp_file_write_via(const char *tmp, const char *path, const void *data, size_
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0)
+	/* renameat replaces a symbolic link at name itself, not its target. */
+	if (renameat(dfd, tmp, dfd, name) != 0)
 		goto out;
-	if (sp_path_dirname(path, dir, sizeof dir) == SP_OK) {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
+	(void)fsync(dfd);
 	rc = SP_OK;
 out:
 	if (fd >= 0)
 		close(fd);
 	if (rc != SP_OK)
-		unlink(tmp);
+		(void)unlinkat(dfd, tmp, 0);
 	return rc;
 }
 
@@ -294,6 +315,21 @@ const char *sp_text_problem(const char *s, size_t max, int allow_newline)
 int sp_text_ok(const char *s, size_t max, int allow_newline)
 {
 	return sp_text_problem(s, max, allow_newline) == NULL;
+}
+
+int sp_user_ok(const char *s)
+{
+	int run = 0;
+	if (!s || !s[0] || !sp_text_ok(s, SP_USER_MAX, 0))
+		return 0;
+	/* A long run of digits may be a BSN typed in the wrong field; it would
+	 * land in the audit log for as long as the log is kept. */
+	for (const char *c = s; *c; c++) {
+		run = (*c >= '0' && *c <= '9') ? run + 1 : 0;
+		if (run >= 8)
+			return 0;
+	}
+	return 1;
 }
 
 int sp_ident_ok(const char *s)

@@ -10,6 +10,10 @@
  *                                               sender's outbox, try to open it with
  *                                               NODE's keys; prints the tiers opened
  *   sp_forge garbage NODE.conf                  send a malformed frame
+ *   sp_forge garbage-flood NODE.conf N          send N malformed frames; prints SENT N
+ *   sp_forge unknownfield NODE.conf             a well-formed signal with an unknown field added
+ *   sp_forge link NODE.conf BSN-A BSN-B EPOCH   one involvement update naming BSN-A (epoch 1)
+ *                                               and BSN-B (under EPOCH): the alias trick
  *   sp_forge false-read NODE.conf ID USER       queue a signed read receipt for a
  *                                               signal NODE never received
  *   sp_forge longexpiry NODE.conf               a signal whose expiry exceeds the
@@ -120,7 +124,17 @@ static int send_and_report(struct ctx *c, const uint8_t *buf, size_t len)
 		Seinpost__Frame *f = NULL;
 		char why[256];
 		if (sp_wire_decode_frame(m.body, m.len, 1 << 20, &f, why, sizeof why) == SP_OK &&
-		    f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK) {
+		    f->body_case == SEINPOST__FRAME__BODY_INVOLVE_ACK) {
+			Seinpost__InvolveAck *a = f->involve_ack;
+			if (a->status == SEINPOST__STATUS__STATUS_REJECTED)
+				printf("REJECTED %d %s\n", a->code, a->reason);
+			else
+				printf("OK\n");
+			seinpost__frame__free_unpacked(f, NULL);
+			sp_msg_clear(&m);
+			return 0;
+		}
+		if (f && f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK) {
 			Seinpost__SubmitAck *a = f->submit_ack;
 			if (a->status == SEINPOST__STATUS__STATUS_REJECTED)
 				printf("REJECTED %d %s\n", a->code, a->reason);
@@ -285,6 +299,63 @@ int main(int argc, char **argv)
 		static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0xff, 0xff, 0x01, 0x00 };
 		connect_as(&c, c.keys, c.cfg.org);
 		send_and_report(&c, junk, sizeof junk);
+	} else if (strcmp(argv[1], "garbage-flood") == 0 && argc == 4) {
+		static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0xff, 0xff, 0x01, 0x00 };
+		long n = atol(argv[3]), sent = 1;
+		connect_as(&c, c.keys, c.cfg.org);
+		for (int i = 0; i < 50 && sp_transport_send(c.sock, NULL, 0, junk, sizeof junk) != SP_OK; i++)
+			zmq_poll(NULL, 0, 100); /* not yet connected */
+		zmq_poll(NULL, 0, 500);
+		for (int stuck = 0; sent < n && stuck < 100;) {
+			if (sp_transport_send(c.sock, NULL, 0, junk, sizeof junk) == SP_OK) {
+				sent++;
+				stuck = 0;
+			} else {
+				stuck++;
+				zmq_poll(NULL, 0, 20); /* the send queue is full: let it drain */
+			}
+		}
+		zmq_poll(NULL, 0, 2000); /* let them leave before the socket closes */
+		printf("SENT %ld\n", sent);
+	} else if (strcmp(argv[1], "unknownfield") == 0 && argc == 3) {
+		/* field 99, varint 1: protobuf-c keeps it, the wire layer refuses it */
+		uint8_t *more;
+		build(&c, c.cfg.org, "drug-recruitment", 2, NULL, 0, &sig, &siglen);
+		if (!(more = realloc(sig, siglen + 3)))
+			die("memory");
+		sig = more;
+		sig[siglen++] = 0x98;
+		sig[siglen++] = 0x06;
+		sig[siglen++] = 0x01;
+		connect_as(&c, c.keys, c.cfg.org);
+		send_signal(&c, sig, siglen);
+	} else if (strcmp(argv[1], "link") == 0 && argc == 6) {
+		Seinpost__Frame f = SEINPOST__FRAME__INIT;
+		Seinpost__InvolveUpdate u = SEINPOST__INVOLVE_UPDATE__INIT;
+		Seinpost__PseudonymAt pa = SEINPOST__PSEUDONYM_AT__INIT, pb = SEINPOST__PSEUDONYM_AT__INIT;
+		Seinpost__PseudonymAt *ps[2] = { &pa, &pb };
+		uint8_t a[32], b[32], *buf;
+		size_t len;
+		uint32_t ep = sp_pseudo_current_epoch(c.pseudo);
+		if (sp_pseudo_derive(c.pseudo, ep, 1, argv[3], a) != SP_OK ||
+		    sp_pseudo_derive(c.pseudo, ep, 1, argv[4], b) != SP_OK)
+			die("pseudo");
+		pa.epoch = ep;
+		pa.pseudonym = (ProtobufCBinaryData){ 32, a };
+		pb.epoch = (uint32_t)atoi(argv[5]);
+		pb.pseudonym = (ProtobufCBinaryData){ 32, b };
+		u.pseudonyms = ps;
+		u.n_pseudonyms = 2;
+		u.until = sp_now_s() + 30 * 86400;
+		u.subject_kind = 1;
+		f.version = SP_WIRE_VERSION;
+		f.body_case = SEINPOST__FRAME__BODY_INVOLVE;
+		f.involve = &u;
+		if (sp_wire_pack(&f.base, &buf, &len) != SP_OK)
+			die("pack");
+		connect_as(&c, c.keys, c.cfg.org);
+		send_and_report(&c, buf, len);
+		free(buf);
 	} else if (strcmp(argv[1], "false-read") == 0 && argc == 5) {
 		sp_store *st = NULL;
 		sp_txn *t = NULL;
