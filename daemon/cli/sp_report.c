@@ -347,7 +347,7 @@ int sp_report_json(const sp_report *r, const char *label, FILE *out)
 		json_object_set_new(o, "signed_tree_head",
 		                    json_pack("{s:I,s:I,s:s,s:s,s:s,s:s}", "tree_size", (json_int_t)r->head_size,
 		                              "timestamp_ms", (json_int_t)r->head_time, "signed_at",
-		                              when(r->head_time, t, sizeof t), "root_hash", root, "signature",
+		                              sp_iso_time(r->head_time, t, sizeof t), "root_hash", root, "signature",
 		                              sp_hex(r->head_sig, 64, sig), "signed_message",
 		                              "'seinpost/sth/v1' || be64(tree_size) || be64(timestamp_ms) || root_hash"));
 	}
