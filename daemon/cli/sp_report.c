@@ -243,25 +243,46 @@ static const char *what(int ev)
 	}
 }
 
+/* The stated name and, where recorded, the Unix account that ran the command. */
+static void report_user(const struct entry *e, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s%s%s", e->user[0] ? e->user : "-", e->unix_user[0] ? " [unix:" : "", e->unix_user,
+	         e->unix_user[0] ? "]" : "");
+}
+
 void sp_report_text(const sp_report *r, FILE *out)
 {
-	char t[40], tiers[64];
+	char t[40], tiers[64], user[128];
+	/* Columns as wide as their widest cell, so long rule names, user names
+	 * and tier lists do not push the rest out of line. */
+	int w[5] = { 4, 12, 4, 5, 4 };
 	finish(r);
 	for (size_t i = 0; i < r->nwarn; i++)
 		fprintf(out, "WARNING: %s\n", r->warn[i]);
 	if (r->nwarn)
 		fputs("WARNING: this answer is NOT proven complete; the privacy officer must investigate\n\n", out);
-	fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", "time", "what", "organisation", "user",
-	        "tiers", "rule", "legal basis");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct entry *e = &r->e[i];
-		char user[128];
+		int n[5];
 		tiers_text(e->tiers, tiers, sizeof tiers);
-		/* the stated name and, where recorded, the Unix account that ran the command */
-		snprintf(user, sizeof user, "%s%s%s%s", e->user[0] ? e->user : "-", e->unix_user[0] ? " [unix:" : "",
-		         e->unix_user, e->unix_user[0] ? "]" : "");
-		fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", when(e->time, t, sizeof t), what(e->event),
-		        e->org, user, tiers, e->rule[0] ? e->rule : "-",
+		report_user(e, user, sizeof user);
+		n[0] = (int)strlen(what(e->event));
+		n[1] = (int)strlen(e->org);
+		n[2] = (int)strlen(user);
+		n[3] = (int)strlen(tiers);
+		n[4] = e->rule[0] ? (int)strlen(e->rule) : 1;
+		for (int k = 0; k < 5; k++)
+			if (n[k] > w[k])
+				w[k] = n[k];
+	}
+	fprintf(out, "%-23s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", "time", w[0], "what", w[1], "organisation", w[2],
+	        "user", w[3], "tiers", w[4], "rule", "legal basis");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct entry *e = &r->e[i];
+		tiers_text(e->tiers, tiers, sizeof tiers);
+		report_user(e, user, sizeof user);
+		fprintf(out, "%-23s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", when(e->time, t, sizeof t), w[0],
+		        what(e->event), w[1], e->org, w[2], user, w[3], tiers, w[4], e->rule[0] ? e->rule : "-",
 		        e->basis[0] ? e->basis : "-");
 	}
 	if (r->head_size)
@@ -326,7 +347,7 @@ int sp_report_json(const sp_report *r, const char *label, FILE *out)
 		json_object_set_new(o, "signed_tree_head",
 		                    json_pack("{s:I,s:I,s:s,s:s,s:s,s:s}", "tree_size", (json_int_t)r->head_size,
 		                              "timestamp_ms", (json_int_t)r->head_time, "signed_at",
-		                              when(r->head_time, t, sizeof t), "root_hash", root, "signature",
+		                              sp_iso_time(r->head_time, t, sizeof t), "root_hash", root, "signature",
 		                              sp_hex(r->head_sig, 64, sig), "signed_message",
 		                              "'seinpost/sth/v1' || be64(tree_size) || be64(timestamp_ms) || root_hash"));
 	}

@@ -19,7 +19,7 @@ audit_submit() { # bsn [weight]
 # Wait until a node's witness state has a head of at least SIZE records.
 audit_wait_witness() { # org size
 	local org=$1 size=$2
-	e2e_wait_for 15 bash -c "'$SEINPOST' --config '$NET/$org/seinpost.conf' audit witness --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"tree_size\"] >= $size else 1)'"
+	e2e_wait_for 15 bash -c "'$SEINPOST' --config '$NET/$org/seinpost.conf' audit witness --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get(\"tree_head\", {}).get(\"tree_size\", 0) >= $size else 1)'"
 }
 
 # Broker log size (records).

@@ -2,7 +2,7 @@
 """validate_json.py SCHEMA [FILE] — validate one command's --json output
 (FILE, or stdin) against its JSON Schema (draft 2020-12) and against the
 conventions every output shares (docs/json.md): keys ending _at hold RFC 3339
-UTC strings; keys ending _s, _ms or _bytes hold numbers; no bare "time" or
+UTC strings (or null: never); keys ending _s, _ms or _bytes hold numbers; no bare "time" or
 "timestamp" keys. Exit 0 valid, 1 invalid (reasons on stderr).
 
 validate_json.py --manifest FILE — many at once (one interpreter start):
@@ -21,8 +21,8 @@ def conventions(v, path, errs):
     if isinstance(v, dict):
         for k, x in v.items():
             p = "%s.%s" % (path, k)
-            if k.endswith("_at") and not (isinstance(x, str) and TIME.match(x)):
-                errs.append("%s: an instant must be an RFC 3339 UTC string, got %r" % (p, x))
+            if k.endswith("_at") and not (x is None or (isinstance(x, str) and TIME.match(x))):
+                errs.append("%s: an instant must be an RFC 3339 UTC string (or null: never), got %r" % (p, x))
             if re.search(r"_(s|ms|bytes)$", k) and (isinstance(x, bool) or not isinstance(x, (int, float))):
                 errs.append("%s: a duration or size must be a number, got %r" % (p, x))
             if k in ("time", "timestamp"):
