@@ -40,7 +40,8 @@ check "seinpostd is built with _FORTIFY_SOURCE (fortified calls)" bash -c "nm -D
 
 # --- make install ---------------------------------------------------------------------
 dest="$E2E_DIR/dest"
-out=$(cd "$ROOT" && make -s install BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr 2>&1); rc=$?
+san=0; case $BUILD in *-san) san=1 ;; esac   # the same build, never a rebuild with other flags
+out=$(cd "$ROOT" && make -s install SAN=$san BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr 2>&1); rc=$?
 check "make install DESTDIR=... PREFIX=/usr succeeds (rc=$rc)" test $rc -eq 0 || echo "$out"
 for f in usr/bin/seinpostd usr/bin/seinpost usr/lib/systemd/system/seinpostd@.service \
          usr/lib/sysusers.d/seinpost.conf usr/lib/tmpfiles.d/seinpost.conf \
@@ -54,7 +55,7 @@ check "the installed unit names the installed binary" grep -q "^ExecStart=/usr/b
 for c in broker node; do
 	check "examples/$c.conf is a valid configuration" "$SEINPOSTD" --config "$dest/usr/share/doc/seinpost/examples/$c.conf" --check-config
 done
-(cd "$ROOT" && make -s uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1)
+(cd "$ROOT" && make -s uninstall SAN=$san BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1)
 check "make uninstall leaves no file behind" test -z "$(find "$dest" -type f)"
 
 # --- keys as credentials ---------------------------------------------------------------
