@@ -26,6 +26,9 @@ typedef struct sp_admit_opts {
 	uint32_t max_age_s;   /* ... and this far in the past (0 = max_skew_s): a
 	                       * node's outbox may hold a signal through hours of
 	                       * broker downtime, so the past needs more room */
+	const uint8_t *prev_policy_hash; /* the policy version before the current one
+	                       * (NULL: none): accepted while now_s < prev_policy_until_s */
+	uint64_t prev_policy_until_s;
 	int sig_verified;     /* the caller already checked sp_signal_verify() of
 	                       * this signal against proven_org's key (the broker
 	                       * does that on its verify thread); 0 = check here */

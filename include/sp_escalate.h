@@ -34,6 +34,9 @@ int sp_escalate_on_signal(const sp_engine *e, sp_txn *t, const Seinpost__SignalH
  * why gets a specific reason (no personal data) on SP_EINVAL / SP_EEXPIRED. */
 int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
                            const Seinpost__InvolveUpdate *u, char *why, size_t whylen) SP_MUST_CHECK;
+/* 1 when an sp_escalate_on_involve result is a refusal to answer (the
+ * batch commits, the node is told why), 0 for success or a store failure. */
+int sp_escalate_refusal(int rc);
 
 /* Is org involved with pseudonym now (registered, unexpired)? */
 int sp_escalate_involved(sp_txn *t, const uint8_t pseudonym[32], const char *org, uint64_t now_s);

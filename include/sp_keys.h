@@ -32,6 +32,10 @@ int sp_keys_save(const sp_keyset *k, const char *dir) SP_MUST_CHECK; /* creates 
 /* Loads box.* only when present. SP_EPERM on loose permissions, SP_EKEY on
  * a malformed file or a public key that does not match its secret. */
 int sp_keys_load(const char *dir, sp_keyset **out) SP_MUST_CHECK;
+/* The node's network process (docs/privsep.md): the CURVE pair and the
+ * public sign/box keys only; sign_sk and box_sk stay zero, has_box 0. The
+ * secrets are the key holder's (sp_keyholder.h). */
+int sp_keys_load_transport(const char *dir, sp_keyset **out) SP_MUST_CHECK;
 void sp_keys_free(sp_keyset **k);
 
 /* Where key file NAME of key directory dir is read from: the systemd

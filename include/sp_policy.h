@@ -12,6 +12,9 @@
  *   [escalation <id>]   window_days, min_orgs, min_weight_sum, min_weight,
  *                       to_role, basis, purpose
  *   [match <id>]        window_days, basis, purpose
+ *   [limits <role>]     max_involvements, involvements_per_day, release_back_days
+ *                       (sp_limits.h; the pseudonymisation service's rate
+ *                       limits use the same section)
  *
  * Retention: a category's retention_days is the default; retention_w1..w3
  * (per weight) and retention_escalated (kept longer once part of a referral)
@@ -63,6 +66,16 @@ typedef struct sp_policy_escalation {
 /* A match rule (Verwijsindex-like): an organisation that signalled about a
  * subject within window_days counts as involved with it, so if-involved
  * grants flow between the organisations that signal about the same subject. */
+/* [limits ROLE]: what one organisation of ROLE may do (sp_limits.h).
+ * 0 = no limit, except release_back_days, where SP_LIMITS_UNSET = none. */
+typedef struct sp_policy_limits {
+	const char *role;
+	unsigned max_involvements;      /* active involvements per organisation */
+	unsigned involvements_per_day;  /* new registrations per organisation per UTC day */
+	unsigned release_back_days;     /* a new involvement releases signals at most this old */
+	int line;
+} sp_policy_limits;
+
 typedef struct sp_policy_match {
 	const char *id;
 	unsigned window_days;
@@ -88,7 +101,13 @@ int sp_policy_load(const char *path, sp_policy **out, char *err, size_t errlen) 
 void sp_policy_free(sp_policy **p);
 
 const uint8_t *sp_policy_hash(const sp_policy *p);     /* 32 bytes */
-const char *sp_policy_version(const sp_policy *p);     /* the [policy] version string */
+const char *sp_policy_version(const sp_policy *p);
+const char *sp_policy_name(const sp_policy *p);
+/* [limits ROLE] of that role, NULL when the policy sets none. */
+const sp_policy_limits *sp_policy_limits_find(const sp_policy *p, const char *role);
+size_t sp_policy_limits_count(const sp_policy *p);
+const sp_policy_limits *sp_policy_limits_at(const sp_policy *p, size_t i);
+const char *sp_policy_owner(const sp_policy *p);     /* the [policy] version string */
 
 const sp_policy_category *sp_policy_category_find(const sp_policy *p, const char *id);
 size_t sp_policy_category_count(const sp_policy *p);

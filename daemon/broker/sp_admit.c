@@ -46,10 +46,18 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 		rc = SP_ESIG;
 		goto out;
 	}
-	if (memcmp(hdr->policy_hash.data, sp_policy_hash(p), SP_POLICY_HASH_BYTES) != 0) {
+	/* A roll-out: the previous version stays good for the grace period, so
+	 * what nodes stored before it still arrives (grants are checked against
+	 * the current policy below). */
+	if (memcmp(hdr->policy_hash.data, sp_policy_hash(p), SP_POLICY_HASH_BYTES) != 0 &&
+	    !(o->prev_policy_hash && o->now_s < o->prev_policy_until_s &&
+	      memcmp(hdr->policy_hash.data, o->prev_policy_hash, SP_POLICY_HASH_BYTES) == 0)) {
 		char have[65];
-		WHY("signal was made under another policy version; broker holds %.16s",
-		    sp_hex(sp_policy_hash(p), 8, have));
+		WHY("signal was made under another policy version; broker holds %.16s%s",
+		    sp_hex(sp_policy_hash(p), 8, have),
+		    o->prev_policy_hash && o->now_s >= o->prev_policy_until_s &&
+		    memcmp(hdr->policy_hash.data, o->prev_policy_hash, SP_POLICY_HASH_BYTES) == 0
+		        ? " (the previous version's grace period has ended)" : "");
 		rc = SP_EPOLICYVER;
 		goto out;
 	}

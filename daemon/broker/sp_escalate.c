@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sp_audit.h"
+#include "sp_limits.h"
 #include "sp_log.h"
 #include "sp_release.h"
 #include "sp_signal.h"
@@ -536,12 +537,58 @@ int sp_escalate_on_signal(const sp_engine *e, sp_txn *t, const Seinpost__SignalH
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 
+/* An involvement change, audited: who, which pseudonym, when, and the
+ * rule (the role's [limits] section where the policy has one). */
+static int audit_involve(const sp_engine *e, sp_txn *t, const sp_org *me, int event, const uint8_t *pseudo,
+                         const char *reason, int code)
+{
+	char rule[80];
+	snprintf(rule, sizeof rule, "%s %s", sp_policy_limits_find(e->policy, me->role) ? "limits" : "role", me->role);
+	sp_audit_entry a = {
+		.event = event,
+		.actor = me->id,
+		.pseudonym = pseudo,
+		.rule_id = rule,
+		.policy_hash = sp_policy_hash(e->policy),
+		.reason = reason,
+		.code = code,
+	};
+	return sp_audit_append(t, &a, NULL);
+}
+
+/* Store the "a:" link between two pseudonyms of one update (epochs), once,
+ * and audit it under each: a link decides what escalation merges. */
+static int link_alias(const sp_engine *e, sp_txn *t, const sp_org *me, const Seinpost__PseudonymAt *a,
+                      const Seinpost__PseudonymAt *b)
+{
+	uint8_t ak[66];
+	const void *v;
+	size_t vl;
+	char hex[17], why[160];
+	int rc;
+	memcpy(ak, "a:", 2);
+	memcpy(ak + 2, a->pseudonym.data, 32);
+	memcpy(ak + 34, b->pseudonym.data, 32);
+	if ((rc = sp_store_get(t, SP_DB_META, ak, sizeof ak, &v, &vl)) != SP_ENOTFOUND)
+		return rc;
+	if ((rc = sp_store_put(t, SP_DB_META, ak, sizeof ak, "", 0, 0)) != SP_OK)
+		return rc;
+	snprintf(why, sizeof why, "epoch %u pseudonym linked to epoch %u pseudonym %s… by %s", a->epoch, b->epoch,
+	         sp_hex(b->pseudonym.data, 8, hex), me->id);
+	return audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED, a->pseudonym.data, why, 0);
+}
+
 int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
                            const Seinpost__InvolveUpdate *u, char *why, size_t whylen)
 {
 	const sp_org *me = sp_roster_find(e->roster, org);
 	struct sig_list l = { 0 };
-	int rc = SP_OK;
+	uint8_t k0[32 + ORG_MAX];
+	const void *v;
+	size_t vl;
+	uint64_t since;
+	char until[32], reason[96];
+	int rc = SP_OK, existed;
 
 	if (!me) {
 		WHY("organisation is not on the roster");
@@ -558,6 +605,29 @@ int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
 	if (!u->remove && u->until > e->now_s + MAX_INVOLVE_S) {
 		WHY("involvement may last at most 5 years; renew it instead");
 		return SP_EINVAL;
+	}
+	/* One subject per update: its pseudonym under each key epoch, at most
+	 * one per epoch. Two of one epoch are two subjects, and linking them
+	 * would merge two children for escalation (issue 12, item 5). */
+	for (size_t i = 0; i < u->n_pseudonyms; i++)
+		for (size_t j = i + 1; j < u->n_pseudonyms; j++)
+			if (u->pseudonyms[i]->epoch == u->pseudonyms[j]->epoch) {
+				WHY("at most one pseudonym per key epoch in one update (pseudonyms %zu and %zu share "
+				    "epoch %u)", i, j, u->pseudonyms[i]->epoch);
+				return SP_EINVAL;
+			}
+	existed = sp_store_get(t, SP_DB_INVOLVE, k0, involve_key(k0, u->pseudonyms[0]->pseudonym.data, me->id),
+	                       &v, &vl) == SP_OK;
+	if (!u->remove && !existed) {
+		rc = sp_limits_involve_check(t, e->policy, me->id, me->role, e->now_s, why, whylen);
+		if (rc == SP_ELIMIT) {
+			sp_log_event(LOG_WARNING, C, me->id, NULL, "involvement refused: %s", why);
+			rc = audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED,
+			                   u->pseudonyms[0]->pseudonym.data, why, SP_ELIMIT);
+			return rc == SP_OK ? SP_ELIMIT : rc;
+		}
+		if (rc != SP_OK)
+			return rc;
 	}
 	for (size_t i = 0; i < u->n_pseudonyms && rc == SP_OK; i++) {
 		uint8_t k[32 + ORG_MAX];
@@ -580,27 +650,46 @@ int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
 			rc = sp_store_put(t, SP_DB_INVOLVE, k, kl, buf, len, 0);
 		free(buf);
 		/* Link the subject's pseudonyms under different epochs. */
-		for (size_t j = 0; j < u->n_pseudonyms && rc == SP_OK; j++) {
-			uint8_t ak[66];
-			if (j == i)
-				continue;
-			memcpy(ak, "a:", 2);
-			memcpy(ak + 2, u->pseudonyms[i]->pseudonym.data, 32);
-			memcpy(ak + 34, u->pseudonyms[j]->pseudonym.data, 32);
-			rc = sp_store_put(t, SP_DB_META, ak, sizeof ak, "", 0, 0);
-		}
+		for (size_t j = 0; j < u->n_pseudonyms && rc == SP_OK; j++)
+			if (j != i)
+				rc = link_alias(e, t, me, u->pseudonyms[i], u->pseudonyms[j]);
 	}
-	if (rc != SP_OK || u->remove || !u->n_pseudonyms)
+	if (rc != SP_OK || !u->n_pseudonyms)
 		return rc;
-	/* Registered after the signals: release what it may now see. */
+	if (u->remove) {
+		if (!existed)
+			return SP_OK;
+		if ((rc = sp_limits_involve_count(t, me->id, -1, e->now_s)) == SP_OK)
+			rc = audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED,
+			                   u->pseudonyms[0]->pseudonym.data, "involvement removed", 0);
+		return rc;
+	}
+	snprintf(reason, sizeof reason, "%s until %s", existed ? "involvement renewed" : "involvement registered",
+	         sp_iso_time(u->until * 1000u, until, sizeof until));
+	if (!existed)
+		rc = sp_limits_involve_count(t, me->id, 1, e->now_s);
+	if (rc == SP_OK)
+		rc = audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED, u->pseudonyms[0]->pseudonym.data,
+		                   reason, 0);
+	if (rc != SP_OK)
+		return rc;
+	/* Registered after the signals: release what it may now see, no
+	 * further back than the role's [limits] release_back_days. */
+	since = sp_limits_release_since(e->policy, me->role, e->now_s);
 	subject_signals(t, u->pseudonyms[0]->pseudonym.data, &l);
 	for (size_t i = 0; i < l.n && rc == SP_OK; i++) {
 		Seinpost__SignalHeader *h = NULL;
 		if (load_header(t, l.v[i].id, &h) != SP_OK)
 			continue;
-		rc = release_involved(e, t, h, me, NULL);
+		if (h->created >= since)
+			rc = release_involved(e, t, h, me, NULL);
 		seinpost__signal_header__free_unpacked(h, NULL);
 	}
 	free(l.v);
 	return rc;
+}
+
+int sp_escalate_refusal(int rc)
+{
+	return rc == SP_EINVAL || rc == SP_EEXPIRED || rc == SP_EROLE || rc == SP_EORG || rc == SP_ELIMIT;
 }

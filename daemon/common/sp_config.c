@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "sp_util.h"
@@ -80,7 +81,11 @@ static const struct ckey ckeys[] = {
 	  "only the broker signs tree heads"),
 	K("audit", "sth_every_s", C_U32, sth_every_s, 1, 86400, 10, -1, ROLE_BROKER,
 	  "only the broker signs tree heads"),
+	K("limits", "handshake_s", C_U32, handshake_s, 1, 300, 10, -1, ROLE_BROKER,
+	  "only the broker accepts connections"),
 	K("limits", "max_age_s", C_U32, max_age_s, 60, 2592000, 604800, -1, ROLE_ANY, NULL),
+	K("limits", "policy_grace_s", C_U32, policy_grace_s, 0, 2592000, 604800, -1, ROLE_BROKER,
+	  "only the broker admits signals by policy version"),
 	K("spool", "in", C_PATH, spool_in, 0, 0, 0, -1, ROLE_NODE, "the broker takes no signals from a spool"),
 	K("hook", "command", C_PATH, hook_command, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),
 	K("hook", "out", C_PATH, hook_out, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),
@@ -332,9 +337,17 @@ int sp_config_load(const char *path, sp_config *out, char *err, size_t errlen)
 	if (!path || !out)
 		return SP_EINVAL;
 	memset(out, 0, sizeof *out);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: is a directory, not a configuration file (e.g. %s/seinpost.conf)",
+			         path, path);
+		rc = SP_ECONFIG;
+		goto out;
+	}
 	if ((r = sp_file_read(path, CONFIG_MAX_FILE, &buf, &len)) != SP_OK) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s:0: cannot read: %s", path, sp_strerror(r));
+			snprintf(err, errlen, "%s:0: cannot read: %s", path, r == SP_ENOTFOUND ? "no such file" : sp_strerror(r));
 		rc = r;
 		goto out;
 	}

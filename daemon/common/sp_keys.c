@@ -236,3 +236,38 @@ out:
 	sp_keys_free(&k);
 	return rc;
 }
+
+int sp_keys_load_transport(const char *dir, sp_keyset **out)
+{
+	sp_keyset *k = NULL;
+	uint8_t pk[32];
+	int rc;
+
+	if (!dir || !out)
+		return SP_EINVAL;
+	*out = NULL;
+	k = keyset_new();
+	if (!k)
+		return SP_ENOMEM;
+	if ((rc = read_in(dir, "curve.key", k->curve_sk, 32, 1)) != SP_OK ||
+	    (rc = read_in(dir, "curve.pub", k->curve_pk, 32, 0)) != SP_OK ||
+	    (rc = read_in(dir, "sign.pub", k->sign_pk, 32, 0)) != SP_OK)
+		goto out;
+	if (crypto_scalarmult_base(pk, k->curve_sk) != 0 || sodium_memcmp(pk, k->curve_pk, 32) != 0) {
+		rc = SP_EKEY;
+		goto out;
+	}
+	rc = read_in(dir, "box.pub", k->box_pk, 32, 0);
+	if (rc == SP_ENOTFOUND)
+		rc = SP_OK;
+	if (rc != SP_OK)
+		goto out;
+	*out = k;
+	k = NULL;
+out:
+	if (rc == SP_ENOTFOUND)
+		rc = SP_EKEY;
+	sodium_memzero(pk, sizeof pk);
+	sp_keys_free(&k);
+	return rc;
+}

@@ -20,6 +20,7 @@
  */
 #include "sp_policy.h"
 #include "sp_ini.h"
+#include "sp_limits.h"
 
 #include <ini.h>
 #include <sodium.h>
@@ -55,6 +56,8 @@ struct sp_policy {
 	size_t nescs, capescs;
 	sp_policy_match *matches;
 	size_t nmatches, capmatches;
+	sp_policy_limits *limits;
+	size_t nlimits, caplimits;
 };
 
 /* ---- tables ------------------------------------------------------------- */
@@ -139,6 +142,12 @@ static const struct field rule_fields[] = {
 	FLD(sp_policy_rule, "purpose", F_TEXT, purpose, 1, 0, 2000),
 };
 
+static const struct field limits_fields[] = {
+	FLD(sp_policy_limits, "max_involvements", F_UINT, max_involvements, 0, 1, 100000000),
+	FLD(sp_policy_limits, "involvements_per_day", F_UINT, involvements_per_day, 0, 1, 100000000),
+	FLD(sp_policy_limits, "release_back_days", F_UINT, release_back_days, 0, 0, 3650),
+};
+
 #define GROW(arr, n, cap)                                                        \
 	do {                                                                     \
 		if ((n) == (cap)) {                                              \
@@ -196,6 +205,22 @@ static void *match_find(const sp_policy *p, const char *id)
 static size_t match_count(const sp_policy *p) { return p->nmatches; }
 static void *match_at(sp_policy *p, size_t i) { return &p->matches[i]; }
 
+static void *limits_grow(sp_policy *p) { GROW(p->limits, p->nlimits, p->caplimits); }
+static void *limits_add(sp_policy *p)
+{
+	sp_policy_limits *l = limits_grow(p);
+	if (l)
+		l->release_back_days = SP_LIMITS_UNSET;
+	return l;
+}
+static void *limits_find(const sp_policy *p, const char *id) { return (void *)sp_policy_limits_find(p, id); }
+static size_t limits_count(const sp_policy *p) { return p->nlimits; }
+static void *limits_at(sp_policy *p, size_t i) { return &p->limits[i]; }
+static const char *limits_check(const void *obj)
+{
+	return sp_role_known(((const sp_policy_limits *)obj)->role) ? NULL : "[limits ROLE]: unknown role";
+}
+
 /* A rule that can never fire would be signed off by mistake. */
 static const char *esc_check(const void *obj)
 {
@@ -221,6 +246,9 @@ static const struct kind kinds[] = {
 	{ "match", 1, 0, match_fields, NFIELDS(match_fields),
 	  offsetof(sp_policy_match, id), offsetof(sp_policy_match, line),
 	  match_add, match_find, match_count, match_at, NULL },
+	{ "limits", 1, 0, limits_fields, NFIELDS(limits_fields),
+	  offsetof(sp_policy_limits, role), offsetof(sp_policy_limits, line),
+	  limits_add, limits_find, limits_count, limits_at, limits_check },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -665,6 +693,7 @@ void sp_policy_free(sp_policy **pp)
 	free(p->rules);
 	free(p->escs);
 	free(p->matches);
+	free(p->limits);
 	free(p);
 	*pp = NULL;
 }
@@ -742,6 +771,34 @@ out:
 const uint8_t *sp_policy_hash(const sp_policy *p)
 {
 	return p ? p->hash : NULL;
+}
+
+const sp_policy_limits *sp_policy_limits_find(const sp_policy *p, const char *role)
+{
+	for (size_t i = 0; p && role && i < p->nlimits; i++)
+		if (strcmp(p->limits[i].role, role) == 0)
+			return &p->limits[i];
+	return NULL;
+}
+
+size_t sp_policy_limits_count(const sp_policy *p)
+{
+	return p->nlimits;
+}
+
+const sp_policy_limits *sp_policy_limits_at(const sp_policy *p, size_t i)
+{
+	return i < p->nlimits ? &p->limits[i] : NULL;
+}
+
+const char *sp_policy_name(const sp_policy *p)
+{
+	return p->meta.name;
+}
+
+const char *sp_policy_owner(const sp_policy *p)
+{
+	return p->meta.owner;
 }
 
 const char *sp_policy_version(const sp_policy *p)
@@ -917,124 +974,4 @@ int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sen
 	*out = g;
 	*n = cnt;
 	return SP_OK;
-}
-
-/* ---- the table a privacy officer reads ------------------------------------ */
-
-static void print_weight(const sp_policy *p, const sp_policy_category *cat, int w, FILE *out)
-{
-	const char *roles[64];
-	size_t nroles = 0;
-	int any = 0;
-
-	/* Roles in the order the file first names them. */
-	for (size_t i = 0; i < p->nrules; i++) {
-		const sp_policy_rule *r = &p->rules[i];
-		size_t j;
-		if (strcmp(r->category, cat->id) != 0 || !(r->weight_mask & (1u << w)))
-			continue;
-		for (j = 0; j < nroles; j++)
-			if (strcmp(roles[j], r->role) == 0)
-				break;
-		if (j == nroles && nroles < sizeof roles / sizeof roles[0])
-			roles[nroles++] = r->role;
-	}
-	fprintf(out, "  weight %d%s\n", w, w == cat->default_weight ? " (default)" : "");
-	for (size_t j = 0; j < nroles; j++) {
-		sp_entitlement e;
-		const sp_policy_rule *prev = NULL;
-		int first = 1;
-		sp_policy_entitlement(p, cat->id, w, roles[j], &e);
-		for (int t = 0; t < SP_TIER_COUNT; t++) {
-			const sp_policy_rule *r = e.rule[t];
-			if (!e.when[t])
-				continue;
-			fprintf(out, "    %-14s %-10s %-14s rule %s%s\n",
-			        first ? roles[j] : "", sp_tier_name(t), sp_when_name(e.when[t]),
-			        r->id, (r->tiers_mask & (1u << t)) ? "" : " (implied)");
-			/* The legal basis once per rule, not once per tier. */
-			if (r != prev)
-				fprintf(out, "    %-14s basis: %s\n", "", r->basis);
-			prev = r;
-			first = 0;
-			any = 1;
-		}
-	}
-	if (!any)
-		fprintf(out, "    (no recipients: the signal stays with the sender)\n");
-}
-
-static const char *duration_text(uint64_t s, char *buf, size_t len)
-{
-	if (s % 86400 == 0)
-		snprintf(buf, len, "%llu days", (unsigned long long)(s / 86400));
-	else if (s % 3600 == 0)
-		snprintf(buf, len, "%llu hours", (unsigned long long)(s / 3600));
-	else
-		snprintf(buf, len, "%llu seconds", (unsigned long long)s);
-	return buf;
-}
-
-static void print_retention(const sp_policy *p, const sp_policy_category *cat, FILE *out)
-{
-	char a[32], b[32], c[32], d[32];
-	fprintf(out, "  default weight %d; retention w1 %s, w2 %s, w3 %s",
-	        cat->default_weight, duration_text(sp_policy_retention_s(p, cat->id, 1, 0), a, sizeof a),
-	        duration_text(sp_policy_retention_s(p, cat->id, 2, 0), b, sizeof b),
-	        duration_text(sp_policy_retention_s(p, cat->id, 3, 0), c, sizeof c));
-	if (cat->retention_escalated)
-		fprintf(out, ", escalated %s", duration_text(cat->retention_escalated, d, sizeof d));
-	fputc('\n', out);
-}
-
-static void print_escalations(const sp_policy *p, FILE *out)
-{
-	fprintf(out, "\nescalation (per subject, over the signals in the window; all conditions must hold):\n");
-	if (!p->nescs)
-		fprintf(out, "  (none: no referrals; on-escalation grants are never released)\n");
-	for (size_t i = 0; i < p->nescs; i++) {
-		const sp_policy_escalation *e = &p->escs[i];
-		fprintf(out, "  %s (line %d): within %u days", e->id, e->line, e->window_days);
-		if (e->min_orgs)
-			fprintf(out, ", >= %u distinct organisations", e->min_orgs);
-		if (e->min_weight_sum)
-			fprintf(out, ", summed weight >= %u", e->min_weight_sum);
-		if (e->min_weight)
-			fprintf(out, ", a signal of weight >= %d", e->min_weight);
-		fprintf(out, "\n    -> referral to role %s; releases its on-escalation grants\n"
-		        "    basis: %s\n    purpose: %s\n", e->to_role, e->basis, e->purpose);
-	}
-	fprintf(out, "\nmatch notices (Verwijsindex-like):\n");
-	if (!p->nmatches)
-		fprintf(out, "  (none)\n");
-	for (size_t i = 0; i < p->nmatches; i++) {
-		const sp_policy_match *m = &p->matches[i];
-		fprintf(out, "  %s (line %d): an organisation that signalled about a subject within %u days\n"
-		        "    counts as involved: if-involved grants flow between the signallers\n"
-		        "    basis: %s\n    purpose: %s\n", m->id, m->line, m->window_days, m->basis, m->purpose);
-	}
-}
-
-void sp_policy_print(const sp_policy *p, FILE *out)
-{
-	char hex[SP_POLICY_HASH_BYTES * 2 + 1];
-	if (!p || !out)
-		return;
-	fprintf(out, "policy:  %s\nversion: %s\nowner:   %s\nhash:    %s\n",
-	        p->meta.name, p->meta.version, p->meta.owner,
-	        sp_hex(p->hash, sizeof p->hash, hex));
-	fprintf(out, "%zu categories, %zu rules. Any tier implies existence (the header).\n",
-	        p->ncats, p->nrules);
-	for (size_t i = 0; i < p->ncats; i++) {
-		const sp_policy_category *cat = &p->cats[i];
-		fprintf(out, "\ncategory %s: %s\n", cat->id, cat->description);
-		print_retention(p, cat, out);
-		for (int w = 1; w <= 3; w++)
-			print_weight(p, cat, w, out);
-	}
-	print_escalations(p, out);
-	fprintf(out, "\nrules and their purposes:\n");
-	for (size_t i = 0; i < p->nrules; i++)
-		fprintf(out, "  %s (line %d): %s\n", p->rules[i].id, p->rules[i].line,
-		        p->rules[i].purpose);
 }

@@ -1,5 +1,6 @@
 /* sp_retention.c — expiry and crypto-shredding at broker and nodes. */
 #include "sp_retention.h"
+#include "sp_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,8 +264,16 @@ int sp_retention_sweep_broker(sp_txn *t, const sp_policy *p, const sp_roster *r,
 			seinpost__signal_header__free_unpacked(h, NULL);
 	}
 	collect(s, SP_DB_INVOLVE);
-	for (size_t i = 0; i < s->n && rc == SP_OK; i++)
+	for (size_t i = 0; i < s->n && rc == SP_OK; i++) {
+		char org[80];
 		rc = sp_store_del(t, SP_DB_INVOLVE, s->v[i].key, s->v[i].klen);
+		/* key: pseudonym(32) org; the [limits] count of active ones drops */
+		if (rc == SP_OK && s->v[i].klen > 32 && s->v[i].klen - 32 < sizeof org) {
+			memcpy(org, s->v[i].key + 32, s->v[i].klen - 32);
+			org[s->v[i].klen - 32] = '\0';
+			rc = sp_limits_involve_count(t, org, -1, now_s);
+		}
+	}
 	free(s);
 	return rc;
 }

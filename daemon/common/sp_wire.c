@@ -29,7 +29,7 @@
 #define MAX_REASON 512
 /* Upper bound of a local request: every text field at its maximum plus
  * protobuf overhead. Anything larger is refused before unpacking. */
-#define MAX_LOCAL (64u * 1024u)
+#define MAX_LOCAL SP_MAX_LOCAL_REQUEST
 #define MAX_LOCAL_CATEGORY 64
 #define MAX_LOCAL_SUBJECT_ID 64
 #define MAX_LOCAL_BIRTHDATE 32
@@ -357,6 +357,21 @@ static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			return fail(why, whylen, SP_EMALFORMED, "audit_result: message not printable");
 		return check_sth(r->sth, "audit_result", why, whylen);
 	}
+	case SEINPOST__FRAME__BODY_AUDIT_FETCH:
+		if (!f->audit_fetch || f->audit_fetch->from_seq == 0)
+			return fail(why, whylen, SP_EMALFORMED, "audit_fetch: from_seq must be 1 or more");
+		return SP_OK;
+	case SEINPOST__FRAME__BODY_AUDIT_FETCH_RESULT: {
+		const Seinpost__AuditFetchResult *r = f->audit_fetch_result;
+		if (!r || r->from_seq == 0)
+			return fail(why, whylen, SP_EMALFORMED, "audit_fetch_result: from_seq must be 1 or more");
+		if (r->n_records > 4096)
+			return fail(why, whylen, SP_ESIZE, "audit_fetch_result: more than 4096 records");
+		for (size_t i = 0; i < r->n_records; i++)
+			if (r->records[i].len == 0)
+				return fail(why, whylen, SP_EMALFORMED, "audit_fetch_result: record %zu empty", i);
+		return check_sth(r->sth, "audit_fetch_result", why, whylen);
+	}
 	default:
 		return fail(why, whylen, SP_EMALFORMED, "frame: no body");
 	}
@@ -555,8 +570,9 @@ static int check_text(const char *field, const char *s, size_t max, int newline,
 		return SP_OK;
 	if (strlen(s) > max)
 		return fail(why, whylen, SP_ESIZE, "%s: longer than %zu bytes", field, max);
-	if (!sp_text_ok(s, max, newline))
-		return fail(why, whylen, SP_EMALFORMED, "%s: not printable UTF-8 text", field);
+	const char *problem = sp_text_problem(s, max, newline);
+	if (problem)
+		return fail(why, whylen, SP_EMALFORMED, "%s: not acceptable text: %s", field, problem);
 	return SP_OK;
 }
 
@@ -635,6 +651,9 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 		rc = check_audit_query(q->audit_query, 0, why, whylen);
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
+		rc = SP_OK; /* no fields */
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 		const Seinpost__InvolveBatchRequest *b = q->involve_batch;

@@ -9,25 +9,29 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_health.h"
 #include "sp_hook.h"
 #include "sp_involve.h"
+#include "sp_kh.h"
 #include "sp_keys.h"
+#include "sp_link.h"
 #include "sp_log.h"
+#include "sp_monitor.h"
 #include "sp_nodeaudit.h"
 #include "sp_outbox.h"
 #include "sp_policy.h"
-#include "sp_pseudo.h"
-#include "sp_release.h"
+#include "sp_inbox.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
+#include "sp_sandbox.h"
 #include "sp_sd.h"
 #include "sp_spool.h"
-#include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_store.h"
 #include "sp_submit.h"
 #include "sp_transport.h"
 #include "sp_util.h"
+#include "sp_verdict.h"
 #include "sp_wire.h"
 
 #define C "node"
@@ -48,6 +52,12 @@ struct envelope {
 	size_t len;
 };
 
+/* A signal the broker finally rejected in this batch (spool .error). */
+struct final_rejection {
+	uint8_t id[SP_ID_BYTES];
+	char reason[300];
+};
+
 /* A submit that passed validation and sealing, waiting for the batch commit. */
 struct pending_submit {
 	struct envelope env;
@@ -64,10 +74,10 @@ struct pending_submit {
 
 struct node {
 	const sp_config *cfg;
-	sp_keyset *keys;
+	sp_keyset *keys;        /* CURVE (transport) only: the secrets stay with the key holder */
+	sp_kh *kh;              /* the key holder: signs, opens grants, pseudonymises */
 	sp_roster *roster;
 	sp_policy *policy;
-	sp_pseudo_keyring *pseudo;
 	sp_store *store;
 	void *zctx, *sock, *local;
 	uint64_t last_hello, last_sweep;
@@ -80,6 +90,10 @@ struct node {
 	uint64_t answers_at_round;
 	uint8_t receipts[FRAMES_MAX][SP_ID_BYTES]; /* sent after the batch commits */
 	size_t nreceipts;
+	sp_health health;       /* for `seinpost status` (over submit.sock) */
+	sp_link *link;          /* the broker link: contact, handshake trouble */
+	struct final_rejection final[FRAMES_MAX]; /* told to the spool after the commit */
+	size_t nfinal;
 	int alert;              /* <state>/alert raised (submits refused) */
 	int unsent;             /* a direct send failed: resend in order first */
 	uint64_t last_unsent_try;
@@ -215,7 +229,7 @@ static void submit_refused(struct node *n, sp_spool_file *sf, int rc, const char
 static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req, sp_spool_file *sf)
 {
 	sp_submit_ctx ctx = {
-		.org = n->cfg->org, .keys = n->keys, .pseudo = n->pseudo,
+		.org = n->cfg->org, .kh = n->kh,
 		.roster = n->roster, .policy = n->policy, .now_s = sp_now_s(),
 	};
 	struct pending_submit *p = &n->batch[n->nbatch];
@@ -327,10 +341,11 @@ static void submit_flush(struct node *n)
 			snprintf(msg, sizeof msg, "could not store the signal durably: %s%s; nothing was sent, "
 			         "signals accepted earlier are kept", sp_strerror(why_rc),
 			         why_rc == SP_EIO ? " (disk full or failing?)" : "");
-			sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(why_rc), sp_store_last_error());
+			char why[192];
+			snprintf(why, sizeof why, "outbox write failed: %s (%s); submits refused", sp_strerror(why_rc),
+			         sp_store_last_error());
+			sp_episode_fail(&n->health.storage, 0, 0, why); /* logged once per episode */
 			submit_refused(n, p->spool, why_rc, msg);
-			sp_status_alert(n->cfg->state_dir, msg);
-			n->alert = 1;
 			continue;
 		}
 		if (p->dup) {
@@ -343,10 +358,7 @@ static void submit_flush(struct node *n)
 			continue;
 		}
 		n->submitted++;
-		if (n->alert) {
-			sp_status_alert(n->cfg->state_dir, NULL);
-			n->alert = 0;
-		}
+		sp_episode_ok(&n->health.storage);
 		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(p->id, SP_ID_BYTES, idhex), "queued %s weight %u",
 		             p->h->category, p->h->weight);
 		if (p->spool)
@@ -431,6 +443,26 @@ static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 	seinpost__outbox_entry__free_unpacked(e, NULL);
 }
 
+/* `seinpost status`: the node's own view (storage, broker link, counters);
+ * answered from memory, so it works on a full disk. */
+static void health_reply(struct node *n)
+{
+	Seinpost__LocalReply r = SEINPOST__LOCAL_REPLY__INIT;
+	Seinpost__HealthReport h = SEINPOST__HEALTH_REPORT__INIT;
+	uint8_t *buf = NULL;
+	size_t len;
+	n->health.signals_in = n->received;
+	n->health.signals_out = n->submitted;
+	sp_health_report(&n->health, n->store, &h);
+	r.health = &h;
+	if (sp_wire_pack(&r.base, &buf, &len) != SP_OK) {
+		local_send(n, &n->env, "", 0);
+		return;
+	}
+	local_send(n, &n->env, buf, len);
+	free(buf);
+}
+
 /* One request from the ROUTER: routing id, empty delimiter, body.
  * 1 with *msg filled, 0 when nothing waits, -1 for a malformed envelope
  * (dropped: it came from no REQ/DEALER client of ours). */
@@ -513,7 +545,7 @@ static void serve_local(struct node *n)
 			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE: {
 			char text[256];
-			rc = sp_involve_request(n->store, n->pseudo, req->involve, sp_now_s(), text, sizeof text);
+			rc = sp_involve_request(n->store, n->kh, req->involve, sp_now_s(), text, sizeof text);
 			local_reply(n, rc, text, NULL, NULL);
 			if (rc == SP_OK)
 				sp_involve_resend(n->store, send_frame_cb, n);
@@ -522,9 +554,12 @@ static void serve_local(struct node *n)
 		case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 			do_audit_query(n, req->audit_query);
 			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
+			health_reply(n);
+			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 			char text[256];
-			rc = sp_involve_batch_request(n->store, n->pseudo, req->involve_batch, sp_now_s(),
+			rc = sp_involve_batch_request(n->store, n->kh, req->involve_batch, sp_now_s(),
 			                              send_frame_cb, n, text, sizeof text);
 			local_reply(n, rc, text, NULL, NULL);
 			break;
@@ -548,7 +583,7 @@ static void spool_involve(struct node *n, sp_spool_file *f)
 		sp_spool_reject(n->spool, f, "internal: not an involvement request");
 		goto out;
 	}
-	rc = sp_involve_batch_request(n->store, n->pseudo, req->involve_batch, sp_now_s(), send_frame_cb, n,
+	rc = sp_involve_batch_request(n->store, n->kh, req->involve_batch, sp_now_s(), send_frame_cb, n,
 	                              text, sizeof text);
 	if (rc == SP_OK)
 		sp_spool_done(n->spool, f, NULL);
@@ -591,62 +626,23 @@ static void serve_spool(struct node *n)
 	submit_flush(n);
 }
 
-/* Broker verdict on one of our signals, inside the batch transaction. */
+/* Broker verdict on one of our signals, inside the batch transaction
+ * (sp_verdict.c); a final rejection is told to the spool after the commit. */
 static int handle_submit_ack(struct node *n, sp_txn *t, const Seinpost__SubmitAck *a)
 {
-	const void *v;
-	size_t vl;
-	Seinpost__OutboxEntry *e = NULL;
-	Seinpost__SignalHeader *h = NULL;
-	uint8_t *buf = NULL;
-	size_t len;
-	char idhex[SP_ID_HEX];
-	int rc;
+	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                      .spool = n->spool };
+	struct final_rejection *fr = n->nfinal < FRAMES_MAX ? &n->final[n->nfinal] : NULL;
+	int outcome, rc;
 
 	n->answers++;
 	if (n->round_left && --n->round_left == 0)
 		n->retry.next_ms = 0; /* the round is answered: go on with the next */
-	if (a->id.len != SP_ID_BYTES)
-		return SP_OK;
-	rc = sp_store_get(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, &v, &vl);
-	if (rc != SP_OK)
-		goto out;
-	e = seinpost__outbox_entry__unpack(NULL, vl, v);
-	if (!e || !e->signal) {
-		rc = SP_ECORRUPT;
-		goto out;
+	rc = sp_verdict_apply(t, &vc, a, sp_now_ms(), &outcome, fr ? fr->reason : NULL, fr ? sizeof fr->reason : 0);
+	if (rc == SP_OK && outcome == SP_VERDICT_REJECTED && fr && n->spool) {
+		memcpy(fr->id, a->id.data, SP_ID_BYTES);
+		n->nfinal++;
 	}
-	if (e->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING)
-		goto out; /* already settled; a repeated ack */
-	h = seinpost__signal_header__unpack(NULL, e->signal->header.len, e->signal->header.data);
-	e->settled = sp_now_ms();
-	if (a->status == SEINPOST__STATUS__STATUS_REJECTED) {
-		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
-		e->code = a->code;
-		free(e->reason);
-		e->reason = strdup(a->reason);
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED, h, NULL, a->code, a->reason);
-		sp_log_event(LOG_WARNING, C, n->cfg->org, sp_hex(a->id.data, 16, idhex),
-		             "broker rejected our signal: %s", a->reason);
-	} else {
-		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_ACCEPTED;
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SENT, h, "broker", 0, NULL);
-		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(a->id.data, 16, idhex), "accepted by broker");
-	}
-	if (rc == SP_OK)
-		rc = sp_wire_pack(&e->base, &buf, &len);
-	if (rc == SP_OK)
-		rc = sp_outbox_settle(t, a->id.data, buf, len);
-out:
-	if (rc == SP_ENOTFOUND)
-		rc = SP_OK; /* not ours (any more): nothing to record */
-	if (rc != SP_OK)
-		sp_log(LOG_ERR, C, "recording broker verdict failed: %s", sp_strerror(rc));
-	free(buf);
-	if (h)
-		seinpost__signal_header__free_unpacked(h, NULL);
-	if (e)
-		seinpost__outbox_entry__free_unpacked(e, NULL);
 	return rc;
 }
 
@@ -666,7 +662,7 @@ static void send_receipts(struct node *n)
 	a.n_ids = n->nreceipts;
 	a.ids = ids;
 	a.time = sp_now_ms();
-	if (sp_receipts_sign(n->cfg->org, a.time, idp, n->nreceipts, n->keys->sign_sk, sig) != SP_OK)
+	if (sp_receipts_sign_kh(n->cfg->org, a.time, idp, n->nreceipts, n->kh, sig) != SP_OK)
 		return; /* not sent: the broker resends, we receipt again */
 	a.signature.data = sig;
 	a.signature.len = 64;
@@ -688,7 +684,7 @@ static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Sein
 	if (!old || !old->delivery || !old->delivery->signal)
 		rc = SP_ECORRUPT;
 	if (rc == SP_OK)
-		rc = sp_release_merge(old, d, &buf, &len, changed);
+		rc = sp_inbox_merge(old, d, &buf, &len, changed);
 	if (rc == SP_OK && *changed)
 		rc = sp_store_put(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, buf, len, 0);
 	free(buf);
@@ -700,7 +696,7 @@ static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Sein
 /* A plain repeat of a delivery we hold: the broker resends its whole window
  * when receipts are late (a slow or frozen recipient), so repeats can
  * outnumber new deliveries. Same header and signature bytes as our
- * verified copy and nothing new to merge (sp_release_merge: no grant, tier
+ * verified copy and nothing new to merge (sp_inbox_merge: no grant, tier
  * box, rule or referral we lack) → only the receipt is due, without a
  * second Ed25519 check. Anything else takes the full path. */
 static int is_plain_repeat(sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d)
@@ -718,7 +714,7 @@ static int is_plain_repeat(sp_txn *t, const Seinpost__SignalHeader *h, const Sei
 		same = a->header.len == b->header.len && a->signature.len == b->signature.len &&
 		       memcmp(a->header.data, b->header.data, a->header.len) == 0 &&
 		       memcmp(a->signature.data, b->signature.data, a->signature.len) == 0;
-		if (same && sp_release_merge(old, d, &buf, &len, &changed) != SP_OK)
+		if (same && sp_inbox_merge(old, d, &buf, &len, &changed) != SP_OK)
 			changed = 1;
 	}
 	free(buf);
@@ -834,9 +830,11 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK) {
-		/* No receipt: the broker keeps it queued and sends it again. */
-		sp_log_event(LOG_ERR, C, h->sender, idhex, "inbox write failed: %s (%s); not acknowledged",
-		             sp_strerror(rc), sp_store_last_error());
+		/* No receipt: the broker keeps it queued and sends it again.
+		 * Logged once per episode, not per delivery and retry. */
+		snprintf(why, sizeof why, "inbox write failed: %s (%s); deliveries not acknowledged",
+		         sp_strerror(rc), sp_store_last_error());
+		sp_episode_fail(&n->health.storage, 0, 0, why);
 		rc = SP_OK;
 		goto out;
 	}
@@ -912,12 +910,17 @@ static void serve_broker(struct node *n)
 			continue;
 		}
 		sp_msg_clear(&m);
+		sp_link_contact(n->link, &n->health);
 		frames[nf++] = f;
 		if (f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK || f->body_case == SEINPOST__FRAME__BODY_DELIVERY)
 			handled++;
 	}
 	if (handled) {
 		n->nreceipts = 0;
+		/* Per-signal lines only for what this batch really stored: a
+		 * failing disk must not log the same verdicts on every retry. */
+		sp_log_hold();
+		n->nfinal = 0;
 		rc = sp_txn_begin(n->store, 1, &t);
 		for (size_t i = 0; rc == SP_OK && i < nf; i++) {
 			if (frames[i]->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK)
@@ -930,16 +933,27 @@ static void serve_broker(struct node *n)
 		if (rc == SP_OK)
 			rc = sp_txn_commit(&t);
 		sp_txn_abort(&t);
+		sp_log_release(rc == SP_OK);
 		if (rc != SP_OK) {
 			/* Nothing of this batch counts: verdicts come again (DUPLICATE)
 			 * and deliveries are re-sent because no receipt went out. */
-			sp_log(LOG_ERR, C, "storing what the broker sent failed: %s (%s); nothing acknowledged",
-			       sp_strerror(rc), sp_store_last_error());
+			char why[192];
+			snprintf(why, sizeof why, "storing what the broker sent failed: %s (%s); nothing acknowledged",
+			         sp_strerror(rc), sp_store_last_error());
+			sp_episode_fail(&n->health.storage, 0, 0, why);
 			n->nreceipts = 0;
+		} else if (n->nreceipts || n->health.storage.since_ms) {
+			sp_episode_ok(&n->health.storage);
 		}
 		if (n->nreceipts)
 			send_receipts(n);
 		n->nreceipts = 0;
+		if (rc == SP_OK) {
+			sp_verdict_ctx vc = { .spool = n->spool };
+			for (size_t i = 0; i < n->nfinal; i++)
+				sp_verdict_notify(&vc, n->final[i].id, n->final[i].reason);
+		}
+		n->nfinal = 0;
 		if (rc == SP_OK && n->hook_new)
 			sp_hook_kick(n->hook);
 		n->hook_new = 0;
@@ -951,13 +965,54 @@ static void serve_broker(struct node *n)
 	}
 }
 
+#define DAMAGED_MAX 16 /* damaged pending entries settled per round */
+
 struct resend_ctx {
 	struct node *n;
+	uint8_t damaged[DAMAGED_MAX][SP_ID_BYTES]; /* pending copies that no longer decode */
+	size_t ndamaged;
 	uint32_t sent;
 	int stopped;       /* a send failed or the round hit RESEND_MAX */
 	uint64_t next_pos; /* pending-index position to continue from */
 	uint64_t now_wall; /* unix ms: entries queued within retry_ms are in flight */
 };
+
+/* A stored signal whose header still decodes and passes the wire checks. */
+static int signal_intact(const Seinpost__Signal *sig)
+{
+	Seinpost__SignalHeader *h = NULL;
+	char why[128];
+	int ok = sig && sp_wire_check_signal(sig, &h, why, sizeof why) == SP_OK;
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	return ok;
+}
+
+/* Pending entries whose stored copy is damaged: rejected here, with the
+ * reason, as if the broker had said so (nothing could be sent). */
+static void settle_damaged(struct node *n, const struct resend_ctx *c)
+{
+	static const char why[] = "the stored copy of this signal is damaged and cannot be sent; "
+	                          "nothing reached the broker: submit it again";
+	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                      .spool = n->spool };
+	for (size_t i = 0; i < c->ndamaged; i++) {
+		Seinpost__SubmitAck a = SEINPOST__SUBMIT_ACK__INIT;
+		sp_txn *t = NULL;
+		int outcome = 0;
+		char reason[300];
+		a.id = (ProtobufCBinaryData){ SP_ID_BYTES, (uint8_t *)c->damaged[i] };
+		a.status = SEINPOST__STATUS__STATUS_REJECTED;
+		a.code = SP_ECORRUPT;
+		a.reason = (char *)why;
+		if (sp_txn_begin(n->store, 1, &t) != SP_OK)
+			return;
+		if (sp_verdict_apply(t, &vc, &a, sp_now_ms(), &outcome, reason, sizeof reason) == SP_OK &&
+		    sp_txn_commit(&t) == SP_OK && outcome == SP_VERDICT_REJECTED)
+			sp_verdict_notify(&vc, c->damaged[i], reason);
+		sp_txn_abort(&t);
+	}
+}
 
 static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void *v, size_t vl)
 {
@@ -974,7 +1029,24 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 		seinpost__outbox_entry__free_unpacked(e, NULL);
 		return 1;
 	}
-	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->signal) {
+	if (!sp_verdict_due(e, c->now_wall)) {
+		/* Refused for now (clock, policy version): its own backoff. */
+		c->next_pos = pos + 1;
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 0;
+	}
+	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
+	    !signal_intact(e->signal)) {
+		/* The broker could not even name it in a rejection: settle it
+		 * here, after this read transaction. */
+		if (c->ndamaged < DAMAGED_MAX)
+			memcpy(c->damaged[c->ndamaged++], id, SP_ID_BYTES);
+		c->next_pos = pos + 1;
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 0;
+	}
+	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
+	    e->signal) {
 		if (send_signal(c->n, e->signal) != SP_OK) {
 			seinpost__outbox_entry__free_unpacked(e, NULL);
 			c->stopped = 1;
@@ -1010,6 +1082,7 @@ static void resend_outbox(struct node *n)
 	 * larger than RESEND_MAX goes out once, in order, not again and again. */
 	(void)sp_outbox_foreach_pending(t, n->unsent ? n->unsent_pos : 0, resend_one, &c);
 	sp_txn_abort(&t);
+	settle_damaged(n, &c);
 	if (n->unsent && !c.stopped) {
 		n->unsent = 0; /* everything pending went out in order: direct sends resume */
 		n->unsent_pos = 0;
@@ -1030,16 +1103,16 @@ static int node_open(struct node *n)
 	char err[512], sock_path[PATH_MAX], ep[PATH_MAX + 8];
 	int rc;
 
-	rc = sp_keys_load(n->cfg->keys_dir, &n->keys);
-	if (rc != SP_OK || !n->keys->has_box) {
-		sp_log(LOG_ERR, C, "keys in %s: %s", n->cfg->keys_dir, rc ? sp_strerror(rc) : "box key missing");
-		return rc ? rc : SP_EKEY;
-	}
-	rc = sp_pseudo_keyring_load(n->cfg->pseudo_key_path, &n->pseudo);
+	rc = sp_keys_load_transport(n->cfg->keys_dir, &n->keys);
 	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "pseudonymisation key %s: %s", n->cfg->pseudo_key_path, sp_strerror(rc));
+		sp_log(LOG_ERR, C, "transport keys in %s: %s", n->cfg->keys_dir, sp_strerror(rc));
 		return rc;
 	}
+	/* From here on keys/ is out of reach, before any thread (ZeroMQ's I/O
+	 * thread parses the network too) exists (docs/privsep.md). */
+	rc = sp_sandbox_network(n->cfg);
+	if (rc != SP_OK)
+		return rc;
 	rc = sp_roster_load(n->cfg->roster_path, n->cfg->operator_pk, &n->roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "roster %s: %s", n->cfg->roster_path, sp_strerror(rc));
@@ -1047,7 +1120,7 @@ static int node_open(struct node *n)
 	}
 	const sp_org *me = sp_roster_find(n->roster, n->cfg->org);
 	if (!me || memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 ||
-	    memcmp(me->sign_pk, n->keys->sign_pk, 32) != 0) {
+	    memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0) {
 		sp_log(LOG_ERR, C, "organisation '%s' is not on the roster with these keys", n->cfg->org);
 		return SP_EORG;
 	}
@@ -1084,6 +1157,8 @@ static int node_open(struct node *n)
 	rc = sp_transport_node(n->zctx, n->keys, sp_roster_broker_curve(n->roster), n->cfg->org, &o, &n->sock);
 	if (rc != SP_OK)
 		return rc;
+	if ((rc = sp_link_open(n->zctx, n->sock, n->cfg->endpoint, &n->link)) != SP_OK)
+		return rc;
 	/* Local submit socket: a Unix socket inside the 0700 state directory,
 	 * so only this node's user can reach it. */
 	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) != SP_OK)
@@ -1102,13 +1177,13 @@ static int node_open(struct node *n)
 		return SP_EIO;
 	}
 	chmod(sock_path, 0600);
-	rc = sp_hook_open(n->cfg, n->store, n->keys, n->roster, n->policy, &n->hook);
+	rc = sp_hook_open(n->cfg, n->store, n->kh, n->roster, n->policy, &n->hook);
 	if (rc != SP_OK)
 		return rc;
 	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
 		return SP_EIO;
 	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),
-	                           .send = audit_send, .ctx = n };
+	                           .send = audit_send, .ctx = n, .monitor = sp_monitor_wanted(n->cfg, n->roster) };
 	return SP_OK;
 }
 
@@ -1116,6 +1191,7 @@ static void node_close(struct node *n)
 {
 	char sock_path[PATH_MAX];
 	sp_hook_close(&n->hook);
+	sp_link_close(&n->link);
 	if (n->local)
 		zmq_close(n->local);
 	if (n->sock)
@@ -1128,23 +1204,22 @@ static void node_close(struct node *n)
 	sp_store_close(&n->store);
 	sp_policy_free(&n->policy);
 	sp_roster_free(&n->roster);
-	sp_pseudo_keyring_free(&n->pseudo);
 	sp_keys_free(&n->keys);
 }
 
-int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
-	struct node n = { .cfg = c };
+	struct node n = { .cfg = c, .kh = kh };
 	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0;
+	sp_health_init(&n.health, C);
 	int rc = node_open(&n);
 	if (rc != SP_OK)
 		goto out;
-	sp_status_alert(c->state_dir, NULL);
 	sp_log(LOG_INFO, C, "%s connecting to %s", c->org, c->endpoint);
 	send_hello(&n);
 	resend_outbox(&n);
 	sp_sd_ready("node running");
-	while (!*stop) {
+	while (!*stop && !sp_kh_lost(n.kh)) {
 		int spool_fd = n.spool ? sp_spool_fd(n.spool) : -1; /* -1 while its directory is gone */
 		zmq_pollitem_t it[3] = {
 			{ .socket = n.sock, .events = ZMQ_POLLIN },
@@ -1182,6 +1257,8 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 		if (now - n.last_sweep >= 1000)
 			sweep(&n);
 		sp_hook_tick(n.hook);
+		sp_link_tick(n.link, &n.health);
+		sp_health_tick(&n.health, n.store);
 		if (wd && now - last_wd >= wd) {
 			sp_sd_watchdog_kick();
 			last_wd = now;
@@ -1194,7 +1271,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 	}
 	sp_sd_stopping();
 	sp_log(LOG_INFO, C, "stopping");
-	rc = SP_OK;
+	rc = sp_kh_lost(n.kh) ? SP_EIO : SP_OK;
 out:
 	node_close(&n);
 	return rc;
