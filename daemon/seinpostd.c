@@ -48,40 +48,6 @@ static void usage(FILE *out)
 	        "See seinpostd(8).\n");
 }
 
-/* Before start-up: the state directory (or, when it does not exist yet, the
- * nearest directory above it) must be writable by us. Under the shipped unit
- * /etc is read-only, so a relative "state = state" from `seinpost net init`
- * lands in /etc/seinpost/NAME/state: say so, instead of an LMDB error. */
-static int state_dir_usable(const sp_config *c)
-{
-	char dir[PATH_MAX], up[PATH_MAX];
-	const char *sd = getenv("STATE_DIRECTORY");
-	int err;
-
-	if (strlen(c->state_dir) >= sizeof dir)
-		return -1;
-	strcpy(dir, c->state_dir);
-	while (access(dir, F_OK) != 0 && errno == ENOENT) {
-		if (sp_path_dirname(dir, up, sizeof up) != SP_OK || strcmp(up, dir) == 0)
-			break;
-		strcpy(dir, up);
-	}
-	if (access(dir, W_OK | X_OK) == 0)
-		return 0;
-	err = errno;
-	fprintf(stderr, "seinpostd: state directory %s is not writable: %s (at %s)\n", c->state_dir,
-	        strerror(err), dir);
-	if (sd && sd[0] == '/')
-		fprintf(stderr, "seinpostd: under systemd the instance's state directory is %s "
-		        "(StateDirectory=): set 'state = %.*s' in %s, or leave 'state' out\n",
-		        sd, (int)strcspn(sd, ":"), sd, c->path);
-	else if (err == EROFS)
-		fprintf(stderr, "seinpostd: a relative 'state =' resolves next to the configuration; "
-		        "under the shipped unit that is the read-only /etc: use 'state = %s/NAME' in %s\n",
-		        SP_STATE_ROOT, c->path);
-	return -1;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -138,8 +104,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "seinpostd: %s\n", err);
 		return 1;
 	}
-	if (state_dir_usable(&cfg) != 0)
-		return 1;
 	sp_log_init("seinpostd", strcmp(cfg.log, "journal") == 0 ? 1 : strcmp(cfg.log, "stderr") == 0 ? 0 : -1,
 	            verbose || cfg.verbose);
 	if (sp_test_clock_active())

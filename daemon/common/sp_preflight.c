@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,7 +54,8 @@ static int key_files(const sp_config *cfg, char *why, size_t whylen)
 	int rc;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		int is_box = i == 2;
-		if (sp_path_join(cfg->keys_dir, names[i], path, sizeof path) != SP_OK)
+		/* Where the daemon will read it: a systemd credential or the file. */
+		if (sp_keys_path(cfg->keys_dir, names[i], path, sizeof path) != SP_OK)
 			return fail(why, whylen, SP_ESIZE, "%s: path too long", cfg->keys_dir);
 		rc = secret_file(path, is_box, why, whylen);
 		if (rc == 1 && cfg->role == SP_RUN_NODE)
@@ -66,16 +68,36 @@ static int key_files(const sp_config *cfg, char *why, size_t whylen)
 	return SP_OK;
 }
 
+/* What to do about a state directory we cannot write. Under the shipped
+ * unit /etc is read-only, so a relative "state = state" (as `net init`
+ * writes) lands in /etc/seinpost/NAME/state: name the setting that works. */
+static const char *state_hint(const sp_config *cfg, int err, char *buf, size_t len)
+{
+	const char *sd = getenv("STATE_DIRECTORY");
+	if (sd && sd[0] == '/')
+		snprintf(buf, len, "; under systemd the instance's state directory is %.*s "
+		         "(StateDirectory=): set 'state = %.*s' in %s, or leave 'state' out",
+		         (int)strcspn(sd, ":"), sd, (int)strcspn(sd, ":"), sd, cfg->path);
+	else if (err == EROFS)
+		snprintf(buf, len, "; a relative 'state =' resolves next to the configuration, and under "
+		         "the shipped unit that is the read-only /etc: use 'state = %s/NAME' in %s",
+		         SP_STATE_ROOT, cfg->path);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 static int state_dir(const sp_config *cfg, char *why, size_t whylen)
 {
+	char hint[PATH_MAX + 256];
 	struct stat st;
 	char parent[PATH_MAX];
 	if (stat(cfg->state_dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return fail(why, whylen, SP_ECONFIG, "state %s: not a directory", cfg->state_dir);
 		if (access(cfg->state_dir, R_OK | W_OK | X_OK) != 0)
-			return fail(why, whylen, SP_EPERM, "state %s: %s (run as the directory's owner)",
-			            cfg->state_dir, strerror(errno));
+			return fail(why, whylen, SP_EPERM, "state %s: %s (run as the directory's owner)%s",
+			            cfg->state_dir, strerror(errno), state_hint(cfg, errno, hint, sizeof hint));
 		return SP_OK;
 	}
 	if (errno != ENOENT)
@@ -93,8 +115,8 @@ static int state_dir(const sp_config *cfg, char *why, size_t whylen)
 			break;
 	}
 	if (access(parent, W_OK | X_OK) != 0)
-		return fail(why, whylen, SP_EPERM, "state %s does not exist and cannot be created in %s: %s",
-		            cfg->state_dir, parent, strerror(errno));
+		return fail(why, whylen, SP_EPERM, "state %s does not exist and cannot be created in %s: %s%s",
+		            cfg->state_dir, parent, strerror(errno), state_hint(cfg, errno, hint, sizeof hint));
 	return SP_OK;
 }
 

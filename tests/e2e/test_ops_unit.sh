@@ -40,7 +40,8 @@ check "seinpostd is built with _FORTIFY_SOURCE (fortified calls)" bash -c "nm -D
 
 # --- make install ---------------------------------------------------------------------
 dest="$E2E_DIR/dest"
-out=$(cd "$ROOT" && make -s install BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr 2>&1); rc=$?
+san=0; case $BUILD in *-san) san=1 ;; esac   # the same build, never a rebuild with other flags
+out=$(cd "$ROOT" && make -s install SAN=$san BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr 2>&1); rc=$?
 check "make install DESTDIR=... PREFIX=/usr succeeds (rc=$rc)" test $rc -eq 0 || echo "$out"
 for f in usr/bin/seinpostd usr/bin/seinpost usr/lib/systemd/system/seinpostd@.service \
          usr/lib/sysusers.d/seinpost.conf usr/lib/tmpfiles.d/seinpost.conf \
@@ -51,10 +52,19 @@ for f in usr/bin/seinpostd usr/bin/seinpost usr/lib/systemd/system/seinpostd@.se
 	check "make install puts $f" test -f "$dest/$f"
 done
 check "the installed unit names the installed binary" grep -q "^ExecStart=/usr/bin/seinpostd " "$dest/usr/lib/systemd/system/seinpostd@.service"
-for c in broker node; do
-	check "examples/$c.conf is a valid configuration" "$SEINPOSTD" --config "$dest/usr/share/doc/seinpost/examples/$c.conf" --check-config
+# The examples pass --check-config once they sit beside real keys, roster
+# and policy (the operator key and state adjusted, a node of this network).
+opk=$(sed -n 's/^operator_key = //p' "$NET/broker/seinpost.conf")
+for c in broker:broker node:jeugdzorg-mh; do
+	ex=${c%%:*} org=${c#*:}
+	mkdir -p "$E2E_DIR/ex-$ex"
+	cp -r "$NET/$org/keys" "$NET/$org/roster.bin" "$NET/$org/policy.ini" "$E2E_DIR/ex-$ex/"
+	[ -f "$NET/$org/pseudo.key" ] && cp -p "$NET/$org/pseudo.key" "$E2E_DIR/ex-$ex/"
+	sed -e "s/^operator_key .*/operator_key = $opk/" -e "s|^state .*|state = $E2E_DIR/ex-$ex/state|" \
+	    -e "s/^org  *= .*/org = $org/" "$dest/usr/share/doc/seinpost/examples/$ex.conf" >"$E2E_DIR/ex-$ex/seinpost.conf"
+	check "examples/$ex.conf is a valid configuration" "$SEINPOSTD" --config "$E2E_DIR/ex-$ex/seinpost.conf" --check-config
 done
-(cd "$ROOT" && make -s uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1)
+(cd "$ROOT" && make -s uninstall SAN=$san BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr >/dev/null 2>&1)
 check "make uninstall leaves no file behind" test -z "$(find "$dest" -type f)"
 
 # --- keys as credentials ---------------------------------------------------------------
@@ -119,13 +129,19 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	ro="$E2E_DIR/ro"
 	mkdir -m 0755 "$ro" "$ro/etc-seinpost"
 	chmod 0755 "$E2E_DIR"
-	printf '[seinpost]\nrole = broker\nkeys = keys\nstate = state\nroster = r\npolicy = p\noperator_key = %s\n[broker]\nlisten = tcp://127.0.0.1:1\n' \
-		"$(printf '%064d' 0)" >"$ro/etc-seinpost/seinpost.conf"
-	chmod 0644 "$ro/etc-seinpost/seinpost.conf"
+	# A valid broker configuration (keys readable by the user it runs as),
+	# with net init's relative "state = state" in a directory of root's.
+	cp -r "$NET/broker/keys" "$NET/broker/roster.bin" "$NET/broker/policy.ini" "$NET/broker/seinpost.conf" "$ro/etc-seinpost/"
+	for f in "$E2E_DIR/cred-broker"/keys_*; do   # the secrets went to credentials above
+		b=$(basename "$f"); cp "$f" "$ro/etc-seinpost/keys/${b#keys_}"
+	done
+	chmod 0600 "$ro/etc-seinpost/keys"/*
+	chown -R 65534:65534 "$ro/etc-seinpost/keys"
+	chmod 0644 "$ro/etc-seinpost/seinpost.conf" "$ro/etc-seinpost/roster.bin" "$ro/etc-seinpost/policy.ini"
 	out=$(STATE_DIRECTORY=/var/lib/seinpost/x setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$SEINPOSTD" --config "$ro/etc-seinpost/seinpost.conf" 2>&1); rc=$?
 	check "an unwritable state directory is refused (rc=$rc)" test $rc -eq 1
-	check "the message says the state directory is not writable" grep -q "state directory .*/etc-seinpost/state is not writable" <<<"$out"
+	check "the message says the state directory cannot be created" grep -q "state .*/etc-seinpost/state does not exist and cannot be created" <<<"$out"
 	check "and names the unit's state directory as the fix" grep -q "state = /var/lib/seinpost/x" <<<"$out"
 	chmod 0700 "$E2E_DIR"
 else
