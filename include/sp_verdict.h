@@ -65,6 +65,16 @@ int sp_verdict_due(const Seinpost__OutboxEntry *e, uint64_t now_ms);
  * .error file). Kept apart so no file is written for an uncommitted verdict. */
 void sp_verdict_notify(const sp_verdict_ctx *c, const uint8_t id[16], const char *reason);
 
+/* 1 when a stored signal's header still decodes and passes the wire
+ * checks: one that does not cannot be sent (the broker could not even name
+ * its id in a rejection). */
+int sp_verdict_intact(const Seinpost__Signal *sig);
+
+/* Reject pending entries whose stored copy is damaged (ids from the resend
+ * round), each in its own write transaction, as if the broker had said
+ * SP_ECORRUPT; the spool is told. */
+void sp_verdict_settle_damaged(sp_store *s, const sp_verdict_ctx *c, const uint8_t (*ids)[16], size_t n);
+
 /* `seinpost status` lines: signals deferred now, final rejections (WARN
  * when the last was within a day). */
 int sp_verdict_status(const sp_status_src *src, sp_status *st);

@@ -671,10 +671,15 @@ static void serve_spool(struct node *n)
 
 /* Broker verdict on one of our signals, inside the batch transaction
  * (sp_verdict.c); a final rejection is told to the spool after the commit. */
+static sp_verdict_ctx verdict_ctx(const struct node *n)
+{
+	return (sp_verdict_ctx){ .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                         .spool = n->spool };
+}
+
 static int handle_submit_ack(struct node *n, sp_txn *t, const Seinpost__SubmitAck *a)
 {
-	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
-	                      .spool = n->spool };
+	sp_verdict_ctx vc = verdict_ctx(n);
 	struct final_rejection *fr = n->nfinal < FRAMES_MAX ? &n->final[n->nfinal] : NULL;
 	int outcome, rc;
 
@@ -1032,7 +1037,7 @@ static void serve_broker(struct node *n)
 			send_receipts(n);
 		n->nreceipts = 0;
 		if (rc == SP_OK) {
-			sp_verdict_ctx vc = { .spool = n->spool };
+			sp_verdict_ctx vc = verdict_ctx(n);
 			for (size_t i = 0; i < n->nfinal; i++)
 				sp_verdict_notify(&vc, n->final[i].id, n->final[i].reason);
 		}
@@ -1060,43 +1065,6 @@ struct resend_ctx {
 	uint64_t now_wall; /* unix ms: entries queued within retry_ms are in flight */
 };
 
-/* A stored signal whose header still decodes and passes the wire checks. */
-static int signal_intact(const Seinpost__Signal *sig)
-{
-	Seinpost__SignalHeader *h = NULL;
-	char why[128];
-	int ok = sig && sp_wire_check_signal(sig, &h, why, sizeof why) == SP_OK;
-	if (h)
-		seinpost__signal_header__free_unpacked(h, NULL);
-	return ok;
-}
-
-/* Pending entries whose stored copy is damaged: rejected here, with the
- * reason, as if the broker had said so (nothing could be sent). */
-static void settle_damaged(struct node *n, const struct resend_ctx *c)
-{
-	static const char why[] = "the stored copy of this signal is damaged and cannot be sent; "
-	                          "nothing reached the broker: submit it again";
-	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
-	                      .spool = n->spool };
-	for (size_t i = 0; i < c->ndamaged; i++) {
-		Seinpost__SubmitAck a = SEINPOST__SUBMIT_ACK__INIT;
-		sp_txn *t = NULL;
-		int outcome = 0;
-		char reason[300];
-		a.id = (ProtobufCBinaryData){ SP_ID_BYTES, (uint8_t *)c->damaged[i] };
-		a.status = SEINPOST__STATUS__STATUS_REJECTED;
-		a.code = SP_ECORRUPT;
-		a.reason = (char *)why;
-		if (sp_txn_begin(n->store, 1, &t) != SP_OK)
-			return;
-		if (sp_verdict_apply(t, &vc, &a, sp_now_ms(), &outcome, reason, sizeof reason) == SP_OK &&
-		    sp_txn_commit(&t) == SP_OK && outcome == SP_VERDICT_REJECTED)
-			sp_verdict_notify(&vc, c->damaged[i], reason);
-		sp_txn_abort(&t);
-	}
-}
-
 static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void *v, size_t vl)
 {
 	struct resend_ctx *c = ctx;
@@ -1119,7 +1087,7 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 		return 0;
 	}
 	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
-	    !signal_intact(e->signal)) {
+	    !sp_verdict_intact(e->signal)) {
 		/* The broker could not even name it in a rejection: settle it
 		 * here, after this read transaction. */
 		if (c->ndamaged < DAMAGED_MAX)
@@ -1165,7 +1133,10 @@ static void resend_outbox(struct node *n)
 	 * larger than RESEND_MAX goes out once, in order, not again and again. */
 	(void)sp_outbox_foreach_pending(t, n->unsent ? n->unsent_pos : 0, resend_one, &c);
 	sp_txn_abort(&t);
-	settle_damaged(n, &c);
+	if (c.ndamaged) {
+		sp_verdict_ctx vc = verdict_ctx(n);
+		sp_verdict_settle_damaged(n->store, &vc, (const uint8_t(*)[SP_ID_BYTES])c.damaged, c.ndamaged);
+	}
 	if (n->unsent && !c.stopped) {
 		n->unsent = 0; /* everything pending went out in order: direct sends resume */
 		n->unsent_pos = 0;

@@ -248,3 +248,35 @@ void sp_verdict_notify(const sp_verdict_ctx *c, const uint8_t id[16], const char
 	if (c->spool)
 		sp_spool_verdict(c->spool, id, reason);
 }
+
+int sp_verdict_intact(const Seinpost__Signal *sig)
+{
+	Seinpost__SignalHeader *h = NULL;
+	char why[128];
+	int ok = sig && sp_wire_check_signal(sig, &h, why, sizeof why) == SP_OK;
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	return ok;
+}
+
+void sp_verdict_settle_damaged(sp_store *s, const sp_verdict_ctx *c, const uint8_t (*ids)[16], size_t n)
+{
+	static const char why[] = "the stored copy of this signal is damaged and cannot be sent; "
+	                          "nothing reached the broker: submit it again";
+	for (size_t i = 0; i < n; i++) {
+		Seinpost__SubmitAck a = SEINPOST__SUBMIT_ACK__INIT;
+		sp_txn *t = NULL;
+		int outcome = 0;
+		char reason[300];
+		a.id = (ProtobufCBinaryData){ SP_ID_BYTES, (uint8_t *)ids[i] };
+		a.status = SEINPOST__STATUS__STATUS_REJECTED;
+		a.code = SP_ECORRUPT;
+		a.reason = (char *)why;
+		if (sp_txn_begin(s, 1, &t) != SP_OK)
+			return;
+		if (sp_verdict_apply(t, c, &a, sp_now_ms(), &outcome, reason, sizeof reason) == SP_OK &&
+		    sp_txn_commit(&t) == SP_OK && outcome == SP_VERDICT_REJECTED)
+			sp_verdict_notify(c, ids[i], reason);
+		sp_txn_abort(&t);
+	}
+}

@@ -10,10 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_faults.sh"
 
-e2e_setup --org police:politie-limburg --org school:school-bonnefanten --org youthcare:jeugdzorg-mh
-P=politie-limburg S=school-bonnefanten
-for o in broker $P $S; do fl_set "$o" retry_ms 300; done
-for o in broker $P $S; do e2e_start "$o" || exit 1; done
+e2e_setup --org police:politie-limburg --org school:school-bonnefanten --org youthcare:jeugdzorg-mh \
+          --org privacy-officer:fg-mh
+P=politie-limburg S=school-bonnefanten FG=fg-mh
+for o in broker $P $S $FG; do fl_set "$o" retry_ms 300; done
+for o in broker $P $S $FG; do e2e_start "$o" || exit 1; done
 
 # kind [org] | expected state | words the reason must hold
 CASES=(
@@ -54,6 +55,14 @@ expired_rejected() {
 }
 check "expired: the node's audit log records the rejection (or the expiry)" e2e_wait_for 30 expired_rejected
 check "the sending node is still running after every rejection" fl_alive $P
+
+# A privacy officer's node does not send signals (SP_EROLE). A replay
+# (SP_EREPLAY: one id, other bytes) cannot come from a node's outbox, which
+# holds one signal per id; tests/e2e/test_delivery_replay.sh sends it raw.
+id=$("$FORGE" outbox "$NET/$FG/seinpost.conf" plain)
+check "role: the privacy officer's node records 'rejected'" e2e_wait_for 30 fl_state_is $FG "$id" rejected
+check "role: the reason names the role" bash -c "grep -q 'privacy-officer' <<<\"\$1\"" _ "$(fl_field $FG "$id" reason)"
+check "the privacy officer's node is still running" fl_alive $FG
 sp $P outbox >"$E2E_DIR/outbox.txt"
 check "outbox (text) shows rejected signals with their reason" grep -q "rejected.*exceeds the policy" "$E2E_DIR/outbox.txt"
 check "outbox (text) shows deferred signals with their reason" grep -q "deferred.*temporary" "$E2E_DIR/outbox.txt"

@@ -37,7 +37,9 @@
  *                                               impersonate (ORG as sender), category,
  *                                               future, past, expired, longexpiry,
  *                                               policyver, stranger-grant, self-grant,
- *                                               dup-grant, damage-sig, damage-header
+ *                                               dup-grant, damage-sig, damage-header,
+ *                                               plain (a good signal: from a
+ *                                               privacy officer's node, SP_EROLE)
  *
  * Prints one line: the broker's verdict ("OK", "DUPLICATE", "REJECTED <code>
  * <reason>", "NO-ANSWER") or the tiers opened.
@@ -319,7 +321,7 @@ static void outbox_put(struct ctx *c, const char *kind, const char *org)
 		extra[nextra++] = (sp_grant_spec){ .recipient = to->id, .box_pk = to->box_pk, .tier = SP_TIER_CONTACT,
 		                                   .mode = SP_WHEN_IMMEDIATELY };
 		extra[nextra++] = extra[0];
-	} else if (strcmp(kind, "damage-sig") != 0 && strcmp(kind, "damage-header") != 0) {
+	} else if (strcmp(kind, "damage-sig") != 0 && strcmp(kind, "damage-header") != 0 && strcmp(kind, "plain") != 0) {
 		die("unknown KIND (or ORG missing or not on the roster)");
 	}
 	build(c, sender, "drug-recruitment", 2, extra, nextra, &sig, &siglen);
