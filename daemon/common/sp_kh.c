@@ -5,8 +5,13 @@
  *
  * The remote side is deliberately synchronous: one request, one answer,
  * matched by sequence number. The key holder answers from memory in
- * microseconds; a missing answer within SP_KH_TIMEOUT_MS means it is gone,
- * and the handle stays "lost" so the node stops (systemd restarts both).
+ * microseconds. When it dies the socket reaches end of file (and the
+ * kernel kills this process anyway, PR_SET_PDEATHSIG): the handle stays
+ * "lost" and the node stops; systemd restarts both. When it is alive but
+ * does not answer (stopped with SIGSTOP, wedged) we wait, as a
+ * single-process node would have stood still; after SP_KH_TIMEOUT_MS we
+ * say so once. A wedge ends with the systemd watchdog, whose pings come
+ * from this event loop.
  */
 #include "sp_kh.h"
 
@@ -110,12 +115,19 @@ static int call(sp_kh *kh, int op, const uint8_t *b1, size_t l1, const uint8_t *
 	while (r < 0 && errno == EINTR);
 	if (r != (ssize_t)len)
 		goto lost;
-	for (;;) {
+	for (int waited = 0;;) {
 		struct pollfd p = { .fd = kh->fd, .events = POLLIN };
-		int pr = poll(&p, 1, SP_KH_TIMEOUT_MS);
+		int pr = poll(&p, 1, 1000);
 		if (pr < 0 && errno == EINTR)
 			continue;
-		if (pr <= 0)
+		if (pr == 0) {
+			waited += 1000;
+			if (waited == SP_KH_TIMEOUT_MS)
+				sp_log(LOG_WARNING, C, "the key holder has not answered for %d s (stopped?); waiting",
+				       SP_KH_TIMEOUT_MS / 1000);
+			continue;
+		}
+		if (pr < 0)
 			goto lost;
 		r = recv(kh->fd, buf, sizeof buf, MSG_TRUNC);
 		if (r < 0 && errno == EINTR)

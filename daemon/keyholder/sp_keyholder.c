@@ -273,13 +273,16 @@ int sp_keyholder_run(const sp_config *c, volatile sig_atomic_t *stop, volatile s
 				sodium_memzero(ans, al);
 				continue;
 			}
+			if (n == 0)
+				pr = -2; /* end of file: the network process is gone or going */
 		}
-		if (waitpid(pid, &st, WNOHANG) == pid)
+		if (pr == -2 || (pr > 0 && (p.revents & (POLLHUP | POLLERR)))) {
+			/* The socket closed: wait for the process itself, without spinning. */
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
 			exited = 1;
-		else if (pr > 0 && (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN)) {
-			/* The socket closed but the process lingers: wait for it. */
-			if (waitpid(pid, &st, 0) == pid)
-				exited = 1;
+		} else if (waitpid(pid, &st, WNOHANG) == pid) {
+			exited = 1;
 		}
 	}
 	close(sv[0]);
