@@ -14,8 +14,8 @@
 #include "sp_broker.h"
 #include "sp_config.h"
 #include "sp_keyholder.h"
-#include "sp_preflight.h"
 #include "sp_log.h"
+#include "sp_preflight.h"
 #include "sp_statedir.h"
 #include "sp_util.h"
 
@@ -179,6 +179,9 @@ int main(int argc, char **argv)
 		return 1;
 	sp_log_init("seinpostd", strcmp(cfg.log, "journal") == 0 ? 1 : strcmp(cfg.log, "stderr") == 0 ? 0 : -1,
 	            verbose || cfg.verbose);
+	if (sp_test_clock_active())
+		sp_log(LOG_WARNING, "seinpostd", "SEINPOST_TEST_CLOCK_FILE is set: the wall clock is shifted "
+		       "for a test; never set it in production");
 
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_stop;

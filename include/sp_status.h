@@ -69,10 +69,10 @@ void sp_status_org_num(sp_status *st, const char *org, const char *key, double v
 void sp_status_org_bool(sp_status *st, const char *org, const char *key, int v);
 void sp_status_org_time(sp_status *st, const char *org, const char *key_at, uint64_t ms);
 
-/* An empty report (sp_status_collect starts with one). */
+/* An empty report (for sp_status_collect). */
 int sp_status_new(int role, const char *org, uint64_t now_ms, sp_status **out) SP_MUST_CHECK;
 /* Open the state read-only and run every provider for the config's role
- * (daemon/cli/sp_status_collect.c: the table names node and broker code). */
+ * (cli/sp_status_collect.c). */
 int sp_status_collect(const sp_config *c, const sp_status_opts *o, sp_status **out) SP_MUST_CHECK;
 /* Worst level of any line. */
 int sp_status_level(const sp_status *st);

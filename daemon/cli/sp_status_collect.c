@@ -1,6 +1,6 @@
 /* sp_status_collect.c — `seinpost status`: the provider table and the
- * collection (moved from common/sp_status.c: the table names node and
- * broker providers, so it belongs to the CLI, which links both). */
+ * collection (the table names node and broker providers, so it belongs to
+ * the CLI, which links both; common/sp_status.c has the lines and output). */
 #include "sp_status.h"
 
 #include <stdlib.h>
@@ -8,9 +8,11 @@
 
 #include "seinpost.pb-c.h"
 #include "sp_hook.h"
+#include "sp_monitor.h"
 #include "sp_spool.h"
 #include "sp_sth.h"
 #include "sp_util.h"
+#include "sp_verdict.h"
 #include "sp_witness.h"
 
 #define ROLE_ANY (SP_RUN_BROKER | SP_RUN_NODE)
@@ -68,7 +70,9 @@ static const struct {
 	{ ROLE_ANY, sp_status_store },
 	{ SP_RUN_BROKER, sp_status_broker_queues },
 	{ SP_RUN_NODE, sp_status_node_outbox },
+	{ SP_RUN_NODE, sp_verdict_status },
 	{ SP_RUN_NODE, witness_line },
+	{ SP_RUN_NODE, sp_status_monitor },
 	{ SP_RUN_NODE, sp_status_hook },
 	{ SP_RUN_NODE, sp_spool_status },
 };
@@ -123,3 +127,4 @@ out:
 	*out = st;
 	return SP_OK;
 }
+

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "seinpost.pb-c.h"
 #include "sp_util.h"
 
 struct line {
