@@ -1,5 +1,6 @@
 /* seinpostd — the seinpost daemon: broker or node, chosen by the config. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sodium.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "sp_broker.h"
 #include "sp_config.h"
@@ -46,6 +48,75 @@ static void usage(FILE *out)
 	        "\n"
 	        "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the sharing policy (broker) or retries a failing delivery hook now (node).\n"
 	        "See seinpostd(8).\n");
+}
+
+/* Before start-up: the state directory (or, when it does not exist yet, the
+ * nearest directory above it) must be writable by us. Under the shipped unit
+ * /etc is read-only, so a relative "state = state" from `seinpost net init`
+ * lands in /etc/seinpost/NAME/state: say so, instead of an LMDB error. */
+static int state_dir_usable(const sp_config *c)
+{
+	char dir[PATH_MAX], up[PATH_MAX];
+	const char *sd = getenv("STATE_DIRECTORY");
+	int err;
+
+	if (strlen(c->state_dir) >= sizeof dir)
+		return -1;
+	strcpy(dir, c->state_dir);
+	while (access(dir, F_OK) != 0 && errno == ENOENT) {
+		if (sp_path_dirname(dir, up, sizeof up) != SP_OK || strcmp(up, dir) == 0)
+			break;
+		strcpy(dir, up);
+	}
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	err = errno;
+	fprintf(stderr, "seinpostd: state directory %s is not writable: %s (at %s)\n", c->state_dir,
+	        strerror(err), dir);
+	if (sd && sd[0] == '/')
+		fprintf(stderr, "seinpostd: under systemd the instance's state directory is %s "
+		        "(StateDirectory=): set 'state = %.*s' in %s, or leave 'state' out\n",
+		        sd, (int)strcspn(sd, ":"), sd, c->path);
+	else if (err == EROFS)
+		fprintf(stderr, "seinpostd: a relative 'state =' resolves next to the configuration; "
+		        "under the shipped unit that is the read-only /etc: use 'state = %s/NAME' in %s\n",
+		        SP_STATE_ROOT, c->path);
+	return -1;
+}
+
+/* A node's preflight loads its secret keys to check them against the
+ * public ones. It runs in a child that exits, so that none of it is left in
+ * the memory the network process is forked from (docs/privsep.md). */
+static int preflight(const sp_config *cfg, char *err, size_t errlen)
+{
+	int p[2], st = 0;
+	pid_t pid;
+	ssize_t n;
+
+	if (cfg->role == SP_RUN_BROKER)
+		return sp_preflight(cfg, err, errlen);
+	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		snprintf(err, errlen, "preflight: %s", strerror(errno));
+		return SP_EIO;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		int rc = sp_preflight(cfg, err, errlen);
+		if (rc != SP_OK && write(p[1], err, strnlen(err, errlen)) < 0)
+			_exit(2);
+		_exit(rc == SP_OK ? 0 : 1);
+	}
+	close(p[1]);
+	n = read(p[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return SP_OK;
+	if (!err[0])
+		snprintf(err, errlen, "preflight failed");
+	return SP_ECONFIG;
 }
 
 int main(int argc, char **argv)
@@ -89,7 +160,7 @@ int main(int argc, char **argv)
 	/* The same checks for --check-config and for a start: what passes
 	 * here does not make the daemon refuse later for a key, mode, roster,
 	 * policy or state directory. */
-	if (sp_preflight(&cfg, err, sizeof err) != SP_OK) {
+	if (preflight(&cfg, err, sizeof err) != SP_OK) {
 		fprintf(stderr, "seinpostd: %s\n", err);
 		return 1;
 	}
@@ -97,6 +168,10 @@ int main(int argc, char **argv)
 		printf("configuration OK (%s %s)\n", cfg.role == SP_RUN_BROKER ? "broker" : "node", cfg.org);
 		return 0;
 	}
+	/* An unwritable state directory (a relative 'state' inside the
+	 * read-only /etc under the unit) is said plainly, with the fix. */
+	if (state_dir_usable(&cfg) != 0)
+		return 1;
 	/* Before anything opens the store or binds a socket: a second
 	 * instance must not take over submit.sock or remove it on exit. */
 	if (sp_statedir_prepare(cfg.state_dir, err, sizeof err) != SP_OK ||

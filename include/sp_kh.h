@@ -48,7 +48,7 @@
 #define SP_KH_HDR 8
 #define SP_KH_SIGN_MAX 9000   /* a receipts batch of 512 ids is 8,480 bytes */
 #define SP_KH_MSG_MAX (SP_KH_HDR + 1 + SP_KH_SIGN_MAX)
-#define SP_KH_TIMEOUT_MS 10000 /* no answer: the key holder is gone or stuck */
+#define SP_KH_TIMEOUT_MS 10000 /* at start: no INFO answer means no key holder; later: warn once */
 
 enum sp_kh_op { SP_KH_SIGN = 1, SP_KH_UNSEAL = 2, SP_KH_PSEUDONYM = 3, SP_KH_INFO = 4 };
 enum sp_kh_domain { SP_KH_DOM_SIGNAL = 1, SP_KH_DOM_RECEIPTS = 2, SP_KH_DOM_READ = 3 };

@@ -5,13 +5,21 @@
  *
  * The remote side is deliberately synchronous: one request, one answer,
  * matched by sequence number. The key holder answers from memory in
- * microseconds; a missing answer within SP_KH_TIMEOUT_MS means it is gone,
- * and the handle stays "lost" so the node stops (systemd restarts both).
+ * microseconds. When it dies the socket reaches end of file (and the
+ * kernel kills this process anyway, PR_SET_PDEATHSIG): the handle stays
+ * "lost" and the node stops; systemd restarts both. When it is alive but
+ * does not answer we wait: a wedge ends with the systemd watchdog, whose
+ * pings come from this event loop; after SP_KH_TIMEOUT_MS we say so once.
+ * When it was stopped (SIGSTOP to the node's main PID), this process stops
+ * itself too, ZeroMQ's I/O thread included, so the node stands still as a
+ * one-process node did; the key holder passes SIGCONT on.
  */
 #include "sp_kh.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,7 +42,27 @@ struct sp_kh {
 	uint32_t epoch;
 	uint32_t seq;
 	int lost;
+	pid_t peer;                      /* remote: the key holder (our parent) */
 };
+
+/* 1 when process pid is stopped (state T or t in /proc/PID/stat). */
+static int stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the command name may hold anything */
+	return p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+}
 
 static void be32_put(uint8_t b[4], uint32_t v)
 {
@@ -110,12 +138,21 @@ static int call(sp_kh *kh, int op, const uint8_t *b1, size_t l1, const uint8_t *
 	while (r < 0 && errno == EINTR);
 	if (r != (ssize_t)len)
 		goto lost;
-	for (;;) {
+	for (int waited = 0;;) {
 		struct pollfd p = { .fd = kh->fd, .events = POLLIN };
-		int pr = poll(&p, 1, SP_KH_TIMEOUT_MS);
+		int pr = poll(&p, 1, 200);
 		if (pr < 0 && errno == EINTR)
 			continue;
-		if (pr <= 0)
+		if (pr == 0) {
+			if (kh->peer > 1 && stopped(kh->peer))
+				raise(SIGSTOP); /* until the key holder passes SIGCONT on */
+			waited += 200;
+			if (waited == SP_KH_TIMEOUT_MS)
+				sp_log(LOG_WARNING, C, "the key holder has not answered for %d s (stopped?); waiting",
+				       SP_KH_TIMEOUT_MS / 1000);
+			continue;
+		}
+		if (pr < 0)
 			goto lost;
 		r = recv(kh->fd, buf, sizeof buf, MSG_TRUNC);
 		if (r < 0 && errno == EINTR)
@@ -154,6 +191,7 @@ int sp_kh_remote(int fd, sp_kh **out)
 		return SP_ENOMEM;
 	}
 	kh->fd = fd;
+	kh->peer = getppid();
 	/* INFO's org is variable: ask with room for the longest and check. */
 	{
 		uint8_t buf[SP_KH_MSG_MAX];

@@ -46,6 +46,14 @@
 #include "sp_signal.h"
 
 #define C "keyholder"
+
+static volatile sig_atomic_t continued;
+
+static void on_cont(int sig)
+{
+	(void)sig;
+	continued = 1;
+}
 #define TEXT_MAX 4096 /* a signal header or a read event; both are a few hundred bytes */
 
 static uint32_t be32(const uint8_t *b)
@@ -240,6 +248,10 @@ int sp_keyholder_run(const sp_config *c, volatile sig_atomic_t *stop, volatile s
 		network_child(c, sv[1], self, stop, reload);
 	}
 	close(sv[1]);
+	/* SIGSTOP to the node's main PID stops the network process too (it
+	 * follows at its next request, sp_kh.c); SIGCONT is passed on. */
+	struct sigaction sa = { .sa_handler = on_cont };
+	sigaction(SIGCONT, &sa, NULL);
 	/* Only now, in the parent, do the secrets enter memory. */
 	rc = load(c, &keys, &kr);
 	if (rc == SP_OK)
@@ -262,6 +274,10 @@ int sp_keyholder_run(const sp_config *c, volatile sig_atomic_t *stop, volatile s
 			*reload = 0;
 			kill(pid, SIGHUP);
 		}
+		if (continued) {
+			continued = 0;
+			kill(pid, SIGCONT);
+		}
 		int pr = poll(&p, 1, 200);
 		if (pr > 0 && (p.revents & POLLIN) && local) {
 			ssize_t n = recv(sv[0], req, sizeof req, MSG_TRUNC);
@@ -273,12 +289,18 @@ int sp_keyholder_run(const sp_config *c, volatile sig_atomic_t *stop, volatile s
 				sodium_memzero(ans, al);
 				continue;
 			}
+			if (n == 0)
+				pr = -2; /* end of file: the network process is gone or going */
 		}
-		if (waitpid(pid, &st, WNOHANG) == pid)
+		if (pr == -2 || (pr > 0 && (p.revents & (POLLHUP | POLLERR)))) {
+			/* The socket closed: wait for the process itself, without spinning. */
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
 			exited = 1;
-		else if (pr > 0 && (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN)) {
-			/* The socket closed but the process lingers: wait for it. */
-			if (waitpid(pid, &st, 0) == pid)
+		} else if (waitpid(pid, &st, WNOHANG | WUNTRACED) == pid) {
+			if (WIFSTOPPED(st))
+				kill(pid, SIGCONT); /* it followed a stop of ours that is over: the SIGCONT raced it */
+			else
 				exited = 1;
 		}
 	}
