@@ -84,10 +84,7 @@ out=$("$FORGE" garbage-flood "$NET/$P/seinpost.conf" 5000)
 check "5,000 garbage frames sent ($out)" test "$out" = "SENT 5000"
 check "... summed up in the audit log within the window" \
 	e2e_wait_for 30 bash -c "'$SEINPOST' --config '$NET/broker/seinpost.conf' audit log | grep -qE 'malformed +$P .*malformed frames in 10 s'"
-r1=$(blog | grep -cE "rejected +$P")
-m1=$(blog | grep -cE "malformed +$P")
-check "... at most 3 single records per window ($((r1 - r0)) rejected, $m1 summaries)" test $((r1 - r0 + m1)) -le 12
-total=$("$SEINPOST" --config "$NET/broker/seinpost.conf" audit log --json | python3 -c '
+count_malformed() { "$SEINPOST" --config "$NET/broker/seinpost.conf" audit log --json | python3 -c '
 import json, re, sys
 n = 0
 for r in json.load(sys.stdin):
@@ -95,10 +92,17 @@ for r in json.load(sys.stdin):
         n += int(re.match(r"(\d+) malformed", r["reason"]).group(1))
     elif r["event"] == "rejected" and "does not decode" in r["reason"]:
         n += 1
-print(n)')
+print(n)'; }
+# (the broker drains the flood at its own pace: slow under sanitizers)
+for _ in $(seq 1 90); do [ "$(count_malformed)" -ge 5000 ] && break; sleep 2; done
+total=$(count_malformed)
 check "... and the counts add up to every frame ($total >= 5000)" test "$total" -ge 5000
+r1=$(blog | grep -cE "rejected +$P")
+m1=$(blog | grep -cE "malformed +$P")
+check "... at most 3 single records per 10 s window ($((r1 - r0)) rejected, $m1 summaries)" \
+	test $((r1 - r0)) -le $((3 * m1 + 3)) -a $((r1 - r0 + m1)) -le 500
 lines=$(grep -c "malformed" "$E2E_DIR/broker.log")
-check "... the journal got a handful of lines, not 5,000 ($lines)" test "$lines" -le 12
+check "... the journal got one line per record, not 5,000 ($lines)" test "$lines" -le $((r1 - r0 + m1 + 1))
 
 # --- item 7: user names and the Unix account ----------------------------------
 check "the school received the new signal" e2e_wait_for 10 bash -c "'$SEINPOST' --config '$NET/$S2/seinpost.conf' inbox | grep -q $new"

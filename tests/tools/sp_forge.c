@@ -472,7 +472,10 @@ int main(int argc, char **argv)
 				zmq_poll(NULL, 0, 20); /* the send queue is full: let it drain */
 			}
 		}
-		zmq_poll(NULL, 0, 2000); /* let them leave before the socket closes */
+		/* Stay connected while the broker drains them: a peer that leaves
+		 * while the broker's receive pipe is full trips a libzmq 4.3
+		 * assertion (libzmq issue 3937; docs/threat-model.md). */
+		zmq_poll(NULL, 0, 15000);
 		printf("SENT %ld\n", sent);
 	} else if (strcmp(argv[1], "unknownfield") == 0 && argc == 3) {
 		/* field 99, varint 1: protobuf-c keeps it, the wire layer refuses it */
