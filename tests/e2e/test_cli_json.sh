@@ -63,6 +63,8 @@ valid audit-witness "audit witness" n school-bonnefanten audit witness --json
 valid audit-log "audit log through the privacy officer's node" n fg-mh audit log --json
 valid audit-who-saw "audit who-saw" n fg-mh audit who-saw --bsn $BSN --json
 valid audit-report "audit report" n fg-mh audit report --bsn $BSN --format json
+valid stats "stats (broker)" n broker stats --json
+valid stats "stats by quarter, category and role" n broker stats --period quarter --by category,role --json
 if [ -f "$SCHEMAS/status.schema.json" ]; then
 	valid status "status (broker)" n broker status --json
 	valid status "status (node)" n politie-limburg status --json
