@@ -103,7 +103,7 @@ static const struct cmd commands[] = {
 	{ ANY, "audit report", sp_cli_audit, "--bsn BSN --format html|json", "AVG art. 15 subject access report", NULL },
 	{ ANY, "audit export", sp_cli_audit, "--json", "records, leaf hashes, signed heads for independent checks", NULL },
 	{ ANY, "audit witness", sp_cli_audit, "[--json]", "the broker history this node witnessed (exit 1: alarm)", NULL },
-	{ ANY, "status", sp_cli_status, "[--json] [--max-age SECONDS]",
+	{ ANY, "status", sp_cli_status, "[--json | --prometheus] [--max-age SECONDS] [--broker-limit SECONDS] [--timeout SECONDS]",
 	  "queues, outbox, oldest undelivered, last commit; exit 1 when unhealthy", NULL },
 	{ ANY, "stats", sp_cli_stats, "[--period month|quarter] [--year YYYY] [--by category,weight,role] [--json|--csv|--svg FILE]",
 	  "trend figures per complete period, small cells hidden (broker)",
