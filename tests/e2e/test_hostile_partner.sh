@@ -80,8 +80,12 @@ check "... accepted" e2e_wait_for 10 bash -c "'$SEINPOST' --config '$NET/broker/
 out=$("$FORGE" unknownfield "$NET/$P/seinpost.conf")
 check "a signal failing wire validation gets a rejection ($out)" grep -q "^REJECTED .*unknown field" <<<"$out"
 r0=$(blog | grep -cE "rejected +$P")
-out=$("$FORGE" garbage-flood "$NET/$P/seinpost.conf" 5000)
-check "5,000 garbage frames sent ($out)" test "$out" = "SENT 5000"
+# 5,000 as in the issue; 1,000 under sanitizers, where a loaded machine
+# drains only a few frames a second (the limit per window is the same)
+NG=5000
+case $BUILD in *-san) NG=1000 ;; esac
+out=$("$FORGE" garbage-flood "$NET/$P/seinpost.conf" $NG)
+check "$NG garbage frames sent ($out)" test "$out" = "SENT $NG"
 check "... summed up in the audit log within the window" \
 	e2e_wait_for 30 bash -c "'$SEINPOST' --config '$NET/broker/seinpost.conf' audit log | grep -qE 'malformed +$P .*malformed frames in 10 s'"
 count_malformed() { "$SEINPOST" --config "$NET/broker/seinpost.conf" audit log --json | python3 -c '
@@ -94,15 +98,15 @@ for r in json.load(sys.stdin):
         n += 1
 print(n)'; }
 # (the broker drains the flood at its own pace: slow under sanitizers)
-for _ in $(seq 1 90); do [ "$(count_malformed)" -ge 5000 ] && break; sleep 2; done
+for _ in $(seq 1 150); do [ "$(count_malformed)" -ge $NG ] && break; sleep 2; done
 total=$(count_malformed)
-check "... and the counts add up to every frame ($total >= 5000)" test "$total" -ge 5000
+check "... and the counts add up to every frame ($total >= $NG)" test "$total" -ge $NG
 r1=$(blog | grep -cE "rejected +$P")
 m1=$(blog | grep -cE "malformed +$P")
 check "... at most 3 single records per 10 s window ($((r1 - r0)) rejected, $m1 summaries)" \
-	test $((r1 - r0)) -le $((3 * m1 + 3)) -a $((r1 - r0 + m1)) -le 500
+	test $((r1 - r0)) -le $((3 * m1 + 3)) -a $((r1 - r0 + m1)) -le $((NG / 10))
 lines=$(grep -c "malformed" "$E2E_DIR/broker.log")
-check "... the journal got one line per record, not 5,000 ($lines)" test "$lines" -le $((r1 - r0 + m1 + 1))
+check "... the journal got one line per record, not $NG ($lines)" test "$lines" -le $((r1 - r0 + m1 + 1))
 
 # --- item 7: user names and the Unix account ----------------------------------
 check "the school received the new signal" e2e_wait_for 10 bash -c "'$SEINPOST' --config '$NET/$S2/seinpost.conf' inbox | grep -q $new"
