@@ -25,7 +25,7 @@ load 700
 refused=$(sed -n 's/.*(refused \([0-9]*\)).*/\1/p' "$E2E_DIR/load.err")
 check "the node refuses submits once its map is full ($refused refused)" test "${refused:-0}" -gt 0
 check "with a clear message" grep -q "could not store the signal durably: database full (raise map_size_mb); nothing was sent" "$E2E_DIR/load.err"
-check "the node logs it" grep -q "outbox write failed: database full" "$E2E_DIR/$DL_SENDER.log"
+check "the node logs it (once per episode)" grep -q "storage failing: .*database full" "$E2E_DIR/$DL_SENDER.log"
 sp $DL_SENDER status >"$E2E_DIR/st.txt"; rc=$?
 check "node status is unhealthy and says why (rc=$rc)" bash -c "[ $rc -eq 1 ] && grep -q 'storage.*FAILING.*database full.*BAD' '$E2E_DIR/st.txt'"
 dl_set $DL_SENDER map_size_mb 64
