@@ -4,7 +4,9 @@
  * DIR/broker/ and DIR/<org-id>/ each hold keys/ (0700), seinpost.conf,
  * roster.bin (signed by the broker's operator key), policy.ini (copy of the
  * policy) and state/. Partner nodes also get pseudo.key (0600), the shared
- * pseudonymisation key; the broker never does.
+ * pseudonymisation key; the broker never does. With pseudonymisers = 1,
+ * DIR/pseudo-mh/ holds the oblivious pseudonymisation service (keys/oprf.key,
+ * no box key) and every node's configuration pins its OPRF public key.
  */
 #ifndef SP_NETINIT_H
 #define SP_NETINIT_H
@@ -25,6 +27,8 @@ typedef struct sp_netinit_opts {
 	const sp_netinit_org *orgs; /* NULL = the defaults */
 	size_t norgs;
 	unsigned port;              /* broker port on 127.0.0.1 */
+	unsigned pseudonymisers;    /* 0 or 1: a pseudonymisation service "pseudo-mh" */
+	unsigned oprf_port;         /* its port on 127.0.0.1 (0 = port + 1) */
 } sp_netinit_opts;
 
 /* The default organisations: police, school, youthcare, zvh, privacy-officer (fg-mh). */

@@ -71,6 +71,19 @@ typedef struct sp_policy_match {
 	int line;
 } sp_policy_match;
 
+/* [limits <role>]: what one organisation of that role may ask for. The
+ * involvement keys of the hostile-partners work join this section; the
+ * oblivious pseudonymisation service reads the oprf_ keys. Without a
+ * section for a role the defaults below apply. */
+#define SP_LIMIT_OPRF_PER_DAY_DEFAULT 100000u
+#define SP_LIMIT_OPRF_PER_REQUEST_DEFAULT 4096u
+typedef struct sp_policy_limits {
+	const char *id;              /* the role */
+	unsigned oprf_per_day;       /* evaluations per organisation per UTC day, per service instance */
+	unsigned oprf_per_request;   /* elements in one request */
+	int line;
+} sp_policy_limits;
+
 typedef struct sp_policy_rule {
 	const char *id;
 	const char *category;
@@ -86,6 +99,8 @@ typedef struct sp_policy_rule {
 /* On failure *out is NULL and err holds "FILE:LINE: message". */
 int sp_policy_load(const char *path, sp_policy **out, char *err, size_t errlen) SP_MUST_CHECK;
 void sp_policy_free(sp_policy **p);
+/* [limits role], or NULL: then the SP_LIMIT_*_DEFAULT values apply. */
+const sp_policy_limits *sp_policy_limits_find(const sp_policy *p, const char *role);
 
 const uint8_t *sp_policy_hash(const sp_policy *p);     /* 32 bytes */
 const char *sp_policy_version(const sp_policy *p);     /* the [policy] version string */

@@ -22,12 +22,14 @@ typedef struct sp_org {
 	uint8_t curve_pk[32];
 	uint8_t sign_pk[32];
 	uint8_t box_pk[32];
+	uint8_t oprf_pk[32];  /* role pseudonymiser: its OPRF public key sk·G */
+	int has_oprf;         /* 1 exactly for role pseudonymiser */
 } sp_org;
 
 typedef struct sp_roster sp_roster; /* opaque */
 
 /* Known roles: police, school, youthcare, municipality, zvh, privacy-officer,
- * healthcare, probation. 1 if known. */
+ * healthcare, probation, pseudonymiser. 1 if known. */
 int sp_role_known(const char *role);
 
 int sp_roster_new(const char *network, const uint8_t broker_curve_pk[32],

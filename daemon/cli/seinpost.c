@@ -14,6 +14,7 @@ static void usage(FILE *out)
 	        "Network set-up:\n"
 	        "  keygen DIR [--broker]          generate an organisation's keys (0600) in DIR\n"
 	        "  net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
+	        "           [--pseudonymisers N]\n"
 	        "                                 create a complete local test network\n"
 	        "  policy check FILE              validate a sharing policy, print who may see what\n"
 	        "  pseudo rotate FILE             add a new epoch to a pseudonymisation key file\n"
@@ -32,6 +33,8 @@ static void usage(FILE *out)
 	        "                                 register our involvement with a subject (REF stays local)\n"
 	        "  uninvolve --bsn BSN            end it\n"
 	        "  referrals [--json]             escalation referrals received (ZVH)\n"
+	        "  pseudonym [--kind K] (--file F | ID...)\n"
+	        "                                 network pseudonyms from the pseudonymisation service\n"
 	        "\n"
 	        "With --config FILE of a broker or node:\n"
 	        "  audit verify                   check records, hash chain and signed tree heads\n"
@@ -113,6 +116,8 @@ int main(int argc, char **argv)
 		return sp_cli_referrals(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "status") == 0)
 		return sp_cli_status(cfg, sub_argc, sub_argv);
+	if (strcmp(cmd, "pseudonym") == 0)
+		return sp_cli_pseudonym(cfg, sub_argc, sub_argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -41,6 +41,8 @@ static int log_row(void *ctx, const Seinpost__AuditRecord *r)
 		                      "tiers", (int)r->tiers, "rule", r->rule_id, "basis", r->legal_basis,
 		                      "reason", r->reason, "code", (int)r->code);
 		json_object_set_new(o, "category", json_string(r->category));
+		if (r->count)
+			json_object_set_new(o, "count", json_integer(r->count));
 		json_array_append_new(c->arr, o);
 		return 0;
 	}
@@ -68,6 +70,8 @@ static int log_row(void *ctx, const Seinpost__AuditRecord *r)
 		printf(" rule=%s", r->rule_id);
 	if (r->reason[0])
 		printf(" reason=\"%s\"", r->reason);
+	if (r->count)
+		printf(" count=%u", r->count);
 	putchar('\n');
 	return 0;
 }

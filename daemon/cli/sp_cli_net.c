@@ -102,7 +102,8 @@ int sp_cli_net(int argc, char **argv)
 	const char *policy_arg = NULL;
 
 	if (argc < 2 || strcmp(argv[1], "init") != 0) {
-		fprintf(stderr, "usage: seinpost net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n");
+		fprintf(stderr, "usage: seinpost net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
+		                "                     [--pseudonymisers 0|1] [--oprf-port N]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -127,6 +128,19 @@ int sp_cli_net(int argc, char **argv)
 			o.port = (unsigned)p;
 		} else if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
 			policy_arg = argv[++i];
+		} else if ((strcmp(a, "--pseudonymisers") == 0 || strcmp(a, "--oprf-port") == 0) &&
+		           i + 1 < argc) {
+			char *end;
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end || (a[2] == 'p' ? v > 1 : (v == 0 || v > 65535))) {
+				fprintf(stderr, "seinpost net init: %s must be %s\n", a,
+				        a[2] == 'p' ? "0 or 1" : "1..65535");
+				return 2;
+			}
+			if (a[2] == 'p')
+				o.pseudonymisers = (unsigned)v;
+			else
+				o.oprf_port = (unsigned)v;
 		} else if (strcmp(a, "--network") == 0 && i + 1 < argc) {
 			o.network = argv[++i];
 		} else if (a[0] != '-' && !o.dir) {

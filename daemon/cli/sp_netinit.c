@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "sp_keys.h"
+#include "sp_oprfsvc.h"
 #include "sp_pseudo.h"
 #include "sp_util.h"
 
@@ -24,12 +25,56 @@ const size_t sp_netinit_default_norgs = sizeof sp_netinit_default_orgs / sizeof 
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
-static int write_config(const char *dir, const char *role, const char *org, unsigned port,
-                        const uint8_t operator_pk[32], int with_pseudo)
+#define PSEUDONYMISER_ID "pseudo-mh"
+
+/* The service's own configuration: no [broker], no pseudonym key. */
+static int write_service_config(const char *dir, unsigned port, const uint8_t operator_pk[32])
 {
 	char path[PATH_MAX], text[2048], opk[65];
 	int n;
 	sp_hex(operator_pk, 32, opk);
+	n = snprintf(text, sizeof text,
+	             "; seinpost pseudonymiser configuration, made by `seinpost net init`.\n"
+	             "; The oblivious pseudonymisation service: run by a party other than the\n"
+	             "; broker's operator. See seinpost.conf(5) and docs/pseudonymiser.md.\n"
+	             "[seinpost]\n"
+	             "role = pseudonymiser\n"
+	             "org = " PSEUDONYMISER_ID "\n"
+	             "keys = keys\n"
+	             "state = state\n"
+	             "roster = roster.bin\n"
+	             "operator_key = %s\n"
+	             "policy = policy.ini\n"
+	             "log = stderr\n"
+	             "\n"
+	             "[pseudonymiser]\n"
+	             "listen = tcp://127.0.0.1:%u\n"
+	             "\n"
+	             "[limits]\n"
+	             "map_size_mb = 256\n"
+	             "max_frame_kb = 256\n",
+	             opk, port);
+	if (n < 0 || (size_t)n >= sizeof text)
+		return SP_ESIZE;
+	if (sp_path_join(dir, "seinpost.conf", path, sizeof path) != SP_OK)
+		return SP_ESIZE;
+	return sp_file_write(path, text, (size_t)n, 0644);
+}
+
+static int write_config(const char *dir, const char *role, const char *org, unsigned port,
+                        const uint8_t operator_pk[32], int with_pseudo, const uint8_t *oprf_pk,
+                        unsigned oprf_port)
+{
+	char path[PATH_MAX], text[2560], opk[65], service[256] = "";
+	int n;
+	sp_hex(operator_pk, 32, opk);
+	if (oprf_pk) {
+		char hex[65];
+		/* the pin: what enrolment hands the node beside the roster */
+		snprintf(service, sizeof service,
+		         "\n[pseudonymiser]\nendpoint = tcp://127.0.0.1:%u\nservice = " PSEUDONYMISER_ID
+		         "\nkey = %s\n", oprf_port, sp_hex(oprf_pk, 32, hex));
+	}
 	n = snprintf(text, sizeof text,
 	             "; seinpost %s configuration, made by `seinpost net init`.\n"
 	             "; Relative paths are relative to this file. See seinpost.conf(5).\n"
@@ -52,10 +97,11 @@ static int write_config(const char *dir, const char *role, const char *org, unsi
 	             "max_frame_kb = 256\n"
 	             "heartbeat_ms = 2000\n"
 	             "retry_ms = 2000\n"
-	             "%s",
+	             "%s%s",
 	             role, role, org, opk, with_pseudo ? "pseudonym_key = pseudo.key\n" : "",
 	             strcmp(role, "broker") == 0 ? "listen" : "endpoint", port,
-	             strcmp(role, "broker") == 0 ? "\n[audit]\nsth_every_records = 64\nsth_every_s = 2\n" : "");
+	             strcmp(role, "broker") == 0 ? "\n[audit]\nsth_every_records = 64\nsth_every_s = 2\n" : "",
+	             service);
 	if (n < 0 || (size_t)n >= sizeof text)
 		return SP_ESIZE;
 	if (sp_path_join(dir, "seinpost.conf", path, sizeof path) != SP_OK)
@@ -81,7 +127,9 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 {
 	const sp_netinit_org *orgs = o->orgs ? o->orgs : sp_netinit_default_orgs;
 	size_t norgs = o->orgs ? o->norgs : sp_netinit_default_norgs;
-	sp_keyset *broker = NULL, **keys = NULL;
+	sp_keyset *broker = NULL, **keys = NULL, *svc = NULL;
+	sp_oprf_key *okey = NULL;
+	unsigned oprf_port = o->oprf_port ? o->oprf_port : o->port + 1;
 	sp_pseudo_keyring *pseudo = NULL;
 	sp_roster *roster = NULL;
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -131,10 +179,50 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 		if (rc == SP_EEXIST)
 			ERR("organisation '%s' is listed twice", orgs[i].id);
 	}
+	if (rc == SP_OK && o->pseudonymisers > 1) {
+		ERR("--pseudonymisers: only 0 or 1 for now (t-of-n comes with the threshold service)");
+		rc = SP_EINVAL;
+	}
+	if (rc == SP_OK && o->pseudonymisers == 1) {
+		sp_org org = { .id = PSEUDONYMISER_ID, .role = "pseudonymiser", .has_oprf = 1 };
+		rc = sp_keys_generate(0, &svc);
+		if (rc == SP_OK)
+			rc = sp_oprf_key_generate(&okey);
+		if (rc == SP_OK) {
+			memcpy(org.curve_pk, svc->curve_pk, 32);
+			memcpy(org.sign_pk, svc->sign_pk, 32);
+			memcpy(org.oprf_pk, okey->pk, 32);
+			rc = sp_roster_add(roster, &org);
+			if (rc == SP_EEXIST)
+				ERR("organisation '%s' is listed twice", PSEUDONYMISER_ID);
+		}
+	}
 	if (rc != SP_OK) {
 		if (!err[0])
 			ERR("generating keys failed: %s", sp_strerror(rc));
 		goto out;
+	}
+	if (okey) {
+		if (sp_path_join(o->dir, PSEUDONYMISER_ID, dir, sizeof dir) != SP_OK) {
+			rc = SP_ESIZE;
+			goto out;
+		}
+		rc = sp_mkdir_p(dir, 0755);
+		if (rc == SP_OK && sp_path_join(dir, "keys", path, sizeof path) == SP_OK &&
+		    (rc = sp_keys_save(svc, path)) == SP_OK)
+			rc = sp_oprf_key_save(okey, path);
+		if (rc == SP_OK && sp_path_join(dir, "state", path, sizeof path) == SP_OK)
+			rc = sp_mkdir_p(path, 0700);
+		if (rc == SP_OK && sp_path_join(dir, "roster.bin", path, sizeof path) == SP_OK)
+			rc = sp_roster_save(roster, path, broker->sign_sk);
+		if (rc == SP_OK)
+			rc = copy_file(o->policy_src, dir, "policy.ini", 0644);
+		if (rc == SP_OK)
+			rc = write_service_config(dir, oprf_port, broker->sign_pk);
+		if (rc != SP_OK) {
+			ERR("writing %s failed: %s", dir, sp_strerror(rc));
+			goto out;
+		}
 	}
 	for (size_t i = 0; i <= norgs; i++) {
 		const char *id = i == norgs ? "broker" : orgs[i].id;
@@ -156,7 +244,7 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 			rc = sp_pseudo_keyring_save(pseudo, path);
 		if (rc == SP_OK)
 			rc = write_config(dir, i == norgs ? "broker" : "node", id, o->port, broker->sign_pk,
-			                  i != norgs);
+			                  i != norgs, i != norgs && okey ? okey->pk : NULL, oprf_port);
 		if (rc != SP_OK) {
 			ERR("writing %s failed: %s", dir, sp_strerror(rc));
 			goto out;
@@ -167,6 +255,8 @@ out:
 		sp_keys_free(&keys[i]);
 	free(keys);
 	sp_keys_free(&broker);
+	sp_keys_free(&svc);
+	sp_oprf_key_free(&okey);
 	sp_pseudo_keyring_free(&pseudo);
 	sp_roster_free(&roster);
 	return rc;

@@ -52,6 +52,8 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUEUED] = "queued",
 	[SEINPOST__AUDIT_EVENT__AUDIT_SENT] = "sent",
 	[SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED] = "received",
+	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_EVALUATED] = "oprf-evaluated",
+	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_REFUSED] = "oprf-refused",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 
@@ -134,7 +136,8 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 
 	if (!t || !e)
 		return SP_EINVAL;
-	if (e->event <= SEINPOST__AUDIT_EVENT__AUDIT_NONE || e->event >= EVENT_COUNT)
+	if (e->event <= SEINPOST__AUDIT_EVENT__AUDIT_NONE || e->event >= EVENT_COUNT ||
+	    !event_names[e->event])
 		return SP_EINVAL;
 	if (!text_ok(e->actor) || !text_ok(e->user) || !text_ok(e->recipient) ||
 	    !text_ok(e->category) || !text_ok(e->rule_id) || !text_ok(e->legal_basis) ||
@@ -164,6 +167,7 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 	rec.code = e->code;
 	rec.prev_hash = bin_or_empty(prev, HASH_LEN);
 	rec.event_time = e->event_time_ms;
+	rec.count = e->count;
 
 	len = seinpost__audit_record__get_packed_size(&rec);
 	buf = malloc(len ? len : 1);

@@ -55,6 +55,8 @@ struct sp_policy {
 	size_t nescs, capescs;
 	sp_policy_match *matches;
 	size_t nmatches, capmatches;
+	sp_policy_limits *limits;
+	size_t nlimits, caplimits;
 };
 
 /* ---- tables ------------------------------------------------------------- */
@@ -129,6 +131,11 @@ static const struct field match_fields[] = {
 	FLD(sp_policy_match, "purpose", F_TEXT, purpose, 1, 0, 2000),
 };
 
+static const struct field limits_fields[] = {
+	FLD(sp_policy_limits, "oprf_per_day", F_UINT, oprf_per_day, 0, 0, 100000000),
+	FLD(sp_policy_limits, "oprf_per_request", F_UINT, oprf_per_request, 0, 1, 65535),
+};
+
 static const struct field rule_fields[] = {
 	FLD(sp_policy_rule, "category", F_CATREF, category, 1, 0, 0),
 	FLD(sp_policy_rule, "weights", F_WEIGHTS, weight_mask, 1, 0, 0),
@@ -196,6 +203,42 @@ static void *match_find(const sp_policy *p, const char *id)
 static size_t match_count(const sp_policy *p) { return p->nmatches; }
 static void *match_at(sp_policy *p, size_t i) { return &p->matches[i]; }
 
+static void *lim_add(sp_policy *p)
+{
+	sp_policy_limits *l;
+	if (p->nlimits == p->caplimits) {
+		size_t c = p->caplimits ? p->caplimits * 2 : 8;
+		void *a = realloc(p->limits, c * sizeof *p->limits);
+		if (!a)
+			return NULL;
+		p->limits = a;
+		p->caplimits = c;
+	}
+	l = &p->limits[p->nlimits++];
+	memset(l, 0, sizeof *l);
+	l->oprf_per_day = SP_LIMIT_OPRF_PER_DAY_DEFAULT;
+	l->oprf_per_request = SP_LIMIT_OPRF_PER_REQUEST_DEFAULT;
+	return l;
+}
+static void *lim_find(const sp_policy *p, const char *id) { return (void *)sp_policy_limits_find(p, id); }
+static size_t lim_count(const sp_policy *p) { return p->nlimits; }
+static void *lim_at(sp_policy *p, size_t i) { return &p->limits[i]; }
+static const char *lim_check(const void *obj)
+{
+	const sp_policy_limits *l = obj;
+	return sp_role_known(l->id) ? NULL : "unknown role";
+}
+
+const sp_policy_limits *sp_policy_limits_find(const sp_policy *p, const char *role)
+{
+	if (!p || !role)
+		return NULL;
+	for (size_t i = 0; i < p->nlimits; i++)
+		if (strcmp(p->limits[i].id, role) == 0)
+			return &p->limits[i];
+	return NULL;
+}
+
 /* A rule that can never fire would be signed off by mistake. */
 static const char *esc_check(const void *obj)
 {
@@ -221,6 +264,9 @@ static const struct kind kinds[] = {
 	{ "match", 1, 0, match_fields, NFIELDS(match_fields),
 	  offsetof(sp_policy_match, id), offsetof(sp_policy_match, line),
 	  match_add, match_find, match_count, match_at, NULL },
+	{ "limits", 1, 0, limits_fields, NFIELDS(limits_fields),
+	  offsetof(sp_policy_limits, id), offsetof(sp_policy_limits, line),
+	  lim_add, lim_find, lim_count, lim_at, lim_check },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -521,6 +567,10 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 			fail(c, c->rd.line, "role privacy-officer receives no signals");
 			return -1;
 		}
+		if (strcmp(v, "pseudonymiser") == 0) {
+			fail(c, c->rd.line, "role pseudonymiser receives no signals");
+			return -1;
+		}
 		return set_string(c, f, v);
 	case F_CATREF:
 		/* Declared before use: the file then reads top-down, and the
@@ -665,6 +715,7 @@ void sp_policy_free(sp_policy **pp)
 	free(p->rules);
 	free(p->escs);
 	free(p->matches);
+	free(p->limits);
 	free(p);
 	*pp = NULL;
 }

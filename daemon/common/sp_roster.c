@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "seinpost.pb-c.h"
+#include "sp_oprf.h"
 #include "sp_util.h"
 
 #define ROSTER_MAX_FILE (4u * 1024 * 1024)
@@ -31,6 +32,7 @@ struct sp_roster {
 static const char *const known_roles[] = {
 	"police", "school", "youthcare", "municipality", "zvh",
 	"privacy-officer", "healthcare", "probation",
+	"pseudonymiser", /* the oblivious pseudonymisation service (sp_oprf.h) */
 };
 
 int sp_role_known(const char *role)
@@ -92,16 +94,25 @@ int sp_roster_add(sp_roster *r, const sp_org *org)
 	if (!bounded_ident(org->id, SP_ID_MAX) ||
 	    strnlen(org->role, SP_ROLE_MAX) >= SP_ROLE_MAX || !sp_role_known(org->role))
 		return SP_EINVAL;
+	/* the pseudonymiser receives nothing sealed: it has no box key */
 	if (sodium_is_zero(org->curve_pk, 32) || sodium_is_zero(org->sign_pk, 32) ||
-	    sodium_is_zero(org->box_pk, 32))
+	    sodium_is_zero(org->box_pk, 32) != (strcmp(org->role, "pseudonymiser") == 0))
+		return SP_EINVAL;
+	/* a pseudonymiser and only a pseudonymiser publishes an OPRF key, and
+	 * it must be a usable element (never the identity) */
+	if ((strcmp(org->role, "pseudonymiser") == 0) != (org->has_oprf != 0))
+		return SP_EINVAL;
+	if (org->has_oprf && !sp_oprf_element_ok(org->oprf_pk))
 		return SP_EINVAL;
 	if (sp_roster_find(r, org->id))
 		return SP_EEXIST;
-	if (memcmp(org->curve_pk, org->sign_pk, 32) == 0 ||
+	if (memcmp(org->curve_pk, org->sign_pk, 32) == 0 || (org->has_oprf && (
+	    memcmp(org->oprf_pk, org->curve_pk, 32) == 0 || memcmp(org->oprf_pk, org->sign_pk, 32) == 0)) ||
 	    memcmp(org->curve_pk, org->box_pk, 32) == 0 ||
 	    memcmp(org->sign_pk, org->box_pk, 32) == 0)
 		return SP_EEXIST;
-	if (key_taken(r, org->curve_pk) || key_taken(r, org->sign_pk) || key_taken(r, org->box_pk))
+	if (key_taken(r, org->curve_pk) || key_taken(r, org->sign_pk) ||
+	    (!org->has_oprf && key_taken(r, org->box_pk)))
 		return SP_EEXIST;
 	if (r->n >= ROSTER_MAX_ORGS)
 		return SP_ESIZE;
@@ -162,7 +173,11 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
 		orgs[i].sign_key.data = (uint8_t *)r->orgs[i].sign_pk;
 		orgs[i].sign_key.len = 32;
 		orgs[i].box_key.data = (uint8_t *)r->orgs[i].box_pk;
-		orgs[i].box_key.len = 32;
+		orgs[i].box_key.len = r->orgs[i].has_oprf ? 0 : 32;
+		if (r->orgs[i].has_oprf) {
+			orgs[i].oprf_key.data = (uint8_t *)r->orgs[i].oprf_pk;
+			orgs[i].oprf_key.len = 32;
+		}
 		ptrs[i] = &orgs[i];
 	}
 	ro.network = (char *)r->network;
@@ -251,14 +266,22 @@ int sp_roster_load(const char *path, const uint8_t operator_pk[32], sp_roster **
 		const Seinpost__RosterOrg *po = ro->orgs[i];
 		sp_org o;
 		memset(&o, 0, sizeof o);
-		if (po->curve_key.len != 32 || po->sign_key.len != 32 || po->box_key.len != 32)
+		if (po->curve_key.len != 32 || po->sign_key.len != 32 ||
+		    (po->box_key.len != 32 && !(po->box_key.len == 0 && po->oprf_key.len == 32)))
 			goto out;
 		if (copy_str(o.id, sizeof o.id, po->id) != SP_OK ||
 		    copy_str(o.role, sizeof o.role, po->role) != SP_OK)
 			goto out;
 		memcpy(o.curve_pk, po->curve_key.data, 32);
 		memcpy(o.sign_pk, po->sign_key.data, 32);
-		memcpy(o.box_pk, po->box_key.data, 32);
+		if (po->box_key.len == 32)
+			memcpy(o.box_pk, po->box_key.data, 32);
+		if (po->oprf_key.len == 32) {
+			memcpy(o.oprf_pk, po->oprf_key.data, 32);
+			o.has_oprf = 1;
+		} else if (po->oprf_key.len != 0) {
+			goto out;
+		}
 		if (sp_roster_add(r, &o) != SP_OK)
 			goto out;
 	}

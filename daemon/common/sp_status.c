@@ -1,5 +1,6 @@
 /* sp_status.c — health report: provider table, collection, output. */
 #include "sp_status.h"
+#include "sp_oprfsvc.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -26,7 +27,7 @@ struct sp_status {
 	char org[64];
 };
 
-#define ROLE_ANY (SP_RUN_BROKER | SP_RUN_NODE)
+#define ROLE_ANY (SP_RUN_BROKER | SP_RUN_NODE | SP_RUN_PSEUDONYMISER)
 
 void sp_status_alert(const char *state_dir, const char *why)
 {
@@ -84,6 +85,7 @@ static const struct {
 	{ SP_RUN_NODE, witness_line },
 	{ SP_RUN_NODE, sp_status_hook },
 	{ SP_RUN_NODE, sp_spool_status },
+	{ SP_RUN_PSEUDONYMISER, sp_oprfsvc_status },
 };
 
 int sp_status_add(sp_status *st, const char *section, const char *key, int level, const char *fmt, ...)
@@ -190,7 +192,7 @@ static const char *level_name(int l)
 void sp_status_print(const sp_status *st, FILE *out, int json)
 {
 	int worst = sp_status_level(st);
-	const char *role = st->role == SP_RUN_BROKER ? "broker" : "node";
+	const char *role = sp_config_role_name(st->role);
 	if (json) {
 		json_t *o = json_pack("{s:s,s:s,s:s,s:b}", "role", role, "org", st->org,
 		                      "health", level_name(worst), "healthy", worst != SP_STATUS_BAD);
