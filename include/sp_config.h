@@ -56,11 +56,15 @@ typedef struct sp_config {
 	char hook_out[PATH_MAX];      /* node: spool-out directory, empty = none */
 	uint32_t hook_timeout_s;      /* node: a hook running longer is killed and retried */
 	uint32_t hook_retry_s;        /* node: first retry delay after a failed hook (doubles) */
-	char oprf_endpoint[256];      /* pseudonymiser: bind address; node: where the service is */
-	char oprf_service[64];        /* node: the service's roster id, empty = none configured */
-	uint8_t oprf_pin[32];         /* node: the service's OPRF public key, pinned */
+	char oprf_endpoint[1024];     /* pseudonymiser: bind address; node: where the service is
+	                               * (t-of-n: one endpoint per instance, space-separated) */
+	char oprf_service[256];       /* node: the service's roster id(s), empty = none configured */
+	uint8_t oprf_pin[32];         /* node: the service's OPRF public key (t-of-n: the group key), pinned */
 	uint32_t oprf_timeout_ms;     /* node: no answer from the service within this = unreachable */
 } sp_config;
+
+/* Number of space-separated items in a list value (oprf_service, oprf_endpoint). */
+size_t sp_config_words(const char *s);
 
 /* "broker", "node" or "pseudonymiser" (static). */
 const char *sp_config_role_name(int role);

@@ -16,6 +16,7 @@
 
 #include "seinpost.pb-c.h"
 #include "sp_oprf.h"
+#include "sp_toprf.h"
 #include "sp_util.h"
 
 #define ROSTER_MAX_FILE (4u * 1024 * 1024)
@@ -27,6 +28,8 @@ struct sp_roster {
 	uint8_t broker_sign[32];
 	sp_org *orgs;
 	size_t n, cap;
+	uint8_t oprf_commit[SP_TOPRF_MAX_N][32]; /* t-of-n pseudonymisers: Feldman commitments */
+	uint32_t oprf_t;                          /* 0: none (a single-key service, if any) */
 };
 
 static const char *const known_roles[] = {
@@ -104,6 +107,20 @@ int sp_roster_add(sp_roster *r, const sp_org *org)
 		return SP_EINVAL;
 	if (org->has_oprf && !sp_oprf_element_ok(org->oprf_pk))
 		return SP_EINVAL;
+	/* t-of-n: an instance's key is its public share under the commitments,
+	 * and its index is its own */
+	if ((org->oprf_index != 0) != (org->has_oprf && r->oprf_t != 0))
+		return SP_EINVAL;
+	if (org->oprf_index) {
+		uint8_t share[32];
+		if (org->oprf_index > SP_TOPRF_MAX_N ||
+		    sp_toprf_public_share(&r->oprf_commit[0][0], r->oprf_t, org->oprf_index, share) != SP_OK ||
+		    sodium_memcmp(share, org->oprf_pk, 32) != 0)
+			return SP_EINVAL;
+		for (size_t i = 0; i < r->n; i++)
+			if (r->orgs[i].oprf_index == org->oprf_index)
+				return SP_EEXIST;
+	}
 	if (sp_roster_find(r, org->id))
 		return SP_EEXIST;
 	if (memcmp(org->curve_pk, org->sign_pk, 32) == 0 || (org->has_oprf && (
@@ -177,6 +194,7 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
 		if (r->orgs[i].has_oprf) {
 			orgs[i].oprf_key.data = (uint8_t *)r->orgs[i].oprf_pk;
 			orgs[i].oprf_key.len = 32;
+			orgs[i].oprf_index = r->orgs[i].oprf_index;
 		}
 		ptrs[i] = &orgs[i];
 	}
@@ -188,6 +206,13 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
 	ro.broker_sign_key.len = 32;
 	ro.n_orgs = r->n;
 	ro.orgs = ptrs;
+	ProtobufCBinaryData commits[SP_TOPRF_MAX_N];
+	for (uint32_t j = 0; j < r->oprf_t; j++) {
+		commits[j].data = (uint8_t *)r->oprf_commit[j];
+		commits[j].len = 32;
+	}
+	ro.n_oprf_commitments = r->oprf_t;
+	ro.oprf_commitments = commits;
 
 	rlen = seinpost__roster__get_packed_size(&ro);
 	rbytes = malloc(rlen ? rlen : 1);
@@ -262,6 +287,18 @@ int sp_roster_load(const char *path, const uint8_t operator_pk[32], sp_roster **
 		goto out;
 	if (sp_roster_new(ro->network, ro->broker_curve_key.data, ro->broker_sign_key.data, &r) != SP_OK)
 		goto out;
+	if (ro->n_oprf_commitments > SP_TOPRF_MAX_N)
+		goto out;
+	if (ro->n_oprf_commitments) {
+		uint8_t c[SP_TOPRF_MAX_N * 32];
+		for (size_t j = 0; j < ro->n_oprf_commitments; j++) {
+			if (ro->oprf_commitments[j].len != 32)
+				goto out;
+			memcpy(c + 32 * j, ro->oprf_commitments[j].data, 32);
+		}
+		if (sp_roster_set_oprf_commitments(r, c, (uint32_t)ro->n_oprf_commitments) != SP_OK)
+			goto out;
+	}
 	for (size_t i = 0; i < ro->n_orgs; i++) {
 		const Seinpost__RosterOrg *po = ro->orgs[i];
 		sp_org o;
@@ -279,6 +316,7 @@ int sp_roster_load(const char *path, const uint8_t operator_pk[32], sp_roster **
 		if (po->oprf_key.len == 32) {
 			memcpy(o.oprf_pk, po->oprf_key.data, 32);
 			o.has_oprf = 1;
+			o.oprf_index = po->oprf_index;
 		} else if (po->oprf_key.len != 0) {
 			goto out;
 		}
@@ -297,6 +335,27 @@ out:
 	free(buf);
 	free(msg);
 	return rc;
+}
+
+int sp_roster_set_oprf_commitments(sp_roster *r, const uint8_t *commits, uint32_t t)
+{
+	if (!r || !commits || t == 0 || t > SP_TOPRF_MAX_N || r->oprf_t)
+		return SP_EINVAL;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->orgs[i].has_oprf)
+			return SP_EINVAL; /* commitments first, then the instances */
+	for (uint32_t j = 0; j < t; j++)
+		if (!sp_oprf_element_ok(commits + 32 * j))
+			return SP_EINVAL;
+	memcpy(r->oprf_commit, commits, 32 * (size_t)t);
+	r->oprf_t = t;
+	return SP_OK;
+}
+
+const uint8_t *sp_roster_oprf_commitments(const sp_roster *r, uint32_t *t)
+{
+	*t = r ? r->oprf_t : 0;
+	return r && r->oprf_t ? &r->oprf_commit[0][0] : NULL;
 }
 
 void sp_roster_free(sp_roster **r)
