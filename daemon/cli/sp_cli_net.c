@@ -103,7 +103,7 @@ int sp_cli_net(int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], "init") != 0) {
 		fprintf(stderr, "usage: seinpost net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
-		                "                     [--pseudonymisers 0|1] [--oprf-port N]\n");
+		                "                     [--pseudonymisers N [--threshold T]] [--oprf-port N]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -128,19 +128,22 @@ int sp_cli_net(int argc, char **argv)
 			o.port = (unsigned)p;
 		} else if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
 			policy_arg = argv[++i];
-		} else if ((strcmp(a, "--pseudonymisers") == 0 || strcmp(a, "--oprf-port") == 0) &&
-		           i + 1 < argc) {
+		} else if ((strcmp(a, "--pseudonymisers") == 0 || strcmp(a, "--oprf-port") == 0 ||
+		            strcmp(a, "--threshold") == 0) && i + 1 < argc) {
 			char *end;
 			unsigned long v = strtoul(argv[++i], &end, 10);
-			if (*end || (a[2] == 'p' ? v > 1 : (v == 0 || v > 65535))) {
+			int port = strcmp(a, "--oprf-port") == 0;
+			if (*end || (port ? (v == 0 || v > 65535) : v > 16)) {
 				fprintf(stderr, "seinpost net init: %s must be %s\n", a,
-				        a[2] == 'p' ? "0 or 1" : "1..65535");
+				        port ? "1..65535" : "0..16");
 				return 2;
 			}
-			if (a[2] == 'p')
+			if (port)
+				o.oprf_port = (unsigned)v;
+			else if (a[2] == 'p')
 				o.pseudonymisers = (unsigned)v;
 			else
-				o.oprf_port = (unsigned)v;
+				o.threshold = (unsigned)v;
 		} else if (strcmp(a, "--network") == 0 && i + 1 < argc) {
 			o.network = argv[++i];
 		} else if (a[0] != '-' && !o.dir) {

@@ -10,6 +10,8 @@
 
 #include "sp_keys.h"
 #include "sp_oprfsvc.h"
+#include "sp_toprf.h"
+#include <sodium.h>
 #include "sp_pseudo.h"
 #include "sp_util.h"
 
@@ -27,8 +29,18 @@ const size_t sp_netinit_default_norgs = sizeof sp_netinit_default_orgs / sizeof 
 
 #define PSEUDONYMISER_ID "pseudo-mh"
 
+/* "pseudo-mh" for a single service, "pseudo-mh-1".."pseudo-mh-N" for t-of-n */
+static void pseudonymiser_id(unsigned n, unsigned i, char *out, size_t len)
+{
+	if (n == 1)
+		snprintf(out, len, PSEUDONYMISER_ID);
+	else
+		snprintf(out, len, PSEUDONYMISER_ID "-%u", i + 1);
+}
+
 /* The service's own configuration: no [broker], no pseudonym key. */
-static int write_service_config(const char *dir, unsigned port, const uint8_t operator_pk[32])
+static int write_service_config(const char *dir, const char *id, unsigned port,
+                                const uint8_t operator_pk[32])
 {
 	char path[PATH_MAX], text[2048], opk[65];
 	int n;
@@ -39,7 +51,7 @@ static int write_service_config(const char *dir, unsigned port, const uint8_t op
 	             "; broker's operator. See seinpost.conf(5) and docs/pseudonymiser.md.\n"
 	             "[seinpost]\n"
 	             "role = pseudonymiser\n"
-	             "org = " PSEUDONYMISER_ID "\n"
+	             "org = %s\n"
 	             "keys = keys\n"
 	             "state = state\n"
 	             "roster = roster.bin\n"
@@ -53,7 +65,7 @@ static int write_service_config(const char *dir, unsigned port, const uint8_t op
 	             "[limits]\n"
 	             "map_size_mb = 256\n"
 	             "max_frame_kb = 256\n",
-	             opk, port);
+	             id, opk, port);
 	if (n < 0 || (size_t)n >= sizeof text)
 		return SP_ESIZE;
 	if (sp_path_join(dir, "seinpost.conf", path, sizeof path) != SP_OK)
@@ -61,20 +73,31 @@ static int write_service_config(const char *dir, unsigned port, const uint8_t op
 	return sp_file_write(path, text, (size_t)n, 0644);
 }
 
-static int write_config(const char *dir, const char *role, const char *org, unsigned port,
-                        const uint8_t operator_pk[32], int with_pseudo, const uint8_t *oprf_pk,
-                        unsigned oprf_port)
+/* [pseudonymiser] of a node: one endpoint and id per instance, the pin. */
+static void service_section(char *out, size_t len, unsigned n, unsigned port, const uint8_t *pin)
 {
-	char path[PATH_MAX], text[2560], opk[65], service[256] = "";
+	char eps[1024] = "", ids[512] = "", id[32], hex[65];
+	size_t el = 0, il = 0;
+	for (unsigned i = 0; i < n; i++) {
+		pseudonymiser_id(n, i, id, sizeof id);
+		el += (size_t)snprintf(eps + el, sizeof eps - el, "%stcp://127.0.0.1:%u", i ? " " : "",
+		                       port + i);
+		il += (size_t)snprintf(ids + il, sizeof ids - il, "%s%s", i ? " " : "", id);
+	}
+	/* the pin (the group key when t-of-n): what enrolment hands the node */
+	snprintf(out, len, "\n[pseudonymiser]\nendpoint = %s\nservice = %s\nkey = %s\n", eps, ids,
+	         sp_hex(pin, 32, hex));
+}
+
+static int write_config(const char *dir, const char *role, const char *org, unsigned port,
+                        const uint8_t operator_pk[32], int with_pseudo, const uint8_t *oprf_pin,
+                        unsigned oprf_n, unsigned oprf_port)
+{
+	char path[PATH_MAX], text[4096], opk[65], service[2048] = "";
 	int n;
 	sp_hex(operator_pk, 32, opk);
-	if (oprf_pk) {
-		char hex[65];
-		/* the pin: what enrolment hands the node beside the roster */
-		snprintf(service, sizeof service,
-		         "\n[pseudonymiser]\nendpoint = tcp://127.0.0.1:%u\nservice = " PSEUDONYMISER_ID
-		         "\nkey = %s\n", oprf_port, sp_hex(oprf_pk, 32, hex));
-	}
+	if (oprf_pin)
+		service_section(service, sizeof service, oprf_n, oprf_port, oprf_pin);
 	n = snprintf(text, sizeof text,
 	             "; seinpost %s configuration, made by `seinpost net init`.\n"
 	             "; Relative paths are relative to this file. See seinpost.conf(5).\n"
@@ -123,12 +146,64 @@ static int copy_file(const char *from, const char *dir, const char *name, mode_t
 	return rc;
 }
 
+/* The pseudonymisation service: one instance with its own key, or n
+ * instances whose shares come from a DKG run here (the demo's path; in
+ * production each instance deals from its own machine, docs/operations.md).
+ * The roster gets the commitments; pin = the key every node pins. */
+static int add_pseudonymisers(sp_roster *roster, unsigned n, unsigned t, sp_keyset **svc,
+                              sp_oprf_key **okey, uint8_t pin[32], char *err, size_t errlen)
+{
+	uint8_t *shares = NULL, commits[SP_TOPRF_MAX_N * 32];
+	int rc = SP_OK;
+	if (n > SP_TOPRF_MAX_N || (n == 1 && t > 1) || (n > 1 && (t < 2 || t > n))) {
+		ERR("--pseudonymisers N --threshold T: 1 instance, or 2 <= T <= N <= %d", SP_TOPRF_MAX_N);
+		return SP_EINVAL;
+	}
+	if (n > 1) {
+		if (!(shares = sodium_malloc(32 * (size_t)n)))
+			return SP_ENOMEM;
+		if ((rc = sp_toprf_dkg_local(t, n, shares, commits)) == SP_OK)
+			rc = sp_roster_set_oprf_commitments(roster, commits, t);
+		memcpy(pin, commits, 32); /* the group key C_0 = k·G */
+	}
+	for (unsigned i = 0; rc == SP_OK && i < n; i++) {
+		sp_org org = { .role = "pseudonymiser", .has_oprf = 1 };
+		pseudonymiser_id(n, i, org.id, sizeof org.id);
+		if ((rc = sp_keys_generate(0, &svc[i])) != SP_OK)
+			break;
+		if (n == 1) {
+			if ((rc = sp_oprf_key_generate(&okey[i])) != SP_OK)
+				break;
+			memcpy(pin, okey[i]->pk, 32);
+		} else {
+			/* instance i keeps s_i as its OPRF key; s_i·G is on the roster */
+			if ((rc = sp_oprf_key_generate(&okey[i])) != SP_OK)
+				break;
+			memcpy(okey[i]->sk, shares + 32 * i, 32);
+			if (crypto_scalarmult_ristretto255_base(okey[i]->pk, okey[i]->sk) != 0) {
+				rc = SP_ECRYPTO;
+				break;
+			}
+			org.oprf_index = i + 1;
+		}
+		memcpy(org.curve_pk, svc[i]->curve_pk, 32);
+		memcpy(org.sign_pk, svc[i]->sign_pk, 32);
+		memcpy(org.oprf_pk, okey[i]->pk, 32);
+		if ((rc = sp_roster_add(roster, &org)) == SP_EEXIST)
+			ERR("organisation '%s' is listed twice", org.id);
+	}
+	sodium_free(shares);
+	return rc;
+}
+
 int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 {
 	const sp_netinit_org *orgs = o->orgs ? o->orgs : sp_netinit_default_orgs;
 	size_t norgs = o->orgs ? o->norgs : sp_netinit_default_norgs;
-	sp_keyset *broker = NULL, **keys = NULL, *svc = NULL;
-	sp_oprf_key *okey = NULL;
+	sp_keyset *broker = NULL, **keys = NULL, *svc[SP_TOPRF_MAX_N] = { 0 };
+	sp_oprf_key *okey[SP_TOPRF_MAX_N] = { 0 };
+	unsigned np = o->pseudonymisers;
+	uint8_t pin[32];
 	unsigned oprf_port = o->oprf_port ? o->oprf_port : o->port + 1;
 	sp_pseudo_keyring *pseudo = NULL;
 	sp_roster *roster = NULL;
@@ -179,38 +254,24 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 		if (rc == SP_EEXIST)
 			ERR("organisation '%s' is listed twice", orgs[i].id);
 	}
-	if (rc == SP_OK && o->pseudonymisers > 1) {
-		ERR("--pseudonymisers: only 0 or 1 for now (t-of-n comes with the threshold service)");
-		rc = SP_EINVAL;
-	}
-	if (rc == SP_OK && o->pseudonymisers == 1) {
-		sp_org org = { .id = PSEUDONYMISER_ID, .role = "pseudonymiser", .has_oprf = 1 };
-		rc = sp_keys_generate(0, &svc);
-		if (rc == SP_OK)
-			rc = sp_oprf_key_generate(&okey);
-		if (rc == SP_OK) {
-			memcpy(org.curve_pk, svc->curve_pk, 32);
-			memcpy(org.sign_pk, svc->sign_pk, 32);
-			memcpy(org.oprf_pk, okey->pk, 32);
-			rc = sp_roster_add(roster, &org);
-			if (rc == SP_EEXIST)
-				ERR("organisation '%s' is listed twice", PSEUDONYMISER_ID);
-		}
-	}
+	if (rc == SP_OK && np)
+		rc = add_pseudonymisers(roster, np, o->threshold, svc, okey, pin, err, errlen);
 	if (rc != SP_OK) {
 		if (!err[0])
 			ERR("generating keys failed: %s", sp_strerror(rc));
 		goto out;
 	}
-	if (okey) {
-		if (sp_path_join(o->dir, PSEUDONYMISER_ID, dir, sizeof dir) != SP_OK) {
+	for (unsigned i = 0; i < np; i++) {
+		char id[32];
+		pseudonymiser_id(np, i, id, sizeof id);
+		if (sp_path_join(o->dir, id, dir, sizeof dir) != SP_OK) {
 			rc = SP_ESIZE;
 			goto out;
 		}
 		rc = sp_mkdir_p(dir, 0755);
 		if (rc == SP_OK && sp_path_join(dir, "keys", path, sizeof path) == SP_OK &&
-		    (rc = sp_keys_save(svc, path)) == SP_OK)
-			rc = sp_oprf_key_save(okey, path);
+		    (rc = sp_keys_save(svc[i], path)) == SP_OK)
+			rc = sp_oprf_key_save(okey[i], path);
 		if (rc == SP_OK && sp_path_join(dir, "state", path, sizeof path) == SP_OK)
 			rc = sp_mkdir_p(path, 0700);
 		if (rc == SP_OK && sp_path_join(dir, "roster.bin", path, sizeof path) == SP_OK)
@@ -218,7 +279,7 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 		if (rc == SP_OK)
 			rc = copy_file(o->policy_src, dir, "policy.ini", 0644);
 		if (rc == SP_OK)
-			rc = write_service_config(dir, oprf_port, broker->sign_pk);
+			rc = write_service_config(dir, id, oprf_port + i, broker->sign_pk);
 		if (rc != SP_OK) {
 			ERR("writing %s failed: %s", dir, sp_strerror(rc));
 			goto out;
@@ -244,7 +305,7 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 			rc = sp_pseudo_keyring_save(pseudo, path);
 		if (rc == SP_OK)
 			rc = write_config(dir, i == norgs ? "broker" : "node", id, o->port, broker->sign_pk,
-			                  i != norgs, i != norgs && okey ? okey->pk : NULL, oprf_port);
+			                  i != norgs, i != norgs && np ? pin : NULL, np, oprf_port);
 		if (rc != SP_OK) {
 			ERR("writing %s failed: %s", dir, sp_strerror(rc));
 			goto out;
@@ -255,8 +316,10 @@ out:
 		sp_keys_free(&keys[i]);
 	free(keys);
 	sp_keys_free(&broker);
-	sp_keys_free(&svc);
-	sp_oprf_key_free(&okey);
+	for (unsigned i = 0; i < SP_TOPRF_MAX_N; i++) {
+		sp_keys_free(&svc[i]);
+		sp_oprf_key_free(&okey[i]);
+	}
 	sp_pseudo_keyring_free(&pseudo);
 	sp_roster_free(&roster);
 	return rc;
