@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "sp_error.h"
+#include "sp_workers.h"
 
 #define SP_OPRF_ELEMBYTES 32   /* serialized ristretto255 element */
 #define SP_OPRF_SCALARBYTES 32 /* little-endian scalar mod L */
@@ -82,6 +83,18 @@ int sp_oprf_prove(int mode, const uint8_t sk[SP_OPRF_SCALARBYTES],
 int sp_oprf_verify(int mode, const uint8_t pk[SP_OPRF_ELEMBYTES], const uint8_t *c_elems,
                    const uint8_t *d_elems, size_t n,
                    const uint8_t proof[SP_OPRF_PROOFBYTES]) SP_MUST_CHECK;
+
+/* The same three with a second thread (sp_workers.h) doing half of the
+ * per-element work; w may be NULL. Results are identical. */
+int sp_oprf_evaluate_w(const uint8_t sk[SP_OPRF_SCALARBYTES], const uint8_t *blinded, size_t n,
+                       uint8_t *evaluated, sp_workers *w) SP_MUST_CHECK;
+int sp_oprf_prove_w(int mode, const uint8_t sk[SP_OPRF_SCALARBYTES],
+                    const uint8_t pk[SP_OPRF_ELEMBYTES], const uint8_t *c_elems,
+                    const uint8_t *d_elems, size_t n, const uint8_t *r_in,
+                    uint8_t proof[SP_OPRF_PROOFBYTES], sp_workers *w) SP_MUST_CHECK;
+int sp_oprf_verify_w(int mode, const uint8_t pk[SP_OPRF_ELEMBYTES], const uint8_t *c_elems,
+                     const uint8_t *d_elems, size_t n, const uint8_t proof[SP_OPRF_PROOFBYTES],
+                     sp_workers *w) SP_MUST_CHECK;
 
 /* Unblind: out = r⁻¹·evaluated. SP_ECRYPTO on identity or invalid input. */
 int sp_oprf_unblind(const uint8_t blind[SP_OPRF_SCALARBYTES],

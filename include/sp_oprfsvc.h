@@ -21,6 +21,7 @@
 #include "sp_policy.h"
 #include "sp_roster.h"
 #include "sp_store.h"
+#include "sp_workers.h"
 
 #define SP_OPRF_REQ_DOMAIN "seinpost/oprf-req/v1"
 #define SP_OPRF_REQ_ID_BYTES 16
@@ -42,6 +43,7 @@ typedef struct sp_oprfsvc_ctx {
 	const sp_oprf_key *key;     /* borrowed */
 	const char *self;           /* our roster id (audit actor of refusals) */
 	uint32_t max_clock_skew_s;
+	sp_workers *workers;        /* borrowed, may be NULL: a second core for the OPRF work */
 } sp_oprfsvc_ctx;
 
 /* Handle one request that arrived from proven_org (the ZAP User-Id).

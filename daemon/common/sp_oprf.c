@@ -18,6 +18,7 @@
 #include "sp_oprf.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SHA512_BYTES 64
@@ -257,20 +258,44 @@ int sp_oprf_blind(int mode, const uint8_t *in, size_t inlen, const uint8_t *blin
 	return rc;
 }
 
+struct eval_job {
+	const uint8_t *sk, *in;
+	uint8_t *out;
+	int failed;
+};
+
+static void eval_one(void *ctx, size_t i)
+{
+	struct eval_job *j = ctx;
+	if (crypto_scalarmult_ristretto255(j->out + 32 * i, j->sk, j->in + 32 * i) != 0)
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+}
+
 int sp_oprf_evaluate(const uint8_t sk[SP_OPRF_SCALARBYTES], const uint8_t *blinded, size_t n,
                      uint8_t *evaluated)
 {
+	return sp_oprf_evaluate_w(sk, blinded, n, evaluated, NULL);
+}
+
+int sp_oprf_evaluate_w(const uint8_t sk[SP_OPRF_SCALARBYTES], const uint8_t *blinded, size_t n,
+                       uint8_t *evaluated, sp_workers *w)
+{
+	struct eval_job j = { sk, blinded, evaluated, 0 };
 	size_t i;
 	if (!sk || !blinded || !evaluated || n == 0 || n > SP_OPRF_MAX_BATCH)
 		return SP_EINVAL;
 	for (i = 0; i < n; i++)
 		if (!sp_oprf_element_ok(blinded + 32 * i))
 			return SP_ECRYPTO;
-	for (i = 0; i < n; i++)
-		if (crypto_scalarmult_ristretto255(evaluated + 32 * i, sk, blinded + 32 * i) != 0) {
-			sodium_memzero(evaluated, 32 * n);
-			return SP_ECRYPTO;
-		}
+	if (w)
+		sp_workers_run(w, eval_one, &j, n);
+	else
+		for (i = 0; i < n; i++)
+			eval_one(&j, i);
+	if (j.failed) {
+		sodium_memzero(evaluated, 32 * n);
+		return SP_ECRYPTO;
+	}
 	return SP_OK;
 }
 
@@ -278,21 +303,59 @@ int sp_oprf_evaluate(const uint8_t sk[SP_OPRF_SCALARBYTES], const uint8_t *blind
  * "Seed-" ‖ ctx); d_i = HashToScalar(I2OSP(64,2) ‖ seed ‖ I2OSP(i,2) ‖
  * I2OSP(32,2) ‖ C_i ‖ I2OSP(32,2) ‖ D_i ‖ "Composite"); M = Σ d_i·C_i and,
  * when want_z, Z = Σ d_i·D_i. The prover passes want_z = 0 and takes
- * Z = k·M (ComputeCompositesFast). */
+ * Z = k·M (ComputeCompositesFast). The products d_i·C_i (and d_i·D_i) are
+ * independent: with workers, two threads compute them; the sums follow on
+ * the caller. */
+struct comp_job {
+	int mode, want_z;
+	const uint8_t *seed, *c_elems, *d_elems;
+	uint8_t *tm, *tz; /* n × 32 products */
+	int failed;
+};
+
+static void comp_term(void *ctx, size_t i)
+{
+	struct comp_job *j = ctx;
+	uint8_t l32[2], l64[2], idx[2], di[32];
+	struct part parts[8];
+	i2osp2(l32, 32);
+	i2osp2(l64, 64);
+	i2osp2(idx, i);
+	parts[0] = (struct part){ l64, 2 };
+	parts[1] = (struct part){ j->seed, SHA512_BYTES };
+	parts[2] = (struct part){ idx, 2 };
+	parts[3] = (struct part){ l32, 2 };
+	parts[4] = (struct part){ j->c_elems + 32 * i, 32 };
+	parts[5] = (struct part){ l32, 2 };
+	parts[6] = (struct part){ j->d_elems + 32 * i, 32 };
+	parts[7] = (struct part){ (const uint8_t *)"Composite", 9 };
+	if (h2s_parts(j->mode, "HashToScalar-", parts, 8, di) != SP_OK ||
+	    crypto_scalarmult_ristretto255(j->tm + 32 * i, di, j->c_elems + 32 * i) != 0 ||
+	    (j->want_z && crypto_scalarmult_ristretto255(j->tz + 32 * i, di, j->d_elems + 32 * i) != 0))
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); /* either thread may set it */
+}
+
+static int sum_terms(const uint8_t *t, size_t n, uint8_t out[32])
+{
+	memcpy(out, t, 32);
+	for (size_t i = 1; i < n; i++)
+		if (crypto_core_ristretto255_add(out, out, t + 32 * i) != 0)
+			return SP_ECRYPTO;
+	return SP_OK;
+}
+
 static int composites(int mode, const uint8_t pk[32], const uint8_t *c_elems,
                       const uint8_t *d_elems, size_t n, int want_z, uint8_t m_out[32],
-                      uint8_t z_out[32])
+                      uint8_t z_out[32], sp_workers *w)
 {
 	crypto_hash_sha512_state st;
-	uint8_t sdst[CTX_MAX], seed[SHA512_BYTES], l2[2], l32[2], l64[2], idx[2];
-	uint8_t di[32], t[32], acc_m[32], acc_z[32];
-	struct part parts[9];
-	size_t sl, i;
-	int rc = SP_ECRYPTO;
+	uint8_t sdst[CTX_MAX], seed[SHA512_BYTES], l2[2], l32[2];
+	struct comp_job j = { mode, want_z, seed, c_elems, d_elems, NULL, NULL, 0 };
+	size_t sl;
+	int rc = SP_ENOMEM;
 
 	sl = context_string(mode, "Seed-", sdst, sizeof sdst);
 	i2osp2(l32, 32);
-	i2osp2(l64, 64);
 	i2osp2(l2, sl);
 	crypto_hash_sha512_init(&st);
 	crypto_hash_sha512_update(&st, l32, 2);
@@ -301,41 +364,24 @@ static int composites(int mode, const uint8_t pk[32], const uint8_t *c_elems,
 	crypto_hash_sha512_update(&st, sdst, sl);
 	crypto_hash_sha512_final(&st, seed);
 
-	for (i = 0; i < n; i++) {
-		i2osp2(idx, i);
-		parts[0] = (struct part){ l64, 2 };
-		parts[1] = (struct part){ seed, sizeof seed };
-		parts[2] = (struct part){ idx, 2 };
-		parts[3] = (struct part){ l32, 2 };
-		parts[4] = (struct part){ c_elems + 32 * i, 32 };
-		parts[5] = (struct part){ l32, 2 };
-		parts[6] = (struct part){ d_elems + 32 * i, 32 };
-		parts[7] = (struct part){ (const uint8_t *)"Composite", 9 };
-		if (h2s_parts(mode, "HashToScalar-", parts, 8, di) != SP_OK)
-			goto out;
-		if (crypto_scalarmult_ristretto255(t, di, c_elems + 32 * i) != 0)
-			goto out;
-		if (i == 0)
-			memcpy(acc_m, t, 32);
-		else if (crypto_core_ristretto255_add(acc_m, acc_m, t) != 0)
-			goto out;
-		if (!want_z)
-			continue;
-		if (crypto_scalarmult_ristretto255(t, di, d_elems + 32 * i) != 0)
-			goto out;
-		if (i == 0)
-			memcpy(acc_z, t, 32);
-		else if (crypto_core_ristretto255_add(acc_z, acc_z, t) != 0)
-			goto out;
-	}
-	/* a sum that lands on the identity is refused like any identity */
-	if (!sp_oprf_element_ok(acc_m) || (want_z && !sp_oprf_element_ok(acc_z)))
+	if (!(j.tm = malloc(32 * n)) || (want_z && !(j.tz = malloc(32 * n))))
 		goto out;
-	memcpy(m_out, acc_m, 32);
-	if (want_z)
-		memcpy(z_out, acc_z, 32);
+	if (w)
+		sp_workers_run(w, comp_term, &j, n);
+	else
+		for (size_t i = 0; i < n; i++)
+			comp_term(&j, i);
+	rc = SP_ECRYPTO;
+	if (j.failed || sum_terms(j.tm, n, m_out) != SP_OK ||
+	    (want_z && sum_terms(j.tz, n, z_out) != SP_OK))
+		goto out;
+	/* a sum that lands on the identity is refused like any identity */
+	if (!sp_oprf_element_ok(m_out) || (want_z && !sp_oprf_element_ok(z_out)))
+		goto out;
 	rc = SP_OK;
 out:
+	free(j.tm);
+	free(j.tz);
 	sodium_memzero(&st, sizeof st);
 	return rc;
 }
@@ -366,6 +412,14 @@ int sp_oprf_prove(int mode, const uint8_t sk[SP_OPRF_SCALARBYTES],
                   const uint8_t *d_elems, size_t n, const uint8_t *r_in,
                   uint8_t proof[SP_OPRF_PROOFBYTES])
 {
+	return sp_oprf_prove_w(mode, sk, pk, c_elems, d_elems, n, r_in, proof, NULL);
+}
+
+int sp_oprf_prove_w(int mode, const uint8_t sk[SP_OPRF_SCALARBYTES],
+                    const uint8_t pk[SP_OPRF_ELEMBYTES], const uint8_t *c_elems,
+                    const uint8_t *d_elems, size_t n, const uint8_t *r_in,
+                    uint8_t proof[SP_OPRF_PROOFBYTES], sp_workers *w)
+{
 	uint8_t m[32], z[32], r[32], t2[32], t3[32], c[32], ck[32];
 	int rc = SP_ECRYPTO;
 	size_t i;
@@ -378,7 +432,7 @@ int sp_oprf_prove(int mode, const uint8_t sk[SP_OPRF_SCALARBYTES],
 	for (i = 0; i < n; i++)
 		if (!sp_oprf_element_ok(c_elems + 32 * i) || !sp_oprf_element_ok(d_elems + 32 * i))
 			return SP_ECRYPTO;
-	if (composites(mode, pk, c_elems, d_elems, n, 0, m, NULL) != SP_OK)
+	if (composites(mode, pk, c_elems, d_elems, n, 0, m, NULL, w) != SP_OK)
 		goto out;
 	if (crypto_scalarmult_ristretto255(z, sk, m) != 0)
 		goto out;
@@ -419,6 +473,13 @@ static int lincomb(uint8_t out[32], const uint8_t a[32], const uint8_t *p, const
 int sp_oprf_verify(int mode, const uint8_t pk[SP_OPRF_ELEMBYTES], const uint8_t *c_elems,
                    const uint8_t *d_elems, size_t n, const uint8_t proof[SP_OPRF_PROOFBYTES])
 {
+	return sp_oprf_verify_w(mode, pk, c_elems, d_elems, n, proof, NULL);
+}
+
+int sp_oprf_verify_w(int mode, const uint8_t pk[SP_OPRF_ELEMBYTES], const uint8_t *c_elems,
+                     const uint8_t *d_elems, size_t n, const uint8_t proof[SP_OPRF_PROOFBYTES],
+                     sp_workers *w)
+{
 	uint8_t m[32], z[32], t2[32], t3[32], c[32];
 	size_t i;
 
@@ -430,7 +491,7 @@ int sp_oprf_verify(int mode, const uint8_t pk[SP_OPRF_ELEMBYTES], const uint8_t 
 	for (i = 0; i < n; i++)
 		if (!sp_oprf_element_ok(c_elems + 32 * i) || !sp_oprf_element_ok(d_elems + 32 * i))
 			return SP_ECRYPTO;
-	if (composites(mode, pk, c_elems, d_elems, n, 1, m, z) != SP_OK)
+	if (composites(mode, pk, c_elems, d_elems, n, 1, m, z, w) != SP_OK)
 		return SP_ECRYPTO;
 	/* t2 = s·G + c·pk, t3 = s·M + c·Z */
 	if (lincomb(t2, proof + 32, NULL, proof, pk) != SP_OK ||

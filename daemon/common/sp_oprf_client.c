@@ -22,6 +22,7 @@
 #include "sp_toprf.h"
 #include "sp_transport.h"
 #include "sp_util.h"
+#include "sp_workers.h"
 
 #define C "oprf"
 #define BATCH_DEFAULT 4096
@@ -45,6 +46,7 @@ struct sp_oprfc {
 	size_t ninst, next;      /* next: first instance asked (round robin) */
 	void *zctx;
 	size_t batch;
+	sp_workers *workers;     /* a second core for blinding, proofs, unblinding */
 };
 
 /* The i-th space-separated word of list into w. */
@@ -145,7 +147,7 @@ int sp_oprfc_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, sp
 	x->t = x->threshold ? t : 1;
 	x->ninst = sp_config_words(c->oprf_service);
 	rc = SP_ENOMEM;
-	if (!(x->zctx = zmq_ctx_new()))
+	if (sp_workers_new(&x->workers) != SP_OK || !(x->zctx = zmq_ctx_new()))
 		goto fail;
 	for (size_t i = 0; i < x->ninst; i++) {
 		struct inst *in = &x->inst[i];
@@ -183,6 +185,7 @@ void sp_oprfc_close(sp_oprfc **c)
 		}
 	if ((*c)->zctx)
 		zmq_ctx_term((*c)->zctx);
+	sp_workers_free(&(*c)->workers);
 	free(*c);
 	*c = NULL;
 }
@@ -245,6 +248,45 @@ out:
 
 enum { ST_IDLE = 0, ST_PENDING, ST_OK, ST_FAILED };
 
+/* Per-element work for the two threads (sp_workers.h). */
+struct blind_job {
+	int kind;
+	const char *const *ids;
+	uint8_t *blinds, *blinded;
+	const sp_oprfc *c;
+	const uint32_t *okidx;
+	int failed;
+	const uint8_t *const *okev;
+	uint8_t *out;
+};
+
+static void blind_one(void *ctx, size_t i)
+{
+	struct blind_job *j = ctx;
+	uint8_t in[SP_OPRF_INPUT_MAX];
+	size_t il = sp_oprf_input(j->kind, j->ids[i], in, sizeof in);
+	if (!il || sp_oprf_blind(SP_OPRF_MODE_VERIFIABLE, in, il, NULL, j->blinds + 32 * i,
+	                         j->blinded + 32 * i) != SP_OK)
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+	sodium_memzero(in, sizeof in);
+}
+
+static void unblind_one(void *ctx, size_t i)
+{
+	struct blind_job *j = ctx;
+	const uint8_t *ev[SP_TOPRF_MAX_N];
+	int rc;
+	if (!j->c->threshold) {
+		rc = sp_oprf_unblind(j->blinds + 32 * i, j->okev[0] + 32 * i, j->out + 32 * i);
+	} else {
+		for (uint32_t k = 0; k < j->c->t; k++)
+			ev[k] = j->okev[k] + 32 * i;
+		rc = sp_toprf_combine(j->okidx, j->c->t, ev, j->blinds + 32 * i, 1, j->out + 32 * i);
+	}
+	if (rc != SP_OK)
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+}
+
 /* Ask instance i (state PENDING), or mark it FAILED when the send fails. */
 static void ask(sp_oprfc *c, size_t i, int *st, int purpose, const uint8_t *blinded, size_t n,
                 const uint8_t *rid)
@@ -286,16 +328,19 @@ static int one_batch(sp_oprfc *c, int purpose, int kind, const char *const *ids,
 
 	if (!(blinds = sodium_malloc(n * 32)) || !(blinded = malloc(n * 32)))
 		goto out;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (!(il = sp_oprf_input(kind, ids[i], in, sizeof in))) {
 			rc = SP_EINVAL;
 			goto out;
 		}
-		rc = sp_oprf_blind(SP_OPRF_MODE_VERIFIABLE, in, il, NULL, blinds + 32 * i,
-		                   blinded + 32 * i);
-		sodium_memzero(in, sizeof in);
-		if (rc != SP_OK)
+	sodium_memzero(in, sizeof in);
+	{
+		struct blind_job bj = { .kind = kind, .ids = ids, .blinds = blinds, .blinded = blinded };
+		sp_workers_run(c->workers, blind_one, &bj, n);
+		if (bj.failed) {
+			rc = SP_ECRYPTO;
 			goto out;
+		}
 	}
 	randombytes_buf(rid, sizeof rid);
 	for (asked = 0; asked < c->t; asked++) {
@@ -367,8 +412,9 @@ static int one_batch(sp_oprfc *c, int purpose, int kind, const char *const *ids,
 				         rep->reason && *rep->reason ? rep->reason : sp_strerror(last_refusal));
 				st[k] = ST_FAILED;
 			} else if (rep->evaluated.len != n * 32 || rep->proof.len != SP_OPRF_PROOFBYTES ||
-			           sp_oprf_verify(SP_OPRF_MODE_VERIFIABLE, c->inst[k].pk, blinded,
-			                          rep->evaluated.data, n, rep->proof.data) != SP_OK) {
+			           sp_oprf_verify_w(SP_OPRF_MODE_VERIFIABLE, c->inst[k].pk, blinded,
+			                            rep->evaluated.data, n, rep->proof.data,
+			                            c->workers) != SP_OK) {
 				sp_log(LOG_CRIT, C, "ALARM: the answer of pseudonymiser %s does not prove "
 				       "evaluation under its key; refused, asking another", c->inst[k].id);
 				snprintf(why, whylen, "ALARM: the answer of pseudonymiser %s does not prove "
@@ -396,15 +442,16 @@ static int one_batch(sp_oprfc *c, int purpose, int kind, const char *const *ids,
 		                                             : last_refusal ? last_refusal : SP_ETIMEOUT;
 		goto out;
 	}
-	if (!c->threshold) {
-		for (i = 0; i < n; i++)
-			if ((rc = sp_oprf_unblind(blinds + 32 * i, okev[0] + 32 * i, out + 32 * i)) != SP_OK)
-				goto out;
-	} else {
-		/* every partial was proven against s_i·G, which the roster checked
-		 * against the commitments whose C_0 is the pinned group key */
-		if ((rc = sp_toprf_combine(okidx, c->t, okev, blinds, n, out)) != SP_OK)
+	/* for t-of-n: every partial was proven against s_i·G, which the roster
+	 * checked against the commitments whose C_0 is the pinned group key */
+	{
+		struct blind_job uj = { .blinds = blinds, .c = c, .okidx = okidx, .okev = okev,
+		                        .out = out };
+		sp_workers_run(c->workers, unblind_one, &uj, n);
+		if (uj.failed) {
+			rc = SP_ECRYPTO;
 			goto out;
+		}
 	}
 	if (whylen)
 		why[0] = '\0';

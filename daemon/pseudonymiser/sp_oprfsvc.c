@@ -310,10 +310,10 @@ int sp_oprfsvc_handle(const sp_oprfsvc_ctx *c, sp_txn *t, const char *proven_org
 		rc = SP_ENOMEM;
 		goto out;
 	}
-	if (sp_oprf_evaluate(c->key->sk, rq->blinded.data, n, ev) != SP_OK)
+	if (sp_oprf_evaluate_w(c->key->sk, rq->blinded.data, n, ev, c->workers) != SP_OK)
 		REFUSE(SP_ECRYPTO, "an element is invalid or the identity", (uint32_t)n);
-	rc = sp_oprf_prove(SP_OPRF_MODE_VERIFIABLE, c->key->sk, c->key->pk, rq->blinded.data, ev, n,
-	                   NULL, proof);
+	rc = sp_oprf_prove_w(SP_OPRF_MODE_VERIFIABLE, c->key->sk, c->key->pk, rq->blinded.data, ev, n,
+	                     NULL, proof, c->workers);
 	if (rc != SP_OK)
 		REFUSE(SP_ECRYPTO, "proof failed", (uint32_t)n);
 	if ((rc = used_add(t, org->id, now_ms, used, n)) != SP_OK)

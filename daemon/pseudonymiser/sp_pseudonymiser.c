@@ -28,6 +28,7 @@
 #include "sp_store.h"
 #include "sp_transport.h"
 #include "sp_util.h"
+#include "sp_workers.h"
 #include "seinpost.pb-c.h"
 
 #define C "pseudonymiser"
@@ -42,6 +43,7 @@ struct psvc {
 	sp_store *store;
 	void *zctx, *sock;
 	sp_zap *zap;
+	sp_workers *workers;
 	uint64_t served, refused, elements;
 };
 
@@ -122,7 +124,7 @@ static int psvc_open(struct psvc *s)
 		       sp_store_last_error());
 		return rc;
 	}
-	if (!(s->zctx = zmq_ctx_new()))
+	if (sp_workers_new(&s->workers) != SP_OK || !(s->zctx = zmq_ctx_new()))
 		return SP_ENOMEM;
 	if ((rc = sp_zap_start(s->zctx, s->roster, &s->zap)) != SP_OK)
 		return rc;
@@ -145,6 +147,7 @@ static void psvc_close(struct psvc *s)
 	sp_zap_stop(&s->zap);
 	if (s->zctx)
 		zmq_ctx_term(s->zctx);
+	sp_workers_free(&s->workers);
 	sp_store_close(&s->store);
 	sp_policy_free(&s->policy);
 	sp_roster_free(&s->roster);
@@ -176,6 +179,7 @@ static void serve_one(struct psvc *s, const sp_msg *m)
 		.key = s->okey,
 		.self = s->cfg->org,
 		.max_clock_skew_s = s->cfg->max_clock_skew_s,
+		.workers = s->workers,
 	};
 	sp_txn *t = NULL;
 	uint8_t *reply = NULL;

@@ -254,6 +254,20 @@ START_TEST(verifiable_batch_vector)
 	unhex_or_fail(BATCH_PROOF, want, 64);
 	ck_assert_mem_eq(proof, want, 64);
 	ck_assert_int_eq(sp_oprf_verify(mode, pk, b, ev, 2, proof), SP_OK);
+	/* the same on two threads: byte for byte */
+	{
+		sp_workers *w = NULL;
+		uint8_t ev2[64], proof2[64];
+		ck_assert_int_eq(sp_workers_new(&w), SP_OK);
+		ck_assert_int_eq(sp_oprf_evaluate_w(sk, b, 2, ev2, w), SP_OK);
+		ck_assert_mem_eq(ev2, ev, 64);
+		ck_assert_int_eq(sp_oprf_prove_w(mode, sk, pk, b, ev, 2, r, proof2, w), SP_OK);
+		ck_assert_mem_eq(proof2, proof, 64);
+		ck_assert_int_eq(sp_oprf_verify_w(mode, pk, b, ev, 2, proof, w), SP_OK);
+		proof2[3] ^= 1;
+		ck_assert_int_eq(sp_oprf_verify_w(mode, pk, b, ev, 2, proof2, w), SP_ECRYPTO);
+		sp_workers_free(&w);
+	}
 	/* both outputs */
 	finalize(&zero, 1, blind[0], ev, out);
 	unhex_or_fail(verif_vecs[0].output, want, 64);
@@ -288,6 +302,13 @@ START_TEST(roundtrip_is_element)
 	ck_assert_int_eq(sp_oprf_evaluate(sk, b, N, ev), SP_OK);
 	ck_assert_int_eq(sp_oprf_prove(mode, sk, pk, b, ev, N, NULL, proof), SP_OK);
 	ck_assert_int_eq(sp_oprf_verify(mode, pk, b, ev, N, proof), SP_OK);
+	{
+		sp_workers *w = NULL;
+		ck_assert_int_eq(sp_workers_new(&w), SP_OK);
+		ck_assert_int_eq(sp_oprf_verify_w(mode, pk, b, ev, N, proof, w), SP_OK);
+		ck_assert_int_eq(sp_oprf_verify_w(mode, pk2, b, ev, N, proof, w), SP_ECRYPTO);
+		sp_workers_free(&w);
+	}
 	/* another service key does not verify: a swapped key is caught */
 	ck_assert_int_eq(sp_oprf_verify(mode, pk2, b, ev, N, proof), SP_ECRYPTO);
 	/* one wrong answer in the batch fails the whole proof */
