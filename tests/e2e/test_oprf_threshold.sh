@@ -60,6 +60,20 @@ for i in 1 2 3; do
 	check "instance $i saw two of the privacy officer's three requests (saw $n)" test "$n" -eq 2
 done
 
+# A hostile instance: pseudo-mh-1's keys and address, another OPRF key. Its
+# honest proof for the wrong key is refused with an alarm; the node asks
+# pseudo-mh-3 instead and gets the right pseudonym.
+e2e_stop pseudo-mh-1
+"$BUILD/tools/sp_fake_pseudonymiser" "$NET/pseudo-mh-1/seinpost.conf" >"$E2E_DIR/fake.log" 2>&1 &
+FAKE=$!
+E2E_PIDS+=($FAKE)
+e2e_wait_for 10 grep -q "listening on" "$E2E_DIR/fake.log"
+got=$(sp school-bonnefanten pseudonym 111222333 2>"$E2E_DIR/fake.err")
+check "an instance proving another key: the answer is refused, another asked, the right pseudonym" test "$got" = "$P"
+check "... with an alarm naming the instance" grep -q "ALARM: the answer of pseudonymiser pseudo-mh-1" "$E2E_DIR/fake.err"
+kill -TERM $FAKE; wait $FAKE 2>/dev/null
+svc_start 1 || exit 1
+
 # The group key is pinned.
 sed -i 's/^key = ./key = 0/' "$NET/politie-limburg/seinpost.conf"
 sp politie-limburg pseudonym 111222333 >"$E2E_DIR/pin.out" 2>"$E2E_DIR/pin.err"
