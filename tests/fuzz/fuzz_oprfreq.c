@@ -87,7 +87,7 @@ static int setup(void)
 
 static void serve(const uint8_t *data, size_t size, uint64_t now)
 {
-	sp_oprfsvc_ctx c = { roster, policy, key, "pseudo-fuzz", 300 };
+	sp_oprfsvc_ctx c = { roster, policy, key, "pseudo-fuzz", 300, NULL };
 	sp_txn *t = NULL;
 	uint8_t *reply = NULL;
 	size_t rlen = 0;

@@ -125,7 +125,7 @@ static size_t request(const char *org, const uint8_t sk[64], size_t n, uint64_t 
 static int serve(const char *proven, const uint8_t *req, size_t len, uint64_t now, char *alarm,
                  Seinpost__OprfReply **rep_out)
 {
-	sp_oprfsvc_ctx c = { roster, policy, okey, "pseudo-mh", 300 };
+	sp_oprfsvc_ctx c = { roster, policy, okey, "pseudo-mh", 300, NULL };
 	sp_txn *t = NULL;
 	uint8_t *reply = NULL;
 	size_t rlen = 0;
