@@ -16,16 +16,21 @@ BUILD   ?= build$(if $(filter 1,$(SAN)),-san,)
 PKGS    := libsodium libzmq lmdb libprotobuf-c libsystemd inih jansson libcrypto
 DEB_PKGS := build-essential pkg-config libsodium-dev libzmq3-dev liblmdb-dev \
             libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libinih-dev \
-            libjansson-dev check lmdb-utils libssl-dev python3
+            libjansson-dev check lmdb-utils libssl-dev python3 python3-jsonschema \
+            mandoc prometheus
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/gen
+# What the build needs lives apart from the user's CFLAGS/LDFLAGS, so that
+# 'make CFLAGS=...' on the command line changes optimisation, not the build.
+SP_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/gen
 ifeq ($(SAN),1)
-CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+SAN_CFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
 endif
+ALL_CFLAGS  = $(SP_CFLAGS) $(CFLAGS) $(SAN_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_LDFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS    = $(PKG_LIBS) -lpthread
@@ -71,21 +76,23 @@ deps:
 # Cheap check used by build targets: only run 'deps' when a tool or library is missing.
 .PHONY: deps-ok
 deps-ok:
-	@command -v protoc-c >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
+	@command -v protoc-c >/dev/null && command -v mandoc >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
 
-$(GEN_C) $(GEN_H): proto/seinpost.proto
+# One protoc-c run makes both files (grouped target); it waits for the
+# dependency check, so that 'make -j2' on a bare machine installs first.
+$(GEN_C) $(GEN_H) &: proto/seinpost.proto | deps-ok
 	@mkdir -p $(BUILD)/gen
 	@echo "  PROTOC  $<"
 	$(Q)cd proto && protoc-c --c_out=../$(BUILD)/gen seinpost.proto
 
 $(BUILD)/obj/seinpost.pb-c.o: $(GEN_C)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(filter-out $(WARN),$(CFLAGS)) -w $(PKG_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(filter-out $(WARN),$(ALL_CFLAGS)) -w $(PKG_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: daemon/%.c $(GEN_H) $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
@@ -93,33 +100,33 @@ $(LIB): $(LIB_OBJ)
 
 $(BUILD)/seinpostd: $(BUILD)/obj/seinpostd.o $(LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(BUILD)/seinpost: $(BUILD)/obj/cli/seinpost.o $(LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/sp_test.h
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
 # Fuzz harnesses: built with a small replay driver for 'make check', with
 # libFuzzer (clang) for 'make fuzz'.
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
 check: all $(UNIT_BIN) $(FUZZ_BIN) $(TOOL_BIN)
 	$(Q)BUILD=$(BUILD) tests/run-all.sh

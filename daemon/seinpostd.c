@@ -8,9 +8,11 @@
 
 #include "sp_broker.h"
 #include "sp_config.h"
+#include "sp_preflight.h"
 #include "sp_log.h"
 #include "sp_node.h"
 #include "sp_pseudonymiser.h"
+#include "sp_statedir.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 
@@ -56,6 +58,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	int check_only = 0, verbose = 0, c, rc;
 	sp_config cfg;
+	sp_lock *lock = NULL;
 	char err[1024];
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
@@ -80,9 +83,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "seinpostd: %s\n", err);
 		return 1;
 	}
+	/* The same checks for --check-config and for a start: what passes
+	 * here does not make the daemon refuse later for a key, mode, roster,
+	 * policy or state directory. */
+	if (sp_preflight(&cfg, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpostd: %s\n", err);
+		return 1;
+	}
 	if (check_only) {
 		printf("configuration OK (%s %s)\n", sp_config_role_name(cfg.role), cfg.org);
 		return 0;
+	}
+	/* Before anything opens the store or binds a socket: a second
+	 * instance must not take over submit.sock or remove it on exit. */
+	if (sp_statedir_prepare(cfg.state_dir, err, sizeof err) != SP_OK ||
+	    sp_statedir_lock(cfg.state_dir, SP_LOCK_DAEMON, &lock, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpostd: %s\n", err);
+		return 1;
 	}
 	sp_log_init("seinpostd", strcmp(cfg.log, "journal") == 0 ? 1 : strcmp(cfg.log, "stderr") == 0 ? 0 : -1,
 	            verbose || cfg.verbose);
@@ -101,5 +118,6 @@ int main(int argc, char **argv)
 		rc = sp_pseudonymiser_run(&cfg, &stop_flag, &reload_flag);
 	else
 		rc = sp_node_run(&cfg, &stop_flag, &reload_flag);
+	sp_statedir_unlock(&lock);
 	return rc == 0 ? 0 : 1;
 }

@@ -25,6 +25,12 @@ typedef struct sp_render {
 	Seinpost__SignalHeader *h;    /* its header, signature verified */
 	sp_opened op;                 /* the tiers granted to us, decrypted */
 	unsigned tiers;               /* op.tiers | existence */
+	/* Decrypted fields that are not acceptable text (sp_text_problem):
+	 * removed from op, wiped, and named here ("summary,name"). The sender's
+	 * node refuses such text, so this is a misbehaving sender; what it wrote
+	 * never reaches a terminal or a hook. */
+	char withheld[96];
+	const char *withheld_why;     /* the first problem, a static phrase */
 } sp_render;
 
 /* Decode an inbox value, verify the sender's signature against the roster
@@ -44,12 +50,13 @@ int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *
                     const uint8_t sign_sk[64]) SP_MUST_CHECK;
 
 /* The opened signal as a new JSON object: id, from, category, weight,
- * created, received, tiers, signature, rules, referral (when any), ref (our
- * own reference for the subject, when non-empty) and the decrypted fields.
- * NULL when out of memory. */
+ * created_at, received_at, tiers (an array of names), signature, rules, referral (when any), ref (our
+ * own reference for the subject, when non-empty) and the decrypted fields;
+ * "withheld": [field names] when any field was refused. NULL when out of
+ * memory. */
 json_t *sp_render_json(const sp_render *r, const char *ref);
 
-/* An escalation referral as a new JSON object: id, rule, fired, signals
+/* An escalation referral as a new JSON object: id, rule, fired_at, signals
  * (the listed signal ids), hidden, orgs, weight_sum, basis — no pseudonym.
  * The "referral" of sp_render_json; `seinpost referrals --json` adds the
  * subject and replaces signals with what the node holds of each. NULL when
@@ -58,5 +65,8 @@ json_t *sp_render_referral_json(const Seinpost__Referral *ref);
 
 /* "contact,summary" for a tier mask. */
 void sp_render_tiers(unsigned mask, char *out, size_t len);
+/* ["contact", "summary"] for a tier mask: `tiers` in every JSON output
+ * (docs/json.md). A new array, NULL when out of memory. */
+json_t *sp_render_tiers_json(unsigned mask);
 
 #endif

@@ -3,7 +3,8 @@
  *
  * One environment per process state directory, named databases per concern.
  * Always full durability: no MDB_NOSYNC, MDB_NOMETASYNC, MDB_MAPASYNC or
- * MDB_WRITEMAP. Stale readers are cleared at open. Values returned by
+ * MDB_WRITEMAP. Stale readers are cleared at open, and by the daemons every
+ * few seconds (sp_store_reader_check). Values returned by
  * sp_store_get / iteration are BORROWED: valid until the transaction ends;
  * copy them out before commit or abort.
  */
@@ -85,6 +86,15 @@ int sp_store_count(sp_txn *t, enum sp_db db, uint64_t *n) SP_MUST_CHECK;
 
 /* Space: bytes of the map in use (last page) and the map size. */
 int sp_store_usage(sp_store *s, uint64_t *used, uint64_t *map_size) SP_MUST_CHECK;
+
+/* Clear reader slots left by processes that died inside a read transaction
+ * (kill -9 of a CLI or mdb_dump): until cleared, every page they could see
+ * stays pinned and the file grows. *cleared: slots freed now. */
+int sp_store_reader_check(sp_store *s, int *cleared) SP_MUST_CHECK;
+
+/* Top-level write commits of this process since open: count, total and
+ * longest duration (microseconds, fsync included). For status/metrics. */
+void sp_store_commit_stats(const sp_store *s, uint64_t *n, uint64_t *sum_us, uint64_t *max_us);
 
 /* Last LMDB error text for diagnostics (static string). */
 const char *sp_store_last_error(void);

@@ -49,8 +49,15 @@ int sp_path_join(const char *a, const char *b, char *out, size_t outlen) SP_MUST
 void sp_be64_put(uint8_t out[8], uint64_t v);
 uint64_t sp_be64_get(const uint8_t in[8]);
 
-/* Printable-text check for user-supplied fields: valid UTF-8, no control
- * characters except newline and tab when allow_newline. */
+/* The one definition of acceptable text, for every field a person or a
+ * partner system writes, at every entry point (CLI, local socket, spool,
+ * wire) and again where a recipient opens it: strict UTF-8 (no overlong
+ * forms, surrogates or code points above U+10FFFF), no C0 or C1 control
+ * characters or DEL except newline and tab when allow_newline, at most max
+ * bytes. sp_text_problem returns NULL when s is acceptable (NULL counts as
+ * absent), otherwise a static phrase naming the problem ("invalid UTF-8",
+ * "a control character", "too long"), never a byte of the text. */
+const char *sp_text_problem(const char *s, size_t max, int allow_newline);
 int sp_text_ok(const char *s, size_t max, int allow_newline);
 /* Organisation/category/rule identifiers: [a-z0-9][a-z0-9.-]{0,62}. */
 int sp_ident_ok(const char *s);

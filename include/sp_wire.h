@@ -26,6 +26,9 @@
 #define SP_MAX_GRANTS 512
 #define SP_MAX_USER 64
 #define SP_IDEMPOTENCY_KEY_MAX 128 /* SubmitRequest.idempotency_key */
+/* Upper bound of one request on a node's local socket (packed bytes); a
+ * client sending many items (involve --file) batches by this, not by count. */
+#define SP_MAX_LOCAL_REQUEST (64u * 1024u)
 
 /* Decode and validate a node<->broker frame (exactly one body set; a
  * submitted/delivered Signal is checked with sp_wire_check_signal). Free with

@@ -9,6 +9,8 @@
 #include <zmq.h>
 
 #include "sp_admit.h"
+#include "sp_control.h"
+#include "sp_health.h"
 #include "sp_audit.h"
 #include "sp_escalate.h"
 #include "sp_auditsrv.h"
@@ -20,7 +22,6 @@
 #include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_sd.h"
-#include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_sth.h"
 #include "sp_store.h"
@@ -75,8 +76,8 @@ struct broker {
 	size_t nreplies;
 	uint64_t accepted, rejected, delivered;
 	Seinpost__SignedTreeHead *sth; /* latest signed tree head, sent with acks */
-	int store_failing;      /* last frame could not be stored: refusing */
-	uint64_t refused;       /* frames refused since storage failed */
+	sp_health health;       /* for `seinpost status`, over the control socket */
+	sp_control *ctl;
 	sp_workers *workers;    /* second thread for signature checks */
 	sp_msg *inbox;          /* BATCH_MAX received messages of one batch */
 	struct precheck pre[BATCH_MAX];
@@ -892,15 +893,15 @@ static int broker_open(struct broker *b)
 	rc = sp_zap_start(b->zctx, b->roster, &b->zap);
 	if (rc != SP_OK)
 		return rc;
+	if ((rc = sp_control_open(b->zctx, b->cfg, b->roster, &b->ctl)) != SP_OK)
+		return rc;
 	sp_transport_opts o = {
 		.endpoint = b->cfg->endpoint,
 		.max_frame = b->cfg->max_frame,
 		.heartbeat_ms = b->cfg->heartbeat_ms,
 	};
-	rc = sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
-	if (rc != SP_OK)
-		sp_log(LOG_ERR, C, "cannot listen on %s: %s", b->cfg->endpoint, zmq_strerror(zmq_errno()));
-	return rc;
+	/* sp_transport_broker says why in one line (the errno of the bind). */
+	return sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
 }
 
 static void broker_close(struct broker *b)
@@ -909,6 +910,7 @@ static void broker_close(struct broker *b)
 		free(b->replies[i].buf);
 	if (b->sock)
 		zmq_close(b->sock);
+	sp_control_close(&b->ctl);
 	sp_zap_stop(&b->zap);
 	if (b->zctx)
 		zmq_ctx_term(b->zctx);
@@ -925,29 +927,22 @@ static void broker_close(struct broker *b)
 
 /* Fail closed, loudly once: while frames cannot be stored (map full, disk
  * full, audit write failing) nothing is acknowledged or forwarded; senders
- * keep them in their outboxes and retry. Recovery is logged too. */
+ * keep them in their outboxes and retry. One episode (sp_health.h): a line
+ * when it starts, one with its length and count when it ends; `status`
+ * shows it meanwhile. ok: a commit that stored real work (not only hellos,
+ * which can commit on a full disk while every signal fails). */
 static void storage_state(struct broker *b, int rc)
 {
 	if (rc != SP_OK) {
-		b->refused++;
-		if (!b->store_failing) {
-			sp_log(LOG_CRIT, C, "cannot store or audit incoming frames: %s (%s); refusing new work "
-			       "until fixed%s; nothing acknowledged is lost",
-			       sp_strerror(rc), sp_store_last_error(),
-			       rc == SP_EMAPFULL ? " (raise map_size_mb and restart)" : "");
+		char why[192];
+		if (!b->health.storage.since_ms)
 			sp_sd_status("DEGRADED: storage failing (%s), refusing new signals", sp_strerror(rc));
-			char why[256];
-			snprintf(why, sizeof why, "storage failing since %llu (unix ms): %s; refusing new signals",
-			         (unsigned long long)sp_now_ms(), sp_strerror(rc));
-			sp_status_alert(b->cfg->state_dir, why);
-		}
-		b->store_failing = 1;
-	} else if (b->store_failing) {
-		sp_log(LOG_NOTICE, C, "storage writable again after %llu refused frame(s); resuming",
-		       (unsigned long long)b->refused);
-		b->store_failing = 0;
-		b->refused = 0;
-		sp_status_alert(b->cfg->state_dir, NULL);
+		snprintf(why, sizeof why, "cannot store or audit incoming frames: %s (%s)%s; refusing new work",
+		         sp_strerror(rc), sp_store_last_error(),
+		         rc == SP_EMAPFULL ? " (raise map_size_mb and restart)" : "");
+		sp_episode_fail(&b->health.storage, 0, 0, why);
+	} else {
+		sp_episode_ok(&b->health.storage);
 	}
 }
 
@@ -1053,11 +1048,13 @@ static void run_batch(struct broker *b)
 			sp_msg_clear(m);
 			continue;
 		}
+		sp_control_seen(b->ctl, m->user);
 		n++;
 	}
 	if (!n)
 		return;
 	sp_workers_run(b->workers, precheck_one, b, n);
+	uint64_t work = b->accepted + b->rejected + b->delivered;
 	rc = sp_txn_begin(b->store, 1, &t);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot begin transaction: %s", sp_strerror(rc));
@@ -1072,15 +1069,14 @@ static void run_batch(struct broker *b)
 	}
 	rc = audit_heads(b, t);
 	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "signing a tree head failed: %s; nothing acknowledged", sp_strerror(rc));
-		storage_state(b, rc);
+		storage_state(b, rc); /* logged once per episode */
 		goto fail;
 	}
 	stamp_commit(t);
 	rc = sp_txn_commit(&t);
 	if (rc != SP_OK) {
-		sp_log(LOG_CRIT, C, "commit failed: %s (%s); nothing of this batch acknowledged, senders will retry",
-		       sp_strerror(rc), sp_store_last_error());
+		/* Nothing of this batch acknowledged, senders will retry;
+		 * logged once per episode. */
 		storage_state(b, rc);
 		/* Receipts of this batch did not count: what memory says is in
 		 * flight is no longer true; send again from the start. */
@@ -1090,7 +1086,8 @@ static void run_batch(struct broker *b)
 		}
 		goto drop;
 	}
-	storage_state(b, SP_OK); /* recovery is declared only on a durable commit */
+	if (b->accepted + b->rejected + b->delivered != work)
+		storage_state(b, SP_OK); /* recovery counts only durable commits of real work */
 	for (size_t j = 0; j < b->nreplies; j++) {
 		struct reply *r = &b->replies[j];
 		if (sp_transport_send(b->sock, r->rid, r->rid_len, r->buf, r->len) != SP_OK)
@@ -1118,10 +1115,10 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 {
 	struct broker b = { .cfg = c };
 	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0, last_tick = 0, last_heads = 0;
+	sp_health_init(&b.health, C);
 	int rc = broker_open(&b);
 	if (rc != SP_OK)
 		goto out;
-	sp_status_alert(c->state_dir, NULL); /* a new start: earlier alerts are stale */
 	rc = audit_policy_loaded(&b);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));
@@ -1132,10 +1129,20 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 	       c->endpoint, b.npeers, sp_policy_version(b.policy));
 	sp_sd_ready("broker running");
 	while (!*stop) {
-		zmq_pollitem_t it = { .socket = b.sock, .events = ZMQ_POLLIN };
-		int n = zmq_poll(&it, 1, 100);
-		if (n > 0)
+		zmq_pollitem_t it[2] = {
+			{ .socket = b.sock, .events = ZMQ_POLLIN },
+			{ .socket = sp_control_socket(b.ctl), .events = ZMQ_POLLIN },
+		};
+		int n = zmq_poll(it, 2, 100);
+		if (n > 0 && (it[0].revents & ZMQ_POLLIN))
 			run_batch(&b);
+		if (n > 0 && (it[1].revents & ZMQ_POLLIN)) {
+			b.health.signals_in = b.accepted;
+			b.health.signals_out = b.delivered;
+			b.health.signals_rejected = b.rejected;
+			sp_control_serve(b.ctl, &b.health, b.store);
+		}
+		sp_health_tick(&b.health, b.store);
 		if (*reload) {
 			*reload = 0;
 			if (load_policy(&b) == SP_OK && audit_policy_loaded(&b) == SP_OK)

@@ -16,6 +16,7 @@
 #include "sp_render.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
+#include "sp_statedir.h"
 #include "sp_store.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -98,7 +99,7 @@ static int wait_verdict(const sp_config *c, const uint8_t id[16], int seconds, c
 	for (int i = 0; i < seconds * 10; i++) {
 		Seinpost__LocalReply *r = NULL;
 		if (sp_cli_local_call(c, &req, &r) != SP_OK)
-			return 1;
+			return SP_EXIT_UNREACHABLE; /* no verdict: the signal stays stored */
 		if (r->code == 0 && r->entry && r->entry->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING) {
 			int rejected = r->entry->state == SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
 			*state = rejected ? "rejected" : "accepted";
@@ -166,7 +167,7 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 			unsigned long w = strtoul(optarg, &end, 10);
 			if (*end || w < 1 || w > 3) {
 				fprintf(stderr, "seinpost submit: weight must be 1 (low), 2 or 3 (high)\n");
-				return 1;
+				return SP_EXIT_USAGE;
 			}
 			s.weight = (uint32_t)w;
 			break;
@@ -211,14 +212,14 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		return rc;
 	if (cfg.role != SP_RUN_NODE) {
 		fprintf(stderr, "seinpost submit: %s is not a node configuration\n", cfg_path);
-		return 1;
+		return SP_EXIT_USAGE;
 	}
 	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
 	req.submit = &s;
-	if (sp_cli_local_call(&cfg, &req, &r) != SP_OK) {
+	if ((rc = sp_cli_local_call(&cfg, &req, &r)) != SP_OK) {
 		if (json)
 			submit_print_json(NULL, "error", "the node could not be reached or did not answer");
-		return 1;
+		return sp_cli_call_exit(rc);
 	}
 	if (r->code != 0) {
 		fprintf(stderr, "seinpost submit: %s\n", r->message);
@@ -275,7 +276,7 @@ static int outbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t
 	sp_hex(k, 16, idhex);
 	sp_iso_time(e->queued, when, sizeof when);
 	if (c->json)
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued", when,
+		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued_at", when,
 		                                        "category", h->category, "weight", (int)h->weight,
 		                                        "state", outbox_state_name(e->state), "code", (int)e->code,
 		                                        "reason", e->reason));
@@ -318,17 +319,15 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	char ref[SP_INVOLVE_REF_MAX + 1] = "";
 	if (c->t)
 		sp_involve_local_ref(c->t, h->pseudonym.data, ref, sizeof ref); /* our own pupil/client ref */
-	if (c->json && ref[0])
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", idhex,
-		                                        "received", when, "from", h->sender, "category", h->category,
-		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
-		                                        "subject", pseudo, "ref", ref));
-	else if (c->json)
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s}", "id", idhex,
-		                                        "received", when, "from", h->sender, "category", h->category,
-		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
-		                                        "subject", pseudo));
-	else
+	if (c->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:s,s:s}", "id", idhex, "received_at", when, "from",
+		                      h->sender, "category", h->category, "weight", (int)h->weight, "tiers",
+		                      sp_render_tiers_json(granted_mask(e->delivery->signal)), "rule", rule,
+		                      "subject", pseudo);
+		if (o && ref[0])
+			json_object_set_new(o, "ref", json_string(ref));
+		json_array_append_new(c->arr, o);
+	} else
 		printf("%s  %s  from %-20s %-20s w%u  tiers %-26s rule %s%s%s\n", idhex, when, h->sender,
 		       h->category, h->weight, tiers, rule, ref[0] ? "  ref " : "", ref);
 	c->count++;
@@ -405,6 +404,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	sp_policy *policy = NULL;
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
+	sp_lock *lock = NULL;
 	sp_render r = { 0 };
 	const char *user = NULL, *idarg = NULL;
 	uint8_t id[16];
@@ -455,6 +455,11 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	}
 	if ((rc = sp_policy_load(cfg.policy_path, &policy, why, sizeof why)) != SP_OK) {
 		fprintf(stderr, "seinpost show: policy: %s\n", why);
+		goto out;
+	}
+	/* It writes (the read record) beside a running node: a writer's lock. */
+	if ((rc = sp_statedir_lock(cfg.state_dir, SP_LOCK_WRITER, &lock, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
 	}
 	rc = sp_store_open(cfg.state_dir, cfg.map_size, 0, &st);
@@ -522,8 +527,15 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		print_field("birthdate", r.op.birthdate);
 		print_field("address", r.op.address);
 		print_field("narrative", r.op.narrative);
+		if (r.withheld[0])
+			printf("  %-11s %s\n", "withheld", r.withheld);
 	}
 	status = 0;
+	if (r.withheld[0]) {
+		fprintf(stderr, "seinpost show: the sender's %s is not acceptable text (%s); withheld\n", r.withheld,
+		        r.withheld_why);
+		status = 1;
+	}
 out:
 	sp_render_clear(&r);
 	sp_txn_abort(&t);
@@ -531,5 +543,6 @@ out:
 	sp_roster_free(&roster);
 	sp_policy_free(&policy);
 	sp_keys_free(&keys);
+	sp_statedir_unlock(&lock);
 	return status;
 }

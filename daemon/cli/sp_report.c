@@ -5,6 +5,8 @@
  * those of the disclosure to the same organisation for the same signal, so
  * they are filled in from the matching "delivered" record.
  */
+#include "sp_cli.h"
+#include "sp_render.h"
 #include "sp_report.h"
 
 #include <jansson.h>
@@ -191,15 +193,14 @@ void sp_report_text(const sp_report *r, FILE *out)
 static json_t *entries_json(const sp_report *r)
 {
 	json_t *a = json_array();
-	char t[40], tiers[64];
+	char t[40];
 	for (size_t i = 0; a && i < r->n; i++) {
 		const struct entry *e = &r->e[i];
-		tiers_text(e->tiers, tiers, sizeof tiers);
-		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b}",
-		                                   "seq", (json_int_t)e->seq, "time", when(e->time, t, sizeof t),
+		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:i,s:b}",
+		                                   "seq", (json_int_t)e->seq, "recorded_at", sp_iso_time(e->time, t, sizeof t),
 		                                   "what", what(e->event), "organisation", e->org, "user", e->user,
-		                                   "tiers", tiers, "rule", e->rule, "legal_basis", e->basis,
-		                                   "signal", e->signal, "category", e->category,
+		                                   "tiers", sp_render_tiers_json(e->tiers), "rule", e->rule,
+		                                   "legal_basis", e->basis, "signal", e->signal, "category", e->category,
 		                                   "weight", (int)e->weight, "proven", e->proven));
 	}
 	return a;
@@ -212,10 +213,13 @@ int sp_report_json(const sp_report *r, const char *label, FILE *out)
 	char *s;
 	finish(r);
 	sp_hex(r->head_root, 32, root);
-	o = json_pack("{s:s,s:s,s:s,s:o,s:{s:I,s:s,s:s,s:b}}", "report", "AVG art. 15 subject access: who saw what",
-	              "subject", label ? label : "", "generated", when(sp_now_ms(), t, sizeof t),
-	              "entries", entries_json(r), "tree_head", "size", (json_int_t)r->head_size,
-	              "root", root, "time", when(r->head_time, t, sizeof t), "verified", r->head_verified);
+	json_t *head = sp_cli_tree_head_json(r->head_size, r->head_root, r->head_time);
+	if (head)
+		json_object_set_new(head, "verified", json_boolean(r->head_verified));
+	o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "report", "AVG art. 15 subject access: who saw what",
+	              "subject", label ? label : "", "generated_at", sp_iso_time(sp_now_ms(), t, sizeof t),
+	              "entries", entries_json(r), "tree_head", head);
+	(void)root;
 	if (!o)
 		return SP_ENOMEM;
 	s = json_dumps(o, JSON_INDENT(2));

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "sp_util.h"
@@ -368,9 +369,17 @@ int sp_config_load(const char *path, sp_config *out, char *err, size_t errlen)
 	if (!path || !out)
 		return SP_EINVAL;
 	memset(out, 0, sizeof *out);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: is a directory, not a configuration file (e.g. %s/seinpost.conf)",
+			         path, path);
+		rc = SP_ECONFIG;
+		goto out;
+	}
 	if ((r = sp_file_read(path, CONFIG_MAX_FILE, &buf, &len)) != SP_OK) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s:0: cannot read: %s", path, sp_strerror(r));
+			snprintf(err, errlen, "%s:0: cannot read: %s", path, r == SP_ENOTFOUND ? "no such file" : sp_strerror(r));
 		rc = r;
 		goto out;
 	}

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -46,12 +47,14 @@ struct sp_store {
 	int have[SP_DB_COUNT];   /* read-only: a database may not exist yet */
 	int rdonly;
 	atomic_int txns;         /* open transactions, for close and resize */
+	uint64_t commits, commit_us_sum, commit_us_max; /* top-level write commits */
 };
 
 struct sp_txn {
 	MDB_txn *txn;
 	sp_store *s;
 	int write;
+	int child;
 };
 
 static const char *const db_names[SP_DB_COUNT] = {
@@ -356,7 +359,7 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 	if (s->rdonly)
 		envflags |= MDB_RDONLY;
 	else if ((rc = sp_mkdir_p(dir, 0700)) != SP_OK) {
-		set_error("cannot create state directory");
+		set_error("cannot create state directory %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	rc = check_data_file(dir, &size);
@@ -483,6 +486,7 @@ int sp_txn_begin_child(sp_txn *parent, sp_txn **out)
 		return SP_ENOMEM;
 	t->s = parent->s;
 	t->write = 1;
+	t->child = 1;
 	rc = mdb_txn_begin(parent->s->env, parent->txn, 0, &t->txn);
 	if (rc != 0) {
 		free(t);
@@ -508,6 +512,35 @@ int sp_store_usage(sp_store *s, uint64_t *used, uint64_t *map_size)
 	return SP_OK;
 }
 
+static uint64_t sp_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void sp_store_commit_stats(const sp_store *s, uint64_t *n, uint64_t *sum_us, uint64_t *max_us)
+{
+	*n = s ? s->commits : 0;
+	*sum_us = s ? s->commit_us_sum : 0;
+	*max_us = s ? s->commit_us_max : 0;
+}
+
+int sp_store_reader_check(sp_store *s, int *cleared)
+{
+	int dead = 0;
+	if (!s || !cleared)
+		return SP_EINVAL;
+	*cleared = 0;
+	if (s->rdonly)
+		return SP_OK;
+	int rc = mdb_reader_check(s->env, &dead);
+	if (rc != 0)
+		return map_rc(rc, "mdb_reader_check");
+	*cleared = dead;
+	return SP_OK;
+}
+
 int sp_txn_commit(sp_txn **tp)
 {
 	sp_txn *t;
@@ -517,7 +550,15 @@ int sp_txn_commit(sp_txn **tp)
 		return SP_EINVAL;
 	t = *tp;
 	/* mdb_txn_commit frees the transaction even when it fails. */
+	uint64_t t0 = t->write && !t->child ? sp_mono_us() : 0;
 	rc = map_rc(mdb_txn_commit(t->txn), "mdb_txn_commit");
+	if (t0 && rc == SP_OK) {
+		uint64_t us = sp_mono_us() - t0;
+		t->s->commits++;
+		t->s->commit_us_sum += us;
+		if (us > t->s->commit_us_max)
+			t->s->commit_us_max = us;
+	}
 	atomic_fetch_sub(&t->s->txns, 1);
 	free(t);
 	*tp = NULL;

@@ -289,7 +289,9 @@ int sp_transport_broker(void *zctx, const sp_keyset *k, const sp_transport_opts 
 		goto out;
 	}
 	if (zmq_bind(s, o->endpoint) != 0) {
-		sp_log(LOG_ERR, "transport", "cannot bind %s: %s", o->endpoint, zmq_strerror(errno));
+		int e = zmq_errno();
+		sp_log(LOG_ERR, "transport", "cannot listen on %s: %s%s", o->endpoint, zmq_strerror(e),
+		       e == EADDRINUSE ? " (another broker, or another program, uses that port)" : "");
 		goto out;
 	}
 	*sock = s;

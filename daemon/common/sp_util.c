@@ -236,38 +236,64 @@ uint64_t sp_be64_get(const uint8_t in[8])
 	return v;
 }
 
-int sp_text_ok(const char *s, size_t max, int allow_newline)
+/*
+ * The one definition of acceptable text (docs/decisions.md, "Text"): strict
+ * UTF-8 as RFC 3629 has it (no overlong forms, no surrogates U+D800..DFFF,
+ * nothing above U+10FFFF) and no control character, C0 (U+0000..001F),
+ * DEL or C1 (U+0080..009F), except newline and tab where allowed. A C1
+ * character such as U+009B (CSI) drives a terminal just as ESC does, and
+ * anything jansson refuses would silently vanish from JSON output.
+ */
+const char *sp_text_problem(const char *s, size_t max, int allow_newline)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0;
 	if (!s)
-		return 1;
+		return NULL;
 	while (*p) {
-		unsigned c = *p;
+		unsigned c = *p, cp;
 		int extra;
-		if (++n > max)
-			return 0;
+		if ((size_t)(p - (const unsigned char *)s) >= max)
+			return "too long";
 		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f) {
-				if (!(allow_newline && (c == '\n' || c == '\t')))
-					return 0;
-			}
+			if ((c < 0x20 || c == 0x7f) && !(allow_newline && (c == '\n' || c == '\t')))
+				return allow_newline || (c != '\n' && c != '\t') ? "a control character"
+				                                               : "a newline or tab (one line only)";
 			p++;
 			continue;
 		}
-		if ((c & 0xe0) == 0xc0 && c >= 0xc2) extra = 1;
-		else if ((c & 0xf0) == 0xe0) extra = 2;
-		else if ((c & 0xf8) == 0xf0 && c <= 0xf4) extra = 3;
-		else return 0;
-		p++;
-		for (int i = 0; i < extra; i++, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			if (++n > max)
-				return 0;
+		if (c >= 0xc2 && c <= 0xdf) {
+			extra = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			extra = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			extra = 3;
+			cp = c & 0x07;
+		} else {
+			return "invalid UTF-8";
 		}
+		if ((size_t)(p - (const unsigned char *)s) + (size_t)extra >= max)
+			return "too long";
+		for (int i = 1; i <= extra; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return "invalid UTF-8";
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return "invalid UTF-8 (overlong or out of range)";
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			return "invalid UTF-8 (a surrogate)";
+		if (cp <= 0x9f)
+			return "a control character";
+		p += 1 + extra;
 	}
-	return 1;
+	return NULL;
+}
+
+int sp_text_ok(const char *s, size_t max, int allow_newline)
+{
+	return sp_text_problem(s, max, allow_newline) == NULL;
 }
 
 int sp_ident_ok(const char *s)

@@ -29,7 +29,7 @@
 #define MAX_REASON 512
 /* Upper bound of a local request: every text field at its maximum plus
  * protobuf overhead. Anything larger is refused before unpacking. */
-#define MAX_LOCAL (64u * 1024u)
+#define MAX_LOCAL SP_MAX_LOCAL_REQUEST
 #define MAX_LOCAL_CATEGORY 64
 #define MAX_LOCAL_SUBJECT_ID 64
 #define MAX_LOCAL_BIRTHDATE 32
@@ -555,8 +555,9 @@ static int check_text(const char *field, const char *s, size_t max, int newline,
 		return SP_OK;
 	if (strlen(s) > max)
 		return fail(why, whylen, SP_ESIZE, "%s: longer than %zu bytes", field, max);
-	if (!sp_text_ok(s, max, newline))
-		return fail(why, whylen, SP_EMALFORMED, "%s: not printable UTF-8 text", field);
+	const char *problem = sp_text_problem(s, max, newline);
+	if (problem)
+		return fail(why, whylen, SP_EMALFORMED, "%s: not acceptable text: %s", field, problem);
 	return SP_OK;
 }
 
@@ -635,6 +636,9 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 		rc = check_audit_query(q->audit_query, 0, why, whylen);
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
+		rc = SP_OK; /* no fields */
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 		const Seinpost__InvolveBatchRequest *b = q->involve_batch;

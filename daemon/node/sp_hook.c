@@ -455,6 +455,9 @@ static void start_next(sp_hook *h)
 		failed(h, why[0] ? why : sp_strerror(rc));
 		goto out;
 	}
+	if (r.withheld[0] && !h->item->audited)
+		sp_log_event(LOG_WARNING, C, h->cfg->org, idhex, "the sender's %s is not acceptable text (%s); "
+		             "withheld from the hand-over", r.withheld, r.withheld_why);
 	if (build_json(h, &r, ref) != SP_OK) {
 		failed(h, "out of memory");
 		goto out;
@@ -602,6 +605,7 @@ int sp_status_hook(const sp_status_src *src, sp_status *st)
 		n = 0; /* no hook database yet */
 	if (!sp_hook_enabled(c) && n == 0)
 		return SP_OK;
+	sp_status_num(st, "hook", "pending", (double)n);
 	if (!sp_hook_enabled(c))
 		return sp_status_add(st, "hook", "pending", SP_STATUS_BAD,
 		                     "%llu item(s) waiting but no [hook] command or out is configured",
@@ -614,6 +618,8 @@ int sp_status_hook(const sp_status_src *src, sp_status *st)
 		                     (unsigned long long)n);
 	Seinpost__HookItem *it = hd.item;
 	uint64_t a = now > it->queued ? now - it->queued : 0;
+	sp_status_num(st, "hook", "oldest_age_s", (double)(a / 1000));
+	sp_status_num(st, "hook", "oldest_attempts", it->attempts);
 	level = it->attempts >= SP_HOOK_BAD_ATTEMPTS || a / 1000 > src->opts->max_age_s ? SP_STATUS_BAD
 	        : it->attempts ? SP_STATUS_WARN : SP_STATUS_OK;
 	sp_hook_item_id(it, id, sizeof id);

@@ -111,8 +111,9 @@ int sp_involve_parse_line(char *line, Seinpost__InvolveRequest *out, char *msg, 
 		return SP_EBSN;
 	}
 	sodium_memzero(norm, sizeof norm);
-	if (f[1] && (!sp_text_ok(f[1], SP_INVOLVE_REF_MAX, 0) || strlen(f[1]) > SP_INVOLVE_REF_MAX)) {
-		MSG("reference must be at most %d printable characters", SP_INVOLVE_REF_MAX);
+	if (f[1] && sp_text_problem(f[1], SP_INVOLVE_REF_MAX, 0)) {
+		MSG("reference: not acceptable text: %s (at most %d bytes of printable UTF-8)",
+		    sp_text_problem(f[1], SP_INVOLVE_REF_MAX, 0), SP_INVOLVE_REF_MAX);
 		return SP_EINVAL;
 	}
 	if (f[2] && f[2][0] && sp_involve_parse_date(f[2], &until) != SP_OK) {
@@ -169,8 +170,9 @@ int sp_involve_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost
 			return SP_EEXPIRED;
 		}
 	}
-	if (req->ref && (!sp_text_ok(req->ref, SP_INVOLVE_REF_MAX, 0) || strlen(req->ref) > SP_INVOLVE_REF_MAX)) {
-		MSG("--ref must be at most %d printable characters", SP_INVOLVE_REF_MAX);
+	if (req->ref && sp_text_problem(req->ref, SP_INVOLVE_REF_MAX, 0)) {
+		MSG("--ref: not acceptable text: %s (at most %d bytes of printable UTF-8)",
+		    sp_text_problem(req->ref, SP_INVOLVE_REF_MAX, 0), SP_INVOLVE_REF_MAX);
 		return SP_EINVAL;
 	}
 	/* Newest epoch first, then every older one the ring still holds. */

@@ -9,9 +9,11 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_health.h"
 #include "sp_hook.h"
 #include "sp_involve.h"
 #include "sp_keys.h"
+#include "sp_link.h"
 #include "sp_log.h"
 #include "sp_nodeaudit.h"
 #include "sp_outbox.h"
@@ -22,7 +24,6 @@
 #include "sp_roster.h"
 #include "sp_sd.h"
 #include "sp_spool.h"
-#include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_store.h"
 #include "sp_submit.h"
@@ -80,7 +81,8 @@ struct node {
 	uint64_t answers_at_round;
 	uint8_t receipts[FRAMES_MAX][SP_ID_BYTES]; /* sent after the batch commits */
 	size_t nreceipts;
-	int alert;              /* <state>/alert raised (submits refused) */
+	sp_health health;       /* for `seinpost status` (over submit.sock) */
+	sp_link *link;          /* the broker link: contact, handshake trouble */
 	int unsent;             /* a direct send failed: resend in order first */
 	uint64_t last_unsent_try;
 	uint64_t unsent_pos;    /* pending-index position the in-order resend continues from */
@@ -327,10 +329,11 @@ static void submit_flush(struct node *n)
 			snprintf(msg, sizeof msg, "could not store the signal durably: %s%s; nothing was sent, "
 			         "signals accepted earlier are kept", sp_strerror(why_rc),
 			         why_rc == SP_EIO ? " (disk full or failing?)" : "");
-			sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(why_rc), sp_store_last_error());
+			char why[192];
+			snprintf(why, sizeof why, "outbox write failed: %s (%s); submits refused", sp_strerror(why_rc),
+			         sp_store_last_error());
+			sp_episode_fail(&n->health.storage, 0, 0, why); /* logged once per episode */
 			submit_refused(n, p->spool, why_rc, msg);
-			sp_status_alert(n->cfg->state_dir, msg);
-			n->alert = 1;
 			continue;
 		}
 		if (p->dup) {
@@ -343,10 +346,7 @@ static void submit_flush(struct node *n)
 			continue;
 		}
 		n->submitted++;
-		if (n->alert) {
-			sp_status_alert(n->cfg->state_dir, NULL);
-			n->alert = 0;
-		}
+		sp_episode_ok(&n->health.storage);
 		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(p->id, SP_ID_BYTES, idhex), "queued %s weight %u",
 		             p->h->category, p->h->weight);
 		if (p->spool)
@@ -429,6 +429,26 @@ static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 	local_reply(n, SP_OK, "", id->data, e);
 	e->signal = keep;
 	seinpost__outbox_entry__free_unpacked(e, NULL);
+}
+
+/* `seinpost status`: the node's own view (storage, broker link, counters);
+ * answered from memory, so it works on a full disk. */
+static void health_reply(struct node *n)
+{
+	Seinpost__LocalReply r = SEINPOST__LOCAL_REPLY__INIT;
+	Seinpost__HealthReport h = SEINPOST__HEALTH_REPORT__INIT;
+	uint8_t *buf = NULL;
+	size_t len;
+	n->health.signals_in = n->received;
+	n->health.signals_out = n->submitted;
+	sp_health_report(&n->health, n->store, &h);
+	r.health = &h;
+	if (sp_wire_pack(&r.base, &buf, &len) != SP_OK) {
+		local_send(n, &n->env, "", 0);
+		return;
+	}
+	local_send(n, &n->env, buf, len);
+	free(buf);
 }
 
 /* One request from the ROUTER: routing id, empty delimiter, body.
@@ -521,6 +541,9 @@ static void serve_local(struct node *n)
 		}
 		case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 			do_audit_query(n, req->audit_query);
+			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
+			health_reply(n);
 			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 			char text[256];
@@ -834,9 +857,11 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK) {
-		/* No receipt: the broker keeps it queued and sends it again. */
-		sp_log_event(LOG_ERR, C, h->sender, idhex, "inbox write failed: %s (%s); not acknowledged",
-		             sp_strerror(rc), sp_store_last_error());
+		/* No receipt: the broker keeps it queued and sends it again.
+		 * Logged once per episode, not per delivery and retry. */
+		snprintf(why, sizeof why, "inbox write failed: %s (%s); deliveries not acknowledged",
+		         sp_strerror(rc), sp_store_last_error());
+		sp_episode_fail(&n->health.storage, 0, 0, why);
 		rc = SP_OK;
 		goto out;
 	}
@@ -912,12 +937,16 @@ static void serve_broker(struct node *n)
 			continue;
 		}
 		sp_msg_clear(&m);
+		sp_link_contact(n->link, &n->health);
 		frames[nf++] = f;
 		if (f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK || f->body_case == SEINPOST__FRAME__BODY_DELIVERY)
 			handled++;
 	}
 	if (handled) {
 		n->nreceipts = 0;
+		/* Per-signal lines only for what this batch really stored: a
+		 * failing disk must not log the same verdicts on every retry. */
+		sp_log_hold();
 		rc = sp_txn_begin(n->store, 1, &t);
 		for (size_t i = 0; rc == SP_OK && i < nf; i++) {
 			if (frames[i]->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK)
@@ -930,12 +959,17 @@ static void serve_broker(struct node *n)
 		if (rc == SP_OK)
 			rc = sp_txn_commit(&t);
 		sp_txn_abort(&t);
+		sp_log_release(rc == SP_OK);
 		if (rc != SP_OK) {
 			/* Nothing of this batch counts: verdicts come again (DUPLICATE)
 			 * and deliveries are re-sent because no receipt went out. */
-			sp_log(LOG_ERR, C, "storing what the broker sent failed: %s (%s); nothing acknowledged",
-			       sp_strerror(rc), sp_store_last_error());
+			char why[192];
+			snprintf(why, sizeof why, "storing what the broker sent failed: %s (%s); nothing acknowledged",
+			         sp_strerror(rc), sp_store_last_error());
+			sp_episode_fail(&n->health.storage, 0, 0, why);
 			n->nreceipts = 0;
+		} else if (n->nreceipts || n->health.storage.since_ms) {
+			sp_episode_ok(&n->health.storage);
 		}
 		if (n->nreceipts)
 			send_receipts(n);
@@ -1084,6 +1118,8 @@ static int node_open(struct node *n)
 	rc = sp_transport_node(n->zctx, n->keys, sp_roster_broker_curve(n->roster), n->cfg->org, &o, &n->sock);
 	if (rc != SP_OK)
 		return rc;
+	if ((rc = sp_link_open(n->zctx, n->sock, n->cfg->endpoint, &n->link)) != SP_OK)
+		return rc;
 	/* Local submit socket: a Unix socket inside the 0700 state directory,
 	 * so only this node's user can reach it. */
 	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) != SP_OK)
@@ -1116,6 +1152,7 @@ static void node_close(struct node *n)
 {
 	char sock_path[PATH_MAX];
 	sp_hook_close(&n->hook);
+	sp_link_close(&n->link);
 	if (n->local)
 		zmq_close(n->local);
 	if (n->sock)
@@ -1136,10 +1173,10 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 {
 	struct node n = { .cfg = c };
 	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0;
+	sp_health_init(&n.health, C);
 	int rc = node_open(&n);
 	if (rc != SP_OK)
 		goto out;
-	sp_status_alert(c->state_dir, NULL);
 	sp_log(LOG_INFO, C, "%s connecting to %s", c->org, c->endpoint);
 	send_hello(&n);
 	resend_outbox(&n);
@@ -1182,6 +1219,8 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 		if (now - n.last_sweep >= 1000)
 			sweep(&n);
 		sp_hook_tick(n.hook);
+		sp_link_tick(n.link, &n.health);
+		sp_health_tick(&n.health, n.store);
 		if (wd && now - last_wd >= wd) {
 			sp_sd_watchdog_kick();
 			last_wd = now;

@@ -524,6 +524,9 @@ int sp_spool_status(const sp_status_src *src, sp_status *st)
 	waiting = count_files(dir, NULL, &oldest);
 	rejected = count_files(dir, "rejected", NULL);
 	age = oldest && now > oldest ? now - oldest : 0;
+	sp_status_num(st, "spool", "waiting", (double)waiting);
+	sp_status_num(st, "spool", "oldest_age_s", waiting ? (double)(age / 1000) : 0);
+	sp_status_num(st, "spool", "rejected", (double)rejected);
 	rc = sp_status_add(st, "spool", "waiting", waiting && age > src->opts->max_age_s * 1000 ? SP_STATUS_BAD : SP_STATUS_OK,
 	                   "%zu files%s%s", waiting, waiting ? ", oldest " : "",
 	                   waiting ? sp_status_age(age, agebuf, sizeof agebuf) : "");

@@ -190,6 +190,20 @@ static int used_add(sp_txn *t, const char *org, uint64_t now_ms, uint64_t used, 
 	return sp_store_put(t, SP_DB_META, k, kl, v, sizeof v, 0);
 }
 
+/* ---- the last alarm: be64(unix ms) ‖ text, written with its refusal ------- */
+
+#define ALARM_KEY "oprf.alarm"
+#define ALARM_SHOW_MS (24ull * 3600 * 1000) /* status is unhealthy this long after one */
+
+static int alarm_put(sp_txn *t, uint64_t now_ms, const char *text)
+{
+	uint8_t v[8 + 256];
+	size_t l = strnlen(text, 256);
+	sp_be64_put(v, now_ms);
+	memcpy(v + 8, text, l);
+	return sp_store_put(t, SP_DB_META, ALARM_KEY, sizeof ALARM_KEY - 1, v, 8 + l, 0);
+}
+
 /* ---- one request ------------------------------------------------------------ */
 
 static const char *purpose_name(uint32_t p)
@@ -339,6 +353,8 @@ int sp_oprfsvc_handle(const sp_oprfsvc_ctx *c, sp_txn *t, const char *proven_org
 	rc = pack_reply(&r, reply, rlen);
 #undef REFUSE
 out:
+	if (rc == SP_OK && alarmlen && alarm[0])
+		rc = alarm_put(t, now_ms, alarm);
 	free(msg);
 	free(ev);
 	if (rq)
@@ -374,7 +390,21 @@ static int status_visit(void *ctx, const void *k, size_t kl, const void *v, size
 
 int sp_oprfsvc_status(const sp_status_src *src, sp_status *st)
 {
-	struct status_walk w = { .st = st, .today = sp_now_ms() / DAY_MS, .rc = SP_OK };
+	uint64_t now = src->opts->now_ms ? src->opts->now_ms : sp_now_ms();
+	struct status_walk w = { .st = st, .today = now / DAY_MS, .rc = SP_OK };
+	const void *v;
+	size_t vl;
+	if (sp_store_get(src->txn, SP_DB_META, ALARM_KEY, sizeof ALARM_KEY - 1, &v, &vl) == SP_OK &&
+	    vl > 8) {
+		uint64_t at = sp_be64_get(v);
+		char when[32];
+		int rc = sp_status_add(st, "oprf", "alarm", now - at < ALARM_SHOW_MS ? SP_STATUS_BAD
+		                                                                   : SP_STATUS_OK,
+		                       "ALARM at %s: %.*s", sp_iso_time(at, when, sizeof when),
+		                       (int)(vl - 8), (const char *)v + 8);
+		if (rc != SP_OK)
+			return rc;
+	}
 	(void)sp_store_foreach(src->txn, SP_DB_META, USED_PREFIX, sizeof USED_PREFIX - 1,
 	                       status_visit, &w);
 	if (w.rc != SP_OK)

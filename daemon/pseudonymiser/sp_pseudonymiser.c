@@ -201,8 +201,8 @@ static void serve_one(struct psvc *s, const sp_msg *m)
 		return;
 	}
 	if (alarm[0]) {
+		/* also in the store (with the refusal): `status` shows it for a day */
 		sp_log_event(LOG_CRIT, C, m->user, NULL, "ALARM: %s", alarm);
-		sp_status_alert(s->cfg->state_dir, alarm);
 		s->refused++;
 	} else {
 		Seinpost__OprfReply *r = seinpost__oprf_reply__unpack(NULL, rlen, reply);
@@ -228,7 +228,6 @@ int sp_pseudonymiser_run(const sp_config *c, volatile sig_atomic_t *stop,
 	int rc = psvc_open(&s);
 	if (rc != SP_OK)
 		goto out;
-	sp_status_alert(c->state_dir, NULL);
 	if ((rc = audit_policy_loaded(&s)) != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));
 		goto out;

@@ -14,6 +14,10 @@
  *                                               signal NODE never received
  *   sp_forge longexpiry NODE.conf               a signal whose expiry exceeds the
  *                                               policy's retention
+ *   sp_forge badtext NODE.conf                  a valid signal whose sealed summary and
+ *                                               contact are not acceptable text (a C1
+ *                                               control, a surrogate): what a sender
+ *                                               without the node's checks could send
  *   sp_forge receipt NODE.conf ID HOW           a DeliveryAckBatch for ID as NODE:
  *                                               HOW = good (NODE's key), badkey (a
  *                                               fresh key), otherorg (NODE's key over
@@ -42,6 +46,7 @@
 #include "sp_wire.h"
 
 static uint64_t g_lifetime = 86400; /* seconds from now to the header expiry */
+static const char *g_summary = "forge summary", *g_contact = "forge contact";
 
 struct ctx {
 	sp_config cfg;
@@ -174,7 +179,7 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 		.weight = (uint32_t)weight, .created = sp_now_s(), .expires = sp_now_s() + g_lifetime,
 		.policy_hash = sp_policy_hash(c->policy),
 	};
-	sp_tier_plain p = { .contact = "forge contact", .summary = "forge summary", .bsn = "111222333", .name = "Forge Name" };
+	sp_tier_plain p = { .contact = g_contact, .summary = g_summary, .bsn = "111222333", .name = "Forge Name" };
 	if (sp_signal_seal(&m, &p, all, n + nextra, c->keys->sign_sk, out, outlen, id) != SP_OK)
 		die("seal");
 	free(all);
@@ -203,6 +208,12 @@ int main(int argc, char **argv)
 		send_signal(&c, sig, siglen);
 	} else if (strcmp(argv[1], "longexpiry") == 0 && argc == 3) {
 		g_lifetime = 4000ull * 86400; /* beyond any retention the policy allows */
+		build(&c, c.cfg.org, "drug-recruitment", 2, NULL, 0, &sig, &siglen);
+		connect_as(&c, c.keys, c.cfg.org);
+		send_signal(&c, sig, siglen);
+	} else if (strcmp(argv[1], "badtext") == 0 && argc == 3) {
+		g_summary = "forge \xc2\x9b" "2J summary";     /* U+009B CSI, a C1 control */
+		g_contact = "forge \xed\xa0\x80 contact";       /* a UTF-16 surrogate */
 		build(&c, c.cfg.org, "drug-recruitment", 2, NULL, 0, &sig, &siglen);
 		connect_as(&c, c.keys, c.cfg.org);
 		send_signal(&c, sig, siglen);
