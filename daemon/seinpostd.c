@@ -1,18 +1,23 @@
 /* seinpostd — the seinpost daemon: broker, node or pseudonymiser, chosen by the config. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include "sp_broker.h"
 #include "sp_config.h"
-#include "sp_preflight.h"
+#include "sp_keyholder.h"
 #include "sp_log.h"
 #include "sp_node.h"
+#include "sp_preflight.h"
 #include "sp_pseudonymiser.h"
 #include "sp_statedir.h"
+#include "sp_util.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 
@@ -43,6 +48,40 @@ static void usage(FILE *out)
 	        "\n"
 	        "Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the sharing policy (broker) or retries a failing delivery hook now (node).\n"
 	        "See seinpostd(8).\n");
+}
+
+/* Before start-up: the state directory (or, when it does not exist yet, the
+ * nearest directory above it) must be writable by us. Under the shipped unit
+ * /etc is read-only, so a relative "state = state" from `seinpost net init`
+ * lands in /etc/seinpost/NAME/state: say so, instead of an LMDB error. */
+static int state_dir_usable(const sp_config *c)
+{
+	char dir[PATH_MAX], up[PATH_MAX];
+	const char *sd = getenv("STATE_DIRECTORY");
+	int err;
+
+	if (strlen(c->state_dir) >= sizeof dir)
+		return -1;
+	strcpy(dir, c->state_dir);
+	while (access(dir, F_OK) != 0 && errno == ENOENT) {
+		if (sp_path_dirname(dir, up, sizeof up) != SP_OK || strcmp(up, dir) == 0)
+			break;
+		strcpy(dir, up);
+	}
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	err = errno;
+	fprintf(stderr, "seinpostd: state directory %s is not writable: %s (at %s)\n", c->state_dir,
+	        strerror(err), dir);
+	if (sd && sd[0] == '/')
+		fprintf(stderr, "seinpostd: under systemd the instance's state directory is %s "
+		        "(StateDirectory=): set 'state = %.*s' in %s, or leave 'state' out\n",
+		        sd, (int)strcspn(sd, ":"), sd, c->path);
+	else if (err == EROFS)
+		fprintf(stderr, "seinpostd: a relative 'state =' resolves next to the configuration; "
+		        "under the shipped unit that is the read-only /etc: use 'state = %s/NAME' in %s\n",
+		        SP_STATE_ROOT, c->path);
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -101,6 +140,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "seinpostd: %s\n", err);
 		return 1;
 	}
+	if (state_dir_usable(&cfg) != 0)
+		return 1;
 	sp_log_init("seinpostd", strcmp(cfg.log, "journal") == 0 ? 1 : strcmp(cfg.log, "stderr") == 0 ? 0 : -1,
 	            verbose || cfg.verbose);
 
@@ -117,7 +158,7 @@ int main(int argc, char **argv)
 	else if (cfg.role == SP_RUN_PSEUDONYMISER)
 		rc = sp_pseudonymiser_run(&cfg, &stop_flag, &reload_flag);
 	else
-		rc = sp_node_run(&cfg, &stop_flag, &reload_flag);
+		rc = sp_keyholder_run(&cfg, &stop_flag, &reload_flag); /* and the network process */
 	sp_statedir_unlock(&lock);
 	return rc == 0 ? 0 : 1;
 }

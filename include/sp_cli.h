@@ -37,6 +37,9 @@ int sp_cli_status(const char *cfg_path, int argc, char **argv);
 /* oprf feature: sp_cli_pseudonym.c */
 int sp_cli_pseudonym(const char *cfg_path, int argc, char **argv);
 int sp_cli_spool(int argc, char **argv);   /* spool check: sp_cli_spool.c */
+/* backup / restore of a store: sp_cli_backup.c */
+int sp_cli_backup(const char *cfg_path, int argc, char **argv);
+int sp_cli_restore(const char *cfg_path, int argc, char **argv);
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;

@@ -3,6 +3,8 @@
  *
  * See seinpost.conf(5). Relative paths are resolved against the directory of
  * the configuration file. Unknown sections or keys are errors with file:line.
+ * Without "state =", the state directory is $STATE_DIRECTORY (systemd's
+ * StateDirectory=) or /var/lib/seinpost/NAME for a file in .../NAME/.
  *
  *   [seinpost]  role = broker|node|pseudonymiser, org, keys, state, roster, operator_key,
  *               policy, pseudonym_key (nodes only), log = auto|journal|stderr,
@@ -28,7 +30,10 @@
 #include <stdint.h>
 #include "sp_error.h"
 
-enum sp_role_kind { SP_RUN_BROKER = 1, SP_RUN_NODE = 2, SP_RUN_PSEUDONYMISER = 4 }; /* bits: sp_status.c masks them */
+/* Where the shipped unit keeps each instance's state (StateDirectory=). */
+#define SP_STATE_ROOT "/var/lib/seinpost"
+
+enum sp_role_kind { SP_RUN_BROKER = 1, SP_RUN_NODE = 2, SP_RUN_PSEUDONYMISER = 4 }; /* bits: status masks them */
 
 typedef struct sp_config {
 	char path[PATH_MAX];          /* the config file */

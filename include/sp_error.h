@@ -42,7 +42,8 @@ enum sp_err {
 	SP_EROLE = -28,      /* role not allowed to do this */
 	SP_EDATE = -29,      /* date malformed or impossible */
 	SP_EBUSY = -30,      /* in use by another process (already running) */
-	SP_ELAST = -31
+	SP_ESCHEMA = -31,    /* store layout version unknown to this binary */
+	SP_ELAST = -32
 };
 
 /* Static string; never NULL. */

@@ -61,12 +61,4 @@ int sp_release_mark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint
                               const uint8_t ref_id[16]) SP_MUST_CHECK;
 int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16]);
 
-
-
-/* Node side: a later delivery of a signal we already hold (released grants)
- * is merged into the stored inbox entry: union of grants, tier boxes and
- * rule ids; the newest referral wins. *changed = 0 for a plain repeat.
- * Header and signature are unchanged (the caller checked they verify). */
-int sp_release_merge(const Seinpost__InboxEntry *old, const Seinpost__Delivery *d,
-                     uint8_t **out, size_t *outlen, int *changed) SP_MUST_CHECK;
 #endif

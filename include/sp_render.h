@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
+#include "sp_kh.h"
 #include "sp_policy.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
@@ -34,20 +35,20 @@ typedef struct sp_render {
 } sp_render;
 
 /* Decode an inbox value, verify the sender's signature against the roster
- * and decrypt what `org` was granted. SP_ECORRUPT (undecodable), SP_ESIG
+ * and decrypt what `org` was granted (each grant opened through kh). SP_ECORRUPT (undecodable), SP_ESIG
  * (sender unknown or signature bad), SP_EEXPIRED (past the policy's
  * retention at now_s: the retention sweep may not have deleted it yet, but
  * storage limitation holds from the deadline on), SP_ECRYPTO; why gets a
  * message without personal data. sp_render_clear in every case. */
 int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_policy *policy,
-                   uint64_t now_s, const char *org, const uint8_t box_pk[32], const uint8_t box_sk[32],
+                   uint64_t now_s, const char *org, sp_kh *kh,
                    sp_render *out, char *why, size_t whylen) SP_MUST_CHECK;
 void sp_render_clear(sp_render *r);
 
 /* Record the read in write txn t: the local READ audit record and the signed
  * read receipt for the broker (sp_reads_queue), user naming who opened it. */
 int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *user,
-                    const uint8_t sign_sk[64]) SP_MUST_CHECK;
+                    sp_kh *kh) SP_MUST_CHECK;
 
 /* The opened signal as a new JSON object: id, from, category, weight,
  * created_at, received_at, tiers (an array of names), signature, rules, referral (when any), ref (our

@@ -2,7 +2,7 @@
  * sp_status.h — `seinpost --config FILE status`: health of a broker or node.
  *
  * A report is a list of lines (section, key, value, level). Providers add
- * lines; each concern owns one provider in the table in sp_status.c, so a
+ * lines; each concern owns one provider in the table in sp_status_collect.c, so a
  * feature adds its own lines by adding one entry there (and its function in
  * its own module). Providers read the store through a read-only
  * transaction: status works while the daemon runs and while it is down, and
@@ -69,7 +69,10 @@ void sp_status_org_num(sp_status *st, const char *org, const char *key, double v
 void sp_status_org_bool(sp_status *st, const char *org, const char *key, int v);
 void sp_status_org_time(sp_status *st, const char *org, const char *key_at, uint64_t ms);
 
-/* Open the state read-only and run every provider for the config's role. */
+/* An empty report (for sp_status_collect). */
+int sp_status_new(int role, const char *org, uint64_t now_ms, sp_status **out) SP_MUST_CHECK;
+/* Open the state read-only and run every provider for the config's role
+ * (cli/sp_status_collect.c). */
 int sp_status_collect(const sp_config *c, const sp_status_opts *o, sp_status **out) SP_MUST_CHECK;
 /* Worst level of any line. */
 int sp_status_level(const sp_status *st);

@@ -44,7 +44,9 @@ typedef struct sp_txn sp_txn;
 
 /* Opens (creating the directory 0700 when missing and not read-only).
  * map_size in bytes (0 = 256 MiB). SP_ECORRUPT when the files cannot be
- * opened as an LMDB environment. */
+ * opened as an LMDB environment. Checks the layout version (sp_schema.h):
+ * SP_ESCHEMA for a store newer than this binary; a read-write open migrates
+ * an older one. */
 int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store **out) SP_MUST_CHECK;
 void sp_store_close(sp_store **s);
 
@@ -96,7 +98,15 @@ int sp_store_reader_check(sp_store *s, int *cleared) SP_MUST_CHECK;
  * longest duration (microseconds, fsync included). For status/metrics. */
 void sp_store_commit_stats(const sp_store *s, uint64_t *n, uint64_t *sum_us, uint64_t *max_us);
 
+/* A consistent, compacted copy of the whole environment as it stands at
+ * one committed transaction (mdb_env_copy2, MDB_CP_COMPACT), written to
+ * dest_dir/data.mdb; dest_dir must exist and hold no data.mdb. Safe while
+ * other processes write the store. The copy is not fsync'd. */
+int sp_store_copy(sp_store *s, const char *dest_dir) SP_MUST_CHECK;
+
 /* Last LMDB error text for diagnostics (static string). */
 const char *sp_store_last_error(void);
+/* Set that text (modules checking a store at open: sp_schema). */
+void sp_store_note_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -24,6 +24,7 @@
 #include "sp_sd.h"
 #include "sp_signal.h"
 #include "sp_sth.h"
+#include "sp_sandbox.h"
 #include "sp_store.h"
 #include "sp_transport.h"
 #include "sp_util.h"
@@ -859,10 +860,16 @@ static int broker_open(struct broker *b)
 		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
 		return rc;
 	}
-	if (sp_path_join(b->cfg->keys_dir, "box.key", path, sizeof path) == SP_OK && stat(path, &st) == 0) {
+	if (b->keys->has_box || /* e.g. keys_box.key among systemd credentials */
+	    (sp_path_join(b->cfg->keys_dir, "box.key", path, sizeof path) == SP_OK && stat(path, &st) == 0)) {
 		sp_log(LOG_ERR, C, "refusing to start: %s exists; the broker must never hold a content key", path);
 		return SP_ECONFIG;
 	}
+	/* The keys are in memory: close keys/, dumps and new privileges before
+	 * any thread exists (docs/privsep.md). */
+	rc = sp_sandbox_broker(b->cfg);
+	if (rc != SP_OK)
+		return rc;
 	rc = sp_roster_load(b->cfg->roster_path, b->cfg->operator_pk, &b->roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "roster %s: %s", b->cfg->roster_path, sp_strerror(rc));

@@ -108,6 +108,12 @@ static const struct cmd commands[] = {
 	{ ANY, "audit witness", sp_cli_audit, "[--json]", "the broker history this node witnessed (exit 1: alarm)", NULL },
 	{ ANY, "status", sp_cli_status, "[--json] [--max-age SECONDS]",
 	  "queues, outbox, oldest undelivered, last commit; exit 1 when unhealthy", NULL },
+	{ ANY, "backup", sp_cli_backup, "[--state DIR] DEST",
+	  "verified copy of the (live) store into new directory DEST",
+	  "mdb_copy -c of the store at one committed transaction, then checked (audit chain,\n"
+	  "store layout version) before it is reported done. See docs/operations.md." },
+	{ ANY, "restore", sp_cli_restore, "[--state DIR] SRC",
+	  "check backup SRC and make it the (stopped) daemon's store", NULL },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -349,6 +349,7 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 	if (who) {
 		if (bsn) {
 			sp_pseudo_keyring *kr = NULL;
+			sp_kh *kh = NULL;
 			char why[128];
 			uint32_t epoch;
 			if (!cfg->pseudo_key_path[0]) {
@@ -356,8 +357,10 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 				                "on the broker use --pseudonym\n");
 				return 2;
 			}
-			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK)
-				rc = sp_submit_pseudonym(kr, SP_SUBJECT_PERSON, bsn, pseudo, &epoch, why, sizeof why);
+			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK &&
+			    (rc = sp_kh_local(cfg->org, NULL, kr, &kh)) == SP_OK)
+				rc = sp_submit_pseudonym(kh, SP_SUBJECT_PERSON, bsn, pseudo, &epoch, why, sizeof why);
+			sp_kh_free(&kh);
 			sp_pseudo_keyring_free(&kr);
 			if (rc != SP_OK) {
 				fprintf(stderr, "seinpost audit: %s\n", rc == SP_EBSN ? "invalid BSN" : sp_strerror(rc));

@@ -400,6 +400,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 {
 	sp_config cfg;
 	sp_keyset *keys = NULL;
+	sp_kh *kh = NULL;
 	sp_roster *roster = NULL;
 	sp_policy *policy = NULL;
 	sp_store *st = NULL;
@@ -449,6 +450,11 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: keys in %s: %s\n", cfg.keys_dir, rc ? sp_strerror(rc) : "no box key");
 		goto out;
 	}
+	/* The CLI is not network-facing: it opens with the keys in this process. */
+	if ((rc = sp_kh_local(cfg.org, keys, NULL, &kh)) != SP_OK) {
+		fprintf(stderr, "seinpost show: %s\n", sp_strerror(rc));
+		goto out;
+	}
 	if ((rc = sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster)) != SP_OK) {
 		fprintf(stderr, "seinpost show: roster: %s\n", sp_strerror(rc));
 		goto out;
@@ -474,8 +480,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: no signal %s in the inbox\n", sp_hex(id, 16, idhex));
 		goto out;
 	}
-	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, keys->box_pk, keys->box_sk, &r, why,
-	                   sizeof why) != SP_OK) {
+	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, kh, &r, why, sizeof why) != SP_OK) {
 		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
 	}
@@ -484,7 +489,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	/* Our own reference for the subject: local only, read before commit. */
 	sp_involve_local_ref(t, h->pseudonym.data, ref, sizeof ref);
 	/* Who opened what is part of "who saw what": audited before display. */
-	rc = sp_render_audit(t, &r, cfg.org, user, keys->sign_sk);
+	rc = sp_render_audit(t, &r, cfg.org, user, kh);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	if (rc != SP_OK) {
@@ -542,6 +547,7 @@ out:
 	sp_store_close(&st);
 	sp_roster_free(&roster);
 	sp_policy_free(&policy);
+	sp_kh_free(&kh);
 	sp_keys_free(&keys);
 	sp_statedir_unlock(&lock);
 	return status;

@@ -308,12 +308,50 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
+/* No "state =": the state directory is the one the shipped unit gives the
+ * instance (StateDirectory=seinpost/%i): $STATE_DIRECTORY when systemd set
+ * it (it may list several, separated by ':'; the first is ours), otherwise
+ * /var/lib/seinpost/NAME for a configuration in /etc/seinpost/NAME/, so that
+ * the CLI finds the same store from a shell. */
+static void state_default(struct cctx *x)
+{
+	const char *sd = getenv("STATE_DIRECTORY");
+	const char *name;
+	size_t i, n;
+	int w;
+
+	for (i = 0; i < NCKEYS; i++)
+		if (ckeys[i].off == offsetof(sp_config, state_dir))
+			break;
+	if (i == NCKEYS || x->seen[i])
+		return;
+	if (sd && sd[0] == '/') {
+		n = strcspn(sd, ":");
+		if (n >= sizeof x->c->state_dir)
+			return;
+		memcpy(x->c->state_dir, sd, n);
+		x->c->state_dir[n] = '\0';
+	} else {
+		name = strrchr(x->dir, '/');
+		name = name ? name + 1 : x->dir;
+		if (!sp_ident_ok(name))
+			return; /* reported as missing */
+		w = snprintf(x->c->state_dir, sizeof x->c->state_dir, "%s/%s", SP_STATE_ROOT, name);
+		if (w < 0 || (size_t)w >= sizeof x->c->state_dir) {
+			x->c->state_dir[0] = '\0';
+			return;
+		}
+	}
+	x->seen[i] = -1; /* set, but by no line of the file */
+}
+
 /* Role-dependent rules, after the whole file is read (role may come last). */
 static void check_roles(struct cctx *x)
 {
 	sp_config *c = x->c;
 	/* A missing key is reported at the role line: that is what requires it. */
 	int role_line = x->seen[0] ? x->seen[0] : x->rd.line;
+	state_default(x);
 	for (size_t i = 0; i < NCKEYS && !x->rd.err_line; i++) {
 		const struct ckey *k = &ckeys[i];
 		if (strcmp(k->key, "role") == 0)

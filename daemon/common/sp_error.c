@@ -33,6 +33,7 @@ static const char *const messages[] = {
 	[28] = "role not allowed",
 	[29] = "invalid date (expected YYYY-MM-DD, a real past date)",
 	[30] = "in use by another process",
+	[31] = "store layout version unknown to this seinpost (see the log)",
 };
 
 const char *sp_strerror(int err)

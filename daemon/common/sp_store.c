@@ -36,6 +36,7 @@
 #include <lmdb.h>
 
 #include "sp_store.h"
+#include "sp_schema.h"
 #include "sp_log.h"
 #include "sp_util.h"
 
@@ -86,6 +87,14 @@ static void set_error(const char *fmt, ...)
 const char *sp_store_last_error(void)
 {
 	return last_error;
+}
+
+void sp_store_note_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
+	va_end(ap);
 }
 
 /* Turn an LMDB or errno code into an SP_E* code, remembering the text. */
@@ -415,12 +424,26 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 		sp_log(LOG_NOTICE, "store", "cleared %d stale reader slot(s)", dead);
 	if ((rc = open_dbis(s)) != SP_OK)
 		goto out;
+	/* Refuse a layout newer than ours; bring an older one up to date. */
+	if ((rc = sp_schema_open(s, s->rdonly, NULL, NULL)) != SP_OK)
+		goto out;
 	*out = s;
 	s = NULL;
 	rc = SP_OK;
 out:
 	sp_store_close(&s);
 	return rc;
+}
+
+int sp_store_copy(sp_store *s, const char *dest_dir)
+{
+	int rc;
+	if (!s || !dest_dir)
+		return SP_EINVAL;
+	/* A read transaction's snapshot, pages written in key order without
+	 * the free ones: the live writer is never blocked. */
+	rc = mdb_env_copy2(s->env, dest_dir, MDB_CP_COMPACT);
+	return map_rc(rc, "mdb_env_copy2");
 }
 
 void sp_store_close(sp_store **sp)

@@ -3,7 +3,8 @@
  *
  * The runner lives in the node's event loop, not in a thread: at most one
  * hook runs at a time (queue order is kept anyway), the child is started
- * with posix_spawn, its stdin is a non-blocking pipe fed a little on every
+ * with fork and execve (Landlock applied in between, docs/privsep.md),
+ * its stdin is a non-blocking pipe fed a little on every
  * tick, and it is reaped with waitpid(WNOHANG). The loop wakes at least
  * every 100 ms, so a hook's exit is noticed within that, while heartbeats,
  * receipts and submits go on. No second thread touches LMDB, the keys or the
@@ -19,10 +20,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -32,6 +34,7 @@
 #include "sp_log.h"
 #include "sp_reads.h"
 #include "sp_render.h"
+#include "sp_sandbox.h"
 #include "sp_util.h"
 
 #define C "hook"
@@ -41,7 +44,7 @@
 struct sp_hook {
 	const sp_config *cfg;
 	sp_store *store;
-	const sp_keyset *keys;
+	sp_kh *kh;                /* signs the read receipts, opens the grants */
 	const sp_roster *roster;
 	const sp_policy *policy;
 	uint64_t wake;            /* unix ms: look at the queue again; NEVER = until kicked */
@@ -166,7 +169,7 @@ static int queue_head(sp_txn *t, struct head *h)
 
 /* ---- runner ----------------------------------------------------------------- */
 
-int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_roster *r,
+int sp_hook_open(const sp_config *c, sp_store *s, sp_kh *kh, const sp_roster *r,
                  const sp_policy *p, sp_hook **out)
 {
 	sp_hook *h = calloc(1, sizeof *h);
@@ -174,7 +177,7 @@ int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_r
 		return SP_ENOMEM;
 	h->cfg = c;
 	h->store = s;
-	h->keys = k;
+	h->kh = kh;
 	h->roster = r;
 	h->policy = p;
 	h->fd = -1;
@@ -234,7 +237,7 @@ static int commit_item(sp_hook *h, const Seinpost__HookItem *it, int del, const 
 	size_t len;
 	int rc = sp_txn_begin(h->store, 1, &t);
 	if (rc == SP_OK && r)
-		rc = sp_render_audit(t, r, h->cfg->org, user, h->keys->sign_sk);
+		rc = sp_render_audit(t, r, h->cfg->org, user, h->kh);
 	if (rc == SP_OK && del)
 		rc = sp_store_del(t, SP_DB_HOOK, h->key, 8);
 	if (rc == SP_OK && !del)
@@ -311,56 +314,73 @@ static int write_out(sp_hook *h, char *why, size_t wl)
 	return rc;
 }
 
+/* The hook child, between fork and exec: only async-signal-safe calls.
+ * Landlock first (the node's state becomes unreadable, on top of keys/,
+ * which the network process already cannot read), then nothing of the
+ * daemon's descriptors, then exec. A sandbox that cannot be applied stops
+ * the hook (exit 126), it never runs unconfined. */
+static void hook_child(const char *cmd, char *const argv[], char *const envp[], int in)
+{
+	static const int dfl[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	int rs = sp_sandbox_hook_fd(), nul;
+	sigset_t none;
+
+	(void)setpgid(0, 0); /* own group: a timeout kills what the hook started too */
+	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
+		(void)signal(dfl[i], SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(in, 0) < 0)
+		_exit(126);
+	nul = open("/dev/null", O_WRONLY);
+	if (nul < 0 || dup2(nul, 1) < 0 || dup2(1, 2) < 0)
+		_exit(126);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		_exit(126);
+	if (rs >= 0 && syscall(SYS_landlock_restrict_self, rs, 0) != 0)
+		_exit(126);
+	/* Nothing else of the daemon: LMDB keeps its data file open without
+	 * close-on-exec, and a hook has no business with it. */
+	closefrom(3);
+	execve(cmd, argv, envp);
+	_exit(127);
+}
+
 static int spawn_command(sp_hook *h, char *why, size_t wl)
 {
 	char e_item[SP_HOOK_ITEM_ID_MAX + 24], e_kind[48], e_org[96], e_sig[64], idhex[SP_ID_HEX];
 	char *const argv[] = { (char *)h->cfg->hook_command, NULL };
 	char *const envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", e_item, e_kind, e_org, e_sig, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dfl;
-	int p[2], rc;
+	int p[2];
+	pid_t pid;
 
 	snprintf(e_item, sizeof e_item, "SEINPOST_ITEM_ID=%s", h->item_id);
 	snprintf(e_kind, sizeof e_kind, "SEINPOST_KIND=%s", sp_hook_kind_name(h->item->kind));
 	snprintf(e_org, sizeof e_org, "SEINPOST_ORG=%s", h->cfg->org);
 	snprintf(e_sig, sizeof e_sig, "SEINPOST_SIGNAL_ID=%s", sp_hex(h->item->signal_id.data, SP_ID_BYTES, idhex));
+	if (access(h->cfg->hook_command, X_OK) != 0) {
+		snprintf(why, wl, "cannot start %.100s: %s", h->cfg->hook_command, strerror(errno));
+		return SP_EIO;
+	}
 	/* Only the write end is non-blocking: the hook reads a normal stdin. */
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		snprintf(why, wl, "cannot create a pipe: %s", strerror(errno));
 		return SP_EIO;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	/* Nothing else of the daemon: LMDB keeps its data file open without
-	 * close-on-exec, and a hook has no business with it. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	/* Own process group, so a timeout kills what the hook started too;
-	 * default signal dispositions (the daemon ignores SIGPIPE), none blocked. */
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGHUP);
-	sigaddset(&dfl, SIGCHLD);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dfl);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&h->pid, h->cfg->hook_command, &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	/* fork, not posix_spawn: the child restricts itself (Landlock) before
+	 * exec, and posix_spawn runs no code of ours in between. */
+	pid = fork();
+	if (pid == 0)
+		hook_child(h->cfg->hook_command, argv, envp, p[0]);
 	close(p[0]);
-	if (rc != 0) {
+	if (pid < 0) {
 		close(p[1]);
 		h->pid = 0;
-		snprintf(why, wl, "cannot start %.100s: %s", h->cfg->hook_command, strerror(rc));
+		snprintf(why, wl, "cannot start %.100s: %s", h->cfg->hook_command, strerror(errno));
 		return SP_EIO;
 	}
+	(void)setpgid(pid, pid); /* as the child does: no window for kill(-pid) */
+	h->pid = pid;
 	h->fd = p[1];
 	(void)fcntl(h->fd, F_SETFL, O_NONBLOCK);
 	h->deadline = sp_mono_ms() + (uint64_t)h->cfg->hook_timeout_s * 1000u;
@@ -429,8 +449,8 @@ static void start_next(sp_hook *h)
 	rc = sp_store_get(t, SP_DB_INBOX, h->item->signal_id.data, SP_ID_BYTES, &v, &vl);
 	gone = rc == SP_ENOTFOUND;
 	if (rc == SP_OK) {
-		rc = sp_render_open(v, vl, h->roster, h->policy, sp_now_s(), h->cfg->org, h->keys->box_pk,
-		                    h->keys->box_sk, &r, why, sizeof why);
+		rc = sp_render_open(v, vl, h->roster, h->policy, sp_now_s(), h->cfg->org, h->kh, &r, why,
+		                    sizeof why);
 		gone = rc == SP_EEXPIRED; /* past retention: must not leave the node any more */
 	}
 	opened = rc == SP_OK;

@@ -12,16 +12,17 @@
 #include "sp_health.h"
 #include "sp_hook.h"
 #include "sp_involve.h"
+#include "sp_kh.h"
 #include "sp_keys.h"
 #include "sp_link.h"
 #include "sp_log.h"
 #include "sp_nodeaudit.h"
 #include "sp_outbox.h"
 #include "sp_policy.h"
-#include "sp_pseudo.h"
-#include "sp_release.h"
+#include "sp_inbox.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
+#include "sp_sandbox.h"
 #include "sp_sd.h"
 #include "sp_spool.h"
 #include "sp_signal.h"
@@ -65,10 +66,10 @@ struct pending_submit {
 
 struct node {
 	const sp_config *cfg;
-	sp_keyset *keys;
+	sp_keyset *keys;        /* CURVE (transport) only: the secrets stay with the key holder */
+	sp_kh *kh;              /* the key holder: signs, opens grants, pseudonymises */
 	sp_roster *roster;
 	sp_policy *policy;
-	sp_pseudo_keyring *pseudo;
 	sp_store *store;
 	void *zctx, *sock, *local;
 	uint64_t last_hello, last_sweep;
@@ -217,7 +218,7 @@ static void submit_refused(struct node *n, sp_spool_file *sf, int rc, const char
 static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req, sp_spool_file *sf)
 {
 	sp_submit_ctx ctx = {
-		.org = n->cfg->org, .keys = n->keys, .pseudo = n->pseudo,
+		.org = n->cfg->org, .kh = n->kh,
 		.roster = n->roster, .policy = n->policy, .now_s = sp_now_s(),
 	};
 	struct pending_submit *p = &n->batch[n->nbatch];
@@ -533,7 +534,7 @@ static void serve_local(struct node *n)
 			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE: {
 			char text[256];
-			rc = sp_involve_request(n->store, n->pseudo, req->involve, sp_now_s(), text, sizeof text);
+			rc = sp_involve_request(n->store, n->kh, req->involve, sp_now_s(), text, sizeof text);
 			local_reply(n, rc, text, NULL, NULL);
 			if (rc == SP_OK)
 				sp_involve_resend(n->store, send_frame_cb, n);
@@ -547,7 +548,7 @@ static void serve_local(struct node *n)
 			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 			char text[256];
-			rc = sp_involve_batch_request(n->store, n->pseudo, req->involve_batch, sp_now_s(),
+			rc = sp_involve_batch_request(n->store, n->kh, req->involve_batch, sp_now_s(),
 			                              send_frame_cb, n, text, sizeof text);
 			local_reply(n, rc, text, NULL, NULL);
 			break;
@@ -571,7 +572,7 @@ static void spool_involve(struct node *n, sp_spool_file *f)
 		sp_spool_reject(n->spool, f, "internal: not an involvement request");
 		goto out;
 	}
-	rc = sp_involve_batch_request(n->store, n->pseudo, req->involve_batch, sp_now_s(), send_frame_cb, n,
+	rc = sp_involve_batch_request(n->store, n->kh, req->involve_batch, sp_now_s(), send_frame_cb, n,
 	                              text, sizeof text);
 	if (rc == SP_OK)
 		sp_spool_done(n->spool, f, NULL);
@@ -689,7 +690,7 @@ static void send_receipts(struct node *n)
 	a.n_ids = n->nreceipts;
 	a.ids = ids;
 	a.time = sp_now_ms();
-	if (sp_receipts_sign(n->cfg->org, a.time, idp, n->nreceipts, n->keys->sign_sk, sig) != SP_OK)
+	if (sp_receipts_sign_kh(n->cfg->org, a.time, idp, n->nreceipts, n->kh, sig) != SP_OK)
 		return; /* not sent: the broker resends, we receipt again */
 	a.signature.data = sig;
 	a.signature.len = 64;
@@ -711,7 +712,7 @@ static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Sein
 	if (!old || !old->delivery || !old->delivery->signal)
 		rc = SP_ECORRUPT;
 	if (rc == SP_OK)
-		rc = sp_release_merge(old, d, &buf, &len, changed);
+		rc = sp_inbox_merge(old, d, &buf, &len, changed);
 	if (rc == SP_OK && *changed)
 		rc = sp_store_put(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, buf, len, 0);
 	free(buf);
@@ -723,7 +724,7 @@ static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Sein
 /* A plain repeat of a delivery we hold: the broker resends its whole window
  * when receipts are late (a slow or frozen recipient), so repeats can
  * outnumber new deliveries. Same header and signature bytes as our
- * verified copy and nothing new to merge (sp_release_merge: no grant, tier
+ * verified copy and nothing new to merge (sp_inbox_merge: no grant, tier
  * box, rule or referral we lack) → only the receipt is due, without a
  * second Ed25519 check. Anything else takes the full path. */
 static int is_plain_repeat(sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d)
@@ -741,7 +742,7 @@ static int is_plain_repeat(sp_txn *t, const Seinpost__SignalHeader *h, const Sei
 		same = a->header.len == b->header.len && a->signature.len == b->signature.len &&
 		       memcmp(a->header.data, b->header.data, a->header.len) == 0 &&
 		       memcmp(a->signature.data, b->signature.data, a->signature.len) == 0;
-		if (same && sp_release_merge(old, d, &buf, &len, &changed) != SP_OK)
+		if (same && sp_inbox_merge(old, d, &buf, &len, &changed) != SP_OK)
 			changed = 1;
 	}
 	free(buf);
@@ -1064,16 +1065,16 @@ static int node_open(struct node *n)
 	char err[512], sock_path[PATH_MAX], ep[PATH_MAX + 8];
 	int rc;
 
-	rc = sp_keys_load(n->cfg->keys_dir, &n->keys);
-	if (rc != SP_OK || !n->keys->has_box) {
-		sp_log(LOG_ERR, C, "keys in %s: %s", n->cfg->keys_dir, rc ? sp_strerror(rc) : "box key missing");
-		return rc ? rc : SP_EKEY;
-	}
-	rc = sp_pseudo_keyring_load(n->cfg->pseudo_key_path, &n->pseudo);
+	rc = sp_keys_load_transport(n->cfg->keys_dir, &n->keys);
 	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "pseudonymisation key %s: %s", n->cfg->pseudo_key_path, sp_strerror(rc));
+		sp_log(LOG_ERR, C, "transport keys in %s: %s", n->cfg->keys_dir, sp_strerror(rc));
 		return rc;
 	}
+	/* From here on keys/ is out of reach, before any thread (ZeroMQ's I/O
+	 * thread parses the network too) exists (docs/privsep.md). */
+	rc = sp_sandbox_network(n->cfg);
+	if (rc != SP_OK)
+		return rc;
 	rc = sp_roster_load(n->cfg->roster_path, n->cfg->operator_pk, &n->roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "roster %s: %s", n->cfg->roster_path, sp_strerror(rc));
@@ -1081,7 +1082,7 @@ static int node_open(struct node *n)
 	}
 	const sp_org *me = sp_roster_find(n->roster, n->cfg->org);
 	if (!me || memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 ||
-	    memcmp(me->sign_pk, n->keys->sign_pk, 32) != 0) {
+	    memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0) {
 		sp_log(LOG_ERR, C, "organisation '%s' is not on the roster with these keys", n->cfg->org);
 		return SP_EORG;
 	}
@@ -1138,7 +1139,7 @@ static int node_open(struct node *n)
 		return SP_EIO;
 	}
 	chmod(sock_path, 0600);
-	rc = sp_hook_open(n->cfg, n->store, n->keys, n->roster, n->policy, &n->hook);
+	rc = sp_hook_open(n->cfg, n->store, n->kh, n->roster, n->policy, &n->hook);
 	if (rc != SP_OK)
 		return rc;
 	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
@@ -1165,13 +1166,12 @@ static void node_close(struct node *n)
 	sp_store_close(&n->store);
 	sp_policy_free(&n->policy);
 	sp_roster_free(&n->roster);
-	sp_pseudo_keyring_free(&n->pseudo);
 	sp_keys_free(&n->keys);
 }
 
-int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
-	struct node n = { .cfg = c };
+	struct node n = { .cfg = c, .kh = kh };
 	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0;
 	sp_health_init(&n.health, C);
 	int rc = node_open(&n);
@@ -1181,7 +1181,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 	send_hello(&n);
 	resend_outbox(&n);
 	sp_sd_ready("node running");
-	while (!*stop) {
+	while (!*stop && !sp_kh_lost(n.kh)) {
 		int spool_fd = n.spool ? sp_spool_fd(n.spool) : -1; /* -1 while its directory is gone */
 		zmq_pollitem_t it[3] = {
 			{ .socket = n.sock, .events = ZMQ_POLLIN },
@@ -1233,7 +1233,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 	}
 	sp_sd_stopping();
 	sp_log(LOG_INFO, C, "stopping");
-	rc = SP_OK;
+	rc = sp_kh_lost(n.kh) ? SP_EIO : SP_OK;
 out:
 	node_close(&n);
 	return rc;

@@ -9,6 +9,7 @@
 
 #include "sp_retention.h"
 #include "sp_audit.h"
+#include "sp_kh.h"
 #include "sp_reads.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -69,7 +70,7 @@ json_t *sp_render_tiers_json(unsigned mask)
 }
 
 int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_policy *policy,
-                   uint64_t now_s, const char *org, const uint8_t box_pk[32], const uint8_t box_sk[32],
+                   uint64_t now_s, const char *org, sp_kh *kh,
                    sp_render *out, char *why, size_t whylen)
 {
 	const sp_org *sender;
@@ -94,7 +95,7 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_p
 		         "and is deleted at the next retention sweep");
 		return SP_EEXPIRED;
 	}
-	rc = sp_signal_open(out->entry->delivery->signal, org, box_pk, box_sk, &out->op);
+	rc = sp_signal_open_kh(out->entry->delivery->signal, org, kh, &out->op);
 	if (rc != SP_OK) {
 		snprintf(why, whylen, "cannot decrypt: %s", sp_strerror(rc));
 		return rc;
@@ -115,7 +116,7 @@ void sp_render_clear(sp_render *r)
 }
 
 int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *user,
-                    const uint8_t sign_sk[64])
+                    sp_kh *kh)
 {
 	const Seinpost__SignalHeader *h = r->h;
 	sp_audit_entry a = {
@@ -132,7 +133,7 @@ int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *
 	int rc = sp_audit_append(t, &a, NULL);
 	/* ...and, signed by this node, queued for the broker's log. */
 	if (rc == SP_OK)
-		rc = sp_reads_queue(t, sign_sk, org, user, h->id.data, r->tiers);
+		rc = sp_reads_queue_kh(t, kh, org, user, h->id.data, r->tiers);
 	return rc;
 }
 

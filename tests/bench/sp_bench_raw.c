@@ -264,8 +264,10 @@ static int real_frame(const char *sender_conf, const char *category, sp_keyset *
 		fprintf(stderr, "sp_bench_raw: cannot load %s\n", sender_conf);
 		return -1;
 	}
-	sp_submit_ctx sc = { .org = c.org, .keys = *keys, .pseudo = kr, .roster = *roster, .policy = pol,
-	                     .now_s = sp_now_s() };
+	sp_kh *kh = NULL;
+	if (sp_kh_local(c.org, *keys, kr, &kh) != SP_OK)
+		return -1;
+	sp_submit_ctx sc = { .org = c.org, .kh = kh, .roster = *roster, .policy = pol, .now_s = sp_now_s() };
 	Seinpost__SubmitRequest rq = SEINPOST__SUBMIT_REQUEST__INIT;
 	rq.category = (char *)category;
 	rq.weight = 2;
