@@ -17,7 +17,8 @@ PKGS    := libsodium libzmq lmdb libprotobuf-c libsystemd inih jansson libcrypto
 DEB_PKGS := build-essential pkg-config libsodium-dev libzmq3-dev liblmdb-dev \
             libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libinih-dev \
             libjansson-dev check lmdb-utils libssl-dev python3 python3-jsonschema \
-            mandoc prometheus
+            mandoc prometheus \
+            python3-zmq python3-nacl python3-lmdb jq
 # systemd-analyze rates and verifies the unit (tests/e2e/test_ops_unit.sh)
 DEB_PKGS += systemd
 

@@ -144,6 +144,9 @@ int main(int argc, char **argv)
 		return 1;
 	sp_log_init("seinpostd", strcmp(cfg.log, "journal") == 0 ? 1 : strcmp(cfg.log, "stderr") == 0 ? 0 : -1,
 	            verbose || cfg.verbose);
+	if (sp_test_clock_active())
+		sp_log(LOG_WARNING, "seinpostd", "SEINPOST_TEST_CLOCK_FILE is set: the wall clock is shifted "
+		       "for a test; never set it in production");
 
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_stop;

@@ -40,6 +40,8 @@ int sp_cli_spool(int argc, char **argv);   /* spool check: sp_cli_spool.c */
 /* backup / restore of a store: sp_cli_backup.c */
 int sp_cli_backup(const char *cfg_path, int argc, char **argv);
 int sp_cli_restore(const char *cfg_path, int argc, char **argv);
+int sp_cli_stats(const char *cfg_path, int argc, char **argv); /* sp_cli_stats.c */
+int sp_cli_referral(const char *cfg_path, int argc, char **argv); /* sp_cli_referral.c */
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;
@@ -64,5 +66,8 @@ json_t *sp_cli_tree_head_json(uint64_t size, const uint8_t root[32], uint64_t si
  * subject, category, weight, tiers, rule, basis, reason, code}. */
 struct Seinpost__AuditRecord;
 json_t *sp_cli_audit_record_json(const struct Seinpost__AuditRecord *r);
+/* The same with a reply timeout in ms (submit --wait keeps to its limit). */
+int sp_cli_local_call_ms(const struct sp_config *c, const struct Seinpost__LocalRequest *req,
+                         struct Seinpost__LocalReply **out, int timeout_ms);
 
 #endif

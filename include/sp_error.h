@@ -43,7 +43,8 @@ enum sp_err {
 	SP_EDATE = -29,      /* date malformed or impossible */
 	SP_EBUSY = -30,      /* in use by another process (already running) */
 	SP_ESCHEMA = -31,    /* store layout version unknown to this binary */
-	SP_ELAST = -32
+	SP_ELIMIT = -32,     /* a policy [limits ROLE] ceiling or rate was reached */
+	SP_ELAST = -33
 };
 
 /* Static string; never NULL. */

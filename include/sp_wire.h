@@ -50,6 +50,15 @@ int sp_wire_decode_signal(const uint8_t *buf, size_t len, Seinpost__Signal **sig
 int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest **out,
                          char *why, size_t whylen) SP_MUST_CHECK;
 
+/* Stored values (our own LMDB, still checked: a damaged value must not be
+ * trusted). The header of a broker's stored signal (SP_DB_SIGNALS):
+ * SP_ECORRUPT when it does not decode. Free with
+ * seinpost__signal_header__free_unpacked. */
+int sp_wire_stored_signal_header(const void *v, size_t len, Seinpost__SignalHeader **hdr) SP_MUST_CHECK;
+/* A node's feedback item (sp_feedback_keep.c). Free with
+ * seinpost__feedback_item__free_unpacked. */
+int sp_wire_stored_feedback(const void *v, size_t len, Seinpost__FeedbackItem **out) SP_MUST_CHECK;
+
 /* Serialise any protobuf-c message into a malloc'd buffer. */
 int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len) SP_MUST_CHECK;
 

@@ -14,8 +14,10 @@
 #include "sp_audit.h"
 #include "sp_escalate.h"
 #include "sp_auditsrv.h"
+#include "sp_referral_status.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_malformed.h"
 #include "sp_policy.h"
 #include "sp_queue.h"
 #include "sp_release.h"
@@ -23,6 +25,8 @@
 #include "sp_roster.h"
 #include "sp_sd.h"
 #include "sp_signal.h"
+#include "sp_clockstep.h"
+#include "sp_polver.h"
 #include "sp_sth.h"
 #include "sp_sandbox.h"
 #include "sp_store.h"
@@ -83,6 +87,9 @@ struct broker {
 	sp_msg *inbox;          /* BATCH_MAX received messages of one batch */
 	struct precheck pre[BATCH_MAX];
 	const struct precheck *cur_pre; /* of the message being handled */
+	sp_malformed *malformed; /* answers and per-peer rate limit (sp_malformed.h) */
+	sp_polver polver;       /* the previous policy version (roll-out grace) */
+	sp_clockstep clock;     /* wall clock steps, into the audit log */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -148,7 +155,7 @@ static int enqueue(struct broker *b, sp_txn *t, const Seinpost__Signal *sig,
 {
 	unsigned tiers_now;
 	const sp_policy_rule *rule;
-	if (!sp_admit_route(b->policy, to, h->category, (int)h->weight, &tiers_now, &rule))
+	if (!sp_admit_route(b->policy, to, (int)h->subject_kind, h->category, (int)h->weight, &tiers_now, &rule))
 		return SP_OK;
 	return sp_queue_put(t, sig, h->id.data, to->id, 1u << SP_WHEN_IMMEDIATELY,
 	                    rule ? rule->id : NULL, NULL);
@@ -200,6 +207,8 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 	char why[256] = "", idhex[SP_ID_HEX];
 	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s,
 	                    .max_age_s = b->cfg->max_age_s,
+	                    .prev_policy_hash = b->polver.has_prev ? b->polver.prev : NULL,
+	                    .prev_policy_until_s = b->polver.changed_ms / 1000u + b->cfg->policy_grace_s,
 	                    .sig_verified = b->cur_pre && b->cur_pre->kind == PRE_SUBMIT && b->cur_pre->ok };
 	uint8_t *stored = NULL;
 	size_t stored_len;
@@ -491,7 +500,7 @@ static int handle_involve(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	sp_engine eng = { b->policy, b->roster, sp_now_s() };
 	char why[256] = "";
 	int rc = sp_escalate_on_involve(&eng, t, m->user, u, why, sizeof why);
-	if (rc < 0 && rc != SP_EINVAL && rc != SP_EEXPIRED && rc != SP_EROLE && rc != SP_EORG)
+	if (rc < 0 && !sp_escalate_refusal(rc))
 		return rc; /* storage failure: the batch aborts, the node retries */
 	a.pseudonym = u->pseudonyms[0]->pseudonym;
 	a.status = rc == SP_OK ? SEINPOST__STATUS__STATUS_OK : SEINPOST__STATUS__STATUS_REJECTED;
@@ -525,7 +534,7 @@ static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, co
 	for (size_t i = 0; i < ib->n_updates; i++) {
 		const Seinpost__InvolveUpdate *u = ib->updates[i];
 		int r = sp_escalate_on_involve(&eng, t, m->user, u, why[a.n_refused], sizeof why[0]);
-		if (r < 0 && r != SP_EINVAL && r != SP_EEXPIRED && r != SP_EROLE && r != SP_EORG) {
+		if (r < 0 && !sp_escalate_refusal(r)) {
 			rc = r; /* storage failure: the frame is rolled back, the node resends */
 			goto out;
 		}
@@ -563,26 +572,24 @@ static void policy_tick(struct broker *b)
 {
 	sp_txn *t = NULL;
 	size_t queued = 0, expired = 0;
-	int rc = sp_txn_begin(b->store, 1, &t);
+	int flushed = 0, rc = sp_txn_begin(b->store, 1, &t);
 	if (rc == SP_OK)
 		rc = sp_release_flush(t, &queued);
 	if (rc == SP_OK)
 		rc = sp_retention_sweep_broker(t, b->policy, b->roster, sp_now_s(), &expired);
-	if (rc == SP_OK && (queued || expired))
+	if (rc == SP_OK)
+		rc = sp_malformed_flush(b->malformed, t, sp_mono_ms(), &flushed);
+	if (rc == SP_OK && (queued || expired || flushed))
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK)
 		sp_log(LOG_ERR, C, "policy tick failed: %s", sp_strerror(rc));
 }
 
-/* Audit protocol frames (tree-head proofs, read receipts, queries). */
-static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f)
+/* Queue an answer (a packed frame, taken over) to send after the commit. */
+static int queue_answer(struct broker *b, const sp_msg *m, int rc, uint8_t *buf, size_t len)
 {
-	sp_auditsrv s = { .roster = b->roster, .sign_sk = b->keys->sign_sk, .max_frame = b->cfg->max_frame };
 	struct reply *r;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc = sp_auditsrv_handle(&s, t, m->user, f, &buf, &len);
 	if (rc != SP_OK || !buf || b->nreplies >= BATCH_MAX) {
 		free(buf);
 		return rc;
@@ -593,6 +600,17 @@ static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinp
 	memcpy(r->rid, m->rid, m->rid_len);
 	r->rid_len = m->rid_len;
 	return SP_OK;
+}
+
+/* Audit protocol frames (tree-head proofs, read receipts, queries). */
+static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f)
+{
+	sp_auditsrv s = { .roster = b->roster, .policy = b->policy, .sign_sk = b->keys->sign_sk,
+	                  .max_frame = b->cfg->max_frame };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = sp_auditsrv_handle(&s, t, m->user, f, &buf, &len);
+	return queue_answer(b, m, rc, buf, len);
 }
 
 /* Sign a tree head when due (inside t), and keep the latest in memory for
@@ -622,6 +640,8 @@ static void audit_heads_tick(struct broker *b)
 	sp_txn *t = NULL;
 	int rc = sp_txn_begin(b->store, 1, &t);
 	if (rc == SP_OK)
+		rc = sp_clockstep_check(&b->clock, t, NULL);
+	if (rc == SP_OK)
 		rc = audit_heads(b, t);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
@@ -647,8 +667,10 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	}
 	rc = own ? sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) : SP_OK;
 	if (rc != SP_OK) {
-		sp_log_event(LOG_WARNING, C, m->user, NULL, "malformed frame: %s", why);
-		return audit_reject(t, b, m->user, NULL, NULL, rc, why);
+		uint8_t id[SP_ID_BYTES]; /* a signal failing validation is answered, not resent for ever */
+		if (sp_malformed_signal_id(m->body, m->len, b->cfg->max_frame, m->user, id) == SP_OK)
+			reply_submit(b, m, id, SEINPOST__STATUS__STATUS_REJECTED, rc, why);
+		return sp_malformed_note(b->malformed, t, m->user, rc, why, sp_mono_ms());
 	}
 	switch (f->body_case) {
 	case SEINPOST__FRAME__BODY_HELLO:
@@ -672,6 +694,13 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	case SEINPOST__FRAME__BODY_DELIVERY_ACKS:
 		rc = handle_receipts(b, t, m, f->delivery_acks);
 		break;
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE: {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		rc = sp_referral_status_apply(t, b->roster, b->policy, m->user, f->referral_update, &buf, &len);
+		rc = queue_answer(b, m, rc, buf, len);
+		break;
+	}
 	default:
 		if (sp_auditsrv_owns(f)) {
 			rc = audit_frame(b, t, m, f);
@@ -833,9 +862,20 @@ static int load_policy(struct broker *b)
 static int audit_policy_loaded(struct broker *b)
 {
 	sp_txn *t = NULL;
-	int rc = sp_txn_begin(b->store, 1, &t);
+	int changed = 0, rc = sp_txn_begin(b->store, 1, &t);
 	if (rc != SP_OK)
 		return rc;
+	rc = sp_polver_note(t, sp_policy_hash(b->policy), sp_now_ms(), &b->polver, &changed);
+	if (rc != SP_OK) {
+		sp_txn_abort(&t);
+		return rc;
+	}
+	if (b->polver.has_prev && (changed || b->polver.changed_ms / 1000u + b->cfg->policy_grace_s > sp_now_s())) {
+		char until[SP_ISO_TIME];
+		sp_log(LOG_NOTICE, C, "policy %s: signals made under the previous version are accepted until %s "
+		       "(policy_grace_s)", sp_policy_version(b->policy),
+		       sp_iso_time(b->polver.changed_ms + (uint64_t)b->cfg->policy_grace_s * 1000u, until, sizeof until));
+	}
 	sp_audit_entry e = {
 		.event = SEINPOST__AUDIT_EVENT__AUDIT_POLICY_LOADED,
 		.actor = "broker",
@@ -856,6 +896,8 @@ static int broker_open(struct broker *b)
 	int rc;
 
 	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
+	if (rc == SP_OK)
+		rc = sp_malformed_new(&b->malformed);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
 		return rc;
@@ -906,6 +948,7 @@ static int broker_open(struct broker *b)
 		.endpoint = b->cfg->endpoint,
 		.max_frame = b->cfg->max_frame,
 		.heartbeat_ms = b->cfg->heartbeat_ms,
+		.handshake_ms = b->cfg->handshake_s * 1000u,
 	};
 	/* sp_transport_broker says why in one line (the errno of the bind). */
 	return sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
@@ -913,6 +956,7 @@ static int broker_open(struct broker *b)
 
 static void broker_close(struct broker *b)
 {
+	sp_malformed_free(&b->malformed);
 	for (size_t i = 0; i < b->nreplies; i++)
 		free(b->replies[i].buf);
 	if (b->sock)

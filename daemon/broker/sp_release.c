@@ -253,6 +253,31 @@ int sp_release_mark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint
 	return sp_store_put(t, SP_DB_META, k, sizeof k, ref_id, 16, 0);
 }
 
+struct esc_walk {
+	const uint8_t *ref;
+	int (*fn)(void *ctx, const uint8_t id[16]);
+	void *ctx;
+};
+
+static int esc_visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct esc_walk *w = ctx;
+	if (kl != 50 || vl != 16 || memcmp(v, w->ref, 16) != 0)
+		return 0;
+	return w->fn(w->ctx, (const uint8_t *)k + 34);
+}
+
+int sp_release_escalated_foreach(sp_txn *t, const uint8_t pseudonym[32], const uint8_t ref_id[16],
+                                 int (*fn)(void *ctx, const uint8_t id[16]), void *ctx)
+{
+	uint8_t prefix[34];
+	struct esc_walk w = { ref_id, fn, ctx };
+	memcpy(prefix, "e:", 2);
+	memcpy(prefix + 2, pseudonym, 32);
+	int rc = sp_store_foreach(t, SP_DB_META, prefix, sizeof prefix, esc_visit, &w);
+	return rc < 0 ? rc : SP_OK;
+}
+
 int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16])
 {
 	uint8_t k[50];

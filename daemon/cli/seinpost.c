@@ -80,7 +80,7 @@ static const struct cmd commands[] = {
 	{ NODE, "show", sp_cli_show, "ID --user NAME [--json]", "verify and decrypt what we were granted (audited)",
 	  "--user names who opens the signal; the read is audited before anything is shown.\n"
 	  "Exit 1 when a field the sender sealed is not acceptable text (it is withheld)." },
-	{ NODE, "involve", sp_cli_involve, "(--bsn BSN [--until YYYY-MM-DD] [--ref REF] | --file FILE [--quiet]) [--json]",
+	{ NODE, "involve", sp_cli_involve, "((--bsn BSN | --kvk NUMBER | --bag ID) [--until YYYY-MM-DD] [--ref REF] | --file FILE [--quiet]) [--json]",
 	  "register our involvement with a subject (REF stays local)",
 	  "Registers this organisation's involvement with a subject at the broker, under a\n"
 	  "pseudonym. REF (e.g. a pupil number) and the BSN stay on this node; inbox and show\n"
@@ -88,8 +88,15 @@ static const struct cmd commands[] = {
 	  "--file registers many: one BSN[,REF[,YYYY-MM-DD]] per line ('#' comments and blank\n"
 	  "lines skipped); every line is checked first and a bad line registers nothing.\n"
 	  "Progress goes to stderr when it is a terminal, unless --quiet." },
-	{ NODE, "uninvolve", sp_cli_involve, "--bsn BSN [--json]", "end an involvement", NULL },
+	{ NODE, "uninvolve", sp_cli_involve, "(--bsn BSN | --kvk NUMBER | --bag ID) [--json]", "end an involvement", NULL },
 	{ NODE, "referrals", sp_cli_referrals, "[--json]", "escalation referrals received (ZVH)", NULL },
+	{ NODE, "referral status", sp_cli_referral,
+	  "ID accepted|in-progress|intervention TYPE|declined|scaled-down|closed --reason TEXT [--user NAME]",
+	  "the coordinator records what happens with a referral",
+	  "Only the coordinator of the referral (the role its escalation rule names) may set it; TYPE comes\n"
+	  "from the policy's `interventions`. The reason is kept in the broker's audit log: no personal data\n"
+	  "(numbers of 8 or more digits are refused). The signallers learn the status, never the reason.\n"
+	  "Exit status: 0 recorded, 1 refused, 2 usage, 3 the broker gave no verdict. docs/casework.md." },
 	{ NODE, "pseudonym", sp_cli_pseudonym, "[--kind person|business|location] [--batch N] (--file FILE | ID...)",
 	  "network pseudonyms from the pseudonymisation service",
 	  "One pseudonym (64 hex) per identifier, in input order; identifiers are blinded before\n"
@@ -108,6 +115,12 @@ static const struct cmd commands[] = {
 	{ ANY, "audit witness", sp_cli_audit, "[--json]", "the broker history this node witnessed (exit 1: alarm)", NULL },
 	{ ANY, "status", sp_cli_status, "[--json] [--max-age SECONDS]",
 	  "queues, outbox, oldest undelivered, last commit; exit 1 when unhealthy", NULL },
+	{ ANY, "stats", sp_cli_stats, "[--period month|quarter] [--year YYYY] [--by category,weight,role] [--json|--csv|--svg FILE]",
+	  "trend figures per complete period, small cells hidden (broker)",
+	  "On the broker's configuration: signals submitted per complete calendar month or quarter, from\n"
+	  "its metadata only; counts below the policy's stats_min_cell (default 5) and any count that\n"
+	  "could be worked out from a total are hidden. Never a pseudonym, signal id or organisation id.\n"
+	  "docs/stats.md." },
 	{ ANY, "backup", sp_cli_backup, "[--state DIR] DEST",
 	  "verified copy of the (live) store into new directory DEST",
 	  "mdb_copy -c of the store at one committed transaction, then checked (audit chain,\n"

@@ -34,6 +34,7 @@
 #include "sp_store.h"
 #include "sp_submit.h"
 #include "sp_util.h"
+#include "sp_whosaw.h"
 #include "sp_wire.h"
 #include "sp_witness.h"
 
@@ -292,6 +293,31 @@ static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__
 	return SP_OK;
 }
 
+/* The broker's who-saw answer on the privacy officer's node: only which
+ * records it listed; the list itself comes from the verified copy. */
+struct seqs {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int note_seq(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
+{
+	struct seqs *s = ctx;
+	(void)raw;
+	(void)len;
+	(void)proven;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint64_t *v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return SP_ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = r->seq;
+	return SP_OK;
+}
+
 static int add_report(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
 {
 	(void)raw;
@@ -386,7 +412,15 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		f.ctx = &ol;
 	}
 	int remote = !local && is_privacy_officer(cfg, roster);
-	if (remote)
+	if (remote && who) {
+		struct seqs bs = { 0 };
+		f.fn = note_seq;
+		f.ctx = &bs;
+		rc = fetch_remote(&f);
+		if (rc == SP_OK)
+			(void)sp_whosaw_complete(cfg, f.q.pseudonym.data, f.head_size, bs.v, bs.n, f.all_proven, rep);
+		free(bs.v);
+	} else if (remote)
 		rc = fetch_remote(&f);
 	else if (who && cfg->role != SP_RUN_BROKER) {
 		fprintf(stderr, "seinpost audit: who-saw runs on the privacy officer's node or the broker\n");
@@ -406,7 +440,8 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		status = 0;
 		goto out;
 	}
-	sp_report_set_head(rep, f.head_size, f.head_time, f.head_root, f.head_ok && f.all_proven && is_privacy_officer(cfg, roster));
+	if (local || !is_privacy_officer(cfg, roster))
+		sp_report_set_head(rep, f.head_size, f.head_time, f.head_root, 0);
 	if (strcmp(sub, "report") == 0) {
 		if (strcmp(format, "html") == 0)
 			rc = sp_report_html(rep, label, stdout);
@@ -419,7 +454,7 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 	} else {
 		sp_report_text(rep, stdout);
 	}
-	status = rc == SP_OK ? 0 : 1;
+	status = rc == SP_OK && !sp_report_warnings(rep) ? 0 : 1;
 out:
 	if (ol.arr)
 		json_decref(ol.arr);
@@ -565,6 +600,13 @@ static int cmd_verify(const sp_config *cfg, const sp_roster *roster, int json)
 				json_object_set_new(o, "bad_record", json_integer((json_int_t)r.bad_seq));
 			json_object_set_new(o, "reason", json_string(r.why[0] ? r.why : sp_strerror(rc)));
 		}
+		if (o) {
+			/* clock steps: warnings, not tampering */
+			json_t *w = json_array();
+			for (uint32_t i = 0; i < r.nwarn && i < SP_AUDIT_WARN_MAX; i++)
+				json_array_append_new(w, json_string(r.warn[i]));
+			json_object_set_new(o, "warnings", w);
+		}
 		int prc = sp_cli_print_json(o);
 		return rc == SP_OK ? prc : SP_EXIT_BAD;
 	}
@@ -579,6 +621,11 @@ static int cmd_verify(const sp_config *cfg, const sp_roster *roster, int json)
 		if (!r.heads && cfg->role != SP_RUN_BROKER)
 			printf("(a node's own log has no signed tree heads: the broker signs its log, and this node "
 			       "checks those heads; see 'audit witness')\n");
+		/* A clock step is not tampering: the heads kept their order. */
+		for (uint32_t i = 0; i < r.nwarn && i < SP_AUDIT_WARN_MAX; i++)
+			printf("warning: %s\n", r.warn[i]);
+		if (r.nwarn > SP_AUDIT_WARN_MAX)
+			printf("warning: %u more clock steps\n", r.nwarn - SP_AUDIT_WARN_MAX);
 		return SP_EXIT_OK;
 	}
 	if (r.bad_head)

@@ -196,6 +196,8 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "bsn", required_argument, NULL, 'b' },
+		{ "kvk", required_argument, NULL, 'k' },
+		{ "bag", required_argument, NULL, 'g' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "ref", required_argument, NULL, 'r' },
 		{ "file", required_argument, NULL, 'f' },
@@ -217,7 +219,10 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'b': ir.subject_id = optarg; other = 1; break;
+		case 'b': ir.subject_id = optarg; ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON; other = 1; break;
+		/* a municipality or police unit involved with a business or an address */
+		case 'k': ir.subject_id = optarg; ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_BUSINESS; other = 1; break;
+		case 'g': ir.subject_id = optarg; ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION; other = 1; break;
 		case 'u': ir.until = optarg; other = dated = 1; break;
 		case 'r': ir.ref = optarg; other = dated = 1; break;
 		case 'f': file = optarg; break;
@@ -263,7 +268,8 @@ int sp_cli_involve(const char *cfg_path, int argc, char **argv)
 		        remove ? "" : " [--until YYYY-MM-DD] [--ref REF]\n       seinpost --config FILE involve --file FILE [--quiet]");
 		return SP_EXIT_USAGE;
 	}
-	ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
+	if (!ir.subject_kind)
+		ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
 	ir.remove = remove;
 	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
 		return rc;

@@ -8,10 +8,12 @@
 
 #include "seinpost.pb-c.h"
 #include "sp_hook.h"
+#include "sp_monitor.h"
 #include "sp_oprfsvc.h"
 #include "sp_spool.h"
 #include "sp_sth.h"
 #include "sp_util.h"
+#include "sp_verdict.h"
 #include "sp_witness.h"
 
 #define ROLE_ANY (SP_RUN_BROKER | SP_RUN_NODE | SP_RUN_PSEUDONYMISER)
@@ -69,7 +71,9 @@ static const struct {
 	{ ROLE_ANY, sp_status_store },
 	{ SP_RUN_BROKER, sp_status_broker_queues },
 	{ SP_RUN_NODE, sp_status_node_outbox },
+	{ SP_RUN_NODE, sp_verdict_status },
 	{ SP_RUN_NODE, witness_line },
+	{ SP_RUN_NODE, sp_status_monitor },
 	{ SP_RUN_NODE, sp_status_hook },
 	{ SP_RUN_NODE, sp_spool_status },
 	{ SP_RUN_PSEUDONYMISER, sp_oprfsvc_status },

@@ -34,6 +34,7 @@ static const char *const messages[] = {
 	[29] = "invalid date (expected YYYY-MM-DD, a real past date)",
 	[30] = "in use by another process",
 	[31] = "store layout version unknown to this seinpost (see the log)",
+	[32] = "limit reached (policy [limits])",
 };
 
 const char *sp_strerror(int err)

@@ -10,7 +10,9 @@
 #include "sp_reads.h"
 
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "sp_audit.h"
@@ -67,6 +69,13 @@ static int queue(sp_txn *t, const uint8_t *sign_sk, sp_kh *kh, const char *org, 
 	ev.user = (char *)user;
 	ev.time = sp_now_ms();
 	ev.tiers = tiers;
+	/* Beside the stated name: the Unix account of the process that
+	 * recorded the read (the CLI's caller, or the daemon for a hook). */
+	{
+		struct passwd *pw = getpwuid(getuid());
+		if (pw && sp_user_ok(pw->pw_name) && strlen(pw->pw_name) <= 32)
+			ev.unix_user = pw->pw_name;
+	}
 	if ((rc = sp_wire_pack(&ev.base, &evb, &evl)) != SP_OK)
 		goto out;
 	rc = kh ? sp_kh_sign(kh, SP_KH_DOM_READ, evb, evl, sig) : sign_event(evb, evl, sign_sk, sig);
@@ -258,7 +267,9 @@ int sp_reads_accept(sp_txn *t, const sp_roster *roster, const char *from,
 			.event = SEINPOST__AUDIT_EVENT__AUDIT_READ,
 			.reason = delivered ? NULL : "no delivery of this signal to the reader on record",
 			.actor = from,
-			.user = ev->user,
+			/* the node checks user names; a bad one still records the read */
+			.user = sp_user_ok(ev->user) ? ev->user : "(withheld: not a valid user name)",
+			.unix_user = sp_user_ok(ev->unix_user) && strlen(ev->unix_user) <= 32 ? ev->unix_user : NULL,
 			.signal_id = ev->signal_id.data,
 			.pseudonym = h && h->pseudonym.len == 32 ? h->pseudonym.data : NULL,
 			.category = h ? h->category : NULL,

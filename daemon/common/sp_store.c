@@ -69,6 +69,7 @@ static const char *const db_names[SP_DB_COUNT] = {
 	[SP_DB_AUDIX] = "auditx",
 	[SP_DB_SPOOL] = "spool",
 	[SP_DB_HOOK] = "hook",
+	[SP_DB_FEEDBACK] = "feedback",
 };
 
 /* Per thread, so concurrent transactions in different threads do not

@@ -260,6 +260,10 @@ static int set_common(void *s, const sp_transport_opts *o)
 		    set_int(s, ZMQ_HEARTBEAT_TTL, ttl) != 0)
 			return -1;
 	}
+	/* A connection that has not completed the CURVE handshake by then is
+	 * closed: idle connections cannot hold the descriptors for good. */
+	if (o->handshake_ms > 0 && set_int(s, ZMQ_HANDSHAKE_IVL, (int)o->handshake_ms) != 0)
+		return -1;
 	if (o->sndhwm > 0 && set_int(s, ZMQ_SNDHWM, o->sndhwm) != 0)
 		return -1;
 	if (o->rcvhwm > 0 && set_int(s, ZMQ_RCVHWM, o->rcvhwm) != 0)

@@ -33,6 +33,7 @@
 #include "sp_involve.h"
 #include "sp_log.h"
 #include "sp_reads.h"
+#include "sp_feedback_keep.h"
 #include "sp_render.h"
 #include "sp_sandbox.h"
 #include "sp_util.h"
@@ -52,6 +53,7 @@ struct sp_hook {
 	/* the item being handed to the command */
 	pid_t pid;                /* 0: none running */
 	int fd;                   /* its stdin, -1 once closed */
+	int outfd;                /* the spool-out directory, opened once without following a link */
 	char *json;
 	size_t jlen, jsent;
 	uint64_t deadline, kill_at; /* mono ms */
@@ -74,6 +76,7 @@ const char *sp_hook_kind_name(int kind)
 	case SEINPOST__HOOK_KIND__HOOK_SIGNAL: return "signal";
 	case SEINPOST__HOOK_KIND__HOOK_REFERRAL: return "referral";
 	case SEINPOST__HOOK_KIND__HOOK_UPDATE: return "update";
+	case SEINPOST__HOOK_KIND__HOOK_FEEDBACK: return "feedback";
 	default: return "unknown";
 	}
 }
@@ -181,12 +184,16 @@ int sp_hook_open(const sp_config *c, sp_store *s, sp_kh *kh, const sp_roster *r,
 	h->roster = r;
 	h->policy = p;
 	h->fd = -1;
+	h->outfd = -1;
 	h->wake = sp_hook_enabled(c) ? 0 : NEVER;
 	*out = h;
 	/* A wrong setting does not stop the node: items are kept, retried and
 	 * shown in status until it is fixed. */
 	if (c->hook_out[0] && sp_mkdir_p(c->hook_out, 0700) != SP_OK)
 		sp_log(LOG_ERR, C, "spool-out directory %s cannot be created", c->hook_out);
+	else if (c->hook_out[0] && (h->outfd = sp_dir_open(c->hook_out)) < 0)
+		sp_log(LOG_ERR, C, "spool-out directory %s: %s", c->hook_out,
+		       h->outfd == SP_EPERM ? "a symbolic link or not accessible: refused" : sp_strerror(h->outfd));
 	if (c->hook_command[0] && access(c->hook_command, X_OK) != 0)
 		sp_log(LOG_ERR, C, "hook command %s is not executable: %s", c->hook_command, strerror(errno));
 	if (sp_hook_enabled(c))
@@ -295,20 +302,23 @@ static void succeeded(sp_hook *h)
 }
 
 /* The spool-out file: <out>/.<item>.json.tmp, fsync, rename to
- * <out>/<item>.json, fsync the directory — a reader never sees half a file. */
+ * <out>/<item>.json, fsync the directory — a reader never sees half a file.
+ * The importer's account can write <out>: we write only by name inside the
+ * directory opened at start (a symbolic link there is refused), and the
+ * temp file is created O_EXCL|O_NOFOLLOW (sp_file_write_at). */
 static int write_out(sp_hook *h, char *why, size_t wl)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], name[SP_HOOK_ITEM_ID_MAX + 16];
-	int rc;
-	snprintf(name, sizeof name, "%s.json", h->item_id);
-	if (sp_path_join(h->cfg->hook_out, name, path, sizeof path) != SP_OK)
-		rc = SP_ESIZE;
-	else {
-		snprintf(name, sizeof name, ".%s.json.tmp", h->item_id);
-		rc = sp_path_join(h->cfg->hook_out, name, tmp, sizeof tmp);
+	char path[SP_HOOK_ITEM_ID_MAX + 16], tmp[SP_HOOK_ITEM_ID_MAX + 16];
+	int rc = SP_OK;
+	if (h->outfd < 0 && (h->outfd = sp_dir_open(h->cfg->hook_out)) < 0) {
+		rc = h->outfd;
+		snprintf(why, wl, "spool-out: %.100s %s", h->cfg->hook_out,
+		         rc == SP_EPERM ? "is a symbolic link or not accessible: refused" : sp_strerror(rc));
+		return rc;
 	}
-	if (rc == SP_OK)
-		rc = sp_file_write_via(tmp, path, h->json, h->jlen, 0600);
+	snprintf(path, sizeof path, "%s.json", h->item_id);
+	snprintf(tmp, sizeof tmp, ".%s.json.tmp", h->item_id);
+	rc = sp_file_write_at(h->outfd, tmp, path, h->json, h->jlen, 0600);
 	if (rc != SP_OK)
 		snprintf(why, wl, "spool-out: cannot write to %.100s: %s", h->cfg->hook_out, sp_strerror(rc));
 	return rc;
@@ -405,6 +415,60 @@ static int build_json(sp_hook *h, const sp_render *r, const char *ref)
 	return SP_OK;
 }
 
+/* The JSON is ready (and audited where it holds content): write the
+ * spool-out file, then start the command. */
+static void hand_over(sp_hook *h, uint64_t now)
+{
+	char why[256] = "";
+	if (h->cfg->hook_out[0] && !h->item->out_done) {
+		if (write_out(h, why, sizeof why) != SP_OK) {
+			failed(h, why);
+			return;
+		}
+		if (!h->cfg->hook_command[0]) {
+			succeeded(h);
+			return;
+		}
+		/* Out first, then the command; remember the file is there. */
+		h->item->out_done = 1;
+		if (commit_item(h, h->item, 0, NULL, NULL) != SP_OK) {
+			h->wake = now + sp_hook_backoff_ms(h->cfg->hook_retry_s, 1);
+			forget_current(h);
+			return;
+		}
+	}
+	if (spawn_command(h, why, sizeof why) != SP_OK)
+		failed(h, why);
+}
+
+/* A feedback item: what happened with a signal we sent. No content of
+ * anyone's signal, so nothing to open or audit (sp_feedback_keep.h). */
+static void start_feedback(sp_hook *h, sp_txn *t, uint64_t now)
+{
+	json_t *o = sp_feedback_hook_json(t, h->item->signal_id.data);
+	sp_txn_abort(&t);
+	if (!o) {
+		/* the signal expired at our node: nothing left to tell */
+		if (commit_item(h, h->item, 1, NULL, NULL) == SP_OK)
+			h->wake = 0;
+		else
+			h->wake = now + 1000;
+		forget_current(h);
+		return;
+	}
+	json_object_set_new(o, "item_id", json_string(h->item_id));
+	json_object_set_new(o, "kind", json_string(sp_hook_kind_name(h->item->kind)));
+	json_object_set_new(o, "org", json_string(h->cfg->org));
+	h->json = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (!h->json) {
+		failed(h, "out of memory");
+		return;
+	}
+	h->jlen = strlen(h->json);
+	hand_over(h, now);
+}
+
 /* Take the head item if it is due: open it, audit the hand-over once, write
  * the spool-out file, start the command. */
 static void start_next(sp_hook *h)
@@ -446,6 +510,10 @@ static void start_next(sp_hook *h)
 		return;
 	}
 	h->retry_now = 0;
+	if (h->item->kind == SEINPOST__HOOK_KIND__HOOK_FEEDBACK) {
+		start_feedback(h, t, now);
+		return;
+	}
 	rc = sp_store_get(t, SP_DB_INBOX, h->item->signal_id.data, SP_ID_BYTES, &v, &vl);
 	gone = rc == SP_ENOTFOUND;
 	if (rc == SP_OK) {
@@ -492,25 +560,7 @@ static void start_next(sp_hook *h)
 			goto out;
 		}
 	}
-	if (h->cfg->hook_out[0] && !h->item->out_done) {
-		if (write_out(h, why, sizeof why) != SP_OK) {
-			failed(h, why);
-			goto out;
-		}
-		if (!h->cfg->hook_command[0]) {
-			succeeded(h);
-			goto out;
-		}
-		/* Out first, then the command; remember the file is there. */
-		h->item->out_done = 1;
-		if (commit_item(h, h->item, 0, NULL, NULL) != SP_OK) {
-			h->wake = now + sp_hook_backoff_ms(h->cfg->hook_retry_s, 1);
-			forget_current(h);
-			goto out;
-		}
-	}
-	if (spawn_command(h, why, sizeof why) != SP_OK)
-		failed(h, why);
+	hand_over(h, now);
 out:
 	sp_render_clear(&r);
 }
@@ -593,6 +643,8 @@ void sp_hook_close(sp_hook **hp)
 	int st;
 	if (!h)
 		return;
+	if (h->outfd >= 0)
+		close(h->outfd);
 	if (h->pid) {
 		/* Not finished: the item stays pending and runs again after the
 		 * restart (without counting as a failed attempt). */

@@ -160,6 +160,18 @@ int sp_involve_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveRequest *
 		MSG("invalid BSN: must be 9 digits (8 with a leading zero dropped) passing the elfproef");
 		return SP_EBSN;
 	}
+	if (kind == 2 && sp_kvk_normalise(req->subject_id, norm) != SP_OK) {
+		MSG("invalid KvK number: must be 8 digits");
+		return SP_EINVAL;
+	}
+	if (kind == 3 && sp_bag_normalise(req->subject_id, norm) != SP_OK) {
+		MSG("invalid BAG id: must be 16 digits");
+		return SP_EINVAL;
+	}
+	if (kind < 1 || kind > 3) {
+		MSG("unknown subject kind");
+		return SP_EINVAL;
+	}
 	if (!req->remove && req->until && req->until[0]) {
 		if (sp_involve_parse_date(req->until, &until) != SP_OK) {
 			MSG("invalid --until date: expected YYYY-MM-DD, a real date");

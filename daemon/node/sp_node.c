@@ -1,6 +1,8 @@
 /* sp_node.c — node event loop: local submit socket, outbox, inbox, receipts. */
 #include "sp_node.h"
 
+#include <sodium.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_feedback_keep.h"
 #include "sp_health.h"
 #include "sp_hook.h"
 #include "sp_involve.h"
@@ -16,6 +19,7 @@
 #include "sp_keys.h"
 #include "sp_link.h"
 #include "sp_log.h"
+#include "sp_monitor.h"
 #include "sp_nodeaudit.h"
 #include "sp_outbox.h"
 #include "sp_policy.h"
@@ -30,6 +34,7 @@
 #include "sp_submit.h"
 #include "sp_transport.h"
 #include "sp_util.h"
+#include "sp_verdict.h"
 #include "sp_wire.h"
 
 #define C "node"
@@ -48,6 +53,12 @@ _Static_assert(FRAMES_MAX <= SP_RECEIPT_BATCH_MAX, "one receipt batch per write 
 struct envelope {
 	uint8_t id[ENV_MAX];
 	size_t len;
+};
+
+/* A signal the broker finally rejected in this batch (spool .error). */
+struct final_rejection {
+	uint8_t id[SP_ID_BYTES];
+	char reason[300];
 };
 
 /* A submit that passed validation and sealing, waiting for the batch commit. */
@@ -84,6 +95,9 @@ struct node {
 	size_t nreceipts;
 	sp_health health;       /* for `seinpost status` (over submit.sock) */
 	sp_link *link;          /* the broker link: contact, handshake trouble */
+	struct final_rejection final[FRAMES_MAX]; /* told to the spool after the commit */
+	size_t nfinal;
+	int alert;              /* <state>/alert raised (submits refused) */
 	int unsent;             /* a direct send failed: resend in order first */
 	uint64_t last_unsent_try;
 	uint64_t unsent_pos;    /* pending-index position the in-order resend continues from */
@@ -400,6 +414,41 @@ static void audit_query_answer(struct node *n, const Seinpost__AuditQueryResult 
 	free(buf);
 }
 
+/* The coordinator's referral status goes to the broker; the client waits
+ * for the broker's verdict like a query (one in flight, same deadline). */
+static void do_referral_update(struct node *n, const Seinpost__ReferralUpdate *u)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__ReferralUpdate fwd = *u; /* shallow: u's buffers stay the caller's */
+	if (n->audit.query_pending) {
+		local_reply(n, SP_EEXIST, "another request to the broker is in flight; try again", NULL, NULL);
+		return;
+	}
+	randombytes_buf(n->audit.query_id, 16);
+	fwd.id = (ProtobufCBinaryData){ 16, n->audit.query_id };
+	f.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE;
+	f.referral_update = &fwd;
+	if (send_frame(n, &f) != SP_OK) {
+		local_reply(n, SP_ETIMEOUT, "the broker cannot be reached; nothing was changed", NULL, NULL);
+		return;
+	}
+	n->query_env = n->env;
+	n->audit.query_pending = 1;
+	n->audit.query_deadline = sp_mono_ms() + SP_NODEAUDIT_QUERY_MS;
+}
+
+static void referral_update_answer(struct node *n, const Seinpost__ReferralUpdateAck *a)
+{
+	Seinpost__AuditQueryResult res = SEINPOST__AUDIT_QUERY_RESULT__INIT;
+	if (!n->audit.query_pending || sodium_memcmp(a->id.data, n->audit.query_id, 16) != 0)
+		return; /* late, or not ours */
+	n->audit.query_pending = 0;
+	res.id = a->id;
+	res.code = a->code;
+	res.message = a->message;
+	audit_query_answer(n, &res);
+}
+
 static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 {
 	sp_txn *t = NULL;
@@ -546,6 +595,9 @@ static void serve_local(struct node *n)
 		case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
 			health_reply(n);
 			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE:
+			do_referral_update(n, req->referral_update);
+			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 			char text[256];
 			rc = sp_involve_batch_request(n->store, n->kh, req->involve_batch, sp_now_s(),
@@ -615,62 +667,23 @@ static void serve_spool(struct node *n)
 	submit_flush(n);
 }
 
-/* Broker verdict on one of our signals, inside the batch transaction. */
+/* Broker verdict on one of our signals, inside the batch transaction
+ * (sp_verdict.c); a final rejection is told to the spool after the commit. */
 static int handle_submit_ack(struct node *n, sp_txn *t, const Seinpost__SubmitAck *a)
 {
-	const void *v;
-	size_t vl;
-	Seinpost__OutboxEntry *e = NULL;
-	Seinpost__SignalHeader *h = NULL;
-	uint8_t *buf = NULL;
-	size_t len;
-	char idhex[SP_ID_HEX];
-	int rc;
+	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                      .spool = n->spool };
+	struct final_rejection *fr = n->nfinal < FRAMES_MAX ? &n->final[n->nfinal] : NULL;
+	int outcome, rc;
 
 	n->answers++;
 	if (n->round_left && --n->round_left == 0)
 		n->retry.next_ms = 0; /* the round is answered: go on with the next */
-	if (a->id.len != SP_ID_BYTES)
-		return SP_OK;
-	rc = sp_store_get(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, &v, &vl);
-	if (rc != SP_OK)
-		goto out;
-	e = seinpost__outbox_entry__unpack(NULL, vl, v);
-	if (!e || !e->signal) {
-		rc = SP_ECORRUPT;
-		goto out;
+	rc = sp_verdict_apply(t, &vc, a, sp_now_ms(), &outcome, fr ? fr->reason : NULL, fr ? sizeof fr->reason : 0);
+	if (rc == SP_OK && outcome == SP_VERDICT_REJECTED && fr && n->spool) {
+		memcpy(fr->id, a->id.data, SP_ID_BYTES);
+		n->nfinal++;
 	}
-	if (e->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING)
-		goto out; /* already settled; a repeated ack */
-	h = seinpost__signal_header__unpack(NULL, e->signal->header.len, e->signal->header.data);
-	e->settled = sp_now_ms();
-	if (a->status == SEINPOST__STATUS__STATUS_REJECTED) {
-		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
-		e->code = a->code;
-		free(e->reason);
-		e->reason = strdup(a->reason);
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED, h, NULL, a->code, a->reason);
-		sp_log_event(LOG_WARNING, C, n->cfg->org, sp_hex(a->id.data, 16, idhex),
-		             "broker rejected our signal: %s", a->reason);
-	} else {
-		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_ACCEPTED;
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SENT, h, "broker", 0, NULL);
-		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(a->id.data, 16, idhex), "accepted by broker");
-	}
-	if (rc == SP_OK)
-		rc = sp_wire_pack(&e->base, &buf, &len);
-	if (rc == SP_OK)
-		rc = sp_outbox_settle(t, a->id.data, buf, len);
-out:
-	if (rc == SP_ENOTFOUND)
-		rc = SP_OK; /* not ours (any more): nothing to record */
-	if (rc != SP_OK)
-		sp_log(LOG_ERR, C, "recording broker verdict failed: %s", sp_strerror(rc));
-	free(buf);
-	if (h)
-		seinpost__signal_header__free_unpacked(h, NULL);
-	if (e)
-		seinpost__outbox_entry__free_unpacked(e, NULL);
 	return rc;
 }
 
@@ -899,6 +912,21 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 	case SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK:
 		sp_involve_batch_acked(n->store, f->involve_batch_ack);
 		break;
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK:
+		referral_update_answer(n, f->referral_update_ack);
+		break;
+	case SEINPOST__FRAME__BODY_FEEDBACK: {
+		/* what happened with our signals (sp_feedback_keep.c) */
+		size_t added = 0;
+		int more = 0;
+		if (sp_feedback_take(n->store, f->feedback, sp_hook_enabled(n->cfg), &added, &more) != SP_OK)
+			sp_log(LOG_ERR, C, "cannot keep feedback from the broker: %s", sp_store_last_error());
+		else if (added && n->hook)
+			sp_hook_kick(n->hook);
+		if (more)
+			(void)sp_feedback_ask(n->store, send_frame_cb, n);
+		break;
+	}
 	case SEINPOST__FRAME__BODY_POLICY_INFO: {
 		int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
 		                      SP_POLICY_HASH_BYTES) != 0;
@@ -948,6 +976,7 @@ static void serve_broker(struct node *n)
 		/* Per-signal lines only for what this batch really stored: a
 		 * failing disk must not log the same verdicts on every retry. */
 		sp_log_hold();
+		n->nfinal = 0;
 		rc = sp_txn_begin(n->store, 1, &t);
 		for (size_t i = 0; rc == SP_OK && i < nf; i++) {
 			if (frames[i]->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK)
@@ -975,6 +1004,12 @@ static void serve_broker(struct node *n)
 		if (n->nreceipts)
 			send_receipts(n);
 		n->nreceipts = 0;
+		if (rc == SP_OK) {
+			sp_verdict_ctx vc = { .spool = n->spool };
+			for (size_t i = 0; i < n->nfinal; i++)
+				sp_verdict_notify(&vc, n->final[i].id, n->final[i].reason);
+		}
+		n->nfinal = 0;
 		if (rc == SP_OK && n->hook_new)
 			sp_hook_kick(n->hook);
 		n->hook_new = 0;
@@ -986,13 +1021,54 @@ static void serve_broker(struct node *n)
 	}
 }
 
+#define DAMAGED_MAX 16 /* damaged pending entries settled per round */
+
 struct resend_ctx {
 	struct node *n;
+	uint8_t damaged[DAMAGED_MAX][SP_ID_BYTES]; /* pending copies that no longer decode */
+	size_t ndamaged;
 	uint32_t sent;
 	int stopped;       /* a send failed or the round hit RESEND_MAX */
 	uint64_t next_pos; /* pending-index position to continue from */
 	uint64_t now_wall; /* unix ms: entries queued within retry_ms are in flight */
 };
+
+/* A stored signal whose header still decodes and passes the wire checks. */
+static int signal_intact(const Seinpost__Signal *sig)
+{
+	Seinpost__SignalHeader *h = NULL;
+	char why[128];
+	int ok = sig && sp_wire_check_signal(sig, &h, why, sizeof why) == SP_OK;
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	return ok;
+}
+
+/* Pending entries whose stored copy is damaged: rejected here, with the
+ * reason, as if the broker had said so (nothing could be sent). */
+static void settle_damaged(struct node *n, const struct resend_ctx *c)
+{
+	static const char why[] = "the stored copy of this signal is damaged and cannot be sent; "
+	                          "nothing reached the broker: submit it again";
+	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                      .spool = n->spool };
+	for (size_t i = 0; i < c->ndamaged; i++) {
+		Seinpost__SubmitAck a = SEINPOST__SUBMIT_ACK__INIT;
+		sp_txn *t = NULL;
+		int outcome = 0;
+		char reason[300];
+		a.id = (ProtobufCBinaryData){ SP_ID_BYTES, (uint8_t *)c->damaged[i] };
+		a.status = SEINPOST__STATUS__STATUS_REJECTED;
+		a.code = SP_ECORRUPT;
+		a.reason = (char *)why;
+		if (sp_txn_begin(n->store, 1, &t) != SP_OK)
+			return;
+		if (sp_verdict_apply(t, &vc, &a, sp_now_ms(), &outcome, reason, sizeof reason) == SP_OK &&
+		    sp_txn_commit(&t) == SP_OK && outcome == SP_VERDICT_REJECTED)
+			sp_verdict_notify(&vc, c->damaged[i], reason);
+		sp_txn_abort(&t);
+	}
+}
 
 static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void *v, size_t vl)
 {
@@ -1009,7 +1085,24 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 		seinpost__outbox_entry__free_unpacked(e, NULL);
 		return 1;
 	}
-	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->signal) {
+	if (!sp_verdict_due(e, c->now_wall)) {
+		/* Refused for now (clock, policy version): its own backoff. */
+		c->next_pos = pos + 1;
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 0;
+	}
+	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
+	    !signal_intact(e->signal)) {
+		/* The broker could not even name it in a rejection: settle it
+		 * here, after this read transaction. */
+		if (c->ndamaged < DAMAGED_MAX)
+			memcpy(c->damaged[c->ndamaged++], id, SP_ID_BYTES);
+		c->next_pos = pos + 1;
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 0;
+	}
+	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
+	    e->signal) {
 		if (send_signal(c->n, e->signal) != SP_OK) {
 			seinpost__outbox_entry__free_unpacked(e, NULL);
 			c->stopped = 1;
@@ -1045,6 +1138,7 @@ static void resend_outbox(struct node *n)
 	 * larger than RESEND_MAX goes out once, in order, not again and again. */
 	(void)sp_outbox_foreach_pending(t, n->unsent ? n->unsent_pos : 0, resend_one, &c);
 	sp_txn_abort(&t);
+	settle_damaged(n, &c);
 	if (n->unsent && !c.stopped) {
 		n->unsent = 0; /* everything pending went out in order: direct sends resume */
 		n->unsent_pos = 0;
@@ -1145,7 +1239,7 @@ static int node_open(struct node *n)
 	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
 		return SP_EIO;
 	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),
-	                           .send = audit_send, .ctx = n };
+	                           .send = audit_send, .ctx = n, .monitor = sp_monitor_wanted(n->cfg, n->roster) };
 	return SP_OK;
 }
 
@@ -1209,6 +1303,7 @@ int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, vola
 		if (now - n.last_hello >= HELLO_MS) {
 			send_hello(&n);
 			sp_nodeaudit_tick(&n.audit);
+			(void)sp_feedback_ask(n.store, send_frame_cb, &n);
 		}
 		if (n.audit.query_pending && now >= n.audit.query_deadline) {
 			n.audit.query_pending = 0;

@@ -103,7 +103,7 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 	rc = sp_submit_pseudonym(c->kh, kind, req->subject_id, pseudonym, &epoch, why, whylen);
 	if (rc != SP_OK)
 		goto out;
-	rc = sp_policy_grants_for(c->policy, c->roster, c->org, cat->id, weight, &grants, &ngrants);
+	rc = sp_policy_grants_for(c->policy, c->roster, c->org, kind, cat->id, weight, &grants, &ngrants);
 	if (rc != SP_OK) {
 		WHY("computing grants failed: %s", sp_strerror(rc));
 		goto out;

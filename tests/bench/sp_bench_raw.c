@@ -409,7 +409,7 @@ int main(int argc, char **argv)
 				uint8_t *fwd = NULL, *buf = NULL;
 				size_t fwdlen, len;
 				if (strcmp(to->id, sender) == 0 ||
-				    !sp_admit_route(bpol, to, h->category, (int)h->weight, &tiers_now, &rule))
+				    !sp_admit_route(bpol, to, (int)h->subject_kind, h->category, (int)h->weight, &tiers_now, &rule))
 					continue;
 				if (sp_signal_for_recipient(f->submit, to->id, 1u << SP_WHEN_IMMEDIATELY, &fwd, &fwdlen,
 				                            &granted) != SP_OK)
