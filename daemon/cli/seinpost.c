@@ -133,6 +133,10 @@ static const struct cmd commands[] = {
 static void usage(FILE *out)
 {
 	int g = -1;
+	size_t width = 0; /* names in one column, at least three spaces before the text */
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strlen(commands[i].name) > width)
+			width = strlen(commands[i].name);
 	fprintf(out, "usage: seinpost [--config FILE] COMMAND [ARGS]\n"
 	             "       seinpost COMMAND --help | seinpost help [COMMAND] | seinpost --version\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
@@ -140,7 +144,7 @@ static void usage(FILE *out)
 			g = (int)commands[i].group;
 			fprintf(out, "\n%s:\n", groups[g]);
 		}
-		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].what);
+		fprintf(out, "  %-*s   %s\n", (int)width, commands[i].name, commands[i].what);
 	}
 	fprintf(out, "\nExit status: 0 ok; 1 the thing asked about is bad or unhealthy; 2 usage;\n"
 	             "3 cannot reach the daemon, or no verdict in time.\n"
