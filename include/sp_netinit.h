@@ -4,11 +4,7 @@
  * DIR/broker/ and DIR/<org-id>/ each hold keys/ (0700), seinpost.conf,
  * roster.bin (signed by the broker's operator key), policy.ini (copy of the
  * policy) and state/. Partner nodes also get pseudo.key (0600), the shared
- * pseudonymisation key; the broker never does. With pseudonymisers = 1,
- * DIR/pseudo-mh/ holds the oblivious pseudonymisation service (keys/oprf.key,
- * no box key) and every node's configuration pins its OPRF public key; with
- * n > 1, DIR/pseudo-mh-1..n hold shares from a DKG run here and the nodes
- * pin the group key.
+ * pseudonymisation key; the broker never does.
  */
 #ifndef SP_NETINIT_H
 #define SP_NETINIT_H
@@ -29,9 +25,6 @@ typedef struct sp_netinit_opts {
 	const sp_netinit_org *orgs; /* NULL = the defaults */
 	size_t norgs;
 	unsigned port;              /* broker port on 127.0.0.1 */
-	unsigned pseudonymisers;    /* 0; 1: a service "pseudo-mh"; n: "pseudo-mh-1".."-n", t-of-n */
-	unsigned threshold;         /* t for n > 1 (2..n), from a DKG run locally */
-	unsigned oprf_port;         /* its port on 127.0.0.1 (0 = port + 1) */
 } sp_netinit_opts;
 
 /* The default organisations: police, school, youthcare, zvh, privacy-officer (fg-mh). */

@@ -22,15 +22,12 @@ typedef struct sp_org {
 	uint8_t curve_pk[32];
 	uint8_t sign_pk[32];
 	uint8_t box_pk[32];
-	uint8_t oprf_pk[32];  /* role pseudonymiser: its OPRF public key sk·G */
-	int has_oprf;         /* 1 exactly for role pseudonymiser */
-	uint32_t oprf_index;  /* t-of-n: Shamir index 1..n (oprf_pk = s_i·G); 0 = single key */
 } sp_org;
 
 typedef struct sp_roster sp_roster; /* opaque */
 
 /* Known roles: police, school, youthcare, municipality, zvh, privacy-officer,
- * healthcare, probation, pseudonymiser. 1 if known. */
+ * healthcare, probation. 1 if known. */
 int sp_role_known(const char *role);
 
 int sp_roster_new(const char *network, const uint8_t broker_curve_pk[32],
@@ -43,12 +40,6 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
  * every entry (SP_EMALFORMED). */
 int sp_roster_load(const char *path, const uint8_t operator_pk[32], sp_roster **out) SP_MUST_CHECK;
 void sp_roster_free(sp_roster **r);
-/* t-of-n pseudonymisation: the Feldman commitments (t × 32 bytes, C_0 = the
- * group key), set before any pseudonymiser is added; each instance then
- * needs oprf_index and oprf_pk = Σ index^j·C_j. */
-int sp_roster_set_oprf_commitments(sp_roster *r, const uint8_t *commits, uint32_t t) SP_MUST_CHECK;
-/* NULL and *t = 0 when the network has no threshold service. Borrowed. */
-const uint8_t *sp_roster_oprf_commitments(const sp_roster *r, uint32_t *t);
 
 const char *sp_roster_network(const sp_roster *r);
 const uint8_t *sp_roster_broker_curve(const sp_roster *r);

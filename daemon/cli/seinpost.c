@@ -49,13 +49,8 @@ static const struct cmd commands[] = {
 	{ SETUP, "keygen", sp_cli_keygen_, "DIR [--broker] [--json]", "generate an organisation's keys (0600) in DIR",
 	  "Writes curve, sign and (not for a broker) box keypairs into DIR; secret files 0600.\n"
 	  "--json prints {\"dir\", \"broker\", \"curve_public\", \"sign_public\", \"box_public\"}." },
-	{ SETUP, "net init", sp_cli_net_, "DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
-	  "         [--pseudonymisers N [--threshold T]] [--oprf-port P]",
-	  "create a complete local test network",
-	  "--pseudonymisers 1 adds the oblivious pseudonymisation service (DIR/pseudo-mh, port P\n"
-	  "or the broker's + 1); N > 1 with --threshold T: T-of-N instances pseudo-mh-1..N on\n"
-	  "ports P..P+N-1 with shares from a DKG run locally (a local network only). Every node\n"
-	  "pins the service's key (docs/pseudonymiser.md)." },
+	{ SETUP, "net init", sp_cli_net_, "DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]",
+	  "create a complete local test network", NULL },
 	{ SETUP, "policy check", sp_cli_policy_, "FILE [--json]", "validate a sharing policy, print who may see what",
 	  "Line-numbered errors (exit 1), or the version, hash and the table of who may see what.\n"
 	  "--json prints {\"file\", \"ok\", \"version\", \"hash\", \"categories\", \"error\"}." },
@@ -97,11 +92,6 @@ static const struct cmd commands[] = {
 	  "from the policy's `interventions`. The reason is kept in the broker's audit log: no personal data\n"
 	  "(numbers of 8 or more digits are refused). The signallers learn the status, never the reason.\n"
 	  "Exit status: 0 recorded, 1 refused, 2 usage, 3 the broker gave no verdict. docs/casework.md." },
-	{ NODE, "pseudonym", sp_cli_pseudonym, "[--kind person|business|location] [--batch N] (--file FILE | ID...)",
-	  "network pseudonyms from the pseudonymisation service",
-	  "One pseudonym (64 hex) per identifier, in input order; identifiers are blinded before\n"
-	  "they leave this process and counted against the organisation's daily limit.\n"
-	  "Exit 1 refused or a key/proof alarm, 2 usage or a malformed identifier, 3 no answer." },
 	{ ANY, "audit verify", sp_cli_audit, "[--json]", "check records, hash chain and signed tree heads",
 	  "Exit 0 intact, 1 broken (the first bad record or head is named)." },
 	{ ANY, "audit log", sp_cli_audit,

@@ -9,9 +9,6 @@
 #include <sys/stat.h>
 
 #include "sp_keys.h"
-#include "sp_oprfsvc.h"
-#include "sp_toprf.h"
-#include <sodium.h>
 #include "sp_pseudo.h"
 #include "sp_util.h"
 
@@ -27,77 +24,12 @@ const size_t sp_netinit_default_norgs = sizeof sp_netinit_default_orgs / sizeof 
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
-#define PSEUDONYMISER_ID "pseudo-mh"
-
-/* "pseudo-mh" for a single service, "pseudo-mh-1".."pseudo-mh-N" for t-of-n */
-static void pseudonymiser_id(unsigned n, unsigned i, char *out, size_t len)
-{
-	if (n == 1)
-		snprintf(out, len, PSEUDONYMISER_ID);
-	else
-		snprintf(out, len, PSEUDONYMISER_ID "-%u", i + 1);
-}
-
-/* The service's own configuration: no [broker], no pseudonym key. */
-static int write_service_config(const char *dir, const char *id, unsigned port,
-                                const uint8_t operator_pk[32])
+static int write_config(const char *dir, const char *role, const char *org, unsigned port,
+                        const uint8_t operator_pk[32], int with_pseudo)
 {
 	char path[PATH_MAX], text[2048], opk[65];
 	int n;
 	sp_hex(operator_pk, 32, opk);
-	n = snprintf(text, sizeof text,
-	             "; seinpost pseudonymiser configuration, made by `seinpost net init`.\n"
-	             "; The oblivious pseudonymisation service: run by a party other than the\n"
-	             "; broker's operator. See seinpost.conf(5) and docs/pseudonymiser.md.\n"
-	             "[seinpost]\n"
-	             "role = pseudonymiser\n"
-	             "org = %s\n"
-	             "keys = keys\n"
-	             "state = state\n"
-	             "roster = roster.bin\n"
-	             "operator_key = %s\n"
-	             "policy = policy.ini\n"
-	             "log = stderr\n"
-	             "\n"
-	             "[pseudonymiser]\n"
-	             "listen = tcp://127.0.0.1:%u\n"
-	             "\n"
-	             "[limits]\n"
-	             "map_size_mb = 256\n"
-	             "max_frame_kb = 256\n",
-	             id, opk, port);
-	if (n < 0 || (size_t)n >= sizeof text)
-		return SP_ESIZE;
-	if (sp_path_join(dir, "seinpost.conf", path, sizeof path) != SP_OK)
-		return SP_ESIZE;
-	return sp_file_write(path, text, (size_t)n, 0644);
-}
-
-/* [pseudonymiser] of a node: one endpoint and id per instance, the pin. */
-static void service_section(char *out, size_t len, unsigned n, unsigned port, const uint8_t *pin)
-{
-	char eps[1024] = "", ids[512] = "", id[32], hex[65];
-	size_t el = 0, il = 0;
-	for (unsigned i = 0; i < n; i++) {
-		pseudonymiser_id(n, i, id, sizeof id);
-		el += (size_t)snprintf(eps + el, sizeof eps - el, "%stcp://127.0.0.1:%u", i ? " " : "",
-		                       port + i);
-		il += (size_t)snprintf(ids + il, sizeof ids - il, "%s%s", i ? " " : "", id);
-	}
-	/* the pin (the group key when t-of-n): what enrolment hands the node */
-	snprintf(out, len, "\n[pseudonymiser]\nendpoint = %s\nservice = %s\nkey = %s\n", eps, ids,
-	         sp_hex(pin, 32, hex));
-}
-
-static int write_config(const char *dir, const char *role, const char *org, unsigned port,
-                        const uint8_t operator_pk[32], int with_pseudo, const uint8_t *oprf_pin,
-                        unsigned oprf_n, unsigned oprf_port)
-{
-	char path[PATH_MAX], text[4096], opk[65], service[2048] = "";
-	int n;
-	sp_hex(operator_pk, 32, opk);
-	if (oprf_pin)
-		service_section(service, sizeof service, oprf_n, oprf_port, oprf_pin);
 	n = snprintf(text, sizeof text,
 	             "; seinpost %s configuration, made by `seinpost net init`.\n"
 	             "; Relative paths are relative to this file. See seinpost.conf(5).\n"
@@ -120,11 +52,10 @@ static int write_config(const char *dir, const char *role, const char *org, unsi
 	             "max_frame_kb = 256\n"
 	             "heartbeat_ms = 2000\n"
 	             "retry_ms = 2000\n"
-	             "%s%s",
+	             "%s",
 	             role, role, org, opk, with_pseudo ? "pseudonym_key = pseudo.key\n" : "",
 	             strcmp(role, "broker") == 0 ? "listen" : "endpoint", port,
-	             strcmp(role, "broker") == 0 ? "\n[audit]\nsth_every_records = 64\nsth_every_s = 2\n" : "",
-	             service);
+	             strcmp(role, "broker") == 0 ? "\n[audit]\nsth_every_records = 64\nsth_every_s = 2\n" : "");
 	if (n < 0 || (size_t)n >= sizeof text)
 		return SP_ESIZE;
 	if (sp_path_join(dir, "seinpost.conf", path, sizeof path) != SP_OK)
@@ -146,65 +77,11 @@ static int copy_file(const char *from, const char *dir, const char *name, mode_t
 	return rc;
 }
 
-/* The pseudonymisation service: one instance with its own key, or n
- * instances whose shares come from a DKG run here (the demo's path; in
- * production each instance deals from its own machine, docs/operations.md).
- * The roster gets the commitments; pin = the key every node pins. */
-static int add_pseudonymisers(sp_roster *roster, unsigned n, unsigned t, sp_keyset **svc,
-                              sp_oprf_key **okey, uint8_t pin[32], char *err, size_t errlen)
-{
-	uint8_t *shares = NULL, commits[SP_TOPRF_MAX_N * 32];
-	int rc = SP_OK;
-	if (n > SP_TOPRF_MAX_N || (n == 1 && t > 1) || (n > 1 && (t < 2 || t > n))) {
-		ERR("--pseudonymisers N --threshold T: 1 instance, or 2 <= T <= N <= %d", SP_TOPRF_MAX_N);
-		return SP_EINVAL;
-	}
-	if (n > 1) {
-		if (!(shares = sodium_malloc(32 * (size_t)n)))
-			return SP_ENOMEM;
-		if ((rc = sp_toprf_dkg_local(t, n, shares, commits)) == SP_OK)
-			rc = sp_roster_set_oprf_commitments(roster, commits, t);
-		memcpy(pin, commits, 32); /* the group key C_0 = k·G */
-	}
-	for (unsigned i = 0; rc == SP_OK && i < n; i++) {
-		sp_org org = { .role = "pseudonymiser", .has_oprf = 1 };
-		pseudonymiser_id(n, i, org.id, sizeof org.id);
-		if ((rc = sp_keys_generate(0, &svc[i])) != SP_OK)
-			break;
-		if (n == 1) {
-			if ((rc = sp_oprf_key_generate(&okey[i])) != SP_OK)
-				break;
-			memcpy(pin, okey[i]->pk, 32);
-		} else {
-			/* instance i keeps s_i as its OPRF key; s_i·G is on the roster */
-			if ((rc = sp_oprf_key_generate(&okey[i])) != SP_OK)
-				break;
-			memcpy(okey[i]->sk, shares + 32 * i, 32);
-			if (crypto_scalarmult_ristretto255_base(okey[i]->pk, okey[i]->sk) != 0) {
-				rc = SP_ECRYPTO;
-				break;
-			}
-			org.oprf_index = i + 1;
-		}
-		memcpy(org.curve_pk, svc[i]->curve_pk, 32);
-		memcpy(org.sign_pk, svc[i]->sign_pk, 32);
-		memcpy(org.oprf_pk, okey[i]->pk, 32);
-		if ((rc = sp_roster_add(roster, &org)) == SP_EEXIST)
-			ERR("organisation '%s' is listed twice", org.id);
-	}
-	sodium_free(shares);
-	return rc;
-}
-
 int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 {
 	const sp_netinit_org *orgs = o->orgs ? o->orgs : sp_netinit_default_orgs;
 	size_t norgs = o->orgs ? o->norgs : sp_netinit_default_norgs;
-	sp_keyset *broker = NULL, **keys = NULL, *svc[SP_TOPRF_MAX_N] = { 0 };
-	sp_oprf_key *okey[SP_TOPRF_MAX_N] = { 0 };
-	unsigned np = o->pseudonymisers;
-	uint8_t pin[32];
-	unsigned oprf_port = o->oprf_port ? o->oprf_port : o->port + 1;
+	sp_keyset *broker = NULL, **keys = NULL;
 	sp_pseudo_keyring *pseudo = NULL;
 	sp_roster *roster = NULL;
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -254,36 +131,10 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 		if (rc == SP_EEXIST)
 			ERR("organisation '%s' is listed twice", orgs[i].id);
 	}
-	if (rc == SP_OK && np)
-		rc = add_pseudonymisers(roster, np, o->threshold, svc, okey, pin, err, errlen);
 	if (rc != SP_OK) {
 		if (!err[0])
 			ERR("generating keys failed: %s", sp_strerror(rc));
 		goto out;
-	}
-	for (unsigned i = 0; i < np; i++) {
-		char id[32];
-		pseudonymiser_id(np, i, id, sizeof id);
-		if (sp_path_join(o->dir, id, dir, sizeof dir) != SP_OK) {
-			rc = SP_ESIZE;
-			goto out;
-		}
-		rc = sp_mkdir_p(dir, 0755);
-		if (rc == SP_OK && sp_path_join(dir, "keys", path, sizeof path) == SP_OK &&
-		    (rc = sp_keys_save(svc[i], path)) == SP_OK)
-			rc = sp_oprf_key_save(okey[i], path);
-		if (rc == SP_OK && sp_path_join(dir, "state", path, sizeof path) == SP_OK)
-			rc = sp_mkdir_p(path, 0700);
-		if (rc == SP_OK && sp_path_join(dir, "roster.bin", path, sizeof path) == SP_OK)
-			rc = sp_roster_save(roster, path, broker->sign_sk);
-		if (rc == SP_OK)
-			rc = copy_file(o->policy_src, dir, "policy.ini", 0644);
-		if (rc == SP_OK)
-			rc = write_service_config(dir, id, oprf_port + i, broker->sign_pk);
-		if (rc != SP_OK) {
-			ERR("writing %s failed: %s", dir, sp_strerror(rc));
-			goto out;
-		}
 	}
 	for (size_t i = 0; i <= norgs; i++) {
 		const char *id = i == norgs ? "broker" : orgs[i].id;
@@ -305,7 +156,7 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 			rc = sp_pseudo_keyring_save(pseudo, path);
 		if (rc == SP_OK)
 			rc = write_config(dir, i == norgs ? "broker" : "node", id, o->port, broker->sign_pk,
-			                  i != norgs, i != norgs && np ? pin : NULL, np, oprf_port);
+			                  i != norgs);
 		if (rc != SP_OK) {
 			ERR("writing %s failed: %s", dir, sp_strerror(rc));
 			goto out;
@@ -316,10 +167,6 @@ out:
 		sp_keys_free(&keys[i]);
 	free(keys);
 	sp_keys_free(&broker);
-	for (unsigned i = 0; i < SP_TOPRF_MAX_N; i++) {
-		sp_keys_free(&svc[i]);
-		sp_oprf_key_free(&okey[i]);
-	}
 	sp_pseudo_keyring_free(&pseudo);
 	sp_roster_free(&roster);
 	return rc;

@@ -15,8 +15,6 @@
 #include <string.h>
 
 #include "seinpost.pb-c.h"
-#include "sp_oprf.h"
-#include "sp_toprf.h"
 #include "sp_util.h"
 
 #define ROSTER_MAX_FILE (4u * 1024 * 1024)
@@ -28,14 +26,11 @@ struct sp_roster {
 	uint8_t broker_sign[32];
 	sp_org *orgs;
 	size_t n, cap;
-	uint8_t oprf_commit[SP_TOPRF_MAX_N][32]; /* t-of-n pseudonymisers: Feldman commitments */
-	uint32_t oprf_t;                          /* 0: none (a single-key service, if any) */
 };
 
 static const char *const known_roles[] = {
 	"police", "school", "youthcare", "municipality", "zvh",
 	"privacy-officer", "healthcare", "probation",
-	"pseudonymiser", /* the oblivious pseudonymisation service (sp_oprf.h) */
 };
 
 int sp_role_known(const char *role)
@@ -97,39 +92,16 @@ int sp_roster_add(sp_roster *r, const sp_org *org)
 	if (!bounded_ident(org->id, SP_ID_MAX) ||
 	    strnlen(org->role, SP_ROLE_MAX) >= SP_ROLE_MAX || !sp_role_known(org->role))
 		return SP_EINVAL;
-	/* the pseudonymiser receives nothing sealed: it has no box key */
 	if (sodium_is_zero(org->curve_pk, 32) || sodium_is_zero(org->sign_pk, 32) ||
-	    sodium_is_zero(org->box_pk, 32) != (strcmp(org->role, "pseudonymiser") == 0))
+	    sodium_is_zero(org->box_pk, 32))
 		return SP_EINVAL;
-	/* a pseudonymiser and only a pseudonymiser publishes an OPRF key, and
-	 * it must be a usable element (never the identity) */
-	if ((strcmp(org->role, "pseudonymiser") == 0) != (org->has_oprf != 0))
-		return SP_EINVAL;
-	if (org->has_oprf && !sp_oprf_element_ok(org->oprf_pk))
-		return SP_EINVAL;
-	/* t-of-n: an instance's key is its public share under the commitments,
-	 * and its index is its own */
-	if ((org->oprf_index != 0) != (org->has_oprf && r->oprf_t != 0))
-		return SP_EINVAL;
-	if (org->oprf_index) {
-		uint8_t share[32];
-		if (org->oprf_index > SP_TOPRF_MAX_N ||
-		    sp_toprf_public_share(&r->oprf_commit[0][0], r->oprf_t, org->oprf_index, share) != SP_OK ||
-		    sodium_memcmp(share, org->oprf_pk, 32) != 0)
-			return SP_EINVAL;
-		for (size_t i = 0; i < r->n; i++)
-			if (r->orgs[i].oprf_index == org->oprf_index)
-				return SP_EEXIST;
-	}
 	if (sp_roster_find(r, org->id))
 		return SP_EEXIST;
-	if (memcmp(org->curve_pk, org->sign_pk, 32) == 0 || (org->has_oprf && (
-	    memcmp(org->oprf_pk, org->curve_pk, 32) == 0 || memcmp(org->oprf_pk, org->sign_pk, 32) == 0)) ||
+	if (memcmp(org->curve_pk, org->sign_pk, 32) == 0 ||
 	    memcmp(org->curve_pk, org->box_pk, 32) == 0 ||
 	    memcmp(org->sign_pk, org->box_pk, 32) == 0)
 		return SP_EEXIST;
-	if (key_taken(r, org->curve_pk) || key_taken(r, org->sign_pk) ||
-	    (!org->has_oprf && key_taken(r, org->box_pk)))
+	if (key_taken(r, org->curve_pk) || key_taken(r, org->sign_pk) || key_taken(r, org->box_pk))
 		return SP_EEXIST;
 	if (r->n >= ROSTER_MAX_ORGS)
 		return SP_ESIZE;
@@ -190,12 +162,7 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
 		orgs[i].sign_key.data = (uint8_t *)r->orgs[i].sign_pk;
 		orgs[i].sign_key.len = 32;
 		orgs[i].box_key.data = (uint8_t *)r->orgs[i].box_pk;
-		orgs[i].box_key.len = r->orgs[i].has_oprf ? 0 : 32;
-		if (r->orgs[i].has_oprf) {
-			orgs[i].oprf_key.data = (uint8_t *)r->orgs[i].oprf_pk;
-			orgs[i].oprf_key.len = 32;
-			orgs[i].oprf_index = r->orgs[i].oprf_index;
-		}
+		orgs[i].box_key.len = 32;
 		ptrs[i] = &orgs[i];
 	}
 	ro.network = (char *)r->network;
@@ -206,13 +173,6 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
 	ro.broker_sign_key.len = 32;
 	ro.n_orgs = r->n;
 	ro.orgs = ptrs;
-	ProtobufCBinaryData commits[SP_TOPRF_MAX_N];
-	for (uint32_t j = 0; j < r->oprf_t; j++) {
-		commits[j].data = (uint8_t *)r->oprf_commit[j];
-		commits[j].len = 32;
-	}
-	ro.n_oprf_commitments = r->oprf_t;
-	ro.oprf_commitments = commits;
 
 	rlen = seinpost__roster__get_packed_size(&ro);
 	rbytes = malloc(rlen ? rlen : 1);
@@ -287,39 +247,18 @@ int sp_roster_load(const char *path, const uint8_t operator_pk[32], sp_roster **
 		goto out;
 	if (sp_roster_new(ro->network, ro->broker_curve_key.data, ro->broker_sign_key.data, &r) != SP_OK)
 		goto out;
-	if (ro->n_oprf_commitments > SP_TOPRF_MAX_N)
-		goto out;
-	if (ro->n_oprf_commitments) {
-		uint8_t c[SP_TOPRF_MAX_N * 32];
-		for (size_t j = 0; j < ro->n_oprf_commitments; j++) {
-			if (ro->oprf_commitments[j].len != 32)
-				goto out;
-			memcpy(c + 32 * j, ro->oprf_commitments[j].data, 32);
-		}
-		if (sp_roster_set_oprf_commitments(r, c, (uint32_t)ro->n_oprf_commitments) != SP_OK)
-			goto out;
-	}
 	for (size_t i = 0; i < ro->n_orgs; i++) {
 		const Seinpost__RosterOrg *po = ro->orgs[i];
 		sp_org o;
 		memset(&o, 0, sizeof o);
-		if (po->curve_key.len != 32 || po->sign_key.len != 32 ||
-		    (po->box_key.len != 32 && !(po->box_key.len == 0 && po->oprf_key.len == 32)))
+		if (po->curve_key.len != 32 || po->sign_key.len != 32 || po->box_key.len != 32)
 			goto out;
 		if (copy_str(o.id, sizeof o.id, po->id) != SP_OK ||
 		    copy_str(o.role, sizeof o.role, po->role) != SP_OK)
 			goto out;
 		memcpy(o.curve_pk, po->curve_key.data, 32);
 		memcpy(o.sign_pk, po->sign_key.data, 32);
-		if (po->box_key.len == 32)
-			memcpy(o.box_pk, po->box_key.data, 32);
-		if (po->oprf_key.len == 32) {
-			memcpy(o.oprf_pk, po->oprf_key.data, 32);
-			o.has_oprf = 1;
-			o.oprf_index = po->oprf_index;
-		} else if (po->oprf_key.len != 0) {
-			goto out;
-		}
+		memcpy(o.box_pk, po->box_key.data, 32);
 		if (sp_roster_add(r, &o) != SP_OK)
 			goto out;
 	}
@@ -335,27 +274,6 @@ out:
 	free(buf);
 	free(msg);
 	return rc;
-}
-
-int sp_roster_set_oprf_commitments(sp_roster *r, const uint8_t *commits, uint32_t t)
-{
-	if (!r || !commits || t == 0 || t > SP_TOPRF_MAX_N || r->oprf_t)
-		return SP_EINVAL;
-	for (size_t i = 0; i < r->n; i++)
-		if (r->orgs[i].has_oprf)
-			return SP_EINVAL; /* commitments first, then the instances */
-	for (uint32_t j = 0; j < t; j++)
-		if (!sp_oprf_element_ok(commits + 32 * j))
-			return SP_EINVAL;
-	memcpy(r->oprf_commit, commits, 32 * (size_t)t);
-	r->oprf_t = t;
-	return SP_OK;
-}
-
-const uint8_t *sp_roster_oprf_commitments(const sp_roster *r, uint32_t *t)
-{
-	*t = r ? r->oprf_t : 0;
-	return r && r->oprf_t ? &r->oprf_commit[0][0] : NULL;
 }
 
 void sp_roster_free(sp_roster **r)
