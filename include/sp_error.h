@@ -41,7 +41,8 @@ enum sp_err {
 	SP_ETIMEOUT = -27,   /* no answer in time */
 	SP_EROLE = -28,      /* role not allowed to do this */
 	SP_EDATE = -29,      /* date malformed or impossible */
-	SP_ELAST = -30
+	SP_EREVOKED = -30,   /* organisation removed from the roster */
+	SP_ELAST = -31
 };
 
 /* Static string; never NULL. */

@@ -11,6 +11,7 @@
 #ifndef SP_KEYS_H
 #define SP_KEYS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
 
@@ -34,5 +35,21 @@ void sp_keys_free(sp_keyset **k);
 
 /* Read one 32-byte public key file (hex). */
 int sp_keys_read_public(const char *path, uint8_t out[32]) SP_MUST_CHECK;
+
+/* 1 when dir holds any secret key file (curve.key, sign.key, box.key):
+ * generating keys there would destroy an identity. */
+int sp_keys_exist(const char *dir);
+/* The network operator's key is a sign pair only (sign.key, sign.pub):
+ * it signs rosters, nothing else. */
+int sp_keys_save_sign(const sp_keyset *k, const char *dir) SP_MUST_CHECK;
+int sp_keys_load_sign(const char *dir, sp_keyset **out) SP_MUST_CHECK;
+
+/* Key rotation (docs/enrolment.md): `keys rotate` moves the replaced files
+ * to DIR/old/<n>/ (n = 1, 2, ...; higher is newer) and writes the new ones
+ * in DIR. sp_keys_retire moves the current files; sp_keys_load_old loads up
+ * to max older generations, newest first (a node keeps their box secrets to
+ * open deliveries sealed before the rotation). */
+int sp_keys_retire(const char *dir) SP_MUST_CHECK;
+int sp_keys_load_old(const char *dir, sp_keyset **out, size_t max, size_t *n) SP_MUST_CHECK;
 
 #endif

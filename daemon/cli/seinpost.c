@@ -11,8 +11,21 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: seinpost [--config FILE] COMMAND [ARGS]\n"
 	        "\n"
-	        "Network set-up:\n"
-	        "  keygen DIR [--broker]          generate an organisation's keys (0600) in DIR\n"
+	        "Network set-up (docs/enrolment.md):\n"
+	        "  network create DIR --name NAME [--listen EP] [--policy FILE] [--state DIR]\n"
+	        "                                 operator: keys, empty signed roster, broker config\n"
+	        "  keygen DIR --org ID --role ROLE [--force]\n"
+	        "                                 an organisation's keys (0600) and DIR/enrol.json\n"
+	        "  keygen DIR --broker [--force]  a broker's keys\n"
+	        "  roster add ROSTER ENROL.JSON   enrol an organisation or take its rotated keys\n"
+	        "  roster remove ROSTER ID --reason TEXT\n"
+	        "                                 revoke an organisation (refused at its next message)\n"
+	        "  roster show ROSTER [--json]    verify and list the roster\n"
+	        "  node config DIR --network ROSTER --broker tcp://HOST:PORT [--state DIR]\n"
+	        "                                 write an organisation's production configuration\n"
+	        "  keys rotate DIR [--overlap S]  new keys without loss; a new enrol.json for the operator\n"
+	        "  keys rotate DIR --broker --roster ROSTER\n"
+	        "                                 the broker's sign key (transition record in the roster)\n"
 	        "  net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
 	        "                                 create a complete local test network\n"
 	        "  policy check FILE              validate a sharing policy, print who may see what\n"
@@ -89,6 +102,14 @@ int main(int argc, char **argv)
 	char **sub_argv = argv + i;
 	if (strcmp(cmd, "keygen") == 0)
 		return sp_cli_keygen(sub_argc, sub_argv);
+	if (strcmp(cmd, "network") == 0)
+		return sp_cli_network(sub_argc, sub_argv);
+	if (strcmp(cmd, "keys") == 0)
+		return sp_cli_keys(sub_argc, sub_argv);
+	if (strcmp(cmd, "roster") == 0)
+		return sp_cli_roster(sub_argc, sub_argv);
+	if (strcmp(cmd, "node") == 0)
+		return sp_cli_nodeconf(sub_argc, sub_argv);
 	if (strcmp(cmd, "net") == 0)
 		return sp_cli_net(sub_argc, sub_argv);
 	if (strcmp(cmd, "pseudo") == 0)

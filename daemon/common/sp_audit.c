@@ -52,6 +52,10 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUEUED] = "queued",
 	[SEINPOST__AUDIT_EVENT__AUDIT_SENT] = "sent",
 	[SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED] = "received",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ROSTER_LOADED] = "roster-loaded",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ORG_ADDED] = "org-added",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ORG_REVOKED] = "org-revoked",
+	[SEINPOST__AUDIT_EVENT__AUDIT_GRANTS_DROPPED] = "grants-dropped",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 

@@ -32,6 +32,7 @@ static const char *const messages[] = {
 	[27] = "timed out",
 	[28] = "role not allowed",
 	[29] = "invalid date (expected YYYY-MM-DD, a real past date)",
+	[30] = "organisation revoked",
 };
 
 const char *sp_strerror(int err)
