@@ -52,7 +52,7 @@ int sp_hook_item_decode(const void *v, size_t len, Seinpost__HookItem **out) SP_
 /* The runner, driven by the node's event loop (never blocks it). The
  * config, store, keys, roster and policy are borrowed and must outlive it. */
 typedef struct sp_hook sp_hook;
-int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_roster *r,
+int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyring *k, const sp_roster *r,
                  const sp_policy *p, sp_hook **out) SP_MUST_CHECK;
 /* The operator fixed the hook (SIGHUP): run the oldest item now instead of
  * after its backoff; a further failure backs off as before. */
@@ -67,5 +67,8 @@ void sp_hook_close(sp_hook **h);
 
 /* `seinpost status` lines: pending count, oldest age, attempts, last error. */
 int sp_status_hook(const sp_status_src *src, sp_status *st);
+
+/* A new roster (reload): the old one may be freed once this returns. */
+void sp_hook_set_roster(sp_hook *h, const sp_roster *r);
 
 #endif

@@ -52,4 +52,19 @@ int sp_keys_load_sign(const char *dir, sp_keyset **out) SP_MUST_CHECK;
 int sp_keys_retire(const char *dir) SP_MUST_CHECK;
 int sp_keys_load_old(const char *dir, sp_keyset **out, size_t max, size_t *n) SP_MUST_CHECK;
 
+/* A node's keys across rotations: k[0] is the generation the roster names
+ * (it signs and holds the connection), the others only open deliveries
+ * sealed to their box keys before the rotation. */
+#define SP_KEYRING_MAX 5
+typedef struct sp_keyring {
+	sp_keyset *k[SP_KEYRING_MAX];
+	size_t n;
+} sp_keyring;
+/* DIR, then DIR/old/<n>, newest first. */
+int sp_keyring_load(const char *dir, sp_keyring *kr) SP_MUST_CHECK;
+/* Move the generation with these public keys to k[0]; SP_ENOTFOUND when
+ * none has them. */
+int sp_keyring_select(sp_keyring *kr, const uint8_t curve_pk[32], const uint8_t sign_pk[32]) SP_MUST_CHECK;
+void sp_keyring_free(sp_keyring *kr);
+
 #endif

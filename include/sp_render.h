@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "sp_error.h"
 #include "sp_policy.h"
+#include "sp_keys.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
 #include "sp_store.h"
@@ -34,7 +35,7 @@ typedef struct sp_render {
  * storage limitation holds from the deadline on), SP_ECRYPTO; why gets a
  * message without personal data. sp_render_clear in every case. */
 int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_policy *policy,
-                   uint64_t now_s, const char *org, const uint8_t box_pk[32], const uint8_t box_sk[32],
+                   uint64_t now_s, const char *org, const sp_keyring *kr,
                    sp_render *out, char *why, size_t whylen) SP_MUST_CHECK;
 void sp_render_clear(sp_render *r);
 

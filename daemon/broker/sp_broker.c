@@ -14,11 +14,13 @@
 #include "sp_auditsrv.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_orgverify.h"
 #include "sp_policy.h"
 #include "sp_queue.h"
 #include "sp_release.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
+#include "sp_rostersync.h"
 #include "sp_sd.h"
 #include "sp_status.h"
 #include "sp_signal.h"
@@ -380,7 +382,7 @@ static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	if (!from)
 		return SP_OK;
 	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
-	if (!verified && sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
+	if (!verified && sp_org_verify_receipt(from, a->id.data, a->time, a->signature.data, sp_now_s()) != SP_OK) {
 		sp_log_event(LOG_WARNING, C, from->id, sp_hex(a->id.data, 16, idhex),
 		             "receipt signature does not verify; ignored");
 		return SP_OK;
@@ -395,7 +397,7 @@ static int receipts_verify(const sp_org *from, const Seinpost__DeliveryAckBatch 
 		return SP_EINVAL;
 	for (size_t i = 0; i < a->n_ids; i++)
 		ids[i] = a->ids[i].data;
-	return sp_receipts_verify(from->id, a->time, ids, a->n_ids, a->signature.data, from->sign_pk);
+	return sp_org_verify_receipts(from, a->time, ids, a->n_ids, a->signature.data, sp_now_s());
 }
 
 /* One signature over many ids; each id still dequeued and audited on its
@@ -629,6 +631,48 @@ static void audit_heads_tick(struct broker *b)
 	audit_heads_reload(b);
 }
 
+/* A newer signed roster for a node that holds an older one: the exact
+ * bytes the operator signed (the node checks the signature itself). */
+static void reply_roster(struct broker *b, const sp_msg *m)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__SignedRoster *sr;
+	size_t len;
+	const uint8_t *raw = sp_roster_signed_bytes(b->roster, &len);
+	if (!raw || !(sr = seinpost__signed_roster__unpack(NULL, len, raw)))
+		return;
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_ROSTER;
+	f.roster = sr;
+	queue_reply(b, m, &f);
+	seinpost__signed_roster__free_unpacked(sr, NULL);
+}
+
+/* A frame from an organisation that is no longer on the roster: a signal
+ * gets a REJECTED verdict its outbox shows ("organisation revoked"), and
+ * the refusal is audited; anything else is dropped. */
+static int refuse_revoked(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f, int code)
+{
+	const char *why = code == SP_EREVOKED ? "organisation revoked" : "organisation not on the roster";
+	Seinpost__SignalHeader *raw = NULL;
+	int rc;
+	b->rejected++;
+	if (f->body_case != SEINPOST__FRAME__BODY_SUBMIT) {
+		sp_log_event(LOG_WARNING, C, m->user, NULL, "frame refused: %s", why);
+		return SP_OK;
+	}
+	raw = seinpost__signal_header__unpack(NULL, f->submit->header.len, f->submit->header.data);
+	const uint8_t *id = raw && raw->id.len == SP_ID_BYTES ? raw->id.data : NULL;
+	char idhex[SP_ID_HEX];
+	sp_log_event(LOG_WARNING, C, m->user, id ? sp_hex(id, SP_ID_BYTES, idhex) : NULL, "rejected: %s", why);
+	rc = audit_reject(t, b, m->user, NULL, id, code, why);
+	if (id)
+		reply_submit(b, m, id, SEINPOST__STATUS__STATUS_REJECTED, code, why);
+	if (raw)
+		seinpost__signal_header__free_unpacked(raw, NULL);
+	return rc;
+}
+
 /* Decode one frame and act on it inside the batch transaction. */
 static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 {
@@ -648,10 +692,19 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		sp_log_event(LOG_WARNING, C, m->user, NULL, "malformed frame: %s", why);
 		return audit_reject(t, b, m->user, NULL, NULL, rc, why);
 	}
+	/* The handshake proved a key that was on the roster then; whether
+	 * the organisation still is decides every frame, so a revocation
+	 * takes effect at its next message, not its next connection. */
+	if (sp_rostersync_refusal(b->roster, m->user, &rc)) {
+		rc = refuse_revoked(b, t, m, f, rc);
+		goto out;
+	}
 	switch (f->body_case) {
 	case SEINPOST__FRAME__BODY_HELLO:
 		handle_hello(b, m, f->hello);
 		reply_policy_info(b, m);
+		if (f->hello->roster_serial < sp_roster_serial(b->roster))
+			reply_roster(b, m);
 		rc = SP_OK;
 		break;
 	case SEINPOST__FRAME__BODY_INVOLVE:
@@ -678,6 +731,7 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		sp_log_event(LOG_WARNING, C, m->user, NULL, "unexpected frame type %d", f->body_case);
 		rc = SP_OK;
 	}
+out:
 	if (own)
 		seinpost__frame__free_unpacked(f, NULL);
 	return rc;
@@ -845,6 +899,104 @@ static int audit_policy_loaded(struct broker *b)
 		return sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	return rc;
+}
+
+/* Our sign key as the roster names it: after a broker key rotation the
+ * key directory holds the new key (`seinpost keys rotate --broker`). */
+static int keys_for_roster(struct broker *b, const sp_roster *r)
+{
+	sp_keyset *k = NULL;
+	int rc;
+	if (memcmp(sp_roster_broker_sign(r), b->keys->sign_pk, 32) == 0)
+		return SP_OK;
+	if ((rc = sp_keys_load(b->cfg->keys_dir, &k)) != SP_OK)
+		return rc;
+	if (memcmp(sp_roster_broker_sign(r), k->sign_pk, 32) != 0 || memcmp(k->curve_pk, b->keys->curve_pk, 32) != 0) {
+		sp_keys_free(&k);
+		return SP_EKEY;
+	}
+	sp_keys_free(&b->keys);
+	b->keys = k;
+	return SP_OK;
+}
+
+/* SIGHUP: the operator changed the roster. Audited and applied in one
+ * transaction; the ZAP handler and the per-frame check use the new one
+ * from the next frame on; connected nodes get it pushed. A roster that
+ * does not load or verify leaves the old one in force. */
+static void reload_roster(struct broker *b)
+{
+	sp_roster *r = NULL, *old = b->roster;
+	struct peer *peers = NULL;
+	sp_txn *t = NULL;
+	int rc = sp_roster_load(b->cfg->roster_path, b->cfg->operator_pk, &r);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "roster %s: %s; keeping the roster in force", b->cfg->roster_path, sp_strerror(rc));
+		return;
+	}
+	if (sp_roster_serial(r) == sp_roster_serial(old)) {
+		sp_roster_free(&r);
+		return;
+	}
+	if (sp_roster_serial(r) < sp_roster_serial(old) || strcmp(sp_roster_network(r), sp_roster_network(old)) != 0 ||
+	    memcmp(sp_roster_broker_curve(r), b->keys->curve_pk, 32) != 0) {
+		sp_log(LOG_ERR, C, "roster %s is older, of another network or names another broker; keeping serial %llu",
+		       b->cfg->roster_path, (unsigned long long)sp_roster_serial(old));
+		sp_roster_free(&r);
+		return;
+	}
+	if ((rc = keys_for_roster(b, r)) != SP_OK) {
+		sp_log(LOG_ERR, C, "the roster names a broker sign key that %s does not hold: %s; keeping serial %llu",
+		       b->cfg->keys_dir, sp_strerror(rc), (unsigned long long)sp_roster_serial(old));
+		sp_roster_free(&r);
+		return;
+	}
+	peers = calloc(sp_roster_count(r) + 1, sizeof *peers);
+	rc = peers ? sp_txn_begin(b->store, 1, &t) : SP_ENOMEM;
+	if (rc == SP_OK)
+		rc = sp_rostersync_apply(t, old, r);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "applying roster serial %llu failed: %s; keeping serial %llu",
+		       (unsigned long long)sp_roster_serial(r), sp_strerror(rc), (unsigned long long)sp_roster_serial(old));
+		free(peers);
+		sp_roster_free(&r);
+		return;
+	}
+	/* Delivery state follows the organisation, not its roster position. */
+	for (size_t i = 0; i < sp_roster_count(r); i++) {
+		struct peer *p = peer_of(b, sp_roster_at(r, i)->id);
+		if (p)
+			peers[i] = *p;
+	}
+	sp_zap_set_roster(b->zap, r);
+	free(b->peers);
+	b->peers = peers;
+	b->npeers = sp_roster_count(r);
+	b->roster = r;
+	sp_roster_free(&old);
+	sp_log(LOG_NOTICE, C, "roster reloaded: serial %llu, %zu organisations",
+	       (unsigned long long)sp_roster_serial(r), sp_roster_count(r));
+	for (size_t i = 0; i < b->npeers; i++) {
+		size_t len;
+		const uint8_t *raw = sp_roster_signed_bytes(r, &len);
+		Seinpost__SignedRoster *sr;
+		Seinpost__Frame f = SEINPOST__FRAME__INIT;
+		uint8_t *buf = NULL;
+		size_t bl;
+		if (!b->peers[i].rid_len || !raw || !(sr = seinpost__signed_roster__unpack(NULL, len, raw)))
+			continue;
+		f.version = SP_WIRE_VERSION;
+		f.body_case = SEINPOST__FRAME__BODY_ROSTER;
+		f.roster = sr;
+		if (sp_wire_pack(&f.base, &buf, &bl) == SP_OK &&
+		    sp_transport_send(b->sock, b->peers[i].rid, b->peers[i].rid_len, buf, bl) != SP_OK)
+			sp_log(LOG_DEBUG, C, "roster not pushed to a peer; it gets it with its next hello");
+		free(buf);
+		seinpost__signed_roster__free_unpacked(sr, NULL);
+	}
 }
 
 static int broker_open(struct broker *b)
@@ -1020,13 +1172,13 @@ static void precheck_one(void *ctx, size_t i)
 	if (f->body_case == SEINPOST__FRAME__BODY_SUBMIT) {
 		p->kind = PRE_SUBMIT;
 		if (sp_wire_check_signal(f->submit, &h, why, sizeof why) == SP_OK && strcmp(h->sender, m->user) == 0)
-			p->ok = sp_signal_verify(f->submit, h, from->sign_pk) == SP_OK;
+			p->ok = sp_org_verify_signal(from, f->submit, h, sp_now_s()) == SP_OK;
 		if (h)
 			seinpost__signal_header__free_unpacked(h, NULL);
 	} else if (f->body_case == SEINPOST__FRAME__BODY_DELIVERY_ACK) {
 		const Seinpost__DeliveryAck *a = f->delivery_ack;
 		p->kind = PRE_RECEIPT;
-		p->ok = sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) == SP_OK;
+		p->ok = sp_org_verify_receipt(from, a->id.data, a->time, a->signature.data, sp_now_s()) == SP_OK;
 	} else if (f->body_case == SEINPOST__FRAME__BODY_DELIVERY_ACKS) {
 		p->kind = PRE_RECEIPT;
 		p->ok = receipts_verify(from, f->delivery_acks) == SP_OK;
@@ -1123,6 +1275,16 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 		goto out;
 	sp_status_alert(c->state_dir, NULL); /* a new start: earlier alerts are stale */
 	rc = audit_policy_loaded(&b);
+	if (rc == SP_OK) {
+		/* The roster in force from now on: roster-loaded with its serial. */
+		sp_txn *t = NULL;
+		rc = sp_txn_begin(b.store, 1, &t);
+		if (rc == SP_OK)
+			rc = sp_rostersync_apply(t, b.roster, b.roster);
+		if (rc == SP_OK)
+			rc = sp_txn_commit(&t);
+		sp_txn_abort(&t);
+	}
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));
 		goto out;
@@ -1140,6 +1302,7 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 			*reload = 0;
 			if (load_policy(&b) == SP_OK && audit_policy_loaded(&b) == SP_OK)
 				sp_log(LOG_NOTICE, C, "policy reloaded: %s", sp_policy_version(b.policy));
+			reload_roster(&b);
 		}
 		if (sp_mono_ms() - last_tick >= 1000) {
 			policy_tick(&b);

@@ -28,6 +28,7 @@
 #include "sp_mtree.h"
 #include "sp_pseudo.h"
 #include "sp_report.h"
+#include "sp_orgverify.h"
 #include "sp_roster.h"
 #include "sp_sth.h"
 #include "sp_store.h"
@@ -75,7 +76,7 @@ static int fetch_remote(struct fetch *f)
 			rc = rep->code ? rep->code : SP_EMALFORMED;
 			goto out;
 		}
-		if (!res->sth || sp_sth_verify(res->sth, sp_roster_broker_sign(f->roster)) != SP_OK) {
+		if (!res->sth || sp_roster_verify_sth(f->roster, res->sth) != SP_OK) {
 			fprintf(stderr, "seinpost audit: the answer's tree head is not signed by the broker\n");
 			rc = SP_ESIG;
 			goto out;
@@ -531,7 +532,11 @@ static int cmd_verify(const sp_config *cfg, const sp_roster *roster)
 		return 1;
 	}
 	/* Only the broker's log carries heads signed with the roster's broker key. */
-	rc = sp_audit_verify_full(st, sp_roster_broker_sign(roster), &r);
+	{
+		const uint8_t *bk[SP_BROKER_KEYS_MAX];
+		size_t nbk = sp_roster_broker_keys(roster, bk, SP_BROKER_KEYS_MAX);
+		rc = sp_audit_verify_keys(st, bk, nbk, &r);
+	}
 	sp_store_close(&st);
 	if (rc == SP_OK) {
 		printf("audit log OK: %llu records, hash chain intact, Merkle root %.16s…, %llu signed tree heads verified (%llu ms)\n",

@@ -15,6 +15,7 @@
 #include "sp_reads.h"
 #include "sp_render.h"
 #include "sp_roster.h"
+#include "sp_rosterstate.h"
 #include "sp_signal.h"
 #include "sp_store.h"
 #include "sp_util.h"
@@ -400,6 +401,7 @@ static void print_field(const char *label, const char *v)
 int sp_cli_show(const char *cfg_path, int argc, char **argv)
 {
 	sp_config cfg;
+	sp_keyring ring = { 0 };
 	sp_keyset *keys = NULL;
 	sp_roster *roster = NULL;
 	sp_policy *policy = NULL;
@@ -445,13 +447,19 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	}
 	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
 		return rc;
-	if ((rc = sp_keys_load(cfg.keys_dir, &keys)) != SP_OK || !keys->has_box) {
+	if ((rc = sp_keyring_load(cfg.keys_dir, &ring)) != SP_OK || !(keys = ring.k[0])->has_box) {
 		fprintf(stderr, "seinpost show: keys in %s: %s\n", cfg.keys_dir, rc ? sp_strerror(rc) : "no box key");
 		goto out;
 	}
-	if ((rc = sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster)) != SP_OK) {
+	if ((rc = sp_rosterstate_load(&cfg, &roster)) != SP_OK) {
 		fprintf(stderr, "seinpost show: roster: %s\n", sp_strerror(rc));
 		goto out;
+	}
+	/* Read receipts are signed by the key generation the roster names. */
+	{
+		const sp_org *me = sp_roster_find(roster, cfg.org);
+		if (me && sp_keyring_select(&ring, me->curve_pk, me->sign_pk) == SP_OK)
+			keys = ring.k[0];
 	}
 	if ((rc = sp_policy_load(cfg.policy_path, &policy, why, sizeof why)) != SP_OK) {
 		fprintf(stderr, "seinpost show: policy: %s\n", why);
@@ -469,7 +477,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: no signal %s in the inbox\n", sp_hex(id, 16, idhex));
 		goto out;
 	}
-	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, keys->box_pk, keys->box_sk, &r, why,
+	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, &ring, &r, why,
 	                   sizeof why) != SP_OK) {
 		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
@@ -530,6 +538,6 @@ out:
 	sp_store_close(&st);
 	sp_roster_free(&roster);
 	sp_policy_free(&policy);
-	sp_keys_free(&keys);
+	sp_keyring_free(&ring);
 	return status;
 }

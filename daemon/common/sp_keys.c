@@ -313,3 +313,41 @@ int sp_keys_load_old(const char *dir, sp_keyset **out, size_t max, size_t *n)
 	}
 	return SP_OK;
 }
+
+int sp_keyring_load(const char *dir, sp_keyring *kr)
+{
+	size_t n = 0;
+	int rc;
+	if (!dir || !kr)
+		return SP_EINVAL;
+	memset(kr, 0, sizeof *kr);
+	if ((rc = sp_keys_load(dir, &kr->k[0])) != SP_OK)
+		return rc;
+	rc = sp_keys_load_old(dir, &kr->k[1], SP_KEYRING_MAX - 1, &n);
+	kr->n = 1 + n;
+	if (rc != SP_OK)
+		sp_keyring_free(kr);
+	return rc;
+}
+
+int sp_keyring_select(sp_keyring *kr, const uint8_t curve_pk[32], const uint8_t sign_pk[32])
+{
+	for (size_t i = 0; i < kr->n; i++) {
+		if (memcmp(kr->k[i]->curve_pk, curve_pk, 32) == 0 && memcmp(kr->k[i]->sign_pk, sign_pk, 32) == 0) {
+			sp_keyset *t = kr->k[0];
+			kr->k[0] = kr->k[i];
+			kr->k[i] = t;
+			return SP_OK;
+		}
+	}
+	return SP_ENOTFOUND;
+}
+
+void sp_keyring_free(sp_keyring *kr)
+{
+	if (!kr)
+		return;
+	for (size_t i = 0; i < kr->n; i++)
+		sp_keys_free(&kr->k[i]);
+	kr->n = 0;
+}

@@ -41,7 +41,7 @@
 struct sp_hook {
 	const sp_config *cfg;
 	sp_store *store;
-	const sp_keyset *keys;
+	const sp_keyring *keys;  /* k[0] signs; all open (key rotation) */
 	const sp_roster *roster;
 	const sp_policy *policy;
 	uint64_t wake;            /* unix ms: look at the queue again; NEVER = until kicked */
@@ -166,7 +166,7 @@ static int queue_head(sp_txn *t, struct head *h)
 
 /* ---- runner ----------------------------------------------------------------- */
 
-int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyset *k, const sp_roster *r,
+int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyring *k, const sp_roster *r,
                  const sp_policy *p, sp_hook **out)
 {
 	sp_hook *h = calloc(1, sizeof *h);
@@ -234,7 +234,7 @@ static int commit_item(sp_hook *h, const Seinpost__HookItem *it, int del, const 
 	size_t len;
 	int rc = sp_txn_begin(h->store, 1, &t);
 	if (rc == SP_OK && r)
-		rc = sp_render_audit(t, r, h->cfg->org, user, h->keys->sign_sk);
+		rc = sp_render_audit(t, r, h->cfg->org, user, h->keys->k[0]->sign_sk);
 	if (rc == SP_OK && del)
 		rc = sp_store_del(t, SP_DB_HOOK, h->key, 8);
 	if (rc == SP_OK && !del)
@@ -429,8 +429,8 @@ static void start_next(sp_hook *h)
 	rc = sp_store_get(t, SP_DB_INBOX, h->item->signal_id.data, SP_ID_BYTES, &v, &vl);
 	gone = rc == SP_ENOTFOUND;
 	if (rc == SP_OK) {
-		rc = sp_render_open(v, vl, h->roster, h->policy, sp_now_s(), h->cfg->org, h->keys->box_pk,
-		                    h->keys->box_sk, &r, why, sizeof why);
+		rc = sp_render_open(v, vl, h->roster, h->policy, sp_now_s(), h->cfg->org, h->keys, &r, why,
+		                    sizeof why);
 		gone = rc == SP_EEXPIRED; /* past retention: must not leave the node any more */
 	}
 	opened = rc == SP_OK;
@@ -627,4 +627,10 @@ int sp_status_hook(const sp_status_src *src, sp_status *st)
 		rc = sp_status_add(st, "hook", "oldest", level, "%s: not tried yet", id);
 	seinpost__hook_item__free_unpacked(it, NULL);
 	return rc;
+}
+
+void sp_hook_set_roster(sp_hook *h, const sp_roster *r)
+{
+	if (h)
+		h->roster = r;
 }

@@ -14,12 +14,14 @@
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_nodeaudit.h"
+#include "sp_orgverify.h"
 #include "sp_outbox.h"
 #include "sp_policy.h"
 #include "sp_pseudo.h"
 #include "sp_release.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
+#include "sp_rosterstate.h"
 #include "sp_sd.h"
 #include "sp_spool.h"
 #include "sp_status.h"
@@ -64,7 +66,8 @@ struct pending_submit {
 
 struct node {
 	const sp_config *cfg;
-	sp_keyset *keys;
+	sp_keyring ring;        /* key generations; ring.k[0] is the one the roster names */
+	sp_keyset *keys;        /* = ring.k[0] */
 	sp_roster *roster;
 	sp_policy *policy;
 	sp_pseudo_keyring *pseudo;
@@ -120,6 +123,7 @@ static void send_hello(struct node *n)
 	h.org = (char *)n->cfg->org;
 	h.policy_hash.data = (uint8_t *)sp_policy_hash(n->policy);
 	h.policy_hash.len = SP_POLICY_HASH_BYTES;
+	h.roster_serial = sp_roster_serial(n->roster); /* the broker answers with a newer one */
 	f.body_case = SEINPOST__FRAME__BODY_HELLO;
 	f.hello = &h;
 	(void)send_frame(n, &f);
@@ -601,6 +605,8 @@ static int handle_submit_ack(struct node *n, sp_txn *t, const Seinpost__SubmitAc
 	uint8_t *buf = NULL;
 	size_t len;
 	char idhex[SP_ID_HEX];
+	char *reason_kept = NULL; /* e's own reason while it points at a's */
+	int borrowed = 0;
 	int rc;
 
 	n->answers++;
@@ -623,8 +629,12 @@ static int handle_submit_ack(struct node *n, sp_txn *t, const Seinpost__SubmitAc
 	if (a->status == SEINPOST__STATUS__STATUS_REJECTED) {
 		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
 		e->code = a->code;
-		free(e->reason);
-		e->reason = strdup(a->reason);
+		/* e->reason belongs to e's unpacked tree (or is protobuf-c's
+		 * static empty string): borrow a's for the pack, give it back
+		 * before the free. */
+		reason_kept = e->reason;
+		e->reason = a->reason;
+		borrowed = 1;
 		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED, h, NULL, a->code, a->reason);
 		sp_log_event(LOG_WARNING, C, n->cfg->org, sp_hex(a->id.data, 16, idhex),
 		             "broker rejected our signal: %s", a->reason);
@@ -645,6 +655,8 @@ out:
 	free(buf);
 	if (h)
 		seinpost__signal_header__free_unpacked(h, NULL);
+	if (e && borrowed)
+		e->reason = reason_kept;
 	if (e)
 		seinpost__outbox_entry__free_unpacked(e, NULL);
 	return rc;
@@ -792,7 +804,7 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 		goto out;
 	}
 	sender = sp_roster_find(n->roster, h->sender);
-	if (!sender || sp_signal_verify(d->signal, h, sender->sign_pk) != SP_OK) {
+	if (!sender || sp_org_verify_signal(sender, d->signal, h, 0) != SP_OK) {
 		/* No receipt: a forged delivery must stay visible at the broker. */
 		sp_log_event(LOG_ERR, C, h->sender, idhex, "delivery does not verify against the sender's key; refused");
 		goto out;
@@ -850,6 +862,68 @@ out:
 	return rc;
 }
 
+/* Our keys on a new roster differ from the ones we connect with: `keys
+ * rotate` put the new generation in the key directory. Connect with it
+ * (the broker admits the new CURVE key from this roster on) and sign with
+ * it; the old generations stay in the ring to open what was sealed to them. */
+static void rekey(struct node *n, const sp_org *me)
+{
+	sp_keyring ring;
+	void *sock = NULL;
+	sp_transport_opts o = { .endpoint = n->cfg->endpoint, .max_frame = n->cfg->max_frame,
+	                        .heartbeat_ms = n->cfg->heartbeat_ms };
+	if (sp_keyring_load(n->cfg->keys_dir, &ring) != SP_OK) {
+		sp_log(LOG_ERR, C, "roster names new keys for us, but %s does not load; still using the old ones",
+		       n->cfg->keys_dir);
+		return;
+	}
+	if (sp_keyring_select(&ring, me->curve_pk, me->sign_pk) != SP_OK || !ring.k[0]->has_box ||
+	    sp_transport_node(n->zctx, ring.k[0], sp_roster_broker_curve(n->roster), n->cfg->org, &o, &sock) != SP_OK) {
+		sp_log(LOG_ERR, C, "roster names keys for us that %s does not hold; still using the old ones",
+		       n->cfg->keys_dir);
+		sp_keyring_free(&ring);
+		return;
+	}
+	zmq_close(n->sock);
+	n->sock = sock;
+	sp_keyring_free(&n->ring);
+	n->ring = ring;
+	n->keys = n->ring.k[0];
+	sp_log(LOG_NOTICE, C, "key rotation: now connected and signing with the new keys (%zu older generation(s) kept)",
+	       n->ring.n - 1);
+	send_hello(n);
+	n->retry.next_ms = 0; /* what was in flight on the old connection goes again */
+}
+
+/* A newer roster (from the broker, or the files on SIGHUP). */
+static void roster_swap(struct node *n, sp_roster *r)
+{
+	sp_roster *old = n->roster;
+	const sp_org *me;
+	n->roster = r;
+	sp_hook_set_roster(n->hook, r);
+	n->audit.broker_pk = sp_roster_broker_sign(r);
+	me = sp_roster_find(r, n->cfg->org);
+	if (!me)
+		sp_log(LOG_CRIT, C, "this organisation is no longer on the roster (serial %llu): the broker refuses "
+		       "what we send", (unsigned long long)sp_roster_serial(r));
+	else if (memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 || memcmp(me->sign_pk, n->keys->sign_pk, 32) != 0)
+		rekey(n, me);
+	sp_roster_free(&old);
+	sp_log(LOG_NOTICE, C, "roster serial %llu in force, %zu organisations", (unsigned long long)sp_roster_serial(r),
+	       sp_roster_count(r));
+}
+
+static void roster_offered(struct node *n, const Seinpost__SignedRoster *sr)
+{
+	sp_roster *r = NULL;
+	int rc = sp_rosterstate_accept(n->cfg, n->roster, sr, &r);
+	if (rc == SP_OK)
+		roster_swap(n, r);
+	else if (rc != SP_EEXIST)
+		sp_log(LOG_ERR, C, "roster from the broker refused: %s", sp_strerror(rc));
+}
+
 /* Frames whose handlers keep their own transactions (witnessing, audit
  * queries, involvement acks, policy info). They run after the batch commit:
  * LMDB allows one write transaction at a time, so they must not nest. */
@@ -872,6 +946,9 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 		break;
 	case SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK:
 		sp_involve_batch_acked(n->store, f->involve_batch_ack);
+		break;
+	case SEINPOST__FRAME__BODY_ROSTER:
+		roster_offered(n, f->roster);
 		break;
 	case SEINPOST__FRAME__BODY_POLICY_INFO: {
 		int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
@@ -1030,24 +1107,29 @@ static int node_open(struct node *n)
 	char err[512], sock_path[PATH_MAX], ep[PATH_MAX + 8];
 	int rc;
 
-	rc = sp_keys_load(n->cfg->keys_dir, &n->keys);
-	if (rc != SP_OK || !n->keys->has_box) {
-		sp_log(LOG_ERR, C, "keys in %s: %s", n->cfg->keys_dir, rc ? sp_strerror(rc) : "box key missing");
-		return rc ? rc : SP_EKEY;
+	rc = sp_keyring_load(n->cfg->keys_dir, &n->ring);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "keys in %s: %s", n->cfg->keys_dir, sp_strerror(rc));
+		return rc;
 	}
+	n->keys = n->ring.k[0];
 	rc = sp_pseudo_keyring_load(n->cfg->pseudo_key_path, &n->pseudo);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "pseudonymisation key %s: %s", n->cfg->pseudo_key_path, sp_strerror(rc));
 		return rc;
 	}
-	rc = sp_roster_load(n->cfg->roster_path, n->cfg->operator_pk, &n->roster);
+	rc = sp_rosterstate_load(n->cfg, &n->roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "roster %s: %s", n->cfg->roster_path, sp_strerror(rc));
 		return rc;
 	}
 	const sp_org *me = sp_roster_find(n->roster, n->cfg->org);
+	/* After `keys rotate` the roster may still name the previous
+	 * generation (the operator has not added it yet): use that one. */
+	if (me && sp_keyring_select(&n->ring, me->curve_pk, me->sign_pk) == SP_OK)
+		n->keys = n->ring.k[0];
 	if (!me || memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 ||
-	    memcmp(me->sign_pk, n->keys->sign_pk, 32) != 0) {
+	    memcmp(me->sign_pk, n->keys->sign_pk, 32) != 0 || !n->keys->has_box) {
 		sp_log(LOG_ERR, C, "organisation '%s' is not on the roster with these keys", n->cfg->org);
 		return SP_EORG;
 	}
@@ -1102,7 +1184,7 @@ static int node_open(struct node *n)
 		return SP_EIO;
 	}
 	chmod(sock_path, 0600);
-	rc = sp_hook_open(n->cfg, n->store, n->keys, n->roster, n->policy, &n->hook);
+	rc = sp_hook_open(n->cfg, n->store, &n->ring, n->roster, n->policy, &n->hook);
 	if (rc != SP_OK)
 		return rc;
 	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
@@ -1129,7 +1211,23 @@ static void node_close(struct node *n)
 	sp_policy_free(&n->policy);
 	sp_roster_free(&n->roster);
 	sp_pseudo_keyring_free(&n->pseudo);
-	sp_keys_free(&n->keys);
+	sp_keyring_free(&n->ring);
+	n->keys = NULL;
+}
+
+/* SIGHUP: a roster file newer than the one in force (the broker hands
+ * them out too; this is for a node that cannot reach it). */
+static void roster_reload(struct node *n)
+{
+	sp_roster *r = NULL;
+	if (sp_rosterstate_load(n->cfg, &r) != SP_OK)
+		return;
+	if (sp_roster_serial(r) > sp_roster_serial(n->roster) &&
+	    strcmp(sp_roster_network(r), sp_roster_network(n->roster)) == 0 &&
+	    memcmp(sp_roster_broker_curve(r), sp_roster_broker_curve(n->roster), 32) == 0)
+		roster_swap(n, r);
+	else
+		sp_roster_free(&r);
 }
 
 int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
@@ -1167,6 +1265,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 			 * node re-reads no configuration (restart for that). */
 			*reload = 0;
 			sp_hook_retry_now(n.hook);
+			roster_reload(&n);
 		}
 		uint64_t now = sp_mono_ms();
 		if (now - n.last_hello >= HELLO_MS) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sp_orgverify.h"
 #include "sp_retention.h"
 #include "sp_audit.h"
 #include "sp_reads.h"
@@ -24,7 +25,7 @@ void sp_render_tiers(unsigned mask, char *out, size_t len)
 }
 
 int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_policy *policy,
-                   uint64_t now_s, const char *org, const uint8_t box_pk[32], const uint8_t box_sk[32],
+                   uint64_t now_s, const char *org, const sp_keyring *kr,
                    sp_render *out, char *why, size_t whylen)
 {
 	const sp_org *sender;
@@ -39,7 +40,7 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_p
 		return SP_ECORRUPT;
 	}
 	sender = sp_roster_find(roster, out->h->sender);
-	if (!sender || sp_signal_verify(out->entry->delivery->signal, out->h, sender->sign_pk) != SP_OK) {
+	if (!sender || sp_org_verify_signal(sender, out->entry->delivery->signal, out->h, 0) != SP_OK) {
 		snprintf(why, whylen, "the sender's signature does not verify; not opened");
 		return SP_ESIG;
 	}
@@ -49,7 +50,14 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_p
 		         "and is deleted at the next retention sweep");
 		return SP_EEXPIRED;
 	}
-	rc = sp_signal_open(out->entry->delivery->signal, org, box_pk, box_sk, &out->op);
+	/* The current box key first, then those of earlier key generations:
+	 * a delivery sealed before a rotation stays openable. */
+	rc = SP_ENOGRANT;
+	for (size_t i = 0; i < kr->n && rc != SP_OK; i++)
+		if (kr->k[i]->has_box) {
+			sp_opened_clear(&out->op);
+			rc = sp_signal_open(out->entry->delivery->signal, org, kr->k[i]->box_pk, kr->k[i]->box_sk, &out->op);
+		}
 	if (rc != SP_OK) {
 		snprintf(why, whylen, "cannot decrypt: %s", sp_strerror(rc));
 		return rc;

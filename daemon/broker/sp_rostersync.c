@@ -1,0 +1,195 @@
+/*
+ * sp_rostersync.c — applying a new roster at the broker (sp_rostersync.h).
+ *
+ * Runs once per reload, in one write transaction with its audit records:
+ * a crash leaves either the old state (and the broker, restarted, reads the
+ * new roster file and applies it again) or all of it.
+ */
+#include "sp_rostersync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sp_audit.h"
+#include "sp_log.h"
+#include "sp_queue.h"
+#include "sp_util.h"
+#include "seinpost.pb-c.h"
+
+#define C "roster"
+
+struct keylist {
+	uint8_t **keys;
+	size_t *lens;
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct keylist *l = ctx;
+	(void)v;
+	(void)vl;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		uint8_t **nk = realloc(l->keys, cap * sizeof *nk);
+		size_t *nl;
+		if (!nk)
+			return -1;
+		l->keys = nk;
+		nl = realloc(l->lens, cap * sizeof *nl);
+		if (!nl)
+			return -1;
+		l->lens = nl;
+		l->cap = cap;
+	}
+	if (!(l->keys[l->n] = malloc(kl ? kl : 1)))
+		return -1;
+	memcpy(l->keys[l->n], k, kl);
+	l->lens[l->n++] = kl;
+	return 0;
+}
+
+static void keylist_free(struct keylist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->keys[i]);
+	free(l->keys);
+	free(l->lens);
+	memset(l, 0, sizeof *l);
+}
+
+/* Delete every key of db starting with prefix; keys copied out first
+ * (deleting while walking would move the cursor). */
+static int drop_prefix(sp_txn *t, enum sp_db db, const void *prefix, size_t pl, size_t *count)
+{
+	struct keylist l = { 0 };
+	int rc = sp_store_foreach(t, db, prefix, pl, collect, &l) < 0 ? SP_ENOMEM : SP_OK;
+	for (size_t i = 0; rc == SP_OK && i < l.n; i++) {
+		rc = sp_store_del(t, db, l.keys[i], l.lens[i]);
+		if (rc == SP_ENOTFOUND)
+			rc = SP_OK;
+		(*count)++;
+	}
+	keylist_free(&l);
+	return rc;
+}
+
+struct involve_ctx {
+	const char *org;
+	struct keylist l;
+};
+
+/* SP_DB_INVOLVE: pseudonym(32) || org -> Involvement */
+static int involve_visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct involve_ctx *c = ctx;
+	size_t ol = strlen(c->org);
+	if (kl == 32 + ol && memcmp((const uint8_t *)k + 32, c->org, ol) == 0)
+		return collect(&c->l, k, kl, v, vl);
+	return 0;
+}
+
+static int drop_org(sp_txn *t, const char *org, size_t *dropped)
+{
+	uint8_t prefix[2 + SP_ID_MAX + 1];
+	size_t ol = strlen(org), n = 0;
+	struct involve_ctx ic = { .org = org };
+	int rc;
+
+	/* queued deliveries: org '\0' be64(seq), and their "q:" index */
+	memcpy(prefix, org, ol + 1);
+	rc = drop_prefix(t, SP_DB_QUEUE, prefix, ol + 1, &n);
+	*dropped = n;
+	memcpy(prefix, "q:", 2);
+	memcpy(prefix + 2, org, ol + 1);
+	if (rc == SP_OK)
+		rc = drop_prefix(t, SP_DB_META, prefix, ol + 3, &n);
+	/* deferred releases: the conditional grants held for it */
+	prefix[0] = 'r';
+	n = 0;
+	if (rc == SP_OK)
+		rc = drop_prefix(t, SP_DB_META, prefix, ol + 3, &n);
+	*dropped += n;
+	if (rc == SP_OK && sp_store_foreach(t, SP_DB_INVOLVE, NULL, 0, involve_visit, &ic) < 0)
+		rc = SP_ENOMEM;
+	for (size_t i = 0; rc == SP_OK && i < ic.l.n; i++) {
+		rc = sp_store_del(t, SP_DB_INVOLVE, ic.l.keys[i], ic.l.lens[i]);
+		if (rc == SP_ENOTFOUND)
+			rc = SP_OK;
+	}
+	*dropped += ic.l.n;
+	keylist_free(&ic.l);
+	return rc;
+}
+
+static int audit(sp_txn *t, int event, const char *actor, const char *recipient, const char *reason)
+{
+	sp_audit_entry e = { .event = event, .actor = actor, .recipient = recipient, .reason = reason };
+	return sp_audit_append(t, &e, NULL);
+}
+
+int sp_rostersync_apply(sp_txn *t, const sp_roster *old, const sp_roster *cur)
+{
+	char why[SP_REASON_MAX + 64];
+	int rc = SP_OK;
+
+	for (size_t i = 0; rc == SP_OK && i < sp_roster_count(old); i++) {
+		const sp_org *o = sp_roster_at(old, i), *n = sp_roster_find(cur, o->id);
+		if (n) {
+			if (memcmp(o->curve_pk, n->curve_pk, 32) != 0 || memcmp(o->sign_pk, n->sign_pk, 32) != 0 ||
+			    memcmp(o->box_pk, n->box_pk, 32) != 0) {
+				snprintf(why, sizeof why, "organisation keys rotated (curve, sign, box); old keys admitted until %llu",
+				         (unsigned long long)(n->nprev ? n->prev[0].until : 0));
+				rc = audit(t, SEINPOST__AUDIT_EVENT__AUDIT_KEY_ROTATED, o->id, NULL, why);
+				sp_log_event(LOG_NOTICE, C, o->id, NULL, "keys rotated");
+			}
+			continue;
+		}
+		const sp_removal *rm = sp_roster_removed(cur, o->id);
+		size_t dropped = 0;
+		snprintf(why, sizeof why, "%s", rm ? rm->reason : "no longer on the roster");
+		rc = audit(t, SEINPOST__AUDIT_EVENT__AUDIT_ORG_REVOKED, o->id, NULL, why);
+		if (rc == SP_OK)
+			rc = drop_org(t, o->id, &dropped);
+		if (rc == SP_OK) {
+			sp_audit_entry e = { .event = SEINPOST__AUDIT_EVENT__AUDIT_GRANTS_DROPPED, .actor = "broker",
+			                     .recipient = o->id, .reason = why };
+			snprintf(why, sizeof why, "%zu queued deliveries, held grants and involvements dropped", dropped);
+			rc = sp_audit_append(t, &e, NULL);
+		}
+		sp_log_event(LOG_NOTICE, C, o->id, NULL, "revoked; %zu pending items dropped", dropped);
+	}
+	for (size_t i = 0; rc == SP_OK && i < sp_roster_count(cur); i++) {
+		const sp_org *n = sp_roster_at(cur, i);
+		if (!sp_roster_find(old, n->id)) {
+			snprintf(why, sizeof why, "enrolled as %s", n->role);
+			rc = audit(t, SEINPOST__AUDIT_EVENT__AUDIT_ORG_ADDED, n->id, NULL, why);
+			sp_log_event(LOG_NOTICE, C, n->id, NULL, "enrolled as %s", n->role);
+		}
+	}
+	if (rc == SP_OK && memcmp(sp_roster_broker_sign(old), sp_roster_broker_sign(cur), 32) != 0) {
+		char a[17], b[17];
+		snprintf(why, sizeof why, "broker sign key %s... replaced by %s... (transition record signed by both)",
+		         sp_hex(sp_roster_broker_sign(old), 8, a), sp_hex(sp_roster_broker_sign(cur), 8, b));
+		rc = audit(t, SEINPOST__AUDIT_EVENT__AUDIT_KEY_ROTATED, "broker", NULL, why);
+	}
+	if (rc == SP_OK) {
+		snprintf(why, sizeof why, "serial %llu, %zu organisations", (unsigned long long)sp_roster_serial(cur),
+		         sp_roster_count(cur));
+		rc = audit(t, SEINPOST__AUDIT_EVENT__AUDIT_ROSTER_LOADED, "broker", NULL, why);
+	}
+	return rc;
+}
+
+const char *sp_rostersync_refusal(const sp_roster *r, const char *user, int *code)
+{
+	if (sp_roster_find(r, user))
+		return NULL;
+	if (sp_roster_removed(r, user)) {
+		*code = SP_EREVOKED;
+		return "organisation revoked";
+	}
+	*code = SP_EORG;
+	return "organisation not on the roster";
+}
