@@ -902,7 +902,7 @@ static void roster_swap(struct node *n, sp_roster *r)
 	const sp_org *me;
 	n->roster = r;
 	sp_hook_set_roster(n->hook, r);
-	n->audit.broker_pk = sp_roster_broker_sign(r);
+	n->audit.roster = r;
 	me = sp_roster_find(r, n->cfg->org);
 	if (!me)
 		sp_log(LOG_CRIT, C, "this organisation is no longer on the roster (serial %llu): the broker refuses "
@@ -1189,7 +1189,7 @@ static int node_open(struct node *n)
 		return rc;
 	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
 		return SP_EIO;
-	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),
+	n->audit = (sp_nodeaudit){ .store = n->store, .roster = n->roster,
 	                           .send = audit_send, .ctx = n };
 	return SP_OK;
 }

@@ -54,9 +54,11 @@ static void witness(sp_nodeaudit *a, const Seinpost__SignedTreeHead *h, const Se
 {
 	sp_txn *t = NULL;
 	int need = 0;
+	const uint8_t *bk[SP_BROKER_KEYS_MAX];
+	size_t nbk = sp_roster_broker_keys(a->roster, bk, SP_BROKER_KEYS_MAX);
 	int rc = sp_txn_begin(a->store, 1, &t);
 	if (rc == SP_OK)
-		rc = p ? sp_witness_proof(t, a->broker_pk, p) : sp_witness_seen(t, a->broker_pk, h, &need);
+		rc = p ? sp_witness_proof(t, bk, nbk, p) : sp_witness_seen(t, bk, nbk, h, &need);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
