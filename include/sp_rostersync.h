@@ -16,12 +16,27 @@
 #define SP_ROSTERSYNC_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include "sp_config.h"
 #include "sp_error.h"
+#include "sp_keys.h"
 #include "sp_roster.h"
 #include "sp_store.h"
 
 /* Inside the caller's write transaction. */
 int sp_rostersync_apply(sp_txn *t, const sp_roster *old, const sp_roster *cur) SP_MUST_CHECK;
+/* The same in its own write transaction (logged on failure). */
+int sp_rostersync_commit(sp_store *s, const sp_roster *old, const sp_roster *cur) SP_MUST_CHECK;
+
+/* The roster file named by the configuration, when it is newer than old:
+ * verified, same network, same broker CURVE key. When it names another
+ * broker sign key, *keys_out gets the key directory's keys, which must hold
+ * it (`keys rotate --broker`); NULL otherwise. SP_EEXIST: not newer, nothing
+ * to do. Every refusal is logged; the old roster stays in force. */
+int sp_rostersync_load(const sp_config *c, const sp_roster *old, const sp_keyset *keys, sp_roster **out,
+                       sp_keyset **keys_out) SP_MUST_CHECK;
+/* Frame { roster = the exact signed bytes } for a node; *buf malloc'd. */
+int sp_rostersync_frame(const sp_roster *r, uint8_t **buf, size_t *len) SP_MUST_CHECK;
 
 /* For the per-frame check: "organisation revoked" when user is a removed
  * organisation, "not on the roster" otherwise. NULL when user is on it. */

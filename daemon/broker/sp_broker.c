@@ -635,17 +635,12 @@ static void audit_heads_tick(struct broker *b)
  * bytes the operator signed (the node checks the signature itself). */
 static void reply_roster(struct broker *b, const sp_msg *m)
 {
-	Seinpost__Frame f = SEINPOST__FRAME__INIT;
-	Seinpost__SignedRoster *sr;
-	size_t len;
-	const uint8_t *raw = sp_roster_signed_bytes(b->roster, &len);
-	if (!raw || !(sr = seinpost__signed_roster__unpack(NULL, len, raw)))
+	struct reply *r = &b->replies[b->nreplies];
+	if (b->nreplies >= BATCH_MAX || sp_rostersync_frame(b->roster, &r->buf, &r->len) != SP_OK)
 		return;
-	f.version = SP_WIRE_VERSION;
-	f.body_case = SEINPOST__FRAME__BODY_ROSTER;
-	f.roster = sr;
-	queue_reply(b, m, &f);
-	seinpost__signed_roster__free_unpacked(sr, NULL);
+	memcpy(r->rid, m->rid, m->rid_len);
+	r->rid_len = m->rid_len;
+	b->nreplies++;
 }
 
 /* A frame from an organisation that is no longer on the roster: a signal
@@ -901,68 +896,23 @@ static int audit_policy_loaded(struct broker *b)
 	return rc;
 }
 
-/* Our sign key as the roster names it: after a broker key rotation the
- * key directory holds the new key (`seinpost keys rotate --broker`). */
-static int keys_for_roster(struct broker *b, const sp_roster *r)
-{
-	sp_keyset *k = NULL;
-	int rc;
-	if (memcmp(sp_roster_broker_sign(r), b->keys->sign_pk, 32) == 0)
-		return SP_OK;
-	if ((rc = sp_keys_load(b->cfg->keys_dir, &k)) != SP_OK)
-		return rc;
-	if (memcmp(sp_roster_broker_sign(r), k->sign_pk, 32) != 0 || memcmp(k->curve_pk, b->keys->curve_pk, 32) != 0) {
-		sp_keys_free(&k);
-		return SP_EKEY;
-	}
-	sp_keys_free(&b->keys);
-	b->keys = k;
-	return SP_OK;
-}
-
-/* SIGHUP: the operator changed the roster. Audited and applied in one
- * transaction; the ZAP handler and the per-frame check use the new one
- * from the next frame on; connected nodes get it pushed. A roster that
- * does not load or verify leaves the old one in force. */
+/* SIGHUP: the operator changed the roster (sp_rostersync.h). The ZAP
+ * handler and the per-frame check use the new one from the next frame on;
+ * connected nodes get it pushed. */
 static void reload_roster(struct broker *b)
 {
 	sp_roster *r = NULL, *old = b->roster;
-	struct peer *peers = NULL;
-	sp_txn *t = NULL;
-	int rc = sp_roster_load(b->cfg->roster_path, b->cfg->operator_pk, &r);
-	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "roster %s: %s; keeping the roster in force", b->cfg->roster_path, sp_strerror(rc));
+	sp_keyset *k = NULL;
+	struct peer *peers;
+	uint8_t *buf = NULL;
+	size_t len;
+	if (sp_rostersync_load(b->cfg, old, b->keys, &r, &k) != SP_OK)
 		return;
-	}
-	if (sp_roster_serial(r) == sp_roster_serial(old)) {
-		sp_roster_free(&r);
-		return;
-	}
-	if (sp_roster_serial(r) < sp_roster_serial(old) || strcmp(sp_roster_network(r), sp_roster_network(old)) != 0 ||
-	    memcmp(sp_roster_broker_curve(r), b->keys->curve_pk, 32) != 0) {
-		sp_log(LOG_ERR, C, "roster %s is older, of another network or names another broker; keeping serial %llu",
-		       b->cfg->roster_path, (unsigned long long)sp_roster_serial(old));
-		sp_roster_free(&r);
-		return;
-	}
-	if ((rc = keys_for_roster(b, r)) != SP_OK) {
-		sp_log(LOG_ERR, C, "the roster names a broker sign key that %s does not hold: %s; keeping serial %llu",
-		       b->cfg->keys_dir, sp_strerror(rc), (unsigned long long)sp_roster_serial(old));
-		sp_roster_free(&r);
-		return;
-	}
 	peers = calloc(sp_roster_count(r) + 1, sizeof *peers);
-	rc = peers ? sp_txn_begin(b->store, 1, &t) : SP_ENOMEM;
-	if (rc == SP_OK)
-		rc = sp_rostersync_apply(t, old, r);
-	if (rc == SP_OK)
-		rc = sp_txn_commit(&t);
-	sp_txn_abort(&t);
-	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "applying roster serial %llu failed: %s; keeping serial %llu",
-		       (unsigned long long)sp_roster_serial(r), sp_strerror(rc), (unsigned long long)sp_roster_serial(old));
+	if (!peers || sp_rostersync_commit(b->store, old, r) != SP_OK) {
 		free(peers);
 		sp_roster_free(&r);
+		sp_keys_free(&k);
 		return;
 	}
 	/* Delivery state follows the organisation, not its roster position. */
@@ -977,26 +927,17 @@ static void reload_roster(struct broker *b)
 	b->npeers = sp_roster_count(r);
 	b->roster = r;
 	sp_roster_free(&old);
-	sp_log(LOG_NOTICE, C, "roster reloaded: serial %llu, %zu organisations",
-	       (unsigned long long)sp_roster_serial(r), sp_roster_count(r));
-	for (size_t i = 0; i < b->npeers; i++) {
-		size_t len;
-		const uint8_t *raw = sp_roster_signed_bytes(r, &len);
-		Seinpost__SignedRoster *sr;
-		Seinpost__Frame f = SEINPOST__FRAME__INIT;
-		uint8_t *buf = NULL;
-		size_t bl;
-		if (!b->peers[i].rid_len || !raw || !(sr = seinpost__signed_roster__unpack(NULL, len, raw)))
-			continue;
-		f.version = SP_WIRE_VERSION;
-		f.body_case = SEINPOST__FRAME__BODY_ROSTER;
-		f.roster = sr;
-		if (sp_wire_pack(&f.base, &buf, &bl) == SP_OK &&
-		    sp_transport_send(b->sock, b->peers[i].rid, b->peers[i].rid_len, buf, bl) != SP_OK)
-			sp_log(LOG_DEBUG, C, "roster not pushed to a peer; it gets it with its next hello");
-		free(buf);
-		seinpost__signed_roster__free_unpacked(sr, NULL);
+	if (k) { /* the broker's sign key rotated: heads from now on */
+		sp_keys_free(&b->keys);
+		b->keys = k;
 	}
+	sp_log(LOG_NOTICE, C, "roster reloaded: serial %llu, %zu organisations", (unsigned long long)sp_roster_serial(r),
+	       sp_roster_count(r));
+	for (size_t i = 0; i < b->npeers; i++)
+		if (b->peers[i].rid_len && (buf || sp_rostersync_frame(r, &buf, &len) == SP_OK) &&
+		    sp_transport_send(b->sock, b->peers[i].rid, b->peers[i].rid_len, buf, len) != SP_OK)
+			sp_log(LOG_DEBUG, C, "roster not pushed to a peer; it gets it with its next hello");
+	free(buf);
 }
 
 static int broker_open(struct broker *b)
@@ -1275,16 +1216,8 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 		goto out;
 	sp_status_alert(c->state_dir, NULL); /* a new start: earlier alerts are stale */
 	rc = audit_policy_loaded(&b);
-	if (rc == SP_OK) {
-		/* The roster in force from now on: roster-loaded with its serial. */
-		sp_txn *t = NULL;
-		rc = sp_txn_begin(b.store, 1, &t);
-		if (rc == SP_OK)
-			rc = sp_rostersync_apply(t, b.roster, b.roster);
-		if (rc == SP_OK)
-			rc = sp_txn_commit(&t);
-		sp_txn_abort(&t);
-	}
+	if (rc == SP_OK) /* the roster in force from now on: roster-loaded */
+		rc = sp_rostersync_commit(b.store, b.roster, b.roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));
 		goto out;

@@ -15,6 +15,7 @@
 #include "sp_log.h"
 #include "sp_queue.h"
 #include "sp_util.h"
+#include "sp_wire.h"
 #include "seinpost.pb-c.h"
 
 #define C "roster"
@@ -192,4 +193,77 @@ const char *sp_rostersync_refusal(const sp_roster *r, const char *user, int *cod
 	}
 	*code = SP_EORG;
 	return "organisation not on the roster";
+}
+
+int sp_rostersync_commit(sp_store *s, const sp_roster *old, const sp_roster *cur)
+{
+	sp_txn *t = NULL;
+	int rc = sp_txn_begin(s, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_rostersync_apply(t, old, cur);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	if (rc != SP_OK)
+		sp_log(LOG_ERR, C, "applying roster serial %llu failed: %s; keeping serial %llu",
+		       (unsigned long long)sp_roster_serial(cur), sp_strerror(rc), (unsigned long long)sp_roster_serial(old));
+	return rc;
+}
+
+int sp_rostersync_load(const sp_config *c, const sp_roster *old, const sp_keyset *keys, sp_roster **out,
+                       sp_keyset **keys_out)
+{
+	sp_roster *r = NULL;
+	sp_keyset *k = NULL;
+	int rc = sp_roster_load(c->roster_path, c->operator_pk, &r);
+	*out = NULL;
+	*keys_out = NULL;
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "%s: %s; keeping the roster in force", c->roster_path, sp_strerror(rc));
+		return rc;
+	}
+	if (sp_roster_serial(r) == sp_roster_serial(old)) {
+		sp_roster_free(&r);
+		return SP_EEXIST;
+	}
+	if (sp_roster_serial(r) < sp_roster_serial(old) || strcmp(sp_roster_network(r), sp_roster_network(old)) != 0 ||
+	    memcmp(sp_roster_broker_curve(r), keys->curve_pk, 32) != 0) {
+		sp_log(LOG_ERR, C, "%s is older, of another network or names another broker; keeping serial %llu",
+		       c->roster_path, (unsigned long long)sp_roster_serial(old));
+		sp_roster_free(&r);
+		return SP_EINVAL;
+	}
+	if (memcmp(sp_roster_broker_sign(r), keys->sign_pk, 32) != 0) {
+		rc = sp_keys_load(c->keys_dir, &k);
+		if (rc == SP_OK && (memcmp(sp_roster_broker_sign(r), k->sign_pk, 32) != 0 ||
+		                    memcmp(k->curve_pk, keys->curve_pk, 32) != 0))
+			rc = SP_EKEY;
+		if (rc != SP_OK) {
+			sp_log(LOG_ERR, C, "the roster names a broker sign key that %s does not hold (%s); keeping serial %llu",
+			       c->keys_dir, sp_strerror(rc), (unsigned long long)sp_roster_serial(old));
+			sp_keys_free(&k);
+			sp_roster_free(&r);
+			return rc;
+		}
+	}
+	*out = r;
+	*keys_out = k;
+	return SP_OK;
+}
+
+int sp_rostersync_frame(const sp_roster *r, uint8_t **buf, size_t *len)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__SignedRoster *sr;
+	size_t rl;
+	const uint8_t *raw = sp_roster_signed_bytes(r, &rl);
+	int rc;
+	if (!raw || !(sr = seinpost__signed_roster__unpack(NULL, rl, raw)))
+		return SP_EINVAL;
+	f.version = SP_WIRE_VERSION;
+	f.body_case = SEINPOST__FRAME__BODY_ROSTER;
+	f.roster = sr;
+	rc = sp_wire_pack(&f.base, buf, len);
+	seinpost__signed_roster__free_unpacked(sr, NULL);
+	return rc;
 }
