@@ -138,7 +138,7 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 
 	if (!t || !e)
 		return SP_EINVAL;
-	if (e->event <= SEINPOST__AUDIT_EVENT__AUDIT_NONE || e->event >= EVENT_COUNT)
+	if (e->event <= SEINPOST__AUDIT_EVENT__AUDIT_NONE || e->event >= EVENT_COUNT || !event_names[e->event])
 		return SP_EINVAL;
 	if (!text_ok(e->actor) || !text_ok(e->user) || !text_ok(e->recipient) ||
 	    !text_ok(e->category) || !text_ok(e->rule_id) || !text_ok(e->legal_basis) ||

@@ -891,6 +891,20 @@ static void rekey(struct node *n, const sp_org *me)
 	n->keys = n->ring.k[0];
 	sp_log(LOG_NOTICE, C, "key rotation: now connected and signing with the new keys (%zu older generation(s) kept)",
 	       n->ring.n - 1);
+	{
+		/* Our own log records the switch too (not inside a batch: this
+		 * runs after the batch commit or on SIGHUP). */
+		sp_txn *t = NULL;
+		int rc = sp_txn_begin(n->store, 1, &t);
+		if (rc == SP_OK)
+			rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_KEY_ROTATED, NULL, NULL, 0,
+			                 "now connected and signing with the new keys");
+		if (rc == SP_OK)
+			rc = sp_txn_commit(&t);
+		sp_txn_abort(&t);
+		if (rc != SP_OK)
+			sp_log(LOG_ERR, C, "audit of the key rotation failed: %s", sp_strerror(rc));
+	}
 	send_hello(n);
 	n->retry.next_ms = 0; /* what was in flight on the old connection goes again */
 }

@@ -74,6 +74,7 @@ log=$(sp broker audit log 2>&1)
 check "audit: key-rotated for police" grep -q "key-rotated.*politie-limburg" <<<"$log"
 check "audit: key-rotated for youth care" grep -q "key-rotated.*jeugdzorg-mh" <<<"$log"
 check "audit: key-rotated for the broker" grep -q "key-rotated.*broker" <<<"$log"
+check "police's own audit log records its switch" bash -c "'$SEINPOST' --config '$NET/politie-limburg/seinpost.conf' audit log | grep -q key-rotated"
 sleep 3 # a head signed with the new key
 check "broker audit verify OK (heads by old and new key)" sp broker audit verify
 check "police witness OK" sp politie-limburg audit witness
