@@ -83,18 +83,26 @@ check "school signal accepted before revocation (rc=$rc)" test $rc -eq 0
 check "roster remove" "$SEINPOST" roster remove "$NET/roster.bin" school-bonnefanten --reason "e2e: board left the network"
 kill -HUP "$BPID"
 check "the broker reloads the roster without a restart" e2e_wait_for 10 bash -c "[ \$(grep -c 'roster reloaded: serial' '$E2E_DIR/broker.log') -ge 2 ]"
-t0=$(date +%s%N)
 rid=$(sp school-bonnefanten submit --category school-absence --weight 1 --bsn $BSN --summary "again" --contact "mentor")
 check "the school's node still stores the submit locally" test ${#rid} -eq 32
-for _ in $(seq 1 100); do
-	sp school-bonnefanten outbox | grep "$rid" | grep -q "organisation revoked" && break
-	sleep 0.02
-done
-t1=$(date +%s%N)
-ms=$(( (t1 - t0) / 1000000 ))
-echo "# revoked submit refused and shown in the outbox after $ms ms"
-check "the school's outbox shows 'organisation revoked' (after $ms ms)" bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' outbox | grep '$rid' | grep -q 'organisation revoked'"
-check "within a second of the submit ($ms ms)" test "$ms" -lt 1000
+check "the school's outbox shows 'organisation revoked'" e2e_wait_for 10 bash -c \
+	"'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' outbox | grep '$rid' | grep -q 'organisation revoked'"
+# From "queued" (durable in the outbox) to the verdict stored in it, by the
+# school node's own log clock: the CLI's polling speed is not measured.
+ms=$(python3 - "$E2E_DIR/school-bonnefanten.log" "$rid" <<'PY'
+import sys, datetime
+t = {}
+for line in open(sys.argv[1]):
+    if sys.argv[2] not in line:
+        continue
+    ts = datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+    if "queued" in line: t["q"] = ts
+    if "organisation revoked" in line: t["r"] = ts
+print(int((t["r"] - t["q"]).total_seconds() * 1000) if len(t) == 2 else 999999)
+PY
+)
+echo "# revoked submit: outbox verdict $ms ms after the submit was queued"
+check "refused within a second of the submit ($ms ms)" test "$ms" -lt 1000
 check "same broker process (no restart)" kill -0 "$BPID"
 check "the refusal came on the school's existing connection (no new handshake refused)" \
 	bash -c "! grep -q 'not on the roster' '$E2E_DIR/broker.log' || grep -q 'rejected: organisation revoked' '$E2E_DIR/broker.log'"
