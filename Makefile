@@ -16,16 +16,35 @@ BUILD   ?= build$(if $(filter 1,$(SAN)),-san,)
 PKGS    := libsodium libzmq lmdb libprotobuf-c libsystemd inih jansson libcrypto
 DEB_PKGS := build-essential pkg-config libsodium-dev libzmq3-dev liblmdb-dev \
             libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libinih-dev \
-            libjansson-dev check lmdb-utils libssl-dev python3
+            libjansson-dev check lmdb-utils libssl-dev python3 python3-jsonschema \
+            mandoc prometheus \
+            python3-zmq python3-nacl python3-lmdb jq
+# systemd-analyze rates and verifies the unit (tests/e2e/test_ops_unit.sh)
+DEB_PKGS += systemd
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/gen
+# What the build needs lives apart from the user's CFLAGS/LDFLAGS, so that
+# 'make CFLAGS=...' on the command line changes optimisation, not the build.
+SP_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/gen
 ifeq ($(SAN),1)
-CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+SAN_CFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
 endif
+# Hardening, on by default (as dpkg-buildflags gives a Debian build, which
+# passes its own CPPFLAGS/CFLAGS/LDFLAGS through the environment):
+# _FORTIFY_SOURCE (needs an optimising build, so not with -O0), stack
+# protector, PIE, full RELRO. HARDEN=0 switches it off.
+HARDEN  ?= 1
+SP_OPT_CFLAGS := $(filter -O1 -O2 -O3 -Os -Og -Ofast -Oz,$(CFLAGS))
+ifeq ($(HARDEN),1)
+HARDEN_CPPFLAGS := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,$(if $(SP_OPT_CFLAGS)$(filter 1,$(SAN)),-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2,))
+HARDEN_CFLAGS   := -fstack-protector-strong -fstack-clash-protection -fPIE
+HARDEN_LDFLAGS  := -pie -Wl,-z,relro -Wl,-z,now
+endif
+ALL_CFLAGS  = $(SP_CFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS) $(HARDEN_CFLAGS) $(CFLAGS) $(SAN_CFLAGS)
+ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(LDFLAGS) $(SAN_LDFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LIBS    = $(PKG_LIBS) -lpthread
@@ -71,21 +90,23 @@ deps:
 # Cheap check used by build targets: only run 'deps' when a tool or library is missing.
 .PHONY: deps-ok
 deps-ok:
-	@command -v protoc-c >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
+	@command -v protoc-c >/dev/null && command -v mandoc >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
 
-$(GEN_C) $(GEN_H): proto/seinpost.proto
+# One protoc-c run makes both files (grouped target); it waits for the
+# dependency check, so that 'make -j2' on a bare machine installs first.
+$(GEN_C) $(GEN_H) &: proto/seinpost.proto | deps-ok
 	@mkdir -p $(BUILD)/gen
 	@echo "  PROTOC  $<"
 	$(Q)cd proto && protoc-c --c_out=../$(BUILD)/gen seinpost.proto
 
 $(BUILD)/obj/seinpost.pb-c.o: $(GEN_C)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(filter-out $(WARN),$(CFLAGS)) -w $(PKG_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(filter-out $(WARN),$(ALL_CFLAGS)) -w $(PKG_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: daemon/%.c $(GEN_H) $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
@@ -93,33 +114,33 @@ $(LIB): $(LIB_OBJ)
 
 $(BUILD)/seinpostd: $(BUILD)/obj/seinpostd.o $(LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(BUILD)/seinpost: $(BUILD)/obj/cli/seinpost.o $(LIB)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/sp_test.h
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LIBS) $(CHECK_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
 # Fuzz harnesses: built with a small replay driver for 'make check', with
 # libFuzzer (clang) for 'make fuzz'.
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
 check: all $(UNIT_BIN) $(FUZZ_BIN) $(TOOL_BIN)
 	$(Q)BUILD=$(BUILD) tests/run-all.sh
@@ -144,24 +165,54 @@ demo: all
 bench: all $(TOOL_BIN) $(BENCH_BIN)
 	$(Q)BUILD=$(BUILD) tests/bench/run.sh
 
+# install: everything a package holds. PREFIX=/usr for a package;
+# UNITDIR, SYSUSERSDIR, TMPFILESDIR follow systemd's search paths.
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+EXAMPLEDIR  := $(DOCDIR)/examples
+DOC_FILES   := README.md docs/audit.md docs/decisions.md docs/delivery.md docs/hooks.md \
+               docs/performance.md docs/policy-engine.md docs/spool.md \
+               $(wildcard docs/operations.md docs/enrolment.md docs/threat-model.md)
+EXAMPLES    := deploy/policy.example deploy/examples/broker.conf deploy/examples/node.conf
+EXAMPLE_BIN := deploy/examples/zvh-referrals-to-csv deploy/examples/school-involve-class.py
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(EXAMPLEDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(BUILD)/seinpostd $(BUILD)/seinpost $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/seinpost.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/seinpost.conf.5 docs/seinpost-policy.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/seinpostd.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 deploy/policy.example README.md docs/hooks.md $(DESTDIR)$(DOCDIR)/
-	install -d $(DESTDIR)$(DOCDIR)/examples
-	install -m 0755 deploy/examples/zvh-referrals-to-csv $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(DOC_FILES) LICENSE $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 0755 $(EXAMPLE_BIN) $(DESTDIR)$(EXAMPLEDIR)/
 	sed 's|/usr/local/bin|$(BINDIR)|' deploy/seinpostd@.service > $(DESTDIR)$(UNITDIR)/seinpostd@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/seinpostd@.service
+	install -m 0644 deploy/seinpost.sysusers $(DESTDIR)$(SYSUSERSDIR)/seinpost.conf
+	install -m 0644 deploy/seinpost.tmpfiles $(DESTDIR)$(TMPFILESDIR)/seinpost.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/seinpostd $(DESTDIR)$(BINDIR)/seinpost
 	rm -f $(DESTDIR)$(MANDIR)/man1/seinpost.1 $(DESTDIR)$(MANDIR)/man5/seinpost.conf.5 \
 	      $(DESTDIR)$(MANDIR)/man5/seinpost-policy.5 $(DESTDIR)$(MANDIR)/man8/seinpostd.8
 	rm -f $(DESTDIR)$(UNITDIR)/seinpostd@.service
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/seinpost.conf $(DESTDIR)$(TMPFILESDIR)/seinpost.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
+
+# package: the Debian package (debian/), built as dpkg-buildpackage -us -uc -b
+# into ../ and copied to $(BUILD)/deb/. package-deps installs the tools.
+PKG_DEB_PKGS := debhelper dpkg-dev lintian fakeroot systemd
+.PHONY: package package-deps package-test
+package-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(PKG_DEB_PKGS)"
+
+package: package-deps
+	$(Q)tests/package/build.sh $(BUILD)/deb
+
+# Builds the package, installs it (dpkg -i as root, else into a scratch root)
+# and starts a broker and a node from the installed files.
+package-test: package
+	$(Q)BUILD=$(BUILD) tests/package/test_package.sh $(BUILD)/deb
 
 clean:
 	rm -rf build build-san tests/bench/results.json

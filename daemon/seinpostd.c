@@ -1,15 +1,21 @@
 /* seinpostd — the seinpost daemon: broker or node, chosen by the config. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include "sp_broker.h"
 #include "sp_config.h"
+#include "sp_keyholder.h"
 #include "sp_log.h"
-#include "sp_node.h"
+#include "sp_preflight.h"
+#include "sp_statedir.h"
+#include "sp_util.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag;
 
@@ -42,6 +48,40 @@ static void usage(FILE *out)
 	        "See seinpostd(8).\n");
 }
 
+/* Before start-up: the state directory (or, when it does not exist yet, the
+ * nearest directory above it) must be writable by us. Under the shipped unit
+ * /etc is read-only, so a relative "state = state" from `seinpost net init`
+ * lands in /etc/seinpost/NAME/state: say so, instead of an LMDB error. */
+static int state_dir_usable(const sp_config *c)
+{
+	char dir[PATH_MAX], up[PATH_MAX];
+	const char *sd = getenv("STATE_DIRECTORY");
+	int err;
+
+	if (strlen(c->state_dir) >= sizeof dir)
+		return -1;
+	strcpy(dir, c->state_dir);
+	while (access(dir, F_OK) != 0 && errno == ENOENT) {
+		if (sp_path_dirname(dir, up, sizeof up) != SP_OK || strcmp(up, dir) == 0)
+			break;
+		strcpy(dir, up);
+	}
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	err = errno;
+	fprintf(stderr, "seinpostd: state directory %s is not writable: %s (at %s)\n", c->state_dir,
+	        strerror(err), dir);
+	if (sd && sd[0] == '/')
+		fprintf(stderr, "seinpostd: under systemd the instance's state directory is %s "
+		        "(StateDirectory=): set 'state = %.*s' in %s, or leave 'state' out\n",
+		        sd, (int)strcspn(sd, ":"), sd, c->path);
+	else if (err == EROFS)
+		fprintf(stderr, "seinpostd: a relative 'state =' resolves next to the configuration; "
+		        "under the shipped unit that is the read-only /etc: use 'state = %s/NAME' in %s\n",
+		        SP_STATE_ROOT, c->path);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,6 +95,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	int check_only = 0, verbose = 0, c, rc;
 	sp_config cfg;
+	sp_lock *lock = NULL;
 	char err[1024];
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
@@ -79,12 +120,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "seinpostd: %s\n", err);
 		return 1;
 	}
+	/* The same checks for --check-config and for a start: what passes
+	 * here does not make the daemon refuse later for a key, mode, roster,
+	 * policy or state directory. */
+	if (sp_preflight(&cfg, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpostd: %s\n", err);
+		return 1;
+	}
 	if (check_only) {
 		printf("configuration OK (%s %s)\n", cfg.role == SP_RUN_BROKER ? "broker" : "node", cfg.org);
 		return 0;
 	}
+	/* Before anything opens the store or binds a socket: a second
+	 * instance must not take over submit.sock or remove it on exit. */
+	if (sp_statedir_prepare(cfg.state_dir, err, sizeof err) != SP_OK ||
+	    sp_statedir_lock(cfg.state_dir, SP_LOCK_DAEMON, &lock, err, sizeof err) != SP_OK) {
+		fprintf(stderr, "seinpostd: %s\n", err);
+		return 1;
+	}
+	if (state_dir_usable(&cfg) != 0)
+		return 1;
 	sp_log_init("seinpostd", strcmp(cfg.log, "journal") == 0 ? 1 : strcmp(cfg.log, "stderr") == 0 ? 0 : -1,
 	            verbose || cfg.verbose);
+	if (sp_test_clock_active())
+		sp_log(LOG_WARNING, "seinpostd", "SEINPOST_TEST_CLOCK_FILE is set: the wall clock is shifted "
+		       "for a test; never set it in production");
 
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_stop;
@@ -97,6 +157,7 @@ int main(int argc, char **argv)
 	if (cfg.role == SP_RUN_BROKER)
 		rc = sp_broker_run(&cfg, &stop_flag, &reload_flag);
 	else
-		rc = sp_node_run(&cfg, &stop_flag, &reload_flag);
+		rc = sp_keyholder_run(&cfg, &stop_flag, &reload_flag); /* and the network process */
+	sp_statedir_unlock(&lock);
 	return rc == 0 ? 0 : 1;
 }

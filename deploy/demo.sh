@@ -27,7 +27,7 @@ fi
 mkdir -p "$DEMO_DIR/logs"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo 7700)
 
-say "1. seinpost net init: broker, police, school, youth care, ZVH, privacy officer on 127.0.0.1:$port"
+say "a network on this machine: a broker, and nodes for the police, a school, youth care, the ZVH and the privacy officer"
 "$SP" net init "$DEMO_DIR/net" --port "$port" --policy "$ROOT/deploy/policy.example" || exit 1
 NET="$DEMO_DIR/net"
 ORGS=(politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh fg-mh)
@@ -40,7 +40,7 @@ printf '#!/bin/sh\nZVH_CSV=%q exec %q\n' "$HOOK_CSV" "$ROOT/deploy/examples/zvh-
 	>"$NET/zvh-mh/import-referrals" && chmod 0755 "$NET/zvh-mh/import-referrals" || exit 1
 printf '\n[hook]\ncommand = import-referrals\n' >>"$NET/zvh-mh/seinpost.conf" || exit 1
 
-say "2. start the broker and the nodes (logs in $DEMO_DIR/logs)"
+say "start the broker and the nodes (their logs are in $DEMO_DIR/logs)"
 for p in broker "${ORGS[@]}"; do
 	"$SPD" --config "$NET/$p/seinpost.conf" >"$DEMO_DIR/logs/$p.log" 2>&1 &
 	PIDS+=($!)
@@ -48,10 +48,18 @@ done
 for p in "${ORGS[@]}"; do
 	for _ in $(seq 1 100); do [ -S "$NET/$p/state/submit.sock" ] && break; sleep 0.05; done
 done
-echo "running: ${#PIDS[@]} processes"
+echo "running: the broker and ${#ORGS[@]} organisations' nodes"
+
+# Plain words for the reader: deploy/demo.d/words.py turns --json output into
+# aligned tables, with the policy's own descriptions for categories and rules.
+POLICY_JSON="$DEMO_DIR/policy.json"
+"$SP" policy check "$ROOT/deploy/policy.example" --json >"$POLICY_JSON" || exit 1
+words() { python3 "$ROOT/deploy/demo.d/words.py" "$1" "$POLICY_JSON"; }
+short() { printf '%s…' "${1:0:8}"; }  # a signal id, shortened for reading
 
 # The demo's scenes live in deploy/demo.d/NN-name.sh, sourced in order, so
-# each feature adds its own scene. They share: SP, NET, ORGS, DEMO_DIR, say.
+# each feature adds its own scene. They share: SP, NET, ORGS, DEMO_DIR, say,
+# words, short.
 for scene in "$ROOT"/deploy/demo.d/[0-9]*.sh; do
 	. "$scene" || exit 1
 done

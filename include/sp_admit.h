@@ -26,6 +26,9 @@ typedef struct sp_admit_opts {
 	uint32_t max_age_s;   /* ... and this far in the past (0 = max_skew_s): a
 	                       * node's outbox may hold a signal through hours of
 	                       * broker downtime, so the past needs more room */
+	const uint8_t *prev_policy_hash; /* the policy version before the current one
+	                       * (NULL: none): accepted while now_s < prev_policy_until_s */
+	uint64_t prev_policy_until_s;
 	int sig_verified;     /* the caller already checked sp_signal_verify() of
 	                       * this signal against proven_org's key (the broker
 	                       * does that on its verify thread); 0 = check here */
@@ -40,7 +43,7 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 /* Who gets what now: for one recipient org, the tiers mask it may receive
  * immediately (bit 0 = existence), and the first rule that allowed it.
  * Returns 1 when the org gets a delivery now, 0 otherwise. */
-int sp_admit_route(const sp_policy *p, const sp_org *recipient, const char *category,
+int sp_admit_route(const sp_policy *p, const sp_org *recipient, int kind, const char *category,
                    int weight, unsigned *tiers_now, const sp_policy_rule **rule);
 
 #endif

@@ -33,6 +33,7 @@ typedef struct sp_audit_entry {
 	int32_t code;
 	uint64_t time_ms;            /* 0 = now */
 	uint64_t event_time_ms;      /* read receipts: when it was opened */
+	const char *unix_user;       /* read receipts: the calling Unix account */
 } sp_audit_entry;
 
 /* Append inside the caller's write transaction (so the record commits with
@@ -62,6 +63,12 @@ typedef struct sp_audit_verify_result {
 	uint64_t size;
 	uint8_t root[32];
 	char why[512];
+	/* Not failures: the broker's clock stepped (clock-step records, or a
+	 * record older than the one before it). The first SP_AUDIT_WARN_MAX
+	 * are in warn[]; nwarn counts all. */
+#define SP_AUDIT_WARN_MAX 8
+	uint32_t nwarn;
+	char warn[SP_AUDIT_WARN_MAX][200];
 } sp_audit_verify_result;
 int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_result *r) SP_MUST_CHECK;
 /* The same, a head being valid when signed by any of the keys (the broker's
@@ -78,5 +85,8 @@ const char *sp_audit_event_name(int event);
 struct Seinpost__AuditRecord;
 typedef int (*sp_audit_visit_fn)(void *ctx, const struct Seinpost__AuditRecord *rec);
 int sp_audit_foreach(sp_store *s, uint64_t from, sp_audit_visit_fn fn, void *ctx) SP_MUST_CHECK;
+/* One record by seq inside t: SP_ENOTFOUND past the end, SP_ECORRUPT when it
+ * does not decode. Free with seinpost__audit_record__free_unpacked. */
+int sp_audit_get(sp_txn *t, uint64_t seq, struct Seinpost__AuditRecord **out) SP_MUST_CHECK;
 
 #endif

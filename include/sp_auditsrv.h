@@ -17,8 +17,10 @@
 #include "sp_store.h"
 #include "seinpost.pb-c.h"
 
+struct sp_policy;
 typedef struct sp_auditsrv {
 	const sp_roster *roster;
+	const struct sp_policy *policy; /* which feedback events flow back */
 	const uint8_t *sign_sk;      /* broker Ed25519, 64 bytes */
 	size_t max_frame;
 } sp_auditsrv;

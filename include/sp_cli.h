@@ -1,10 +1,21 @@
 /*
  * sp_cli.h — the subcommands of the `seinpost` command-line tool.
- * Each returns the process exit status: 0 ok, 1 failure, 2 usage error.
- * cfg_path is the --config FILE (NULL when not given).
+ * Each returns the process exit status (SP_EXIT_*, the table in
+ * seinpost(1)). cfg_path is the --config FILE (NULL when not given).
  */
 #ifndef SP_CLI_H
 #define SP_CLI_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* Exit statuses of every command, as seinpost(1) EXIT STATUS lists them. */
+enum {
+	SP_EXIT_OK = 0,          /* done; the thing asked about is good */
+	SP_EXIT_BAD = 1,         /* the thing asked about is bad, refused or unhealthy */
+	SP_EXIT_USAGE = 2,       /* usage: unknown option, missing argument */
+	SP_EXIT_UNREACHABLE = 3, /* cannot reach the daemon, or no verdict in time */
+};
 
 int sp_cli_keygen(int argc, char **argv);
 int sp_cli_net(int argc, char **argv);
@@ -31,6 +42,11 @@ int sp_cli_roster(int argc, char **argv);  /* roster add|remove|show: sp_cli_ros
 int sp_cli_nodeconf(int argc, char **argv); /* node config: sp_cli_nodeconf.c */
 /* The example policy next to the binary or in the installed docs. 0 found. */
 int sp_cli_find_policy(char *out, size_t outlen);
+/* backup / restore of a store: sp_cli_backup.c */
+int sp_cli_backup(const char *cfg_path, int argc, char **argv);
+int sp_cli_restore(const char *cfg_path, int argc, char **argv);
+int sp_cli_stats(const char *cfg_path, int argc, char **argv); /* sp_cli_stats.c */
+int sp_cli_referral(const char *cfg_path, int argc, char **argv); /* sp_cli_referral.c */
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;
@@ -40,5 +56,23 @@ struct Seinpost__LocalRequest;
 struct Seinpost__LocalReply;
 int sp_cli_local_call(const struct sp_config *c, const struct Seinpost__LocalRequest *req,
                       struct Seinpost__LocalReply **out);
+/* The exit status for a failed sp_cli_local_call: SP_EXIT_UNREACHABLE when
+ * the node could not be reached or did not answer, else SP_EXIT_BAD. */
+int sp_cli_call_exit(int rc);
+
+/* --json output (docs/json.md): print v (indented) on stdout and release
+ * it; SP_EXIT_OK, or SP_EXIT_BAD when out of memory or stdout fails. */
+int sp_cli_print_json(json_t *v);
+/* o[key] = the RFC 3339 UTC time of unix milliseconds ms ("..._at" keys). */
+int sp_cli_json_time(json_t *o, const char *key, uint64_t ms);
+/* A signed tree head: {tree_size, root_hash, signed_at}. */
+json_t *sp_cli_tree_head_json(uint64_t size, const uint8_t root[32], uint64_t signed_ms);
+/* An audit record: {seq, recorded_at, event, actor, user, recipient, signal,
+ * subject, category, weight, tiers, rule, basis, reason, code}. */
+struct Seinpost__AuditRecord;
+json_t *sp_cli_audit_record_json(const struct Seinpost__AuditRecord *r);
+/* The same with a reply timeout in ms (submit --wait keeps to its limit). */
+int sp_cli_local_call_ms(const struct sp_config *c, const struct Seinpost__LocalRequest *req,
+                         struct Seinpost__LocalReply **out, int timeout_ms);
 
 #endif

@@ -3,6 +3,8 @@
  *
  * See seinpost.conf(5). Relative paths are resolved against the directory of
  * the configuration file. Unknown sections or keys are errors with file:line.
+ * Without "state =", the state directory is $STATE_DIRECTORY (systemd's
+ * StateDirectory=) or /var/lib/seinpost/NAME for a file in .../NAME/.
  *
  *   [seinpost]  role = broker|node, org, keys, state, roster, operator_key,
  *               policy, pseudonym_key (nodes only), log = auto|journal|stderr,
@@ -24,6 +26,9 @@
 #include <stdint.h>
 #include "sp_error.h"
 
+/* Where the shipped unit keeps each instance's state (StateDirectory=). */
+#define SP_STATE_ROOT "/var/lib/seinpost"
+
 enum sp_role_kind { SP_RUN_BROKER = 1, SP_RUN_NODE = 2 };
 
 typedef struct sp_config {
@@ -42,11 +47,15 @@ typedef struct sp_config {
 	uint64_t map_size;            /* bytes */
 	uint32_t max_frame;           /* bytes, ZMQ_MAXMSGSIZE and validation */
 	uint32_t heartbeat_ms;
+	uint32_t handshake_s;         /* broker: ZMQ_HANDSHAKE_IVL, unauthenticated connections end */
 	uint32_t retry_ms;            /* node: resend unacknowledged after this */
 	uint32_t max_clock_skew_s;    /* broker: reject signals created further off */
 	uint32_t sth_every_records;   /* broker: sign a tree head after this many records */
 	uint32_t sth_every_s;         /* broker: ... or when this many seconds passed */
-	uint32_t max_age_s;           /* broker: reject new signals created longer ago */
+	uint32_t max_age_s;           /* broker: reject new signals created longer ago;
+	                               * node: give up retrying a deferred signal then */
+	uint32_t policy_grace_s;      /* broker: accept the previous policy version this
+	                               * long after loading a new one */
 	char spool_in[PATH_MAX];      /* node: spool directory, empty = none (docs/spool.md) */
 	char hook_command[PATH_MAX];  /* node: executable run per received item, empty = none */
 	char hook_out[PATH_MAX];      /* node: spool-out directory, empty = none */

@@ -41,8 +41,11 @@ enum sp_err {
 	SP_ETIMEOUT = -27,   /* no answer in time */
 	SP_EROLE = -28,      /* role not allowed to do this */
 	SP_EDATE = -29,      /* date malformed or impossible */
-	SP_EREVOKED = -30,   /* organisation removed from the roster */
-	SP_ELAST = -31
+	SP_EBUSY = -30,      /* in use by another process (already running) */
+	SP_ESCHEMA = -31,    /* store layout version unknown to this binary */
+	SP_ELIMIT = -32,     /* a policy [limits ROLE] ceiling or rate was reached */
+	SP_EREVOKED = -33,   /* organisation removed from the roster */
+	SP_ELAST = -34
 };
 
 /* Static string; never NULL. */

@@ -34,8 +34,19 @@ int sp_escalate_on_signal(const sp_engine *e, sp_txn *t, const Seinpost__SignalH
  * why gets a specific reason (no personal data) on SP_EINVAL / SP_EEXPIRED. */
 int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
                            const Seinpost__InvolveUpdate *u, char *why, size_t whylen) SP_MUST_CHECK;
+/* 1 when an sp_escalate_on_involve result is a refusal to answer (the
+ * batch commits, the node is told why), 0 for success or a store failure. */
+int sp_escalate_refusal(int rc);
 
 /* Is org involved with pseudonym now (registered, unexpired)? */
+/* A subject's referral (the latest; SP_ENOTFOUND), by subject or by id,
+ * and writing it back (status changes, sp_referral_status.c). Free with
+ * seinpost__referral__free_unpacked. */
+int sp_escalate_referral_load(sp_txn *t, const uint8_t pseudonym[32], Seinpost__Referral **out) SP_MUST_CHECK;
+int sp_escalate_referral_find(sp_txn *t, const uint8_t id[16], Seinpost__Referral **out) SP_MUST_CHECK;
+int sp_escalate_referral_save(sp_txn *t, const Seinpost__Referral *r) SP_MUST_CHECK;
+/* Closed or declined: a new escalation of the subject opens a new referral. */
+int sp_referral_ended(const Seinpost__Referral *r);
 int sp_escalate_involved(sp_txn *t, const uint8_t pseudonym[32], const char *org, uint64_t now_s);
 
 #endif

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include "sp_config.h"
 #include "sp_error.h"
-#include "sp_keys.h"
+#include "sp_kh.h"
 #include "sp_policy.h"
 #include "sp_roster.h"
 #include "sp_status.h"
@@ -50,9 +50,9 @@ int sp_hook_item_encode(const Seinpost__HookItem *it, uint8_t **out, size_t *len
 int sp_hook_item_decode(const void *v, size_t len, Seinpost__HookItem **out) SP_MUST_CHECK;
 
 /* The runner, driven by the node's event loop (never blocks it). The
- * config, store, keys, roster and policy are borrowed and must outlive it. */
+ * config, store, key-holder handle, roster and policy are borrowed and must outlive it. */
 typedef struct sp_hook sp_hook;
-int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyring *k, const sp_roster *r,
+int sp_hook_open(const sp_config *c, sp_store *s, sp_kh *kh, const sp_roster *r,
                  const sp_policy *p, sp_hook **out) SP_MUST_CHECK;
 /* The operator fixed the hook (SIGHUP): run the oldest item now instead of
  * after its backoff; a further failure backs off as before. */

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
+#include "sp_kh.h"
 #include "sp_pseudo.h"
 #include "sp_store.h"
 #include "seinpost.pb-c.h"
@@ -35,7 +36,7 @@ int sp_involve_parse_line(char *line, Seinpost__InvolveRequest *out, char *msg, 
 
 /* Validate and store a local request. msg gets a clear reason (never the
  * BSN) on failure, a confirmation on success. */
-int sp_involve_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost__InvolveRequest *req,
+int sp_involve_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveRequest *req,
                        uint64_t now_s, char *msg, size_t msglen) SP_MUST_CHECK;
 
 /* Send the updates the broker has not acknowledged (up to
@@ -48,7 +49,7 @@ void sp_involve_resend(sp_store *st, sp_involve_send_fn fn, void *ctx);
  * the batch; msg names its line, never the BSN), store all in one
  * transaction, then send them to the broker as one InvolveBatch frame via fn
  * (may be NULL). */
-int sp_involve_batch_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost__InvolveBatchRequest *b,
+int sp_involve_batch_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveBatchRequest *b,
                              uint64_t now_s, sp_involve_send_fn fn, void *ctx, char *msg, size_t msglen) SP_MUST_CHECK;
 
 /* Index unacknowledged involvements of a store made before the pending

@@ -26,6 +26,13 @@ void sp_log_event(int prio, const char *component, const char *org,
                   const char *signal_id_hex, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* Hold the INFO and DEBUG lines of work that may still roll back (a batch
+ * before its commit) and write them only when it committed:
+ * sp_log_release(1); drop them with sp_log_release(0). Warnings and worse
+ * are never held. Per thread, at most 1024 lines. */
+void sp_log_hold(void);
+void sp_log_release(int keep);
+
 void sp_fatal(const char *component, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 

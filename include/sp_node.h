@@ -11,8 +11,11 @@
 
 #include <signal.h>
 #include "sp_config.h"
+#include "sp_kh.h"
 
-int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop,
+/* The network process (docs/privsep.md): kh is its handle on the key
+ * holder, borrowed. Returns when *stop is set or the key holder is lost. */
+int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop,
                 volatile sig_atomic_t *reload);
 
 #endif

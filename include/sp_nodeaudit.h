@@ -22,13 +22,14 @@ typedef struct sp_nodeaudit {
 	const sp_roster *roster;      /* the broker's sign keys (borrowed; the node updates it) */
 	sp_nodeaudit_send_fn send;
 	void *ctx;
+	int monitor;                  /* privacy officer: keep the verified copy (sp_monitor.h) */
 	int query_pending;            /* a local client waits for a result */
 	uint8_t query_id[16];
 	uint64_t query_deadline;      /* mono ms */
 } sp_nodeaudit;
 
 /* Periodic: ask for the latest head with a proof from ours; resend queued
- * read receipts. */
+ * read receipts; on the privacy officer's node, fetch the log's new records. */
 void sp_nodeaudit_tick(sp_nodeaudit *a);
 /* A head carried by an ack. */
 void sp_nodeaudit_seen(sp_nodeaudit *a, const Seinpost__SignedTreeHead *h);

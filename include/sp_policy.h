@@ -12,6 +12,9 @@
  *   [escalation <id>]   window_days, min_orgs, min_weight_sum, min_weight,
  *                       to_role, basis, purpose
  *   [match <id>]        window_days, basis, purpose
+ *   [limits <role>]     max_involvements, involvements_per_day, release_back_days
+ *                       (sp_limits.h; the pseudonymisation service's rate
+ *                       limits use the same section)
  *
  * Retention: a category's retention_days is the default; retention_w1..w3
  * (per weight) and retention_escalated (kept longer once part of a referral)
@@ -54,6 +57,7 @@ typedef struct sp_policy_escalation {
 	unsigned min_orgs;           /* distinct signalling orgs */
 	unsigned min_weight_sum;     /* summed weight */
 	int min_weight;              /* at least one signal of this weight */
+	unsigned kind_mask;          /* subject kinds it fires for (default: persons) */
 	const char *to_role;
 	const char *basis;
 	const char *purpose;
@@ -63,6 +67,16 @@ typedef struct sp_policy_escalation {
 /* A match rule (Verwijsindex-like): an organisation that signalled about a
  * subject within window_days counts as involved with it, so if-involved
  * grants flow between the organisations that signal about the same subject. */
+/* [limits ROLE]: what one organisation of ROLE may do (sp_limits.h).
+ * 0 = no limit, except release_back_days, where SP_LIMITS_UNSET = none. */
+typedef struct sp_policy_limits {
+	const char *role;
+	unsigned max_involvements;      /* active involvements per organisation */
+	unsigned involvements_per_day;  /* new registrations per organisation per UTC day */
+	unsigned release_back_days;     /* a new involvement releases signals at most this old */
+	int line;
+} sp_policy_limits;
+
 typedef struct sp_policy_match {
 	const char *id;
 	unsigned window_days;
@@ -71,9 +85,16 @@ typedef struct sp_policy_match {
 	int line;
 } sp_policy_match;
 
+/* Subject kinds a rule or escalation applies to: bit (1 << kind) with the
+ * wire's SubjectKind numbers (0 none: an anonymous report, 1 person,
+ * 2 business/KvK, 3 location/BAG). A rule without `kind` is for persons. */
+#define SP_POLICY_KIND_BIT(k) ((unsigned)(k) < 4 ? 1u << (unsigned)(k) : 0u)
+#define SP_POLICY_KIND_DEFAULT SP_POLICY_KIND_BIT(1)
+
 typedef struct sp_policy_rule {
 	const char *id;
 	const char *category;
+	unsigned kind_mask;          /* SP_POLICY_KIND_BIT of each subject kind */
 	unsigned weight_mask;        /* bit w set = applies to weight w (1..3) */
 	const char *role;
 	unsigned tiers_mask;         /* bit (1 << sp_tier); existence = bit 0 */
@@ -88,7 +109,32 @@ int sp_policy_load(const char *path, sp_policy **out, char *err, size_t errlen) 
 void sp_policy_free(sp_policy **p);
 
 const uint8_t *sp_policy_hash(const sp_policy *p);     /* 32 bytes */
-const char *sp_policy_version(const sp_policy *p);     /* the [policy] version string */
+const char *sp_policy_version(const sp_policy *p);
+const char *sp_policy_name(const sp_policy *p);
+/* [limits ROLE] of that role, NULL when the policy sets none. */
+const sp_policy_limits *sp_policy_limits_find(const sp_policy *p, const char *role);
+size_t sp_policy_limits_count(const sp_policy *p);
+const sp_policy_limits *sp_policy_limits_at(const sp_policy *p, size_t i);
+const char *sp_policy_owner(const sp_policy *p);     /* the [policy] version string */
+/* Events told back to the sender of a signal (terugkoppeling): [policy]
+ * feedback = a comma list; every event when the key is absent. */
+enum sp_feedback_event {
+	SP_FEEDBACK_DELIVERED = 0, /* to a recipient of role R */
+	SP_FEEDBACK_OPENED,        /* a user at an organisation of role R opened it */
+	SP_FEEDBACK_MATCHED,       /* an organisation of role R signalled about the same subject */
+	SP_FEEDBACK_ESCALATED,     /* it became part of a referral to role R */
+	SP_FEEDBACK_REFERRAL,      /* the status of that referral changed */
+	SP_FEEDBACK_COUNT
+};
+int sp_policy_feedback_parse(const char *name);   /* -1 when unknown */
+const char *sp_policy_feedback_name(int event);   /* static */
+unsigned sp_policy_feedback_mask(const sp_policy *p); /* bit (1 << event) */
+/* Intervention types a coordinator may record on a referral ([policy]
+ * interventions = a comma list). */
+int sp_policy_intervention_known(const sp_policy *p, const char *type);
+const char *sp_policy_interventions(const sp_policy *p); /* the list as written, "" */
+/* k of the trend figures' small-cell suppression ([policy] stats_min_cell, default 5). */
+unsigned sp_policy_stats_min_cell(const sp_policy *p);
 
 const sp_policy_category *sp_policy_category_find(const sp_policy *p, const char *id);
 size_t sp_policy_category_count(const sp_policy *p);
@@ -107,19 +153,19 @@ const sp_policy_rule *sp_policy_rule_find(const sp_policy *p, const char *id);
 uint64_t sp_policy_retention_s(const sp_policy *p, const char *category, int weight,
                                int escalated);
 
-/* What one role may get for a category and weight: for each tier, the
+/* What one role may get for a subject kind, category and weight: for each tier, the
  * least restrictive `when` and the rule that gives it (NULL = nothing). */
 typedef struct sp_entitlement {
 	int when[4];                        /* 0 = not entitled, else enum sp_when */
 	const sp_policy_rule *rule[4];
 } sp_entitlement;
-void sp_policy_entitlement(const sp_policy *p, const char *category, int weight,
+void sp_policy_entitlement(const sp_policy *p, int kind, const char *category, int weight,
                            const char *role, sp_entitlement *out);
 
 /* 0 when a grant of `tier` with `mode` to an org of `role` is within policy:
  * some rule gives that tier with a `when` equal to or less restrictive than
  * mode. SP_EPOLICY otherwise. *rule_out (may be NULL) = the rule. */
-int sp_policy_allows(const sp_policy *p, const char *category, int weight,
+int sp_policy_allows(const sp_policy *p, int kind, const char *category, int weight,
                      const char *role, int tier, int mode,
                      const sp_policy_rule **rule_out) SP_MUST_CHECK;
 
@@ -129,8 +175,11 @@ int sp_policy_allows(const sp_policy *p, const char *category, int weight,
  * free *out with free()). */
 struct sp_grant_spec;
 int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sender,
-                         const char *category, int weight,
+                         int kind, const char *category, int weight,
                          struct sp_grant_spec **out, size_t *n) SP_MUST_CHECK;
+
+/* "none", "person", "business", "location" (static). */
+const char *sp_policy_kind_name(int kind);
 
 /* Human-readable who-may-see-what table (for `seinpost policy check`). */
 void sp_policy_print(const sp_policy *p, FILE *out);

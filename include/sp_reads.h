@@ -27,6 +27,10 @@
 /* CLI: queue a signed read event inside the caller's write txn. */
 int sp_reads_queue(sp_txn *t, const uint8_t sign_sk[64], const char *org, const char *user,
                    const uint8_t signal_id[16], uint32_t tiers) SP_MUST_CHECK;
+/* Node (hooks): the same, signed by the key holder (sp_keyholder.h). */
+typedef struct sp_kh sp_kh;
+int sp_reads_queue_kh(sp_txn *t, sp_kh *kh, const char *org, const char *user, const uint8_t signal_id[16],
+                      uint32_t tiers) SP_MUST_CHECK;
 
 /* Node: visit queued receipts (decoded, borrowed for the call). */
 typedef int (*sp_reads_fn)(void *ctx, const Seinpost__ReadReceipt *r);

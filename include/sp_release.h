@@ -59,14 +59,9 @@ int sp_release_drop_signal(sp_txn *t, const sp_roster *r, const uint8_t id[16]) 
 /* Mark / test that signal id of pseudonym is part of a referral. */
 int sp_release_mark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16],
                               const uint8_t ref_id[16]) SP_MUST_CHECK;
+/* Visit the signals of a subject marked as part of referral ref_id. */
+int sp_release_escalated_foreach(sp_txn *t, const uint8_t pseudonym[32], const uint8_t ref_id[16],
+                                 int (*fn)(void *ctx, const uint8_t id[16]), void *ctx) SP_MUST_CHECK;
 int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16]);
 
-
-
-/* Node side: a later delivery of a signal we already hold (released grants)
- * is merged into the stored inbox entry: union of grants, tier boxes and
- * rule ids; the newest referral wins. *changed = 0 for a plain repeat.
- * Header and signature are unchanged (the caller checked they verify). */
-int sp_release_merge(const Seinpost__InboxEntry *old, const Seinpost__Delivery *d,
-                     uint8_t **out, size_t *outlen, int *changed) SP_MUST_CHECK;
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include "sp_error.h"
+#include "sp_merkle.h"
 #include "seinpost.pb-c.h"
 
 typedef struct sp_report sp_report;
@@ -26,6 +27,16 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven) SP
 void sp_report_set_head(sp_report *r, uint64_t size, uint64_t time_ms, const uint8_t root[32],
                         int verified);
 size_t sp_report_count(const sp_report *r);
+/* The same with what a third party needs to check it: the record bytes and
+ * its RFC 9162 inclusion path to the head (printed by sp_report_json). */
+int sp_report_add_proven(sp_report *r, const Seinpost__AuditRecord *rec, const uint8_t *raw, size_t len,
+                         const sp_merkle_hash *path, size_t n) SP_MUST_CHECK;
+/* The head's signature and the subject's pseudonym, for the JSON proof. */
+void sp_report_set_signature(sp_report *r, const uint8_t sig[64], const uint8_t pseudonym[32]);
+/* A verification failure or alarm: printed at the top of every format; the
+ * command then exits 1. */
+void sp_report_warn(sp_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t sp_report_warnings(const sp_report *r);
 
 void sp_report_text(const sp_report *r, FILE *out);
 int sp_report_json(const sp_report *r, const char *subject_label, FILE *out) SP_MUST_CHECK;

@@ -27,6 +27,11 @@
 int sp_rostersync_apply(sp_txn *t, const sp_roster *old, const sp_roster *cur) SP_MUST_CHECK;
 /* The same in its own write transaction (logged on failure). */
 int sp_rostersync_commit(sp_store *s, const sp_roster *old, const sp_roster *cur) SP_MUST_CHECK;
+/* At start: when the latest tree head in the log was signed by an earlier
+ * broker sign key of the roster's transition chain, the broker rotated its
+ * key while stopped (its keys/ is closed after start, so its own rotation
+ * takes a restart, docs/privsep.md): audit key-rotated (actor broker). */
+int sp_rostersync_started(sp_store *s, const sp_roster *cur) SP_MUST_CHECK;
 
 /* The roster file named by the configuration, when it is newer than old:
  * verified, same network, same broker CURVE key. When it names another

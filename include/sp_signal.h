@@ -74,6 +74,13 @@ int sp_signal_seal(const sp_signal_meta *m, const sp_tier_plain *plain,
                    const uint8_t sign_sk[64],
                    uint8_t **out, size_t *outlen, uint8_t id[16]) SP_MUST_CHECK;
 
+/* The same, signed by the key holder (sp_keyholder.h): the node's network
+ * process holds no sign key. */
+typedef struct sp_kh sp_kh;
+int sp_signal_seal_kh(const sp_signal_meta *m, const sp_tier_plain *plain,
+                      const sp_grant_spec *grants, size_t ngrants, sp_kh *kh,
+                      uint8_t **out, size_t *outlen, uint8_t id[16]) SP_MUST_CHECK;
+
 /* Signature over the header bytes and every tier box against its digest.
  * SP_ESIG / SP_ECRYPTO. */
 int sp_signal_verify(const Seinpost__Signal *sig, const Seinpost__SignalHeader *hdr,
@@ -92,6 +99,8 @@ typedef struct sp_opened {
 int sp_signal_open(const Seinpost__Signal *sig, const char *me,
                    const uint8_t box_pk[32], const uint8_t box_sk[32],
                    sp_opened *out) SP_MUST_CHECK;
+/* The same, each grant opened by the key holder. */
+int sp_signal_open_kh(const Seinpost__Signal *sig, const char *me, sp_kh *kh, sp_opened *out) SP_MUST_CHECK;
 void sp_opened_clear(sp_opened *o);
 
 /* The copy a broker forwards to one recipient: only that recipient's grants
@@ -113,6 +122,9 @@ int sp_receipt_verify(const uint8_t id[16], uint64_t time, const uint8_t sig[64]
  * and exactly which ids in which order. */
 int sp_receipts_sign(const char *org, uint64_t time, const uint8_t *const *ids, size_t n,
                      const uint8_t sign_sk[64], uint8_t sig[64]) SP_MUST_CHECK;
+/* The same, signed by the key holder. */
+int sp_receipts_sign_kh(const char *org, uint64_t time, const uint8_t *const *ids, size_t n, sp_kh *kh,
+                        uint8_t sig[64]) SP_MUST_CHECK;
 int sp_receipts_verify(const char *org, uint64_t time, const uint8_t *const *ids, size_t n,
                        const uint8_t sig[64], const uint8_t sign_pk[32]) SP_MUST_CHECK;
 

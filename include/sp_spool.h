@@ -99,6 +99,12 @@ void sp_spool_done(sp_spool *s, sp_spool_file *f, const uint8_t *id);
 void sp_spool_reject(sp_spool *s, sp_spool_file *f, const char *errs);
 void sp_spool_later(sp_spool *s, sp_spool_file *f, uint64_t now_ms);
 
+/* The broker finally rejected signal id, which came from a spool file: the
+ * file (found by its done/NAME.id) moves with its .id to rejected/, beside
+ * a NAME.error holding reason (no personal data). When done/ no longer holds
+ * it, rejected/<id>.error is written instead. Rare: a scan of done/. */
+void sp_spool_verdict(sp_spool *s, const uint8_t id[16], const char *reason);
+
 /* `seinpost status` lines (files waiting and their age, rejected, done,
  * keys); nothing when no spool is configured. */
 int sp_spool_status(const sp_status_src *src, sp_status *st);

@@ -25,9 +25,13 @@ int sp_sth_verify(const Seinpost__SignedTreeHead *h, const uint8_t sign_pk[32]) 
 
 /* Sign a head over the current log when it grew since the last head and
  * either every_records were added or every_ms passed (force: whenever it
- * grew). *signed_out (may be NULL) 1 when a head was written. */
+ * grew). *signed_out (may be NULL) 1 when a head was written. The head's
+ * time is max(wall clock, last head's time): heads never go back in time. */
 int sp_sth_maybe_sign(sp_txn *t, const uint8_t sign_sk[64], uint32_t every_records,
                       uint64_t every_ms, int force, int *signed_out) SP_MUST_CHECK;
+
+/* Time (unix ms) of the latest stored head; SP_ENOTFOUND when none. */
+int sp_sth_last_time(sp_txn *t, uint64_t *time_ms) SP_MUST_CHECK;
 
 /* The latest stored head, unpacked (caller frees with
  * seinpost__signed_tree_head__free_unpacked). SP_ENOTFOUND when none. */

@@ -3,7 +3,8 @@
  *
  * One environment per process state directory, named databases per concern.
  * Always full durability: no MDB_NOSYNC, MDB_NOMETASYNC, MDB_MAPASYNC or
- * MDB_WRITEMAP. Stale readers are cleared at open. Values returned by
+ * MDB_WRITEMAP. Stale readers are cleared at open, and by the daemons every
+ * few seconds (sp_store_reader_check). Values returned by
  * sp_store_get / iteration are BORROWED: valid until the transaction ends;
  * copy them out before commit or abort.
  */
@@ -25,6 +26,7 @@ enum sp_db {
 	SP_DB_AUDIX,      /* audit side tables: Merkle nodes, tree heads, indexes (sp_mtree.h) */
 	SP_DB_SPOOL,      /* node: spool idempotency key -> signal id (sp_spool.h) */
 	SP_DB_HOOK,       /* node: pending hand-overs to the organisation's systems (sp_hook.h) */
+	SP_DB_FEEDBACK,   /* node: what happened with the signals we sent (sp_feedback_keep.h) */
 	SP_DB_COUNT
 };
 
@@ -43,7 +45,9 @@ typedef struct sp_txn sp_txn;
 
 /* Opens (creating the directory 0700 when missing and not read-only).
  * map_size in bytes (0 = 256 MiB). SP_ECORRUPT when the files cannot be
- * opened as an LMDB environment. */
+ * opened as an LMDB environment. Checks the layout version (sp_schema.h):
+ * SP_ESCHEMA for a store newer than this binary; a read-write open migrates
+ * an older one. */
 int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store **out) SP_MUST_CHECK;
 void sp_store_close(sp_store **s);
 
@@ -86,7 +90,24 @@ int sp_store_count(sp_txn *t, enum sp_db db, uint64_t *n) SP_MUST_CHECK;
 /* Space: bytes of the map in use (last page) and the map size. */
 int sp_store_usage(sp_store *s, uint64_t *used, uint64_t *map_size) SP_MUST_CHECK;
 
+/* Clear reader slots left by processes that died inside a read transaction
+ * (kill -9 of a CLI or mdb_dump): until cleared, every page they could see
+ * stays pinned and the file grows. *cleared: slots freed now. */
+int sp_store_reader_check(sp_store *s, int *cleared) SP_MUST_CHECK;
+
+/* Top-level write commits of this process since open: count, total and
+ * longest duration (microseconds, fsync included). For status/metrics. */
+void sp_store_commit_stats(const sp_store *s, uint64_t *n, uint64_t *sum_us, uint64_t *max_us);
+
+/* A consistent, compacted copy of the whole environment as it stands at
+ * one committed transaction (mdb_env_copy2, MDB_CP_COMPACT), written to
+ * dest_dir/data.mdb; dest_dir must exist and hold no data.mdb. Safe while
+ * other processes write the store. The copy is not fsync'd. */
+int sp_store_copy(sp_store *s, const char *dest_dir) SP_MUST_CHECK;
+
 /* Last LMDB error text for diagnostics (static string). */
 const char *sp_store_last_error(void);
+/* Set that text (modules checking a store at open: sp_schema). */
+void sp_store_note_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

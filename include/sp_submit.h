@@ -12,16 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
-#include "sp_keys.h"
+#include "sp_kh.h"
 #include "sp_policy.h"
-#include "sp_pseudo.h"
 #include "sp_roster.h"
 #include "seinpost.pb-c.h"
 
 typedef struct sp_submit_ctx {
 	const char *org;                 /* our roster id */
-	const sp_keyset *keys;           /* our sign key */
-	const sp_pseudo_keyring *pseudo;
+	sp_kh *kh;                       /* signs and pseudonymises (the key holder) */
 	const sp_roster *roster;
 	const sp_policy *policy;
 	uint64_t now_s;
@@ -34,7 +32,7 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 
 /* Normalise and pseudonymise a subject id of kind (0 = person) with the
  * current epoch. Used by submit and by involvement. */
-int sp_submit_pseudonym(const sp_pseudo_keyring *kr, int kind, const char *subject_id,
+int sp_submit_pseudonym(sp_kh *kh, int kind, const char *subject_id,
                         uint8_t out[32], uint32_t *epoch, char *why, size_t whylen) SP_MUST_CHECK;
 
 #endif

@@ -33,6 +33,7 @@ typedef struct sp_transport_opts {
 	uint32_t max_frame;       /* ZMQ_MAXMSGSIZE */
 	uint32_t heartbeat_ms;    /* ZMQ_HEARTBEAT_IVL; timeout = 3x */
 	int sndhwm, rcvhwm;       /* 0 = library default */
+	uint32_t handshake_ms;    /* ZMQ_HANDSHAKE_IVL (broker); 0 = library default */
 } sp_transport_opts;
 
 /* ROUTER bound at opts->endpoint with CURVE server keys from k. */

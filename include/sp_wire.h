@@ -26,6 +26,9 @@
 #define SP_MAX_GRANTS 512
 #define SP_MAX_USER 64
 #define SP_IDEMPOTENCY_KEY_MAX 128 /* SubmitRequest.idempotency_key */
+/* Upper bound of one request on a node's local socket (packed bytes); a
+ * client sending many items (involve --file) batches by this, not by count. */
+#define SP_MAX_LOCAL_REQUEST (64u * 1024u)
 
 /* Decode and validate a node<->broker frame (exactly one body set; a
  * submitted/delivered Signal is checked with sp_wire_check_signal). Free with
@@ -46,6 +49,15 @@ int sp_wire_decode_signal(const uint8_t *buf, size_t len, Seinpost__Signal **sig
  * content checks (BSN, category) are the node's. */
 int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest **out,
                          char *why, size_t whylen) SP_MUST_CHECK;
+
+/* Stored values (our own LMDB, still checked: a damaged value must not be
+ * trusted). The header of a broker's stored signal (SP_DB_SIGNALS):
+ * SP_ECORRUPT when it does not decode. Free with
+ * seinpost__signal_header__free_unpacked. */
+int sp_wire_stored_signal_header(const void *v, size_t len, Seinpost__SignalHeader **hdr) SP_MUST_CHECK;
+/* A node's feedback item (sp_feedback_keep.c). Free with
+ * seinpost__feedback_item__free_unpacked. */
+int sp_wire_stored_feedback(const void *v, size_t len, Seinpost__FeedbackItem **out) SP_MUST_CHECK;
 
 /* Serialise any protobuf-c message into a malloc'd buffer. */
 int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len) SP_MUST_CHECK;

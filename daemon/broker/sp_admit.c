@@ -47,10 +47,18 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 		rc = SP_ESIG;
 		goto out;
 	}
-	if (memcmp(hdr->policy_hash.data, sp_policy_hash(p), SP_POLICY_HASH_BYTES) != 0) {
+	/* A roll-out: the previous version stays good for the grace period, so
+	 * what nodes stored before it still arrives (grants are checked against
+	 * the current policy below). */
+	if (memcmp(hdr->policy_hash.data, sp_policy_hash(p), SP_POLICY_HASH_BYTES) != 0 &&
+	    !(o->prev_policy_hash && o->now_s < o->prev_policy_until_s &&
+	      memcmp(hdr->policy_hash.data, o->prev_policy_hash, SP_POLICY_HASH_BYTES) == 0)) {
 		char have[65];
-		WHY("signal was made under another policy version; broker holds %.16s",
-		    sp_hex(sp_policy_hash(p), 8, have));
+		WHY("signal was made under another policy version; broker holds %.16s%s",
+		    sp_hex(sp_policy_hash(p), 8, have),
+		    o->prev_policy_hash && o->now_s >= o->prev_policy_until_s &&
+		    memcmp(hdr->policy_hash.data, o->prev_policy_hash, SP_POLICY_HASH_BYTES) == 0
+		        ? " (the previous version's grace period has ended)" : "");
 		rc = SP_EPOLICYVER;
 		goto out;
 	}
@@ -102,7 +110,7 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 				goto out;
 			}
 		}
-		if (sp_policy_allows(p, hdr->category, (int)hdr->weight, to->role,
+		if (sp_policy_allows(p, (int)hdr->subject_kind, hdr->category, (int)hdr->weight, to->role,
 		                     (int)g->tier, (int)g->mode, NULL) != SP_OK) {
 			WHY("grant of tier %s %s to '%s' (role %s) exceeds the policy for %s weight %u",
 			    sp_tier_name((int)g->tier), sp_when_name((int)g->mode), to->id, to->role,
@@ -122,7 +130,7 @@ out:
 	return rc;
 }
 
-int sp_admit_route(const sp_policy *p, const sp_org *recipient, const char *category,
+int sp_admit_route(const sp_policy *p, const sp_org *recipient, int kind, const char *category,
                    int weight, unsigned *tiers_now, const sp_policy_rule **rule)
 {
 	sp_entitlement e;
@@ -130,7 +138,7 @@ int sp_admit_route(const sp_policy *p, const sp_org *recipient, const char *cate
 	*rule = NULL;
 	if (strcmp(recipient->role, "privacy-officer") == 0)
 		return 0;
-	sp_policy_entitlement(p, category, weight, recipient->role, &e);
+	sp_policy_entitlement(p, kind, category, weight, recipient->role, &e);
 	for (int t = 0; t < SP_TIER_COUNT; t++) {
 		if (e.when[t] != SP_WHEN_IMMEDIATELY)
 			continue;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sp_audit.h"
+#include "sp_feedback.h"
 #include "sp_log.h"
 #include "sp_merkle.h"
 #include "sp_mtree.h"
@@ -24,12 +25,15 @@
 
 #define C "audit"
 #define QUERY_MAX_RECORDS 20000
+#define FETCH_MAX_RECORDS 2048
 
 int sp_auditsrv_owns(const Seinpost__Frame *f)
 {
 	return f && (f->body_case == SEINPOST__FRAME__BODY_AUDIT_PROOF_REQUEST ||
 	             f->body_case == SEINPOST__FRAME__BODY_READ_RECEIPT ||
-	             f->body_case == SEINPOST__FRAME__BODY_AUDIT_QUERY);
+	             f->body_case == SEINPOST__FRAME__BODY_AUDIT_QUERY ||
+	             f->body_case == SEINPOST__FRAME__BODY_AUDIT_FETCH ||
+	             f->body_case == SEINPOST__FRAME__BODY_FEEDBACK_REQUEST);
 }
 
 static int pack_frame(Seinpost__Frame *f, uint8_t **reply, size_t *len)
@@ -309,6 +313,60 @@ out:
 	return rc;
 }
 
+/* The privacy officer's copy (docs/audit.md): every record from from_seq,
+ * up to the latest signed head, which is signed now when the log grew. The
+ * copy is not a query: it carries everything, so it tells nothing about
+ * whom the privacy officer looks up, and is not audited per page. */
+static int serve_fetch(const sp_auditsrv *s, sp_txn *t, const char *org, const Seinpost__AuditFetch *q,
+                       uint8_t **reply, size_t *len)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__AuditFetchResult res = SEINPOST__AUDIT_FETCH_RESULT__INIT;
+	Seinpost__SignedTreeHead *h = NULL;
+	ProtobufCBinaryData *recs = NULL;
+	const sp_org *o = sp_roster_find(s->roster, org);
+	size_t max = q->max_records && q->max_records < FETCH_MAX_RECORDS ? q->max_records : FETCH_MAX_RECORDS;
+	size_t budget = s->max_frame > 8192 ? s->max_frame / 2 : 4096, used = 0;
+	int rc = SP_OK;
+
+	res.from_seq = q->from_seq;
+	if (!o || strcmp(o->role, "privacy-officer") != 0) {
+		sp_log_event(LOG_WARNING, C, org, NULL, "audit log copy refused: not a privacy officer");
+		res.code = SP_EROLE;
+		goto reply;
+	}
+	if ((rc = sp_sth_maybe_sign(t, s->sign_sk, 1, 0, 1, NULL)) != SP_OK ||
+	    (rc = sp_sth_latest(t, &h)) != SP_OK)
+		goto out;
+	if (!(recs = calloc(max, sizeof *recs))) {
+		rc = SP_ENOMEM;
+		goto out;
+	}
+	for (uint64_t seq = q->from_seq; seq <= h->tree_size && res.n_records < max; seq++) {
+		uint8_t k[8];
+		const void *v;
+		size_t vl;
+		sp_be64_put(k, seq);
+		if ((rc = sp_store_get(t, SP_DB_AUDIT, k, 8, &v, &vl)) != SP_OK)
+			goto out; /* a hole the head covers: the copy will say so */
+		if (res.n_records && used + vl > budget)
+			break;
+		used += vl;
+		recs[res.n_records++] = (ProtobufCBinaryData){ vl, (uint8_t *)v };
+	}
+	res.records = recs;
+	res.sth = h;
+reply:
+	f.body_case = SEINPOST__FRAME__BODY_AUDIT_FETCH_RESULT;
+	f.audit_fetch_result = &res;
+	rc = pack_frame(&f, reply, len);
+out:
+	free(recs);
+	if (h)
+		seinpost__signed_tree_head__free_unpacked(h, NULL);
+	return rc;
+}
+
 int sp_auditsrv_handle(const sp_auditsrv *s, sp_txn *t, const char *org, const Seinpost__Frame *f,
                        uint8_t **reply, size_t *len)
 {
@@ -323,6 +381,11 @@ int sp_auditsrv_handle(const sp_auditsrv *s, sp_txn *t, const char *org, const S
 		return serve_read(s, t, org, f->read_receipt, reply, len);
 	case SEINPOST__FRAME__BODY_AUDIT_QUERY:
 		return serve_query(s, t, org, f->audit_query, reply, len);
+	case SEINPOST__FRAME__BODY_AUDIT_FETCH:
+		return serve_fetch(s, t, org, f->audit_fetch, reply, len);
+	case SEINPOST__FRAME__BODY_FEEDBACK_REQUEST:
+		/* the same log, read for a signaller (sp_feedback.c) */
+		return sp_feedback_serve(t, s->roster, s->policy, org, f->feedback_request, reply, len);
 	default:
 		return SP_EINVAL;
 	}

@@ -9,12 +9,16 @@
 #include <zmq.h>
 
 #include "sp_admit.h"
+#include "sp_control.h"
+#include "sp_health.h"
 #include "sp_audit.h"
 #include "sp_escalate.h"
 #include "sp_auditsrv.h"
+#include "sp_referral_status.h"
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_orgverify.h"
+#include "sp_malformed.h"
 #include "sp_policy.h"
 #include "sp_queue.h"
 #include "sp_release.h"
@@ -22,9 +26,11 @@
 #include "sp_roster.h"
 #include "sp_rostersync.h"
 #include "sp_sd.h"
-#include "sp_status.h"
 #include "sp_signal.h"
+#include "sp_clockstep.h"
+#include "sp_polver.h"
 #include "sp_sth.h"
+#include "sp_sandbox.h"
 #include "sp_store.h"
 #include "sp_transport.h"
 #include "sp_util.h"
@@ -77,12 +83,15 @@ struct broker {
 	size_t nreplies;
 	uint64_t accepted, rejected, delivered;
 	Seinpost__SignedTreeHead *sth; /* latest signed tree head, sent with acks */
-	int store_failing;      /* last frame could not be stored: refusing */
-	uint64_t refused;       /* frames refused since storage failed */
+	sp_health health;       /* for `seinpost status`, over the control socket */
+	sp_control *ctl;
 	sp_workers *workers;    /* second thread for signature checks */
 	sp_msg *inbox;          /* BATCH_MAX received messages of one batch */
 	struct precheck pre[BATCH_MAX];
 	const struct precheck *cur_pre; /* of the message being handled */
+	sp_malformed *malformed; /* answers and per-peer rate limit (sp_malformed.h) */
+	sp_polver polver;       /* the previous policy version (roll-out grace) */
+	sp_clockstep clock;     /* wall clock steps, into the audit log */
 };
 
 static struct peer *peer_of(struct broker *b, const char *org)
@@ -148,7 +157,7 @@ static int enqueue(struct broker *b, sp_txn *t, const Seinpost__Signal *sig,
 {
 	unsigned tiers_now;
 	const sp_policy_rule *rule;
-	if (!sp_admit_route(b->policy, to, h->category, (int)h->weight, &tiers_now, &rule))
+	if (!sp_admit_route(b->policy, to, (int)h->subject_kind, h->category, (int)h->weight, &tiers_now, &rule))
 		return SP_OK;
 	return sp_queue_put(t, sig, h->id.data, to->id, 1u << SP_WHEN_IMMEDIATELY,
 	                    rule ? rule->id : NULL, NULL);
@@ -200,6 +209,8 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 	char why[256] = "", idhex[SP_ID_HEX];
 	sp_admit_opts o = { .now_s = sp_now_s(), .max_skew_s = b->cfg->max_clock_skew_s,
 	                    .max_age_s = b->cfg->max_age_s,
+	                    .prev_policy_hash = b->polver.has_prev ? b->polver.prev : NULL,
+	                    .prev_policy_until_s = b->polver.changed_ms / 1000u + b->cfg->policy_grace_s,
 	                    .sig_verified = b->cur_pre && b->cur_pre->kind == PRE_SUBMIT && b->cur_pre->ok };
 	uint8_t *stored = NULL;
 	size_t stored_len;
@@ -491,7 +502,7 @@ static int handle_involve(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	sp_engine eng = { b->policy, b->roster, sp_now_s() };
 	char why[256] = "";
 	int rc = sp_escalate_on_involve(&eng, t, m->user, u, why, sizeof why);
-	if (rc < 0 && rc != SP_EINVAL && rc != SP_EEXPIRED && rc != SP_EROLE && rc != SP_EORG)
+	if (rc < 0 && !sp_escalate_refusal(rc))
 		return rc; /* storage failure: the batch aborts, the node retries */
 	a.pseudonym = u->pseudonyms[0]->pseudonym;
 	a.status = rc == SP_OK ? SEINPOST__STATUS__STATUS_OK : SEINPOST__STATUS__STATUS_REJECTED;
@@ -525,7 +536,7 @@ static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, co
 	for (size_t i = 0; i < ib->n_updates; i++) {
 		const Seinpost__InvolveUpdate *u = ib->updates[i];
 		int r = sp_escalate_on_involve(&eng, t, m->user, u, why[a.n_refused], sizeof why[0]);
-		if (r < 0 && r != SP_EINVAL && r != SP_EEXPIRED && r != SP_EROLE && r != SP_EORG) {
+		if (r < 0 && !sp_escalate_refusal(r)) {
 			rc = r; /* storage failure: the frame is rolled back, the node resends */
 			goto out;
 		}
@@ -563,26 +574,24 @@ static void policy_tick(struct broker *b)
 {
 	sp_txn *t = NULL;
 	size_t queued = 0, expired = 0;
-	int rc = sp_txn_begin(b->store, 1, &t);
+	int flushed = 0, rc = sp_txn_begin(b->store, 1, &t);
 	if (rc == SP_OK)
 		rc = sp_release_flush(t, &queued);
 	if (rc == SP_OK)
 		rc = sp_retention_sweep_broker(t, b->policy, b->roster, sp_now_s(), &expired);
-	if (rc == SP_OK && (queued || expired))
+	if (rc == SP_OK)
+		rc = sp_malformed_flush(b->malformed, t, sp_mono_ms(), &flushed);
+	if (rc == SP_OK && (queued || expired || flushed))
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK)
 		sp_log(LOG_ERR, C, "policy tick failed: %s", sp_strerror(rc));
 }
 
-/* Audit protocol frames (tree-head proofs, read receipts, queries). */
-static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f)
+/* Queue an answer (a packed frame, taken over) to send after the commit. */
+static int queue_answer(struct broker *b, const sp_msg *m, int rc, uint8_t *buf, size_t len)
 {
-	sp_auditsrv s = { .roster = b->roster, .sign_sk = b->keys->sign_sk, .max_frame = b->cfg->max_frame };
 	struct reply *r;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc = sp_auditsrv_handle(&s, t, m->user, f, &buf, &len);
 	if (rc != SP_OK || !buf || b->nreplies >= BATCH_MAX) {
 		free(buf);
 		return rc;
@@ -593,6 +602,17 @@ static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinp
 	memcpy(r->rid, m->rid, m->rid_len);
 	r->rid_len = m->rid_len;
 	return SP_OK;
+}
+
+/* Audit protocol frames (tree-head proofs, read receipts, queries). */
+static int audit_frame(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f)
+{
+	sp_auditsrv s = { .roster = b->roster, .policy = b->policy, .sign_sk = b->keys->sign_sk,
+	                  .max_frame = b->cfg->max_frame };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = sp_auditsrv_handle(&s, t, m->user, f, &buf, &len);
+	return queue_answer(b, m, rc, buf, len);
 }
 
 /* Sign a tree head when due (inside t), and keep the latest in memory for
@@ -621,6 +641,8 @@ static void audit_heads_tick(struct broker *b)
 {
 	sp_txn *t = NULL;
 	int rc = sp_txn_begin(b->store, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_clockstep_check(&b->clock, t, NULL);
 	if (rc == SP_OK)
 		rc = audit_heads(b, t);
 	if (rc == SP_OK)
@@ -684,8 +706,10 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	}
 	rc = own ? sp_wire_decode_frame(m->body, m->len, b->cfg->max_frame, &f, why, sizeof why) : SP_OK;
 	if (rc != SP_OK) {
-		sp_log_event(LOG_WARNING, C, m->user, NULL, "malformed frame: %s", why);
-		return audit_reject(t, b, m->user, NULL, NULL, rc, why);
+		uint8_t id[SP_ID_BYTES]; /* a signal failing validation is answered, not resent for ever */
+		if (sp_malformed_signal_id(m->body, m->len, b->cfg->max_frame, m->user, id) == SP_OK)
+			reply_submit(b, m, id, SEINPOST__STATUS__STATUS_REJECTED, rc, why);
+		return sp_malformed_note(b->malformed, t, m->user, rc, why, sp_mono_ms());
 	}
 	/* The handshake proved a key that was on the roster then; whether
 	 * the organisation still is decides every frame, so a revocation
@@ -718,6 +742,13 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	case SEINPOST__FRAME__BODY_DELIVERY_ACKS:
 		rc = handle_receipts(b, t, m, f->delivery_acks);
 		break;
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE: {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		rc = sp_referral_status_apply(t, b->roster, b->policy, m->user, f->referral_update, &buf, &len);
+		rc = queue_answer(b, m, rc, buf, len);
+		break;
+	}
 	default:
 		if (sp_auditsrv_owns(f)) {
 			rc = audit_frame(b, t, m, f);
@@ -880,9 +911,20 @@ static int load_policy(struct broker *b)
 static int audit_policy_loaded(struct broker *b)
 {
 	sp_txn *t = NULL;
-	int rc = sp_txn_begin(b->store, 1, &t);
+	int changed = 0, rc = sp_txn_begin(b->store, 1, &t);
 	if (rc != SP_OK)
 		return rc;
+	rc = sp_polver_note(t, sp_policy_hash(b->policy), sp_now_ms(), &b->polver, &changed);
+	if (rc != SP_OK) {
+		sp_txn_abort(&t);
+		return rc;
+	}
+	if (b->polver.has_prev && (changed || b->polver.changed_ms / 1000u + b->cfg->policy_grace_s > sp_now_s())) {
+		char until[SP_ISO_TIME];
+		sp_log(LOG_NOTICE, C, "policy %s: signals made under the previous version are accepted until %s "
+		       "(policy_grace_s)", sp_policy_version(b->policy),
+		       sp_iso_time(b->polver.changed_ms + (uint64_t)b->cfg->policy_grace_s * 1000u, until, sizeof until));
+	}
 	sp_audit_entry e = {
 		.event = SEINPOST__AUDIT_EVENT__AUDIT_POLICY_LOADED,
 		.actor = "broker",
@@ -947,14 +989,22 @@ static int broker_open(struct broker *b)
 	int rc;
 
 	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
+	if (rc == SP_OK)
+		rc = sp_malformed_new(&b->malformed);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
 		return rc;
 	}
-	if (sp_path_join(b->cfg->keys_dir, "box.key", path, sizeof path) == SP_OK && stat(path, &st) == 0) {
+	if (b->keys->has_box || /* e.g. keys_box.key among systemd credentials */
+	    (sp_path_join(b->cfg->keys_dir, "box.key", path, sizeof path) == SP_OK && stat(path, &st) == 0)) {
 		sp_log(LOG_ERR, C, "refusing to start: %s exists; the broker must never hold a content key", path);
 		return SP_ECONFIG;
 	}
+	/* The keys are in memory: close keys/, dumps and new privileges before
+	 * any thread exists (docs/privsep.md). */
+	rc = sp_sandbox_broker(b->cfg);
+	if (rc != SP_OK)
+		return rc;
 	rc = sp_roster_load(b->cfg->roster_path, b->cfg->operator_pk, &b->roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "roster %s: %s", b->cfg->roster_path, sp_strerror(rc));
@@ -985,23 +1035,26 @@ static int broker_open(struct broker *b)
 	rc = sp_zap_start(b->zctx, b->roster, &b->zap);
 	if (rc != SP_OK)
 		return rc;
+	if ((rc = sp_control_open(b->zctx, b->cfg, b->roster, &b->ctl)) != SP_OK)
+		return rc;
 	sp_transport_opts o = {
 		.endpoint = b->cfg->endpoint,
 		.max_frame = b->cfg->max_frame,
 		.heartbeat_ms = b->cfg->heartbeat_ms,
+		.handshake_ms = b->cfg->handshake_s * 1000u,
 	};
-	rc = sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
-	if (rc != SP_OK)
-		sp_log(LOG_ERR, C, "cannot listen on %s: %s", b->cfg->endpoint, zmq_strerror(zmq_errno()));
-	return rc;
+	/* sp_transport_broker says why in one line (the errno of the bind). */
+	return sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
 }
 
 static void broker_close(struct broker *b)
 {
+	sp_malformed_free(&b->malformed);
 	for (size_t i = 0; i < b->nreplies; i++)
 		free(b->replies[i].buf);
 	if (b->sock)
 		zmq_close(b->sock);
+	sp_control_close(&b->ctl);
 	sp_zap_stop(&b->zap);
 	if (b->zctx)
 		zmq_ctx_term(b->zctx);
@@ -1018,29 +1071,22 @@ static void broker_close(struct broker *b)
 
 /* Fail closed, loudly once: while frames cannot be stored (map full, disk
  * full, audit write failing) nothing is acknowledged or forwarded; senders
- * keep them in their outboxes and retry. Recovery is logged too. */
+ * keep them in their outboxes and retry. One episode (sp_health.h): a line
+ * when it starts, one with its length and count when it ends; `status`
+ * shows it meanwhile. ok: a commit that stored real work (not only hellos,
+ * which can commit on a full disk while every signal fails). */
 static void storage_state(struct broker *b, int rc)
 {
 	if (rc != SP_OK) {
-		b->refused++;
-		if (!b->store_failing) {
-			sp_log(LOG_CRIT, C, "cannot store or audit incoming frames: %s (%s); refusing new work "
-			       "until fixed%s; nothing acknowledged is lost",
-			       sp_strerror(rc), sp_store_last_error(),
-			       rc == SP_EMAPFULL ? " (raise map_size_mb and restart)" : "");
+		char why[192];
+		if (!b->health.storage.since_ms)
 			sp_sd_status("DEGRADED: storage failing (%s), refusing new signals", sp_strerror(rc));
-			char why[256];
-			snprintf(why, sizeof why, "storage failing since %llu (unix ms): %s; refusing new signals",
-			         (unsigned long long)sp_now_ms(), sp_strerror(rc));
-			sp_status_alert(b->cfg->state_dir, why);
-		}
-		b->store_failing = 1;
-	} else if (b->store_failing) {
-		sp_log(LOG_NOTICE, C, "storage writable again after %llu refused frame(s); resuming",
-		       (unsigned long long)b->refused);
-		b->store_failing = 0;
-		b->refused = 0;
-		sp_status_alert(b->cfg->state_dir, NULL);
+		snprintf(why, sizeof why, "cannot store or audit incoming frames: %s (%s)%s; refusing new work",
+		         sp_strerror(rc), sp_store_last_error(),
+		         rc == SP_EMAPFULL ? " (raise map_size_mb and restart)" : "");
+		sp_episode_fail(&b->health.storage, 0, 0, why);
+	} else {
+		sp_episode_ok(&b->health.storage);
 	}
 }
 
@@ -1146,11 +1192,13 @@ static void run_batch(struct broker *b)
 			sp_msg_clear(m);
 			continue;
 		}
+		sp_control_seen(b->ctl, m->user);
 		n++;
 	}
 	if (!n)
 		return;
 	sp_workers_run(b->workers, precheck_one, b, n);
+	uint64_t work = b->accepted + b->rejected + b->delivered;
 	rc = sp_txn_begin(b->store, 1, &t);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot begin transaction: %s", sp_strerror(rc));
@@ -1165,15 +1213,14 @@ static void run_batch(struct broker *b)
 	}
 	rc = audit_heads(b, t);
 	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "signing a tree head failed: %s; nothing acknowledged", sp_strerror(rc));
-		storage_state(b, rc);
+		storage_state(b, rc); /* logged once per episode */
 		goto fail;
 	}
 	stamp_commit(t);
 	rc = sp_txn_commit(&t);
 	if (rc != SP_OK) {
-		sp_log(LOG_CRIT, C, "commit failed: %s (%s); nothing of this batch acknowledged, senders will retry",
-		       sp_strerror(rc), sp_store_last_error());
+		/* Nothing of this batch acknowledged, senders will retry;
+		 * logged once per episode. */
 		storage_state(b, rc);
 		/* Receipts of this batch did not count: what memory says is in
 		 * flight is no longer true; send again from the start. */
@@ -1183,7 +1230,8 @@ static void run_batch(struct broker *b)
 		}
 		goto drop;
 	}
-	storage_state(b, SP_OK); /* recovery is declared only on a durable commit */
+	if (b->accepted + b->rejected + b->delivered != work)
+		storage_state(b, SP_OK); /* recovery counts only durable commits of real work */
 	for (size_t j = 0; j < b->nreplies; j++) {
 		struct reply *r = &b->replies[j];
 		if (sp_transport_send(b->sock, r->rid, r->rid_len, r->buf, r->len) != SP_OK)
@@ -1211,13 +1259,15 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 {
 	struct broker b = { .cfg = c };
 	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0, last_tick = 0, last_heads = 0;
+	sp_health_init(&b.health, C);
 	int rc = broker_open(&b);
 	if (rc != SP_OK)
 		goto out;
-	sp_status_alert(c->state_dir, NULL); /* a new start: earlier alerts are stale */
 	rc = audit_policy_loaded(&b);
 	if (rc == SP_OK) /* the roster in force from now on: roster-loaded */
 		rc = sp_rostersync_commit(b.store, b.roster, b.roster);
+	if (rc == SP_OK)
+		rc = sp_rostersync_started(b.store, b.roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));
 		goto out;
@@ -1227,10 +1277,20 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 	       c->endpoint, b.npeers, sp_policy_version(b.policy));
 	sp_sd_ready("broker running");
 	while (!*stop) {
-		zmq_pollitem_t it = { .socket = b.sock, .events = ZMQ_POLLIN };
-		int n = zmq_poll(&it, 1, 100);
-		if (n > 0)
+		zmq_pollitem_t it[2] = {
+			{ .socket = b.sock, .events = ZMQ_POLLIN },
+			{ .socket = sp_control_socket(b.ctl), .events = ZMQ_POLLIN },
+		};
+		int n = zmq_poll(it, 2, 100);
+		if (n > 0 && (it[0].revents & ZMQ_POLLIN))
 			run_batch(&b);
+		if (n > 0 && (it[1].revents & ZMQ_POLLIN)) {
+			b.health.signals_in = b.accepted;
+			b.health.signals_out = b.delivered;
+			b.health.signals_rejected = b.rejected;
+			sp_control_serve(b.ctl, &b.health, b.store);
+		}
+		sp_health_tick(&b.health, b.store);
 		if (*reload) {
 			*reload = 0;
 			if (load_policy(&b) == SP_OK && audit_policy_loaded(&b) == SP_OK)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sp_audit.h"
+#include "sp_limits.h"
 #include "sp_log.h"
 #include "sp_release.h"
 #include "sp_signal.h"
@@ -67,13 +68,13 @@ static int audit(sp_txn *t, int event, const char *to, const Seinpost__SignalHea
 
 /* Tiers a role may receive in mode `when` (bit 0 = existence), and the rule
  * of the lowest such tier. */
-static unsigned tiers_when(const sp_policy *p, const char *role, const char *cat, int weight,
+static unsigned tiers_when(const sp_policy *p, const char *role, int kind, const char *cat, int weight,
                            int when, const sp_policy_rule **rule)
 {
 	sp_entitlement en;
 	unsigned m = 0;
 	*rule = NULL;
-	sp_policy_entitlement(p, cat, weight, role, &en);
+	sp_policy_entitlement(p, kind, cat, weight, role, &en);
 	for (int t = 0; t < SP_TIER_COUNT; t++) {
 		if (en.when[t] != when)
 			continue;
@@ -225,7 +226,7 @@ static int release_involved(const sp_engine *e, sp_txn *t, const Seinpost__Signa
 	if (strcmp(to->id, h->sender) == 0 || strcmp(to->role, "privacy-officer") == 0 ||
 	    marked(t, to->id, h->id.data))
 		return SP_OK;
-	tiers = tiers_when(e->policy, to->role, h->category, (int)h->weight, SP_WHEN_IF_INVOLVED, &rule);
+	tiers = tiers_when(e->policy, to->role, (int)h->subject_kind, h->category, (int)h->weight, SP_WHEN_IF_INVOLVED, &rule);
 	if (!tiers)
 		return SP_OK;
 	rc = sp_release_share(t, h->id.data, to->id, IMM | IFI, rule->id, NULL);
@@ -354,6 +355,52 @@ static int save_referral(sp_txn *t, const Seinpost__Referral *r)
 	return rc;
 }
 
+int sp_escalate_referral_load(sp_txn *t, const uint8_t pseudonym[32], Seinpost__Referral **out)
+{
+	return load_referral(t, pseudonym, out);
+}
+
+int sp_escalate_referral_save(sp_txn *t, const Seinpost__Referral *r)
+{
+	if (!r || r->pseudonym.len != 32 || r->id.len != 16)
+		return SP_EINVAL;
+	return save_referral(t, r);
+}
+
+struct find_ctx {
+	const uint8_t *id;
+	Seinpost__Referral *found;
+};
+
+static int find_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct find_ctx *c = ctx;
+	Seinpost__Referral *r = seinpost__referral__unpack(NULL, vl, v);
+	if (r && r->id.len == 16 && r->pseudonym.len == 32 && sodium_memcmp(r->id.data, c->id, 16) == 0) {
+		c->found = r;
+		return 1;
+	}
+	if (r)
+		seinpost__referral__free_unpacked(r, NULL);
+	return 0;
+}
+
+int sp_escalate_referral_find(sp_txn *t, const uint8_t id[16], Seinpost__Referral **out)
+{
+	/* A walk over the open referrals: a status change is a person's act,
+	 * rare next to signals, so no second index to keep consistent. */
+	struct find_ctx c = { .id = id };
+	*out = NULL;
+	(void)sp_store_foreach(t, SP_DB_META, "f:", 2, find_one, &c);
+	*out = c.found;
+	return c.found ? SP_OK : SP_ENOTFOUND;
+}
+
+int sp_referral_ended(const Seinpost__Referral *r)
+{
+	return r && (strcmp(r->status, "closed") == 0 || strcmp(r->status, "declined") == 0);
+}
+
 /* The referral we build or extend: owns its arrays. */
 struct referral {
 	Seinpost__Referral r;
@@ -364,6 +411,7 @@ struct referral {
 	size_t n;
 	char rule[ORG_MAX + 1];
 	char *basis;
+	char status[32];     /* the coordinator's, kept when the referral grows */
 };
 
 static void referral_clear(struct referral *f)
@@ -408,22 +456,30 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 	char why[160];
 
 	memset(&f, 0, sizeof f);
-	for (size_t i = 0; i < sp_policy_escalation_count(e->policy) && !r; i++)
-		if (fires(sp_policy_escalation_at(e->policy, i), l, e->now_s, &orgs, &sum))
-			r = sp_policy_escalation_at(e->policy, i);
+	for (size_t i = 0; i < sp_policy_escalation_count(e->policy) && !r; i++) {
+		const sp_policy_escalation *x = sp_policy_escalation_at(e->policy, i);
+		/* A rule for persons never fires on a location or a business
+		 * (and nothing fires on an anonymous report). */
+		if (!(x->kind_mask & SP_POLICY_KIND_BIT(h->subject_kind)))
+			continue;
+		if (fires(x, l, e->now_s, &orgs, &sum))
+			r = x;
+	}
 	if (!r)
 		return SP_OK; /* not (yet): nothing is released */
 	from = e->now_s > r->window_days * 86400ull ? e->now_s - r->window_days * 86400ull : 0;
 
 	seinpost__referral__init(&f.r);
 	rc = load_referral(t, h->pseudonym.data, &old);
-	if (rc == SP_OK && old->fired >= from && old->id.len == 16) {
+	if (rc == SP_OK && old->fired >= from && old->id.len == 16 && !sp_referral_ended(old)) {
 		/* The subject already has an open referral: extend it. */
 		memcpy(f.id, old->id.data, 16);
 		snprintf(f.rule, sizeof f.rule, "%s", old->rule_id);
+		snprintf(f.status, sizeof f.status, "%s", old->status);
 		f.basis = strdup(old->basis);
 		f.r.fired = old->fired;
 		f.r.hidden = old->hidden;
+		f.r.status_time = old->status_time;
 		for (size_t i = 0; i < old->n_signal_ids && rc == SP_OK; i++)
 			if (old->signal_ids[i].len == 16)
 				rc = referral_add(&f, old->signal_ids[i].data);
@@ -446,6 +502,7 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 	f.r.id.len = 16;
 	f.r.rule_id = f.rule;
 	f.r.basis = f.basis;
+	f.r.status = f.status;
 	f.r.pseudonym.data = f.pseudonym;
 	f.r.pseudonym.len = 32;
 	f.r.orgs = orgs;
@@ -466,7 +523,7 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 		if (load_header(t, l->v[i].id, &sh) != SP_OK)
 			continue;
 		rc = sp_release_mark_escalated(t, l->v[i].pseudonym, l->v[i].id, f.id);
-		sp_policy_entitlement(e->policy, sh->category, (int)sh->weight, r->to_role, &en);
+		sp_policy_entitlement(e->policy, (int)sh->subject_kind, sh->category, (int)sh->weight, r->to_role, &en);
 		if (rc == SP_OK && en.when[SP_TIER_EXISTENCE]) {
 			rc = referral_add(&f, l->v[i].id);
 			memcpy(fresh[newly++], l->v[i].id, 16);
@@ -495,9 +552,9 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 			unsigned modes = IMM | ESC, tiers;
 			if (strcmp(to->role, r->to_role) != 0 || strcmp(to->id, sh->sender) == 0)
 				continue;
-			tiers = tiers_when(e->policy, to->role, sh->category, (int)sh->weight,
+			tiers = tiers_when(e->policy, to->role, (int)sh->subject_kind, sh->category, (int)sh->weight,
 			                   SP_WHEN_ON_ESCALATION, &grule);
-			if (tiers_when(e->policy, to->role, sh->category, (int)sh->weight, SP_WHEN_IF_INVOLVED, &irule) &&
+			if (tiers_when(e->policy, to->role, (int)sh->subject_kind, sh->category, (int)sh->weight, SP_WHEN_IF_INVOLVED, &irule) &&
 			    sp_escalate_involved(t, sh->pseudonym.data, to->id, e->now_s))
 				modes |= IFI;
 			if (!grule)
@@ -536,12 +593,58 @@ int sp_escalate_on_signal(const sp_engine *e, sp_txn *t, const Seinpost__SignalH
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 
+/* An involvement change, audited: who, which pseudonym, when, and the
+ * rule (the role's [limits] section where the policy has one). */
+static int audit_involve(const sp_engine *e, sp_txn *t, const sp_org *me, int event, const uint8_t *pseudo,
+                         const char *reason, int code)
+{
+	char rule[80];
+	snprintf(rule, sizeof rule, "%s %s", sp_policy_limits_find(e->policy, me->role) ? "limits" : "role", me->role);
+	sp_audit_entry a = {
+		.event = event,
+		.actor = me->id,
+		.pseudonym = pseudo,
+		.rule_id = rule,
+		.policy_hash = sp_policy_hash(e->policy),
+		.reason = reason,
+		.code = code,
+	};
+	return sp_audit_append(t, &a, NULL);
+}
+
+/* Store the "a:" link between two pseudonyms of one update (epochs), once,
+ * and audit it under each: a link decides what escalation merges. */
+static int link_alias(const sp_engine *e, sp_txn *t, const sp_org *me, const Seinpost__PseudonymAt *a,
+                      const Seinpost__PseudonymAt *b)
+{
+	uint8_t ak[66];
+	const void *v;
+	size_t vl;
+	char hex[17], why[160];
+	int rc;
+	memcpy(ak, "a:", 2);
+	memcpy(ak + 2, a->pseudonym.data, 32);
+	memcpy(ak + 34, b->pseudonym.data, 32);
+	if ((rc = sp_store_get(t, SP_DB_META, ak, sizeof ak, &v, &vl)) != SP_ENOTFOUND)
+		return rc;
+	if ((rc = sp_store_put(t, SP_DB_META, ak, sizeof ak, "", 0, 0)) != SP_OK)
+		return rc;
+	snprintf(why, sizeof why, "epoch %u pseudonym linked to epoch %u pseudonym %s… by %s", a->epoch, b->epoch,
+	         sp_hex(b->pseudonym.data, 8, hex), me->id);
+	return audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED, a->pseudonym.data, why, 0);
+}
+
 int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
                            const Seinpost__InvolveUpdate *u, char *why, size_t whylen)
 {
 	const sp_org *me = sp_roster_find(e->roster, org);
 	struct sig_list l = { 0 };
-	int rc = SP_OK;
+	uint8_t k0[32 + ORG_MAX];
+	const void *v;
+	size_t vl;
+	uint64_t since;
+	char until[32], reason[96];
+	int rc = SP_OK, existed;
 
 	if (!me) {
 		WHY("organisation is not on the roster");
@@ -558,6 +661,29 @@ int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
 	if (!u->remove && u->until > e->now_s + MAX_INVOLVE_S) {
 		WHY("involvement may last at most 5 years; renew it instead");
 		return SP_EINVAL;
+	}
+	/* One subject per update: its pseudonym under each key epoch, at most
+	 * one per epoch. Two of one epoch are two subjects, and linking them
+	 * would merge two children for escalation (issue 12, item 5). */
+	for (size_t i = 0; i < u->n_pseudonyms; i++)
+		for (size_t j = i + 1; j < u->n_pseudonyms; j++)
+			if (u->pseudonyms[i]->epoch == u->pseudonyms[j]->epoch) {
+				WHY("at most one pseudonym per key epoch in one update (pseudonyms %zu and %zu share "
+				    "epoch %u)", i, j, u->pseudonyms[i]->epoch);
+				return SP_EINVAL;
+			}
+	existed = sp_store_get(t, SP_DB_INVOLVE, k0, involve_key(k0, u->pseudonyms[0]->pseudonym.data, me->id),
+	                       &v, &vl) == SP_OK;
+	if (!u->remove && !existed) {
+		rc = sp_limits_involve_check(t, e->policy, me->id, me->role, e->now_s, why, whylen);
+		if (rc == SP_ELIMIT) {
+			sp_log_event(LOG_WARNING, C, me->id, NULL, "involvement refused: %s", why);
+			rc = audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED,
+			                   u->pseudonyms[0]->pseudonym.data, why, SP_ELIMIT);
+			return rc == SP_OK ? SP_ELIMIT : rc;
+		}
+		if (rc != SP_OK)
+			return rc;
 	}
 	for (size_t i = 0; i < u->n_pseudonyms && rc == SP_OK; i++) {
 		uint8_t k[32 + ORG_MAX];
@@ -580,27 +706,46 @@ int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
 			rc = sp_store_put(t, SP_DB_INVOLVE, k, kl, buf, len, 0);
 		free(buf);
 		/* Link the subject's pseudonyms under different epochs. */
-		for (size_t j = 0; j < u->n_pseudonyms && rc == SP_OK; j++) {
-			uint8_t ak[66];
-			if (j == i)
-				continue;
-			memcpy(ak, "a:", 2);
-			memcpy(ak + 2, u->pseudonyms[i]->pseudonym.data, 32);
-			memcpy(ak + 34, u->pseudonyms[j]->pseudonym.data, 32);
-			rc = sp_store_put(t, SP_DB_META, ak, sizeof ak, "", 0, 0);
-		}
+		for (size_t j = 0; j < u->n_pseudonyms && rc == SP_OK; j++)
+			if (j != i)
+				rc = link_alias(e, t, me, u->pseudonyms[i], u->pseudonyms[j]);
 	}
-	if (rc != SP_OK || u->remove || !u->n_pseudonyms)
+	if (rc != SP_OK || !u->n_pseudonyms)
 		return rc;
-	/* Registered after the signals: release what it may now see. */
+	if (u->remove) {
+		if (!existed)
+			return SP_OK;
+		if ((rc = sp_limits_involve_count(t, me->id, -1, e->now_s)) == SP_OK)
+			rc = audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED,
+			                   u->pseudonyms[0]->pseudonym.data, "involvement removed", 0);
+		return rc;
+	}
+	snprintf(reason, sizeof reason, "%s until %s", existed ? "involvement renewed" : "involvement registered",
+	         sp_iso_time(u->until * 1000u, until, sizeof until));
+	if (!existed)
+		rc = sp_limits_involve_count(t, me->id, 1, e->now_s);
+	if (rc == SP_OK)
+		rc = audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED, u->pseudonyms[0]->pseudonym.data,
+		                   reason, 0);
+	if (rc != SP_OK)
+		return rc;
+	/* Registered after the signals: release what it may now see, no
+	 * further back than the role's [limits] release_back_days. */
+	since = sp_limits_release_since(e->policy, me->role, e->now_s);
 	subject_signals(t, u->pseudonyms[0]->pseudonym.data, &l);
 	for (size_t i = 0; i < l.n && rc == SP_OK; i++) {
 		Seinpost__SignalHeader *h = NULL;
 		if (load_header(t, l.v[i].id, &h) != SP_OK)
 			continue;
-		rc = release_involved(e, t, h, me, NULL);
+		if (h->created >= since)
+			rc = release_involved(e, t, h, me, NULL);
 		seinpost__signal_header__free_unpacked(h, NULL);
 	}
 	free(l.v);
 	return rc;
+}
+
+int sp_escalate_refusal(int rc)
+{
+	return rc == SP_EINVAL || rc == SP_EEXPIRED || rc == SP_EROLE || rc == SP_EORG || rc == SP_ELIMIT;
 }

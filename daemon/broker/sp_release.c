@@ -253,6 +253,31 @@ int sp_release_mark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint
 	return sp_store_put(t, SP_DB_META, k, sizeof k, ref_id, 16, 0);
 }
 
+struct esc_walk {
+	const uint8_t *ref;
+	int (*fn)(void *ctx, const uint8_t id[16]);
+	void *ctx;
+};
+
+static int esc_visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct esc_walk *w = ctx;
+	if (kl != 50 || vl != 16 || memcmp(v, w->ref, 16) != 0)
+		return 0;
+	return w->fn(w->ctx, (const uint8_t *)k + 34);
+}
+
+int sp_release_escalated_foreach(sp_txn *t, const uint8_t pseudonym[32], const uint8_t ref_id[16],
+                                 int (*fn)(void *ctx, const uint8_t id[16]), void *ctx)
+{
+	uint8_t prefix[34];
+	struct esc_walk w = { ref_id, fn, ctx };
+	memcpy(prefix, "e:", 2);
+	memcpy(prefix + 2, pseudonym, 32);
+	int rc = sp_store_foreach(t, SP_DB_META, prefix, sizeof prefix, esc_visit, &w);
+	return rc < 0 ? rc : SP_OK;
+}
+
 int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16])
 {
 	uint8_t k[50];
@@ -260,82 +285,4 @@ int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_
 	size_t vl;
 	esckey(k, pseudonym, id);
 	return sp_store_get(t, SP_DB_META, k, sizeof k, &v, &vl) == SP_OK;
-}
-
-int sp_release_merge(const Seinpost__InboxEntry *old, const Seinpost__Delivery *d,
-                     uint8_t **out, size_t *outlen, int *changed)
-{
-	const Seinpost__Signal *a = old->delivery->signal, *b = d->signal;
-	Seinpost__Grant **g = NULL;
-	Seinpost__TierBox **tb = NULL;
-	char **rules = NULL;
-	size_t ng = 0, nt = 0, nr = 0;
-	int rc = SP_ENOMEM;
-
-	*out = NULL;
-	*changed = 0;
-	if (!a || !b || a->header.len != b->header.len || memcmp(a->header.data, b->header.data, a->header.len))
-		return SP_EINVAL;
-	g = calloc(a->n_grants + b->n_grants + 1, sizeof *g);
-	tb = calloc(a->n_tiers + b->n_tiers + 1, sizeof *tb);
-	rules = calloc(old->delivery->n_rule_ids + d->n_rule_ids + 1, sizeof *rules);
-	if (!g || !tb || !rules)
-		goto out;
-	for (size_t i = 0; i < a->n_grants; i++)
-		g[ng++] = a->grants[i];
-	for (size_t i = 0; i < b->n_grants; i++) {
-		size_t j;
-		for (j = 0; j < a->n_grants; j++)
-			if (a->grants[j]->tier == b->grants[i]->tier &&
-			    strcmp(a->grants[j]->recipient, b->grants[i]->recipient) == 0)
-				break;
-		if (j == a->n_grants) {
-			g[ng++] = b->grants[i];
-			*changed = 1;
-		}
-	}
-	for (size_t i = 0; i < a->n_tiers; i++)
-		tb[nt++] = a->tiers[i];
-	for (size_t i = 0; i < b->n_tiers; i++) {
-		size_t j;
-		for (j = 0; j < a->n_tiers; j++)
-			if (a->tiers[j]->tier == b->tiers[i]->tier)
-				break;
-		if (j == a->n_tiers)
-			tb[nt++] = b->tiers[i];
-	}
-	for (size_t i = 0; i < old->delivery->n_rule_ids; i++)
-		rules[nr++] = old->delivery->rule_ids[i];
-	for (size_t i = 0; i < d->n_rule_ids; i++) {
-		size_t j;
-		for (j = 0; j < nr; j++)
-			if (strcmp(rules[j], d->rule_ids[i]) == 0)
-				break;
-		if (j == nr)
-			rules[nr++] = d->rule_ids[i];
-	}
-	if (d->referral && (!old->delivery->referral ||
-	                    d->referral->n_signal_ids >= old->delivery->referral->n_signal_ids))
-		*changed = 1;
-	{
-		Seinpost__Signal s = *a;
-		Seinpost__Delivery nd = *old->delivery;
-		Seinpost__InboxEntry ne = *old;
-		s.grants = g;
-		s.n_grants = ng;
-		s.tiers = tb;
-		s.n_tiers = nt;
-		nd.signal = &s;
-		nd.rule_ids = rules;
-		nd.n_rule_ids = nr;
-		if (d->referral && *changed)
-			nd.referral = d->referral;
-		ne.delivery = &nd;
-		rc = sp_wire_pack(&ne.base, out, outlen);
-	}
-out:
-	free(g);
-	free(tb);
-	free(rules);
-	return rc;
 }

@@ -14,6 +14,7 @@
 #include "sp_audit.h"
 #include "sp_log.h"
 #include "sp_queue.h"
+#include "sp_sth.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 #include "seinpost.pb-c.h"
@@ -239,7 +240,8 @@ int sp_rostersync_load(const sp_config *c, const sp_roster *old, const sp_keyset
 		                    memcmp(k->curve_pk, keys->curve_pk, 32) != 0))
 			rc = SP_EKEY;
 		if (rc != SP_OK) {
-			sp_log(LOG_ERR, C, "the roster names a broker sign key that %s does not hold (%s); keeping serial %llu",
+			sp_log(LOG_ERR, C, "the roster names a broker sign key that %s does not hold (%s); keeping serial %llu "
+			       "(the broker reads keys/ only at start: restart it after `keys rotate --broker`)",
 			       c->keys_dir, sp_strerror(rc), (unsigned long long)sp_roster_serial(old));
 			sp_keys_free(&k);
 			sp_roster_free(&r);
@@ -265,5 +267,37 @@ int sp_rostersync_frame(const sp_roster *r, uint8_t **buf, size_t *len)
 	f.roster = sr;
 	rc = sp_wire_pack(&f.base, buf, len);
 	seinpost__signed_roster__free_unpacked(sr, NULL);
+	return rc;
+}
+
+int sp_rostersync_started(sp_store *s, const sp_roster *cur)
+{
+	Seinpost__SignedTreeHead *h = NULL;
+	const uint8_t *bk[SP_BROKER_KEYS_MAX];
+	size_t nbk = sp_roster_broker_keys(cur, bk, SP_BROKER_KEYS_MAX);
+	sp_txn *t = NULL;
+	int rc = sp_txn_begin(s, 1, &t);
+	if (rc == SP_OK)
+		rc = sp_sth_latest(t, &h);
+	if (rc == SP_ENOTFOUND) {
+		rc = SP_OK; /* no head yet: nothing was signed by any key */
+	} else if (rc == SP_OK && h && sp_sth_verify(h, sp_roster_broker_sign(cur)) != SP_OK) {
+		for (size_t i = 1; i < nbk; i++) {
+			if (sp_sth_verify(h, bk[i]) != SP_OK)
+				continue;
+			char why[160], a[17], b[17];
+			snprintf(why, sizeof why, "broker sign key %s... replaced by %s... (transition record signed by both)",
+			         sp_hex(bk[i], 8, a), sp_hex(sp_roster_broker_sign(cur), 8, b));
+			rc = audit(t, SEINPOST__AUDIT_EVENT__AUDIT_KEY_ROTATED, "broker", NULL, why);
+			sp_log(LOG_NOTICE, C, "signing with the new broker sign key from the roster (serial %llu)",
+			       (unsigned long long)sp_roster_serial(cur));
+			break;
+		}
+	}
+	if (h)
+		seinpost__signed_tree_head__free_unpacked(h, NULL);
+	if (rc == SP_OK)
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
 	return rc;
 }

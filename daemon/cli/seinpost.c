@@ -1,4 +1,13 @@
-/* seinpost — command-line tool: keys, test networks, submit, inbox, audit. */
+/*
+ * seinpost — command-line tool: keys, test networks, submit, inbox, audit.
+ *
+ * One table holds every command: its words, its function, its synopsis and
+ * its help. The dispatcher finds the entry, answers --help for it (on
+ * stdout, exit 0) before the command parses anything, and otherwise calls it
+ * with argv starting at the command's first word. A new command is one line
+ * in commands[] (and its section in docs/seinpost.1, which a test checks
+ * against `seinpost help`).
+ */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -6,72 +15,254 @@
 #include "sp_cli.h"
 #include "sp_log.h"
 
+#define SEINPOST_VERSION "0.1.0"
+
+typedef int (*cmd_fn)(const char *cfg, int argc, char **argv);
+
+enum group { SETUP, NODE, ANY };
+
+struct cmd {
+	enum group group;     /* the heading it is listed under */
+	const char *name;     /* the words as typed: "audit verify" */
+	cmd_fn run;           /* called with argv from the first word on */
+	const char *args;     /* synopsis after the name */
+	const char *what;     /* one line for the overview */
+	const char *help;     /* more for --help, or NULL */
+};
+
+/* Commands that take no --config. */
+#define NOCFG(f) \
+	static int f##_(const char *cfg, int argc, char **argv) { (void)cfg; return f(argc, argv); }
+NOCFG(sp_cli_keygen)
+NOCFG(sp_cli_network)
+NOCFG(sp_cli_keys)
+NOCFG(sp_cli_roster)
+NOCFG(sp_cli_nodeconf)
+NOCFG(sp_cli_net)
+NOCFG(sp_cli_policy)
+NOCFG(sp_cli_pseudo)
+NOCFG(sp_cli_spool)
+
+static const char *const groups[] = {
+	[SETUP] = "Network set-up (no --config)",
+	[NODE] = "With --config FILE of a node",
+	[ANY] = "With --config FILE of a broker or node",
+};
+
+static const struct cmd commands[] = {
+	{ SETUP, "network create", sp_cli_network_, "DIR --name NAME [--listen EP] [--policy FILE] [--state DIR]",
+	  "operator: start a network (keys, empty signed roster, broker config)",
+	  "Writes the operator's signing key (kept apart from the broker's), the broker's keys and\n"
+	  "configuration, a policy and an empty roster signed by the operator. docs/enrolment.md." },
+	{ SETUP, "keygen", sp_cli_keygen_, "DIR (--org ID --role ROLE | --broker) [--force] [--json]",
+	  "an organisation's keys (0600) and DIR/enrol.json",
+	  "Writes curve, sign and (not for a broker) box keypairs into DIR, secrets 0600, and\n"
+	  "DIR/enrol.json (public keys, id and role, signed by the new sign key) to hand to the\n"
+	  "network operator. Refuses to overwrite existing keys unless --force.\n"
+	  "--json prints {\"dir\", \"broker\", \"curve_public\", \"sign_public\", \"box_public\"}." },
+	{ SETUP, "roster add", sp_cli_roster_, "ROSTER ENROL.JSON [--operator DIR]",
+	  "enrol an organisation, or take its rotated keys (re-signs the roster)",
+	  "Checks enrol.json's signature (and, for rotated keys, the old key's), adds it and re-signs\n"
+	  "with the operator key (default: the directory of ROSTER). Reload the broker (SIGHUP)." },
+	{ SETUP, "roster remove", sp_cli_roster_, "ROSTER ID --reason TEXT [--operator DIR]",
+	  "revoke an organisation (refused at its next message)",
+	  "The reason is kept in the audit log: no personal data." },
+	{ SETUP, "roster show", sp_cli_roster_, "ROSTER [--json] [--operator-key FILE]",
+	  "verify the roster with the operator key and list it", NULL },
+	{ SETUP, "node config", sp_cli_nodeconf_,
+	  "DIR --network ROSTER --broker tcp://HOST:PORT [--keys DIR] [--org ID] [--state DIR]\n"
+	  "         [--policy FILE] [--pseudonym-key FILE] [--operator-key FILE]",
+	  "write an organisation's production configuration",
+	  "Writes DIR/seinpost.conf with copies of the roster, policy and pseudonymisation key.\n"
+	  "Keys default to DIR/keys, the organisation id to the one in its enrol.json, state to\n"
+	  "/var/lib/seinpost/<org>, and operator.pub, policy.ini and partners/pseudo.key to the files\n"
+	  "next to ROSTER." },
+	{ SETUP, "keys rotate", sp_cli_keys_, "DIR [--overlap S] | DIR --broker --roster ROSTER [--operator DIR]",
+	  "new keys without loss; a new enrol.json for the operator",
+	  "An organisation: new curve, sign and box keys in DIR, the old ones under DIR/old/<n>/ (the\n"
+	  "node keeps opening deliveries sealed to them), and a new enrol.json signed by the new and the\n"
+	  "old sign key for `roster add`. The running node switches when the roster names the new keys.\n"
+	  "--broker: a new broker sign key and a transition record signed by both in ROSTER." },
+	{ SETUP, "net init", sp_cli_net_, "DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]",
+	  "create a complete local test network", NULL },
+	{ SETUP, "policy check", sp_cli_policy_, "FILE [--json]", "validate a sharing policy, print who may see what",
+	  "Line-numbered errors (exit 1), or the version, hash and the table of who may see what.\n"
+	  "--json prints {\"file\", \"ok\", \"version\", \"hash\", \"categories\", \"error\"}." },
+	{ SETUP, "pseudo rotate", sp_cli_pseudo_, "FILE", "add a new epoch to a pseudonymisation key file",
+	  "Copy the file to every partner node afterwards (never to the broker)." },
+	{ SETUP, "spool check", sp_cli_spool_, "[--policy FILE] [--json] FILE...",
+	  "check spool files as a node would (docs/spool.md)",
+	  "JSON, fields, BSN elfproef, weight, dates, sizes, text; with --policy also the category.\n"
+	  "Prints every problem (never a value from the file); exit 1 when any file is refused." },
+	{ NODE, "submit", sp_cli_submit,
+	  "--category C [--weight 1|2|3] (--bsn BSN | --kvk NUMBER | --bag ID) [--name NAME]\n"
+	  "         [--birthdate YYYY-MM-DD] [--address ADDRESS] [--summary TEXT] [--contact TEXT]\n"
+	  "         [--narrative TEXT] [--wait[=SECONDS]] [--idempotency-key KEY] [--json]",
+	  "submit a signal; prints its id once it is durable",
+	  "--wait also waits for the broker's verdict (exit 1 when rejected, 3 when none came).\n"
+	  "--idempotency-key: a submit with a KEY this node has seen before stores and sends\n"
+	  "       nothing and prints the first signal's id (safe retries; at most 128 characters).\n"
+	  "--json prints one object: {\"id\", \"state\": stored|accepted|rejected|pending|error,\n"
+	  "       \"reason\"}, also for a refused submit (then without id, exit 1)." },
+	{ NODE, "outbox", sp_cli_outbox, "[--json]", "signals we sent and the broker's verdict", NULL },
+	{ NODE, "inbox", sp_cli_inbox, "[--json]", "signals we received (nothing is decrypted)", NULL },
+	{ NODE, "show", sp_cli_show, "ID --user NAME [--json]", "verify and decrypt what we were granted (audited)",
+	  "--user names who opens the signal; the read is audited before anything is shown.\n"
+	  "Exit 1 when a field the sender sealed is not acceptable text (it is withheld)." },
+	{ NODE, "involve", sp_cli_involve, "((--bsn BSN | --kvk NUMBER | --bag ID) [--until YYYY-MM-DD] [--ref REF] | --file FILE [--quiet]) [--json]",
+	  "register our involvement with a subject (REF stays local)",
+	  "Registers this organisation's involvement with a subject at the broker, under a\n"
+	  "pseudonym. REF (e.g. a pupil number) and the BSN stay on this node; inbox and show\n"
+	  "display REF. --until defaults to one year from today.\n"
+	  "--file registers many: one BSN[,REF[,YYYY-MM-DD]] per line ('#' comments and blank\n"
+	  "lines skipped); every line is checked first and a bad line registers nothing.\n"
+	  "Progress goes to stderr when it is a terminal, unless --quiet." },
+	{ NODE, "uninvolve", sp_cli_involve, "(--bsn BSN | --kvk NUMBER | --bag ID) [--json]", "end an involvement", NULL },
+	{ NODE, "referrals", sp_cli_referrals, "[--json]", "escalation referrals received (ZVH)", NULL },
+	{ NODE, "referral status", sp_cli_referral,
+	  "ID accepted|in-progress|intervention TYPE|declined|scaled-down|closed --reason TEXT [--user NAME]",
+	  "the coordinator records what happens with a referral",
+	  "Only the coordinator of the referral (the role its escalation rule names) may set it; TYPE comes\n"
+	  "from the policy's `interventions`. The reason is kept in the broker's audit log: no personal data\n"
+	  "(numbers of 8 or more digits are refused). The signallers learn the status, never the reason.\n"
+	  "Exit status: 0 recorded, 1 refused, 2 usage, 3 the broker gave no verdict. docs/casework.md." },
+	{ ANY, "audit verify", sp_cli_audit, "[--json]", "check records, hash chain and signed tree heads",
+	  "Exit 0 intact, 1 broken (the first bad record or head is named)." },
+	{ ANY, "audit log", sp_cli_audit,
+	  "[--since T] [--until T] [--org O] [--signal ID] [--json] [--local]",
+	  "list audit records (privacy officer: the broker's)",
+	  "T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix milliseconds." },
+	{ ANY, "audit who-saw", sp_cli_audit, "(--bsn BSN | --pseudonym HEX) [--json]",
+	  "every disclosure and read about a person (privacy officer)", NULL },
+	{ ANY, "audit report", sp_cli_audit, "--bsn BSN --format html|json", "AVG art. 15 subject access report", NULL },
+	{ ANY, "audit export", sp_cli_audit, "--json", "records, leaf hashes, signed heads for independent checks", NULL },
+	{ ANY, "audit witness", sp_cli_audit, "[--json]", "the broker history this node witnessed (exit 1: alarm)", NULL },
+	{ ANY, "status", sp_cli_status, "[--json] [--max-age SECONDS]",
+	  "queues, outbox, oldest undelivered, last commit; exit 1 when unhealthy", NULL },
+	{ ANY, "stats", sp_cli_stats, "[--period month|quarter] [--year YYYY] [--by category,weight,role] [--json|--csv|--svg FILE]",
+	  "trend figures per complete period, small cells hidden (broker)",
+	  "On the broker's configuration: signals submitted per complete calendar month or quarter, from\n"
+	  "its metadata only; counts below the policy's stats_min_cell (default 5) and any count that\n"
+	  "could be worked out from a total are hidden. Never a pseudonym, signal id or organisation id.\n"
+	  "docs/stats.md." },
+	{ ANY, "backup", sp_cli_backup, "[--state DIR] DEST",
+	  "verified copy of the (live) store into new directory DEST",
+	  "mdb_copy -c of the store at one committed transaction, then checked (audit chain,\n"
+	  "store layout version) before it is reported done. See docs/operations.md." },
+	{ ANY, "restore", sp_cli_restore, "[--state DIR] SRC",
+	  "check backup SRC and make it the (stopped) daemon's store", NULL },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: seinpost [--config FILE] COMMAND [ARGS]\n"
-	        "\n"
-	        "Network set-up (docs/enrolment.md):\n"
-	        "  network create DIR --name NAME [--listen EP] [--policy FILE] [--state DIR]\n"
-	        "                                 operator: keys, empty signed roster, broker config\n"
-	        "  keygen DIR --org ID --role ROLE [--force]\n"
-	        "                                 an organisation's keys (0600) and DIR/enrol.json\n"
-	        "  keygen DIR --broker [--force]  a broker's keys\n"
-	        "  roster add ROSTER ENROL.JSON   enrol an organisation or take its rotated keys\n"
-	        "  roster remove ROSTER ID --reason TEXT\n"
-	        "                                 revoke an organisation (refused at its next message)\n"
-	        "  roster show ROSTER [--json]    verify and list the roster\n"
-	        "  node config DIR --network ROSTER --broker tcp://HOST:PORT [--state DIR]\n"
-	        "                                 write an organisation's production configuration\n"
-	        "  keys rotate DIR [--overlap S]  new keys without loss; a new enrol.json for the operator\n"
-	        "  keys rotate DIR --broker --roster ROSTER\n"
-	        "                                 the broker's sign key (transition record in the roster)\n"
-	        "  net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
-	        "                                 create a complete local test network\n"
-	        "  policy check FILE              validate a sharing policy, print who may see what\n"
-	        "  pseudo rotate FILE             add a new epoch to a pseudonymisation key file\n"
-	        "  spool check [--policy FILE] FILE...\n"
-	        "                                 check spool files as a node would (docs/spool.md)\n"
-	        "\n"
-	        "With --config FILE of a node:\n"
-	        "  submit --category C [--weight N] --bsn BSN [--name ..] [--birthdate YYYY-MM-DD]\n"
-	        "         [--address ..] [--summary ..] [--contact ..] [--narrative ..] [--wait[=S]]\n"
-	        "         [--idempotency-key KEY]\n"
-	        "                                 submit a signal; prints its id once it is durable\n"
-	        "  outbox [--json]                signals we sent and the broker's verdict\n"
-	        "  inbox [--json]                 signals we received\n"
-	        "  show ID --user NAME [--json]   verify and decrypt what we were granted (audited)\n"
-	        "  involve --bsn BSN [--until YYYY-MM-DD] [--ref REF]\n"
-	        "                                 register our involvement with a subject (REF stays local)\n"
-	        "  uninvolve --bsn BSN            end it\n"
-	        "  referrals [--json]             escalation referrals received (ZVH)\n"
-	        "\n"
-	        "With --config FILE of a broker or node:\n"
-	        "  audit verify                   check records, hash chain and signed tree heads\n"
-	        "  audit log [--since T] [--until T] [--org O] [--signal ID] [--json]\n"
-	        "                                 list audit records (privacy officer: the broker's)\n"
-	        "  audit witness [--json]         the broker history this node witnessed (exit 1: alarm)\n"
-	        "  audit export --json            records, leaf hashes, signed heads for independent checks\n"
-	        "\n"
-	        "With --config FILE of the privacy officer's node (or --pseudonym on the broker):\n"
-	        "  audit who-saw --bsn BSN [--json]            every disclosure and read about a person\n"
-	        "  audit report --bsn BSN --format html|json   AVG art. 15 subject access report\n"
-	        "\n"
-	        "With --config FILE of a broker or node:\n"
-	        "  status [--json] [--max-age S]  queues, outbox, oldest undelivered, last commit;\n"
-	        "                                 exit 1 when unhealthy\n"
-	        "\n"
-	        "See seinpost(1), seinpostd(8), seinpost.conf(5), seinpost-policy(5).\n");
+	int g = -1;
+	fprintf(out, "usage: seinpost [--config FILE] COMMAND [ARGS]\n"
+	             "       seinpost COMMAND --help | seinpost help [COMMAND] | seinpost --version\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if ((int)commands[i].group != g) {
+			g = (int)commands[i].group;
+			fprintf(out, "\n%s:\n", groups[g]);
+		}
+		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].what);
+	}
+	fprintf(out, "\nExit status: 0 ok; 1 the thing asked about is bad or unhealthy; 2 usage;\n"
+	             "3 cannot reach the daemon, or no verdict in time.\n"
+	             "See seinpost(1), seinpostd(8), seinpost.conf(5), seinpost-policy(5).\n");
+}
+
+static void cmd_help(const struct cmd *c, FILE *out)
+{
+	fprintf(out, "usage: seinpost %s%s %s\n%s.\n", c->group != SETUP ? "--config FILE " : "", c->name, c->args,
+	        c->what);
+	if (c->help)
+		fprintf(out, "%s\n", c->help);
+}
+
+/* How many words of argv (from 0) name command c: 0 when it does not match. */
+static int matches(const struct cmd *c, int argc, char **argv)
+{
+	const char *p = c->name;
+	int w = 0;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (w >= argc || strlen(argv[w]) != n || strncmp(argv[w], p, n) != 0)
+			return 0;
+		w++;
+		p += n;
+		p += *p == ' ';
+	}
+	return w;
+}
+
+/* Commands whose first word is argv[0] ("audit" lists the audit commands). */
+static int list_group(const char *word, FILE *out)
+{
+	int n = 0;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strncmp(commands[i].name, word, strlen(word)) == 0 && commands[i].name[strlen(word)] == ' ') {
+			if (!n++)
+				fprintf(out, "usage:\n");
+			fprintf(out, "  seinpost %s%s %s\n", commands[i].group != SETUP ? "--config FILE " : "",
+			        commands[i].name, commands[i].args);
+		}
+	return n;
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+/* The options a command takes are the ones its synopsis names: an argument
+ * "--name" or "--name=value" whose name is not there is a usage error, the
+ * same for every command, before the command reads a file or the config. */
+static const char *unknown_option(const struct cmd *c, int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i], *p = c->args;
+		size_t n;
+		if (a[0] != '-' || a[1] != '-' || !((a[2] >= 'a' && a[2] <= 'z')))
+			continue;
+		n = strcspn(a, "=");
+		for (;; p++) {
+			if (!*p)
+				return a;
+			if (strncmp(p, a, n) == 0 &&
+			    (p == c->args || p[-1] == ' ' || p[-1] == '[' || p[-1] == '(' || p[-1] == '|') &&
+			    !((p[n] >= 'a' && p[n] <= 'z') || p[n] == '-'))
+				break;
+		}
+	}
+	return NULL;
+}
+
+static const struct cmd *find(int argc, char **argv, int *words)
+{
+	const struct cmd *best = NULL;
+	*words = 0;
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		int w = matches(&commands[i], argc, argv);
+		if (w > *words) {
+			*words = w;
+			best = &commands[i];
+		}
+	}
+	return best;
 }
 
 int main(int argc, char **argv)
 {
 	const char *cfg = NULL;
-	int i = 1;
+	const struct cmd *c;
+	int i = 1, words;
 
 	if (sodium_init() < 0) {
 		fprintf(stderr, "seinpost: libsodium failed to initialise\n");
-		return 1;
+		return SP_EXIT_BAD;
 	}
 	sp_log_init("seinpost", 0, 0);
 	while (i < argc && argv[i][0] == '-') {
@@ -83,62 +274,57 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
-			return 0;
+			return SP_EXIT_OK;
 		} else if (strcmp(argv[i], "--version") == 0) {
-			puts("seinpost 0.1.0");
-			return 0;
+			puts("seinpost " SEINPOST_VERSION);
+			return SP_EXIT_OK;
 		} else {
 			fprintf(stderr, "seinpost: unknown option %s\n", argv[i]);
 			usage(stderr);
-			return 2;
+			return SP_EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
 		usage(stderr);
-		return 2;
+		return SP_EXIT_USAGE;
 	}
-	const char *cmd = argv[i];
-	int sub_argc = argc - i;
-	char **sub_argv = argv + i;
-	if (strcmp(cmd, "keygen") == 0)
-		return sp_cli_keygen(sub_argc, sub_argv);
-	if (strcmp(cmd, "network") == 0)
-		return sp_cli_network(sub_argc, sub_argv);
-	if (strcmp(cmd, "keys") == 0)
-		return sp_cli_keys(sub_argc, sub_argv);
-	if (strcmp(cmd, "roster") == 0)
-		return sp_cli_roster(sub_argc, sub_argv);
-	if (strcmp(cmd, "node") == 0)
-		return sp_cli_nodeconf(sub_argc, sub_argv);
-	if (strcmp(cmd, "net") == 0)
-		return sp_cli_net(sub_argc, sub_argv);
-	if (strcmp(cmd, "pseudo") == 0)
-		return sp_cli_pseudo(sub_argc, sub_argv);
-	if (strcmp(cmd, "policy") == 0)
-		return sp_cli_policy(sub_argc, sub_argv);
-	if (strcmp(cmd, "spool") == 0)
-		return sp_cli_spool(sub_argc, sub_argv);
-	if (strcmp(cmd, "submit") == 0)
-		return sp_cli_submit(cfg, sub_argc, sub_argv);
-	if (strcmp(cmd, "outbox") == 0)
-		return sp_cli_outbox(cfg, sub_argc, sub_argv);
-	if (strcmp(cmd, "inbox") == 0)
-		return sp_cli_inbox(cfg, sub_argc, sub_argv);
-	if (strcmp(cmd, "show") == 0)
-		return sp_cli_show(cfg, sub_argc, sub_argv);
-	if (strcmp(cmd, "audit") == 0)
-		return sp_cli_audit(cfg, sub_argc, sub_argv);
-	if (strcmp(cmd, "involve") == 0 || strcmp(cmd, "uninvolve") == 0)
-		return sp_cli_involve(cfg, sub_argc, sub_argv);
-	if (strcmp(cmd, "referrals") == 0)
-		return sp_cli_referrals(cfg, sub_argc, sub_argv);
-	if (strcmp(cmd, "status") == 0)
-		return sp_cli_status(cfg, sub_argc, sub_argv);
-	if (strcmp(cmd, "help") == 0) {
-		usage(stdout);
-		return 0;
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return SP_EXIT_OK;
+		}
+		if ((c = find(argc - i - 1, argv + i + 1, &words)) && i + 1 + words == argc) {
+			cmd_help(c, stdout);
+			return SP_EXIT_OK;
+		}
+		if (i + 2 == argc && list_group(argv[i + 1], stdout))
+			return SP_EXIT_OK;
+		fprintf(stderr, "seinpost help: no command '%s'\n", argv[i + 1]);
+		return SP_EXIT_USAGE;
 	}
-	fprintf(stderr, "seinpost: unknown command '%s'\n", cmd);
-	usage(stderr);
-	return 2;
+	c = find(argc - i, argv + i, &words);
+	if (!c) {
+		/* A group word alone ("audit"), or with --help, lists its commands. */
+		int help = wants_help(argc - i - 1, argv + i + 1);
+		FILE *out = help ? stdout : stderr;
+		if (list_group(argv[i], out)) {
+			if (!help && i + 1 < argc)
+				fprintf(stderr, "seinpost: unknown command '%s %s'\n", argv[i], argv[i + 1]);
+			return help ? SP_EXIT_OK : SP_EXIT_USAGE;
+		}
+		fprintf(stderr, "seinpost: unknown command '%s'\n", argv[i]);
+		usage(stderr);
+		return SP_EXIT_USAGE;
+	}
+	if (wants_help(argc - i - words, argv + i + words)) {
+		cmd_help(c, stdout);
+		return SP_EXIT_OK;
+	}
+	const char *bad = unknown_option(c, argc - i - words, argv + i + words);
+	if (bad) {
+		fprintf(stderr, "seinpost %s: unknown option %.*s\n", c->name, (int)strcspn(bad, "="), bad);
+		cmd_help(c, stderr);
+		return SP_EXIT_USAGE;
+	}
+	return c->run(cfg, argc - i, argv + i);
 }

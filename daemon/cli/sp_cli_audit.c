@@ -34,14 +34,7 @@ static int log_row(void *ctx, const Seinpost__AuditRecord *r)
 	hex_or_empty(&r->signal_id, 16, sid);
 	hex_or_empty(&r->pseudonym, 8, pseudo);
 	if (c->json) {
-		json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:i}",
-		                      "seq", (json_int_t)r->seq, "time", when, "event", sp_audit_event_name(r->event),
-		                      "actor", r->actor, "user", r->user, "recipient", r->recipient,
-		                      "signal", sid, "subject", pseudo, "weight", (int)r->weight,
-		                      "tiers", (int)r->tiers, "rule", r->rule_id, "basis", r->legal_basis,
-		                      "reason", r->reason, "code", (int)r->code);
-		json_object_set_new(o, "category", json_string(r->category));
-		json_array_append_new(c->arr, o);
+		json_array_append_new(c->arr, sp_cli_audit_record_json(r));
 		return 0;
 	}
 	printf("%6llu %s %-13s %-20s", (unsigned long long)r->seq, when, sp_audit_event_name(r->event), r->actor);

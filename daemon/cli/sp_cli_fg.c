@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "sp_audit.h"
+#include "sp_statedir.h"
 #include "sp_cli.h"
 #include "sp_config.h"
 #include "sp_merkle.h"
@@ -34,6 +35,7 @@
 #include "sp_store.h"
 #include "sp_submit.h"
 #include "sp_util.h"
+#include "sp_whosaw.h"
 #include "sp_wire.h"
 #include "sp_witness.h"
 
@@ -163,9 +165,18 @@ static int fetch_local(struct fetch *f)
 	struct lctx c = { .f = f };
 	Seinpost__SignedTreeHead *h = NULL;
 	uint64_t size = 0;
+	int rc;
+	sp_lock *lock = NULL;
+	char why[512];
 	int who = f->q.kind == SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW;
-	int rc = sp_store_open(f->cfg->state_dir, f->cfg->map_size, who ? 0 : SP_STORE_RDONLY, &st);
+	/* who-saw writes its query record beside a running broker: a writer's lock. */
+	if (who && (rc = sp_statedir_lock(f->cfg->state_dir, SP_LOCK_WRITER, &lock, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost audit: %s\n", why);
+		return rc;
+	}
+	rc = sp_store_open(f->cfg->state_dir, f->cfg->map_size, who ? 0 : SP_STORE_RDONLY, &st);
 	if (rc != SP_OK) {
+		sp_statedir_unlock(&lock);
 		fprintf(stderr, "seinpost audit: state %s: %s\n", f->cfg->state_dir, sp_strerror(rc));
 		return rc;
 	}
@@ -213,6 +224,7 @@ out:
 		seinpost__signed_tree_head__free_unpacked(h, NULL);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
+	sp_statedir_unlock(&lock);
 	return rc;
 }
 
@@ -259,11 +271,10 @@ static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__
 	if (r->pseudonym.len >= 8)
 		sp_hex(r->pseudonym.data, 8, ps);
 	if (o->json) {
-		json_array_append_new(o->arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:b}",
-		                      "seq", (json_int_t)r->seq, "time", when, "event", sp_audit_event_name(r->event),
-		                      "actor", r->actor, "user", r->user, "recipient", r->recipient, "signal", sid,
-		                      "subject", ps, "tiers", (int)r->tiers, "rule", r->rule_id, "basis",
-		                      r->legal_basis, "reason", r->reason, "proven", proven));
+		json_t *j = sp_cli_audit_record_json(r);
+		if (j)
+			json_object_set_new(j, "proven", json_boolean(proven));
+		json_array_append_new(o->arr, j);
 		return SP_OK;
 	}
 	printf("%6llu %s %-13s %-20s", (unsigned long long)r->seq, when, sp_audit_event_name(r->event), r->actor);
@@ -280,6 +291,31 @@ static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__
 	if (r->reason[0])
 		printf(" reason=\"%s\"", r->reason);
 	putchar('\n');
+	return SP_OK;
+}
+
+/* The broker's who-saw answer on the privacy officer's node: only which
+ * records it listed; the list itself comes from the verified copy. */
+struct seqs {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int note_seq(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
+{
+	struct seqs *s = ctx;
+	(void)raw;
+	(void)len;
+	(void)proven;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint64_t *v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return SP_ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = r->seq;
 	return SP_OK;
 }
 
@@ -340,6 +376,7 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 	if (who) {
 		if (bsn) {
 			sp_pseudo_keyring *kr = NULL;
+			sp_kh *kh = NULL;
 			char why[128];
 			uint32_t epoch;
 			if (!cfg->pseudo_key_path[0]) {
@@ -347,8 +384,10 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 				                "on the broker use --pseudonym\n");
 				return 2;
 			}
-			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK)
-				rc = sp_submit_pseudonym(kr, SP_SUBJECT_PERSON, bsn, pseudo, &epoch, why, sizeof why);
+			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK &&
+			    (rc = sp_kh_local(cfg->org, NULL, kr, &kh)) == SP_OK)
+				rc = sp_submit_pseudonym(kh, SP_SUBJECT_PERSON, bsn, pseudo, &epoch, why, sizeof why);
+			sp_kh_free(&kh);
 			sp_pseudo_keyring_free(&kr);
 			if (rc != SP_OK) {
 				fprintf(stderr, "seinpost audit: %s\n", rc == SP_EBSN ? "invalid BSN" : sp_strerror(rc));
@@ -373,15 +412,26 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		f.fn = print_log;
 		f.ctx = &ol;
 	}
-	if (!local && is_privacy_officer(cfg, roster))
+	int remote = !local && is_privacy_officer(cfg, roster);
+	if (remote && who) {
+		struct seqs bs = { 0 };
+		f.fn = note_seq;
+		f.ctx = &bs;
+		rc = fetch_remote(&f);
+		if (rc == SP_OK)
+			(void)sp_whosaw_complete(cfg, f.q.pseudonym.data, f.head_size, bs.v, bs.n, f.all_proven, rep);
+		free(bs.v);
+	} else if (remote)
 		rc = fetch_remote(&f);
 	else if (who && cfg->role != SP_RUN_BROKER) {
 		fprintf(stderr, "seinpost audit: who-saw runs on the privacy officer's node or the broker\n");
 		rc = SP_EROLE;
 	} else
 		rc = fetch_local(&f);
-	if (rc != SP_OK)
+	if (rc != SP_OK) {
+		status = remote ? sp_cli_call_exit(rc) : SP_EXIT_BAD; /* 3: the node did not answer */
 		goto out;
+	}
 	if (!who) {
 		if (json) {
 			char *s = json_dumps(ol.arr, JSON_INDENT(2));
@@ -391,7 +441,8 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		status = 0;
 		goto out;
 	}
-	sp_report_set_head(rep, f.head_size, f.head_time, f.head_root, f.head_ok && f.all_proven && is_privacy_officer(cfg, roster));
+	if (local || !is_privacy_officer(cfg, roster))
+		sp_report_set_head(rep, f.head_size, f.head_time, f.head_root, 0);
 	if (strcmp(sub, "report") == 0) {
 		if (strcmp(format, "html") == 0)
 			rc = sp_report_html(rep, label, stdout);
@@ -404,7 +455,7 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 	} else {
 		sp_report_text(rep, stdout);
 	}
-	status = rc == SP_OK ? 0 : 1;
+	status = rc == SP_OK && !sp_report_warnings(rep) ? 0 : 1;
 out:
 	if (ol.arr)
 		json_decref(ol.arr);
@@ -425,10 +476,14 @@ static int export_head(void *ctx, uint64_t key_size, const Seinpost__SignedTreeH
 	char root[65], sig[129];
 	if (!h || h->root_hash.len != 32 || h->signature.len != 64)
 		return 0;
-	json_array_append_new(ctx, json_pack("{s:I,s:I,s:s,s:s}", "tree_size", (json_int_t)h->tree_size,
-	                                     "timestamp", (json_int_t)h->timestamp,
-	                                     "root_hash", sp_hex(h->root_hash.data, 32, root),
-	                                     "signature", sp_hex(h->signature.data, 64, sig)));
+	/* timestamp_ms: the signed value itself, which a verifier needs. */
+	json_t *o = sp_cli_tree_head_json(h->tree_size, h->root_hash.data, h->timestamp);
+	if (o) {
+		json_object_set_new(o, "timestamp_ms", json_integer((json_int_t)h->timestamp));
+		json_object_set_new(o, "signature", json_string(sp_hex(h->signature.data, 64, sig)));
+	}
+	json_array_append_new(ctx, o);
+	(void)root;
 	(void)key_size;
 	return 0;
 }
@@ -502,13 +557,12 @@ static int cmd_witness(const sp_config *cfg, int json)
 	sp_iso_time(w.time, when, sizeof when);
 	sp_hex(w.root, 32, root);
 	if (json) {
-		json_t *o = json_pack("{s:b,s:I,s:s,s:s,s:I,s:b,s:s}", "have_head", w.have_head,
-		                      "tree_size", (json_int_t)w.size, "root", root, "time", when,
-		                      "heads_checked", (json_int_t)w.checked, "alarm", w.alarm, "reason", w.reason);
-		char *js = json_dumps(o, JSON_INDENT(2));
-		puts(js);
-		free(js);
-		json_decref(o);
+		json_t *o = json_pack("{s:b,s:I,s:b,s:s}", "have_head", w.have_head, "heads_checked",
+		                      (json_int_t)w.checked, "alarm", w.alarm, "reason", w.reason);
+		if (o && w.have_head)
+			json_object_set_new(o, "tree_head", sp_cli_tree_head_json(w.size, w.root, w.time));
+		if (sp_cli_print_json(o) != SP_EXIT_OK)
+			return SP_EXIT_BAD;
 	} else if (w.alarm) {
 		printf("witness ALARM: the broker's audit history %s\n", w.reason);
 	} else if (w.have_head) {
@@ -520,7 +574,7 @@ static int cmd_witness(const sp_config *cfg, int json)
 	return w.alarm ? 1 : 0;
 }
 
-static int cmd_verify(const sp_config *cfg, const sp_roster *roster)
+static int cmd_verify(const sp_config *cfg, const sp_roster *roster, int json)
 {
 	sp_store *st = NULL;
 	sp_audit_verify_result r;
@@ -528,28 +582,69 @@ static int cmd_verify(const sp_config *cfg, const sp_roster *roster)
 	uint64_t t0 = sp_mono_ms();
 	int rc = sp_store_open(cfg->state_dir, cfg->map_size, SP_STORE_RDONLY, &st);
 	if (rc != SP_OK) {
-		fprintf(stderr, "seinpost audit: state %s: %s\n", cfg->state_dir, sp_strerror(rc));
-		return 1;
+		fprintf(stderr, "seinpost audit verify: state %s: %s\n", cfg->state_dir, sp_strerror(rc));
+		return SP_EXIT_BAD;
 	}
 	/* Only the broker's log carries heads signed with the roster's broker key. */
+	memset(&r, 0, sizeof r);
 	{
 		const uint8_t *bk[SP_BROKER_KEYS_MAX];
 		size_t nbk = sp_roster_broker_keys(roster, bk, SP_BROKER_KEYS_MAX);
 		rc = sp_audit_verify_keys(st, bk, nbk, &r);
 	}
 	sp_store_close(&st);
+	sp_hex(r.root, 32, root);
+	if (json) {
+		json_t *o = json_pack("{s:b,s:I,s:I,s:I,s:s,s:I}", "ok", rc == SP_OK, "records", (json_int_t)r.records,
+		                      "tree_heads_verified", (json_int_t)r.heads, "tree_size", (json_int_t)r.size,
+		                      "root_hash", root, "duration_ms", (json_int_t)(sp_mono_ms() - t0));
+		if (o && rc != SP_OK) {
+			if (r.bad_head)
+				json_object_set_new(o, "bad_tree_head", json_integer((json_int_t)r.bad_head));
+			else
+				json_object_set_new(o, "bad_record", json_integer((json_int_t)r.bad_seq));
+			json_object_set_new(o, "reason", json_string(r.why[0] ? r.why : sp_strerror(rc)));
+		}
+		if (o) {
+			/* clock steps: warnings, not tampering */
+			json_t *w = json_array();
+			for (uint32_t i = 0; i < r.nwarn && i < SP_AUDIT_WARN_MAX; i++)
+				json_array_append_new(w, json_string(r.warn[i]));
+			json_object_set_new(o, "warnings", w);
+		}
+		int prc = sp_cli_print_json(o);
+		return rc == SP_OK ? prc : SP_EXIT_BAD;
+	}
 	if (rc == SP_OK) {
-		printf("audit log OK: %llu records, hash chain intact, Merkle root %.16s…, %llu signed tree heads verified (%llu ms)\n",
-		       (unsigned long long)r.records, sp_hex(r.root, 32, root), (unsigned long long)r.heads,
-		       (unsigned long long)(sp_mono_ms() - t0));
-		return 0;
+		printf("audit log OK: %llu records, hash chain intact, Merkle root %.16s…", (unsigned long long)r.records,
+		       root);
+		if (r.heads)
+			printf(", %llu signed tree heads verified", (unsigned long long)r.heads);
+		else if (cfg->role == SP_RUN_BROKER)
+			printf("; no tree head signed yet");
+		printf(" (%llu ms)\n", (unsigned long long)(sp_mono_ms() - t0));
+		if (!r.heads && cfg->role != SP_RUN_BROKER)
+			printf("(a node's own log has no signed tree heads: the broker signs its log, and this node "
+			       "checks those heads; see 'audit witness')\n");
+		/* A clock step is not tampering: the heads kept their order. */
+		for (uint32_t i = 0; i < r.nwarn && i < SP_AUDIT_WARN_MAX; i++)
+			printf("warning: %s\n", r.warn[i]);
+		if (r.nwarn > SP_AUDIT_WARN_MAX)
+			printf("warning: %u more clock steps\n", r.nwarn - SP_AUDIT_WARN_MAX);
+		return SP_EXIT_OK;
 	}
 	if (r.bad_head)
 		printf("audit log BROKEN at tree head of size %llu: %s\n", (unsigned long long)r.bad_head, r.why);
 	else
 		printf("audit log BROKEN at record %llu: %s\n", (unsigned long long)r.bad_seq,
 		       r.why[0] ? r.why : sp_strerror(rc));
-	return 1;
+	return SP_EXIT_BAD;
+}
+
+static int usage_one(const char *sub)
+{
+	fprintf(stderr, "usage: seinpost --config FILE audit %s [--json]\n", sub);
+	return SP_EXIT_USAGE;
 }
 
 int sp_cli_audit_ext(const char *cfg_path, int argc, char **argv)
@@ -566,11 +661,14 @@ int sp_cli_audit_ext(const char *cfg_path, int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(sub, "verify") == 0)
-		status = cmd_verify(&cfg, roster);
+		status = argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0) ? usage_one(sub)
+		         : cmd_verify(&cfg, roster, argc == 3);
 	else if (strcmp(sub, "export") == 0)
-		status = cmd_export(&cfg, roster);
+		status = argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0) ? usage_one(sub)
+		         : cmd_export(&cfg, roster);
 	else if (strcmp(sub, "witness") == 0)
-		status = cmd_witness(&cfg, argc > 2 && strcmp(argv[2], "--json") == 0);
+		status = argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0) ? usage_one(sub)
+		         : cmd_witness(&cfg, argc == 3);
 	else
 		status = cmd_query(&cfg, roster, argc - 1, argv + 1, sub);
 	sp_roster_free(&roster);

@@ -4,19 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <jansson.h>
 
 #include "sp_cli.h"
 #include "sp_keys.h"
 #include "sp_network.h"
 #include "sp_util.h"
 
-#define KEYGEN_USAGE "usage: seinpost keygen DIR --org ID --role ROLE [--force]\n" \
-                     "       seinpost keygen DIR --broker [--force]\n"
+#define KEYGEN_USAGE "usage: seinpost keygen DIR --org ID --role ROLE [--force] [--json]\n" \
+                     "       seinpost keygen DIR --broker [--force] [--json]\n"
 
 int sp_cli_keygen(int argc, char **argv)
 {
 	sp_keyset *k = NULL;
-	int broker = 0, force = 0, rc;
+	int broker = 0, force = 0, json = 0, rc;
 	const char *dir = NULL, *org = NULL, *role = NULL;
 	char err[512], hex[65];
 
@@ -25,6 +26,8 @@ int sp_cli_keygen(int argc, char **argv)
 			broker = 1;
 		else if (strcmp(argv[i], "--force") == 0)
 			force = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
 		else if (strcmp(argv[i], "--org") == 0 && i + 1 < argc)
 			org = argv[++i];
 		else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
@@ -50,6 +53,16 @@ int sp_cli_keygen(int argc, char **argv)
 	if (rc != SP_OK) {
 		fprintf(stderr, "seinpost keygen: %s\n", err);
 		return 1;
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s,s:b,s:s}", "dir", dir, "broker", broker, "curve_public",
+		                      sp_hex(k->curve_pk, 32, hex));
+		if (o)
+			json_object_set_new(o, "sign_public", json_string(sp_hex(k->sign_pk, 32, hex)));
+		if (o && k->has_box)
+			json_object_set_new(o, "box_public", json_string(sp_hex(k->box_pk, 32, hex)));
+		sp_keys_free(&k);
+		return sp_cli_print_json(o);
 	}
 	printf("curve %s\n", sp_hex(k->curve_pk, 32, hex));
 	printf("sign  %s\n", sp_hex(k->sign_pk, 32, hex));

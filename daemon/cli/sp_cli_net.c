@@ -12,6 +12,8 @@
 #include "sp_netinit.h"
 #include "sp_policy.h"
 #include "sp_pseudo.h"
+#include "sp_render.h"
+#include "sp_signal.h"
 #include "sp_util.h"
 
 int sp_cli_load_config(const char *cfg_path, sp_config *out)
@@ -163,21 +165,67 @@ int sp_cli_pseudo(int argc, char **argv)
 	return 0;
 }
 
+static json_t *policy_json(const sp_policy *p)
+{
+	json_t *cats = json_array(), *rules = json_array(), *escs = json_array();
+	char hex[65];
+	for (size_t i = 0; cats && i < sp_policy_category_count(p); i++) {
+		const sp_policy_category *c = sp_policy_category_at(p, i);
+		json_array_append_new(cats, json_pack("{s:s,s:s,s:i,s:I}", "id", c->id, "description",
+		                                      c->description ? c->description : "", "default_weight",
+		                                      c->default_weight, "retention_s",
+		                                      (json_int_t)c->retention_days * 86400));
+	}
+	for (size_t i = 0; rules && i < sp_policy_rule_count(p); i++) {
+		const sp_policy_rule *r = sp_policy_rule_at(p, i);
+		json_t *w = json_array();
+		for (int k = 1; w && k <= 3; k++)
+			if (r->weight_mask & (1u << k))
+				json_array_append_new(w, json_integer(k));
+		json_array_append_new(rules, json_pack("{s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:s}", "id", r->id, "category",
+		                                       r->category, "weights", w, "role", r->role, "tiers",
+		                                       sp_render_tiers_json(r->tiers_mask), "when",
+		                                       sp_when_name(r->when), "basis", r->basis ? r->basis : "",
+		                                       "purpose", r->purpose ? r->purpose : ""));
+	}
+	for (size_t i = 0; escs && i < sp_policy_escalation_count(p); i++) {
+		const sp_policy_escalation *e = sp_policy_escalation_at(p, i);
+		json_array_append_new(escs, json_pack("{s:s,s:I,s:i,s:i,s:i,s:s,s:s,s:s}", "id", e->id, "window_s",
+		                                      (json_int_t)e->window_days * 86400, "min_orgs", (int)e->min_orgs,
+		                                      "min_weight_sum", (int)e->min_weight_sum, "min_weight",
+		                                      e->min_weight, "to_role", e->to_role ? e->to_role : "", "basis",
+		                                      e->basis ? e->basis : "", "purpose", e->purpose ? e->purpose : ""));
+	}
+	return json_pack("{s:b,s:s,s:s,s:o,s:o,s:o}", "ok", 1, "version", sp_policy_version(p), "hash",
+	                 sp_hex(sp_policy_hash(p), SP_POLICY_HASH_BYTES, hex), "categories", cats, "rules", rules,
+	                 "escalations", escs);
+}
+
 int sp_cli_policy(int argc, char **argv)
 {
 	sp_policy *p = NULL;
 	char err[1024], hex[65];
-	if (argc != 3 || strcmp(argv[1], "check") != 0) {
-		fprintf(stderr, "usage: seinpost policy check FILE\n");
-		return 2;
+	int json = argc == 4 && strcmp(argv[3], "--json") == 0;
+	if ((argc != 3 && !json) || strcmp(argv[1], "check") != 0 || argv[2][0] == '-') {
+		fprintf(stderr, "usage: seinpost policy check FILE [--json]\n");
+		return SP_EXIT_USAGE;
 	}
 	if (sp_policy_load(argv[2], &p, err, sizeof err) != SP_OK) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		if (json)
+			sp_cli_print_json(json_pack("{s:s,s:b,s:s}", "file", argv[2], "ok", 0, "error", err));
+		return SP_EXIT_BAD;
+	}
+	if (json) {
+		json_t *o = policy_json(p);
+		if (o)
+			json_object_set_new(o, "file", json_string(argv[2]));
+		sp_policy_free(&p);
+		return sp_cli_print_json(o);
 	}
 	printf("policy %s: OK, version %s, hash %s\n\n", argv[2], sp_policy_version(p),
 	       sp_hex(sp_policy_hash(p), SP_POLICY_HASH_BYTES, hex));
 	sp_policy_print(p, stdout);
 	sp_policy_free(&p);
-	return 0;
+	return SP_EXIT_OK;
 }

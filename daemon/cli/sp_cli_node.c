@@ -10,6 +10,7 @@
 
 #include "sp_cli.h"
 #include "sp_config.h"
+#include "sp_feedback_keep.h"
 #include "sp_involve.h"
 #include "sp_keys.h"
 #include "sp_reads.h"
@@ -17,20 +18,27 @@
 #include "sp_roster.h"
 #include "sp_rosterstate.h"
 #include "sp_signal.h"
+#include "sp_statedir.h"
 #include "sp_store.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
 #define REQUEST_TIMEOUT_MS 20000 /* an audit query goes on to the broker */
 
-/* One request/reply on the node's local submit socket. */
 int sp_cli_local_call(const sp_config *c, const Seinpost__LocalRequest *req, Seinpost__LocalReply **out)
+{
+	return sp_cli_local_call_ms(c, req, out, REQUEST_TIMEOUT_MS);
+}
+
+/* One request/reply on the node's local submit socket. */
+int sp_cli_local_call_ms(const sp_config *c, const Seinpost__LocalRequest *req, Seinpost__LocalReply **out,
+                         int timeout_ms)
 {
 	char path[PATH_MAX], ep[PATH_MAX + 8];
 	void *ctx = NULL, *s = NULL;
 	uint8_t *buf = NULL;
 	size_t len;
-	int rc = SP_EIO, timeout = REQUEST_TIMEOUT_MS, linger = 0;
+	int rc = SP_EIO, timeout = timeout_ms > 0 ? timeout_ms : 1, linger = 0;
 	zmq_msg_t msg;
 
 	*out = NULL;
@@ -59,7 +67,8 @@ int sp_cli_local_call(const sp_config *c, const Seinpost__LocalRequest *req, Sei
 	zmq_msg_init(&msg);
 	if (zmq_msg_recv(&msg, s, 0) < 0) {
 		zmq_msg_close(&msg);
-		fprintf(stderr, "seinpost: the node did not answer within %d s\n", REQUEST_TIMEOUT_MS / 1000);
+		if (timeout >= 1000)
+			fprintf(stderr, "seinpost: the node did not answer within %d s\n", timeout / 1000);
 		rc = SP_ETIMEOUT;
 		goto out;
 	}
@@ -81,36 +90,50 @@ static const char *outbox_state_name(int s)
 	case SEINPOST__OUTBOX_STATE__OUTBOX_PENDING: return "pending";
 	case SEINPOST__OUTBOX_STATE__OUTBOX_ACCEPTED: return "accepted";
 	case SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED: return "rejected";
+	case SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED: return "deferred";
 	default: return "unknown";
 	}
 }
 
-/* Poll the node until the broker has answered (or the timeout). Returns
- * the exit status: 0 accepted, 1 rejected or unreachable, 3 no verdict;
- * *state names it and reason gets the broker's words for a rejection. */
+/* Poll the node until the broker has answered, for at most seconds (each
+ * call to the node included). Returns the exit status: 0 accepted, 1
+ * rejected, 3 no verdict in time — also when the node stopped answering or
+ * the broker only refused it for now (deferred: retried). *state names it:
+ * accepted, rejected, deferred or stored; reason gets the broker's words. */
 static int wait_verdict(const sp_config *c, const uint8_t id[16], int seconds, const char **state,
                         char *reason, size_t reasonlen)
 {
 	Seinpost__LocalRequest req = SEINPOST__LOCAL_REQUEST__INIT;
+	uint64_t deadline = sp_mono_ms() + (uint64_t)seconds * 1000u;
 	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS;
 	req.outbox_status.data = (uint8_t *)id;
 	req.outbox_status.len = 16;
-	*state = "unknown";
-	for (int i = 0; i < seconds * 10; i++) {
+	*state = "stored"; /* it is in the outbox: that much is certain */
+	for (;;) {
 		Seinpost__LocalReply *r = NULL;
-		if (sp_cli_local_call(c, &req, &r) != SP_OK)
-			return 1;
-		if (r->code == 0 && r->entry && r->entry->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING) {
+		uint64_t now = sp_mono_ms();
+		if (now >= deadline)
+			break;
+		if (sp_cli_local_call_ms(c, &req, &r, (int)(deadline - now)) != SP_OK)
+			break; /* the node is gone or silent: no verdict came */
+		if (r->code == 0 && r->entry && (r->entry->state == SEINPOST__OUTBOX_STATE__OUTBOX_ACCEPTED ||
+		                                 r->entry->state == SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED)) {
 			int rejected = r->entry->state == SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
 			*state = rejected ? "rejected" : "accepted";
 			snprintf(reason, reasonlen, "%s", rejected ? r->entry->reason : "");
 			seinpost__local_reply__free_unpacked(r, NULL);
 			return rejected ? 1 : 0;
 		}
+		if (r->code == 0 && r->entry && r->entry->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) {
+			*state = "deferred";
+			snprintf(reason, reasonlen, "%s", r->entry->reason);
+		}
 		seinpost__local_reply__free_unpacked(r, NULL);
-		usleep(100000);
+		now = sp_mono_ms();
+		if (now >= deadline)
+			break;
+		usleep(deadline - now < 100 ? (useconds_t)(deadline - now) * 1000 : 100000);
 	}
-	*state = "pending";
 	return 3;
 }
 
@@ -167,7 +190,7 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 			unsigned long w = strtoul(optarg, &end, 10);
 			if (*end || w < 1 || w > 3) {
 				fprintf(stderr, "seinpost submit: weight must be 1 (low), 2 or 3 (high)\n");
-				return 1;
+				return SP_EXIT_USAGE;
 			}
 			s.weight = (uint32_t)w;
 			break;
@@ -190,10 +213,12 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 			     "         [--address ADDRESS] [--summary TEXT] [--contact TEXT] [--narrative TEXT] [--wait[=SECONDS]]\n"
 			     "         [--idempotency-key KEY] [--json]\n"
 			     "Prints the signal id once the signal is stored durably in the node's outbox.\n"
-			     "--wait also waits for the broker's verdict (exit 1 when rejected, 3 when none came).\n"
+			     "--wait also waits for the broker's verdict, at most SECONDS (default 10): exit 0 accepted,\n"
+			     "       1 rejected, 3 no verdict in time (the node stopped answering, or the broker refused\n"
+			     "       it for now: state deferred, retried). The signal stays stored in every case.\n"
 			     "--idempotency-key: a submit with a KEY this node has seen before stores and sends\n"
 			     "       nothing and prints the first signal's id (safe retries; at most 128 characters).\n"
-			     "--json prints one object: {\"id\", \"state\": stored|accepted|rejected|pending|error,\n"
+			     "--json prints one object: {\"id\", \"state\": stored|accepted|rejected|deferred|error,\n"
 			     "       \"reason\"} — also for a refused submit (then without id, exit 1).");
 			return 0;
 		default:
@@ -212,14 +237,14 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		return rc;
 	if (cfg.role != SP_RUN_NODE) {
 		fprintf(stderr, "seinpost submit: %s is not a node configuration\n", cfg_path);
-		return 1;
+		return SP_EXIT_USAGE;
 	}
 	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
 	req.submit = &s;
-	if (sp_cli_local_call(&cfg, &req, &r) != SP_OK) {
+	if ((rc = sp_cli_local_call(&cfg, &req, &r)) != SP_OK) {
 		if (json)
 			submit_print_json(NULL, "error", "the node could not be reached or did not answer");
-		return 1;
+		return sp_cli_call_exit(rc);
 	}
 	if (r->code != 0) {
 		fprintf(stderr, "seinpost submit: %s\n", r->message);
@@ -246,8 +271,12 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		submit_print_json(idhex, state, reason);
 	else if (rc == 0)
 		fprintf(stderr, "seinpost: accepted by the broker\n");
+	else if (rc == 3 && strcmp(state, "deferred") == 0)
+		fprintf(stderr, "seinpost: the broker refused the signal for now (%s); it stays in the outbox and "
+		        "is retried\n", reason);
 	else if (rc == 3)
-		fprintf(stderr, "seinpost: no verdict from the broker within %d s; the signal stays in the outbox and will be retried\n", wait);
+		fprintf(stderr, "seinpost: no verdict within %d s; the signal is stored in the outbox and will be sent "
+		        "when the node and the broker are running\n", wait);
 	else if (*reason)
 		fprintf(stderr, "seinpost: broker rejected the signal: %s\n", reason);
 	return rc;
@@ -270,19 +299,25 @@ static int outbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t
 	char idhex[SP_ID_HEX], when[32];
 	if (!e || !e->signal || kl != 16)
 		goto out;
+	/* A stored copy whose header no longer decodes is still listed: its
+	 * state and reason say what became of it. */
 	h = seinpost__signal_header__unpack(NULL, e->signal->header.len, e->signal->header.data);
-	if (!h)
-		goto out;
 	sp_hex(k, 16, idhex);
 	sp_iso_time(e->queued, when, sizeof when);
-	if (c->json)
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued", when,
-		                                        "category", h->category, "weight", (int)h->weight,
-		                                        "state", outbox_state_name(e->state), "code", (int)e->code,
-		                                        "reason", e->reason));
-	else
-		printf("%s  %s  %-20s w%u  %-9s %s\n", idhex, when, h->category, h->weight,
+	if (c->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued_at", when,
+		                      "category", h ? h->category : "", "weight", h ? (int)h->weight : 0,
+		                      "state", outbox_state_name(e->state), "code", (int)e->code,
+		                      "reason", e->reason);
+		/* what happened with it since: existence tier (sp_feedback_keep.h) */
+		if (o)
+			json_object_set_new(o, "feedback", sp_feedback_json(c->t, k));
+		json_array_append_new(c->arr, o);
+	} else {
+		printf("%s  %s  %-20s w%u  %-9s %s\n", idhex, when, h ? h->category : "(damaged)", h ? h->weight : 0,
 		       outbox_state_name(e->state), e->reason);
+		sp_feedback_print(c->t, k, stdout);
+	}
 	c->count++;
 out:
 	if (h)
@@ -305,7 +340,7 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	struct list_ctx *c = ctx;
 	Seinpost__InboxEntry *e = seinpost__inbox_entry__unpack(NULL, vl, v);
 	Seinpost__SignalHeader *h = NULL;
-	char idhex[SP_ID_HEX], when[32], tiers[64], pseudo[17];
+	char idhex[SP_ID_HEX], when[32], created[32], tiers[64], pseudo[17];
 	if (!e || !e->delivery || !e->delivery->signal || kl != 16)
 		goto out;
 	h = seinpost__signal_header__unpack(NULL, e->delivery->signal->header.len, e->delivery->signal->header.data);
@@ -313,23 +348,24 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 		goto out;
 	sp_hex(k, 16, idhex);
 	sp_iso_time(e->received, when, sizeof when);
+	sp_iso_time(h->created * 1000u, created, sizeof created);
 	sp_render_tiers(granted_mask(e->delivery->signal), tiers, sizeof tiers);
 	sp_hex(h->pseudonym.data, 8, pseudo);
 	const char *rule = e->delivery->n_rule_ids ? e->delivery->rule_ids[e->delivery->n_rule_ids - 1] : "";
 	char ref[SP_INVOLVE_REF_MAX + 1] = "";
 	if (c->t)
 		sp_involve_local_ref(c->t, h->pseudonym.data, ref, sizeof ref); /* our own pupil/client ref */
-	if (c->json && ref[0])
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", idhex,
-		                                        "received", when, "from", h->sender, "category", h->category,
-		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
-		                                        "subject", pseudo, "ref", ref));
-	else if (c->json)
-		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:s}", "id", idhex,
-		                                        "received", when, "from", h->sender, "category", h->category,
-		                                        "weight", (int)h->weight, "tiers", tiers, "rule", rule,
-		                                        "subject", pseudo));
-	else
+	if (c->json) {
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:s,s:s}", "id", idhex, "received_at", when, "from",
+		                      h->sender, "category", h->category, "weight", (int)h->weight, "tiers",
+		                      sp_render_tiers_json(granted_mask(e->delivery->signal)), "rule", rule,
+		                      "subject", pseudo);
+		if (o)
+			json_object_set_new(o, "created_at", json_string(created));
+		if (o && ref[0])
+			json_object_set_new(o, "ref", json_string(ref));
+		json_array_append_new(c->arr, o);
+	} else
 		printf("%s  %s  from %-20s %-20s w%u  tiers %-26s rule %s%s%s\n", idhex, when, h->sender,
 		       h->category, h->weight, tiers, rule, ref[0] ? "  ref " : "", ref);
 	c->count++;
@@ -339,6 +375,80 @@ out:
 	if (e)
 		seinpost__inbox_entry__free_unpacked(e, NULL);
 	return 0;
+}
+
+/* The inbox in creation order (the sender's clock, then id): arrival order
+ * follows retries and outages, and seinpost promises no order across them
+ * (docs/delivery.md). */
+struct by_created {
+	uint64_t created;
+	uint8_t id[16];
+};
+
+struct collect_ctx {
+	struct by_created *v;
+	size_t n, cap;
+	int rc;
+};
+
+static int collect_created(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct collect_ctx *c = ctx;
+	Seinpost__InboxEntry *e;
+	uint64_t created = 0;
+	if (kl != 16)
+		return 0;
+	e = seinpost__inbox_entry__unpack(NULL, vl, v);
+	if (e && e->delivery && e->delivery->signal) {
+		Seinpost__SignalHeader *h = seinpost__signal_header__unpack(NULL, e->delivery->signal->header.len,
+		                                                           e->delivery->signal->header.data);
+		if (h)
+			created = h->created;
+		if (h)
+			seinpost__signal_header__free_unpacked(h, NULL);
+	}
+	if (e)
+		seinpost__inbox_entry__free_unpacked(e, NULL);
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		void *p = realloc(c->v, cap * sizeof *c->v);
+		if (!p) {
+			c->rc = SP_ENOMEM;
+			return 1;
+		}
+		c->v = p;
+		c->cap = cap;
+	}
+	c->v[c->n].created = created;
+	memcpy(c->v[c->n].id, k, 16);
+	c->n++;
+	return 0;
+}
+
+static int cmp_created(const void *a, const void *b)
+{
+	const struct by_created *x = a, *y = b;
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return memcmp(x->id, y->id, 16);
+}
+
+static int foreach_by_created(sp_txn *t, enum sp_db db, sp_store_visit_fn fn, void *ctx)
+{
+	struct collect_ctx c = { 0 };
+	int rc = sp_store_foreach(t, db, NULL, 0, collect_created, &c);
+	if (rc == 1)
+		rc = c.rc;
+	if (rc == SP_OK && c.n)
+		qsort(c.v, c.n, sizeof *c.v, cmp_created);
+	for (size_t i = 0; rc == SP_OK && i < c.n; i++) {
+		const void *v;
+		size_t vl;
+		if (sp_store_get(t, db, c.v[i].id, 16, &v, &vl) == SP_OK)
+			(void)fn(ctx, c.v[i].id, 16, v, vl);
+	}
+	free(c.v);
+	return rc;
 }
 
 static int list_db(const char *cfg_path, int argc, char **argv, enum sp_db db, sp_store_visit_fn fn,
@@ -369,7 +479,10 @@ static int list_db(const char *cfg_path, int argc, char **argv, enum sp_db db, s
 	}
 	c.arr = json_array();
 	c.t = t;
-	(void)sp_store_foreach(t, db, NULL, 0, fn, &c);
+	if (db == SP_DB_INBOX)
+		(void)foreach_by_created(t, db, fn, &c);
+	else
+		(void)sp_store_foreach(t, db, NULL, 0, fn, &c);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
 	if (c.json) {
@@ -403,10 +516,12 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	sp_config cfg;
 	sp_keyring ring = { 0 };
 	sp_keyset *keys = NULL;
+	sp_kh *kh = NULL;
 	sp_roster *roster = NULL;
 	sp_policy *policy = NULL;
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
+	sp_lock *lock = NULL;
 	sp_render r = { 0 };
 	const char *user = NULL, *idarg = NULL;
 	uint8_t id[16];
@@ -432,8 +547,9 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		                "(--user names who opens the signal; it is recorded in the audit log)\n");
 		return 2;
 	}
-	if (!sp_text_ok(user, SP_MAX_USER, 0) || !user[0]) {
-		fprintf(stderr, "seinpost show: --user must be 1..%d printable characters\n", SP_MAX_USER);
+	if (!sp_user_ok(user) || strlen(user) > SP_MAX_USER) {
+		fprintf(stderr, "seinpost show: --user must be 1..%d printable characters without a run of 8 or "
+		        "more digits (a BSN is no user name)\n", SP_MAX_USER);
 		return 2;
 	}
 	if (strncmp(user, SP_READ_SYSTEM_PREFIX, strlen(SP_READ_SYSTEM_PREFIX)) == 0) {
@@ -451,6 +567,11 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: keys in %s: %s\n", cfg.keys_dir, rc ? sp_strerror(rc) : "no box key");
 		goto out;
 	}
+	/* The CLI is not network-facing: it opens with the keys in this process. */
+	if ((rc = sp_kh_local_ring(cfg.org, &ring, NULL, NULL, &kh)) != SP_OK) {
+		fprintf(stderr, "seinpost show: %s\n", sp_strerror(rc));
+		goto out;
+	}
 	if ((rc = sp_rosterstate_load(&cfg, &roster)) != SP_OK) {
 		fprintf(stderr, "seinpost show: roster: %s\n", sp_strerror(rc));
 		goto out;
@@ -465,6 +586,11 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: policy: %s\n", why);
 		goto out;
 	}
+	/* It writes (the read record) beside a running node: a writer's lock. */
+	if ((rc = sp_statedir_lock(cfg.state_dir, SP_LOCK_WRITER, &lock, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost show: %s\n", why);
+		goto out;
+	}
 	rc = sp_store_open(cfg.state_dir, cfg.map_size, 0, &st);
 	if (rc == SP_OK)
 		rc = sp_txn_begin(st, 1, &t);
@@ -477,8 +603,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost show: no signal %s in the inbox\n", sp_hex(id, 16, idhex));
 		goto out;
 	}
-	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, &ring, &r, why,
-	                   sizeof why) != SP_OK) {
+	if (sp_render_open(v, vl, roster, policy, sp_now_s(), cfg.org, kh, &r, why, sizeof why) != SP_OK) {
 		fprintf(stderr, "seinpost show: %s\n", why);
 		goto out;
 	}
@@ -487,7 +612,7 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	/* Our own reference for the subject: local only, read before commit. */
 	sp_involve_local_ref(t, h->pseudonym.data, ref, sizeof ref);
 	/* Who opened what is part of "who saw what": audited before display. */
-	rc = sp_render_audit(t, &r, cfg.org, user, keys->sign_sk);
+	rc = sp_render_audit(t, &r, cfg.org, user, kh);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	if (rc != SP_OK) {
@@ -530,14 +655,23 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 		print_field("birthdate", r.op.birthdate);
 		print_field("address", r.op.address);
 		print_field("narrative", r.op.narrative);
+		if (r.withheld[0])
+			printf("  %-11s %s\n", "withheld", r.withheld);
 	}
 	status = 0;
+	if (r.withheld[0]) {
+		fprintf(stderr, "seinpost show: the sender's %s is not acceptable text (%s); withheld\n", r.withheld,
+		        r.withheld_why);
+		status = 1;
+	}
 out:
 	sp_render_clear(&r);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
 	sp_roster_free(&roster);
 	sp_policy_free(&policy);
+	sp_kh_free(&kh);
 	sp_keyring_free(&ring);
+	sp_statedir_unlock(&lock);
 	return status;
 }

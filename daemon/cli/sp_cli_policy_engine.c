@@ -1,4 +1,4 @@
-/* sp_cli_policy_engine.c — involve / uninvolve / referrals (node commands). */
+/* sp_cli_policy_engine.c — referrals (a node command; involve is sp_cli_involve.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,170 +14,6 @@
 #include "sp_store.h"
 #include "sp_util.h"
 #include "sp_wire.h"
-
-/* `involve --file FILE`: every line checked here first (line-numbered
- * errors, never the BSN; nothing is sent when a line is bad), then sent to
- * the node in batches; the node checks again, stores each batch in one
- * transaction and tells the broker in one frame. */
-static int involve_file(const sp_config *cfg, const char *path)
-{
-	uint8_t *text = NULL;
-	size_t len, nlines = 0, nitems = 0, bad = 0, sent = 0;
-	Seinpost__InvolveRequest *items = NULL, **ptrs = NULL;
-	uint32_t *lines = NULL;
-	int rc = 1;
-
-	if (sp_file_read(path, (size_t)1 << 30, &text, &len) != SP_OK) {
-		fprintf(stderr, "seinpost involve: cannot read %s\n", path);
-		return 1;
-	}
-	for (size_t i = 0; i < len; i++)
-		nlines += text[i] == '\n';
-	nlines++;
-	items = calloc(nlines, sizeof *items);
-	ptrs = calloc(nlines, sizeof *ptrs);
-	lines = calloc(nlines, sizeof *lines);
-	if (!items || !ptrs || !lines) {
-		fprintf(stderr, "seinpost involve: out of memory\n");
-		goto out;
-	}
-	char *p = (char *)text, *end = (char *)text + len;
-	for (uint32_t line = 1; p < end; line++) {
-		char *nl = memchr(p, '\n', (size_t)(end - p)), msg[200];
-		if (nl)
-			*nl = '\0'; /* the last line ends at the NUL sp_file_read adds */
-		int r = sp_involve_parse_line(p, &items[nitems], msg, sizeof msg);
-		if (r < 0) {
-			if (bad++ < 20)
-				fprintf(stderr, "seinpost involve: %s:%u: %s\n", path, line, msg);
-		} else if (r == 0) {
-			lines[nitems] = line;
-			ptrs[nitems] = &items[nitems];
-			nitems++;
-		}
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	if (bad) {
-		fprintf(stderr, "seinpost involve: %zu line%s refused; nothing was registered\n", bad, bad == 1 ? "" : "s");
-		goto out;
-	}
-	if (!nitems) {
-		fprintf(stderr, "seinpost involve: %s holds no involvements\n", path);
-		goto out;
-	}
-	while (sent < nitems) {
-		Seinpost__InvolveBatchRequest b = SEINPOST__INVOLVE_BATCH_REQUEST__INIT;
-		Seinpost__LocalRequest req = SEINPOST__LOCAL_REQUEST__INIT;
-		Seinpost__LocalReply *r = NULL;
-		size_t n = nitems - sent < SP_INVOLVE_BATCH_MAX ? nitems - sent : SP_INVOLVE_BATCH_MAX;
-		b.n_items = n;
-		b.items = ptrs + sent;
-		b.n_lines = n;
-		b.lines = lines + sent;
-		b.first_line = lines[sent];
-		req.body_case = SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH;
-		req.involve_batch = &b;
-		if (sp_cli_local_call(cfg, &req, &r) != SP_OK)
-			goto partial;
-		if (r->code != 0) {
-			fprintf(stderr, "seinpost involve: %s: %s\n", path, r->message);
-			seinpost__local_reply__free_unpacked(r, NULL);
-			goto partial;
-		}
-		seinpost__local_reply__free_unpacked(r, NULL);
-		sent += n;
-	}
-	printf("seinpost involve: %zu involvements from %s stored; the broker is being told\n", sent, path);
-	rc = 0;
-	goto out;
-partial:
-	if (sent)
-		fprintf(stderr, "seinpost involve: the first %zu involvements (up to line %u) were stored; "
-		        "fix the file and run again (registering twice is harmless)\n", sent, lines[sent - 1]);
-	else
-		fprintf(stderr, "seinpost involve: nothing was registered\n");
-out:
-	if (text)
-		sodium_memzero(text, len);
-	free(text);
-	free(items);
-	free(ptrs);
-	free(lines);
-	return rc;
-}
-
-int sp_cli_involve(const char *cfg_path, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "bsn", required_argument, NULL, 'b' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "ref", required_argument, NULL, 'r' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	Seinpost__InvolveRequest ir = SEINPOST__INVOLVE_REQUEST__INIT;
-	Seinpost__LocalRequest req = SEINPOST__LOCAL_REQUEST__INIT;
-	Seinpost__LocalReply *r = NULL;
-	int remove = strcmp(argv[0], "uninvolve") == 0, o, rc;
-	const char *file = NULL;
-	int other = 0; /* --bsn, --until or --ref given */
-	sp_config cfg;
-
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case 'b': ir.subject_id = optarg; other = 1; break;
-		case 'u': ir.until = optarg; other = 1; break;
-		case 'r': ir.ref = optarg; other = 1; break;
-		case 'f': file = optarg; break;
-		case 'h':
-			puts("usage: seinpost --config FILE involve --bsn BSN [--until YYYY-MM-DD] [--ref REF]\n"
-			     "       seinpost --config FILE involve --file FILE\n"
-			     "       seinpost --config FILE uninvolve --bsn BSN\n"
-			     "Registers (or ends) this organisation's involvement with a subject at the broker,\n"
-			     "under a pseudonym. REF (e.g. a pupil number) and the BSN stay on this node;\n"
-			     "inbox and show display REF. --until defaults to one year from today.\n"
-			     "--file registers many: one BSN[,REF[,YYYY-MM-DD]] per line ('#' comments and blank\n"
-			     "lines skipped); every line is checked first and a bad line registers nothing.");
-			return 0;
-		default:
-			return 2;
-		}
-	}
-	if (file && !remove && optind == argc && !other) {
-		if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
-			return rc;
-		if (cfg.role != SP_RUN_NODE) {
-			fprintf(stderr, "seinpost involve: %s is not a node configuration\n", cfg_path);
-			return 1;
-		}
-		return involve_file(&cfg, file);
-	}
-	if (optind != argc || !ir.subject_id || file || (remove && (ir.until || ir.ref))) {
-		fprintf(stderr, "usage: seinpost --config FILE %s --bsn BSN%s\n", argv[0],
-		        remove ? "" : " [--until YYYY-MM-DD] [--ref REF]");
-		return 2;
-	}
-	ir.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
-	ir.remove = remove;
-	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
-		return rc;
-	if (cfg.role != SP_RUN_NODE) {
-		fprintf(stderr, "seinpost %s: %s is not a node configuration\n", argv[0], cfg_path);
-		return 1;
-	}
-	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_INVOLVE;
-	req.involve = &ir;
-	if (sp_cli_local_call(&cfg, &req, &r) != SP_OK)
-		return 1;
-	rc = r->code == 0 ? 0 : 1;
-	fprintf(rc ? stderr : stdout, "seinpost %s: %s\n", argv[0], r->message);
-	seinpost__local_reply__free_unpacked(r, NULL);
-	return rc;
-}
 
 /* ---- referrals: grouped from the inbox ------------------------------------ */
 
@@ -237,6 +73,7 @@ struct sig_info {
 	Seinpost__InboxEntry *e;
 	Seinpost__SignalHeader *h;
 	char tiers[64];
+	unsigned mask;
 	const char *rule;
 };
 
@@ -253,6 +90,7 @@ static int sig_load(sp_txn *t, const uint8_t id[16], struct sig_info *s)
 	unsigned m = 1;
 	for (size_t i = 0; i < s->e->delivery->signal->n_grants; i++)
 		m |= 1u << s->e->delivery->signal->grants[i]->tier;
+	s->mask = m;
 	sp_render_tiers(m, s->tiers, sizeof s->tiers);
 	s->rule = s->e->delivery->n_rule_ids ? s->e->delivery->rule_ids[s->e->delivery->n_rule_ids - 1] : "-";
 	return 1;
@@ -287,8 +125,9 @@ static json_t *signal_json(sp_txn *t, const uint8_t id[16])
 	json_t *o;
 	sp_hex(id, 16, idhex);
 	if (sig_load(t, id, &s))
-		o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", idhex, "from", s.h->sender, "category",
-		              s.h->category, "weight", (int)s.h->weight, "tiers", s.tiers, "rule", s.rule);
+		o = json_pack("{s:s,s:s,s:s,s:i,s:o,s:s}", "id", idhex, "from", s.h->sender, "category",
+		              s.h->category, "weight", (int)s.h->weight, "tiers", sp_render_tiers_json(s.mask),
+		              "rule", s.rule);
 	else
 		o = json_pack("{s:s,s:b}", "id", idhex, "received", 0);
 	sig_free(&s);

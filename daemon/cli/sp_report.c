@@ -5,9 +5,13 @@
  * those of the disclosure to the same organisation for the same signal, so
  * they are filled in from the matching "delivered" record.
  */
+#include "sp_cli.h"
+#include "sp_render.h"
 #include "sp_report.h"
 
 #include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,10 +24,14 @@
 struct entry {
 	uint64_t seq, time;
 	int event;
-	char org[64], user[72], to[64], rule[64], basis[256], category[64], signal[SP_ID_HEX];
+	char org[64], user[72], unix_user[40], to[64], rule[64], basis[256], category[64], signal[SP_ID_HEX];
 	uint32_t weight, tiers;
 	int proven;
+	char *record;          /* base64 of the stored record bytes (proof), or NULL */
+	char *path;            /* inclusion path: hex hashes, comma-separated, or NULL */
 };
+
+#define MAX_WARNINGS 8
 
 struct sp_report {
 	struct entry *e;
@@ -31,6 +39,11 @@ struct sp_report {
 	uint64_t head_size, head_time;
 	uint8_t head_root[32];
 	int head_verified;
+	uint8_t head_sig[64];
+	int have_sig;
+	char pseudonym[65];
+	char warn[MAX_WARNINGS][320];
+	size_t nwarn;
 };
 
 int sp_report_new(sp_report **out)
@@ -43,6 +56,10 @@ void sp_report_free(sp_report **r)
 {
 	if (!r || !*r)
 		return;
+	for (size_t i = 0; i < (*r)->n; i++) {
+		free((*r)->e[i].record);
+		free((*r)->e[i].path);
+	}
 	free((*r)->e);
 	free(*r);
 	*r = NULL;
@@ -62,6 +79,51 @@ void sp_report_set_head(sp_report *r, uint64_t size, uint64_t time_ms, const uin
 	r->head_verified = verified;
 }
 
+void sp_report_set_signature(sp_report *r, const uint8_t sig[64], const uint8_t pseudonym[32])
+{
+	memcpy(r->head_sig, sig, 64);
+	r->have_sig = 1;
+	sp_hex(pseudonym, 32, r->pseudonym);
+}
+
+void sp_report_warn(sp_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	if (r->nwarn == MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->warn[r->nwarn++], sizeof r->warn[0], fmt, ap);
+	va_end(ap);
+}
+
+size_t sp_report_warnings(const sp_report *r)
+{
+	return r->nwarn;
+}
+
+int sp_report_add_proven(sp_report *r, const Seinpost__AuditRecord *rec, const uint8_t *raw, size_t len,
+                         const sp_merkle_hash *path, size_t n)
+{
+	size_t before = r->n, b64 = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	struct entry *e;
+	int rc = sp_report_add(r, rec, 1);
+	if (rc != SP_OK || r->n == before)
+		return rc;
+	e = &r->e[r->n - 1];
+	e->record = malloc(b64);
+	e->path = malloc(n ? n * 65 : 1);
+	if (!e->record || !e->path)
+		return SP_ENOMEM;
+	sodium_bin2base64(e->record, b64, raw, len, sodium_base64_VARIANT_ORIGINAL);
+	e->path[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		sp_hex(path[i], 32, e->path + i * 65);
+		if (i + 1 < n)
+			e->path[i * 65 + 64] = ',';
+	}
+	return SP_OK;
+}
+
 static void cpy(char *dst, size_t n, const char *s)
 {
 	snprintf(dst, n, "%s", s ? s : "");
@@ -76,7 +138,14 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	case SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED:
 	case SEINPOST__AUDIT_EVENT__AUDIT_RELEASED:
 	case SEINPOST__AUDIT_EVENT__AUDIT_QUERY:
+	case SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED:
 		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_REJECTED:
+		if (rec->code == SP_ELIMIT)
+			break; /* an involvement refused beyond the policy's limits */
+		return SP_OK;
 	default:
 		return SP_OK; /* not a disclosure, read or look-up */
 	}
@@ -98,6 +167,7 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	    (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED ||
 	     rec->event == SEINPOST__AUDIT_EVENT__AUDIT_RELEASED) && rec->recipient[0] ? rec->recipient : rec->actor);
 	cpy(e->user, sizeof e->user, rec->user);
+	cpy(e->unix_user, sizeof e->unix_user, rec->unix_user);
 	cpy(e->rule, sizeof e->rule, rec->rule_id);
 	cpy(e->basis, sizeof e->basis, rec->legal_basis);
 	cpy(e->category, sizeof e->category, rec->category);
@@ -165,6 +235,10 @@ static const char *what(int ev)
 	case SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED: return "signalled";
 	case SEINPOST__AUDIT_EVENT__AUDIT_RELEASED: return "released";
 	case SEINPOST__AUDIT_EVENT__AUDIT_QUERY: return "audit-query";
+	case SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED: return "involved";
+	case SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED: return "uninvolved";
+	case SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED: return "alias-link";
+	case SEINPOST__AUDIT_EVENT__AUDIT_REJECTED: return "refused";
 	default: return sp_audit_event_name(ev);
 	}
 }
@@ -173,34 +247,52 @@ void sp_report_text(const sp_report *r, FILE *out)
 {
 	char t[40], tiers[64];
 	finish(r);
+	for (size_t i = 0; i < r->nwarn; i++)
+		fprintf(out, "WARNING: %s\n", r->warn[i]);
+	if (r->nwarn)
+		fputs("WARNING: this answer is NOT proven complete; the privacy officer must investigate\n\n", out);
 	fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", "time", "what", "organisation", "user",
 	        "tiers", "rule", "legal basis");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct entry *e = &r->e[i];
+		char user[128];
 		tiers_text(e->tiers, tiers, sizeof tiers);
+		/* the stated name and, where recorded, the Unix account that ran the command */
+		snprintf(user, sizeof user, "%s%s%s%s", e->user[0] ? e->user : "-", e->unix_user[0] ? " [unix:" : "",
+		         e->unix_user, e->unix_user[0] ? "]" : "");
 		fprintf(out, "%-23s %-11s %-20s %-22s %-24s %-18s %s\n", when(e->time, t, sizeof t), what(e->event),
-		        e->org, e->user[0] ? e->user : "-", tiers, e->rule[0] ? e->rule : "-",
+		        e->org, user, tiers, e->rule[0] ? e->rule : "-",
 		        e->basis[0] ? e->basis : "-");
 	}
 	if (r->head_size)
 		fprintf(out, "%zu entries; %s against the broker's signed tree head of size %llu\n", r->n,
-		        r->head_verified ? "every record proven included" : "NOT verified",
+		        r->head_verified && !r->nwarn ? "complete (from the verified copy of the whole log), every "
+		        "record proven included" : "NOT verified",
 		        (unsigned long long)r->head_size);
 }
 
 static json_t *entries_json(const sp_report *r)
 {
 	json_t *a = json_array();
-	char t[40], tiers[64];
+	char t[40];
 	for (size_t i = 0; a && i < r->n; i++) {
 		const struct entry *e = &r->e[i];
-		tiers_text(e->tiers, tiers, sizeof tiers);
-		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:b}",
-		                                   "seq", (json_int_t)e->seq, "time", when(e->time, t, sizeof t),
+		json_t *o;
+		json_array_append_new(a, o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:i,s:b}",
+		                                   "seq", (json_int_t)e->seq, "recorded_at", sp_iso_time(e->time, t, sizeof t),
 		                                   "what", what(e->event), "organisation", e->org, "user", e->user,
-		                                   "tiers", tiers, "rule", e->rule, "legal_basis", e->basis,
-		                                   "signal", e->signal, "category", e->category,
+		                                   "tiers", sp_render_tiers_json(e->tiers), "rule", e->rule,
+		                                   "legal_basis", e->basis, "signal", e->signal, "category", e->category,
 		                                   "weight", (int)e->weight, "proven", e->proven));
+		if (o && e->unix_user[0])
+			json_object_set_new(o, "unix_user", json_string(e->unix_user));
+		if (o && e->record && e->path) {
+			json_t *p = json_array();
+			for (const char *h = e->path; *h; h += h[64] ? 65 : 64)
+				json_array_append_new(p, json_stringn(h, 64));
+			json_object_set_new(o, "proof", json_pack("{s:I,s:s,s:o}", "leaf_index", (json_int_t)(e->seq - 1),
+			                                          "record", e->record, "inclusion_path", p));
+		}
 	}
 	return a;
 }
@@ -212,12 +304,32 @@ int sp_report_json(const sp_report *r, const char *label, FILE *out)
 	char *s;
 	finish(r);
 	sp_hex(r->head_root, 32, root);
-	o = json_pack("{s:s,s:s,s:s,s:o,s:{s:I,s:s,s:s,s:b}}", "report", "AVG art. 15 subject access: who saw what",
-	              "subject", label ? label : "", "generated", when(sp_now_ms(), t, sizeof t),
-	              "entries", entries_json(r), "tree_head", "size", (json_int_t)r->head_size,
-	              "root", root, "time", when(r->head_time, t, sizeof t), "verified", r->head_verified);
+	json_t *head = sp_cli_tree_head_json(r->head_size, r->head_root, r->head_time);
+	if (head)
+		json_object_set_new(head, "verified", json_boolean(r->head_verified));
+	o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "report", "AVG art. 15 subject access: who saw what",
+	              "subject", label ? label : "", "generated_at", sp_iso_time(sp_now_ms(), t, sizeof t),
+	              "entries", entries_json(r), "tree_head", head);
+	(void)root;
 	if (!o)
 		return SP_ENOMEM;
+	{
+		json_t *w = json_array();
+		for (size_t i = 0; i < r->nwarn; i++)
+			json_array_append_new(w, json_string(r->warn[i]));
+		json_object_set_new(o, "warnings", w);
+		json_object_set_new(o, "complete", json_boolean(r->head_verified && !r->nwarn));
+	}
+	if (r->have_sig) {
+		char sig[129];
+		json_object_set_new(o, "pseudonym", json_string(r->pseudonym));
+		json_object_set_new(o, "signed_tree_head",
+		                    json_pack("{s:I,s:I,s:s,s:s,s:s,s:s}", "tree_size", (json_int_t)r->head_size,
+		                              "timestamp_ms", (json_int_t)r->head_time, "signed_at",
+		                              when(r->head_time, t, sizeof t), "root_hash", root, "signature",
+		                              sp_hex(r->head_sig, 64, sig), "signed_message",
+		                              "'seinpost/sth/v1' || be64(tree_size) || be64(timestamp_ms) || root_hash"));
+	}
 	s = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	if (!s)
@@ -284,6 +396,21 @@ static void sentence(FILE *out, const struct entry *e)
 		fputs("The privacy officer (<b>", out); esc(out, e->org);
 		fputs("</b>) looked up who saw information about you.", out);
 		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs(e->event == SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED
+		      ? "</b> registered that it works with you (an involvement), so it may receive signals about you."
+		      : "</b> ended its registration that it works with you.", out);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> linked two of your pseudonyms (after a key change) as one person.", out);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_REJECTED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> tried to register that it works with you, beyond what the policy allows; it was refused.", out);
+		break;
 	}
 }
 
@@ -302,6 +429,16 @@ int sp_report_html(const sp_report *r, const char *label, FILE *out)
 	      ".when{color:#666;font-size:.9em;display:block}\n"
 	      "table{border-collapse:collapse;width:100%;font-size:.85em}td,th{border:1px solid #ccc;padding:.3em}\n"
 	      ".proof{font-size:.8em;color:#555}\n</style></head><body>\n", out);
+	if (r->nwarn) {
+		fputs("<div class=\"warning\" style=\"border:3px solid #c00;background:#fee;padding:1em\">"
+		      "<b>WARNING: this overview is NOT proven complete.</b><ul>", out);
+		for (size_t i = 0; i < r->nwarn; i++) {
+			fputs("<li>", out);
+			esc(out, r->warn[i]);
+			fputs("</li>", out);
+		}
+		fputs("</ul></div>\n", out);
+	}
 	fputs("<h1>Who saw information about you</h1>\n<p>This overview answers your request under article 15 "
 	      "of the General Data Protection Regulation (AVG). It lists every time an organisation in the "
 	      "youth safety network received or opened information about you, and why that was allowed.</p>\n",
@@ -340,7 +477,8 @@ int sp_report_html(const sp_report *r, const char *label, FILE *out)
 	}
 	fprintf(out, "</table>\n<p class=\"proof\">Completeness: %s the broker's signed audit checkpoint "
 	        "(tree size %llu, root %s, signed %s).</p>\n</body></html>\n",
-	        r->head_verified ? "every entry was mathematically proven to be part of" : "NOT verified against",
+	        r->head_verified && !r->nwarn ? "complete; every entry was mathematically proven to be part of"
+	                                      : "NOT verified against",
 	        (unsigned long long)r->head_size, root, when(r->head_time, t, sizeof t));
 	return ferror(out) ? SP_EIO : SP_OK;
 }

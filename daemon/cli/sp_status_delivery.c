@@ -28,6 +28,8 @@ int sp_status_store(const sp_status_src *src, sp_status *st)
 	if (rc != SP_OK)
 		return rc;
 	unsigned pct = map ? (unsigned)(used * 100 / map) : 100;
+	sp_status_num(st, "store", "map_used_bytes", (double)used);
+	sp_status_num(st, "store", "map_size_bytes", (double)map);
 	rc = sp_status_add(st, "store", "map used", pct >= src->opts->map_bad_pct ? SP_STATUS_BAD : SP_STATUS_OK,
 	                   "%.1f MiB of %.0f MiB (%u%%)%s", used / MIB, map / MIB, pct,
 	                   pct >= src->opts->map_bad_pct ? "; raise map_size_mb" : "");
@@ -35,6 +37,8 @@ int sp_status_store(const sp_status_src *src, sp_status *st)
 		return rc;
 	if (sp_store_get(src->txn, SP_DB_META, "last.commit", 11, &v, &vl) == SP_OK && vl == 8) {
 		uint64_t t = sp_be64_get(v);
+		sp_status_time(st, "store", "last_commit_at", t);
+		sp_status_num(st, "store", "last_commit_age_s", (double)(age_ms(src, t) / 1000));
 		return sp_status_add(st, "store", "last commit", SP_STATUS_OK, "%s (%s ago)", sp_iso_time(t, when, sizeof when),
 		                     sp_status_age(age_ms(src, t), age, sizeof age));
 	}
@@ -150,6 +154,8 @@ int sp_status_broker_queues(const sp_status_src *src, sp_status *st)
 		total += q->depth;
 		if (q->depth && (!oldest || q->oldest_ms < oldest))
 			oldest = q->oldest_ms;
+		sp_status_org_num(st, q->org, "queue_depth", (double)q->depth);
+		sp_status_org_num(st, q->org, "queue_oldest_age_s", q->depth ? (double)(a / 1000) : 0);
 		if (q->depth)
 			rc = sp_status_add(st, "queue", q->org, bad ? SP_STATUS_BAD : SP_STATUS_OK, "%llu waiting, oldest %s",
 			                   (unsigned long long)q->depth, sp_status_age(a, age, sizeof age));
@@ -158,12 +164,16 @@ int sp_status_broker_queues(const sp_status_src *src, sp_status *st)
 		if (rc != SP_OK)
 			goto out;
 	}
+	sp_status_num(st, "delivery", "undelivered", (double)total);
+	sp_status_num(st, "delivery", "oldest_undelivered_age_s", total ? (double)(age_ms(src, oldest) / 1000) : 0);
 	rc = sp_status_add(st, "delivery", "undelivered", SP_STATUS_OK, "%llu", (unsigned long long)total);
 	if (rc == SP_OK)
 		rc = sp_status_add(st, "delivery", "oldest undelivered",
 		                   total && age_ms(src, oldest) > src->opts->max_age_s * 1000 ? SP_STATUS_BAD : SP_STATUS_OK,
 		                   "%s", total ? sp_status_age(age_ms(src, oldest), age, sizeof age) : "-");
 	if (rc == SP_OK && (rc = sp_store_count(src->txn, SP_DB_SIGNALS, &n)) == SP_OK)
+		sp_status_num(st, "delivery", "signals_held", (double)n);
+	if (rc == SP_OK)
 		rc = sp_status_add(st, "delivery", "signals held", SP_STATUS_OK, "%llu", (unsigned long long)n);
 out:
 	sp_roster_free(&r);
@@ -184,6 +194,10 @@ int sp_status_node_outbox(const sp_status_src *src, sp_status *st)
 	    (rc = sp_store_count(src->txn, SP_DB_INBOX, &inbox)) != SP_OK)
 		return rc;
 	uint64_t a = age_ms(src, oldest);
+	sp_status_num(st, "outbox", "pending", (double)pending);
+	sp_status_num(st, "outbox", "total", (double)total);
+	sp_status_num(st, "outbox", "oldest_pending_age_s", pending ? (double)(a / 1000) : 0);
+	sp_status_num(st, "inbox", "received", (double)inbox);
 	rc = sp_status_add(st, "outbox", "pending", SP_STATUS_OK, "%llu (of %llu sent in total)",
 	                   (unsigned long long)pending, (unsigned long long)total);
 	if (rc == SP_OK)

@@ -56,6 +56,12 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_ORG_ADDED] = "org-added",
 	[SEINPOST__AUDIT_EVENT__AUDIT_ORG_REVOKED] = "org-revoked",
 	[SEINPOST__AUDIT_EVENT__AUDIT_GRANTS_DROPPED] = "grants-dropped",
+	[SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED] = "involved",
+	[SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED] = "uninvolved",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED] = "alias-linked",
+	[SEINPOST__AUDIT_EVENT__AUDIT_MALFORMED] = "malformed",
+	[SEINPOST__AUDIT_EVENT__AUDIT_CLOCK_STEP] = "clock-step",
+	[SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_STATUS] = "referral-status",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 
@@ -142,7 +148,7 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 		return SP_EINVAL;
 	if (!text_ok(e->actor) || !text_ok(e->user) || !text_ok(e->recipient) ||
 	    !text_ok(e->category) || !text_ok(e->rule_id) || !text_ok(e->legal_basis) ||
-	    !text_ok(e->reason))
+	    !text_ok(e->reason) || !text_ok(e->unix_user))
 		return SP_EINVAL;
 
 	rc = head_load(t, &seq, prev);
@@ -168,6 +174,7 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 	rec.code = e->code;
 	rec.prev_hash = bin_or_empty(prev, HASH_LEN);
 	rec.event_time = e->event_time_ms;
+	rec.unix_user = str_or_empty(e->unix_user);
 
 	len = seinpost__audit_record__get_packed_size(&rec);
 	buf = malloc(len ? len : 1);
@@ -253,6 +260,12 @@ struct verify {
 	 * field (reset per record; larger records fall back to malloc). */
 	ProtobufCAllocator arena;
 	size_t arena_used;
+	/* clock steps (warnings, not failures) */
+	sp_audit_verify_result *res;
+	uint64_t last_time;       /* time of the previous record */
+	uint64_t back_seq;        /* a record older than its predecessor, not yet explained */
+	int64_t back_ms;
+	uint32_t since_back;      /* records since then */
 	_Alignas(16) uint8_t arena_buf[8192];
 };
 
@@ -312,6 +325,54 @@ static int successor_vouches(struct verify *v, uint64_t seq, const uint8_t h[HAS
 	return ok;
 }
 
+static void warn(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct verify *v, const char *fmt, ...)
+{
+	va_list ap;
+	if (!v->res)
+		return;
+	if (v->res->nwarn < SP_AUDIT_WARN_MAX) {
+		va_start(ap, fmt);
+		vsnprintf(v->res->warn[v->res->nwarn], sizeof v->res->warn[0], fmt, ap);
+		va_end(ap);
+	}
+	v->res->nwarn++;
+}
+
+/* A record older than the one before it means the broker's clock stepped
+ * back; when the broker noticed (a clock-step record follows within a few
+ * records) that record is the warning, else this one. */
+#define BACK_EXPLAINED_WITHIN 64
+
+static void back_flush(struct verify *v)
+{
+	char when[SP_ISO_TIME];
+	if (!v->back_seq)
+		return;
+	warn(v, "record %llu is %lld s older than the record before it (%s): the broker's clock stepped back",
+	     (unsigned long long)v->back_seq, (long long)(v->back_ms / 1000),
+	     sp_iso_time(v->last_time, when, sizeof when));
+	v->back_seq = 0;
+}
+
+static void clock_check(struct verify *v, const Seinpost__AuditRecord *rec)
+{
+	char when[SP_ISO_TIME];
+	if (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_CLOCK_STEP) {
+		if (rec->code < 0)
+			v->back_seq = 0; /* explained by this record */
+		warn(v, "record %llu (%s): the broker's wall clock stepped %+d s; tree heads kept their order",
+		     (unsigned long long)rec->seq, sp_iso_time(rec->time, when, sizeof when), rec->code);
+	} else if (v->last_time && rec->time + 1000 < v->last_time && !v->back_seq) {
+		v->back_seq = rec->seq;
+		v->back_ms = (int64_t)v->last_time - (int64_t)rec->time;
+		v->since_back = 0;
+	} else if (v->back_seq && ++v->since_back > BACK_EXPLAINED_WITHIN) {
+		back_flush(v);
+	}
+	v->last_time = rec->time;
+}
+
 static int verify_one(struct verify *v, const void *k, size_t klen, const void *val, size_t vlen,
                       const uint8_t h[HASH_LEN], const uint8_t *root_here)
 {
@@ -368,6 +429,7 @@ static int verify_one(struct verify *v, const void *k, size_t klen, const void *
 	memcpy(v->prev, h, HASH_LEN);
 	v->expect = seq + 1;
 	v->count++;
+	clock_check(v, rec);
 	{
 		/* The tree itself is built where the leaves are hashed (the
 		 * pipeline below); root_here is its root over records 1..seq when a
@@ -651,6 +713,7 @@ int sp_audit_verify_keys(sp_store *s, const uint8_t *const *sign_pks, size_t nke
 	v.sign_pks = sign_pks;
 	v.nkeys = nkeys;
 	v.check_sigs = nkeys > 0;
+	v.res = r;
 	sp_merkle_frontier_init(&v.tree);
 
 	/* One read transaction: a consistent snapshot while the daemon writes. */
@@ -681,6 +744,7 @@ int sp_audit_verify_keys(sp_store *s, const uint8_t *const *sign_pks, size_t nke
 	rc = verify_records(&v, t);
 	if (rc != SP_OK)
 		goto out;
+	back_flush(&v);
 
 	last = v.expect - 1;
 	if (v.next_head < v.nheads) {
@@ -784,4 +848,18 @@ int sp_audit_foreach(sp_store *s, uint64_t from, sp_audit_visit_fn fn, void *ctx
 out:
 	sp_txn_abort(&t);
 	return rc;
+}
+
+int sp_audit_get(sp_txn *t, uint64_t seq, Seinpost__AuditRecord **out)
+{
+	uint8_t key[8];
+	const void *val;
+	size_t vlen;
+	int rc;
+	*out = NULL;
+	sp_be64_put(key, seq);
+	if ((rc = sp_store_get(t, SP_DB_AUDIT, key, sizeof key, &val, &vlen)) != SP_OK)
+		return rc;
+	*out = seinpost__audit_record__unpack(NULL, vlen, val);
+	return *out ? SP_OK : SP_ECORRUPT;
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "sp_util.h"
@@ -80,7 +81,11 @@ static const struct ckey ckeys[] = {
 	  "only the broker signs tree heads"),
 	K("audit", "sth_every_s", C_U32, sth_every_s, 1, 86400, 10, -1, ROLE_BROKER,
 	  "only the broker signs tree heads"),
+	K("limits", "handshake_s", C_U32, handshake_s, 1, 300, 10, -1, ROLE_BROKER,
+	  "only the broker accepts connections"),
 	K("limits", "max_age_s", C_U32, max_age_s, 60, 2592000, 604800, -1, ROLE_ANY, NULL),
+	K("limits", "policy_grace_s", C_U32, policy_grace_s, 0, 2592000, 604800, -1, ROLE_BROKER,
+	  "only the broker admits signals by policy version"),
 	K("spool", "in", C_PATH, spool_in, 0, 0, 0, -1, ROLE_NODE, "the broker takes no signals from a spool"),
 	K("hook", "command", C_PATH, hook_command, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),
 	K("hook", "out", C_PATH, hook_out, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),
@@ -259,12 +264,50 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
+/* No "state =": the state directory is the one the shipped unit gives the
+ * instance (StateDirectory=seinpost/%i): $STATE_DIRECTORY when systemd set
+ * it (it may list several, separated by ':'; the first is ours), otherwise
+ * /var/lib/seinpost/NAME for a configuration in /etc/seinpost/NAME/, so that
+ * the CLI finds the same store from a shell. */
+static void state_default(struct cctx *x)
+{
+	const char *sd = getenv("STATE_DIRECTORY");
+	const char *name;
+	size_t i, n;
+	int w;
+
+	for (i = 0; i < NCKEYS; i++)
+		if (ckeys[i].off == offsetof(sp_config, state_dir))
+			break;
+	if (i == NCKEYS || x->seen[i])
+		return;
+	if (sd && sd[0] == '/') {
+		n = strcspn(sd, ":");
+		if (n >= sizeof x->c->state_dir)
+			return;
+		memcpy(x->c->state_dir, sd, n);
+		x->c->state_dir[n] = '\0';
+	} else {
+		name = strrchr(x->dir, '/');
+		name = name ? name + 1 : x->dir;
+		if (!sp_ident_ok(name))
+			return; /* reported as missing */
+		w = snprintf(x->c->state_dir, sizeof x->c->state_dir, "%s/%s", SP_STATE_ROOT, name);
+		if (w < 0 || (size_t)w >= sizeof x->c->state_dir) {
+			x->c->state_dir[0] = '\0';
+			return;
+		}
+	}
+	x->seen[i] = -1; /* set, but by no line of the file */
+}
+
 /* Role-dependent rules, after the whole file is read (role may come last). */
 static void check_roles(struct cctx *x)
 {
 	sp_config *c = x->c;
 	/* A missing key is reported at the role line: that is what requires it. */
 	int role_line = x->seen[0] ? x->seen[0] : x->rd.line;
+	state_default(x);
 	for (size_t i = 0; i < NCKEYS && !x->rd.err_line; i++) {
 		const struct ckey *k = &ckeys[i];
 		if (strcmp(k->key, "role") == 0)
@@ -294,9 +337,17 @@ int sp_config_load(const char *path, sp_config *out, char *err, size_t errlen)
 	if (!path || !out)
 		return SP_EINVAL;
 	memset(out, 0, sizeof *out);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: is a directory, not a configuration file (e.g. %s/seinpost.conf)",
+			         path, path);
+		rc = SP_ECONFIG;
+		goto out;
+	}
 	if ((r = sp_file_read(path, CONFIG_MAX_FILE, &buf, &len)) != SP_OK) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s:0: cannot read: %s", path, sp_strerror(r));
+			snprintf(err, errlen, "%s:0: cannot read: %s", path, r == SP_ENOTFOUND ? "no such file" : sp_strerror(r));
 		rc = r;
 		goto out;
 	}

@@ -32,7 +32,10 @@ static const char *const messages[] = {
 	[27] = "timed out",
 	[28] = "role not allowed",
 	[29] = "invalid date (expected YYYY-MM-DD, a real past date)",
-	[30] = "organisation revoked",
+	[30] = "in use by another process",
+	[31] = "store layout version unknown to this seinpost (see the log)",
+	[32] = "limit reached (policy [limits])",
+	[33] = "organisation revoked",
 };
 
 const char *sp_strerror(int err)

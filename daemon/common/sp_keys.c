@@ -6,6 +6,9 @@
  * swapped or half-rotated key directory fails at start-up, not at the first
  * signal. The keyset lives in sodium_malloc memory; file buffers holding
  * secret hex are wiped before they are freed.
+ *
+ * Under systemd, the unit passes the key directory as credentials
+ * (LoadCredential=keys:/etc/seinpost/NAME/keys); sp_keys_path prefers those.
  */
 #include "sp_keys.h"
 #include "sp_util.h"
@@ -128,10 +131,37 @@ static int read_hex_file(const char *path, uint8_t *out, size_t len, int secret)
 	return rc;
 }
 
+int sp_keys_path(const char *dir, const char *name, char *out, size_t outlen)
+{
+	const char *cd = getenv("CREDENTIALS_DIRECTORY");
+	char id[64];
+	int n;
+
+	if (!dir || !name || !out)
+		return SP_EINVAL;
+	/* systemd: LoadCredential=keys:DIR hands over every file of DIR as
+	 * $CREDENTIALS_DIRECTORY/keys_<file>, in unswapped memory that only
+	 * this service can read. A credential wins over the file, so the key
+	 * directory itself may stay root-only. Only an absolute directory is
+	 * trusted; systemd never sets anything else. */
+	if (cd && cd[0] == '/') {
+		n = snprintf(id, sizeof id, "keys_%s", name);
+		if (n > 0 && (size_t)n < sizeof id && sp_path_join(cd, id, out, outlen) == SP_OK &&
+		    access(out, F_OK) == 0)
+			return SP_OK;
+		/* The directory came as credentials (curve.key is in every key
+		 * directory): a file missing there is missing, and the key
+		 * directory itself may be unreadable to us. */
+		if (sp_path_join(cd, "keys_curve.key", out, outlen) == SP_OK && access(out, F_OK) == 0)
+			return n > 0 && (size_t)n < sizeof id ? sp_path_join(cd, id, out, outlen) : SP_ESIZE;
+	}
+	return sp_path_join(dir, name, out, outlen);
+}
+
 static int read_in(const char *dir, const char *name, uint8_t *out, size_t len, int secret)
 {
 	char path[PATH_MAX];
-	int rc = sp_path_join(dir, name, path, sizeof path);
+	int rc = sp_keys_path(dir, name, path, sizeof path);
 	if (rc != SP_OK)
 		return rc;
 	return read_hex_file(path, out, len, secret);
@@ -350,4 +380,39 @@ void sp_keyring_free(sp_keyring *kr)
 	for (size_t i = 0; i < kr->n; i++)
 		sp_keys_free(&kr->k[i]);
 	kr->n = 0;
+}
+
+int sp_keys_load_transport(const char *dir, sp_keyset **out)
+{
+	sp_keyset *k = NULL;
+	uint8_t pk[32];
+	int rc;
+
+	if (!dir || !out)
+		return SP_EINVAL;
+	*out = NULL;
+	k = keyset_new();
+	if (!k)
+		return SP_ENOMEM;
+	if ((rc = read_in(dir, "curve.key", k->curve_sk, 32, 1)) != SP_OK ||
+	    (rc = read_in(dir, "curve.pub", k->curve_pk, 32, 0)) != SP_OK ||
+	    (rc = read_in(dir, "sign.pub", k->sign_pk, 32, 0)) != SP_OK)
+		goto out;
+	if (crypto_scalarmult_base(pk, k->curve_sk) != 0 || sodium_memcmp(pk, k->curve_pk, 32) != 0) {
+		rc = SP_EKEY;
+		goto out;
+	}
+	rc = read_in(dir, "box.pub", k->box_pk, 32, 0);
+	if (rc == SP_ENOTFOUND)
+		rc = SP_OK;
+	if (rc != SP_OK)
+		goto out;
+	*out = k;
+	k = NULL;
+out:
+	if (rc == SP_ENOTFOUND)
+		rc = SP_EKEY;
+	sodium_memzero(pk, sizeof pk);
+	sp_keys_free(&k);
+	return rc;
 }

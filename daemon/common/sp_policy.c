@@ -20,6 +20,7 @@
  */
 #include "sp_policy.h"
 #include "sp_ini.h"
+#include "sp_limits.h"
 
 #include <ini.h>
 #include <sodium.h>
@@ -27,6 +28,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sp_signal.h"
 #include "sp_util.h"
@@ -40,6 +42,9 @@ struct policy_meta {
 	const char *version;
 	const char *name;
 	const char *owner;
+	unsigned stats_min_cell; /* k of small-cell suppression; 0 = default */
+	unsigned feedback_mask;  /* events told back to the signaller; 0 = every one */
+	const char *interventions; /* comma list of intervention types for referral status */
 	int line;
 };
 
@@ -55,6 +60,8 @@ struct sp_policy {
 	size_t nescs, capescs;
 	sp_policy_match *matches;
 	size_t nmatches, capmatches;
+	sp_policy_limits *limits;
+	size_t nlimits, caplimits;
 };
 
 /* ---- tables ------------------------------------------------------------- */
@@ -66,6 +73,8 @@ enum ftype {
 	F_UINT,     /* unsigned in [min, max] */
 	F_WEIGHTS,  /* "1-3", "2,3", "3" -> bit mask */
 	F_TIERS,    /* "existence,contact" -> bit mask */
+	F_KINDS,    /* "person,location" -> bit mask of subject kinds */
+	F_FEEDBACK, /* "delivered,escalated" -> bit mask of sp_feedback_event */
 	F_WHEN,     /* immediately | if-involved | on-escalation */
 	F_ROLE,     /* a roster role that can receive signals */
 	F_CATREF,   /* a category declared earlier in the file */
@@ -101,6 +110,9 @@ static const struct field policy_fields[] = {
 	FLD(struct policy_meta, "version", F_TEXT, version, 1, 0, 64),
 	FLD(struct policy_meta, "name", F_TEXT, name, 1, 0, 200),
 	FLD(struct policy_meta, "owner", F_TEXT, owner, 1, 0, 200),
+	FLD(struct policy_meta, "stats_min_cell", F_UINT, stats_min_cell, 0, 2, 100),
+	FLD(struct policy_meta, "feedback", F_FEEDBACK, feedback_mask, 0, 0, 0),
+	FLD(struct policy_meta, "interventions", F_TEXT, interventions, 0, 0, 1000),
 };
 
 static const struct field category_fields[] = {
@@ -119,6 +131,7 @@ static const struct field escalation_fields[] = {
 	FLD(sp_policy_escalation, "min_weight_sum", F_UINT, min_weight_sum, 0, 1, 1000),
 	FLD(sp_policy_escalation, "min_weight", F_INT, min_weight, 0, 1, 3),
 	FLD(sp_policy_escalation, "to_role", F_ROLE, to_role, 1, 0, 0),
+	FLD(sp_policy_escalation, "kind", F_KINDS, kind_mask, 0, 0, 0),
 	FLD(sp_policy_escalation, "basis", F_TEXT, basis, 1, 0, 1000),
 	FLD(sp_policy_escalation, "purpose", F_TEXT, purpose, 1, 0, 2000),
 };
@@ -131,12 +144,19 @@ static const struct field match_fields[] = {
 
 static const struct field rule_fields[] = {
 	FLD(sp_policy_rule, "category", F_CATREF, category, 1, 0, 0),
+	FLD(sp_policy_rule, "kind", F_KINDS, kind_mask, 0, 0, 0),
 	FLD(sp_policy_rule, "weights", F_WEIGHTS, weight_mask, 1, 0, 0),
 	FLD(sp_policy_rule, "role", F_ROLE, role, 1, 0, 0),
 	FLD(sp_policy_rule, "tiers", F_TIERS, tiers_mask, 1, 0, 0),
 	FLD(sp_policy_rule, "when", F_WHEN, when, 1, 0, 0),
 	FLD(sp_policy_rule, "basis", F_TEXT, basis, 1, 0, 1000),
 	FLD(sp_policy_rule, "purpose", F_TEXT, purpose, 1, 0, 2000),
+};
+
+static const struct field limits_fields[] = {
+	FLD(sp_policy_limits, "max_involvements", F_UINT, max_involvements, 0, 1, 100000000),
+	FLD(sp_policy_limits, "involvements_per_day", F_UINT, involvements_per_day, 0, 1, 100000000),
+	FLD(sp_policy_limits, "release_back_days", F_UINT, release_back_days, 0, 0, 3650),
 };
 
 #define GROW(arr, n, cap)                                                        \
@@ -196,31 +216,148 @@ static void *match_find(const sp_policy *p, const char *id)
 static size_t match_count(const sp_policy *p) { return p->nmatches; }
 static void *match_at(sp_policy *p, size_t i) { return &p->matches[i]; }
 
+static void *limits_grow(sp_policy *p) { GROW(p->limits, p->nlimits, p->caplimits); }
+static void *limits_add(sp_policy *p)
+{
+	sp_policy_limits *l = limits_grow(p);
+	if (l)
+		l->release_back_days = SP_LIMITS_UNSET;
+	return l;
+}
+static void *limits_find(const sp_policy *p, const char *id) { return (void *)sp_policy_limits_find(p, id); }
+static size_t limits_count(const sp_policy *p) { return p->nlimits; }
+static void *limits_at(sp_policy *p, size_t i) { return &p->limits[i]; }
+static const char *limits_check(const void *obj)
+{
+	return sp_role_known(((const sp_policy_limits *)obj)->role) ? NULL : "[limits ROLE]: unknown role";
+}
+
 /* A rule that can never fire would be signed off by mistake. */
 static const char *esc_check(const void *obj)
 {
-	const sp_policy_escalation *e = obj;
+	sp_policy_escalation *e = (sp_policy_escalation *)obj;
+	if (!e->kind_mask)
+		e->kind_mask = SP_POLICY_KIND_DEFAULT;
+	/* An anonymous report has no subject to follow: it counts in the
+	 * figures and never escalates. */
+	if (e->kind_mask & SP_POLICY_KIND_BIT(0))
+		return "kind 'none' (anonymous reports) never escalates";
 	if (!e->min_orgs && !e->min_weight_sum && !e->min_weight)
 		return "needs at least one condition: min_orgs, min_weight_sum or min_weight";
+	return NULL;
+}
+
+/* Is name one of the comma-separated identifiers in list? */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *s = list; s && *s;) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		const char *e = s;
+		while (*e && *e != ',' && *e != ' ')
+			e++;
+		if ((size_t)(e - s) == n && n && strncmp(s, name, n) == 0)
+			return 1;
+		s = e;
+	}
+	return 0;
+}
+
+static const char *meta_check(const void *obj)
+{
+	const struct policy_meta *m = obj;
+	char word[64];
+	for (const char *s = m->interventions; s && *s;) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		size_t n = 0;
+		while (s[n] && s[n] != ',' && s[n] != ' ')
+			n++;
+		if (n == 0)
+			break;
+		if (n >= sizeof word)
+			return "interventions: each type is an identifier of at most 63 characters";
+		memcpy(word, s, n);
+		word[n] = '\0';
+		if (!sp_ident_ok(word))
+			return "interventions: a comma list of identifiers (a-z, 0-9, '-', '.')";
+		s += n;
+	}
+	return NULL;
+}
+
+static const char *rule_check(const void *obj)
+{
+	sp_policy_rule *r = (sp_policy_rule *)obj;
+	if (!r->kind_mask)
+		r->kind_mask = SP_POLICY_KIND_DEFAULT;
+	return NULL;
+}
+
+/* Data on ethnicity, nationality or religion has no place in a signal: the
+ * seeds ask to prevent stigmatising and ethnic profiling ("voorkomen van
+ * stigmatiseren en etnisch profileren"). A keyword list is a guard rail
+ * against a category set up by mistake, not a proof (docs/decisions.md). */
+static const char *profiling_word(const char *text)
+{
+	static const char *const words[] = {
+		"ethnic", "etnic", "etnisch", "afkomst", "herkomst", "migratieachtergrond",
+		"migration background", "nationality", "nationaliteit", "religion", "religie",
+		"religious", "religieus", "geloof", "race", "ras ", "skin colo", "huidskleur",
+	};
+	if (!text)
+		return NULL;
+	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+		size_t n = strlen(words[w]);
+		for (const char *s = text; *s; s++) {
+			if (strncasecmp(s, words[w], n) != 0)
+				continue;
+			/* whole words only at the start: "race" is not "trace" */
+			if (s > text && ((s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= 'A' && s[-1] <= 'Z')))
+				continue;
+			if (strcmp(words[w], "race") == 0 && (s[4] >= 'a' && s[4] <= 'z'))
+				continue;
+			return words[w];
+		}
+	}
+	return NULL;
+}
+
+static const char *cat_check(const void *obj)
+{
+	static char msg[160];
+	const sp_policy_category *cat = obj;
+	const char *w = profiling_word(cat->id);
+	if (!w)
+		w = profiling_word(cat->description);
+	if (w) {
+		snprintf(msg, sizeof msg, "profiling: a category about ethnicity, nationality or religion "
+		                          "is refused (matched \"%s\"; docs/decisions.md)", w);
+		return msg;
+	}
 	return NULL;
 }
 
 #define NFIELDS(a) (sizeof a / sizeof a[0])
 static const struct kind kinds[] = {
 	{ "policy", 0, 1, policy_fields, NFIELDS(policy_fields), (size_t)-1,
-	  offsetof(struct policy_meta, line), meta_add, meta_find, meta_count, meta_at, NULL },
+	  offsetof(struct policy_meta, line), meta_add, meta_find, meta_count, meta_at, meta_check },
 	{ "category", 1, 0, category_fields, NFIELDS(category_fields),
 	  offsetof(sp_policy_category, id), offsetof(sp_policy_category, line),
-	  cat_add, cat_find, cat_count, cat_at, NULL },
+	  cat_add, cat_find, cat_count, cat_at, cat_check },
 	{ "rule", 1, 0, rule_fields, NFIELDS(rule_fields),
 	  offsetof(sp_policy_rule, id), offsetof(sp_policy_rule, line),
-	  rule_add, rule_find, rule_count, rule_at, NULL },
+	  rule_add, rule_find, rule_count, rule_at, rule_check },
 	{ "escalation", 1, 0, escalation_fields, NFIELDS(escalation_fields),
 	  offsetof(sp_policy_escalation, id), offsetof(sp_policy_escalation, line),
 	  esc_add, esc_find, esc_count, esc_at, esc_check },
 	{ "match", 1, 0, match_fields, NFIELDS(match_fields),
 	  offsetof(sp_policy_match, id), offsetof(sp_policy_match, line),
 	  match_add, match_find, match_count, match_at, NULL },
+	{ "limits", 1, 0, limits_fields, NFIELDS(limits_fields),
+	  offsetof(sp_policy_limits, role), offsetof(sp_policy_limits, line),
+	  limits_add, limits_find, limits_count, limits_at, limits_check },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -264,8 +401,9 @@ static void finish_section(struct pctx *c)
 	if (!c->rd.err_line && c->kind->check) {
 		const char *msg = c->kind->check(c->obj);
 		if (msg)
-			fail(c, *AT(c->obj, c->kind->line_off, int), "[%s %s]: %s", c->kind->name,
-			     *AT(c->obj, c->kind->id_off, const char *), msg);
+			fail(c, *AT(c->obj, c->kind->line_off, int), "[%s%s%s]: %s", c->kind->name,
+			     c->kind->has_id ? " " : "",
+			     c->kind->has_id ? *AT(c->obj, c->kind->id_off, const char *) : "", msg);
 	}
 	c->kind = NULL;
 	c->obj = NULL;
@@ -322,8 +460,10 @@ static int parse_weights(const char *v, unsigned *mask)
 	return 0;
 }
 
-/* "existence, contact": bit (1 << tier). */
-static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
+/* A comma list of words -> bit mask (1 << lookup(word)); `what` names the
+ * list in errors ("tier", "kind") and `known` lists the words. */
+static int parse_word_list(struct pctx *c, const char *v, unsigned *mask, int (*lookup)(const char *),
+                           int limit, const char *what, const char *known)
 {
 	char item[32], pb[48];
 	unsigned m = 0;
@@ -341,14 +481,13 @@ static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
 		s = skipws(s);
 		if (n == 0 || (*s && *s != ','))
 			goto bad;
-		t = sp_tier_parse(item);
-		if (t < 0 || t >= SP_TIER_COUNT) {
-			fail(c, c->rd.line, "unknown tier '%s' (existence, contact, summary, full)",
-			     sp_ini_printable(item, pb, sizeof pb));
+		t = lookup(item);
+		if (t < 0 || t >= limit) {
+			fail(c, c->rd.line, "unknown %s '%s' (%s)", what, sp_ini_printable(item, pb, sizeof pb), known);
 			return -1;
 		}
 		if (m & (1u << t)) {
-			fail(c, c->rd.line, "tier '%s' listed twice", item);
+			fail(c, c->rd.line, "%s '%s' listed twice", what, item);
 			return -1;
 		}
 		m |= 1u << t;
@@ -359,8 +498,24 @@ static int parse_tiers(struct pctx *c, const char *v, unsigned *mask)
 	*mask = m;
 	return 0;
 bad:
-	fail(c, c->rd.line, "malformed tiers: expected a comma list of existence, contact, summary, full");
+	fail(c, c->rd.line, "malformed %ss: expected a comma list of %s", what, known);
 	return -1;
+}
+
+/* Subject kinds by name, numbered as the wire's SubjectKind. */
+static int kind_parse(const char *w)
+{
+	static const char *const names[] = { "none", "person", "business", "location" };
+	for (int k = 0; k < 4; k++)
+		if (strcmp(w, names[k]) == 0)
+			return k;
+	return -1;
+}
+
+const char *sp_policy_kind_name(int kind)
+{
+	static const char *const names[] = { "none", "person", "business", "location" };
+	return kind >= 0 && kind < 4 ? names[kind] : "unknown";
 }
 
 /* "730 days", "12 hours", "30 seconds": seconds; a privacy officer reads
@@ -494,7 +649,15 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 		}
 		return 0;
 	case F_TIERS:
-		return parse_tiers(c, v, AT(c->obj, f->off, unsigned));
+		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_tier_parse, SP_TIER_COUNT, "tier",
+		                       "existence, contact, summary, full");
+	case F_FEEDBACK:
+		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_policy_feedback_parse,
+		                       SP_FEEDBACK_COUNT, "feedback event",
+		                       "delivered, opened, matched, escalated, referral");
+	case F_KINDS:
+		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), kind_parse, 4, "kind",
+		                       "person, location, business, none");
 	case F_DURATION:
 		if (parse_duration(v, f->max, AT(c->obj, f->off, unsigned)) != 0) {
 			fail(c, c->rd.line, "'%s' must be a duration like '730 days', '12 hours' or "
@@ -665,6 +828,7 @@ void sp_policy_free(sp_policy **pp)
 	free(p->rules);
 	free(p->escs);
 	free(p->matches);
+	free(p->limits);
 	free(p);
 	*pp = NULL;
 }
@@ -744,9 +908,76 @@ const uint8_t *sp_policy_hash(const sp_policy *p)
 	return p ? p->hash : NULL;
 }
 
+const sp_policy_limits *sp_policy_limits_find(const sp_policy *p, const char *role)
+{
+	for (size_t i = 0; p && role && i < p->nlimits; i++)
+		if (strcmp(p->limits[i].role, role) == 0)
+			return &p->limits[i];
+	return NULL;
+}
+
+size_t sp_policy_limits_count(const sp_policy *p)
+{
+	return p->nlimits;
+}
+
+const sp_policy_limits *sp_policy_limits_at(const sp_policy *p, size_t i)
+{
+	return i < p->nlimits ? &p->limits[i] : NULL;
+}
+
+const char *sp_policy_name(const sp_policy *p)
+{
+	return p->meta.name;
+}
+
+const char *sp_policy_owner(const sp_policy *p)
+{
+	return p->meta.owner;
+}
+
 const char *sp_policy_version(const sp_policy *p)
 {
 	return p ? p->meta.version : NULL;
+}
+
+static const char *const feedback_names[SP_FEEDBACK_COUNT] = {
+	"delivered", "opened", "matched", "escalated", "referral",
+};
+
+int sp_policy_feedback_parse(const char *name)
+{
+	for (int i = 0; i < SP_FEEDBACK_COUNT; i++)
+		if (strcmp(name, feedback_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *sp_policy_feedback_name(int event)
+{
+	return event >= 0 && event < SP_FEEDBACK_COUNT ? feedback_names[event] : "unknown";
+}
+
+unsigned sp_policy_feedback_mask(const sp_policy *p)
+{
+	if (p && p->meta.feedback_mask)
+		return p->meta.feedback_mask;
+	return (1u << SP_FEEDBACK_COUNT) - 1;
+}
+
+int sp_policy_intervention_known(const sp_policy *p, const char *type)
+{
+	return p && type && type[0] && in_list(p->meta.interventions, type);
+}
+
+const char *sp_policy_interventions(const sp_policy *p)
+{
+	return p && p->meta.interventions ? p->meta.interventions : "";
+}
+
+unsigned sp_policy_stats_min_cell(const sp_policy *p)
+{
+	return p && p->meta.stats_min_cell ? p->meta.stats_min_cell : 5;
 }
 
 const sp_policy_category *sp_policy_category_find(const sp_policy *p, const char *id)
@@ -826,17 +1057,18 @@ static void take(sp_entitlement *e, int tier, const sp_policy_rule *r)
 	}
 }
 
-void sp_policy_entitlement(const sp_policy *p, const char *category, int weight,
+void sp_policy_entitlement(const sp_policy *p, int kind, const char *category, int weight,
                            const char *role, sp_entitlement *out)
 {
 	if (!out)
 		return;
 	memset(out, 0, sizeof *out);
-	if (!p || !category || !role || weight < 1 || weight > 3)
+	if (!p || !category || !role || weight < 1 || weight > 3 || kind < 0 || kind > 3)
 		return;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const sp_policy_rule *r = &p->rules[i];
-		if (!(r->weight_mask & (1u << weight)) || strcmp(r->category, category) != 0 ||
+		if (!(r->kind_mask & SP_POLICY_KIND_BIT(kind)) ||
+		    !(r->weight_mask & (1u << weight)) || strcmp(r->category, category) != 0 ||
 		    strcmp(r->role, role) != 0)
 			continue;
 		for (int t = 0; t < SP_TIER_COUNT; t++)
@@ -849,7 +1081,7 @@ void sp_policy_entitlement(const sp_policy *p, const char *category, int weight,
 	}
 }
 
-int sp_policy_allows(const sp_policy *p, const char *category, int weight,
+int sp_policy_allows(const sp_policy *p, int kind, const char *category, int weight,
                      const char *role, int tier, int mode,
                      const sp_policy_rule **rule_out)
 {
@@ -859,7 +1091,7 @@ int sp_policy_allows(const sp_policy *p, const char *category, int weight,
 	if (tier < 0 || tier >= SP_TIER_COUNT || mode < SP_WHEN_IMMEDIATELY ||
 	    mode > SP_WHEN_ON_ESCALATION)
 		return SP_EPOLICY;
-	sp_policy_entitlement(p, category, weight, role, &e);
+	sp_policy_entitlement(p, kind, category, weight, role, &e);
 	/* A grant may be stricter than the policy (held back longer), never
 	 * more permissive. */
 	if (e.when[tier] == 0 || mode < e.when[tier])
@@ -870,7 +1102,7 @@ int sp_policy_allows(const sp_policy *p, const char *category, int weight,
 }
 
 int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sender,
-                         const char *category, int weight,
+                         int kind, const char *category, int weight,
                          struct sp_grant_spec **out, size_t *n)
 {
 	sp_grant_spec *g = NULL;
@@ -899,7 +1131,7 @@ int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sen
 		sp_entitlement e;
 		if (strcmp(o->id, sender) == 0 || strcmp(o->role, "privacy-officer") == 0)
 			continue;
-		sp_policy_entitlement(p, category, weight, o->role, &e);
+		sp_policy_entitlement(p, kind, category, weight, o->role, &e);
 		for (int t = SP_TIER_CONTACT; t < SP_TIER_COUNT; t++) {
 			if (!e.when[t])
 				continue;
@@ -917,124 +1149,4 @@ int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sen
 	*out = g;
 	*n = cnt;
 	return SP_OK;
-}
-
-/* ---- the table a privacy officer reads ------------------------------------ */
-
-static void print_weight(const sp_policy *p, const sp_policy_category *cat, int w, FILE *out)
-{
-	const char *roles[64];
-	size_t nroles = 0;
-	int any = 0;
-
-	/* Roles in the order the file first names them. */
-	for (size_t i = 0; i < p->nrules; i++) {
-		const sp_policy_rule *r = &p->rules[i];
-		size_t j;
-		if (strcmp(r->category, cat->id) != 0 || !(r->weight_mask & (1u << w)))
-			continue;
-		for (j = 0; j < nroles; j++)
-			if (strcmp(roles[j], r->role) == 0)
-				break;
-		if (j == nroles && nroles < sizeof roles / sizeof roles[0])
-			roles[nroles++] = r->role;
-	}
-	fprintf(out, "  weight %d%s\n", w, w == cat->default_weight ? " (default)" : "");
-	for (size_t j = 0; j < nroles; j++) {
-		sp_entitlement e;
-		const sp_policy_rule *prev = NULL;
-		int first = 1;
-		sp_policy_entitlement(p, cat->id, w, roles[j], &e);
-		for (int t = 0; t < SP_TIER_COUNT; t++) {
-			const sp_policy_rule *r = e.rule[t];
-			if (!e.when[t])
-				continue;
-			fprintf(out, "    %-14s %-10s %-14s rule %s%s\n",
-			        first ? roles[j] : "", sp_tier_name(t), sp_when_name(e.when[t]),
-			        r->id, (r->tiers_mask & (1u << t)) ? "" : " (implied)");
-			/* The legal basis once per rule, not once per tier. */
-			if (r != prev)
-				fprintf(out, "    %-14s basis: %s\n", "", r->basis);
-			prev = r;
-			first = 0;
-			any = 1;
-		}
-	}
-	if (!any)
-		fprintf(out, "    (no recipients: the signal stays with the sender)\n");
-}
-
-static const char *duration_text(uint64_t s, char *buf, size_t len)
-{
-	if (s % 86400 == 0)
-		snprintf(buf, len, "%llu days", (unsigned long long)(s / 86400));
-	else if (s % 3600 == 0)
-		snprintf(buf, len, "%llu hours", (unsigned long long)(s / 3600));
-	else
-		snprintf(buf, len, "%llu seconds", (unsigned long long)s);
-	return buf;
-}
-
-static void print_retention(const sp_policy *p, const sp_policy_category *cat, FILE *out)
-{
-	char a[32], b[32], c[32], d[32];
-	fprintf(out, "  default weight %d; retention w1 %s, w2 %s, w3 %s",
-	        cat->default_weight, duration_text(sp_policy_retention_s(p, cat->id, 1, 0), a, sizeof a),
-	        duration_text(sp_policy_retention_s(p, cat->id, 2, 0), b, sizeof b),
-	        duration_text(sp_policy_retention_s(p, cat->id, 3, 0), c, sizeof c));
-	if (cat->retention_escalated)
-		fprintf(out, ", escalated %s", duration_text(cat->retention_escalated, d, sizeof d));
-	fputc('\n', out);
-}
-
-static void print_escalations(const sp_policy *p, FILE *out)
-{
-	fprintf(out, "\nescalation (per subject, over the signals in the window; all conditions must hold):\n");
-	if (!p->nescs)
-		fprintf(out, "  (none: no referrals; on-escalation grants are never released)\n");
-	for (size_t i = 0; i < p->nescs; i++) {
-		const sp_policy_escalation *e = &p->escs[i];
-		fprintf(out, "  %s (line %d): within %u days", e->id, e->line, e->window_days);
-		if (e->min_orgs)
-			fprintf(out, ", >= %u distinct organisations", e->min_orgs);
-		if (e->min_weight_sum)
-			fprintf(out, ", summed weight >= %u", e->min_weight_sum);
-		if (e->min_weight)
-			fprintf(out, ", a signal of weight >= %d", e->min_weight);
-		fprintf(out, "\n    -> referral to role %s; releases its on-escalation grants\n"
-		        "    basis: %s\n    purpose: %s\n", e->to_role, e->basis, e->purpose);
-	}
-	fprintf(out, "\nmatch notices (Verwijsindex-like):\n");
-	if (!p->nmatches)
-		fprintf(out, "  (none)\n");
-	for (size_t i = 0; i < p->nmatches; i++) {
-		const sp_policy_match *m = &p->matches[i];
-		fprintf(out, "  %s (line %d): an organisation that signalled about a subject within %u days\n"
-		        "    counts as involved: if-involved grants flow between the signallers\n"
-		        "    basis: %s\n    purpose: %s\n", m->id, m->line, m->window_days, m->basis, m->purpose);
-	}
-}
-
-void sp_policy_print(const sp_policy *p, FILE *out)
-{
-	char hex[SP_POLICY_HASH_BYTES * 2 + 1];
-	if (!p || !out)
-		return;
-	fprintf(out, "policy:  %s\nversion: %s\nowner:   %s\nhash:    %s\n",
-	        p->meta.name, p->meta.version, p->meta.owner,
-	        sp_hex(p->hash, sizeof p->hash, hex));
-	fprintf(out, "%zu categories, %zu rules. Any tier implies existence (the header).\n",
-	        p->ncats, p->nrules);
-	for (size_t i = 0; i < p->ncats; i++) {
-		const sp_policy_category *cat = &p->cats[i];
-		fprintf(out, "\ncategory %s: %s\n", cat->id, cat->description);
-		print_retention(p, cat, out);
-		for (int w = 1; w <= 3; w++)
-			print_weight(p, cat, w, out);
-	}
-	print_escalations(p, out);
-	fprintf(out, "\nrules and their purposes:\n");
-	for (size_t i = 0; i < p->nrules; i++)
-		fprintf(out, "  %s (line %d): %s\n", p->rules[i].id, p->rules[i].line,
-		        p->rules[i].purpose);
 }

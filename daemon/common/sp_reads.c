@@ -10,10 +10,13 @@
 #include "sp_reads.h"
 
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "sp_audit.h"
+#include "sp_kh.h"
 #include "sp_log.h"
 #include "sp_mtree.h"
 #include "sp_util.h"
@@ -48,8 +51,8 @@ static int verify_event(const uint8_t *ev, size_t len, const uint8_t *sig, const
 	return ok ? SP_OK : SP_ESIG;
 }
 
-int sp_reads_queue(sp_txn *t, const uint8_t sign_sk[64], const char *org, const char *user,
-                   const uint8_t signal_id[16], uint32_t tiers)
+static int queue(sp_txn *t, const uint8_t *sign_sk, sp_kh *kh, const char *org, const char *user,
+                 const uint8_t signal_id[16], uint32_t tiers)
 {
 	Seinpost__ReadEvent ev = SEINPOST__READ_EVENT__INIT;
 	Seinpost__ReadReceipt rr = SEINPOST__READ_RECEIPT__INIT;
@@ -57,7 +60,7 @@ int sp_reads_queue(sp_txn *t, const uint8_t sign_sk[64], const char *org, const 
 	size_t evl, rl;
 	int rc;
 
-	if (!t || !sign_sk || !org || !user || !signal_id)
+	if (!t || (!sign_sk && !kh) || !org || !user || !signal_id)
 		return SP_EINVAL;
 	randombytes_buf(id, sizeof id);
 	ev.id = (ProtobufCBinaryData){ 16, id };
@@ -66,9 +69,17 @@ int sp_reads_queue(sp_txn *t, const uint8_t sign_sk[64], const char *org, const 
 	ev.user = (char *)user;
 	ev.time = sp_now_ms();
 	ev.tiers = tiers;
+	/* Beside the stated name: the Unix account of the process that
+	 * recorded the read (the CLI's caller, or the daemon for a hook). */
+	{
+		struct passwd *pw = getpwuid(getuid());
+		if (pw && sp_user_ok(pw->pw_name) && strlen(pw->pw_name) <= 32)
+			ev.unix_user = pw->pw_name;
+	}
 	if ((rc = sp_wire_pack(&ev.base, &evb, &evl)) != SP_OK)
 		goto out;
-	if ((rc = sign_event(evb, evl, sign_sk, sig)) != SP_OK)
+	rc = kh ? sp_kh_sign(kh, SP_KH_DOM_READ, evb, evl, sig) : sign_event(evb, evl, sign_sk, sig);
+	if (rc != SP_OK)
 		goto out;
 	rr.event = (ProtobufCBinaryData){ evl, evb };
 	rr.signature = (ProtobufCBinaryData){ 64, sig };
@@ -82,6 +93,22 @@ out:
 	free(evb);
 	free(rb);
 	return rc;
+}
+
+int sp_reads_queue(sp_txn *t, const uint8_t sign_sk[64], const char *org, const char *user,
+                   const uint8_t signal_id[16], uint32_t tiers)
+{
+	if (!sign_sk)
+		return SP_EINVAL;
+	return queue(t, sign_sk, NULL, org, user, signal_id, tiers);
+}
+
+int sp_reads_queue_kh(sp_txn *t, sp_kh *kh, const char *org, const char *user, const uint8_t signal_id[16],
+                      uint32_t tiers)
+{
+	if (!kh)
+		return SP_EINVAL;
+	return queue(t, NULL, kh, org, user, signal_id, tiers);
 }
 
 struct each {
@@ -240,7 +267,9 @@ int sp_reads_accept(sp_txn *t, const sp_roster *roster, const char *from,
 			.event = SEINPOST__AUDIT_EVENT__AUDIT_READ,
 			.reason = delivered ? NULL : "no delivery of this signal to the reader on record",
 			.actor = from,
-			.user = ev->user,
+			/* the node checks user names; a bad one still records the read */
+			.user = sp_user_ok(ev->user) ? ev->user : "(withheld: not a valid user name)",
+			.unix_user = sp_user_ok(ev->unix_user) && strlen(ev->unix_user) <= 32 ? ev->unix_user : NULL,
 			.signal_id = ev->signal_id.data,
 			.pseudonym = h && h->pseudonym.len == 32 ? h->pseudonym.data : NULL,
 			.category = h ? h->category : NULL,

@@ -1,5 +1,6 @@
 /* sp_retention.c — expiry and crypto-shredding at broker and nodes. */
 #include "sp_retention.h"
+#include "sp_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "sp_audit.h"
 #include "sp_log.h"
+#include "sp_feedback_keep.h"
 #include "sp_release.h"
 #include "sp_util.h"
 
@@ -263,8 +265,16 @@ int sp_retention_sweep_broker(sp_txn *t, const sp_policy *p, const sp_roster *r,
 			seinpost__signal_header__free_unpacked(h, NULL);
 	}
 	collect(s, SP_DB_INVOLVE);
-	for (size_t i = 0; i < s->n && rc == SP_OK; i++)
+	for (size_t i = 0; i < s->n && rc == SP_OK; i++) {
+		char org[80];
 		rc = sp_store_del(t, SP_DB_INVOLVE, s->v[i].key, s->v[i].klen);
+		/* key: pseudonym(32) org; the [limits] count of active ones drops */
+		if (rc == SP_OK && s->v[i].klen > 32 && s->v[i].klen - 32 < sizeof org) {
+			memcpy(org, s->v[i].key + 32, s->v[i].klen - 32);
+			org[s->v[i].klen - 32] = '\0';
+			rc = sp_limits_involve_count(t, org, -1, now_s);
+		}
+	}
 	free(s);
 	return rc;
 }
@@ -283,6 +293,9 @@ int sp_retention_sweep_node(sp_txn *t, const sp_policy *p, const char *org, uint
 		for (size_t i = 0; i < s->n && rc == SP_OK; i++) {
 			Seinpost__SignalHeader *h = header_of(t, dbs[d], s->v[i].key);
 			rc = sp_store_del(t, (enum sp_db)dbs[d], s->v[i].key, s->v[i].klen);
+			/* what the broker told us about a sent signal goes with it */
+			if (rc == SP_OK && dbs[d] == SP_DB_OUTBOX && s->v[i].klen == 16)
+				rc = sp_feedback_drop(t, s->v[i].key);
 			if (rc == SP_OK)
 				rc = audit_expired(t, org, s->v[i].key, h, dbs[d] == SP_DB_INBOX ?
 				                   "retention ended: received copy deleted" :

@@ -33,6 +33,7 @@
  * sender chose, so adding or dropping grants cannot widen what opens.
  */
 #include "sp_signal.h"
+#include "sp_kh.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -289,10 +290,12 @@ out:
 	return rc;
 }
 
-int sp_signal_seal(const sp_signal_meta *m, const sp_tier_plain *plain,
-                   const sp_grant_spec *grants, size_t ngrants,
-                   const uint8_t sign_sk[64],
-                   uint8_t **out, size_t *outlen, uint8_t id_out[16])
+/* The signature is made here (sign_sk) or by the key holder (kh): the key
+ * holder prepends SP_SIG_DOMAIN itself, so it gets the header bytes only. */
+static int seal(const sp_signal_meta *m, const sp_tier_plain *plain,
+                const sp_grant_spec *grants, size_t ngrants,
+                const uint8_t *sign_sk, sp_kh *kh,
+                uint8_t **out, size_t *outlen, uint8_t id_out[16])
 {
 	Seinpost__SignalHeader hdr = SEINPOST__SIGNAL_HEADER__INIT;
 	Seinpost__TierDigest digests[SP_TIER_COUNT], *dptr[SP_TIER_COUNT];
@@ -307,7 +310,7 @@ int sp_signal_seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 	unsigned present;
 	int rc;
 
-	if (!m || !plain || !sign_sk || !out || !outlen || !id_out || (ngrants && !grants))
+	if (!m || !plain || (!sign_sk && !kh) || !out || !outlen || !id_out || (ngrants && !grants))
 		return SP_EINVAL;
 	*out = NULL;
 	*outlen = 0;
@@ -384,10 +387,15 @@ int sp_signal_seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 		goto out;
 	sig.header.data = hbytes;
 	sig.header.len = hlen;
-	rc = sign_msg(&sig.header, &msg, &msglen);
+	if (kh) {
+		rc = sp_kh_sign(kh, SP_KH_DOM_SIGNAL, hbytes, hlen, signature);
+	} else {
+		rc = sign_msg(&sig.header, &msg, &msglen);
+		if (rc == SP_OK)
+			crypto_sign_detached(signature, NULL, msg, msglen, sign_sk);
+	}
 	if (rc != SP_OK)
 		goto out;
-	crypto_sign_detached(signature, NULL, msg, msglen, sign_sk);
 	sig.signature.data = signature;
 	sig.signature.len = sizeof signature;
 
@@ -432,6 +440,25 @@ out:
 	free(hbytes);
 	free(msg);
 	return rc;
+}
+
+int sp_signal_seal(const sp_signal_meta *m, const sp_tier_plain *plain,
+                   const sp_grant_spec *grants, size_t ngrants,
+                   const uint8_t sign_sk[64],
+                   uint8_t **out, size_t *outlen, uint8_t id_out[16])
+{
+	if (!sign_sk)
+		return SP_EINVAL;
+	return seal(m, plain, grants, ngrants, sign_sk, NULL, out, outlen, id_out);
+}
+
+int sp_signal_seal_kh(const sp_signal_meta *m, const sp_tier_plain *plain,
+                      const sp_grant_spec *grants, size_t ngrants, sp_kh *kh,
+                      uint8_t **out, size_t *outlen, uint8_t id_out[16])
+{
+	if (!kh)
+		return SP_EINVAL;
+	return seal(m, plain, grants, ngrants, NULL, kh, out, outlen, id_out);
 }
 
 /* ---- verify ------------------------------------------------------------- */
@@ -548,9 +575,11 @@ static const Seinpost__TierBox *find_box(const Seinpost__Signal *sig, int tier)
 	return found;
 }
 
-int sp_signal_open(const Seinpost__Signal *sig, const char *me,
-                   const uint8_t box_pk[32], const uint8_t box_sk[32],
-                   sp_opened *out)
+/* The grant is opened here (box keys) or by the key holder (kh), which
+ * returns the one tier key and keeps the box key. */
+static int open_signal(const Seinpost__Signal *sig, const char *me,
+                       const uint8_t *box_pk, const uint8_t *box_sk, sp_kh *kh,
+                       sp_opened *out)
 {
 	Seinpost__SignalHeader *hdr = NULL;
 	Seinpost__TierContent *c = NULL;
@@ -558,7 +587,7 @@ int sp_signal_open(const Seinpost__Signal *sig, const char *me,
 	size_t corelen = 0;
 	int rc = SP_ECRYPTO;
 
-	if (!sig || !me || !box_pk || !box_sk || !out)
+	if (!sig || !me || (!kh && (!box_pk || !box_sk)) || !out)
 		return SP_EINVAL;
 	memset(out, 0, sizeof *out);
 	if (sodium_init() < 0)
@@ -589,7 +618,8 @@ int sp_signal_open(const Seinpost__Signal *sig, const char *me,
 			goto out;
 		if (out->tiers & (1u << tier))
 			continue; /* same tier granted twice (e.g. two modes) */
-		if (crypto_box_seal_open(key, g->sealed_key.data, g->sealed_key.len, box_pk, box_sk) != 0)
+		if (kh ? sp_kh_unseal(kh, g->sealed_key.data, key) != SP_OK
+		       : crypto_box_seal_open(key, g->sealed_key.data, g->sealed_key.len, box_pk, box_sk) != 0)
 			goto out;
 		/* Check the box against the signed digest before decrypting. */
 		b = find_box(sig, tier);
@@ -628,6 +658,20 @@ out:
 	if (rc != SP_OK)
 		sp_opened_clear(out);
 	return rc;
+}
+
+int sp_signal_open(const Seinpost__Signal *sig, const char *me,
+                   const uint8_t box_pk[32], const uint8_t box_sk[32],
+                   sp_opened *out)
+{
+	return open_signal(sig, me, box_pk, box_sk, NULL, out);
+}
+
+int sp_signal_open_kh(const Seinpost__Signal *sig, const char *me, sp_kh *kh, sp_opened *out)
+{
+	if (!kh)
+		return SP_EINVAL;
+	return open_signal(sig, me, NULL, NULL, kh, out);
 }
 
 static void free_str(char **s)
@@ -782,6 +826,17 @@ int sp_receipts_sign(const char *org, uint64_t time, const uint8_t *const *ids, 
 		return rc;
 	crypto_sign_detached(sig, NULL, msg, len, sign_sk);
 	return SP_OK;
+}
+
+int sp_receipts_sign_kh(const char *org, uint64_t time, const uint8_t *const *ids, size_t n, sp_kh *kh,
+                        uint8_t sig[64])
+{
+	uint8_t msg[RECEIPTS_MSG_MAX];
+	size_t len;
+	int rc = receipts_msg(org, time, ids, n, msg, &len);
+	if (rc != SP_OK)
+		return rc;
+	return sp_kh_sign(kh, SP_KH_DOM_RECEIPTS, msg + RECEIPTS_DOMAIN_LEN, len - RECEIPTS_DOMAIN_LEN, sig);
 }
 
 int sp_receipts_verify(const char *org, uint64_t time, const uint8_t *const *ids, size_t n,

@@ -89,6 +89,20 @@ static int latest_bytes(sp_txn *t, const void **v, size_t *vl)
 	return rc == SP_ENOTFOUND ? SP_ECORRUPT : rc;
 }
 
+int sp_sth_last_time(sp_txn *t, uint64_t *time_ms)
+{
+	const void *v;
+	size_t vl;
+	struct last l = { 0 };
+	int rc = latest_bytes(t, &v, &vl);
+	*time_ms = 0;
+	if (rc != SP_OK)
+		return rc;
+	(void)last_one(&l, "h12345678", 9, v, vl);
+	*time_ms = l.time;
+	return l.have ? SP_OK : SP_ECORRUPT;
+}
+
 int sp_sth_latest(sp_txn *t, Seinpost__SignedTreeHead **out)
 {
 	const void *v;
@@ -123,6 +137,13 @@ int sp_sth_maybe_sign(sp_txn *t, const uint8_t sign_sk[64], uint32_t every_recor
 		return rc;
 	if (size == 0 || (l.have && size <= l.size))
 		return SP_OK;
+	/* A head's time never goes below the last one's, whatever the wall
+	 * clock does (a step back, NTP correcting a fast clock): verifiers
+	 * check that order, and the last head is durable, so the clamp holds
+	 * across restarts. The broker records the step itself in the log
+	 * (AUDIT_CLOCK_STEP), which `audit verify` reports. */
+	if (l.have && now < l.time)
+		now = l.time;
 	if (!force && l.have && size - l.size < every_records && now - l.time < every_ms)
 		return SP_OK;
 	if ((rc = sp_mtree_root(t, size, root)) != SP_OK)

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@
 #include <lmdb.h>
 
 #include "sp_store.h"
+#include "sp_schema.h"
 #include "sp_log.h"
 #include "sp_util.h"
 
@@ -46,12 +48,14 @@ struct sp_store {
 	int have[SP_DB_COUNT];   /* read-only: a database may not exist yet */
 	int rdonly;
 	atomic_int txns;         /* open transactions, for close and resize */
+	uint64_t commits, commit_us_sum, commit_us_max; /* top-level write commits */
 };
 
 struct sp_txn {
 	MDB_txn *txn;
 	sp_store *s;
 	int write;
+	int child;
 };
 
 static const char *const db_names[SP_DB_COUNT] = {
@@ -65,6 +69,7 @@ static const char *const db_names[SP_DB_COUNT] = {
 	[SP_DB_AUDIX] = "auditx",
 	[SP_DB_SPOOL] = "spool",
 	[SP_DB_HOOK] = "hook",
+	[SP_DB_FEEDBACK] = "feedback",
 };
 
 /* Per thread, so concurrent transactions in different threads do not
@@ -83,6 +88,14 @@ static void set_error(const char *fmt, ...)
 const char *sp_store_last_error(void)
 {
 	return last_error;
+}
+
+void sp_store_note_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
+	va_end(ap);
 }
 
 /* Turn an LMDB or errno code into an SP_E* code, remembering the text. */
@@ -356,7 +369,7 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 	if (s->rdonly)
 		envflags |= MDB_RDONLY;
 	else if ((rc = sp_mkdir_p(dir, 0700)) != SP_OK) {
-		set_error("cannot create state directory");
+		set_error("cannot create state directory %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	rc = check_data_file(dir, &size);
@@ -412,12 +425,26 @@ int sp_store_open(const char *dir, uint64_t map_size, unsigned flags, sp_store *
 		sp_log(LOG_NOTICE, "store", "cleared %d stale reader slot(s)", dead);
 	if ((rc = open_dbis(s)) != SP_OK)
 		goto out;
+	/* Refuse a layout newer than ours; bring an older one up to date. */
+	if ((rc = sp_schema_open(s, s->rdonly, NULL, NULL)) != SP_OK)
+		goto out;
 	*out = s;
 	s = NULL;
 	rc = SP_OK;
 out:
 	sp_store_close(&s);
 	return rc;
+}
+
+int sp_store_copy(sp_store *s, const char *dest_dir)
+{
+	int rc;
+	if (!s || !dest_dir)
+		return SP_EINVAL;
+	/* A read transaction's snapshot, pages written in key order without
+	 * the free ones: the live writer is never blocked. */
+	rc = mdb_env_copy2(s->env, dest_dir, MDB_CP_COMPACT);
+	return map_rc(rc, "mdb_env_copy2");
 }
 
 void sp_store_close(sp_store **sp)
@@ -483,6 +510,7 @@ int sp_txn_begin_child(sp_txn *parent, sp_txn **out)
 		return SP_ENOMEM;
 	t->s = parent->s;
 	t->write = 1;
+	t->child = 1;
 	rc = mdb_txn_begin(parent->s->env, parent->txn, 0, &t->txn);
 	if (rc != 0) {
 		free(t);
@@ -508,6 +536,35 @@ int sp_store_usage(sp_store *s, uint64_t *used, uint64_t *map_size)
 	return SP_OK;
 }
 
+static uint64_t sp_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void sp_store_commit_stats(const sp_store *s, uint64_t *n, uint64_t *sum_us, uint64_t *max_us)
+{
+	*n = s ? s->commits : 0;
+	*sum_us = s ? s->commit_us_sum : 0;
+	*max_us = s ? s->commit_us_max : 0;
+}
+
+int sp_store_reader_check(sp_store *s, int *cleared)
+{
+	int dead = 0;
+	if (!s || !cleared)
+		return SP_EINVAL;
+	*cleared = 0;
+	if (s->rdonly)
+		return SP_OK;
+	int rc = mdb_reader_check(s->env, &dead);
+	if (rc != 0)
+		return map_rc(rc, "mdb_reader_check");
+	*cleared = dead;
+	return SP_OK;
+}
+
 int sp_txn_commit(sp_txn **tp)
 {
 	sp_txn *t;
@@ -517,7 +574,15 @@ int sp_txn_commit(sp_txn **tp)
 		return SP_EINVAL;
 	t = *tp;
 	/* mdb_txn_commit frees the transaction even when it fails. */
+	uint64_t t0 = t->write && !t->child ? sp_mono_us() : 0;
 	rc = map_rc(mdb_txn_commit(t->txn), "mdb_txn_commit");
+	if (t0 && rc == SP_OK) {
+		uint64_t us = sp_mono_us() - t0;
+		t->s->commits++;
+		t->s->commit_us_sum += us;
+		if (us > t->s->commit_us_max)
+			t->s->commit_us_max = us;
+	}
 	atomic_fetch_sub(&t->s->txns, 1);
 	free(t);
 	*tp = NULL;

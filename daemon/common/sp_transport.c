@@ -260,6 +260,10 @@ static int set_common(void *s, const sp_transport_opts *o)
 		    set_int(s, ZMQ_HEARTBEAT_TTL, ttl) != 0)
 			return -1;
 	}
+	/* A connection that has not completed the CURVE handshake by then is
+	 * closed: idle connections cannot hold the descriptors for good. */
+	if (o->handshake_ms > 0 && set_int(s, ZMQ_HANDSHAKE_IVL, (int)o->handshake_ms) != 0)
+		return -1;
 	if (o->sndhwm > 0 && set_int(s, ZMQ_SNDHWM, o->sndhwm) != 0)
 		return -1;
 	if (o->rcvhwm > 0 && set_int(s, ZMQ_RCVHWM, o->rcvhwm) != 0)
@@ -289,7 +293,9 @@ int sp_transport_broker(void *zctx, const sp_keyset *k, const sp_transport_opts 
 		goto out;
 	}
 	if (zmq_bind(s, o->endpoint) != 0) {
-		sp_log(LOG_ERR, "transport", "cannot bind %s: %s", o->endpoint, zmq_strerror(errno));
+		int e = zmq_errno();
+		sp_log(LOG_ERR, "transport", "cannot listen on %s: %s%s", o->endpoint, zmq_strerror(e),
+		       e == EADDRINUSE ? " (another broker, or another program, uses that port)" : "");
 		goto out;
 	}
 	*sock = s;

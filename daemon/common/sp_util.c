@@ -45,11 +45,56 @@ int sp_unhex(const char *hex, void *out, size_t outlen)
 	return SP_OK;
 }
 
+/* Test-only clock offset (docs/delivery.md, "testing clock steps"): when
+ * SEINPOST_TEST_CLOCK_FILE names a file, its content (signed seconds) is
+ * added to the wall clock, re-read at most every 100 ms so a running test
+ * can step a live daemon's clock either way. Unset in production; the
+ * daemons log a warning at start when it is set. Monotonic time is never
+ * shifted. */
+#define TEST_CLOCK_ENV "SEINPOST_TEST_CLOCK_FILE"
+#define TEST_CLOCK_REREAD_MS 100
+
+static int64_t test_clock_offset_ms(void)
+{
+	static const char *path;
+	static int inited;
+	static int64_t offset_ms;
+	static uint64_t next_read;
+	uint64_t mono;
+	if (!__atomic_load_n(&inited, __ATOMIC_ACQUIRE)) {
+		path = getenv(TEST_CLOCK_ENV);
+		if (path && !path[0])
+			path = NULL;
+		__atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
+	}
+	if (!path)
+		return 0;
+	mono = sp_mono_ms();
+	if (mono >= __atomic_load_n(&next_read, __ATOMIC_RELAXED)) {
+		char buf[32] = "";
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (fgets(buf, sizeof buf, f))
+				__atomic_store_n(&offset_ms, (int64_t)strtoll(buf, NULL, 10) * 1000, __ATOMIC_RELAXED);
+			fclose(f);
+		}
+		__atomic_store_n(&next_read, mono + TEST_CLOCK_REREAD_MS, __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&offset_ms, __ATOMIC_RELAXED);
+}
+
+int sp_test_clock_active(void)
+{
+	const char *p = getenv(TEST_CLOCK_ENV);
+	return p && p[0];
+}
+
 uint64_t sp_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)((int64_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u) +
+	                  test_clock_offset_ms());
 }
 
 uint64_t sp_now_s(void)
@@ -98,19 +143,45 @@ out:
 	return rc;
 }
 
-int sp_file_write(const char *path, const void *data, size_t len, mode_t mode)
+/* Refuse a directory that is a symbolic link: whoever can replace it
+ * would choose where we write. */
+int sp_dir_open(const char *path)
 {
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-		return SP_ESIZE;
-	return sp_file_write_via(tmp, path, data, len, mode);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP || errno == ENOTDIR)
+		return SP_EPERM;
+	return errno == ENOENT ? SP_ENOTFOUND : errno == EACCES ? SP_EPERM : SP_EIO;
 }
 
-int sp_file_write_via(const char *tmp, const char *path, const void *data, size_t len, mode_t mode)
+int sp_file_write(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	int dfd, rc;
+	if (!*base || snprintf(tmp, sizeof tmp, "%s.tmp.%ld", base, (long)getpid()) >= (int)sizeof tmp)
+		return SP_ESIZE;
+	if (sp_path_dirname(path, dir, sizeof dir) != SP_OK)
+		return SP_ESIZE;
+	/* The directory by descriptor, then only names inside it: a path
+	 * component swapped after this point changes nothing. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno == EACCES ? SP_EPERM : SP_EIO;
+	rc = sp_file_write_at(dfd, tmp, base, data, len, mode);
+	close(dfd);
+	return rc;
+}
+
+int sp_file_write_at(int dfd, const char *tmp, const char *name, const void *data, size_t len, mode_t mode)
+{
 	int fd = -1, rc = SP_EIO;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* A stale or planted temp name goes first (unlinkat removes a link,
+	 * never what it points at); O_EXCL|O_NOFOLLOW then creates a new file
+	 * or fails: never opens one someone else put there. */
+	if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT)
+		return errno == EACCES || errno == EPERM ? SP_EPERM : SP_EIO;
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return errno == EACCES ? SP_EPERM : SP_EIO;
 	if (fchmod(fd, mode) != 0)
@@ -134,21 +205,16 @@ int sp_file_write_via(const char *tmp, const char *path, const void *data, size_
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0)
+	/* renameat replaces a symbolic link at name itself, not its target. */
+	if (renameat(dfd, tmp, dfd, name) != 0)
 		goto out;
-	if (sp_path_dirname(path, dir, sizeof dir) == SP_OK) {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
+	(void)fsync(dfd);
 	rc = SP_OK;
 out:
 	if (fd >= 0)
 		close(fd);
 	if (rc != SP_OK)
-		unlink(tmp);
+		(void)unlinkat(dfd, tmp, 0);
 	return rc;
 }
 
@@ -236,36 +302,77 @@ uint64_t sp_be64_get(const uint8_t in[8])
 	return v;
 }
 
-int sp_text_ok(const char *s, size_t max, int allow_newline)
+/*
+ * The one definition of acceptable text (docs/decisions.md, "Text"): strict
+ * UTF-8 as RFC 3629 has it (no overlong forms, no surrogates U+D800..DFFF,
+ * nothing above U+10FFFF) and no control character, C0 (U+0000..001F),
+ * DEL or C1 (U+0080..009F), except newline and tab where allowed. A C1
+ * character such as U+009B (CSI) drives a terminal just as ESC does, and
+ * anything jansson refuses would silently vanish from JSON output.
+ */
+const char *sp_text_problem(const char *s, size_t max, int allow_newline)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0;
 	if (!s)
-		return 1;
+		return NULL;
 	while (*p) {
-		unsigned c = *p;
+		unsigned c = *p, cp;
 		int extra;
-		if (++n > max)
-			return 0;
+		if ((size_t)(p - (const unsigned char *)s) >= max)
+			return "too long";
 		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f) {
-				if (!(allow_newline && (c == '\n' || c == '\t')))
-					return 0;
-			}
+			if ((c < 0x20 || c == 0x7f) && !(allow_newline && (c == '\n' || c == '\t')))
+				return allow_newline || (c != '\n' && c != '\t') ? "a control character"
+				                                               : "a newline or tab (one line only)";
 			p++;
 			continue;
 		}
-		if ((c & 0xe0) == 0xc0 && c >= 0xc2) extra = 1;
-		else if ((c & 0xf0) == 0xe0) extra = 2;
-		else if ((c & 0xf8) == 0xf0 && c <= 0xf4) extra = 3;
-		else return 0;
-		p++;
-		for (int i = 0; i < extra; i++, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return 0;
-			if (++n > max)
-				return 0;
+		if (c >= 0xc2 && c <= 0xdf) {
+			extra = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			extra = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			extra = 3;
+			cp = c & 0x07;
+		} else {
+			return "invalid UTF-8";
 		}
+		if ((size_t)(p - (const unsigned char *)s) + (size_t)extra >= max)
+			return "too long";
+		for (int i = 1; i <= extra; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return "invalid UTF-8";
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return "invalid UTF-8 (overlong or out of range)";
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			return "invalid UTF-8 (a surrogate)";
+		if (cp <= 0x9f)
+			return "a control character";
+		p += 1 + extra;
+	}
+	return NULL;
+}
+
+int sp_text_ok(const char *s, size_t max, int allow_newline)
+{
+	return sp_text_problem(s, max, allow_newline) == NULL;
+}
+
+int sp_user_ok(const char *s)
+{
+	int run = 0;
+	if (!s || !s[0] || !sp_text_ok(s, SP_USER_MAX, 0))
+		return 0;
+	/* A long run of digits may be a BSN typed in the wrong field; it would
+	 * land in the audit log for as long as the log is kept. */
+	for (const char *c = s; *c; c++) {
+		run = (*c >= '0' && *c <= '9') ? run + 1 : 0;
+		if (run >= 8)
+			return 0;
 	}
 	return 1;
 }

@@ -29,7 +29,7 @@
 #define MAX_REASON 512
 /* Upper bound of a local request: every text field at its maximum plus
  * protobuf overhead. Anything larger is refused before unpacking. */
-#define MAX_LOCAL (64u * 1024u)
+#define MAX_LOCAL SP_MAX_LOCAL_REQUEST
 #define MAX_LOCAL_CATEGORY 64
 #define MAX_LOCAL_SUBJECT_ID 64
 #define MAX_LOCAL_BIRTHDATE 32
@@ -312,6 +312,53 @@ static int check_audit_query(const Seinpost__AuditQuery *q, int need_id, char *w
 	return SP_OK;
 }
 
+/* Sizes only: what a status may be is the broker's (sp_referral_status.c). */
+static int check_referral_update(const Seinpost__ReferralUpdate *u, char *why, size_t whylen)
+{
+	if (!u || u->id.len != ID_BYTES || u->referral_id.len != ID_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "referral_update: ids must be %d bytes", ID_BYTES);
+	if (!sp_text_ok(u->status, 32, 0) || !sp_text_ok(u->intervention, 64, 0) ||
+	    !sp_text_ok(u->reason, 500, 0) || !sp_text_ok(u->user, SP_MAX_USER, 0))
+		return fail(why, whylen, SP_EMALFORMED, "referral_update: a field is too long or not printable");
+	return SP_OK;
+}
+
+/* Feedback to the signaller (issue 16): a cursor one way, events the other. */
+#define MAX_FEEDBACK_ITEMS 4096
+static int check_feedback_body(const Seinpost__Frame *f, char *why, size_t whylen)
+{
+	switch (f->body_case) {
+	case SEINPOST__FRAME__BODY_FEEDBACK_REQUEST:
+		return f->feedback_request ? SP_OK : fail(why, whylen, SP_EMALFORMED, "frame: no body");
+	case SEINPOST__FRAME__BODY_FEEDBACK: {
+		const Seinpost__FeedbackBatch *b = f->feedback;
+		if (!b)
+			return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+		if (b->n_items > MAX_FEEDBACK_ITEMS)
+			return fail(why, whylen, SP_ESIZE, "feedback: at most %d items", MAX_FEEDBACK_ITEMS);
+		for (size_t i = 0; i < b->n_items; i++) {
+			const Seinpost__FeedbackItem *it = b->items[i];
+			if (!it || it->signal_id.len != ID_BYTES || it->seq == 0 || it->seq > b->next_seq)
+				return fail(why, whylen, SP_EMALFORMED, "feedback: item %zu malformed", i);
+			if (!sp_ident_ok(it->event) || (it->role[0] && !sp_ident_ok(it->role)) ||
+			    !sp_text_ok(it->status, 64, 0))
+				return fail(why, whylen, SP_EMALFORMED, "feedback: item %zu: bad event, role or status", i);
+		}
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE:
+		return check_referral_update(f->referral_update, why, whylen);
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK: {
+		const Seinpost__ReferralUpdateAck *a = f->referral_update_ack;
+		if (!a || a->id.len != ID_BYTES || !sp_text_ok(a->message, MAX_REASON, 0))
+			return fail(why, whylen, SP_EMALFORMED, "referral_update_ack: malformed");
+		return SP_OK;
+	}
+	default:
+		return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+	}
+}
+
 static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
 {
 	switch (f->body_case) {
@@ -357,8 +404,23 @@ static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			return fail(why, whylen, SP_EMALFORMED, "audit_result: message not printable");
 		return check_sth(r->sth, "audit_result", why, whylen);
 	}
+	case SEINPOST__FRAME__BODY_AUDIT_FETCH:
+		if (!f->audit_fetch || f->audit_fetch->from_seq == 0)
+			return fail(why, whylen, SP_EMALFORMED, "audit_fetch: from_seq must be 1 or more");
+		return SP_OK;
+	case SEINPOST__FRAME__BODY_AUDIT_FETCH_RESULT: {
+		const Seinpost__AuditFetchResult *r = f->audit_fetch_result;
+		if (!r || r->from_seq == 0)
+			return fail(why, whylen, SP_EMALFORMED, "audit_fetch_result: from_seq must be 1 or more");
+		if (r->n_records > 4096)
+			return fail(why, whylen, SP_ESIZE, "audit_fetch_result: more than 4096 records");
+		for (size_t i = 0; i < r->n_records; i++)
+			if (r->records[i].len == 0)
+				return fail(why, whylen, SP_EMALFORMED, "audit_fetch_result: record %zu empty", i);
+		return check_sth(r->sth, "audit_fetch_result", why, whylen);
+	}
 	default:
-		return fail(why, whylen, SP_EMALFORMED, "frame: no body");
+		return check_feedback_body(f, why, whylen);
 	}
 }
 
@@ -563,8 +625,9 @@ static int check_text(const char *field, const char *s, size_t max, int newline,
 		return SP_OK;
 	if (strlen(s) > max)
 		return fail(why, whylen, SP_ESIZE, "%s: longer than %zu bytes", field, max);
-	if (!sp_text_ok(s, max, newline))
-		return fail(why, whylen, SP_EMALFORMED, "%s: not printable UTF-8 text", field);
+	const char *problem = sp_text_problem(s, max, newline);
+	if (problem)
+		return fail(why, whylen, SP_EMALFORMED, "%s: not acceptable text: %s", field, problem);
 	return SP_OK;
 }
 
@@ -629,8 +692,9 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE:
 		if (!q->involve)
 			goto nobody;
-		if ((int)q->involve->subject_kind < 0 || q->involve->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_PERSON)
-			rc = fail(why, whylen, SP_EMALFORMED, "involve: only persons (BSN) can be registered");
+		/* persons, businesses (KvK) and locations (BAG); never "none" */
+		if ((int)q->involve->subject_kind < 0 || q->involve->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION)
+			rc = fail(why, whylen, SP_EMALFORMED, "involve: subject kind must be person, business or location");
 		else if ((rc = check_text("subject_id", q->involve->subject_id, MAX_LOCAL_SUBJECT_ID, 0, why, whylen)) == SP_OK &&
 		         (rc = check_text("until", q->involve->until, MAX_LOCAL_BIRTHDATE, 0, why, whylen)) == SP_OK)
 			rc = check_text("ref", q->involve->ref, 256, 0, why, whylen);
@@ -643,6 +707,12 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 		rc = check_audit_query(q->audit_query, 0, why, whylen);
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
+		rc = SP_OK; /* no fields */
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE:
+		rc = check_referral_update(q->referral_update, why, whylen);
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 		const Seinpost__InvolveBatchRequest *b = q->involve_batch;
@@ -697,4 +767,32 @@ int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len)
 	*out = buf;
 	*len = n;
 	return SP_OK;
+}
+
+int sp_wire_stored_signal_header(const void *v, size_t len, Seinpost__SignalHeader **hdr)
+{
+	Seinpost__BrokerSignal *bs = seinpost__broker_signal__unpack(NULL, len, v);
+	*hdr = NULL;
+	if (!bs || !bs->signal) {
+		if (bs)
+			seinpost__broker_signal__free_unpacked(bs, NULL);
+		return SP_ECORRUPT;
+	}
+	*hdr = seinpost__signal_header__unpack(NULL, bs->signal->header.len, bs->signal->header.data);
+	seinpost__broker_signal__free_unpacked(bs, NULL);
+	if (*hdr && ((*hdr)->id.len != ID_BYTES || !sp_ident_ok((*hdr)->sender))) {
+		seinpost__signal_header__free_unpacked(*hdr, NULL);
+		*hdr = NULL;
+	}
+	return *hdr ? SP_OK : SP_ECORRUPT;
+}
+
+int sp_wire_stored_feedback(const void *v, size_t len, Seinpost__FeedbackItem **out)
+{
+	*out = seinpost__feedback_item__unpack(NULL, len, v);
+	if (*out && ((*out)->signal_id.len != ID_BYTES || !sp_ident_ok((*out)->event))) {
+		seinpost__feedback_item__free_unpacked(*out, NULL);
+		*out = NULL;
+	}
+	return *out ? SP_OK : SP_ECORRUPT;
 }

@@ -3,7 +3,8 @@
  *
  * The runner lives in the node's event loop, not in a thread: at most one
  * hook runs at a time (queue order is kept anyway), the child is started
- * with posix_spawn, its stdin is a non-blocking pipe fed a little on every
+ * with fork and execve (Landlock applied in between, docs/privsep.md),
+ * its stdin is a non-blocking pipe fed a little on every
  * tick, and it is reaped with waitpid(WNOHANG). The loop wakes at least
  * every 100 ms, so a hook's exit is noticed within that, while heartbeats,
  * receipts and submits go on. No second thread touches LMDB, the keys or the
@@ -19,10 +20,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
@@ -31,7 +33,9 @@
 #include "sp_involve.h"
 #include "sp_log.h"
 #include "sp_reads.h"
+#include "sp_feedback_keep.h"
 #include "sp_render.h"
+#include "sp_sandbox.h"
 #include "sp_util.h"
 
 #define C "hook"
@@ -41,7 +45,7 @@
 struct sp_hook {
 	const sp_config *cfg;
 	sp_store *store;
-	const sp_keyring *keys;  /* k[0] signs; all open (key rotation) */
+	sp_kh *kh;                /* signs the read receipts, opens the grants */
 	const sp_roster *roster;
 	const sp_policy *policy;
 	uint64_t wake;            /* unix ms: look at the queue again; NEVER = until kicked */
@@ -49,6 +53,7 @@ struct sp_hook {
 	/* the item being handed to the command */
 	pid_t pid;                /* 0: none running */
 	int fd;                   /* its stdin, -1 once closed */
+	int outfd;                /* the spool-out directory, opened once without following a link */
 	char *json;
 	size_t jlen, jsent;
 	uint64_t deadline, kill_at; /* mono ms */
@@ -71,6 +76,7 @@ const char *sp_hook_kind_name(int kind)
 	case SEINPOST__HOOK_KIND__HOOK_SIGNAL: return "signal";
 	case SEINPOST__HOOK_KIND__HOOK_REFERRAL: return "referral";
 	case SEINPOST__HOOK_KIND__HOOK_UPDATE: return "update";
+	case SEINPOST__HOOK_KIND__HOOK_FEEDBACK: return "feedback";
 	default: return "unknown";
 	}
 }
@@ -166,7 +172,7 @@ static int queue_head(sp_txn *t, struct head *h)
 
 /* ---- runner ----------------------------------------------------------------- */
 
-int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyring *k, const sp_roster *r,
+int sp_hook_open(const sp_config *c, sp_store *s, sp_kh *kh, const sp_roster *r,
                  const sp_policy *p, sp_hook **out)
 {
 	sp_hook *h = calloc(1, sizeof *h);
@@ -174,16 +180,20 @@ int sp_hook_open(const sp_config *c, sp_store *s, const sp_keyring *k, const sp_
 		return SP_ENOMEM;
 	h->cfg = c;
 	h->store = s;
-	h->keys = k;
+	h->kh = kh;
 	h->roster = r;
 	h->policy = p;
 	h->fd = -1;
+	h->outfd = -1;
 	h->wake = sp_hook_enabled(c) ? 0 : NEVER;
 	*out = h;
 	/* A wrong setting does not stop the node: items are kept, retried and
 	 * shown in status until it is fixed. */
 	if (c->hook_out[0] && sp_mkdir_p(c->hook_out, 0700) != SP_OK)
 		sp_log(LOG_ERR, C, "spool-out directory %s cannot be created", c->hook_out);
+	else if (c->hook_out[0] && (h->outfd = sp_dir_open(c->hook_out)) < 0)
+		sp_log(LOG_ERR, C, "spool-out directory %s: %s", c->hook_out,
+		       h->outfd == SP_EPERM ? "a symbolic link or not accessible: refused" : sp_strerror(h->outfd));
 	if (c->hook_command[0] && access(c->hook_command, X_OK) != 0)
 		sp_log(LOG_ERR, C, "hook command %s is not executable: %s", c->hook_command, strerror(errno));
 	if (sp_hook_enabled(c))
@@ -234,7 +244,7 @@ static int commit_item(sp_hook *h, const Seinpost__HookItem *it, int del, const 
 	size_t len;
 	int rc = sp_txn_begin(h->store, 1, &t);
 	if (rc == SP_OK && r)
-		rc = sp_render_audit(t, r, h->cfg->org, user, h->keys->k[0]->sign_sk);
+		rc = sp_render_audit(t, r, h->cfg->org, user, h->kh);
 	if (rc == SP_OK && del)
 		rc = sp_store_del(t, SP_DB_HOOK, h->key, 8);
 	if (rc == SP_OK && !del)
@@ -292,23 +302,58 @@ static void succeeded(sp_hook *h)
 }
 
 /* The spool-out file: <out>/.<item>.json.tmp, fsync, rename to
- * <out>/<item>.json, fsync the directory — a reader never sees half a file. */
+ * <out>/<item>.json, fsync the directory — a reader never sees half a file.
+ * The importer's account can write <out>: we write only by name inside the
+ * directory opened at start (a symbolic link there is refused), and the
+ * temp file is created O_EXCL|O_NOFOLLOW (sp_file_write_at). */
 static int write_out(sp_hook *h, char *why, size_t wl)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], name[SP_HOOK_ITEM_ID_MAX + 16];
-	int rc;
-	snprintf(name, sizeof name, "%s.json", h->item_id);
-	if (sp_path_join(h->cfg->hook_out, name, path, sizeof path) != SP_OK)
-		rc = SP_ESIZE;
-	else {
-		snprintf(name, sizeof name, ".%s.json.tmp", h->item_id);
-		rc = sp_path_join(h->cfg->hook_out, name, tmp, sizeof tmp);
+	char path[SP_HOOK_ITEM_ID_MAX + 16], tmp[SP_HOOK_ITEM_ID_MAX + 16];
+	int rc = SP_OK;
+	if (h->outfd < 0 && (h->outfd = sp_dir_open(h->cfg->hook_out)) < 0) {
+		rc = h->outfd;
+		snprintf(why, wl, "spool-out: %.100s %s", h->cfg->hook_out,
+		         rc == SP_EPERM ? "is a symbolic link or not accessible: refused" : sp_strerror(rc));
+		return rc;
 	}
-	if (rc == SP_OK)
-		rc = sp_file_write_via(tmp, path, h->json, h->jlen, 0600);
+	snprintf(path, sizeof path, "%s.json", h->item_id);
+	snprintf(tmp, sizeof tmp, ".%s.json.tmp", h->item_id);
+	rc = sp_file_write_at(h->outfd, tmp, path, h->json, h->jlen, 0600);
 	if (rc != SP_OK)
 		snprintf(why, wl, "spool-out: cannot write to %.100s: %s", h->cfg->hook_out, sp_strerror(rc));
 	return rc;
+}
+
+/* The hook child, between fork and exec: only async-signal-safe calls.
+ * Landlock first (the node's state becomes unreadable, on top of keys/,
+ * which the network process already cannot read), then nothing of the
+ * daemon's descriptors, then exec. A sandbox that cannot be applied stops
+ * the hook (exit 126), it never runs unconfined. */
+static void hook_child(const char *cmd, char *const argv[], char *const envp[], int in)
+{
+	static const int dfl[] = { SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	int rs = sp_sandbox_hook_fd(), nul;
+	sigset_t none;
+
+	(void)setpgid(0, 0); /* own group: a timeout kills what the hook started too */
+	for (size_t i = 0; i < sizeof dfl / sizeof dfl[0]; i++)
+		(void)signal(dfl[i], SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(in, 0) < 0)
+		_exit(126);
+	nul = open("/dev/null", O_WRONLY);
+	if (nul < 0 || dup2(nul, 1) < 0 || dup2(1, 2) < 0)
+		_exit(126);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		_exit(126);
+	if (rs >= 0 && syscall(SYS_landlock_restrict_self, rs, 0) != 0)
+		_exit(126);
+	/* Nothing else of the daemon: LMDB keeps its data file open without
+	 * close-on-exec, and a hook has no business with it. */
+	closefrom(3);
+	execve(cmd, argv, envp);
+	_exit(127);
 }
 
 static int spawn_command(sp_hook *h, char *why, size_t wl)
@@ -316,51 +361,36 @@ static int spawn_command(sp_hook *h, char *why, size_t wl)
 	char e_item[SP_HOOK_ITEM_ID_MAX + 24], e_kind[48], e_org[96], e_sig[64], idhex[SP_ID_HEX];
 	char *const argv[] = { (char *)h->cfg->hook_command, NULL };
 	char *const envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", e_item, e_kind, e_org, e_sig, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dfl;
-	int p[2], rc;
+	int p[2];
+	pid_t pid;
 
 	snprintf(e_item, sizeof e_item, "SEINPOST_ITEM_ID=%s", h->item_id);
 	snprintf(e_kind, sizeof e_kind, "SEINPOST_KIND=%s", sp_hook_kind_name(h->item->kind));
 	snprintf(e_org, sizeof e_org, "SEINPOST_ORG=%s", h->cfg->org);
 	snprintf(e_sig, sizeof e_sig, "SEINPOST_SIGNAL_ID=%s", sp_hex(h->item->signal_id.data, SP_ID_BYTES, idhex));
+	if (access(h->cfg->hook_command, X_OK) != 0) {
+		snprintf(why, wl, "cannot start %.100s: %s", h->cfg->hook_command, strerror(errno));
+		return SP_EIO;
+	}
 	/* Only the write end is non-blocking: the hook reads a normal stdin. */
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		snprintf(why, wl, "cannot create a pipe: %s", strerror(errno));
 		return SP_EIO;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	/* Nothing else of the daemon: LMDB keeps its data file open without
-	 * close-on-exec, and a hook has no business with it. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	/* Own process group, so a timeout kills what the hook started too;
-	 * default signal dispositions (the daemon ignores SIGPIPE), none blocked. */
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGHUP);
-	sigaddset(&dfl, SIGCHLD);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dfl);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&h->pid, h->cfg->hook_command, &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	/* fork, not posix_spawn: the child restricts itself (Landlock) before
+	 * exec, and posix_spawn runs no code of ours in between. */
+	pid = fork();
+	if (pid == 0)
+		hook_child(h->cfg->hook_command, argv, envp, p[0]);
 	close(p[0]);
-	if (rc != 0) {
+	if (pid < 0) {
 		close(p[1]);
 		h->pid = 0;
-		snprintf(why, wl, "cannot start %.100s: %s", h->cfg->hook_command, strerror(rc));
+		snprintf(why, wl, "cannot start %.100s: %s", h->cfg->hook_command, strerror(errno));
 		return SP_EIO;
 	}
+	(void)setpgid(pid, pid); /* as the child does: no window for kill(-pid) */
+	h->pid = pid;
 	h->fd = p[1];
 	(void)fcntl(h->fd, F_SETFL, O_NONBLOCK);
 	h->deadline = sp_mono_ms() + (uint64_t)h->cfg->hook_timeout_s * 1000u;
@@ -383,6 +413,60 @@ static int build_json(sp_hook *h, const sp_render *r, const char *ref)
 		return SP_ENOMEM;
 	h->jlen = strlen(h->json);
 	return SP_OK;
+}
+
+/* The JSON is ready (and audited where it holds content): write the
+ * spool-out file, then start the command. */
+static void hand_over(sp_hook *h, uint64_t now)
+{
+	char why[256] = "";
+	if (h->cfg->hook_out[0] && !h->item->out_done) {
+		if (write_out(h, why, sizeof why) != SP_OK) {
+			failed(h, why);
+			return;
+		}
+		if (!h->cfg->hook_command[0]) {
+			succeeded(h);
+			return;
+		}
+		/* Out first, then the command; remember the file is there. */
+		h->item->out_done = 1;
+		if (commit_item(h, h->item, 0, NULL, NULL) != SP_OK) {
+			h->wake = now + sp_hook_backoff_ms(h->cfg->hook_retry_s, 1);
+			forget_current(h);
+			return;
+		}
+	}
+	if (spawn_command(h, why, sizeof why) != SP_OK)
+		failed(h, why);
+}
+
+/* A feedback item: what happened with a signal we sent. No content of
+ * anyone's signal, so nothing to open or audit (sp_feedback_keep.h). */
+static void start_feedback(sp_hook *h, sp_txn *t, uint64_t now)
+{
+	json_t *o = sp_feedback_hook_json(t, h->item->signal_id.data);
+	sp_txn_abort(&t);
+	if (!o) {
+		/* the signal expired at our node: nothing left to tell */
+		if (commit_item(h, h->item, 1, NULL, NULL) == SP_OK)
+			h->wake = 0;
+		else
+			h->wake = now + 1000;
+		forget_current(h);
+		return;
+	}
+	json_object_set_new(o, "item_id", json_string(h->item_id));
+	json_object_set_new(o, "kind", json_string(sp_hook_kind_name(h->item->kind)));
+	json_object_set_new(o, "org", json_string(h->cfg->org));
+	h->json = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (!h->json) {
+		failed(h, "out of memory");
+		return;
+	}
+	h->jlen = strlen(h->json);
+	hand_over(h, now);
 }
 
 /* Take the head item if it is due: open it, audit the hand-over once, write
@@ -426,10 +510,14 @@ static void start_next(sp_hook *h)
 		return;
 	}
 	h->retry_now = 0;
+	if (h->item->kind == SEINPOST__HOOK_KIND__HOOK_FEEDBACK) {
+		start_feedback(h, t, now);
+		return;
+	}
 	rc = sp_store_get(t, SP_DB_INBOX, h->item->signal_id.data, SP_ID_BYTES, &v, &vl);
 	gone = rc == SP_ENOTFOUND;
 	if (rc == SP_OK) {
-		rc = sp_render_open(v, vl, h->roster, h->policy, sp_now_s(), h->cfg->org, h->keys, &r, why,
+		rc = sp_render_open(v, vl, h->roster, h->policy, sp_now_s(), h->cfg->org, h->kh, &r, why,
 		                    sizeof why);
 		gone = rc == SP_EEXPIRED; /* past retention: must not leave the node any more */
 	}
@@ -455,6 +543,9 @@ static void start_next(sp_hook *h)
 		failed(h, why[0] ? why : sp_strerror(rc));
 		goto out;
 	}
+	if (r.withheld[0] && !h->item->audited)
+		sp_log_event(LOG_WARNING, C, h->cfg->org, idhex, "the sender's %s is not acceptable text (%s); "
+		             "withheld from the hand-over", r.withheld, r.withheld_why);
 	if (build_json(h, &r, ref) != SP_OK) {
 		failed(h, "out of memory");
 		goto out;
@@ -469,25 +560,7 @@ static void start_next(sp_hook *h)
 			goto out;
 		}
 	}
-	if (h->cfg->hook_out[0] && !h->item->out_done) {
-		if (write_out(h, why, sizeof why) != SP_OK) {
-			failed(h, why);
-			goto out;
-		}
-		if (!h->cfg->hook_command[0]) {
-			succeeded(h);
-			goto out;
-		}
-		/* Out first, then the command; remember the file is there. */
-		h->item->out_done = 1;
-		if (commit_item(h, h->item, 0, NULL, NULL) != SP_OK) {
-			h->wake = now + sp_hook_backoff_ms(h->cfg->hook_retry_s, 1);
-			forget_current(h);
-			goto out;
-		}
-	}
-	if (spawn_command(h, why, sizeof why) != SP_OK)
-		failed(h, why);
+	hand_over(h, now);
 out:
 	sp_render_clear(&r);
 }
@@ -570,6 +643,8 @@ void sp_hook_close(sp_hook **hp)
 	int st;
 	if (!h)
 		return;
+	if (h->outfd >= 0)
+		close(h->outfd);
 	if (h->pid) {
 		/* Not finished: the item stays pending and runs again after the
 		 * restart (without counting as a failed attempt). */
@@ -602,6 +677,7 @@ int sp_status_hook(const sp_status_src *src, sp_status *st)
 		n = 0; /* no hook database yet */
 	if (!sp_hook_enabled(c) && n == 0)
 		return SP_OK;
+	sp_status_num(st, "hook", "pending", (double)n);
 	if (!sp_hook_enabled(c))
 		return sp_status_add(st, "hook", "pending", SP_STATUS_BAD,
 		                     "%llu item(s) waiting but no [hook] command or out is configured",
@@ -614,6 +690,8 @@ int sp_status_hook(const sp_status_src *src, sp_status *st)
 		                     (unsigned long long)n);
 	Seinpost__HookItem *it = hd.item;
 	uint64_t a = now > it->queued ? now - it->queued : 0;
+	sp_status_num(st, "hook", "oldest_age_s", (double)(a / 1000));
+	sp_status_num(st, "hook", "oldest_attempts", it->attempts);
 	level = it->attempts >= SP_HOOK_BAD_ATTEMPTS || a / 1000 > src->opts->max_age_s ? SP_STATUS_BAD
 	        : it->attempts ? SP_STATUS_WARN : SP_STATUS_OK;
 	sp_hook_item_id(it, id, sizeof id);

@@ -111,8 +111,9 @@ int sp_involve_parse_line(char *line, Seinpost__InvolveRequest *out, char *msg, 
 		return SP_EBSN;
 	}
 	sodium_memzero(norm, sizeof norm);
-	if (f[1] && (!sp_text_ok(f[1], SP_INVOLVE_REF_MAX, 0) || strlen(f[1]) > SP_INVOLVE_REF_MAX)) {
-		MSG("reference must be at most %d printable characters", SP_INVOLVE_REF_MAX);
+	if (f[1] && sp_text_problem(f[1], SP_INVOLVE_REF_MAX, 0)) {
+		MSG("reference: not acceptable text: %s (at most %d bytes of printable UTF-8)",
+		    sp_text_problem(f[1], SP_INVOLVE_REF_MAX, 0), SP_INVOLVE_REF_MAX);
 		return SP_EINVAL;
 	}
 	if (f[2] && f[2][0] && sp_involve_parse_date(f[2], &until) != SP_OK) {
@@ -138,14 +139,14 @@ static int put_local(sp_txn *t, const Seinpost__LocalInvolvement *li, const uint
 	return rc;
 }
 
-int sp_involve_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost__InvolveRequest *req,
+int sp_involve_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveRequest *req,
                        uint64_t now_s, char *msg, size_t msglen)
 {
 	Seinpost__LocalInvolvement li = SEINPOST__LOCAL_INVOLVEMENT__INIT;
 	Seinpost__PseudonymAt at[SP_PSEUDO_MAX_EPOCHS], *atp[SP_PSEUDO_MAX_EPOCHS];
 	uint8_t ps[SP_PSEUDO_MAX_EPOCHS][32];
 	char norm[24];
-	uint32_t cur = sp_pseudo_current_epoch(kr), epoch;
+	uint32_t cur = sp_kh_epoch(kh), epoch;
 	uint64_t until = now_s + SP_INVOLVE_DEFAULT_DAYS * 86400ull;
 	size_t n = 0;
 	sp_txn *t = NULL;
@@ -159,6 +160,18 @@ int sp_involve_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost
 		MSG("invalid BSN: must be 9 digits (8 with a leading zero dropped) passing the elfproef");
 		return SP_EBSN;
 	}
+	if (kind == 2 && sp_kvk_normalise(req->subject_id, norm) != SP_OK) {
+		MSG("invalid KvK number: must be 8 digits");
+		return SP_EINVAL;
+	}
+	if (kind == 3 && sp_bag_normalise(req->subject_id, norm) != SP_OK) {
+		MSG("invalid BAG id: must be 16 digits");
+		return SP_EINVAL;
+	}
+	if (kind < 1 || kind > 3) {
+		MSG("unknown subject kind");
+		return SP_EINVAL;
+	}
 	if (!req->remove && req->until && req->until[0]) {
 		if (sp_involve_parse_date(req->until, &until) != SP_OK) {
 			MSG("invalid --until date: expected YYYY-MM-DD, a real date");
@@ -169,8 +182,9 @@ int sp_involve_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost
 			return SP_EEXPIRED;
 		}
 	}
-	if (req->ref && (!sp_text_ok(req->ref, SP_INVOLVE_REF_MAX, 0) || strlen(req->ref) > SP_INVOLVE_REF_MAX)) {
-		MSG("--ref must be at most %d printable characters", SP_INVOLVE_REF_MAX);
+	if (req->ref && sp_text_problem(req->ref, SP_INVOLVE_REF_MAX, 0)) {
+		MSG("--ref: not acceptable text: %s (at most %d bytes of printable UTF-8)",
+		    sp_text_problem(req->ref, SP_INVOLVE_REF_MAX, 0), SP_INVOLVE_REF_MAX);
 		return SP_EINVAL;
 	}
 	/* Newest epoch first, then every older one the ring still holds. */
@@ -179,12 +193,12 @@ int sp_involve_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost
 		uint8_t dummy[32];
 		char why[128];
 		if (e == cur) {
-			rc = sp_submit_pseudonym(kr, kind, req->subject_id, ps[n], &epoch, why, sizeof why);
+			rc = sp_submit_pseudonym(kh, kind, req->subject_id, ps[n], &epoch, why, sizeof why);
 			if (rc != SP_OK) {
 				MSG("%s", why);
 				goto out;
 			}
-		} else if (sp_pseudo_derive(kr, e, kind, norm, dummy) == SP_OK) {
+		} else if (sp_kh_pseudonym(kh, e, kind, norm, dummy) == SP_OK) {
 			memcpy(ps[n], dummy, 32);
 			epoch = e;
 		} else
@@ -252,11 +266,11 @@ struct bulk_item {
 	int remove;
 };
 
-static int bulk_prepare(const sp_pseudo_keyring *kr, const Seinpost__InvolveRequest *req, uint64_t now_s,
+static int bulk_prepare(sp_kh *kh, const Seinpost__InvolveRequest *req, uint64_t now_s,
                         struct bulk_item *it, char *msg, size_t msglen)
 {
 	char norm[24];
-	uint32_t cur = sp_pseudo_current_epoch(kr), epoch;
+	uint32_t cur = sp_kh_epoch(kh), epoch;
 	int rc = SP_OK;
 
 	it->until = now_s + SP_INVOLVE_DEFAULT_DAYS * 86400ull;
@@ -286,12 +300,12 @@ static int bulk_prepare(const sp_pseudo_keyring *kr, const Seinpost__InvolveRequ
 		uint32_t e = cur - k;
 		char why[128];
 		if (e == cur) {
-			rc = sp_submit_pseudonym(kr, 1, req->subject_id, it->ps[it->n], &epoch, why, sizeof why);
+			rc = sp_submit_pseudonym(kh, 1, req->subject_id, it->ps[it->n], &epoch, why, sizeof why);
 			if (rc != SP_OK) {
 				MSG("%s", why);
 				goto out;
 			}
-		} else if (sp_pseudo_derive(kr, e, 1, norm, it->ps[it->n]) == SP_OK) {
+		} else if (sp_kh_pseudonym(kh, e, 1, norm, it->ps[it->n]) == SP_OK) {
 			epoch = e;
 		} else
 			continue;
@@ -309,7 +323,7 @@ out:
 	return rc;
 }
 
-int sp_involve_batch_request(sp_store *st, const sp_pseudo_keyring *kr, const Seinpost__InvolveBatchRequest *b,
+int sp_involve_batch_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveBatchRequest *b,
                              uint64_t now_s, sp_involve_send_fn fn, void *ctx, char *msg, size_t msglen)
 {
 	struct bulk_item *items = NULL;
@@ -339,7 +353,7 @@ int sp_involve_batch_request(sp_store *st, const sp_pseudo_keyring *kr, const Se
 			rc = SP_EINVAL;
 			goto out;
 		}
-		rc = bulk_prepare(kr, b->items[i], now_s, &items[i], why, sizeof why);
+		rc = bulk_prepare(kh, b->items[i], now_s, &items[i], why, sizeof why);
 		if (rc != SP_OK) {
 			MSG("line %lu: %s; nothing of this batch was stored", line, why);
 			goto out;

@@ -1,6 +1,8 @@
 /* sp_node.c — node event loop: local submit socket, outbox, inbox, receipts. */
 #include "sp_node.h"
 
+#include <sodium.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,27 +11,32 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_feedback_keep.h"
+#include "sp_health.h"
 #include "sp_hook.h"
 #include "sp_involve.h"
+#include "sp_kh.h"
 #include "sp_keys.h"
+#include "sp_link.h"
 #include "sp_log.h"
+#include "sp_monitor.h"
 #include "sp_nodeaudit.h"
 #include "sp_orgverify.h"
 #include "sp_outbox.h"
 #include "sp_policy.h"
-#include "sp_pseudo.h"
-#include "sp_release.h"
+#include "sp_inbox.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_rosterstate.h"
+#include "sp_sandbox.h"
 #include "sp_sd.h"
 #include "sp_spool.h"
-#include "sp_status.h"
 #include "sp_signal.h"
 #include "sp_store.h"
 #include "sp_submit.h"
 #include "sp_transport.h"
 #include "sp_util.h"
+#include "sp_verdict.h"
 #include "sp_wire.h"
 
 #define C "node"
@@ -50,6 +57,12 @@ struct envelope {
 	size_t len;
 };
 
+/* A signal the broker finally rejected in this batch (spool .error). */
+struct final_rejection {
+	uint8_t id[SP_ID_BYTES];
+	char reason[300];
+};
+
 /* A submit that passed validation and sealing, waiting for the batch commit. */
 struct pending_submit {
 	struct envelope env;
@@ -66,11 +79,10 @@ struct pending_submit {
 
 struct node {
 	const sp_config *cfg;
-	sp_keyring ring;        /* key generations; ring.k[0] is the one the roster names */
-	sp_keyset *keys;        /* = ring.k[0] */
+	sp_keyset *keys;        /* CURVE (transport) only: the secrets stay with the key holder */
+	sp_kh *kh;              /* the key holder: signs, opens grants, pseudonymises */
 	sp_roster *roster;
 	sp_policy *policy;
-	sp_pseudo_keyring *pseudo;
 	sp_store *store;
 	void *zctx, *sock, *local;
 	uint64_t last_hello, last_sweep;
@@ -83,6 +95,10 @@ struct node {
 	uint64_t answers_at_round;
 	uint8_t receipts[FRAMES_MAX][SP_ID_BYTES]; /* sent after the batch commits */
 	size_t nreceipts;
+	sp_health health;       /* for `seinpost status` (over submit.sock) */
+	sp_link *link;          /* the broker link: contact, handshake trouble */
+	struct final_rejection final[FRAMES_MAX]; /* told to the spool after the commit */
+	size_t nfinal;
 	int alert;              /* <state>/alert raised (submits refused) */
 	int unsent;             /* a direct send failed: resend in order first */
 	uint64_t last_unsent_try;
@@ -219,7 +235,7 @@ static void submit_refused(struct node *n, sp_spool_file *sf, int rc, const char
 static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req, sp_spool_file *sf)
 {
 	sp_submit_ctx ctx = {
-		.org = n->cfg->org, .keys = n->keys, .pseudo = n->pseudo,
+		.org = n->cfg->org, .kh = n->kh,
 		.roster = n->roster, .policy = n->policy, .now_s = sp_now_s(),
 	};
 	struct pending_submit *p = &n->batch[n->nbatch];
@@ -331,10 +347,11 @@ static void submit_flush(struct node *n)
 			snprintf(msg, sizeof msg, "could not store the signal durably: %s%s; nothing was sent, "
 			         "signals accepted earlier are kept", sp_strerror(why_rc),
 			         why_rc == SP_EIO ? " (disk full or failing?)" : "");
-			sp_log(LOG_ERR, C, "outbox write failed: %s (%s)", sp_strerror(why_rc), sp_store_last_error());
+			char why[192];
+			snprintf(why, sizeof why, "outbox write failed: %s (%s); submits refused", sp_strerror(why_rc),
+			         sp_store_last_error());
+			sp_episode_fail(&n->health.storage, 0, 0, why); /* logged once per episode */
 			submit_refused(n, p->spool, why_rc, msg);
-			sp_status_alert(n->cfg->state_dir, msg);
-			n->alert = 1;
 			continue;
 		}
 		if (p->dup) {
@@ -347,10 +364,7 @@ static void submit_flush(struct node *n)
 			continue;
 		}
 		n->submitted++;
-		if (n->alert) {
-			sp_status_alert(n->cfg->state_dir, NULL);
-			n->alert = 0;
-		}
+		sp_episode_ok(&n->health.storage);
 		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(p->id, SP_ID_BYTES, idhex), "queued %s weight %u",
 		             p->h->category, p->h->weight);
 		if (p->spool)
@@ -403,6 +417,41 @@ static void audit_query_answer(struct node *n, const Seinpost__AuditQueryResult 
 	free(buf);
 }
 
+/* The coordinator's referral status goes to the broker; the client waits
+ * for the broker's verdict like a query (one in flight, same deadline). */
+static void do_referral_update(struct node *n, const Seinpost__ReferralUpdate *u)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__ReferralUpdate fwd = *u; /* shallow: u's buffers stay the caller's */
+	if (n->audit.query_pending) {
+		local_reply(n, SP_EEXIST, "another request to the broker is in flight; try again", NULL, NULL);
+		return;
+	}
+	randombytes_buf(n->audit.query_id, 16);
+	fwd.id = (ProtobufCBinaryData){ 16, n->audit.query_id };
+	f.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE;
+	f.referral_update = &fwd;
+	if (send_frame(n, &f) != SP_OK) {
+		local_reply(n, SP_ETIMEOUT, "the broker cannot be reached; nothing was changed", NULL, NULL);
+		return;
+	}
+	n->query_env = n->env;
+	n->audit.query_pending = 1;
+	n->audit.query_deadline = sp_mono_ms() + SP_NODEAUDIT_QUERY_MS;
+}
+
+static void referral_update_answer(struct node *n, const Seinpost__ReferralUpdateAck *a)
+{
+	Seinpost__AuditQueryResult res = SEINPOST__AUDIT_QUERY_RESULT__INIT;
+	if (!n->audit.query_pending || sodium_memcmp(a->id.data, n->audit.query_id, 16) != 0)
+		return; /* late, or not ours */
+	n->audit.query_pending = 0;
+	res.id = a->id;
+	res.code = a->code;
+	res.message = a->message;
+	audit_query_answer(n, &res);
+}
+
 static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 {
 	sp_txn *t = NULL;
@@ -433,6 +482,26 @@ static void do_outbox_status(struct node *n, const ProtobufCBinaryData *id)
 	local_reply(n, SP_OK, "", id->data, e);
 	e->signal = keep;
 	seinpost__outbox_entry__free_unpacked(e, NULL);
+}
+
+/* `seinpost status`: the node's own view (storage, broker link, counters);
+ * answered from memory, so it works on a full disk. */
+static void health_reply(struct node *n)
+{
+	Seinpost__LocalReply r = SEINPOST__LOCAL_REPLY__INIT;
+	Seinpost__HealthReport h = SEINPOST__HEALTH_REPORT__INIT;
+	uint8_t *buf = NULL;
+	size_t len;
+	n->health.signals_in = n->received;
+	n->health.signals_out = n->submitted;
+	sp_health_report(&n->health, n->store, &h);
+	r.health = &h;
+	if (sp_wire_pack(&r.base, &buf, &len) != SP_OK) {
+		local_send(n, &n->env, "", 0);
+		return;
+	}
+	local_send(n, &n->env, buf, len);
+	free(buf);
 }
 
 /* One request from the ROUTER: routing id, empty delimiter, body.
@@ -517,7 +586,7 @@ static void serve_local(struct node *n)
 			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE: {
 			char text[256];
-			rc = sp_involve_request(n->store, n->pseudo, req->involve, sp_now_s(), text, sizeof text);
+			rc = sp_involve_request(n->store, n->kh, req->involve, sp_now_s(), text, sizeof text);
 			local_reply(n, rc, text, NULL, NULL);
 			if (rc == SP_OK)
 				sp_involve_resend(n->store, send_frame_cb, n);
@@ -526,9 +595,15 @@ static void serve_local(struct node *n)
 		case SEINPOST__LOCAL_REQUEST__BODY_AUDIT_QUERY:
 			do_audit_query(n, req->audit_query);
 			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_HEALTH:
+			health_reply(n);
+			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE:
+			do_referral_update(n, req->referral_update);
+			break;
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 			char text[256];
-			rc = sp_involve_batch_request(n->store, n->pseudo, req->involve_batch, sp_now_s(),
+			rc = sp_involve_batch_request(n->store, n->kh, req->involve_batch, sp_now_s(),
 			                              send_frame_cb, n, text, sizeof text);
 			local_reply(n, rc, text, NULL, NULL);
 			break;
@@ -552,7 +627,7 @@ static void spool_involve(struct node *n, sp_spool_file *f)
 		sp_spool_reject(n->spool, f, "internal: not an involvement request");
 		goto out;
 	}
-	rc = sp_involve_batch_request(n->store, n->pseudo, req->involve_batch, sp_now_s(), send_frame_cb, n,
+	rc = sp_involve_batch_request(n->store, n->kh, req->involve_batch, sp_now_s(), send_frame_cb, n,
 	                              text, sizeof text);
 	if (rc == SP_OK)
 		sp_spool_done(n->spool, f, NULL);
@@ -595,70 +670,23 @@ static void serve_spool(struct node *n)
 	submit_flush(n);
 }
 
-/* Broker verdict on one of our signals, inside the batch transaction. */
+/* Broker verdict on one of our signals, inside the batch transaction
+ * (sp_verdict.c); a final rejection is told to the spool after the commit. */
 static int handle_submit_ack(struct node *n, sp_txn *t, const Seinpost__SubmitAck *a)
 {
-	const void *v;
-	size_t vl;
-	Seinpost__OutboxEntry *e = NULL;
-	Seinpost__SignalHeader *h = NULL;
-	uint8_t *buf = NULL;
-	size_t len;
-	char idhex[SP_ID_HEX];
-	char *reason_kept = NULL; /* e's own reason while it points at a's */
-	int borrowed = 0;
-	int rc;
+	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                      .spool = n->spool };
+	struct final_rejection *fr = n->nfinal < FRAMES_MAX ? &n->final[n->nfinal] : NULL;
+	int outcome, rc;
 
 	n->answers++;
 	if (n->round_left && --n->round_left == 0)
 		n->retry.next_ms = 0; /* the round is answered: go on with the next */
-	if (a->id.len != SP_ID_BYTES)
-		return SP_OK;
-	rc = sp_store_get(t, SP_DB_OUTBOX, a->id.data, SP_ID_BYTES, &v, &vl);
-	if (rc != SP_OK)
-		goto out;
-	e = seinpost__outbox_entry__unpack(NULL, vl, v);
-	if (!e || !e->signal) {
-		rc = SP_ECORRUPT;
-		goto out;
+	rc = sp_verdict_apply(t, &vc, a, sp_now_ms(), &outcome, fr ? fr->reason : NULL, fr ? sizeof fr->reason : 0);
+	if (rc == SP_OK && outcome == SP_VERDICT_REJECTED && fr && n->spool) {
+		memcpy(fr->id, a->id.data, SP_ID_BYTES);
+		n->nfinal++;
 	}
-	if (e->state != SEINPOST__OUTBOX_STATE__OUTBOX_PENDING)
-		goto out; /* already settled; a repeated ack */
-	h = seinpost__signal_header__unpack(NULL, e->signal->header.len, e->signal->header.data);
-	e->settled = sp_now_ms();
-	if (a->status == SEINPOST__STATUS__STATUS_REJECTED) {
-		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED;
-		e->code = a->code;
-		/* e->reason belongs to e's unpacked tree (or is protobuf-c's
-		 * static empty string): borrow a's for the pack, give it back
-		 * before the free. */
-		reason_kept = e->reason;
-		e->reason = a->reason;
-		borrowed = 1;
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_REJECTED, h, NULL, a->code, a->reason);
-		sp_log_event(LOG_WARNING, C, n->cfg->org, sp_hex(a->id.data, 16, idhex),
-		             "broker rejected our signal: %s", a->reason);
-	} else {
-		e->state = SEINPOST__OUTBOX_STATE__OUTBOX_ACCEPTED;
-		rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_SENT, h, "broker", 0, NULL);
-		sp_log_event(LOG_INFO, C, n->cfg->org, sp_hex(a->id.data, 16, idhex), "accepted by broker");
-	}
-	if (rc == SP_OK)
-		rc = sp_wire_pack(&e->base, &buf, &len);
-	if (rc == SP_OK)
-		rc = sp_outbox_settle(t, a->id.data, buf, len);
-out:
-	if (rc == SP_ENOTFOUND)
-		rc = SP_OK; /* not ours (any more): nothing to record */
-	if (rc != SP_OK)
-		sp_log(LOG_ERR, C, "recording broker verdict failed: %s", sp_strerror(rc));
-	free(buf);
-	if (h)
-		seinpost__signal_header__free_unpacked(h, NULL);
-	if (e && borrowed)
-		e->reason = reason_kept;
-	if (e)
-		seinpost__outbox_entry__free_unpacked(e, NULL);
 	return rc;
 }
 
@@ -678,7 +706,7 @@ static void send_receipts(struct node *n)
 	a.n_ids = n->nreceipts;
 	a.ids = ids;
 	a.time = sp_now_ms();
-	if (sp_receipts_sign(n->cfg->org, a.time, idp, n->nreceipts, n->keys->sign_sk, sig) != SP_OK)
+	if (sp_receipts_sign_kh(n->cfg->org, a.time, idp, n->nreceipts, n->kh, sig) != SP_OK)
 		return; /* not sent: the broker resends, we receipt again */
 	a.signature.data = sig;
 	a.signature.len = 64;
@@ -700,7 +728,7 @@ static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Sein
 	if (!old || !old->delivery || !old->delivery->signal)
 		rc = SP_ECORRUPT;
 	if (rc == SP_OK)
-		rc = sp_release_merge(old, d, &buf, &len, changed);
+		rc = sp_inbox_merge(old, d, &buf, &len, changed);
 	if (rc == SP_OK && *changed)
 		rc = sp_store_put(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, buf, len, 0);
 	free(buf);
@@ -712,7 +740,7 @@ static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Sein
 /* A plain repeat of a delivery we hold: the broker resends its whole window
  * when receipts are late (a slow or frozen recipient), so repeats can
  * outnumber new deliveries. Same header and signature bytes as our
- * verified copy and nothing new to merge (sp_release_merge: no grant, tier
+ * verified copy and nothing new to merge (sp_inbox_merge: no grant, tier
  * box, rule or referral we lack) → only the receipt is due, without a
  * second Ed25519 check. Anything else takes the full path. */
 static int is_plain_repeat(sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d)
@@ -730,7 +758,7 @@ static int is_plain_repeat(sp_txn *t, const Seinpost__SignalHeader *h, const Sei
 		same = a->header.len == b->header.len && a->signature.len == b->signature.len &&
 		       memcmp(a->header.data, b->header.data, a->header.len) == 0 &&
 		       memcmp(a->signature.data, b->signature.data, a->signature.len) == 0;
-		if (same && sp_release_merge(old, d, &buf, &len, &changed) != SP_OK)
+		if (same && sp_inbox_merge(old, d, &buf, &len, &changed) != SP_OK)
 			changed = 1;
 	}
 	free(buf);
@@ -846,9 +874,11 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
 	if (rc != SP_OK) {
-		/* No receipt: the broker keeps it queued and sends it again. */
-		sp_log_event(LOG_ERR, C, h->sender, idhex, "inbox write failed: %s (%s); not acknowledged",
-		             sp_strerror(rc), sp_store_last_error());
+		/* No receipt: the broker keeps it queued and sends it again.
+		 * Logged once per episode, not per delivery and retry. */
+		snprintf(why, sizeof why, "inbox write failed: %s (%s); deliveries not acknowledged",
+		         sp_strerror(rc), sp_store_last_error());
+		sp_episode_fail(&n->health.storage, 0, 0, why);
 		rc = SP_OK;
 		goto out;
 	}
@@ -868,29 +898,38 @@ out:
  * it; the old generations stay in the ring to open what was sealed to them. */
 static void rekey(struct node *n, const sp_org *me)
 {
-	sp_keyring ring;
+	uint8_t old_pk[32], old_sk[32], old_sign[32];
 	void *sock = NULL;
 	sp_transport_opts o = { .endpoint = n->cfg->endpoint, .max_frame = n->cfg->max_frame,
 	                        .heartbeat_ms = n->cfg->heartbeat_ms };
-	if (sp_keyring_load(n->cfg->keys_dir, &ring) != SP_OK) {
-		sp_log(LOG_ERR, C, "roster names new keys for us, but %s does not load; still using the old ones",
-		       n->cfg->keys_dir);
-		return;
-	}
-	if (sp_keyring_select(&ring, me->curve_pk, me->sign_pk) != SP_OK || !ring.k[0]->has_box ||
-	    sp_transport_node(n->zctx, ring.k[0], sp_roster_broker_curve(n->roster), n->cfg->org, &o, &sock) != SP_OK) {
+	/* The key holder holds every generation (and re-reads keys/ for one
+	 * written after start); we get only the new CURVE secret. */
+	memcpy(old_pk, n->keys->curve_pk, 32);
+	memcpy(old_sk, n->keys->curve_sk, 32);
+	memcpy(old_sign, sp_kh_sign_pk(n->kh), 32);
+	if (sp_kh_select(n->kh, me->curve_pk, me->sign_pk, n->keys->curve_sk) != SP_OK) {
 		sp_log(LOG_ERR, C, "roster names keys for us that %s does not hold; still using the old ones",
 		       n->cfg->keys_dir);
-		sp_keyring_free(&ring);
+		memcpy(n->keys->curve_sk, old_sk, 32);
+		sodium_memzero(old_sk, sizeof old_sk);
 		return;
 	}
+	memcpy(n->keys->curve_pk, me->curve_pk, 32);
+	memcpy(n->keys->sign_pk, me->sign_pk, 32);
+	if (sp_transport_node(n->zctx, n->keys, sp_roster_broker_curve(n->roster), n->cfg->org, &o, &sock) != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot connect with the new keys; still using the old ones");
+		memcpy(n->keys->curve_pk, old_pk, 32);
+		memcpy(n->keys->sign_pk, old_sign, 32);
+		if (sp_kh_select(n->kh, old_pk, old_sign, n->keys->curve_sk) != SP_OK)
+			memcpy(n->keys->curve_sk, old_sk, 32);
+		sodium_memzero(old_sk, sizeof old_sk);
+		return;
+	}
+	sodium_memzero(old_sk, sizeof old_sk);
 	zmq_close(n->sock);
 	n->sock = sock;
-	sp_keyring_free(&n->ring);
-	n->ring = ring;
-	n->keys = n->ring.k[0];
-	sp_log(LOG_NOTICE, C, "key rotation: now connected and signing with the new keys (%zu older generation(s) kept)",
-	       n->ring.n - 1);
+	sp_log(LOG_NOTICE, C, "key rotation: now connected and signing with the new keys (older generations "
+	       "stay with the key holder)");
 	{
 		/* Our own log records the switch too (not inside a batch: this
 		 * runs after the batch commit or on SIGHUP). */
@@ -921,7 +960,7 @@ static void roster_swap(struct node *n, sp_roster *r)
 	if (!me)
 		sp_log(LOG_CRIT, C, "this organisation is no longer on the roster (serial %llu): the broker refuses "
 		       "what we send", (unsigned long long)sp_roster_serial(r));
-	else if (memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 || memcmp(me->sign_pk, n->keys->sign_pk, 32) != 0)
+	else if (memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 || memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0)
 		rekey(n, me);
 	sp_roster_free(&old);
 	sp_log(LOG_NOTICE, C, "roster serial %llu in force, %zu organisations", (unsigned long long)sp_roster_serial(r),
@@ -964,6 +1003,21 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 	case SEINPOST__FRAME__BODY_ROSTER:
 		roster_offered(n, f->roster);
 		break;
+	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK:
+		referral_update_answer(n, f->referral_update_ack);
+		break;
+	case SEINPOST__FRAME__BODY_FEEDBACK: {
+		/* what happened with our signals (sp_feedback_keep.c) */
+		size_t added = 0;
+		int more = 0;
+		if (sp_feedback_take(n->store, f->feedback, sp_hook_enabled(n->cfg), &added, &more) != SP_OK)
+			sp_log(LOG_ERR, C, "cannot keep feedback from the broker: %s", sp_store_last_error());
+		else if (added && n->hook)
+			sp_hook_kick(n->hook);
+		if (more)
+			(void)sp_feedback_ask(n->store, send_frame_cb, n);
+		break;
+	}
 	case SEINPOST__FRAME__BODY_POLICY_INFO: {
 		int mismatch = memcmp(f->policy_info->policy_hash.data, sp_policy_hash(n->policy),
 		                      SP_POLICY_HASH_BYTES) != 0;
@@ -1003,12 +1057,17 @@ static void serve_broker(struct node *n)
 			continue;
 		}
 		sp_msg_clear(&m);
+		sp_link_contact(n->link, &n->health);
 		frames[nf++] = f;
 		if (f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK || f->body_case == SEINPOST__FRAME__BODY_DELIVERY)
 			handled++;
 	}
 	if (handled) {
 		n->nreceipts = 0;
+		/* Per-signal lines only for what this batch really stored: a
+		 * failing disk must not log the same verdicts on every retry. */
+		sp_log_hold();
+		n->nfinal = 0;
 		rc = sp_txn_begin(n->store, 1, &t);
 		for (size_t i = 0; rc == SP_OK && i < nf; i++) {
 			if (frames[i]->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK)
@@ -1021,16 +1080,27 @@ static void serve_broker(struct node *n)
 		if (rc == SP_OK)
 			rc = sp_txn_commit(&t);
 		sp_txn_abort(&t);
+		sp_log_release(rc == SP_OK);
 		if (rc != SP_OK) {
 			/* Nothing of this batch counts: verdicts come again (DUPLICATE)
 			 * and deliveries are re-sent because no receipt went out. */
-			sp_log(LOG_ERR, C, "storing what the broker sent failed: %s (%s); nothing acknowledged",
-			       sp_strerror(rc), sp_store_last_error());
+			char why[192];
+			snprintf(why, sizeof why, "storing what the broker sent failed: %s (%s); nothing acknowledged",
+			         sp_strerror(rc), sp_store_last_error());
+			sp_episode_fail(&n->health.storage, 0, 0, why);
 			n->nreceipts = 0;
+		} else if (n->nreceipts || n->health.storage.since_ms) {
+			sp_episode_ok(&n->health.storage);
 		}
 		if (n->nreceipts)
 			send_receipts(n);
 		n->nreceipts = 0;
+		if (rc == SP_OK) {
+			sp_verdict_ctx vc = { .spool = n->spool };
+			for (size_t i = 0; i < n->nfinal; i++)
+				sp_verdict_notify(&vc, n->final[i].id, n->final[i].reason);
+		}
+		n->nfinal = 0;
 		if (rc == SP_OK && n->hook_new)
 			sp_hook_kick(n->hook);
 		n->hook_new = 0;
@@ -1042,13 +1112,54 @@ static void serve_broker(struct node *n)
 	}
 }
 
+#define DAMAGED_MAX 16 /* damaged pending entries settled per round */
+
 struct resend_ctx {
 	struct node *n;
+	uint8_t damaged[DAMAGED_MAX][SP_ID_BYTES]; /* pending copies that no longer decode */
+	size_t ndamaged;
 	uint32_t sent;
 	int stopped;       /* a send failed or the round hit RESEND_MAX */
 	uint64_t next_pos; /* pending-index position to continue from */
 	uint64_t now_wall; /* unix ms: entries queued within retry_ms are in flight */
 };
+
+/* A stored signal whose header still decodes and passes the wire checks. */
+static int signal_intact(const Seinpost__Signal *sig)
+{
+	Seinpost__SignalHeader *h = NULL;
+	char why[128];
+	int ok = sig && sp_wire_check_signal(sig, &h, why, sizeof why) == SP_OK;
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	return ok;
+}
+
+/* Pending entries whose stored copy is damaged: rejected here, with the
+ * reason, as if the broker had said so (nothing could be sent). */
+static void settle_damaged(struct node *n, const struct resend_ctx *c)
+{
+	static const char why[] = "the stored copy of this signal is damaged and cannot be sent; "
+	                          "nothing reached the broker: submit it again";
+	sp_verdict_ctx vc = { .org = n->cfg->org, .retry_ms = n->cfg->retry_ms, .max_age_s = n->cfg->max_age_s,
+	                      .spool = n->spool };
+	for (size_t i = 0; i < c->ndamaged; i++) {
+		Seinpost__SubmitAck a = SEINPOST__SUBMIT_ACK__INIT;
+		sp_txn *t = NULL;
+		int outcome = 0;
+		char reason[300];
+		a.id = (ProtobufCBinaryData){ SP_ID_BYTES, (uint8_t *)c->damaged[i] };
+		a.status = SEINPOST__STATUS__STATUS_REJECTED;
+		a.code = SP_ECORRUPT;
+		a.reason = (char *)why;
+		if (sp_txn_begin(n->store, 1, &t) != SP_OK)
+			return;
+		if (sp_verdict_apply(t, &vc, &a, sp_now_ms(), &outcome, reason, sizeof reason) == SP_OK &&
+		    sp_txn_commit(&t) == SP_OK && outcome == SP_VERDICT_REJECTED)
+			sp_verdict_notify(&vc, c->damaged[i], reason);
+		sp_txn_abort(&t);
+	}
+}
 
 static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void *v, size_t vl)
 {
@@ -1065,7 +1176,24 @@ static int resend_one(void *ctx, uint64_t pos, const uint8_t id[16], const void 
 		seinpost__outbox_entry__free_unpacked(e, NULL);
 		return 1;
 	}
-	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING && e->signal) {
+	if (!sp_verdict_due(e, c->now_wall)) {
+		/* Refused for now (clock, policy version): its own backoff. */
+		c->next_pos = pos + 1;
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 0;
+	}
+	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
+	    !signal_intact(e->signal)) {
+		/* The broker could not even name it in a rejection: settle it
+		 * here, after this read transaction. */
+		if (c->ndamaged < DAMAGED_MAX)
+			memcpy(c->damaged[c->ndamaged++], id, SP_ID_BYTES);
+		c->next_pos = pos + 1;
+		seinpost__outbox_entry__free_unpacked(e, NULL);
+		return 0;
+	}
+	if ((e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING || e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) &&
+	    e->signal) {
 		if (send_signal(c->n, e->signal) != SP_OK) {
 			seinpost__outbox_entry__free_unpacked(e, NULL);
 			c->stopped = 1;
@@ -1101,6 +1229,7 @@ static void resend_outbox(struct node *n)
 	 * larger than RESEND_MAX goes out once, in order, not again and again. */
 	(void)sp_outbox_foreach_pending(t, n->unsent ? n->unsent_pos : 0, resend_one, &c);
 	sp_txn_abort(&t);
+	settle_damaged(n, &c);
 	if (n->unsent && !c.stopped) {
 		n->unsent = 0; /* everything pending went out in order: direct sends resume */
 		n->unsent_pos = 0;
@@ -1121,17 +1250,16 @@ static int node_open(struct node *n)
 	char err[512], sock_path[PATH_MAX], ep[PATH_MAX + 8];
 	int rc;
 
-	rc = sp_keyring_load(n->cfg->keys_dir, &n->ring);
+	rc = sp_keys_load_transport(n->cfg->keys_dir, &n->keys);
 	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "keys in %s: %s", n->cfg->keys_dir, sp_strerror(rc));
+		sp_log(LOG_ERR, C, "transport keys in %s: %s", n->cfg->keys_dir, sp_strerror(rc));
 		return rc;
 	}
-	n->keys = n->ring.k[0];
-	rc = sp_pseudo_keyring_load(n->cfg->pseudo_key_path, &n->pseudo);
-	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "pseudonymisation key %s: %s", n->cfg->pseudo_key_path, sp_strerror(rc));
+	/* From here on keys/ is out of reach, before any thread (ZeroMQ's I/O
+	 * thread parses the network too) exists (docs/privsep.md). */
+	rc = sp_sandbox_network(n->cfg);
+	if (rc != SP_OK)
 		return rc;
-	}
 	rc = sp_rosterstate_load(n->cfg, &n->roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "roster %s: %s", n->cfg->roster_path, sp_strerror(rc));
@@ -1139,11 +1267,16 @@ static int node_open(struct node *n)
 	}
 	const sp_org *me = sp_roster_find(n->roster, n->cfg->org);
 	/* After `keys rotate` the roster may still name the previous
-	 * generation (the operator has not added it yet): use that one. */
-	if (me && sp_keyring_select(&n->ring, me->curve_pk, me->sign_pk) == SP_OK)
-		n->keys = n->ring.k[0];
+	 * generation (the operator has not added it yet): the key holder
+	 * switches to it and hands over its CURVE (transport) secret. */
+	if (me && (memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 ||
+	           memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0) &&
+	    sp_kh_select(n->kh, me->curve_pk, me->sign_pk, n->keys->curve_sk) == SP_OK) {
+		memcpy(n->keys->curve_pk, me->curve_pk, 32);
+		memcpy(n->keys->sign_pk, me->sign_pk, 32);
+	}
 	if (!me || memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 ||
-	    memcmp(me->sign_pk, n->keys->sign_pk, 32) != 0 || !n->keys->has_box) {
+	    memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0) {
 		sp_log(LOG_ERR, C, "organisation '%s' is not on the roster with these keys", n->cfg->org);
 		return SP_EORG;
 	}
@@ -1180,6 +1313,8 @@ static int node_open(struct node *n)
 	rc = sp_transport_node(n->zctx, n->keys, sp_roster_broker_curve(n->roster), n->cfg->org, &o, &n->sock);
 	if (rc != SP_OK)
 		return rc;
+	if ((rc = sp_link_open(n->zctx, n->sock, n->cfg->endpoint, &n->link)) != SP_OK)
+		return rc;
 	/* Local submit socket: a Unix socket inside the 0700 state directory,
 	 * so only this node's user can reach it. */
 	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) != SP_OK)
@@ -1198,13 +1333,13 @@ static int node_open(struct node *n)
 		return SP_EIO;
 	}
 	chmod(sock_path, 0600);
-	rc = sp_hook_open(n->cfg, n->store, &n->ring, n->roster, n->policy, &n->hook);
+	rc = sp_hook_open(n->cfg, n->store, n->kh, n->roster, n->policy, &n->hook);
 	if (rc != SP_OK)
 		return rc;
 	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
 		return SP_EIO;
 	n->audit = (sp_nodeaudit){ .store = n->store, .roster = n->roster,
-	                           .send = audit_send, .ctx = n };
+	                           .send = audit_send, .ctx = n, .monitor = sp_monitor_wanted(n->cfg, n->roster) };
 	return SP_OK;
 }
 
@@ -1212,6 +1347,7 @@ static void node_close(struct node *n)
 {
 	char sock_path[PATH_MAX];
 	sp_hook_close(&n->hook);
+	sp_link_close(&n->link);
 	if (n->local)
 		zmq_close(n->local);
 	if (n->sock)
@@ -1224,9 +1360,7 @@ static void node_close(struct node *n)
 	sp_store_close(&n->store);
 	sp_policy_free(&n->policy);
 	sp_roster_free(&n->roster);
-	sp_pseudo_keyring_free(&n->pseudo);
-	sp_keyring_free(&n->ring);
-	n->keys = NULL;
+	sp_keys_free(&n->keys);
 }
 
 /* SIGHUP: a roster file newer than the one in force (the broker hands
@@ -1244,19 +1378,19 @@ static void roster_reload(struct node *n)
 		sp_roster_free(&r);
 }
 
-int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
-	struct node n = { .cfg = c };
+	struct node n = { .cfg = c, .kh = kh };
 	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0;
+	sp_health_init(&n.health, C);
 	int rc = node_open(&n);
 	if (rc != SP_OK)
 		goto out;
-	sp_status_alert(c->state_dir, NULL);
 	sp_log(LOG_INFO, C, "%s connecting to %s", c->org, c->endpoint);
 	send_hello(&n);
 	resend_outbox(&n);
 	sp_sd_ready("node running");
-	while (!*stop) {
+	while (!*stop && !sp_kh_lost(n.kh)) {
 		int spool_fd = n.spool ? sp_spool_fd(n.spool) : -1; /* -1 while its directory is gone */
 		zmq_pollitem_t it[3] = {
 			{ .socket = n.sock, .events = ZMQ_POLLIN },
@@ -1285,6 +1419,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 		if (now - n.last_hello >= HELLO_MS) {
 			send_hello(&n);
 			sp_nodeaudit_tick(&n.audit);
+			(void)sp_feedback_ask(n.store, send_frame_cb, &n);
 		}
 		if (n.audit.query_pending && now >= n.audit.query_deadline) {
 			n.audit.query_pending = 0;
@@ -1295,6 +1430,8 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 		if (now - n.last_sweep >= 1000)
 			sweep(&n);
 		sp_hook_tick(n.hook);
+		sp_link_tick(n.link, &n.health);
+		sp_health_tick(&n.health, n.store);
 		if (wd && now - last_wd >= wd) {
 			sp_sd_watchdog_kick();
 			last_wd = now;
@@ -1307,7 +1444,7 @@ int sp_node_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_at
 	}
 	sp_sd_stopping();
 	sp_log(LOG_INFO, C, "stopping");
-	rc = SP_OK;
+	rc = sp_kh_lost(n.kh) ? SP_EIO : SP_OK;
 out:
 	node_close(&n);
 	return rc;

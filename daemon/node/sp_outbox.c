@@ -147,7 +147,8 @@ static int mig_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl
 	e = seinpost__outbox_entry__unpack(NULL, vl, v);
 	if (!e)
 		return 0;
-	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING) {
+	if (e->state == SEINPOST__OUTBOX_STATE__OUTBOX_PENDING ||
+	    e->state == SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED) {
 		if (c->n == c->cap) {
 			size_t cap = c->cap ? c->cap * 2 : 64;
 			void *p = realloc(c->ids, cap * 16);

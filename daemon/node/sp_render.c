@@ -1,13 +1,16 @@
 /* sp_render.c — open, audit and describe a received signal (sp_render.h). */
 #include "sp_render.h"
 
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "sp_orgverify.h"
 #include "sp_retention.h"
 #include "sp_audit.h"
+#include "sp_kh.h"
 #include "sp_reads.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -24,8 +27,51 @@ void sp_render_tiers(unsigned mask, char *out, size_t len)
 	}
 }
 
+/* Tier text is end-to-end encrypted, so no node or broker on the way could
+ * check it: the recipient checks it here, with the same definition as every
+ * entry point (sp_text_problem), before anything shows or hands it over. */
+static void withhold_bad_text(sp_render *r)
+{
+	const struct {
+		const char *name;
+		char **v;
+		size_t max;
+		int newline;
+	} f[] = {
+		{ "contact", &r->op.contact, SP_MAX_CONTACT, 0 },
+		{ "summary", &r->op.summary, SP_MAX_SUMMARY, 1 },
+		{ "bsn", &r->op.bsn, 64, 0 },
+		{ "name", &r->op.name, SP_MAX_NAME, 0 },
+		{ "birthdate", &r->op.birthdate, 64, 0 },
+		{ "address", &r->op.address, SP_MAX_ADDRESS, 0 },
+		{ "narrative", &r->op.narrative, SP_MAX_NARRATIVE, 1 },
+	};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		const char *why = sp_text_problem(*f[i].v, f[i].max, f[i].newline);
+		if (!why)
+			continue;
+		if (!r->withheld_why)
+			r->withheld_why = why;
+		if (r->withheld[0])
+			strncat(r->withheld, ",", sizeof r->withheld - strlen(r->withheld) - 1);
+		strncat(r->withheld, f[i].name, sizeof r->withheld - strlen(r->withheld) - 1);
+		sodium_memzero(*f[i].v, strlen(*f[i].v));
+		free(*f[i].v);
+		*f[i].v = NULL;
+	}
+}
+
+json_t *sp_render_tiers_json(unsigned mask)
+{
+	json_t *a = json_array();
+	for (int t = 0; a && t < SP_TIER_COUNT; t++)
+		if (mask & (1u << t))
+			json_array_append_new(a, json_string(sp_tier_name(t)));
+	return a;
+}
+
 int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_policy *policy,
-                   uint64_t now_s, const char *org, const sp_keyring *kr,
+                   uint64_t now_s, const char *org, sp_kh *kh,
                    sp_render *out, char *why, size_t whylen)
 {
 	const sp_org *sender;
@@ -50,19 +96,13 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_p
 		         "and is deleted at the next retention sweep");
 		return SP_EEXPIRED;
 	}
-	/* The current box key first, then those of earlier key generations:
-	 * a delivery sealed before a rotation stays openable. */
-	rc = SP_ENOGRANT;
-	for (size_t i = 0; i < kr->n && rc != SP_OK; i++)
-		if (kr->k[i]->has_box) {
-			sp_opened_clear(&out->op);
-			rc = sp_signal_open(out->entry->delivery->signal, org, kr->k[i]->box_pk, kr->k[i]->box_sk, &out->op);
-		}
+	rc = sp_signal_open_kh(out->entry->delivery->signal, org, kh, &out->op);
 	if (rc != SP_OK) {
 		snprintf(why, whylen, "cannot decrypt: %s", sp_strerror(rc));
 		return rc;
 	}
 	out->tiers = out->op.tiers | 1u;
+	withhold_bad_text(out);
 	return SP_OK;
 }
 
@@ -77,7 +117,7 @@ void sp_render_clear(sp_render *r)
 }
 
 int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *user,
-                    const uint8_t sign_sk[64])
+                    sp_kh *kh)
 {
 	const Seinpost__SignalHeader *h = r->h;
 	sp_audit_entry a = {
@@ -94,7 +134,7 @@ int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *
 	int rc = sp_audit_append(t, &a, NULL);
 	/* ...and, signed by this node, queued for the broker's log. */
 	if (rc == SP_OK)
-		rc = sp_reads_queue(t, sign_sk, org, user, h->id.data, r->tiers);
+		rc = sp_reads_queue_kh(t, kh, org, user, h->id.data, r->tiers);
 	return rc;
 }
 
@@ -113,7 +153,7 @@ json_t *sp_render_referral_json(const Seinpost__Referral *ref)
 			json_array_append_new(ids, json_string(sp_hex(ref->signal_ids[i].data, SP_ID_BYTES, hex)));
 	return json_pack("{s:s,s:s,s:s,s:o,s:i,s:i,s:i,s:s}", "id",
 	                 ref->id.len == SP_ID_BYTES ? sp_hex(ref->id.data, SP_ID_BYTES, hex) : "",
-	                 "rule", ref->rule_id, "fired", sp_iso_time(ref->fired * 1000u, when, sizeof when),
+	                 "rule", ref->rule_id, "fired_at", sp_iso_time(ref->fired * 1000u, when, sizeof when),
 	                 "signals", ids, "hidden", (int)ref->hidden, "orgs", (int)ref->orgs,
 	                 "weight_sum", (int)ref->weight_sum, "basis", ref->basis);
 }
@@ -122,15 +162,14 @@ json_t *sp_render_json(const sp_render *r, const char *ref)
 {
 	const Seinpost__SignalHeader *h = r->h;
 	const Seinpost__Delivery *d = r->entry->delivery;
-	char idhex[SP_ID_HEX], tiers[64], created[32], received[32];
+	char idhex[SP_ID_HEX], created[32], received[32];
 	json_t *o, *rules;
 
-	sp_render_tiers(r->tiers, tiers, sizeof tiers);
-	o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:s}", "id", sp_hex(h->id.data, SP_ID_BYTES, idhex),
+	o = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:o,s:s}", "id", sp_hex(h->id.data, SP_ID_BYTES, idhex),
 	              "from", h->sender, "category", h->category, "weight", (int)h->weight,
-	              "created", sp_iso_time(h->created * 1000u, created, sizeof created),
-	              "received", sp_iso_time(r->entry->received, received, sizeof received),
-	              "tiers", tiers, "signature", "verified");
+	              "created_at", sp_iso_time(h->created * 1000u, created, sizeof created),
+	              "received_at", sp_iso_time(r->entry->received, received, sizeof received),
+	              "tiers", sp_render_tiers_json(r->tiers), "signature", "verified");
 	rules = json_array();
 	if (!o || !rules) {
 		json_decref(o);
@@ -150,5 +189,13 @@ json_t *sp_render_json(const sp_render *r, const char *ref)
 	field(o, "birthdate", r->op.birthdate);
 	field(o, "address", r->op.address);
 	field(o, "narrative", r->op.narrative);
+	if (r->withheld[0]) {
+		json_t *w = json_array();
+		char names[sizeof r->withheld], *save = NULL;
+		snprintf(names, sizeof names, "%s", r->withheld);
+		for (char *n = strtok_r(names, ",", &save); w && n; n = strtok_r(NULL, ",", &save))
+			json_array_append_new(w, json_string(n));
+		json_object_set_new(o, "withheld", w);
+	}
 	return o;
 }

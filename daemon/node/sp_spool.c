@@ -99,10 +99,13 @@ static int name_ok(const char *name)
 }
 
 /* File names are chosen by the partner system; a name with a long run of
- * digits may hold a BSN and is not logged. */
+ * digits may hold a BSN, and one with control characters (a newline) would
+ * forge journal lines: neither is logged. */
 static const char *log_name(const char *name)
 {
 	int run = 0;
+	if (!sp_text_ok(name, SP_SPOOL_NAME_MAX, 0))
+		return "(name not logged: holds control characters or is not UTF-8)";
 	for (const char *c = name; *c; c++) {
 		run = (*c >= '0' && *c <= '9') ? run + 1 : 0;
 		if (run >= 8)
@@ -161,11 +164,14 @@ static void scan(sp_spool *s)
 		qsort(s->q + from, s->n - from, sizeof *s->q, cmp_names);
 }
 
+/* Opened once, never followed: the partner account can rename or replace
+ * done/ and rejected/ (it can write the spool directory), but we keep
+ * writing into the directories we opened. */
 static int open_subdir(int dfd, const char *name)
 {
 	if (mkdirat(dfd, name, 0750) != 0 && errno != EEXIST)
 		return -1;
-	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 static void detach(sp_spool *s)
@@ -184,10 +190,14 @@ static int attach(sp_spool *s)
 {
 	const char *dir = s->dir;
 	if (sp_mkdir_p(dir, 0750) != SP_OK ||
-	    (s->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (s->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    (s->donefd = open_subdir(s->dfd, "done")) < 0 ||
 	    (s->rejfd = open_subdir(s->dfd, "rejected")) < 0) {
-		sp_log(LOG_ERR, C, "spool directory %s: %s", dir, strerror(errno));
+		if (errno == ELOOP || errno == ENOTDIR)
+			sp_log(LOG_ERR, C, "spool directory %s, its done/ or its rejected/ is a symbolic link or no directory: refused "
+			       "(whoever can replace it chooses where the node writes)", dir);
+		else
+			sp_log(LOG_ERR, C, "spool directory %s: %s", dir, strerror(errno));
 		detach(s);
 		return SP_EIO;
 	}
@@ -337,9 +347,12 @@ static void move_to(sp_spool *s, const char *name, const struct stat *was, int t
 		return;
 	}
 	if (text) {
-		char path[PATH_MAX];
-		if (snprintf(path, sizeof path, "%s/%s/%s%s", s->dir, sub, name, ext) >= (int)sizeof path ||
-		    sp_file_write(path, text, strlen(text), 0640) != SP_OK)
+		/* Into the directory we hold open, by name only (never a path
+		 * rebuilt at write time, never a planted link). */
+		char side[NAME_MAX + 1], tmp[NAME_MAX + 1];
+		if (snprintf(side, sizeof side, "%s%s", name, ext) >= (int)sizeof side ||
+		    snprintf(tmp, sizeof tmp, ".%s.tmp", side) >= (int)sizeof tmp ||
+		    sp_file_write_at(tofd, tmp, side, text, strlen(text), 0640) != SP_OK)
 			sp_log(LOG_ERR, C, "cannot write %s/%s%s in the spool directory", sub, log_name(name), ext);
 	}
 	if (renameat(s->dfd, name, tofd, name) != 0) {
@@ -485,6 +498,69 @@ void sp_spool_later(sp_spool *s, sp_spool_file *f, uint64_t now_ms)
 	file_free(f);
 }
 
+/* done/NAME.id holding idhex: NAME into name (1), or 0 when none does. */
+static int find_done(sp_spool *s, const char *idhex, char *name, size_t namelen)
+{
+	int fd = dup(s->donefd), found = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	rewinddir(d);
+	while (!found && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char buf[SP_ID_HEX + 1] = "";
+		int f;
+		ssize_t r;
+		if (n < 4 || n - 3 > namelen || strcmp(e->d_name + n - 3, ".id") != 0)
+			continue;
+		f = openat(s->donefd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (f < 0)
+			continue;
+		r = read(f, buf, SP_ID_HEX - 1);
+		close(f);
+		if (r == SP_ID_HEX - 1 && memcmp(buf, idhex, SP_ID_HEX - 1) == 0) {
+			memcpy(name, e->d_name, n - 3);
+			name[n - 3] = '\0';
+			found = name_ok(name);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+void sp_spool_verdict(sp_spool *s, const uint8_t id[16], const char *reason)
+{
+	char idhex[SP_ID_HEX], name[SP_SPOOL_NAME_MAX + 1], path[PATH_MAX], idname[SP_SPOOL_NAME_MAX + 4];
+	char text[600];
+	if (!s || s->lost)
+		return;
+	sp_hex(id, SP_ID_BYTES, idhex);
+	snprintf(text, sizeof text, "rejected by the broker after the file was accepted (signal %s): %s\n", idhex,
+	         reason);
+	if (!find_done(s, idhex, name, sizeof name)) {
+		if (snprintf(path, sizeof path, "%s/rejected/%s.error", s->dir, idhex) < (int)sizeof path &&
+		    sp_file_write(path, text, strlen(text), 0640) == SP_OK)
+			sp_log(LOG_WARNING, C, "signal %s (from the spool) rejected by the broker: see rejected/%s.error",
+			       idhex, idhex);
+		return;
+	}
+	if (snprintf(path, sizeof path, "%s/rejected/%s.error", s->dir, name) >= (int)sizeof path ||
+	    sp_file_write(path, text, strlen(text), 0640) != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot write rejected/%s.error in the spool directory", log_name(name));
+		return;
+	}
+	snprintf(idname, sizeof idname, "%s.id", name);
+	if (renameat(s->donefd, name, s->rejfd, name) != 0 || renameat(s->donefd, idname, s->rejfd, idname) != 0)
+		sp_log(LOG_ERR, C, "cannot move done/%s to rejected/: %s", log_name(name), strerror(errno));
+	sync_dirs(s, s->rejfd);
+	(void)fsync(s->donefd);
+	sp_log(LOG_WARNING, C, "%s was rejected by the broker; moved to rejected/ with its .error", log_name(name));
+}
+
 /* ---- seinpost status -------------------------------------------------------- */
 
 /* Spool files in dir (sub NULL) or dir/sub; *oldest_ms: oldest mtime. */
@@ -524,6 +600,9 @@ int sp_spool_status(const sp_status_src *src, sp_status *st)
 	waiting = count_files(dir, NULL, &oldest);
 	rejected = count_files(dir, "rejected", NULL);
 	age = oldest && now > oldest ? now - oldest : 0;
+	sp_status_num(st, "spool", "waiting", (double)waiting);
+	sp_status_num(st, "spool", "oldest_age_s", waiting ? (double)(age / 1000) : 0);
+	sp_status_num(st, "spool", "rejected", (double)rejected);
 	rc = sp_status_add(st, "spool", "waiting", waiting && age > src->opts->max_age_s * 1000 ? SP_STATUS_BAD : SP_STATUS_OK,
 	                   "%zu files%s%s", waiting, waiting ? ", oldest " : "",
 	                   waiting ? sp_status_age(age, agebuf, sizeof agebuf) : "");

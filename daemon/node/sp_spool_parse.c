@@ -99,12 +99,11 @@ static const char *opt_string(struct problems *p, json_t *o, const char *where, 
  * decode), here so that every oversized field is listed at once. */
 static const char *text_field(struct problems *p, json_t *o, const char *field, size_t max, int newline)
 {
-	const char *v = opt_string(p, o, "", field);
+	const char *v = opt_string(p, o, "", field), *why;
 	if (v && strlen(v) > max)
 		problem(p, SP_ESIZE, "field '%s': longer than %zu bytes", field, max);
-	else if (v && !sp_text_ok(v, max, newline))
-		problem(p, SP_EMALFORMED, "field '%s': not printable UTF-8 text%s", field,
-		        newline ? "" : " (no newlines or control characters)");
+	else if (v && (why = sp_text_problem(v, max, newline)))
+		problem(p, SP_EMALFORMED, "field '%s': not acceptable text: %s", field, why);
 	return v;
 }
 

@@ -18,7 +18,7 @@ static int present(const char *s)
 	return s && s[0];
 }
 
-int sp_submit_pseudonym(const sp_pseudo_keyring *kr, int kind, const char *subject_id,
+int sp_submit_pseudonym(sp_kh *kh, int kind, const char *subject_id,
                         uint8_t out[32], uint32_t *epoch, char *why, size_t whylen)
 {
 	char norm[24];
@@ -55,8 +55,8 @@ int sp_submit_pseudonym(const sp_pseudo_keyring *kr, int kind, const char *subje
 		WHY("unknown subject kind %d", kind);
 		return SP_EINVAL;
 	}
-	*epoch = sp_pseudo_current_epoch(kr);
-	rc = sp_pseudo_derive(kr, *epoch, kind, norm, out);
+	*epoch = sp_kh_epoch(kh);
+	rc = sp_kh_pseudonym(kh, *epoch, kind, norm, out);
 	sodium_memzero(norm, sizeof norm);
 	if (rc != SP_OK)
 		WHY("pseudonymisation failed: %s", sp_strerror(rc));
@@ -100,10 +100,10 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 		WHY("invalid BSN: must be 9 digits (8 with a leading zero dropped) passing the elfproef");
 		return SP_EBSN;
 	}
-	rc = sp_submit_pseudonym(c->pseudo, kind, req->subject_id, pseudonym, &epoch, why, whylen);
+	rc = sp_submit_pseudonym(c->kh, kind, req->subject_id, pseudonym, &epoch, why, whylen);
 	if (rc != SP_OK)
 		goto out;
-	rc = sp_policy_grants_for(c->policy, c->roster, c->org, cat->id, weight, &grants, &ngrants);
+	rc = sp_policy_grants_for(c->policy, c->roster, c->org, kind, cat->id, weight, &grants, &ngrants);
 	if (rc != SP_OK) {
 		WHY("computing grants failed: %s", sp_strerror(rc));
 		goto out;
@@ -130,7 +130,7 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 			.address = req->address,
 			.narrative = req->narrative,
 		};
-		rc = sp_signal_seal(&m, &plain, grants, ngrants, c->keys->sign_sk, out, outlen, id);
+		rc = sp_signal_seal_kh(&m, &plain, grants, ngrants, c->kh, out, outlen, id);
 		if (rc != SP_OK)
 			WHY("sealing the signal failed: %s", sp_strerror(rc));
 	}

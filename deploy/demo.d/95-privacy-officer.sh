@@ -1,11 +1,11 @@
 # Scene: the privacy officer (FG) answers "who saw what about this child?"
 sleep 3 # read receipts (scenes 6-7) and tree heads travel on the nodes' next round
-say "11. a witnessing node: the broker's history as the school saw it"
+say "the school's node checked the broker's signed log: nothing was rewritten"
 "$SP" --config "$NET/school-bonnefanten/seinpost.conf" audit witness
-say "12. the privacy officer (fg-mh) asks the broker who saw information about BSN 111222333"
+say "the privacy officer asks: who saw information about this child (BSN 111222333)?"
 echo "(the BSN is pseudonymised on the FG's node; the broker only sees the pseudonym; the query is audited)"
-"$SP" --config "$NET/fg-mh/seinpost.conf" audit who-saw --bsn 111222333 || exit 1
-say "13. the AVG art. 15 subject access report (HTML): $DEMO_DIR/report-111222333.html"
+"$SP" --config "$NET/fg-mh/seinpost.conf" audit who-saw --bsn 111222333 --json | words whosaw || exit 1
+say "the report the child or parent may ask for (AVG art. 15), as HTML: $DEMO_DIR/report-111222333.html"
 "$SP" --config "$NET/fg-mh/seinpost.conf" audit report --bsn 111222333 --format html \
 	>"$DEMO_DIR/report-111222333.html" || exit 1
 grep -o '<li><span.*</li>' "$DEMO_DIR/report-111222333.html" | sed -e 's/<\/span>/  /' -e 's/<[^>]*>//g' \

@@ -101,6 +101,8 @@ if [ "$ONLY" != e2e ]; then
 	"$B/sp_bench_raw" --messages "$RAW_MSGS" --dir "$DIR/raw" --sender "$NET/politie-a/seinpost.conf" \
 		--broker "$NET/broker/seinpost.conf" --category bench-signal >"$R/raw.json" || die "sp_bench_raw failed"
 	rm -rf "$DIR/raw"
+	say "raw: the key holder's round trip (privilege separation, docs/privsep.md)"
+	"$B/sp_bench_kh" 20000 | tee "$R/keyholder.json" || die "sp_bench_kh failed"
 fi
 
 # ---- 5a. start-up times and idle RSS

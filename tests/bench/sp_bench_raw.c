@@ -264,8 +264,10 @@ static int real_frame(const char *sender_conf, const char *category, sp_keyset *
 		fprintf(stderr, "sp_bench_raw: cannot load %s\n", sender_conf);
 		return -1;
 	}
-	sp_submit_ctx sc = { .org = c.org, .keys = *keys, .pseudo = kr, .roster = *roster, .policy = pol,
-	                     .now_s = sp_now_s() };
+	sp_kh *kh = NULL;
+	if (sp_kh_local(c.org, *keys, kr, &kh) != SP_OK)
+		return -1;
+	sp_submit_ctx sc = { .org = c.org, .kh = kh, .roster = *roster, .policy = pol, .now_s = sp_now_s() };
 	Seinpost__SubmitRequest rq = SEINPOST__SUBMIT_REQUEST__INIT;
 	rq.category = (char *)category;
 	rq.weight = 2;
@@ -407,7 +409,7 @@ int main(int argc, char **argv)
 				uint8_t *fwd = NULL, *buf = NULL;
 				size_t fwdlen, len;
 				if (strcmp(to->id, sender) == 0 ||
-				    !sp_admit_route(bpol, to, h->category, (int)h->weight, &tiers_now, &rule))
+				    !sp_admit_route(bpol, to, (int)h->subject_kind, h->category, (int)h->weight, &tiers_now, &rule))
 					continue;
 				if (sp_signal_for_recipient(f->submit, to->id, 1u << SP_WHEN_IMMEDIATELY, &fwd, &fwdlen,
 				                            &granted) != SP_OK)

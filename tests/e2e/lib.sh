@@ -94,3 +94,9 @@ e2e_done() {
 	echo "$E2E_PASSES passed, $E2E_FAILS failed"
 	[ "$E2E_FAILS" -eq 0 ]
 }
+
+# The Debian python3 (python3-zmq, python3-nacl, python3-lmdb from DEB_PKGS)
+# for attacks played as an outsider; another python3 first in PATH (pyenv)
+# does not see Debian's modules.
+SYSPY=/usr/bin/python3
+[ -x "$SYSPY" ] || SYSPY=python3

@@ -27,7 +27,7 @@ kill -CONT "$zvh"
 check "everything drains to the slow recipient" dl_wait_drained 60
 t2=$(date +%s.%N)
 python3 -c "print(f'burst of $N: submitted in {$t1-$t0:.1f} s ({$N/($t1-$t0):.0f}/s), drained to the slow recipient {$t2-$t1:.1f} s later')"
-out=$(dl_verify "$E2E_DIR/ids.txt" "$N" --in-order); rc=$?
+out=$(dl_verify "$E2E_DIR/ids.txt" "$N"); rc=$? # no order across retries (docs/delivery.md, "Order")
 echo "$out"
-check "nothing lost, nothing duplicated, in order" test $rc -eq 0
+check "nothing lost, nothing duplicated" test $rc -eq 0
 e2e_done

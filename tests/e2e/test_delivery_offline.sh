@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Store-and-forward: the ZVH node is down while signals arrive (and the
 # broker is killed meanwhile); the broker holds them durably, `status` shows
-# the queue, and when the ZVH returns every signal arrives exactly once and
-# in submit order.
+# the queue, and when the ZVH returns every signal arrives exactly once.
+# seinpost promises no order across retries and outages (docs/delivery.md,
+# "Order"): the test checks exactly-once, not arrival order, and that
+# `inbox` lists by creation time.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_delivery.sh"
 N=${OFFLINE_SIGNALS:-300}
@@ -35,8 +37,10 @@ dl_start zvh-mh || exit 1
 check "the ZVH queue drains after it returns" dl_wait_drained 60
 t1=$(date +%s.%N)
 echo "drain of $N queued signals to the returning ZVH: $(python3 -c "print(f'{$t1-$t0:.1f}')") s"
-out=$(dl_verify "$E2E_DIR/ids.txt" "$N" --in-order); rc=$?
+out=$(dl_verify "$E2E_DIR/ids.txt" "$N"); rc=$?
 echo "$out"
-check "exactly once, in submit order, audit chains verify" test $rc -eq 0
+check "exactly once, audit chains verify" test $rc -eq 0
+sorted() { sp zvh-mh inbox --json | jq -e '[.[].created_at] as $c | ($c | length) > 0 and $c == ($c | sort)' >/dev/null; }
+check "inbox lists by creation time" sorted
 check "status healthy again once drained" sp broker status
 e2e_done

@@ -27,7 +27,7 @@ check "the node refuses submits once its map is full ($refused refused)" test "$
 check "with a clear message" grep -q "could not store the signal durably: database full (raise map_size_mb); nothing was sent" "$E2E_DIR/load.err"
 check "the node logs it" grep -q "outbox write failed: database full" "$E2E_DIR/$DL_SENDER.log"
 sp $DL_SENDER status >"$E2E_DIR/st.txt"; rc=$?
-check "node status is unhealthy and says why (rc=$rc)" bash -c "[ $rc -eq 1 ] && grep -q 'alert.*database full.*BAD' '$E2E_DIR/st.txt'"
+check "node status is unhealthy and says why (rc=$rc)" bash -c "[ $rc -eq 1 ] && grep -q 'storage.*FAILING.*database full.*BAD' '$E2E_DIR/st.txt'"
 dl_set $DL_SENDER map_size_mb 64
 dl_crash $DL_SENDER || exit 1
 check "after growing the node's map everything drains" dl_wait_drained 60
@@ -50,7 +50,7 @@ check "node submits still return ids: the outbox holds what the broker refuses" 
 pending=$(dl_status $DL_SENDER outbox pending | cut -d' ' -f1)
 check "signals the broker could not store wait in the sender's outbox ($pending)" test "${pending:-0}" -gt 0
 sp broker status >"$E2E_DIR/st.txt"; rc=$?
-check "broker status is unhealthy with a full map (rc=$rc)" bash -c "[ $rc -eq 1 ] && grep -Eq 'alert.*database full.*BAD|map used.*BAD' '$E2E_DIR/st.txt'"
+check "broker status is unhealthy with a full map (rc=$rc)" bash -c "[ $rc -eq 1 ] && grep -Eq 'storage.*FAILING.*database full.*BAD|map used.*BAD' '$E2E_DIR/st.txt'"
 check "the broker is still running" kill -0 "$(e2e_pid broker)"
 # The operator grows the map by configuration and restarts.
 dl_set broker map_size_mb 64

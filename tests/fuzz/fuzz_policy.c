@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sp_entitlement e;
 			for (size_t i = 0; i < sp_policy_category_count(p); i++)
 				for (int w = 0; w <= 4; w++)
-					sp_policy_entitlement(p, sp_policy_category_at(p, i)->id, w,
+					sp_policy_entitlement(p, (int)(size % 4), sp_policy_category_at(p, i)->id, w,
 					                      "school", &e);
 			if (devnull) {
 				sp_policy_print(p, devnull);

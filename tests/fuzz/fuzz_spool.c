@@ -1,11 +1,13 @@
 /* fuzz_spool.c — the spool file parser must never crash or leak on any
  * bytes, always explain a refusal, and never copy a number from the file
- * into its explanation (it could be a BSN). */
+ * into its explanation (it could be a BSN); what it accepts holds only
+ * acceptable text (sp_text_ok), newlines only in summary and narrative. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sp_spool.h"
+#include "sp_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,6 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		Seinpost__LocalRequest *r = seinpost__local_request__unpack(NULL, reqlen, req);
 		if (!r || (kind != SP_SPOOL_SIGNAL && kind != SP_SPOOL_INVOLVE))
 			abort();
+		if (kind == SP_SPOOL_SIGNAL) {
+			const Seinpost__SubmitRequest *q = r->submit;
+			if (!q || !sp_text_ok(q->summary, 1u << 20, 1) || !sp_text_ok(q->narrative, 1u << 20, 1) ||
+			    !sp_text_ok(q->contact, 1u << 20, 0) || !sp_text_ok(q->name, 1u << 20, 0) ||
+			    !sp_text_ok(q->address, 1u << 20, 0) || !sp_text_ok(q->idempotency_key, 1u << 20, 0))
+				abort();
+		} else {
+			for (size_t i = 0; r->involve_batch && i < r->involve_batch->n_items; i++)
+				if (!sp_text_ok(r->involve_batch->items[i]->ref, 1u << 20, 0))
+					abort();
+		}
 		seinpost__local_request__free_unpacked(r, NULL);
 	} else if (!errs[0] || req || kind || has_digit_run(errs, 9)) {
 		abort();

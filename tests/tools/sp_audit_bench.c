@@ -52,6 +52,9 @@ int main(int argc, char **argv)
 			return 1;
 		memcpy(pk, keys->sign_pk, 32);
 		memcpy(sk, keys->sign_sk, 64);
+		sp_kh *kh = NULL;
+		if (sp_kh_local("bench", NULL, kr, &kh) != SP_OK)
+			return 1;
 		/* synthetic BSNs passing the elfproef (as tests/bench/gen_bsn.py) */
 		uint64_t p = 20000000;
 		for (int i = 0; i < SUBJECTS; p++) {
@@ -66,12 +69,13 @@ int main(int argc, char **argv)
 			bsn[9] = '\0';
 			uint32_t epoch;
 			char why[128];
-			if (sp_submit_pseudonym(kr, 1, bsn, pseudo[i], &epoch, why, sizeof why) != SP_OK)
+			if (sp_submit_pseudonym(kh, 1, bsn, pseudo[i], &epoch, why, sizeof why) != SP_OK)
 				return 1;
 			if (i == 4242)
 				printf("who-saw subject: %s\n", bsn);
 			i++;
 		}
+		sp_kh_free(&kh);
 	}
 	t0 = sp_mono_ms();
 	for (uint64_t i = 0; i < n; i++) {

@@ -8,6 +8,9 @@
  *   sp_audit_tamper STATE_DIR swap A B       exchange records A and B
  *   sp_audit_tamper STATE_DIR truncate N     keep records 1..N, fix the chain head
  *   sp_audit_tamper STATE_DIR head SIZE      replace that tree head (other key)
+ *   sp_audit_tamper STATE_DIR backdate KEYS_DIR   re-sign the latest tree head with the
+ *        broker's real key and a time 1 s before the head before it (a
+ *        dishonest broker, or one whose clock went back without the clamp)
  *   sp_audit_tamper STATE_DIR rewrite KEYS_DIR
  *        a dishonest broker: drop every read record and rebuild chain, Merkle
  *        tree and tree heads, signed with the broker's real key
@@ -61,6 +64,24 @@ static void wipe(sp_txn *t, enum sp_db db, const void *prefix, size_t plen)
 			exit(1);
 	free(c.k);
 	free(c.len);
+}
+
+struct two_heads {
+	uint64_t size[2], time[2];
+	int n;
+};
+
+static int last_two(void *ctx, uint64_t key_size, const Seinpost__SignedTreeHead *h)
+{
+	struct two_heads *c = ctx;
+	if (!h)
+		return 0;
+	c->size[0] = c->size[1];
+	c->time[0] = c->time[1];
+	c->size[1] = h->tree_size;
+	c->time[1] = h->timestamp;
+	c->n++;
+	return 0;
 }
 
 static int die(const char *m)
@@ -153,6 +174,29 @@ int main(int argc, char **argv)
 			return die("write failed");
 		free(buf);
 		seinpost__signed_tree_head__free_unpacked(h, NULL);
+	} else if (strcmp(op, "backdate") == 0) {
+		struct two_heads two = { 0 };
+		Seinpost__SignedTreeHead *h;
+		sp_keyset *k = NULL;
+		uint8_t *buf = NULL;
+		size_t len;
+		if (sp_keys_load(argv[3], &k) != SP_OK || sp_sth_foreach(t, last_two, &two) != SP_OK || two.n < 2)
+			return die("keys, or fewer than two heads");
+		key[0] = SP_MTREE_STH;
+		sp_be64_put(key + 1, two.size[1]);
+		if (sp_store_get(t, SP_DB_AUDIX, key, 9, &v, &vl) != SP_OK ||
+		    !(h = seinpost__signed_tree_head__unpack(NULL, vl, v)))
+			return die("no such head");
+		h->timestamp = two.time[0] - 1000;
+		sp_sth_sign_raw(h->tree_size, h->timestamp, h->root_hash.data, k->sign_sk, h->signature.data);
+		if (sp_wire_pack(&h->base, &buf, &len) != SP_OK || sp_store_put(t, SP_DB_AUDIX, key, 9, buf, len, 0) != SP_OK)
+			return die("write failed");
+		printf("head of size %llu re-signed at %llu (the head of size %llu: %llu)\n",
+		       (unsigned long long)h->tree_size, (unsigned long long)h->timestamp,
+		       (unsigned long long)two.size[0], (unsigned long long)two.time[0]);
+		free(buf);
+		seinpost__signed_tree_head__free_unpacked(h, NULL);
+		sp_keys_free(&k);
 	} else if (strcmp(op, "rewrite") == 0) {
 		sp_keyset *k = NULL;
 		Seinpost__AuditRecord **recs = NULL;

@@ -10,14 +10,34 @@
  *                                               sender's outbox, try to open it with
  *                                               NODE's keys; prints the tiers opened
  *   sp_forge garbage NODE.conf                  send a malformed frame
+ *   sp_forge garbage-flood NODE.conf N          send N malformed frames; prints SENT N
+ *   sp_forge unknownfield NODE.conf             a well-formed signal with an unknown field added
+ *   sp_forge link NODE.conf BSN-A BSN-B EPOCH   one involvement update naming BSN-A (epoch 1)
+ *                                               and BSN-B (under EPOCH): the alias trick
+ *   sp_forge feedback NODE.conf                 ask the broker for feedback from seq 0
+ *                                               as NODE (a curious partner); prints
+ *                                               "ID EVENT ROLE" per item, then END
  *   sp_forge false-read NODE.conf ID USER       queue a signed read receipt for a
  *                                               signal NODE never received
  *   sp_forge longexpiry NODE.conf               a signal whose expiry exceeds the
  *                                               policy's retention
+ *   sp_forge badtext NODE.conf                  a valid signal whose sealed summary and
+ *                                               contact are not acceptable text (a C1
+ *                                               control, a surrogate): what a sender
+ *                                               without the node's checks could send
  *   sp_forge receipt NODE.conf ID HOW           a DeliveryAckBatch for ID as NODE:
  *                                               HOW = good (NODE's key), badkey (a
  *                                               fresh key), otherorg (NODE's key over
  *                                               another org name); prints SENT
+ *   sp_forge outbox NODE.conf KIND [ORG]        put a bad signal of KIND into NODE's
+ *                                               outbox as pending, for the node itself
+ *                                               to send (issue 11: every rejection
+ *                                               through a real node); prints its id.
+ *                                               KIND: overgrant (ORG gets tier full),
+ *                                               impersonate (ORG as sender), category,
+ *                                               future, past, expired, longexpiry,
+ *                                               policyver, stranger-grant, self-grant,
+ *                                               dup-grant, damage-sig, damage-header
  *
  * Prints one line: the broker's verdict ("OK", "DUPLICATE", "REJECTED <code>
  * <reason>", "NO-ANSWER") or the tiers opened.
@@ -31,6 +51,7 @@
 #include "sp_config.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_outbox.h"
 #include "sp_policy.h"
 #include "sp_pseudo.h"
 #include "sp_reads.h"
@@ -42,6 +63,10 @@
 #include "sp_wire.h"
 
 static uint64_t g_lifetime = 86400; /* seconds from now to the header expiry */
+static const char *g_summary = "forge summary", *g_contact = "forge contact";
+static int64_t g_created_off;        /* seconds added to the created time */
+static const char *g_category;       /* header category, when not the grants' */
+static const uint8_t *g_policy_hash; /* header policy hash, when not ours */
 
 struct ctx {
 	sp_config cfg;
@@ -115,7 +140,17 @@ static int send_and_report(struct ctx *c, const uint8_t *buf, size_t len)
 		Seinpost__Frame *f = NULL;
 		char why[256];
 		if (sp_wire_decode_frame(m.body, m.len, 1 << 20, &f, why, sizeof why) == SP_OK &&
-		    f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK) {
+		    f->body_case == SEINPOST__FRAME__BODY_INVOLVE_ACK) {
+			Seinpost__InvolveAck *a = f->involve_ack;
+			if (a->status == SEINPOST__STATUS__STATUS_REJECTED)
+				printf("REJECTED %d %s\n", a->code, a->reason);
+			else
+				printf("OK\n");
+			seinpost__frame__free_unpacked(f, NULL);
+			sp_msg_clear(&m);
+			return 0;
+		}
+		if (f && f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK) {
 			Seinpost__SubmitAck *a = f->submit_ack;
 			if (a->status == SEINPOST__STATUS__STATUS_REJECTED)
 				printf("REJECTED %d %s\n", a->code, a->reason);
@@ -131,6 +166,61 @@ static int send_and_report(struct ctx *c, const uint8_t *buf, size_t len)
 	}
 	printf("NO-ANSWER\n");
 	return 0;
+}
+
+/* Ask for feedback from the start of the log and print every item the
+ * broker answers, following `more`. */
+static void ask_feedback(struct ctx *c)
+{
+	zmq_pollitem_t it = { .socket = c->sock, .events = ZMQ_POLLIN };
+	uint64_t after = 0;
+	for (int round = 0; round < 1000; round++) {
+		Seinpost__Frame q = SEINPOST__FRAME__INIT;
+		Seinpost__FeedbackRequest r = SEINPOST__FEEDBACK_REQUEST__INIT;
+		uint8_t *buf = NULL;
+		size_t len;
+		int more = 0, got = 0;
+		r.after_seq = after;
+		q.version = SP_WIRE_VERSION;
+		q.body_case = SEINPOST__FRAME__BODY_FEEDBACK_REQUEST;
+		q.feedback_request = &r;
+		if (sp_wire_pack(&q.base, &buf, &len) != SP_OK)
+			die("pack");
+		for (int i = 0; i < 30 && sp_transport_send(c->sock, NULL, 0, buf, len) != SP_OK; i++)
+			zmq_poll(NULL, 0, 100);
+		free(buf);
+		for (int waited = 0; waited < 5000 && !got; waited += 100) {
+			sp_msg m;
+			Seinpost__Frame *f = NULL;
+			char why[256];
+			if (zmq_poll(&it, 1, 100) <= 0)
+				continue;
+			memset(&m, 0, sizeof m);
+			if (sp_transport_recv(c->sock, 0, 1, &m) != SP_OK)
+				continue;
+			if (sp_wire_decode_frame(m.body, m.len, 1 << 24, &f, why, sizeof why) == SP_OK &&
+			    f->body_case == SEINPOST__FRAME__BODY_FEEDBACK) {
+				char idhex[SP_ID_HEX];
+				for (size_t i = 0; i < f->feedback->n_items; i++) {
+					const Seinpost__FeedbackItem *x = f->feedback->items[i];
+					printf("%s %s %s\n", sp_hex(x->signal_id.data, 16, idhex), x->event, x->role);
+				}
+				after = f->feedback->next_seq;
+				more = f->feedback->more;
+				got = 1;
+			}
+			if (f)
+				seinpost__frame__free_unpacked(f, NULL);
+			sp_msg_clear(&m);
+		}
+		if (!got) {
+			printf("NO-ANSWER\n");
+			return;
+		}
+		if (!more)
+			break;
+	}
+	printf("END\n");
 }
 
 static int send_signal(struct ctx *c, const uint8_t *sig, size_t siglen)
@@ -159,7 +249,7 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 	sp_grant_spec *g = NULL, *all;
 	size_t n = 0;
 	uint8_t pseudo[32], id[16];
-	if (sp_policy_grants_for(c->policy, c->roster, c->cfg.org, category, weight, &g, &n) != SP_OK)
+	if (sp_policy_grants_for(c->policy, c->roster, c->cfg.org, 1, category, weight, &g, &n) != SP_OK)
 		die("grants");
 	all = calloc(n + nextra + 1, sizeof *all);
 	if (n)
@@ -170,15 +260,94 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 		die("pseudo");
 	sp_signal_meta m = {
 		.sender = sender, .subject_kind = 1, .pseudonym = pseudo,
-		.pseudonym_epoch = sp_pseudo_current_epoch(c->pseudo), .category = category,
-		.weight = (uint32_t)weight, .created = sp_now_s(), .expires = sp_now_s() + g_lifetime,
-		.policy_hash = sp_policy_hash(c->policy),
+		.pseudonym_epoch = sp_pseudo_current_epoch(c->pseudo), .category = g_category ? g_category : category,
+		.weight = (uint32_t)weight, .created = (uint64_t)((int64_t)sp_now_s() + g_created_off),
+		.expires = (uint64_t)((int64_t)sp_now_s() + g_created_off) + g_lifetime,
+		.policy_hash = g_policy_hash ? g_policy_hash : sp_policy_hash(c->policy),
 	};
-	sp_tier_plain p = { .contact = "forge contact", .summary = "forge summary", .bsn = "111222333", .name = "Forge Name" };
+	sp_tier_plain p = { .contact = g_contact, .summary = g_summary, .bsn = "111222333", .name = "Forge Name" };
 	if (sp_signal_seal(&m, &p, all, n + nextra, c->keys->sign_sk, out, outlen, id) != SP_OK)
 		die("seal");
 	free(all);
 	free(g);
+}
+
+/* A bad signal of one kind, stored in the node's outbox as if submitted. */
+static void outbox_put(struct ctx *c, const char *kind, const char *org)
+{
+	static uint8_t other_hash[32];
+	const sp_org *to = org ? sp_roster_find(c->roster, org) : NULL;
+	sp_grant_spec extra[2];
+	size_t nextra = 0;
+	const char *sender = c->cfg.org;
+	uint8_t *sig = NULL, *ebuf = NULL, id[16];
+	size_t siglen, elen;
+	Seinpost__Signal *s;
+	Seinpost__SignalHeader *h;
+	sp_store *st = NULL;
+	sp_txn *t = NULL;
+	char idhex[SP_ID_HEX];
+
+	memset(extra, 0, sizeof extra);
+	if (strcmp(kind, "overgrant") == 0 && to) {
+		extra[nextra++] = (sp_grant_spec){ .recipient = to->id, .box_pk = to->box_pk, .tier = SP_TIER_FULL,
+		                                   .mode = SP_WHEN_IMMEDIATELY };
+	} else if (strcmp(kind, "impersonate") == 0 && to) {
+		sender = to->id;
+	} else if (strcmp(kind, "category") == 0) {
+		g_category = "knitting";
+	} else if (strcmp(kind, "future") == 0) {
+		g_created_off = 3600;
+	} else if (strcmp(kind, "past") == 0) {
+		g_created_off = -8 * 86400;
+		g_lifetime = 30ull * 86400; /* not expired: the clock check answers */
+	} else if (strcmp(kind, "expired") == 0) {
+		g_created_off = -120;
+		g_lifetime = 60;
+	} else if (strcmp(kind, "longexpiry") == 0) {
+		g_lifetime = 4000ull * 86400;
+	} else if (strcmp(kind, "policyver") == 0) {
+		randombytes_buf(other_hash, sizeof other_hash);
+		g_policy_hash = other_hash;
+	} else if (strcmp(kind, "stranger-grant") == 0) {
+		extra[nextra++] = (sp_grant_spec){ .recipient = "nobody-here", .box_pk = c->keys->box_pk,
+		                                   .tier = SP_TIER_CONTACT, .mode = SP_WHEN_IMMEDIATELY };
+	} else if (strcmp(kind, "self-grant") == 0) {
+		extra[nextra++] = (sp_grant_spec){ .recipient = c->cfg.org, .box_pk = c->keys->box_pk,
+		                                   .tier = SP_TIER_CONTACT, .mode = SP_WHEN_IMMEDIATELY };
+	} else if (strcmp(kind, "dup-grant") == 0 && to) {
+		extra[nextra++] = (sp_grant_spec){ .recipient = to->id, .box_pk = to->box_pk, .tier = SP_TIER_CONTACT,
+		                                   .mode = SP_WHEN_IMMEDIATELY };
+		extra[nextra++] = extra[0];
+	} else if (strcmp(kind, "damage-sig") != 0 && strcmp(kind, "damage-header") != 0) {
+		die("unknown KIND (or ORG missing or not on the roster)");
+	}
+	build(c, sender, "drug-recruitment", 2, extra, nextra, &sig, &siglen);
+	s = seinpost__signal__unpack(NULL, siglen, sig);
+	if (!s || !(h = seinpost__signal_header__unpack(NULL, s->header.len, s->header.data)))
+		die("unpack");
+	memcpy(id, h->id.data, 16);
+	seinpost__signal_header__free_unpacked(h, NULL);
+	if (strcmp(kind, "damage-sig") == 0)
+		s->signature.data[7] ^= 0x40; /* a flipped bit in the stored copy */
+	if (strcmp(kind, "damage-header") == 0)
+		s->header.len = 5; /* a stored copy cut short: the header no longer decodes */
+	{
+		Seinpost__OutboxEntry e = SEINPOST__OUTBOX_ENTRY__INIT;
+		e.signal = s;
+		e.queued = sp_now_ms();
+		e.state = SEINPOST__OUTBOX_STATE__OUTBOX_PENDING;
+		if (sp_wire_pack(&e.base, &ebuf, &elen) != SP_OK)
+			die("pack");
+	}
+	if (sp_store_open(c->cfg.state_dir, c->cfg.map_size, 0, &st) != SP_OK || sp_txn_begin(st, 1, &t) != SP_OK ||
+	    sp_outbox_add(t, id, ebuf, elen) != SP_OK || sp_txn_commit(&t) != SP_OK)
+		die("store in the outbox");
+	sp_store_close(&st);
+	seinpost__signal__free_unpacked(s, NULL);
+	free(ebuf);
+	free(sig);
+	printf("%s\n", sp_hex(id, 16, idhex));
 }
 
 int main(int argc, char **argv)
@@ -192,7 +361,9 @@ int main(int argc, char **argv)
 	sp_log_init("sp_forge", 0, 0);
 	load(&c, argv[2]);
 
-	if (strcmp(argv[1], "overgrant") == 0 && argc == 5) {
+	if (strcmp(argv[1], "outbox") == 0 && (argc == 4 || argc == 5)) {
+		outbox_put(&c, argv[3], argc == 5 ? argv[4] : NULL);
+	} else if (strcmp(argv[1], "overgrant") == 0 && argc == 5) {
 		const sp_org *to = sp_roster_find(c.roster, argv[4]);
 		if (!to)
 			die("unknown org");
@@ -203,6 +374,12 @@ int main(int argc, char **argv)
 		send_signal(&c, sig, siglen);
 	} else if (strcmp(argv[1], "longexpiry") == 0 && argc == 3) {
 		g_lifetime = 4000ull * 86400; /* beyond any retention the policy allows */
+		build(&c, c.cfg.org, "drug-recruitment", 2, NULL, 0, &sig, &siglen);
+		connect_as(&c, c.keys, c.cfg.org);
+		send_signal(&c, sig, siglen);
+	} else if (strcmp(argv[1], "badtext") == 0 && argc == 3) {
+		g_summary = "forge \xc2\x9b" "2J summary";     /* U+009B CSI, a C1 control */
+		g_contact = "forge \xed\xa0\x80 contact";       /* a UTF-16 surrogate */
 		build(&c, c.cfg.org, "drug-recruitment", 2, NULL, 0, &sig, &siglen);
 		connect_as(&c, c.keys, c.cfg.org);
 		send_signal(&c, sig, siglen);
@@ -270,10 +447,70 @@ int main(int argc, char **argv)
 		printf("%s\n", sent ? "SENT" : "NOT-SENT");
 		free(buf);
 		sp_keys_free(&k);
+	} else if (strcmp(argv[1], "feedback") == 0 && argc == 3) {
+		connect_as(&c, c.keys, c.cfg.org);
+		ask_feedback(&c);
 	} else if (strcmp(argv[1], "garbage") == 0 && argc == 3) {
 		static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0xff, 0xff, 0x01, 0x00 };
 		connect_as(&c, c.keys, c.cfg.org);
 		send_and_report(&c, junk, sizeof junk);
+	} else if (strcmp(argv[1], "garbage-flood") == 0 && argc == 4) {
+		static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0xff, 0xff, 0x01, 0x00 };
+		long n = atol(argv[3]), sent = 1;
+		connect_as(&c, c.keys, c.cfg.org);
+		for (int i = 0; i < 50 && sp_transport_send(c.sock, NULL, 0, junk, sizeof junk) != SP_OK; i++)
+			zmq_poll(NULL, 0, 100); /* not yet connected */
+		zmq_poll(NULL, 0, 500);
+		for (int stuck = 0; sent < n && stuck < 100;) {
+			if (sp_transport_send(c.sock, NULL, 0, junk, sizeof junk) == SP_OK) {
+				sent++;
+				stuck = 0;
+			} else {
+				stuck++;
+				zmq_poll(NULL, 0, 20); /* the send queue is full: let it drain */
+			}
+		}
+		zmq_poll(NULL, 0, 2000); /* let them leave before the socket closes */
+		printf("SENT %ld\n", sent);
+	} else if (strcmp(argv[1], "unknownfield") == 0 && argc == 3) {
+		/* field 99, varint 1: protobuf-c keeps it, the wire layer refuses it */
+		uint8_t *more;
+		build(&c, c.cfg.org, "drug-recruitment", 2, NULL, 0, &sig, &siglen);
+		if (!(more = realloc(sig, siglen + 3)))
+			die("memory");
+		sig = more;
+		sig[siglen++] = 0x98;
+		sig[siglen++] = 0x06;
+		sig[siglen++] = 0x01;
+		connect_as(&c, c.keys, c.cfg.org);
+		send_signal(&c, sig, siglen);
+	} else if (strcmp(argv[1], "link") == 0 && argc == 6) {
+		Seinpost__Frame f = SEINPOST__FRAME__INIT;
+		Seinpost__InvolveUpdate u = SEINPOST__INVOLVE_UPDATE__INIT;
+		Seinpost__PseudonymAt pa = SEINPOST__PSEUDONYM_AT__INIT, pb = SEINPOST__PSEUDONYM_AT__INIT;
+		Seinpost__PseudonymAt *ps[2] = { &pa, &pb };
+		uint8_t a[32], b[32], *buf;
+		size_t len;
+		uint32_t ep = sp_pseudo_current_epoch(c.pseudo);
+		if (sp_pseudo_derive(c.pseudo, ep, 1, argv[3], a) != SP_OK ||
+		    sp_pseudo_derive(c.pseudo, ep, 1, argv[4], b) != SP_OK)
+			die("pseudo");
+		pa.epoch = ep;
+		pa.pseudonym = (ProtobufCBinaryData){ 32, a };
+		pb.epoch = (uint32_t)atoi(argv[5]);
+		pb.pseudonym = (ProtobufCBinaryData){ 32, b };
+		u.pseudonyms = ps;
+		u.n_pseudonyms = 2;
+		u.until = sp_now_s() + 30 * 86400;
+		u.subject_kind = 1;
+		f.version = SP_WIRE_VERSION;
+		f.body_case = SEINPOST__FRAME__BODY_INVOLVE;
+		f.involve = &u;
+		if (sp_wire_pack(&f.base, &buf, &len) != SP_OK)
+			die("pack");
+		connect_as(&c, c.keys, c.cfg.org);
+		send_and_report(&c, buf, len);
+		free(buf);
 	} else if (strcmp(argv[1], "false-read") == 0 && argc == 5) {
 		sp_store *st = NULL;
 		sp_txn *t = NULL;

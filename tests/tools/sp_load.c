@@ -398,7 +398,10 @@ int main(int argc, char **argv)
 		int rc = submit_one(&c, &req, id, msg, sizeof msg);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		if (rc == 0) {
-			uint64_t us = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000u + (uint64_t)(b.tv_nsec - a.tv_nsec) / 1000u;
+			/* Signed: the nanoseconds go negative when the request
+			 * crosses a second boundary. */
+			int64_t ns = (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (int64_t)(b.tv_nsec - a.tv_nsec);
+			uint64_t us = ns > 0 ? (uint64_t)ns / 1000u : 0;
 			lat[ok++] = us;
 			fprintf(out, "%s %llu %llu\n", sp_hex(id, 16, idhex), (unsigned long long)wall,
 			        (unsigned long long)us);

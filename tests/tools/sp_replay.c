@@ -155,7 +155,10 @@ int main(int argc, char **argv)
 		req.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
 		req.subject_id = "111222333";
 		req.contact = "replay test";
-		sp_submit_ctx sc = { .org = c.org, .keys = k, .pseudo = kr, .roster = r, .policy = p,
+		sp_kh *kh = NULL;
+		if (sp_kh_local(c.org, k, kr, &kh) != SP_OK)
+			die("keys");
+		sp_submit_ctx sc = { .org = c.org, .kh = kh, .roster = r, .policy = p,
 		                     .now_s = (uint64_t)((long long)sp_now_s() + off) };
 		if (sp_submit_build(&sc, &req, &buf, &len, id, why, sizeof why) != SP_OK)
 			die(why);
@@ -165,6 +168,7 @@ int main(int argc, char **argv)
 		send_and_report(&c, sig);
 		seinpost__signal__free_unpacked(sig, NULL);
 		free(buf);
+		sp_kh_free(&kh);
 		sp_pseudo_keyring_free(&kr);
 		sp_policy_free(&p);
 		sp_roster_free(&r);

@@ -172,10 +172,10 @@ def main(argv):
     records = ex["records"]
     heads = sorted(ex["tree_heads"], key=lambda h: h["tree_size"])
     for i, h in enumerate(heads):
-        if i and (h["tree_size"] <= heads[i - 1]["tree_size"] or h["timestamp"] < heads[i - 1]["timestamp"]):
+        if i and (h["tree_size"] <= heads[i - 1]["tree_size"] or h["timestamp_ms"] < heads[i - 1]["timestamp_ms"]):
             print("BAD tree head %d: does not grow" % h["tree_size"])
             return 1
-        msg = b"seinpost/sth/v1" + struct.pack(">QQ", h["tree_size"], h["timestamp"]) + bytes.fromhex(h["root_hash"])
+        msg = b"seinpost/sth/v1" + struct.pack(">QQ", h["tree_size"], h["timestamp_ms"]) + bytes.fromhex(h["root_hash"])
         if not ed25519_verify(pk, msg, bytes.fromhex(h["signature"])):
             print("BAD tree head %d: signature is not the broker's" % h["tree_size"])
             return 1

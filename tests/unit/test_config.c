@@ -2,6 +2,8 @@
 #include "sp_test.h"
 
 #include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "sp_config.h"
 
@@ -183,6 +185,40 @@ START_TEST(unreadable)
 }
 END_TEST
 
+/* No "state =": systemd's $STATE_DIRECTORY, else /var/lib/seinpost/NAME for a
+ * configuration in a directory NAME (the shipped unit's layout). */
+START_TEST(state_default)
+{
+	sp_config c;
+	char err[512], text[1024], dir[300];
+	char *st;
+
+	snprintf(text, sizeof text, "%s", node_conf);
+	st = strstr(text, "state = state\n");
+	memset(st, ' ', strlen("state = state"));
+	*st = ';';
+	snprintf(dir, sizeof dir, "%s/school-bonnefanten", tmp);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof path, "%s/seinpost.conf", dir);
+	unsetenv("STATE_DIRECTORY");
+	ck_assert_msg(load_text(text, &c, err, sizeof err) == SP_OK, "%s", err);
+	ck_assert_str_eq(c.state_dir, "/var/lib/seinpost/school-bonnefanten");
+	setenv("STATE_DIRECTORY", "/var/lib/seinpost/x:/var/lib/other", 1);
+	ck_assert_msg(load_text(text, &c, err, sizeof err) == SP_OK, "%s", err);
+	ck_assert_str_eq(c.state_dir, "/var/lib/seinpost/x");
+	/* Given in the file, the file wins. */
+	ck_assert_msg(load_text(node_conf, &c, err, sizeof err) == SP_OK, "%s", err);
+	ck_assert_ptr_nonnull(strstr(c.state_dir, "/school-bonnefanten/state"));
+	unsetenv("STATE_DIRECTORY");
+	/* A directory name that is no identifier gives no default. */
+	snprintf(dir, sizeof dir, "%s/Not An Id", tmp);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof path, "%s/seinpost.conf", dir);
+	ck_assert_int_eq(load_text(text, &c, err, sizeof err), SP_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "missing 'state'"));
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -192,6 +228,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, valid_node);
 	tcase_add_test(tc, errors_with_lines);
 	tcase_add_test(tc, unreadable);
+	tcase_add_test(tc, state_default);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,7 @@
 #include <sodium.h>
 #include "sp_test.h"
 #include "sp_involve.h"
-#include "sp_release.h"
+#include "sp_inbox.h"
 #include "sp_wire.h"
 
 START_TEST(dates)
@@ -54,7 +54,7 @@ START_TEST(merge)
 	db.n_rule_ids = 1;
 	e.delivery = &da;
 
-	ck_assert_int_eq(sp_release_merge(&e, &db, &out, &len, &changed), SP_OK);
+	ck_assert_int_eq(sp_inbox_merge(&e, &db, &out, &len, &changed), SP_OK);
 	ck_assert_int_eq(changed, 1);
 	Seinpost__InboxEntry *m = seinpost__inbox_entry__unpack(NULL, len, out);
 	ck_assert_ptr_nonnull(m);
@@ -64,14 +64,14 @@ START_TEST(merge)
 	free(out);
 
 	/* A plain repeat changes nothing. */
-	ck_assert_int_eq(sp_release_merge(&e, &da, &out, &len, &changed), SP_OK);
+	ck_assert_int_eq(sp_inbox_merge(&e, &da, &out, &len, &changed), SP_OK);
 	ck_assert_int_eq(changed, 0);
 	free(out);
 
 	/* Another header is never merged. */
 	uint8_t other[4] = { 9, 9, 9, 9 };
 	b.header.data = other;
-	ck_assert_int_eq(sp_release_merge(&e, &db, &out, &len, &changed), SP_EINVAL);
+	ck_assert_int_eq(sp_inbox_merge(&e, &db, &out, &len, &changed), SP_EINVAL);
 	ck_assert_ptr_null(out);
 	free(ga[0]);
 	free(gb[0]);

@@ -54,7 +54,7 @@ START_TEST(example_loads)
 		ck_assert_int_le(c->default_weight, 3);
 		ck_assert_uint_gt(c->retention_days, 0);
 	}
-	ck_assert_uint_eq(sp_policy_category_count(p), 8);
+	ck_assert_uint_eq(sp_policy_category_count(p), 11);
 	ck_assert_uint_gt(sp_policy_rule_count(p), 20);
 	for (size_t i = 0; i < sp_policy_rule_count(p); i++) {
 		const sp_policy_rule *r = sp_policy_rule_at(p, i);
@@ -113,7 +113,7 @@ START_TEST(entitlement_and_allows)
 	const sp_policy_rule *r = NULL;
 
 	/* drug-recruitment weight 2: only an involved school gets contact and summary. */
-	sp_policy_entitlement(p, "drug-recruitment", 2, "school", &e);
+	sp_policy_entitlement(p, 1, "drug-recruitment", 2, "school", &e);
 	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], SP_WHEN_IF_INVOLVED);
 	ck_assert_int_eq(e.when[SP_TIER_CONTACT], SP_WHEN_IF_INVOLVED);
 	ck_assert_int_eq(e.when[SP_TIER_SUMMARY], SP_WHEN_IF_INVOLVED);
@@ -121,37 +121,37 @@ START_TEST(entitlement_and_allows)
 	ck_assert_ptr_null(e.rule[SP_TIER_FULL]);
 	ck_assert_str_eq(e.rule[SP_TIER_CONTACT]->id, "drug-w2-school");
 
-	ck_assert_int_eq(sp_policy_allows(p, "drug-recruitment", 2, "youthcare", SP_TIER_SUMMARY,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "drug-recruitment", 2, "youthcare", SP_TIER_SUMMARY,
 	                                  SP_WHEN_IMMEDIATELY, &r), SP_OK);
 	ck_assert_str_eq(r->id, "drug-w2-youthcare");
 	/* Stricter than policy is fine. */
-	ck_assert_int_eq(sp_policy_allows(p, "drug-recruitment", 2, "school", SP_TIER_SUMMARY,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "drug-recruitment", 2, "school", SP_TIER_SUMMARY,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_OK);
 	/* More permissive than policy is refused. */
-	ck_assert_int_eq(sp_policy_allows(p, "drug-recruitment", 2, "school", SP_TIER_SUMMARY,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "drug-recruitment", 2, "school", SP_TIER_SUMMARY,
 	                                  SP_WHEN_IMMEDIATELY, &r), SP_EPOLICY);
 	ck_assert_ptr_null(r);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 3, "zvh", SP_TIER_FULL,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 3, "zvh", SP_TIER_FULL,
 	                                  SP_WHEN_IMMEDIATELY, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 3, "zvh", SP_TIER_FULL,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 3, "zvh", SP_TIER_FULL,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_OK);
 	/* Not at all: full at weight 2, a role without rules, wrong inputs. */
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "zvh", SP_TIER_FULL,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "zvh", SP_TIER_FULL,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "police", SP_TIER_EXISTENCE,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "police", SP_TIER_EXISTENCE,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "privacy-officer", SP_TIER_EXISTENCE,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "privacy-officer", SP_TIER_EXISTENCE,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "nope", 2, "school", SP_TIER_EXISTENCE,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "nope", 2, "school", SP_TIER_EXISTENCE,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 4, "school", SP_TIER_EXISTENCE,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 4, "school", SP_TIER_EXISTENCE,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "school", 7,
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "school", 7,
 	                                  SP_WHEN_ON_ESCALATION, NULL), SP_EPOLICY);
-	ck_assert_int_eq(sp_policy_allows(p, "gia", 2, "school", SP_TIER_EXISTENCE, 0, NULL),
+	ck_assert_int_eq(sp_policy_allows(p, 1, "gia", 2, "school", SP_TIER_EXISTENCE, 0, NULL),
 	                 SP_EPOLICY);
 	/* Handle With Care: the school learns existence only, if involved. */
-	sp_policy_entitlement(p, "gia", 2, "school", &e);
+	sp_policy_entitlement(p, 1, "gia", 2, "school", &e);
 	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], SP_WHEN_IF_INVOLVED);
 	ck_assert_int_eq(e.when[SP_TIER_CONTACT] | e.when[SP_TIER_SUMMARY] | e.when[SP_TIER_FULL], 0);
 	sp_policy_free(&p);
@@ -178,6 +178,34 @@ static const sp_grant_spec *find_grant(const sp_grant_spec *g, size_t n, const c
 	return NULL;
 }
 
+/* Rules apply to the subject kinds they name (persons by default). */
+START_TEST(subject_kinds)
+{
+	sp_policy *p = load_example();
+	sp_entitlement e;
+	const sp_policy_rule *r = NULL;
+	/* weapon w3 gives the ZVH the full tier on escalation — for persons only */
+	ck_assert_int_eq(sp_policy_allows(p, 1, "weapon", 3, "zvh", SP_TIER_FULL, SP_WHEN_ON_ESCALATION, &r), SP_OK);
+	ck_assert_int_eq(sp_policy_allows(p, 3, "weapon", 3, "zvh", SP_TIER_FULL, SP_WHEN_ON_ESCALATION, NULL),
+	                 SP_EPOLICY);
+	ck_assert_int_eq(sp_policy_allows(p, 2, "weapon", 3, "zvh", SP_TIER_EXISTENCE, SP_WHEN_ON_ESCALATION, NULL),
+	                 SP_EPOLICY);
+	/* drug premises: locations and businesses to the municipality, never a person */
+	sp_policy_entitlement(p, 3, "drug-premises", 2, "municipality", &e);
+	ck_assert_int_eq(e.when[SP_TIER_SUMMARY], SP_WHEN_IMMEDIATELY);
+	sp_policy_entitlement(p, 1, "drug-premises", 2, "municipality", &e);
+	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], 0);
+	sp_policy_entitlement(p, 3, "drug-premises", 2, "zvh", &e);
+	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], 0);
+	/* out of range kinds get nothing */
+	sp_policy_entitlement(p, 9, "weapon", 3, "zvh", &e);
+	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], 0);
+	for (size_t i = 0; i < sp_policy_escalation_count(p); i++)
+		ck_assert_uint_eq(sp_policy_escalation_at(p, i)->kind_mask, SP_POLICY_KIND_BIT(1));
+	sp_policy_free(&p);
+}
+END_TEST
+
 START_TEST(grants_for_roster)
 {
 	sp_policy *p = load_example();
@@ -197,7 +225,7 @@ START_TEST(grants_for_roster)
 	org(r, "zvh", "zvh");
 	org(r, "fg", "privacy-officer");
 
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "drug-recruitment", 2, &g, &n), SP_OK);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "drug-recruitment", 2, &g, &n), SP_OK);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_ptr_nonnull(s = find_grant(g, n, "school-a", SP_TIER_CONTACT));
 	ck_assert_int_eq(s->mode, SP_WHEN_IF_INVOLVED);
@@ -220,13 +248,13 @@ START_TEST(grants_for_roster)
 	free(g);
 
 	/* Handle With Care has no tier >= contact for the school. */
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "gia", 1, &g, &n), SP_OK);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "gia", 1, &g, &n), SP_OK);
 	ck_assert_ptr_null(find_grant(g, n, "school-a", SP_TIER_CONTACT));
 	free(g);
 
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "nope", 2, &g, &n), SP_ECATEGORY);
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", "gia", 0, &g, &n), SP_EWEIGHT);
-	ck_assert_int_eq(sp_policy_grants_for(p, r, "stranger", "gia", 2, &g, &n), SP_EORG);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "nope", 2, &g, &n), SP_ECATEGORY);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "gia", 0, &g, &n), SP_EWEIGHT);
+	ck_assert_int_eq(sp_policy_grants_for(p, r, "stranger", 1, "gia", 2, &g, &n), SP_EORG);
 	ck_assert_ptr_null(g);
 	sp_roster_free(&r);
 	sp_policy_free(&p);
@@ -444,6 +472,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, hash_stable_and_sensitive);
 	tcase_add_test(tc, entitlement_and_allows);
 	tcase_add_test(tc, grants_for_roster);
+	tcase_add_test(tc, subject_kinds);
 	tcase_add_test(tc, escalation_match_retention);
 	tcase_add_loop_test(tc, malformed_line_numbers, 0, (int)(sizeof bads / sizeof bads[0]));
 	tcase_add_test(tc, special_files);

@@ -136,7 +136,7 @@ START_TEST(signal_refused)
 	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"summary\":[1]}", SP_EMALFORMED,
 	        "field 'summary': must be a string");
 	REFUSED("{\"type\":\"signal\",\"category\":\"gia\",\"bsn\":\"111222333\",\"contact\":\"a\\nb\"}", SP_EMALFORMED,
-	        "field 'contact': not printable");
+	        "field 'contact': not acceptable text: a newline or tab (one line only)");
 	{
 		/* every oversized field is listed, whatever the file's total size */
 		size_t big = 70000;

@@ -1,0 +1,241 @@
+/* test_keyholder.c — the key holder's protocol: a remote handle over a real
+ * socketpair answers exactly as a local one; the parser refuses everything
+ * outside the fixed format (sp_keyholder.h). */
+#include "sp_test.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sodium.h>
+
+#include "sp_keyholder.h"
+#include "sp_reads.h"
+#include "sp_signal.h"
+
+#define ORG "politie-limburg"
+
+static sp_keyset *keys;
+static sp_pseudo_keyring *kr;
+static sp_kh *local, *remote;
+static pid_t server;
+
+/* A key holder in a child process: the same answer function the daemon runs. */
+static void serve(int fd)
+{
+	uint8_t req[SP_KH_MSG_MAX], ans[SP_KH_MSG_MAX];
+	for (;;) {
+		ssize_t n = recv(fd, req, sizeof req, MSG_TRUNC);
+		size_t al;
+		if (n <= 0)
+			_exit(0);
+		sp_keyholder_answer(local, ORG, req, (size_t)n > sizeof req ? 0 : (size_t)n, ans, &al);
+		if (send(fd, ans, al, MSG_NOSIGNAL) < 0)
+			_exit(0);
+	}
+}
+
+static void setup(void)
+{
+	int sv[2];
+	ck_assert_int_ge(sodium_init(), 0);
+	ck_assert_int_eq(sp_keys_generate(1, &keys), SP_OK);
+	ck_assert_int_eq(sp_pseudo_keyring_generate(3, &kr), SP_OK);
+	ck_assert_int_eq(sp_kh_local(ORG, keys, kr, &local), SP_OK);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	server = fork();
+	ck_assert_int_ge(server, 0);
+	if (server == 0) {
+		close(sv[1]);
+		serve(sv[0]);
+	}
+	close(sv[0]);
+	ck_assert_int_eq(sp_kh_remote(sv[1], &remote), SP_OK);
+}
+
+static void teardown(void)
+{
+	int st;
+	sp_kh_free(&remote); /* closes the socket: the server exits */
+	waitpid(server, &st, 0);
+	sp_kh_free(&local);
+	sp_pseudo_keyring_free(&kr);
+	sp_keys_free(&keys);
+}
+
+START_TEST(info)
+{
+	ck_assert_mem_eq(sp_kh_sign_pk(remote), keys->sign_pk, 32);
+	ck_assert_mem_eq(sp_kh_box_pk(remote), keys->box_pk, 32);
+	ck_assert_uint_eq(sp_kh_epoch(remote), 3);
+	ck_assert_int_eq(sp_kh_lost(remote), 0);
+}
+END_TEST
+
+START_TEST(sign_domains)
+{
+	static const uint8_t msg[] = "a canonical header";
+	uint8_t sig[64], m[64];
+	size_t dl = strlen(SP_SIG_DOMAIN);
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_SIGNAL, msg, sizeof msg, sig), SP_OK);
+	/* the key holder prepends the domain: the signature is over domain || msg */
+	memcpy(m, SP_SIG_DOMAIN, dl);
+	memcpy(m + dl, msg, sizeof msg);
+	ck_assert_int_eq(crypto_sign_verify_detached(sig, m, dl + sizeof msg, keys->sign_pk), 0);
+	ck_assert_int_ne(crypto_sign_verify_detached(sig, msg, sizeof msg, keys->sign_pk), 0);
+	/* the same call on a local handle gives the same (deterministic) signature */
+	uint8_t sig2[64];
+	ck_assert_int_eq(sp_kh_sign(local, SP_KH_DOM_SIGNAL, msg, sizeof msg, sig2), SP_OK);
+	ck_assert_mem_eq(sig, sig2, 64);
+	/* an unknown domain is refused by the client and, raw, by the key holder */
+	ck_assert_int_eq(sp_kh_sign(remote, 9, msg, sizeof msg, sig), SP_EINVAL);
+}
+END_TEST
+
+START_TEST(receipts)
+{
+	uint8_t ids[3][16], sig[64];
+	const uint8_t *idp[3] = { ids[0], ids[1], ids[2] };
+	randombytes_buf(ids, sizeof ids);
+	ck_assert_int_eq(sp_receipts_sign_kh(ORG, 1234, idp, 3, remote, sig), SP_OK);
+	ck_assert_int_eq(sp_receipts_verify(ORG, 1234, idp, 3, sig, keys->sign_pk), SP_OK);
+	/* receipts in another organisation's name: refused by the key holder */
+	ck_assert_int_eq(sp_receipts_sign_kh("school-bonnefanten", 1234, idp, 3, remote, sig), SP_EMALFORMED);
+	ck_assert_int_eq(sp_kh_lost(remote), 0); /* a refusal is an answer, not a loss */
+}
+END_TEST
+
+START_TEST(unseal)
+{
+	uint8_t key[32], sealed[SP_SEALED_KEY_BYTES], out[32];
+	sp_keyset *other = NULL;
+	randombytes_buf(key, sizeof key);
+	ck_assert_int_eq(crypto_box_seal(sealed, key, 32, keys->box_pk), 0);
+	ck_assert_int_eq(sp_kh_unseal(remote, sealed, out), SP_OK);
+	ck_assert_mem_eq(out, key, 32);
+	/* a grant to somebody else does not open */
+	ck_assert_int_eq(sp_keys_generate(1, &other), SP_OK);
+	ck_assert_int_eq(crypto_box_seal(sealed, key, 32, other->box_pk), 0);
+	ck_assert_int_eq(sp_kh_unseal(remote, sealed, out), SP_ECRYPTO);
+	sp_keys_free(&other);
+}
+END_TEST
+
+START_TEST(pseudonyms)
+{
+	uint8_t a[32], b[32];
+	ck_assert_int_eq(sp_kh_pseudonym(remote, 3, 1, "111222333", a), SP_OK);
+	ck_assert_int_eq(sp_pseudo_derive(kr, 3, 1, "111222333", b), SP_OK);
+	ck_assert_mem_eq(a, b, 32);
+	ck_assert_int_eq(sp_kh_pseudonym(remote, 2, 1, "111222333", a), SP_EKEY); /* no such epoch */
+	ck_assert_int_eq(sp_kh_pseudonym(remote, 3, 1, "111222334", a), SP_EMALFORMED); /* elfproef */
+	ck_assert_int_eq(sp_kh_pseudonym(remote, 3, 2, "1234567", a), SP_EMALFORMED);   /* KvK: 8 digits */
+	ck_assert_int_eq(sp_kh_pseudonym(remote, 3, 2, "12345678", a), SP_OK);
+	ck_assert_int_eq(sp_kh_pseudonym(remote, 3, 3, "0123456789012345", a), SP_OK);
+	ck_assert_int_eq(sp_kh_pseudonym(remote, 3, 3, "012345678901234x", a), SP_EMALFORMED);
+}
+END_TEST
+
+START_TEST(signal_through_keyholder)
+{
+	static const uint8_t phash[32], pseudo[32] = { 7 };
+	sp_signal_meta m = { .sender = ORG, .subject_kind = 1, .pseudonym = pseudo, .pseudonym_epoch = 3,
+	                     .category = "drug-recruitment", .weight = 2, .created = 1, .expires = 2,
+	                     .policy_hash = phash };
+	sp_tier_plain p = { .contact = "wijkagent", .summary = "samenvatting" };
+	sp_grant_spec g = { .recipient = ORG, .box_pk = keys->box_pk, .tier = SP_TIER_SUMMARY,
+	                    .mode = SP_WHEN_IMMEDIATELY };
+	uint8_t *buf = NULL, id[16];
+	size_t len;
+	sp_opened op;
+	ck_assert_int_eq(sp_signal_seal_kh(&m, &p, &g, 1, remote, &buf, &len, id), SP_OK);
+	Seinpost__Signal *s = seinpost__signal__unpack(NULL, len, buf);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(sp_signal_verify(s, NULL, keys->sign_pk), SP_OK);
+	ck_assert_int_eq(sp_signal_open_kh(s, ORG, remote, &op), SP_OK);
+	ck_assert_str_eq(op.summary, "samenvatting");
+	ck_assert_ptr_null(op.contact); /* not granted */
+	sp_opened_clear(&op);
+	seinpost__signal__free_unpacked(s, NULL);
+	free(buf);
+}
+END_TEST
+
+static size_t req(uint8_t *b, int op, const void *body, size_t bl)
+{
+	b[0] = SP_KH_VERSION;
+	b[1] = (uint8_t)op;
+	b[2] = b[3] = 0;
+	b[4] = b[5] = b[6] = 0;
+	b[7] = 9;
+	memcpy(b + SP_KH_HDR, body, bl);
+	return SP_KH_HDR + bl;
+}
+
+START_TEST(parser_refuses)
+{
+	uint8_t b[SP_KH_MSG_MAX + 16], ans[SP_KH_MSG_MAX];
+	sp_kh_request r;
+	size_t n, al;
+	memset(b, 0, sizeof b);
+	ck_assert_int_eq(sp_keyholder_parse(b, 0, ORG, &r), SP_EMALFORMED);
+	n = req(b, SP_KH_INFO, "", 0);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_OK);
+	ck_assert_uint_eq(r.seq, 9);
+	ck_assert_int_eq(sp_keyholder_parse(b, n - 1, ORG, &r), SP_EMALFORMED); /* short header */
+	b[0] = 2;
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* version */
+	n = req(b, SP_KH_INFO, "x", 1);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* INFO has no body */
+	n = req(b, 7, "", 0);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* unknown op */
+	n = req(b, SP_KH_UNSEAL, b + 100, 79);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* 80 bytes exactly */
+	n = req(b, SP_KH_SIGN, "\x04xyz", 4);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* unknown domain */
+	n = req(b, SP_KH_SIGN, "\x01", 1);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* empty message */
+	memset(b + SP_KH_HDR, 'a', SP_KH_MSG_MAX);
+	b[SP_KH_HDR] = SP_KH_DOM_SIGNAL;
+	ck_assert_int_eq(sp_keyholder_parse(b, SP_KH_HDR + 4097 + 1, ORG, &r), SP_EMALFORMED); /* header too long */
+	ck_assert_int_eq(sp_keyholder_parse(b, SP_KH_MSG_MAX + 1, ORG, &r), SP_EMALFORMED);
+	/* a refusal is answered with its status, the request's op and sequence, no body */
+	n = req(b, SP_KH_UNSEAL, "short", 5);
+	sp_keyholder_answer(local, ORG, b, n, ans, &al);
+	ck_assert_uint_eq(al, SP_KH_HDR);
+	ck_assert_int_eq(-(int)((unsigned)ans[2] << 8 | ans[3]), SP_EMALFORMED);
+	ck_assert_int_eq(ans[1], SP_KH_UNSEAL);
+	ck_assert_int_eq(ans[7], 9);
+}
+END_TEST
+
+START_TEST(lost_keyholder)
+{
+	int st;
+	kill(server, SIGKILL);
+	waitpid(server, &st, 0);
+	uint8_t sig[64];
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_READ, (const uint8_t *)"x", 1, sig), SP_EIO);
+	ck_assert_int_eq(sp_kh_lost(remote), 1);
+	/* and stays lost: no half-answered request can be mistaken for the next */
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_READ, (const uint8_t *)"x", 1, sig), SP_EIO);
+}
+END_TEST
+
+static Suite *keyholder_suite(void)
+{
+	Suite *s = suite_create("keyholder");
+	TCase *tc = tcase_create("protocol");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, info);
+	tcase_add_test(tc, sign_domains);
+	tcase_add_test(tc, receipts);
+	tcase_add_test(tc, unseal);
+	tcase_add_test(tc, pseudonyms);
+	tcase_add_test(tc, signal_through_keyholder);
+	tcase_add_test(tc, parser_refuses);
+	tcase_add_test(tc, lost_keyholder);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SP_TEST_MAIN(keyholder_suite)
