@@ -25,6 +25,7 @@
 #include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_rostersync.h"
+#include "sp_rosterfeed.h"
 #include "sp_sd.h"
 #include "sp_signal.h"
 #include "sp_clockstep.h"
@@ -988,6 +989,12 @@ static int broker_open(struct broker *b)
 	struct stat st;
 	int rc;
 
+	/* Before any secret is in memory: the roster reader (sp_rosterfeed.h). */
+	rc = sp_rosterfeed_start(b->cfg->roster_path);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot start the roster reader");
+		return rc;
+	}
 	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
 	if (rc == SP_OK)
 		rc = sp_malformed_new(&b->malformed);
@@ -1049,6 +1056,7 @@ static int broker_open(struct broker *b)
 
 static void broker_close(struct broker *b)
 {
+	sp_rosterfeed_stop();
 	sp_malformed_free(&b->malformed);
 	for (size_t i = 0; i < b->nreplies; i++)
 		free(b->replies[i].buf);

@@ -14,6 +14,7 @@
 #include "sp_audit.h"
 #include "sp_log.h"
 #include "sp_queue.h"
+#include "sp_rosterfeed.h"
 #include "sp_sth.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -216,7 +217,14 @@ int sp_rostersync_load(const sp_config *c, const sp_roster *old, const sp_keyset
 {
 	sp_roster *r = NULL;
 	sp_keyset *k = NULL;
-	int rc = sp_roster_load(c->roster_path, c->operator_pk, &r);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	/* Through the roster reader: keys/ is closed to the broker, and with it
+	 * a roster file replaced next to it (sp_rosterfeed.h). */
+	int rc = sp_rosterfeed_read(c->roster_path, 4u * 1024 * 1024, &buf, &len);
+	if (rc == SP_OK)
+		rc = sp_roster_load_bytes(buf, len, c->operator_pk, &r);
+	free(buf);
 	*out = NULL;
 	*keys_out = NULL;
 	if (rc != SP_OK) {
