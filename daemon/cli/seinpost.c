@@ -164,7 +164,7 @@ static void usage(FILE *out)
 			g = (int)commands[i].group;
 			fprintf(out, "\n%s:\n", groups[g]);
 		}
-		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].what);
+		fprintf(out, "  %-16s  %s\n", commands[i].name, commands[i].what);
 	}
 	fprintf(out, "\nExit status: 0 ok; 1 the thing asked about is bad or unhealthy; 2 usage;\n"
 	             "3 cannot reach the daemon, or no verdict in time.\n"
