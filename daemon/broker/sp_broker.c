@@ -52,6 +52,7 @@ struct peer {
 	uint32_t inflight;
 	uint64_t last_progress; /* mono ms of last ack or (re)start of sending */
 	uint64_t next_try;      /* mono ms; when not connected */
+	int roster_sent;        /* the roster went to it since this start */
 };
 
 struct reply {
@@ -718,6 +719,17 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 	if (sp_rostersync_refusal(b->roster, m->user, &rc)) {
 		rc = refuse_revoked(b, t, m, f, rc);
 		goto out;
+	}
+	{
+		/* The first frame from a node since this start gets the roster
+		 * ahead of its answer: after a restart with a rotated broker sign
+		 * key, the node must know the new key before a tree head signed
+		 * by it reaches its witness (a node with this serial ignores it). */
+		struct peer *p = peer_of(b, m->user);
+		if (p && !p->roster_sent && f->body_case != SEINPOST__FRAME__BODY_HELLO)
+			reply_roster(b, m);
+		if (p)
+			p->roster_sent = 1;
 	}
 	switch (f->body_case) {
 	case SEINPOST__FRAME__BODY_HELLO:
