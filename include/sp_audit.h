@@ -71,6 +71,10 @@ typedef struct sp_audit_verify_result {
 	char warn[SP_AUDIT_WARN_MAX][200];
 } sp_audit_verify_result;
 int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_result *r) SP_MUST_CHECK;
+/* The same, a head being valid when signed by any of the keys (the broker's
+ * current and earlier sign keys, sp_roster_broker_keys). */
+int sp_audit_verify_keys(sp_store *s, const uint8_t *const *sign_pks, size_t nkeys,
+                         sp_audit_verify_result *r) SP_MUST_CHECK;
 
 /* "submitted", "rejected", ... ("unknown" otherwise). */
 const char *sp_audit_event_name(int event);

@@ -35,6 +35,13 @@ int sp_cli_audit_ext(const char *cfg_path, int argc, char **argv);
 int sp_cli_audit_remote(const char *cfg_path);
 int sp_cli_status(const char *cfg_path, int argc, char **argv);
 int sp_cli_spool(int argc, char **argv);   /* spool check: sp_cli_spool.c */
+/* enrolment (docs/enrolment.md) */
+int sp_cli_network(int argc, char **argv); /* network create: sp_cli_network.c */
+int sp_cli_keys(int argc, char **argv);    /* keys rotate: sp_cli_keys.c (with keygen) */
+int sp_cli_roster(int argc, char **argv);  /* roster add|remove|show: sp_cli_roster.c */
+int sp_cli_nodeconf(int argc, char **argv); /* node config: sp_cli_nodeconf.c */
+/* The example policy next to the binary or in the installed docs. 0 found. */
+int sp_cli_find_policy(char *out, size_t outlen);
 /* backup / restore of a store: sp_cli_backup.c */
 int sp_cli_backup(const char *cfg_path, int argc, char **argv);
 int sp_cli_restore(const char *cfg_path, int argc, char **argv);

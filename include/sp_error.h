@@ -44,7 +44,8 @@ enum sp_err {
 	SP_EBUSY = -30,      /* in use by another process (already running) */
 	SP_ESCHEMA = -31,    /* store layout version unknown to this binary */
 	SP_ELIMIT = -32,     /* a policy [limits ROLE] ceiling or rate was reached */
-	SP_ELAST = -33
+	SP_EREVOKED = -33,   /* organisation removed from the roster */
+	SP_ELAST = -34
 };
 
 /* Static string; never NULL. */

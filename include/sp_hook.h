@@ -68,4 +68,7 @@ void sp_hook_close(sp_hook **h);
 /* `seinpost status` lines: pending count, oldest age, attempts, last error. */
 int sp_status_hook(const sp_status_src *src, sp_status *st);
 
+/* A new roster (reload): the old one may be freed once this returns. */
+void sp_hook_set_roster(sp_hook *h, const sp_roster *r);
+
 #endif

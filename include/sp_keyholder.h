@@ -15,7 +15,7 @@ typedef struct sp_kh_request {
 	int op;
 	uint32_t seq;
 	int domain;                /* SIGN */
-	const uint8_t *msg;        /* SIGN: message; UNSEAL: 80 bytes */
+	const uint8_t *msg;        /* SIGN: message; UNSEAL: 80 bytes; SELECT: curve_pk, sign_pk */
 	size_t len;
 	uint32_t epoch;            /* PSEUDONYM */
 	int kind;

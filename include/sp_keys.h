@@ -46,4 +46,35 @@ int sp_keys_path(const char *dir, const char *name, char *out, size_t outlen) SP
 /* Read one 32-byte public key file (hex). */
 int sp_keys_read_public(const char *path, uint8_t out[32]) SP_MUST_CHECK;
 
+/* 1 when dir holds any secret key file (curve.key, sign.key, box.key):
+ * generating keys there would destroy an identity. */
+int sp_keys_exist(const char *dir);
+/* The network operator's key is a sign pair only (sign.key, sign.pub):
+ * it signs rosters, nothing else. */
+int sp_keys_save_sign(const sp_keyset *k, const char *dir) SP_MUST_CHECK;
+int sp_keys_load_sign(const char *dir, sp_keyset **out) SP_MUST_CHECK;
+
+/* Key rotation (docs/enrolment.md): `keys rotate` moves the replaced files
+ * to DIR/old/<n>/ (n = 1, 2, ...; higher is newer) and writes the new ones
+ * in DIR. sp_keys_retire moves the current files; sp_keys_load_old loads up
+ * to max older generations, newest first (a node keeps their box secrets to
+ * open deliveries sealed before the rotation). */
+int sp_keys_retire(const char *dir) SP_MUST_CHECK;
+int sp_keys_load_old(const char *dir, sp_keyset **out, size_t max, size_t *n) SP_MUST_CHECK;
+
+/* A node's keys across rotations: k[0] is the generation the roster names
+ * (it signs and holds the connection), the others only open deliveries
+ * sealed to their box keys before the rotation. */
+#define SP_KEYRING_MAX 5
+typedef struct sp_keyring {
+	sp_keyset *k[SP_KEYRING_MAX];
+	size_t n;
+} sp_keyring;
+/* DIR, then DIR/old/<n>, newest first. */
+int sp_keyring_load(const char *dir, sp_keyring *kr) SP_MUST_CHECK;
+/* Move the generation with these public keys to k[0]; SP_ENOTFOUND when
+ * none has them. */
+int sp_keyring_select(sp_keyring *kr, const uint8_t curve_pk[32], const uint8_t sign_pk[32]) SP_MUST_CHECK;
+void sp_keyring_free(sp_keyring *kr);
+
 #endif

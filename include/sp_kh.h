@@ -17,6 +17,15 @@
  *              tier key of that one signal. The box key never leaves.
  *   PSEUDONYM  epoch, kind, normalised identifier -> pseudonym.
  *   INFO       -> our org, sign and box public keys, current epoch.
+ *   SELECT     curve and sign public keys that a new roster names for us ->
+ *              the CURVE secret of that key generation (a transport key,
+ *              which the network process holds anyway) and its box public
+ *              key. From then on SIGN uses that generation's sign key;
+ *              UNSEAL always tries every generation's box key, current
+ *              first. A generation the key holder does not hold makes it
+ *              re-read keys/ once (after `keys rotate` on a running node;
+ *              it keeps read-only access to keys/ for that). Enrolment,
+ *              issue 15; docs/privsep.md "Key rotation".
  *
  * Message format (both directions, one datagram each, little surprise):
  *   byte 0      SP_KH_VERSION
@@ -31,8 +40,10 @@
  *   PSEUDONYM  be32 epoch, u8 kind (1..3), the identifier (9, 8 or 16 digits;
  *              a BSN must pass the elfproef)
  *   INFO       empty
+ *   SELECT     32 curve_pk, 32 sign_pk
  * Answer bodies (status 0): SIGN 64 bytes; UNSEAL 32; PSEUDONYM 32;
- *   INFO 32 sign_pk, 32 box_pk, be32 epoch, org (1..63 bytes).
+ *   INFO 32 sign_pk, 32 box_pk, be32 epoch, org (1..63 bytes);
+ *   SELECT 32 curve_sk, 32 box_pk (SP_ENOTFOUND: no such generation).
  * Anything else is refused with SP_EMALFORMED and changes nothing.
  */
 #ifndef SP_KH_H
@@ -50,7 +61,7 @@
 #define SP_KH_MSG_MAX (SP_KH_HDR + 1 + SP_KH_SIGN_MAX)
 #define SP_KH_TIMEOUT_MS 10000 /* at start: no INFO answer means no key holder; later: warn once */
 
-enum sp_kh_op { SP_KH_SIGN = 1, SP_KH_UNSEAL = 2, SP_KH_PSEUDONYM = 3, SP_KH_INFO = 4 };
+enum sp_kh_op { SP_KH_SIGN = 1, SP_KH_UNSEAL = 2, SP_KH_PSEUDONYM = 3, SP_KH_INFO = 4, SP_KH_SELECT = 5 };
 enum sp_kh_domain { SP_KH_DOM_SIGNAL = 1, SP_KH_DOM_RECEIPTS = 2, SP_KH_DOM_READ = 3 };
 
 /* A handle on the secret-key operations: either in this process (local:
@@ -62,6 +73,12 @@ typedef struct sp_kh sp_kh;
 /* Local: borrows k and kr for the handle's life; either may be NULL (no
  * signing and opening, or no pseudonyms: SP_EKEY). org: our roster id. */
 int sp_kh_local(const char *org, const sp_keyset *k, const sp_pseudo_keyring *kr, sp_kh **out) SP_MUST_CHECK;
+/* Local over key generations (sp_keys.h): ring->k[0] signs, every box
+ * key opens; ring is borrowed and reordered by sp_kh_select. keys_dir:
+ * where to re-read the generations when SELECT names an unknown one (NULL:
+ * never). */
+int sp_kh_local_ring(const char *org, sp_keyring *ring, const char *keys_dir, const sp_pseudo_keyring *kr,
+                     sp_kh **out) SP_MUST_CHECK;
 /* Remote: takes fd (closed by sp_kh_free); asks INFO once. */
 int sp_kh_remote(int fd, sp_kh **out) SP_MUST_CHECK;
 void sp_kh_free(sp_kh **kh);
@@ -70,6 +87,12 @@ void sp_kh_free(sp_kh **kh);
 int sp_kh_sign(sp_kh *kh, int domain, const uint8_t *msg, size_t len, uint8_t sig[64]) SP_MUST_CHECK;
 /* Open one sealed grant addressed to our box key. SP_ECRYPTO when it is not. */
 int sp_kh_unseal(sp_kh *kh, const uint8_t sealed[80], uint8_t key[32]) SP_MUST_CHECK;
+/* Switch to the key generation with these public keys (a new roster names
+ * them): SIGN uses it from now on, sp_kh_sign_pk/box_pk report it, and
+ * curve_sk gets its CURVE secret for the transport. SP_ENOTFOUND when no
+ * generation has both keys. */
+int sp_kh_select(sp_kh *kh, const uint8_t curve_pk[32], const uint8_t sign_pk[32],
+                 uint8_t curve_sk[32]) SP_MUST_CHECK;
 /* sp_pseudo_derive by the key holder. SP_EKEY when the epoch is unknown. */
 int sp_kh_pseudonym(sp_kh *kh, uint32_t epoch, int kind, const char *normalised_id,
                     uint8_t out[32]) SP_MUST_CHECK;

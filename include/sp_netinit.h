@@ -1,10 +1,12 @@
 /*
  * sp_netinit.h — `seinpost net init`: a complete local test network.
  *
- * DIR/broker/ and DIR/<org-id>/ each hold keys/ (0700), seinpost.conf,
- * roster.bin (signed by the broker's operator key), policy.ini (copy of the
- * policy) and state/. Partner nodes also get pseudo.key (0600), the shared
- * pseudonymisation key; the broker never does.
+ * A thin wrapper over the enrolment steps (sp_network.h): `network create
+ * DIR` (operator key in DIR/operator/, roster DIR/roster.bin, broker in
+ * DIR/broker/), then for each organisation `keygen DIR/<id>/keys --org
+ * --role`, `roster add`, and `node config DIR/<id>` with test settings:
+ * state/ next to each configuration, 127.0.0.1, logs to stderr. Partner
+ * nodes get pseudo.key (0600); the broker never does.
  */
 #ifndef SP_NETINIT_H
 #define SP_NETINIT_H

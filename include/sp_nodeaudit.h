@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "sp_error.h"
+#include "sp_roster.h"
 #include "sp_store.h"
 #include "seinpost.pb-c.h"
 
@@ -18,7 +19,7 @@ typedef int (*sp_nodeaudit_send_fn)(void *ctx, Seinpost__Frame *f);
 
 typedef struct sp_nodeaudit {
 	sp_store *store;
-	const uint8_t *broker_pk;     /* Ed25519 from the roster */
+	const sp_roster *roster;      /* the broker's sign keys (borrowed; the node updates it) */
 	sp_nodeaudit_send_fn send;
 	void *ctx;
 	int monitor;                  /* privacy officer: keep the verified copy (sp_monitor.h) */

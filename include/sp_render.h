@@ -16,6 +16,7 @@
 #include "sp_error.h"
 #include "sp_kh.h"
 #include "sp_policy.h"
+#include "sp_keys.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
 #include "sp_store.h"

@@ -2,8 +2,17 @@
  * sp_roster.h — the signed list of organisations in a network.
  *
  * Stored as a SignedRoster protobuf: the serialised Roster and an Ed25519
- * signature by the network operator (the broker's sign key) over
- * "seinpost/roster/v1" || roster bytes. Nodes and broker refuse peers not on it.
+ * signature by the network operator over "seinpost/roster/v1" || roster
+ * bytes. The operator's sign key is its own (`seinpost network create`),
+ * kept apart from the broker's; broker and nodes pin its public half
+ * (operator_key). Nodes and broker refuse peers not on it.
+ *
+ * Key rotation (docs/enrolment.md): an organisation's replaced keys stay in
+ * its entry as `previous` generations. Until the end of the overlap window
+ * (`until`) the broker still admits the old CURVE key and accepts frames
+ * signed by the old sign key; after it, only stored signatures are checked
+ * against it. The broker's own sign key moves by a transition record
+ * signed by the old and the new key, so heads signed before stay verifiable.
  */
 #ifndef SP_ROSTER_H
 #define SP_ROSTER_H
@@ -13,8 +22,20 @@
 #include "sp_error.h"
 
 #define SP_ROSTER_DOMAIN "seinpost/roster/v1"
+#define SP_BROKER_KEY_DOMAIN "seinpost/broker-key/v1"
 #define SP_ID_MAX 64
 #define SP_ROLE_MAX 32
+#define SP_PREV_MAX 4          /* key generations kept per organisation */
+#define SP_REASON_MAX 256
+#define SP_BROKER_KEYS_MAX 17  /* current + 16 transitions */
+
+typedef struct sp_orgkeys {
+	uint8_t curve_pk[32];
+	uint8_t sign_pk[32];
+	uint8_t box_pk[32];
+	uint64_t retired; /* unix s */
+	uint64_t until;   /* unix s: end of the overlap */
+} sp_orgkeys;
 
 typedef struct sp_org {
 	char id[SP_ID_MAX];
@@ -22,7 +43,16 @@ typedef struct sp_org {
 	uint8_t curve_pk[32];
 	uint8_t sign_pk[32];
 	uint8_t box_pk[32];
+	uint64_t enrolled;              /* unix s, 0 = unknown */
+	size_t nprev;
+	sp_orgkeys prev[SP_PREV_MAX];   /* newest first */
 } sp_org;
+
+typedef struct sp_removal {
+	char id[SP_ID_MAX];
+	uint64_t time;                  /* unix s */
+	char reason[SP_REASON_MAX];
+} sp_removal;
 
 typedef struct sp_roster sp_roster; /* opaque */
 
@@ -34,19 +64,60 @@ int sp_roster_new(const char *network, const uint8_t broker_curve_pk[32],
                   const uint8_t broker_sign_pk[32], sp_roster **out) SP_MUST_CHECK;
 /* SP_EEXIST on a duplicate id or key, SP_EINVAL on a bad id or unknown role. */
 int sp_roster_add(sp_roster *r, const sp_org *org) SP_MUST_CHECK;
+/* Rotation: the org's current keys become previous generation 0 (retired
+ * now_s, admitted until `until`); the oldest beyond SP_PREV_MAX is dropped.
+ * SP_ENOTFOUND for an unknown id, SP_EEXIST when a new key is already used
+ * anywhere (also by this org's older generations). */
+int sp_roster_rotate(sp_roster *r, const char *id, const uint8_t curve_pk[32],
+                     const uint8_t sign_pk[32], const uint8_t box_pk[32], uint64_t now_s,
+                     uint64_t until) SP_MUST_CHECK;
+/* Take an organisation off; remembered as removed with the reason (printable
+ * text, at most SP_REASON_MAX-1 bytes). SP_ENOTFOUND when not on it. */
+int sp_roster_remove(sp_roster *r, const char *id, const char *reason, uint64_t now_s) SP_MUST_CHECK;
+/* The broker's sign key moves to new_pk; both signatures over
+ * sp_roster_broker_transition_msg must verify (SP_ESIG). */
+int sp_roster_broker_rotate(sp_roster *r, const uint8_t new_pk[32], uint64_t time_ms,
+                            const uint8_t old_sig[64], const uint8_t new_sig[64]) SP_MUST_CHECK;
+#define SP_BROKER_TRANSITION_MSG (sizeof SP_BROKER_KEY_DOMAIN - 1 + 32 + 32 + 8)
+void sp_roster_broker_transition_msg(const uint8_t old_pk[32], const uint8_t new_pk[32], uint64_t time_ms,
+                                     uint8_t out[SP_BROKER_TRANSITION_MSG]);
+/* serial + 1: every signed change gets a higher serial, so a node can tell
+ * a newer roster from an older one. */
+void sp_roster_touch(sp_roster *r);
+
 /* Sign with the operator's key and write atomically (0644: it is public). */
 int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_sk[64]) SP_MUST_CHECK;
 /* Verify the signature against operator_pk (SP_ESIG), decode and validate
  * every entry (SP_EMALFORMED). */
 int sp_roster_load(const char *path, const uint8_t operator_pk[32], sp_roster **out) SP_MUST_CHECK;
+int sp_roster_load_bytes(const uint8_t *buf, size_t len, const uint8_t operator_pk[32],
+                         sp_roster **out) SP_MUST_CHECK;
+/* The exact signed bytes it was loaded from (SignedRoster), borrowed; NULL
+ * for a roster built in memory. */
+const uint8_t *sp_roster_signed_bytes(const sp_roster *r, size_t *len);
 void sp_roster_free(sp_roster **r);
 
 const char *sp_roster_network(const sp_roster *r);
+uint64_t sp_roster_serial(const sp_roster *r);
+uint64_t sp_roster_issued(const sp_roster *r);   /* unix s */
 const uint8_t *sp_roster_broker_curve(const sp_roster *r);
 const uint8_t *sp_roster_broker_sign(const sp_roster *r);
+/* The broker's sign keys a tree head may carry: current first, then the
+ * older ones of the transition records (newest first). Returns the count. */
+size_t sp_roster_broker_keys(const sp_roster *r, const uint8_t *out[], size_t max);
 size_t sp_roster_count(const sp_roster *r);
 const sp_org *sp_roster_at(const sp_roster *r, size_t i);          /* borrowed */
 const sp_org *sp_roster_find(const sp_roster *r, const char *id);  /* NULL if absent */
 const sp_org *sp_roster_find_curve(const sp_roster *r, const uint8_t curve_pk[32]);
+/* Also a previous CURVE key whose overlap has not ended at now_s. */
+const sp_org *sp_roster_find_curve_at(const sp_roster *r, const uint8_t curve_pk[32], uint64_t now_s);
+size_t sp_roster_removed_count(const sp_roster *r);
+const sp_removal *sp_roster_removed_at(const sp_roster *r, size_t i);
+const sp_removal *sp_roster_removed(const sp_roster *r, const char *id); /* NULL if not removed */
+
+/* Sign keys of an organisation: current first, then previous generations;
+ * with now_s != 0 only those whose overlap has not ended (what may sign a
+ * NEW frame), with now_s == 0 all (checking stored signatures). */
+size_t sp_org_sign_keys(const sp_org *o, uint64_t now_s, const uint8_t *out[], size_t max);
 
 #endif

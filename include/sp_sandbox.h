@@ -47,7 +47,9 @@ int sp_sandbox_hook_ruleset(const sp_config *c, int *fd) SP_MUST_CHECK;
 int sp_sandbox_hook_fd(void);
 /* The broker after start: keys/ unreadable, no dumps, no new privileges. */
 int sp_sandbox_broker(const sp_config *c) SP_MUST_CHECK;
-/* The key holder after loading its keys: no file system at all. */
-int sp_sandbox_keyholder(void) SP_MUST_CHECK;
+/* The key holder after loading its keys: no file system at all, except
+ * reading keys_dir (NULL: none), where `keys rotate` puts a new key
+ * generation that a new roster may name while the node runs. */
+int sp_sandbox_keyholder(const char *keys_dir) SP_MUST_CHECK;
 
 #endif

@@ -33,10 +33,11 @@ int sp_witness_status(sp_store *s, sp_witness_state *out) SP_MUST_CHECK;
 /* A head seen in an ack. *need_proof = 1 when it is newer than the kept head
  * (the caller then requests a proof from the kept size); the first head
  * ever seen is kept as is (trust on first use). Inside a write txn. */
-int sp_witness_seen(sp_txn *t, const uint8_t broker_pk[32], const Seinpost__SignedTreeHead *h,
+/* pks: the broker's sign keys on the roster (sp_roster_broker_keys). */
+int sp_witness_seen(sp_txn *t, const uint8_t *const *pks, size_t npks, const Seinpost__SignedTreeHead *h,
                     int *need_proof) SP_MUST_CHECK;
 /* A proof answer: checks and, when consistent, keeps its head. */
-int sp_witness_proof(sp_txn *t, const uint8_t broker_pk[32], const Seinpost__AuditProof *p) SP_MUST_CHECK;
+int sp_witness_proof(sp_txn *t, const uint8_t *const *pks, size_t npks, const Seinpost__AuditProof *p) SP_MUST_CHECK;
 /* Size of the kept head (0 when none), for the next proof request. */
 int sp_witness_size(sp_txn *t, uint64_t *size) SP_MUST_CHECK;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sp_retention.h"
+#include "sp_orgverify.h"
 #include "sp_signal.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -40,7 +41,7 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 		rc = SP_EROLE;
 		goto out;
 	}
-	rc = o->sig_verified ? SP_OK : sp_signal_verify(sig, hdr, sender->sign_pk);
+	rc = o->sig_verified ? SP_OK : sp_org_verify_signal(sender, sig, hdr, o->now_s);
 	if (rc != SP_OK) {
 		WHY("signature or tier digest does not verify against the sender's key");
 		rc = SP_ESIG;

@@ -17,6 +17,7 @@
 #include "sp_referral_status.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_orgverify.h"
 #include "sp_malformed.h"
 #include "sp_policy.h"
 #include "sp_quarantine.h"
@@ -24,6 +25,8 @@
 #include "sp_release.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
+#include "sp_rostersync.h"
+#include "sp_rosterfeed.h"
 #include "sp_sd.h"
 #include "sp_signal.h"
 #include "sp_clockstep.h"
@@ -50,6 +53,7 @@ struct peer {
 	uint32_t inflight;
 	uint64_t last_progress; /* mono ms of last ack or (re)start of sending */
 	uint64_t next_try;      /* mono ms; when not connected */
+	int roster_sent;        /* the roster went to it since this start */
 };
 
 struct reply {
@@ -393,7 +397,7 @@ static int handle_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	if (!from)
 		return SP_OK;
 	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
-	if (!verified && sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) != SP_OK) {
+	if (!verified && sp_org_verify_receipt(from, a->id.data, a->time, a->signature.data, sp_now_s()) != SP_OK) {
 		sp_log_event(LOG_WARNING, C, from->id, sp_hex(a->id.data, 16, idhex),
 		             "receipt signature does not verify; ignored");
 		return SP_OK;
@@ -408,7 +412,7 @@ static int receipts_verify(const sp_org *from, const Seinpost__DeliveryAckBatch 
 		return SP_EINVAL;
 	for (size_t i = 0; i < a->n_ids; i++)
 		ids[i] = a->ids[i].data;
-	return sp_receipts_verify(from->id, a->time, ids, a->n_ids, a->signature.data, from->sign_pk);
+	return sp_org_verify_receipts(from, a->time, ids, a->n_ids, a->signature.data, sp_now_s());
 }
 
 /* One signature over many ids; each id still dequeued and audited on its
@@ -653,6 +657,43 @@ static void audit_heads_tick(struct broker *b)
 	audit_heads_reload(b);
 }
 
+/* A newer signed roster for a node that holds an older one: the exact
+ * bytes the operator signed (the node checks the signature itself). */
+static void reply_roster(struct broker *b, const sp_msg *m)
+{
+	struct reply *r = &b->replies[b->nreplies];
+	if (b->nreplies >= BATCH_MAX || sp_rostersync_frame(b->roster, &r->buf, &r->len) != SP_OK)
+		return;
+	memcpy(r->rid, m->rid, m->rid_len);
+	r->rid_len = m->rid_len;
+	b->nreplies++;
+}
+
+/* A frame from an organisation that is no longer on the roster: a signal
+ * gets a REJECTED verdict its outbox shows ("organisation revoked"), and
+ * the refusal is audited; anything else is dropped. */
+static int refuse_revoked(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__Frame *f, int code)
+{
+	const char *why = code == SP_EREVOKED ? "organisation revoked" : "organisation not on the roster";
+	Seinpost__SignalHeader *raw = NULL;
+	int rc;
+	b->rejected++;
+	if (f->body_case != SEINPOST__FRAME__BODY_SUBMIT) {
+		sp_log_event(LOG_WARNING, C, m->user, NULL, "frame refused: %s", why);
+		return SP_OK;
+	}
+	raw = seinpost__signal_header__unpack(NULL, f->submit->header.len, f->submit->header.data);
+	const uint8_t *id = raw && raw->id.len == SP_ID_BYTES ? raw->id.data : NULL;
+	char idhex[SP_ID_HEX];
+	sp_log_event(LOG_WARNING, C, m->user, id ? sp_hex(id, SP_ID_BYTES, idhex) : NULL, "rejected: %s", why);
+	rc = audit_reject(t, b, m->user, NULL, id, code, why);
+	if (id)
+		reply_submit(b, m, id, SEINPOST__STATUS__STATUS_REJECTED, code, why);
+	if (raw)
+		seinpost__signal_header__free_unpacked(raw, NULL);
+	return rc;
+}
+
 /* Decode one frame and act on it inside the batch transaction. */
 static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 {
@@ -674,10 +715,30 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 			reply_submit(b, m, id, SEINPOST__STATUS__STATUS_REJECTED, rc, why);
 		return sp_malformed_note(b->malformed, t, m->user, rc, why, sp_mono_ms());
 	}
+	/* The handshake proved a key that was on the roster then; whether
+	 * the organisation still is decides every frame, so a revocation
+	 * takes effect at its next message, not its next connection. */
+	if (sp_rostersync_refusal(b->roster, m->user, &rc)) {
+		rc = refuse_revoked(b, t, m, f, rc);
+		goto out;
+	}
+	{
+		/* The first frame from a node since this start gets the roster
+		 * ahead of its answer: after a restart with a rotated broker sign
+		 * key, the node must know the new key before a tree head signed
+		 * by it reaches its witness (a node with this serial ignores it). */
+		struct peer *p = peer_of(b, m->user);
+		if (p && !p->roster_sent && f->body_case != SEINPOST__FRAME__BODY_HELLO)
+			reply_roster(b, m);
+		if (p)
+			p->roster_sent = 1;
+	}
 	switch (f->body_case) {
 	case SEINPOST__FRAME__BODY_HELLO:
 		handle_hello(b, m, f->hello);
 		reply_policy_info(b, m);
+		if (f->hello->roster_serial < sp_roster_serial(b->roster))
+			reply_roster(b, m);
 		rc = SP_OK;
 		break;
 	case SEINPOST__FRAME__BODY_INVOLVE:
@@ -724,6 +785,7 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		sp_log_event(LOG_WARNING, C, m->user, NULL, "unexpected frame type %d", f->body_case);
 		rc = SP_OK;
 	}
+out:
 	if (own)
 		seinpost__frame__free_unpacked(f, NULL);
 	return rc;
@@ -904,12 +966,62 @@ static int audit_policy_loaded(struct broker *b)
 	return rc;
 }
 
+/* SIGHUP: the operator changed the roster (sp_rostersync.h). The ZAP
+ * handler and the per-frame check use the new one from the next frame on;
+ * connected nodes get it pushed. */
+static void reload_roster(struct broker *b)
+{
+	sp_roster *r = NULL, *old = b->roster;
+	sp_keyset *k = NULL;
+	struct peer *peers;
+	uint8_t *buf = NULL;
+	size_t len;
+	if (sp_rostersync_load(b->cfg, old, b->keys, &r, &k) != SP_OK)
+		return;
+	peers = calloc(sp_roster_count(r) + 1, sizeof *peers);
+	if (!peers || sp_rostersync_commit(b->store, old, r) != SP_OK) {
+		free(peers);
+		sp_roster_free(&r);
+		sp_keys_free(&k);
+		return;
+	}
+	/* Delivery state follows the organisation, not its roster position. */
+	for (size_t i = 0; i < sp_roster_count(r); i++) {
+		struct peer *p = peer_of(b, sp_roster_at(r, i)->id);
+		if (p)
+			peers[i] = *p;
+	}
+	sp_zap_set_roster(b->zap, r);
+	free(b->peers);
+	b->peers = peers;
+	b->npeers = sp_roster_count(r);
+	b->roster = r;
+	sp_roster_free(&old);
+	if (k) { /* the broker's sign key rotated: heads from now on */
+		sp_keys_free(&b->keys);
+		b->keys = k;
+	}
+	sp_log(LOG_NOTICE, C, "roster reloaded: serial %llu, %zu organisations", (unsigned long long)sp_roster_serial(r),
+	       sp_roster_count(r));
+	for (size_t i = 0; i < b->npeers; i++)
+		if (b->peers[i].rid_len && (buf || sp_rostersync_frame(r, &buf, &len) == SP_OK) &&
+		    sp_transport_send(b->sock, b->peers[i].rid, b->peers[i].rid_len, buf, len) != SP_OK)
+			sp_log(LOG_DEBUG, C, "roster not pushed to a peer; it gets it with its next hello");
+	free(buf);
+}
+
 static int broker_open(struct broker *b)
 {
 	char path[PATH_MAX];
 	struct stat st;
 	int rc;
 
+	/* Before any secret is in memory: the roster reader (sp_rosterfeed.h). */
+	rc = sp_rosterfeed_start(b->cfg->roster_path);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot start the roster reader");
+		return rc;
+	}
 	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
 	if (rc == SP_OK)
 		rc = sp_malformed_new(&b->malformed);
@@ -973,6 +1085,7 @@ static int broker_open(struct broker *b)
 
 static void broker_close(struct broker *b)
 {
+	sp_rosterfeed_stop();
 	sp_malformed_free(&b->malformed);
 	for (size_t i = 0; i < b->nreplies; i++)
 		free(b->replies[i].buf);
@@ -1084,13 +1197,13 @@ static void precheck_one(void *ctx, size_t i)
 	if (f->body_case == SEINPOST__FRAME__BODY_SUBMIT) {
 		p->kind = PRE_SUBMIT;
 		if (sp_wire_check_signal(f->submit, &h, why, sizeof why) == SP_OK && strcmp(h->sender, m->user) == 0)
-			p->ok = sp_signal_verify(f->submit, h, from->sign_pk) == SP_OK;
+			p->ok = sp_org_verify_signal(from, f->submit, h, sp_now_s()) == SP_OK;
 		if (h)
 			seinpost__signal_header__free_unpacked(h, NULL);
 	} else if (f->body_case == SEINPOST__FRAME__BODY_DELIVERY_ACK) {
 		const Seinpost__DeliveryAck *a = f->delivery_ack;
 		p->kind = PRE_RECEIPT;
-		p->ok = sp_receipt_verify(a->id.data, a->time, a->signature.data, from->sign_pk) == SP_OK;
+		p->ok = sp_org_verify_receipt(from, a->id.data, a->time, a->signature.data, sp_now_s()) == SP_OK;
 	} else if (f->body_case == SEINPOST__FRAME__BODY_DELIVERY_ACKS) {
 		p->kind = PRE_RECEIPT;
 		p->ok = receipts_verify(from, f->delivery_acks) == SP_OK;
@@ -1189,6 +1302,10 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 	if (rc != SP_OK)
 		goto out;
 	rc = audit_policy_loaded(&b);
+	if (rc == SP_OK) /* the roster in force from now on: roster-loaded */
+		rc = sp_rostersync_commit(b.store, b.roster, b.roster);
+	if (rc == SP_OK)
+		rc = sp_rostersync_started(b.store, b.roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "cannot write the audit log: %s", sp_strerror(rc));
 		goto out;
@@ -1216,6 +1333,7 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 			*reload = 0;
 			if (load_policy(&b) == SP_OK && audit_policy_loaded(&b) == SP_OK)
 				sp_log(LOG_NOTICE, C, "policy reloaded: %s", sp_policy_version(b.policy));
+			reload_roster(&b);
 		}
 		if (sp_mono_ms() - last_tick >= 1000) {
 			policy_tick(&b);

@@ -34,6 +34,10 @@ struct cmd {
 #define NOCFG(f) \
 	static int f##_(const char *cfg, int argc, char **argv) { (void)cfg; return f(argc, argv); }
 NOCFG(sp_cli_keygen)
+NOCFG(sp_cli_network)
+NOCFG(sp_cli_keys)
+NOCFG(sp_cli_roster)
+NOCFG(sp_cli_nodeconf)
 NOCFG(sp_cli_net)
 NOCFG(sp_cli_policy)
 NOCFG(sp_cli_pseudo)
@@ -46,9 +50,39 @@ static const char *const groups[] = {
 };
 
 static const struct cmd commands[] = {
-	{ SETUP, "keygen", sp_cli_keygen_, "DIR [--broker] [--json]", "generate an organisation's keys (0600) in DIR",
-	  "Writes curve, sign and (not for a broker) box keypairs into DIR; secret files 0600.\n"
+	{ SETUP, "network create", sp_cli_network_, "DIR --name NAME [--listen EP] [--policy FILE] [--state DIR]",
+	  "operator: start a network (keys, empty signed roster, broker config)",
+	  "Writes the operator's signing key (kept apart from the broker's), the broker's keys and\n"
+	  "configuration, a policy and an empty roster signed by the operator. docs/enrolment.md." },
+	{ SETUP, "keygen", sp_cli_keygen_, "DIR (--org ID --role ROLE | --broker) [--force] [--json]",
+	  "an organisation's keys (0600) and DIR/enrol.json",
+	  "Writes curve, sign and (not for a broker) box keypairs into DIR, secrets 0600, and\n"
+	  "DIR/enrol.json (public keys, id and role, signed by the new sign key) to hand to the\n"
+	  "network operator. Refuses to overwrite existing keys unless --force.\n"
 	  "--json prints {\"dir\", \"broker\", \"curve_public\", \"sign_public\", \"box_public\"}." },
+	{ SETUP, "roster add", sp_cli_roster_, "ROSTER ENROL.JSON [--operator DIR]",
+	  "enrol an organisation, or take its rotated keys (re-signs the roster)",
+	  "Checks enrol.json's signature (and, for rotated keys, the old key's), adds it and re-signs\n"
+	  "with the operator key (default: the directory of ROSTER). Reload the broker (SIGHUP)." },
+	{ SETUP, "roster remove", sp_cli_roster_, "ROSTER ID --reason TEXT [--operator DIR]",
+	  "revoke an organisation (refused at its next message)",
+	  "The reason is kept in the audit log: no personal data." },
+	{ SETUP, "roster show", sp_cli_roster_, "ROSTER [--json] [--operator-key FILE]",
+	  "verify the roster with the operator key and list it", NULL },
+	{ SETUP, "node config", sp_cli_nodeconf_,
+	  "DIR --network ROSTER --broker tcp://HOST:PORT [--keys DIR] [--org ID] [--state DIR]\n"
+	  "         [--policy FILE] [--pseudonym-key FILE] [--operator-key FILE]",
+	  "write an organisation's production configuration",
+	  "Writes DIR/seinpost.conf with copies of the roster, policy and pseudonymisation key.\n"
+	  "Keys default to DIR/keys, the organisation id to the one in its enrol.json, state to\n"
+	  "/var/lib/seinpost/<org>, and operator.pub, policy.ini and partners/pseudo.key to the files\n"
+	  "next to ROSTER." },
+	{ SETUP, "keys rotate", sp_cli_keys_, "DIR [--overlap S] | DIR --broker --roster ROSTER [--operator DIR]",
+	  "new keys without loss; a new enrol.json for the operator",
+	  "An organisation: new curve, sign and box keys in DIR, the old ones under DIR/old/<n>/ (the\n"
+	  "node keeps opening deliveries sealed to them), and a new enrol.json signed by the new and the\n"
+	  "old sign key for `roster add`. The running node switches when the roster names the new keys.\n"
+	  "--broker: a new broker sign key and a transition record signed by both in ROSTER." },
 	{ SETUP, "net init", sp_cli_net_, "DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]",
 	  "create a complete local test network", NULL },
 	{ SETUP, "policy check", sp_cli_policy_, "FILE [--json]", "validate a sharing policy, print who may see what",

@@ -29,6 +29,7 @@
 #include "sp_mtree.h"
 #include "sp_pseudo.h"
 #include "sp_report.h"
+#include "sp_orgverify.h"
 #include "sp_roster.h"
 #include "sp_sth.h"
 #include "sp_store.h"
@@ -77,7 +78,7 @@ static int fetch_remote(struct fetch *f)
 			rc = rep->code ? rep->code : SP_EMALFORMED;
 			goto out;
 		}
-		if (!res->sth || sp_sth_verify(res->sth, sp_roster_broker_sign(f->roster)) != SP_OK) {
+		if (!res->sth || sp_roster_verify_sth(f->roster, res->sth) != SP_OK) {
 			fprintf(stderr, "seinpost audit: the answer's tree head is not signed by the broker\n");
 			rc = SP_ESIG;
 			goto out;
@@ -586,7 +587,11 @@ static int cmd_verify(const sp_config *cfg, const sp_roster *roster, int json)
 	}
 	/* Only the broker's log carries heads signed with the roster's broker key. */
 	memset(&r, 0, sizeof r);
-	rc = sp_audit_verify_full(st, sp_roster_broker_sign(roster), &r);
+	{
+		const uint8_t *bk[SP_BROKER_KEYS_MAX];
+		size_t nbk = sp_roster_broker_keys(roster, bk, SP_BROKER_KEYS_MAX);
+		rc = sp_audit_verify_keys(st, bk, nbk, &r);
+	}
 	sp_store_close(&st);
 	sp_hex(r.root, 32, root);
 	if (json) {

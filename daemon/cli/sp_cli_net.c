@@ -1,4 +1,4 @@
-/* sp_cli_net.c — keygen, net init, policy check. */
+/* sp_cli_net.c — net init (a local test network), pseudo rotate, policy check. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,56 +30,8 @@ int sp_cli_load_config(const char *cfg_path, sp_config *out)
 	return 0;
 }
 
-int sp_cli_keygen(int argc, char **argv)
-{
-	sp_keyset *k = NULL;
-	int broker = 0, json = 0, rc;
-	const char *dir = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--broker") == 0)
-			broker = 1;
-		else if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (!dir && argv[i][0] != '-')
-			dir = argv[i];
-		else {
-			fprintf(stderr, "seinpost keygen: unexpected argument %s\n", argv[i]);
-			return 2;
-		}
-	}
-	if (!dir) {
-		fprintf(stderr, "usage: seinpost keygen DIR [--broker]\n");
-		return 2;
-	}
-	rc = sp_keys_generate(!broker, &k);
-	if (rc == SP_OK)
-		rc = sp_keys_save(k, dir);
-	if (rc != SP_OK) {
-		fprintf(stderr, "seinpost keygen: %s: %s\n", dir, sp_strerror(rc));
-		sp_keys_free(&k);
-		return 1;
-	}
-	char hex[65];
-	if (json) {
-		json_t *o = json_pack("{s:s,s:b,s:s}", "dir", dir, "broker", broker, "curve_public",
-		                      sp_hex(k->curve_pk, 32, hex));
-		if (o)
-			json_object_set_new(o, "sign_public", json_string(sp_hex(k->sign_pk, 32, hex)));
-		if (o && k->has_box)
-			json_object_set_new(o, "box_public", json_string(sp_hex(k->box_pk, 32, hex)));
-		sp_keys_free(&k);
-		return sp_cli_print_json(o);
-	}
-	printf("curve %s\n", sp_hex(k->curve_pk, 32, hex));
-	printf("sign  %s\n", sp_hex(k->sign_pk, 32, hex));
-	if (k->has_box)
-		printf("box   %s\n", sp_hex(k->box_pk, 32, hex));
-	sp_keys_free(&k);
-	return SP_EXIT_OK;
-}
-
 /* The example policy next to the binary (build tree) or installed docs. */
-static int find_policy(char *out, size_t outlen)
+int sp_cli_find_policy(char *out, size_t outlen)
 {
 	char exe[PATH_MAX], dir[PATH_MAX];
 	const char *env = getenv("SEINPOST_POLICY");
@@ -152,7 +104,7 @@ int sp_cli_net(int argc, char **argv)
 	}
 	if (policy_arg)
 		snprintf(policy, sizeof policy, "%s", policy_arg);
-	else if (find_policy(policy, sizeof policy) != 0) {
+	else if (sp_cli_find_policy(policy, sizeof policy) != 0) {
 		fprintf(stderr, "seinpost net init: no example policy found; pass --policy FILE\n");
 		return 1;
 	}

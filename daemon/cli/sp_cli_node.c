@@ -16,6 +16,7 @@
 #include "sp_reads.h"
 #include "sp_render.h"
 #include "sp_roster.h"
+#include "sp_rosterstate.h"
 #include "sp_signal.h"
 #include "sp_statedir.h"
 #include "sp_store.h"
@@ -513,6 +514,7 @@ static void print_field(const char *label, const char *v)
 int sp_cli_show(const char *cfg_path, int argc, char **argv)
 {
 	sp_config cfg;
+	sp_keyring ring = { 0 };
 	sp_keyset *keys = NULL;
 	sp_kh *kh = NULL;
 	sp_roster *roster = NULL;
@@ -561,18 +563,24 @@ int sp_cli_show(const char *cfg_path, int argc, char **argv)
 	}
 	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
 		return rc;
-	if ((rc = sp_keys_load(cfg.keys_dir, &keys)) != SP_OK || !keys->has_box) {
+	if ((rc = sp_keyring_load(cfg.keys_dir, &ring)) != SP_OK || !(keys = ring.k[0])->has_box) {
 		fprintf(stderr, "seinpost show: keys in %s: %s\n", cfg.keys_dir, rc ? sp_strerror(rc) : "no box key");
 		goto out;
 	}
 	/* The CLI is not network-facing: it opens with the keys in this process. */
-	if ((rc = sp_kh_local(cfg.org, keys, NULL, &kh)) != SP_OK) {
+	if ((rc = sp_kh_local_ring(cfg.org, &ring, NULL, NULL, &kh)) != SP_OK) {
 		fprintf(stderr, "seinpost show: %s\n", sp_strerror(rc));
 		goto out;
 	}
-	if ((rc = sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster)) != SP_OK) {
+	if ((rc = sp_rosterstate_load(&cfg, &roster)) != SP_OK) {
 		fprintf(stderr, "seinpost show: roster: %s\n", sp_strerror(rc));
 		goto out;
+	}
+	/* Read receipts are signed by the key generation the roster names. */
+	{
+		const sp_org *me = sp_roster_find(roster, cfg.org);
+		if (me && sp_keyring_select(&ring, me->curve_pk, me->sign_pk) == SP_OK)
+			keys = ring.k[0];
 	}
 	if ((rc = sp_policy_load(cfg.policy_path, &policy, why, sizeof why)) != SP_OK) {
 		fprintf(stderr, "seinpost show: policy: %s\n", why);
@@ -663,7 +671,7 @@ out:
 	sp_roster_free(&roster);
 	sp_policy_free(&policy);
 	sp_kh_free(&kh);
-	sp_keys_free(&keys);
+	sp_keyring_free(&ring);
 	sp_statedir_unlock(&lock);
 	return status;
 }

@@ -52,6 +52,10 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUEUED] = "queued",
 	[SEINPOST__AUDIT_EVENT__AUDIT_SENT] = "sent",
 	[SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED] = "received",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ROSTER_LOADED] = "roster-loaded",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ORG_ADDED] = "org-added",
+	[SEINPOST__AUDIT_EVENT__AUDIT_ORG_REVOKED] = "org-revoked",
+	[SEINPOST__AUDIT_EVENT__AUDIT_GRANTS_DROPPED] = "grants-dropped",
 	[SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED] = "involved",
 	[SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED] = "uninvolved",
 	[SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED] = "alias-linked",
@@ -251,7 +255,8 @@ struct verify {
 	size_t nheads, cap, next_head;
 	uint64_t bad_head;
 	int check_sigs;
-	const uint8_t *sign_pk;
+	const uint8_t *const *sign_pks; /* any of them (broker key rotation) */
+	size_t nkeys;
 	/* Decoding a million records: a bump arena instead of malloc/free per
 	 * field (reset per record; larger records fall back to malloc). */
 	ProtobufCAllocator arena;
@@ -646,7 +651,9 @@ static int head_load_one(void *ctx, uint64_t key_size, const Seinpost__SignedTre
 	hd->size = h->tree_size;
 	hd->time = h->timestamp;
 	memcpy(hd->root, h->root_hash.data, 32);
-	hd->sig_ok = !v->check_sigs || sp_sth_verify(h, v->sign_pk) == SP_OK;
+	hd->sig_ok = !v->check_sigs;
+	for (size_t i = 0; !hd->sig_ok && i < v->nkeys; i++)
+		hd->sig_ok = sp_sth_verify(h, v->sign_pks[i]) == SP_OK;
 	return 0;
 }
 
@@ -681,6 +688,12 @@ static int heads_check(struct verify *v, sp_txn *t)
 
 int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_result *r)
 {
+	const uint8_t *k[1] = { sign_pk };
+	return sp_audit_verify_keys(s, k, sign_pk ? 1 : 0, r);
+}
+
+int sp_audit_verify_keys(sp_store *s, const uint8_t *const *sign_pks, size_t nkeys, sp_audit_verify_result *r)
+{
 	struct verify v;
 	sp_txn *t = NULL;
 	const void *hv;
@@ -698,9 +711,10 @@ int sp_audit_verify_full(sp_store *s, const uint8_t *sign_pk, sp_audit_verify_re
 	memset(r, 0, sizeof *r);
 	v.why = r->why;
 	v.whylen = sizeof r->why;
+	v.sign_pks = sign_pks;
+	v.nkeys = nkeys;
+	v.check_sigs = nkeys > 0;
 	v.res = r;
-	v.sign_pk = sign_pk;
-	v.check_sigs = sign_pk != NULL;
 	sp_merkle_frontier_init(&v.tree);
 
 	/* One read transaction: a consistent snapshot while the daemon writes. */

@@ -35,6 +35,7 @@ static const char *const messages[] = {
 	[30] = "in use by another process",
 	[31] = "store layout version unknown to this seinpost (see the log)",
 	[32] = "limit reached (policy [limits])",
+	[33] = "organisation revoked",
 };
 
 const char *sp_strerror(int err)

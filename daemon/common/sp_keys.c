@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -235,6 +236,150 @@ out:
 	sodium_memzero(pk, sizeof pk);
 	sp_keys_free(&k);
 	return rc;
+}
+
+int sp_keys_exist(const char *dir)
+{
+	static const char *const names[] = { "curve.key", "sign.key", "box.key" };
+	char path[PATH_MAX];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (sp_path_join(dir, names[i], path, sizeof path) == SP_OK && access(path, F_OK) == 0)
+			return 1;
+	return 0;
+}
+
+int sp_keys_save_sign(const sp_keyset *k, const char *dir)
+{
+	int rc;
+	if (!k || !dir)
+		return SP_EINVAL;
+	if ((rc = sp_mkdir_p(dir, 0700)) != SP_OK)
+		return rc;
+	if ((rc = write_hex(dir, "sign.key", k->sign_sk, 64, 1)) != SP_OK)
+		return rc;
+	return write_hex(dir, "sign.pub", k->sign_pk, 32, 0);
+}
+
+int sp_keys_load_sign(const char *dir, sp_keyset **out)
+{
+	sp_keyset *k = NULL;
+	uint8_t pk[32];
+	int rc;
+	if (!dir || !out)
+		return SP_EINVAL;
+	*out = NULL;
+	if (!(k = keyset_new()))
+		return SP_ENOMEM;
+	if ((rc = read_in(dir, "sign.key", k->sign_sk, 64, 1)) == SP_OK &&
+	    (rc = read_in(dir, "sign.pub", k->sign_pk, 32, 0)) == SP_OK &&
+	    (crypto_sign_ed25519_sk_to_pk(pk, k->sign_sk) != 0 || sodium_memcmp(pk, k->sign_pk, 32) != 0))
+		rc = SP_EKEY;
+	if (rc == SP_OK) {
+		*out = k;
+		k = NULL;
+	}
+	sp_keys_free(&k);
+	return rc == SP_ENOTFOUND ? SP_EKEY : rc;
+}
+
+/* Highest n of DIR/old/<n> (0 when none). */
+static unsigned old_max(const char *dir)
+{
+	char path[PATH_MAX];
+	unsigned n = 0;
+	for (unsigned i = 1; i < 1000; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "old/%u", i);
+		if (sp_path_join(dir, name, path, sizeof path) != SP_OK || access(path, F_OK) != 0)
+			break;
+		n = i;
+	}
+	return n;
+}
+
+int sp_keys_retire(const char *dir)
+{
+	static const char *const names[] = { "curve.key", "curve.pub", "sign.key", "sign.pub", "box.key", "box.pub" };
+	char to[PATH_MAX], from[PATH_MAX], dst[PATH_MAX], name[32];
+	int rc;
+	if (!dir)
+		return SP_EINVAL;
+	snprintf(name, sizeof name, "old/%u", old_max(dir) + 1);
+	if ((rc = sp_path_join(dir, name, to, sizeof to)) != SP_OK || (rc = sp_mkdir_p(to, 0700)) != SP_OK)
+		return rc;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (sp_path_join(dir, names[i], from, sizeof from) != SP_OK ||
+		    sp_path_join(to, names[i], dst, sizeof dst) != SP_OK)
+			return SP_ESIZE;
+		if (access(from, F_OK) != 0)
+			continue;
+		/* Same directory tree, same file system: rename keeps the mode
+		 * and never leaves a half-written secret. */
+		if (rename(from, dst) != 0)
+			return SP_EIO;
+	}
+	return SP_OK;
+}
+
+int sp_keys_load_old(const char *dir, sp_keyset **out, size_t max, size_t *n)
+{
+	char path[PATH_MAX], name[32];
+	int rc;
+	if (!dir || !out || !n)
+		return SP_EINVAL;
+	*n = 0;
+	for (unsigned i = old_max(dir); i > 0 && *n < max; i--) {
+		snprintf(name, sizeof name, "old/%u", i);
+		if (sp_path_join(dir, name, path, sizeof path) != SP_OK)
+			return SP_ESIZE;
+		rc = sp_keys_load(path, &out[*n]);
+		if (rc != SP_OK) {
+			for (size_t j = 0; j < *n; j++)
+				sp_keys_free(&out[j]);
+			*n = 0;
+			return rc;
+		}
+		(*n)++;
+	}
+	return SP_OK;
+}
+
+int sp_keyring_load(const char *dir, sp_keyring *kr)
+{
+	size_t n = 0;
+	int rc;
+	if (!dir || !kr)
+		return SP_EINVAL;
+	memset(kr, 0, sizeof *kr);
+	if ((rc = sp_keys_load(dir, &kr->k[0])) != SP_OK)
+		return rc;
+	rc = sp_keys_load_old(dir, &kr->k[1], SP_KEYRING_MAX - 1, &n);
+	kr->n = 1 + n;
+	if (rc != SP_OK)
+		sp_keyring_free(kr);
+	return rc;
+}
+
+int sp_keyring_select(sp_keyring *kr, const uint8_t curve_pk[32], const uint8_t sign_pk[32])
+{
+	for (size_t i = 0; i < kr->n; i++) {
+		if (memcmp(kr->k[i]->curve_pk, curve_pk, 32) == 0 && memcmp(kr->k[i]->sign_pk, sign_pk, 32) == 0) {
+			sp_keyset *t = kr->k[0];
+			kr->k[0] = kr->k[i];
+			kr->k[i] = t;
+			return SP_OK;
+		}
+	}
+	return SP_ENOTFOUND;
+}
+
+void sp_keyring_free(sp_keyring *kr)
+{
+	if (!kr)
+		return;
+	for (size_t i = 0; i < kr->n; i++)
+		sp_keys_free(&kr->k[i]);
+	kr->n = 0;
 }
 
 int sp_keys_load_transport(const char *dir, sp_keyset **out)

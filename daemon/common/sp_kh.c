@@ -36,6 +36,8 @@
 struct sp_kh {
 	int fd;                          /* -1: local */
 	const sp_keyset *keys;           /* local */
+	sp_keyring *ring;                /* local, key generations (instead of keys) */
+	const char *keys_dir;            /* local: re-read ring from here on SELECT */
 	const sp_pseudo_keyring *kr;     /* local, may be NULL */
 	char org[64];
 	uint8_t sign_pk[32], box_pk[32];
@@ -107,6 +109,27 @@ int sp_kh_local(const char *org, const sp_keyset *k, const sp_pseudo_keyring *kr
 	kh->epoch = kr ? sp_pseudo_current_epoch(kr) : 0;
 	*out = kh;
 	return SP_OK;
+}
+
+int sp_kh_local_ring(const char *org, sp_keyring *ring, const char *keys_dir, const sp_pseudo_keyring *kr,
+                     sp_kh **out)
+{
+	int rc;
+	if (!ring || ring->n < 1)
+		return SP_EINVAL;
+	rc = sp_kh_local(org, ring->k[0], kr, out);
+	if (rc == SP_OK) {
+		(*out)->keys = NULL;
+		(*out)->ring = ring;
+		(*out)->keys_dir = keys_dir;
+	}
+	return rc;
+}
+
+/* The local keys that sign: the current generation. */
+static const sp_keyset *cur(const sp_kh *kh)
+{
+	return kh->ring ? kh->ring->k[0] : kh->keys;
 }
 
 /* One round trip. body/blen: request body; ans/anslen: the answer body,
@@ -245,7 +268,7 @@ int sp_kh_sign(sp_kh *kh, int domain, const uint8_t *msg, size_t len, uint8_t si
 		uint8_t dom = (uint8_t)domain;
 		return call(kh, SP_KH_SIGN, &dom, 1, msg, len, sig, 64);
 	}
-	if (!kh->keys)
+	if (!cur(kh))
 		return SP_EKEY;
 	size_t dl = strlen(d);
 	uint8_t *m = malloc(dl + len);
@@ -253,7 +276,7 @@ int sp_kh_sign(sp_kh *kh, int domain, const uint8_t *msg, size_t len, uint8_t si
 		return SP_ENOMEM;
 	memcpy(m, d, dl);
 	memcpy(m + dl, msg, len);
-	crypto_sign_detached(sig, NULL, m, dl + len, kh->keys->sign_sk);
+	crypto_sign_detached(sig, NULL, m, dl + len, cur(kh)->sign_sk);
 	free(m);
 	return SP_OK;
 }
@@ -264,10 +287,66 @@ int sp_kh_unseal(sp_kh *kh, const uint8_t sealed[80], uint8_t key[32])
 		return SP_EINVAL;
 	if (kh->fd >= 0)
 		return call(kh, SP_KH_UNSEAL, sealed, SP_SEALED_KEY_BYTES, NULL, 0, key, SP_TIER_KEY_BYTES);
+	if (kh->ring) {
+		/* The current box key first, then those of earlier generations:
+		 * a delivery sealed before a rotation stays openable. */
+		int rc = SP_EKEY;
+		for (size_t i = 0; i < kh->ring->n; i++) {
+			const sp_keyset *k = kh->ring->k[i];
+			if (!k->has_box)
+				continue;
+			if (crypto_box_seal_open(key, sealed, SP_SEALED_KEY_BYTES, k->box_pk, k->box_sk) == 0)
+				return SP_OK;
+			rc = SP_ECRYPTO;
+		}
+		return rc;
+	}
 	if (!kh->keys || !kh->keys->has_box)
 		return SP_EKEY;
 	return crypto_box_seal_open(key, sealed, SP_SEALED_KEY_BYTES, kh->keys->box_pk, kh->keys->box_sk) == 0
 	       ? SP_OK : SP_ECRYPTO;
+}
+
+int sp_kh_select(sp_kh *kh, const uint8_t curve_pk[32], const uint8_t sign_pk[32], uint8_t curve_sk[32])
+{
+	int rc;
+	if (!kh || !curve_pk || !sign_pk || !curve_sk)
+		return SP_EINVAL;
+	if (kh->fd >= 0) {
+		uint8_t ans[64];
+		rc = call(kh, SP_KH_SELECT, curve_pk, 32, sign_pk, 32, ans, sizeof ans);
+		if (rc == SP_OK) {
+			memcpy(curve_sk, ans, 32);
+			memcpy(kh->sign_pk, sign_pk, 32);
+			memcpy(kh->box_pk, ans + 32, 32);
+		}
+		sodium_memzero(ans, sizeof ans);
+		return rc;
+	}
+	if (!kh->ring)
+		return SP_EKEY;
+	rc = sp_keyring_select(kh->ring, curve_pk, sign_pk);
+	if (rc == SP_ENOTFOUND && kh->keys_dir) {
+		/* `keys rotate` wrote a generation after we loaded: read keys/ again. */
+		sp_keyring fresh;
+		if (sp_keyring_load(kh->keys_dir, &fresh) == SP_OK) {
+			if (sp_keyring_select(&fresh, curve_pk, sign_pk) == SP_OK) {
+				sp_keyring_free(kh->ring);
+				*kh->ring = fresh;
+				rc = SP_OK;
+			} else {
+				sp_keyring_free(&fresh);
+			}
+		}
+	}
+	if (rc != SP_OK)
+		return rc;
+	if (!kh->ring->k[0]->has_box)
+		return SP_EKEY;
+	memcpy(curve_sk, kh->ring->k[0]->curve_sk, 32);
+	memcpy(kh->sign_pk, kh->ring->k[0]->sign_pk, 32);
+	memcpy(kh->box_pk, kh->ring->k[0]->box_pk, 32);
+	return SP_OK;
 }
 
 int sp_kh_pseudonym(sp_kh *kh, uint32_t epoch, int kind, const char *normalised_id, uint8_t out[32])

@@ -301,16 +301,28 @@ int sp_sandbox_broker(const sp_config *c)
 	return rc;
 }
 
-int sp_sandbox_keyholder(void)
+int sp_sandbox_keyholder(const char *keys_dir)
 {
 	int abi = sp_sandbox_abi(), rs = -1;
 	sp_sandbox_nodump();
 	if (abi >= 1) {
-		/* Handled rights and no rule at all: no file may be opened. */
+		/* Handled rights and one rule: read keys/ (files and listing),
+		 * nothing else; no file may be written or opened elsewhere. */
 		rs = create_ruleset(abi, rights_for(abi).all, 0); /* it must still signal its child */
 		if (rs < 0) {
 			sp_log(LOG_ERR, C, "landlock_create_ruleset: %s", strerror(errno));
 			return SP_EIO;
+		}
+		int kfd = keys_dir ? open(keys_dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (kfd >= 0) {
+			struct landlock_path_beneath_attr pb = {
+				.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR,
+				.parent_fd = kfd,
+			};
+			if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0)
+				sp_log(LOG_WARNING, C, "no read rule for %s: %s (a rotated key then needs a restart)",
+				       keys_dir, strerror(errno));
+			close(kfd);
 		}
 	} else {
 		warn_once();

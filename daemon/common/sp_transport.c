@@ -97,7 +97,7 @@ static void zap_serve_one(sp_zap *z)
 		goto reply;
 	key = zmq_msg_data(&parts[6]);
 	pthread_mutex_lock(&z->lock);
-	const sp_org *org = z->roster ? sp_roster_find_curve(z->roster, key) : NULL;
+	const sp_org *org = z->roster ? sp_roster_find_curve_at(z->roster, key, sp_now_s()) : NULL;
 	if (org)
 		snprintf(user, sizeof user, "%s", org->id);
 	pthread_mutex_unlock(&z->lock);

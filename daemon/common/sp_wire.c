@@ -556,6 +556,14 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 		if (f->delivery_refusal->id.len != ID_BYTES)
 			return fail(why, whylen, SP_EMALFORMED, "delivery_refusal: id must be %d bytes", ID_BYTES);
 		return SP_OK;
+	case SEINPOST__FRAME__BODY_ROSTER:
+		/* The node checks the operator's signature and every entry
+		 * (sp_roster_load_bytes); here only the envelope. */
+		if (!f->roster)
+			break;
+		if (f->roster->signature.len != SIG_BYTES || f->roster->roster.len == 0)
+			return fail(why, whylen, SP_EMALFORMED, "roster: signature or roster missing");
+		return SP_OK;
 	case SEINPOST__FRAME__BODY__NOT_SET:
 		break;
 	default:

@@ -131,6 +131,12 @@ int sp_keyholder_parse(const uint8_t *buf, size_t len, const char *org, sp_kh_re
 		return id_ok(out->kind, out->id) ? SP_OK : SP_EMALFORMED;
 	case SP_KH_INFO:
 		return bl == 0 ? SP_OK : SP_EMALFORMED;
+	case SP_KH_SELECT:
+		if (bl != 64)
+			return SP_EMALFORMED;
+		out->msg = b;
+		out->len = bl;
+		return SP_OK;
 	default:
 		return SP_EMALFORMED;
 	}
@@ -157,6 +163,12 @@ void sp_keyholder_answer(sp_kh *local, const char *org, const uint8_t *req, size
 		case SP_KH_PSEUDONYM:
 			rc = sp_kh_pseudonym(local, r.epoch, r.kind, r.id, body);
 			bl = 32;
+			break;
+		case SP_KH_SELECT:
+			rc = sp_kh_select(local, r.msg, r.msg + 32, body);
+			if (rc == SP_OK)
+				memcpy(body + 32, sp_kh_box_pk(local), 32);
+			bl = 64;
 			break;
 		case SP_KH_INFO: {
 			uint32_t e = sp_kh_epoch(local);
@@ -212,10 +224,11 @@ static void network_child(const sp_config *c, int fd, pid_t parent, volatile sig
 	exit(rc == SP_OK ? 0 : 1);
 }
 
-static int load(const sp_config *c, sp_keyset **keys, sp_pseudo_keyring **kr)
+/* Every key generation (sp_keys.h): DIR, then DIR/old/<n>, newest first. */
+static int load(const sp_config *c, sp_keyring *ring, sp_pseudo_keyring **kr)
 {
-	int rc = sp_keys_load(c->keys_dir, keys);
-	if (rc != SP_OK || !(*keys)->has_box) {
+	int rc = sp_keyring_load(c->keys_dir, ring);
+	if (rc != SP_OK || !ring->k[0]->has_box) {
 		sp_log(LOG_ERR, C, "keys in %s: %s", c->keys_dir, rc ? sp_strerror(rc) : "box key missing");
 		return rc ? rc : SP_EKEY;
 	}
@@ -227,7 +240,7 @@ static int load(const sp_config *c, sp_keyset **keys, sp_pseudo_keyring **kr)
 
 int sp_keyholder_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
-	sp_keyset *keys = NULL;
+	sp_keyring ring = { 0 };
 	sp_pseudo_keyring *kr = NULL;
 	sp_kh *local = NULL;
 	uint8_t req[SP_KH_MSG_MAX], ans[SP_KH_MSG_MAX];
@@ -253,11 +266,11 @@ int sp_keyholder_run(const sp_config *c, volatile sig_atomic_t *stop, volatile s
 	struct sigaction sa = { .sa_handler = on_cont };
 	sigaction(SIGCONT, &sa, NULL);
 	/* Only now, in the parent, do the secrets enter memory. */
-	rc = load(c, &keys, &kr);
+	rc = load(c, &ring, &kr);
 	if (rc == SP_OK)
-		rc = sp_kh_local(c->org, keys, kr, &local);
+		rc = sp_kh_local_ring(c->org, &ring, c->keys_dir, kr, &local);
 	if (rc == SP_OK)
-		rc = sp_sandbox_keyholder();
+		rc = sp_sandbox_keyholder(c->keys_dir);
 	if (rc != SP_OK) {
 		kill(pid, SIGTERM);
 		termed = 1;
@@ -307,7 +320,7 @@ int sp_keyholder_run(const sp_config *c, volatile sig_atomic_t *stop, volatile s
 	close(sv[0]);
 	sp_kh_free(&local);
 	sp_pseudo_keyring_free(&kr);
-	sp_keys_free(&keys);
+	sp_keyring_free(&ring);
 	if (rc != SP_OK)
 		return 1;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {

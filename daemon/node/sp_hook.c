@@ -706,3 +706,9 @@ int sp_status_hook(const sp_status_src *src, sp_status *st)
 	seinpost__hook_item__free_unpacked(it, NULL);
 	return rc;
 }
+
+void sp_hook_set_roster(sp_hook *h, const sp_roster *r)
+{
+	if (h)
+		h->roster = r;
+}

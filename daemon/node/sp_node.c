@@ -21,11 +21,13 @@
 #include "sp_log.h"
 #include "sp_monitor.h"
 #include "sp_nodeaudit.h"
+#include "sp_orgverify.h"
 #include "sp_outbox.h"
 #include "sp_policy.h"
 #include "sp_inbox.h"
 #include "sp_retention.h"
 #include "sp_roster.h"
+#include "sp_rosterstate.h"
 #include "sp_sandbox.h"
 #include "sp_sd.h"
 #include "sp_spool.h"
@@ -139,6 +141,7 @@ static void send_hello(struct node *n)
 	h.org = (char *)n->cfg->org;
 	h.policy_hash.data = (uint8_t *)sp_policy_hash(n->policy);
 	h.policy_hash.len = SP_POLICY_HASH_BYTES;
+	h.roster_serial = sp_roster_serial(n->roster); /* the broker answers with a newer one */
 	f.body_case = SEINPOST__FRAME__BODY_HELLO;
 	f.hello = &h;
 	(void)send_frame(n, &f);
@@ -859,7 +862,7 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 		goto out;
 	}
 	sender = sp_roster_find(n->roster, h->sender);
-	if (!sender || sp_signal_verify(d->signal, h, sender->sign_pk) != SP_OK) {
+	if (!sender || sp_org_verify_signal(sender, d->signal, h, 0) != SP_OK) {
 		/* No receipt: a refusal instead. The broker sets the delivery
 		 * aside after max_refusals (sp_quarantine.h), with an audit record:
 		 * a forged or damaged delivery stays visible there. */
@@ -921,6 +924,91 @@ out:
 	return rc;
 }
 
+/* Our keys on a new roster differ from the ones we connect with: `keys
+ * rotate` put the new generation in the key directory. Connect with it
+ * (the broker admits the new CURVE key from this roster on) and sign with
+ * it; the old generations stay in the ring to open what was sealed to them. */
+static void rekey(struct node *n, const sp_org *me)
+{
+	uint8_t old_pk[32], old_sk[32], old_sign[32];
+	void *sock = NULL;
+	sp_transport_opts o = { .endpoint = n->cfg->endpoint, .max_frame = n->cfg->max_frame,
+	                        .heartbeat_ms = n->cfg->heartbeat_ms };
+	/* The key holder holds every generation (and re-reads keys/ for one
+	 * written after start); we get only the new CURVE secret. */
+	memcpy(old_pk, n->keys->curve_pk, 32);
+	memcpy(old_sk, n->keys->curve_sk, 32);
+	memcpy(old_sign, sp_kh_sign_pk(n->kh), 32);
+	if (sp_kh_select(n->kh, me->curve_pk, me->sign_pk, n->keys->curve_sk) != SP_OK) {
+		sp_log(LOG_ERR, C, "roster names keys for us that %s does not hold; still using the old ones",
+		       n->cfg->keys_dir);
+		memcpy(n->keys->curve_sk, old_sk, 32);
+		sodium_memzero(old_sk, sizeof old_sk);
+		return;
+	}
+	memcpy(n->keys->curve_pk, me->curve_pk, 32);
+	memcpy(n->keys->sign_pk, me->sign_pk, 32);
+	if (sp_transport_node(n->zctx, n->keys, sp_roster_broker_curve(n->roster), n->cfg->org, &o, &sock) != SP_OK) {
+		sp_log(LOG_ERR, C, "cannot connect with the new keys; still using the old ones");
+		memcpy(n->keys->curve_pk, old_pk, 32);
+		memcpy(n->keys->sign_pk, old_sign, 32);
+		if (sp_kh_select(n->kh, old_pk, old_sign, n->keys->curve_sk) != SP_OK)
+			memcpy(n->keys->curve_sk, old_sk, 32);
+		sodium_memzero(old_sk, sizeof old_sk);
+		return;
+	}
+	sodium_memzero(old_sk, sizeof old_sk);
+	zmq_close(n->sock);
+	n->sock = sock;
+	sp_log(LOG_NOTICE, C, "key rotation: now connected and signing with the new keys (older generations "
+	       "stay with the key holder)");
+	{
+		/* Our own log records the switch too (not inside a batch: this
+		 * runs after the batch commit or on SIGHUP). */
+		sp_txn *t = NULL;
+		int rc = sp_txn_begin(n->store, 1, &t);
+		if (rc == SP_OK)
+			rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_KEY_ROTATED, NULL, NULL, 0,
+			                 "now connected and signing with the new keys");
+		if (rc == SP_OK)
+			rc = sp_txn_commit(&t);
+		sp_txn_abort(&t);
+		if (rc != SP_OK)
+			sp_log(LOG_ERR, C, "audit of the key rotation failed: %s", sp_strerror(rc));
+	}
+	send_hello(n);
+	n->retry.next_ms = 0; /* what was in flight on the old connection goes again */
+}
+
+/* A newer roster (from the broker, or the files on SIGHUP). */
+static void roster_swap(struct node *n, sp_roster *r)
+{
+	sp_roster *old = n->roster;
+	const sp_org *me;
+	n->roster = r;
+	sp_hook_set_roster(n->hook, r);
+	n->audit.roster = r;
+	me = sp_roster_find(r, n->cfg->org);
+	if (!me)
+		sp_log(LOG_CRIT, C, "this organisation is no longer on the roster (serial %llu): the broker refuses "
+		       "what we send", (unsigned long long)sp_roster_serial(r));
+	else if (memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 || memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0)
+		rekey(n, me);
+	sp_roster_free(&old);
+	sp_log(LOG_NOTICE, C, "roster serial %llu in force, %zu organisations", (unsigned long long)sp_roster_serial(r),
+	       sp_roster_count(r));
+}
+
+static void roster_offered(struct node *n, const Seinpost__SignedRoster *sr)
+{
+	sp_roster *r = NULL;
+	int rc = sp_rosterstate_accept(n->cfg, n->roster, sr, &r);
+	if (rc == SP_OK)
+		roster_swap(n, r);
+	else if (rc != SP_EEXIST)
+		sp_log(LOG_ERR, C, "roster from the broker refused: %s", sp_strerror(rc));
+}
+
 /* Frames whose handlers keep their own transactions (witnessing, audit
  * queries, involvement acks, policy info). They run after the batch commit:
  * LMDB allows one write transaction at a time, so they must not nest. */
@@ -943,6 +1031,9 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 		break;
 	case SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK:
 		sp_involve_batch_acked(n->store, f->involve_batch_ack);
+		break;
+	case SEINPOST__FRAME__BODY_ROSTER:
+		roster_offered(n, f->roster);
 		break;
 	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK:
 		referral_update_answer(n, f->referral_update_ack);
@@ -1167,12 +1258,21 @@ static int node_open(struct node *n)
 	rc = sp_sandbox_network(n->cfg);
 	if (rc != SP_OK)
 		return rc;
-	rc = sp_roster_load(n->cfg->roster_path, n->cfg->operator_pk, &n->roster);
+	rc = sp_rosterstate_load(n->cfg, &n->roster);
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "roster %s: %s", n->cfg->roster_path, sp_strerror(rc));
 		return rc;
 	}
 	const sp_org *me = sp_roster_find(n->roster, n->cfg->org);
+	/* After `keys rotate` the roster may still name the previous
+	 * generation (the operator has not added it yet): the key holder
+	 * switches to it and hands over its CURVE (transport) secret. */
+	if (me && (memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 ||
+	           memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0) &&
+	    sp_kh_select(n->kh, me->curve_pk, me->sign_pk, n->keys->curve_sk) == SP_OK) {
+		memcpy(n->keys->curve_pk, me->curve_pk, 32);
+		memcpy(n->keys->sign_pk, me->sign_pk, 32);
+	}
 	if (!me || memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 ||
 	    memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0) {
 		sp_log(LOG_ERR, C, "organisation '%s' is not on the roster with these keys", n->cfg->org);
@@ -1237,7 +1337,7 @@ static int node_open(struct node *n)
 		return rc;
 	if (n->cfg->spool_in[0] && sp_spool_open(n->cfg->spool_in, n->cfg->max_frame, &n->spool) != SP_OK)
 		return SP_EIO;
-	n->audit = (sp_nodeaudit){ .store = n->store, .broker_pk = sp_roster_broker_sign(n->roster),
+	n->audit = (sp_nodeaudit){ .store = n->store, .roster = n->roster,
 	                           .send = audit_send, .ctx = n, .monitor = sp_monitor_wanted(n->cfg, n->roster) };
 	return SP_OK;
 }
@@ -1260,6 +1360,21 @@ static void node_close(struct node *n)
 	sp_policy_free(&n->policy);
 	sp_roster_free(&n->roster);
 	sp_keys_free(&n->keys);
+}
+
+/* SIGHUP: a roster file newer than the one in force (the broker hands
+ * them out too; this is for a node that cannot reach it). */
+static void roster_reload(struct node *n)
+{
+	sp_roster *r = NULL;
+	if (sp_rosterstate_load(n->cfg, &r) != SP_OK)
+		return;
+	if (sp_roster_serial(r) > sp_roster_serial(n->roster) &&
+	    strcmp(sp_roster_network(r), sp_roster_network(n->roster)) == 0 &&
+	    memcmp(sp_roster_broker_curve(r), sp_roster_broker_curve(n->roster), 32) == 0)
+		roster_swap(n, r);
+	else
+		sp_roster_free(&r);
 }
 
 int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
@@ -1297,6 +1412,7 @@ int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, vola
 			 * node re-reads no configuration (restart for that). */
 			*reload = 0;
 			sp_hook_retry_now(n.hook);
+			roster_reload(&n);
 		}
 		uint64_t now = sp_mono_ms();
 		if (now - n.last_hello >= HELLO_MS) {

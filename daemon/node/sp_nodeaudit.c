@@ -9,6 +9,7 @@
 #include "sp_log.h"
 #include "sp_monitor.h"
 #include "sp_reads.h"
+#include "sp_sth.h"
 #include "sp_util.h"
 #include "sp_witness.h"
 
@@ -61,9 +62,19 @@ static void copy_in(sp_nodeaudit *a, const Seinpost__AuditFetchResult *r)
 {
 	sp_txn *t = NULL;
 	int more = 0;
+	const uint8_t *bk[SP_BROKER_KEYS_MAX], *pk;
+	size_t nbk = sp_roster_broker_keys(a->roster, bk, SP_BROKER_KEYS_MAX);
+	/* Any key of the broker's transition chain (key rotation); with none
+	 * verifying, the current one, and the monitor raises its alarm. */
+	pk = nbk ? bk[0] : sp_roster_broker_sign(a->roster);
+	for (size_t i = 0; r->sth && i < nbk; i++)
+		if (sp_sth_verify(r->sth, bk[i]) == SP_OK) {
+			pk = bk[i];
+			break;
+		}
 	int rc = sp_txn_begin(a->store, 1, &t);
 	if (rc == SP_OK)
-		rc = sp_monitor_ingest(t, a->broker_pk, r, &more);
+		rc = sp_monitor_ingest(t, pk, r, &more);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);
@@ -90,9 +101,11 @@ static void witness(sp_nodeaudit *a, const Seinpost__SignedTreeHead *h, const Se
 {
 	sp_txn *t = NULL;
 	int need = 0;
+	const uint8_t *bk[SP_BROKER_KEYS_MAX];
+	size_t nbk = sp_roster_broker_keys(a->roster, bk, SP_BROKER_KEYS_MAX);
 	int rc = sp_txn_begin(a->store, 1, &t);
 	if (rc == SP_OK)
-		rc = p ? sp_witness_proof(t, a->broker_pk, p) : sp_witness_seen(t, a->broker_pk, h, &need);
+		rc = p ? sp_witness_proof(t, bk, nbk, p) : sp_witness_seen(t, bk, nbk, h, &need);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	sp_txn_abort(&t);

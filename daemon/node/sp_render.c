@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sp_orgverify.h"
 #include "sp_retention.h"
 #include "sp_audit.h"
 #include "sp_kh.h"
@@ -85,7 +86,7 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_p
 		return SP_ECORRUPT;
 	}
 	sender = sp_roster_find(roster, out->h->sender);
-	if (!sender || sp_signal_verify(out->entry->delivery->signal, out->h, sender->sign_pk) != SP_OK) {
+	if (!sender || sp_org_verify_signal(sender, out->entry->delivery->signal, out->h, 0) != SP_OK) {
 		snprintf(why, whylen, "the sender's signature does not verify; not opened");
 		return SP_ESIG;
 	}

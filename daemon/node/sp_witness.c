@@ -109,7 +109,7 @@ int sp_witness_size(sp_txn *t, uint64_t *size)
 
 /* Shared checks of a new head against the kept one. Returns SP_OK with
  * *newer = 1 when a consistency proof decides; alarms otherwise. */
-static int compare(sp_txn *t, const uint8_t pk[32], const Seinpost__SignedTreeHead *h,
+static int compare(sp_txn *t, const uint8_t *const *pks, size_t npks, const Seinpost__SignedTreeHead *h,
                    Seinpost__SignedTreeHead **kept_out, int *newer)
 {
 	Seinpost__SignedTreeHead *k = NULL;
@@ -119,7 +119,12 @@ static int compare(sp_txn *t, const uint8_t pk[32], const Seinpost__SignedTreeHe
 	*kept_out = NULL;
 	if (alarmed(t))
 		return SP_OK; /* evidence frozen until an operator investigates */
-	if (sp_sth_verify(h, pk) != SP_OK)
+	/* Any of the broker's sign keys on the roster: after a broker key
+	 * rotation, heads signed by the old key are still in flight and kept. */
+	int sig_ok = 0;
+	for (size_t i = 0; i < npks && !sig_ok; i++)
+		sig_ok = sp_sth_verify(h, pks[i]) == SP_OK;
+	if (!sig_ok)
 		return raise_alarm(t, h, "carries a tree head (size %llu) without a valid broker signature",
 		                   (unsigned long long)h->tree_size);
 	rc = get_head(t, &k);
@@ -143,29 +148,29 @@ static int compare(sp_txn *t, const uint8_t pk[32], const Seinpost__SignedTreeHe
 	return rc;
 }
 
-int sp_witness_seen(sp_txn *t, const uint8_t broker_pk[32], const Seinpost__SignedTreeHead *h,
+int sp_witness_seen(sp_txn *t, const uint8_t *const *pks, size_t npks, const Seinpost__SignedTreeHead *h,
                     int *need_proof)
 {
 	Seinpost__SignedTreeHead *k = NULL;
 	int rc;
 	*need_proof = 0;
-	if (!t || !broker_pk || !h)
+	if (!t || !pks || !npks || !h)
 		return SP_EINVAL;
-	rc = compare(t, broker_pk, h, &k, need_proof);
+	rc = compare(t, pks, npks, h, &k, need_proof);
 	if (k)
 		seinpost__signed_tree_head__free_unpacked(k, NULL);
 	return rc;
 }
 
-int sp_witness_proof(sp_txn *t, const uint8_t broker_pk[32], const Seinpost__AuditProof *p)
+int sp_witness_proof(sp_txn *t, const uint8_t *const *pks, size_t npks, const Seinpost__AuditProof *p)
 {
 	Seinpost__SignedTreeHead *k = NULL;
 	sp_merkle_hash proof[SP_MERKLE_MAX_PROOF];
 	int newer, rc;
 
-	if (!t || !broker_pk || !p || !p->sth)
+	if (!t || !pks || !npks || !p || !p->sth)
 		return SP_EINVAL;
-	rc = compare(t, broker_pk, p->sth, &k, &newer);
+	rc = compare(t, pks, npks, p->sth, &k, &newer);
 	if (rc != SP_OK || !newer)
 		goto out;
 	if (p->from_size != k->tree_size)

@@ -28,7 +28,8 @@ valid() { # schema-name description cmd... — run it; its stdout is validated a
 n() { sp "$@"; }
 BSN=111222333
 
-valid keygen "keygen" "$SEINPOST" keygen "$E2E_DIR/k" --json
+valid keygen "keygen" "$SEINPOST" keygen "$E2E_DIR/k" --org school-x --role school --json
+valid roster-show "roster show" "$SEINPOST" roster show "$NET/roster.bin" --json
 valid keygen "keygen --broker" "$SEINPOST" keygen "$E2E_DIR/kb" --broker --json
 valid policy-check "policy check" "$SEINPOST" policy check "$ROOT/deploy/policy.example" --json
 printf '[x]\n' >"$E2E_DIR/bad.policy"

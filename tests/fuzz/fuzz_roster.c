@@ -1,5 +1,11 @@
 /*
- * fuzz_roster.c — SignedRoster files through sp_roster_load.
+ * fuzz_roster.c — SignedRoster files through sp_roster_load, and the same
+ * bytes as an enrol.json through sp_enrol_parse (the other file an operator
+ * takes from outside when enrolling).
+ *
+ * enrol.json: whatever parses must write back and parse to the same fields
+ * (round trip), and a parsed file's signatures verified, so a random input
+ * that parses is a real self-signed enrolment.
  *
  * The input is loaded as it is (exercising signature and outer decoding),
  * then, when it decodes as a SignedRoster, its roster bytes are re-signed
@@ -15,6 +21,7 @@
 #include <unistd.h>
 
 #include "seinpost.pb-c.h"
+#include "sp_enrol.h"
 #include "sp_roster.h"
 #include "fuzz_keys.h"
 
@@ -75,6 +82,23 @@ static void load(void)
 	sp_roster_free(&r);
 }
 
+static void enrol(const uint8_t *data, size_t size)
+{
+	sp_enrol e, back;
+	char why[256], p2[300];
+	if (sp_enrol_parse((const char *)data, size, &e, why, sizeof why) != SP_OK) {
+		if (!why[0] || strlen(why) >= sizeof why)
+			abort(); /* every refusal says why */
+		return;
+	}
+	snprintf(p2, sizeof p2, "%s.json", path);
+	if (sp_enrol_write(&e, p2) != SP_OK)
+		abort();
+	if (sp_enrol_read(p2, &back, why, sizeof why) != SP_OK || memcmp(&e, &back, sizeof e) != 0)
+		abort();
+	unlink(p2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	Seinpost__SignedRoster *sr;
@@ -83,6 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (setup() != 0 || write_file(data, size) != 0)
 		return 0;
 	load();
+	enrol(data, size);
 
 	sr = seinpost__signed_roster__unpack(NULL, size, data);
 	if (!sr)

@@ -188,6 +188,10 @@ START_TEST(parser_refuses)
 	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* INFO has no body */
 	n = req(b, 7, "", 0);
 	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* unknown op */
+	n = req(b, SP_KH_SELECT, b + 100, 63);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* SELECT: 64 bytes exactly */
+	n = req(b, SP_KH_SELECT, b + 100, 65);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED);
 	n = req(b, SP_KH_UNSEAL, b + 100, 79);
 	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* 80 bytes exactly */
 	n = req(b, SP_KH_SIGN, "\x04xyz", 4);
@@ -205,6 +209,60 @@ START_TEST(parser_refuses)
 	ck_assert_int_eq(-(int)((unsigned)ans[2] << 8 | ans[3]), SP_EMALFORMED);
 	ck_assert_int_eq(ans[1], SP_KH_UNSEAL);
 	ck_assert_int_eq(ans[7], 9);
+}
+END_TEST
+
+/* Key rotation (issue 15): a key holder over two generations opens grants
+ * sealed to either box key, and SELECT switches the signing generation and
+ * hands out only that generation's CURVE secret. */
+START_TEST(generations)
+{
+	sp_keyring ring = { 0 };
+	sp_kh *lr = NULL, *rr = NULL;
+	uint8_t key[32], sealed[SP_SEALED_KEY_BYTES], out[32], csk[32], sig[64], m[64];
+	int sv[2], st;
+	pid_t pid;
+	static const uint8_t msg[] = "x";
+	ck_assert_int_eq(sp_keys_generate(1, &ring.k[0]), SP_OK); /* new */
+	ck_assert_int_eq(sp_keys_generate(1, &ring.k[1]), SP_OK); /* old */
+	ring.n = 2;
+	sp_keyset *nw = ring.k[0], *old = ring.k[1];
+	ck_assert_int_eq(sp_kh_local_ring(ORG, &ring, NULL, NULL, &lr), SP_OK);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(sv[1]);
+		local = lr;
+		serve(sv[0]);
+	}
+	close(sv[0]);
+	ck_assert_int_eq(sp_kh_remote(sv[1], &rr), SP_OK);
+	ck_assert_mem_eq(sp_kh_sign_pk(rr), nw->sign_pk, 32);
+	/* a grant sealed to the old box key still opens */
+	randombytes_buf(key, sizeof key);
+	ck_assert_int_eq(crypto_box_seal(sealed, key, 32, old->box_pk), 0);
+	ck_assert_int_eq(sp_kh_unseal(rr, sealed, out), SP_OK);
+	ck_assert_mem_eq(out, key, 32);
+	/* keys of two different generations: no such generation, nothing changes */
+	ck_assert_int_eq(sp_kh_select(rr, nw->curve_pk, old->sign_pk, csk), SP_ENOTFOUND);
+	ck_assert_mem_eq(sp_kh_sign_pk(rr), nw->sign_pk, 32);
+	/* the roster names the old generation: it signs, and only its CURVE secret comes back */
+	ck_assert_int_eq(sp_kh_select(rr, old->curve_pk, old->sign_pk, csk), SP_OK);
+	ck_assert_mem_eq(csk, old->curve_sk, 32);
+	ck_assert_mem_eq(sp_kh_sign_pk(rr), old->sign_pk, 32);
+	ck_assert_mem_eq(sp_kh_box_pk(rr), old->box_pk, 32);
+	ck_assert_int_eq(sp_kh_sign(rr, SP_KH_DOM_READ, msg, 1, sig), SP_OK);
+	memcpy(m, SP_READ_DOMAIN, strlen(SP_READ_DOMAIN));
+	m[strlen(SP_READ_DOMAIN)] = 'x';
+	ck_assert_int_eq(crypto_sign_verify_detached(sig, m, strlen(SP_READ_DOMAIN) + 1, old->sign_pk), 0);
+	/* and a grant sealed to the new box key still opens after the switch */
+	ck_assert_int_eq(crypto_box_seal(sealed, key, 32, nw->box_pk), 0);
+	ck_assert_int_eq(sp_kh_unseal(rr, sealed, out), SP_OK);
+	sp_kh_free(&rr);
+	waitpid(pid, &st, 0);
+	sp_kh_free(&lr);
+	sp_keyring_free(&ring);
 }
 END_TEST
 
@@ -233,6 +291,7 @@ static Suite *keyholder_suite(void)
 	tcase_add_test(tc, pseudonyms);
 	tcase_add_test(tc, signal_through_keyholder);
 	tcase_add_test(tc, parser_refuses);
+	tcase_add_test(tc, generations);
 	tcase_add_test(tc, lost_keyholder);
 	suite_add_tcase(s, tc);
 	return s;

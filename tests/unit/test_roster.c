@@ -4,6 +4,8 @@
 #include <sodium.h>
 
 #include "seinpost.pb-c.h"
+#include "sp_enrol.h"
+#include "sp_keys.h"
 #include "sp_roster.h"
 #include "sp_util.h"
 
@@ -224,6 +226,131 @@ START_TEST(signed_but_invalid)
 }
 END_TEST
 
+/* Rotation keeps the old generation, admitted until its overlap ends and
+ * never reusable; removal is remembered with its reason; all of it survives
+ * a save and a signed load. */
+START_TEST(rotate_and_remove)
+{
+	sp_org o[3], n = mkorg("x", "police");
+	sp_roster *r = three(o), *l = NULL;
+	const uint8_t *k[8];
+	uint64_t now = 1000000;
+
+	ck_assert_int_eq(sp_roster_rotate(r, "nobody", n.curve_pk, n.sign_pk, n.box_pk, now, now + 60), SP_ENOTFOUND);
+	ck_assert_int_eq(sp_roster_rotate(r, "politie-limburg", o[1].curve_pk, n.sign_pk, n.box_pk, now, now + 60),
+	                 SP_EEXIST); /* a key of another organisation */
+	ck_assert_int_eq(sp_roster_rotate(r, "politie-limburg", n.curve_pk, n.sign_pk, n.box_pk, now, now + 60), SP_OK);
+	/* the old generation cannot come back as a "new" one */
+	ck_assert_int_eq(sp_roster_rotate(r, "politie-limburg", o[0].curve_pk, o[0].sign_pk, o[0].box_pk, now, now + 60),
+	                 SP_EEXIST);
+	ck_assert_int_eq(sp_roster_remove(r, "zvh-mh", "contract ended", now), SP_OK);
+	ck_assert_int_eq(sp_roster_remove(r, "zvh-mh", "again", now), SP_ENOTFOUND);
+	ck_assert_int_eq(sp_roster_remove(r, "school-bonnefanten", "bad\001text", now), SP_EINVAL);
+	sp_roster_touch(r);
+	ck_assert_int_eq(sp_roster_save(r, path, op_sk), SP_OK);
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_OK);
+	ck_assert_uint_eq(sp_roster_serial(l), 1);
+	ck_assert_uint_eq(sp_roster_count(l), 2);
+	ck_assert_ptr_null(sp_roster_find(l, "zvh-mh"));
+	ck_assert_ptr_nonnull(sp_roster_removed(l, "zvh-mh"));
+	ck_assert_str_eq(sp_roster_removed(l, "zvh-mh")->reason, "contract ended");
+	const sp_org *p = sp_roster_find(l, "politie-limburg");
+	ck_assert_mem_eq(p->sign_pk, n.sign_pk, 32);
+	ck_assert_uint_eq(p->nprev, 1);
+	ck_assert_mem_eq(p->prev[0].sign_pk, o[0].sign_pk, 32);
+	/* old CURVE key admitted during the overlap only */
+	ck_assert_ptr_eq(sp_roster_find_curve_at(l, o[0].curve_pk, now + 59), p);
+	ck_assert_ptr_null(sp_roster_find_curve_at(l, o[0].curve_pk, now + 60));
+	ck_assert_ptr_null(sp_roster_find_curve(l, o[0].curve_pk));
+	/* sign keys: new frames within the overlap, stored signatures always */
+	ck_assert_uint_eq(sp_org_sign_keys(p, now + 1, k, 8), 2);
+	ck_assert_uint_eq(sp_org_sign_keys(p, now + 61, k, 8), 1);
+	ck_assert_uint_eq(sp_org_sign_keys(p, 0, k, 8), 2);
+	ck_assert_mem_eq(k[1], o[0].sign_pk, 32);
+	/* enrolling the removed id again clears the removal */
+	n = mkorg("zvh-mh", "zvh");
+	ck_assert_int_eq(sp_roster_add(l, &n), SP_OK);
+	ck_assert_ptr_null(sp_roster_removed(l, "zvh-mh"));
+	sp_roster_free(&r);
+	sp_roster_free(&l);
+}
+END_TEST
+
+/* The broker's sign key moves only with a record signed by both keys, and
+ * the old key stays in the list a tree head may be checked against. */
+START_TEST(broker_transition)
+{
+	sp_roster *r = NULL, *l = NULL;
+	uint8_t opk[32], osk[64], npk[32], nsk[64], m[SP_BROKER_TRANSITION_MSG], s1[64], s2[64];
+	const uint8_t *k[SP_BROKER_KEYS_MAX];
+	crypto_sign_keypair(opk, osk);
+	crypto_sign_keypair(npk, nsk);
+	ck_assert_int_eq(sp_roster_new("maastricht", bc, opk, &r), SP_OK);
+	sp_roster_broker_transition_msg(opk, npk, 1234, m);
+	crypto_sign_detached(s1, NULL, m, sizeof m, osk);
+	crypto_sign_detached(s2, NULL, m, sizeof m, nsk);
+	ck_assert_int_eq(sp_roster_broker_rotate(r, npk, 1234, s1, s1), SP_ESIG); /* new key did not sign */
+	ck_assert_int_eq(sp_roster_broker_rotate(r, npk, 1235, s1, s2), SP_ESIG); /* other time */
+	ck_assert_int_eq(sp_roster_broker_rotate(r, npk, 1234, s1, s2), SP_OK);
+	ck_assert_mem_eq(sp_roster_broker_sign(r), npk, 32);
+	ck_assert_int_eq(sp_roster_save(r, path, op_sk), SP_OK);
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_OK);
+	ck_assert_mem_eq(sp_roster_broker_sign(l), npk, 32);
+	ck_assert_uint_eq(sp_roster_broker_keys(l, k, SP_BROKER_KEYS_MAX), 2);
+	ck_assert_mem_eq(k[1], opk, 32);
+	sp_roster_free(&r);
+	sp_roster_free(&l);
+}
+END_TEST
+
+/* enrol.json: round trip, the signatures bind every field, a rotation needs
+ * the old key's signature. */
+START_TEST(enrol_json)
+{
+	sp_keyset *k = NULL, *k2 = NULL;
+	sp_enrol e, p;
+	char why[256], f[600];
+	uint8_t *buf = NULL;
+	size_t len;
+	ck_assert_int_eq(sp_keys_generate(1, &k), SP_OK);
+	ck_assert_int_eq(sp_keys_generate(1, &k2), SP_OK);
+	ck_assert_int_eq(sp_enrol_make(k, "school-a", "teacher", NULL, 0, &e), SP_EINVAL);
+	ck_assert_int_eq(sp_enrol_make(k, "school-a", "school", NULL, 0, &e), SP_OK);
+	snprintf(f, sizeof f, "%s/enrol.json", tmp);
+	ck_assert_int_eq(sp_enrol_write(&e, f), SP_OK);
+	ck_assert_int_eq(sp_enrol_read(f, &p, why, sizeof why), SP_OK);
+	ck_assert_str_eq(p.org, "school-a");
+	ck_assert_mem_eq(p.box_pk, k->box_pk, 32);
+	ck_assert_int_eq(p.rotation, 0);
+	/* change one character of the id: the signature no longer verifies */
+	ck_assert_int_eq(sp_file_read(f, 8192, &buf, &len), SP_OK);
+	char *at = strstr((char *)buf, "school-a");
+	ck_assert_ptr_nonnull(at);
+	at[7] = 'b';
+	ck_assert_int_eq(sp_enrol_parse((char *)buf, len, &p, why, sizeof why), SP_ESIG);
+	free(buf);
+	ck_assert_int_eq(sp_enrol_parse("{\"format\":\"seinpost-enrol/1\",\"x\":1}", 34, &p, why, sizeof why), SP_EMALFORMED);
+	ck_assert_int_eq(sp_enrol_parse("[]", 2, &p, why, sizeof why), SP_EMALFORMED);
+	ck_assert_int_eq(sp_enrol_parse("{", 1, &p, why, sizeof why), SP_EMALFORMED);
+	/* rotation: signed by new and old */
+	ck_assert_int_eq(sp_enrol_make(k2, "school-a", "school", k, 3600, &e), SP_OK);
+	ck_assert_int_eq(sp_enrol_write(&e, f), SP_OK);
+	ck_assert_int_eq(sp_enrol_read(f, &p, why, sizeof why), SP_OK);
+	ck_assert_int_eq(p.rotation, 1);
+	ck_assert_uint_eq(p.overlap_s, 3600);
+	ck_assert_mem_eq(p.prev_sign_pk, k->sign_pk, 32);
+	/* a longer overlap than the old key signed is refused */
+	ck_assert_int_eq(sp_file_read(f, 8192, &buf, &len), SP_OK);
+	at = strstr((char *)buf, "3600");
+	ck_assert_ptr_nonnull(at);
+	at[0] = '9';
+	ck_assert_int_eq(sp_enrol_parse((char *)buf, len, &p, why, sizeof why), SP_ESIG);
+	free(buf);
+	sp_keys_free(&k);
+	sp_keys_free(&k2);
+}
+END_TEST
+
 static Suite *roster_suite(void)
 {
 	Suite *s = suite_create("roster");
@@ -233,6 +360,10 @@ static Suite *roster_suite(void)
 	tcase_add_test(tc, bad_signature_and_operator);
 	tcase_add_test(tc, add_validation);
 	tcase_add_test(tc, signed_but_invalid);
+	tcase_add_test(tc, rotate_and_remove);
+	tcase_add_test(tc, broker_transition);
+	tcase_add_test(tc, enrol_json);
+	tcase_set_timeout(tc, 60); /* the flipped-byte loop fsyncs once per byte */
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -71,7 +71,8 @@ static int feed(const Seinpost__SignedTreeHead *h, uint64_t from)
 	p.n_consistency = n;
 	ck_assert_int_eq(sp_txn_begin(wit_s, 1, &t), SP_OK);
 	int need = 0;
-	int rc = from ? sp_witness_proof(t, pk, &p) : sp_witness_seen(t, pk, h, &need);
+	const uint8_t *pks[1] = { pk };
+	int rc = from ? sp_witness_proof(t, pks, 1, &p) : sp_witness_seen(t, pks, 1, h, &need);
 	ck_assert_int_eq(sp_txn_commit(&t), SP_OK);
 	return rc;
 }

@@ -1,0 +1,80 @@
+/*
+ * sp_network.h — enrolment steps behind the CLI (docs/enrolment.md):
+ * `network create` (operator), `keygen --org --role` and `keys rotate`
+ * (organisation), `roster add|remove` (operator), `node config`
+ * (organisation). `net init` runs the same steps for a local test network.
+ *
+ * Operator directory (network create DIR):
+ *   DIR/operator/sign.key|.pub  the operator's roster-signing key (0600; keep
+ *                               it off the broker machine)
+ *   DIR/operator.pub            its public half, for every node's operator_key
+ *   DIR/roster.bin              the signed roster (starts empty)
+ *   DIR/policy.ini              the sharing policy
+ *   DIR/partners/pseudo.key     the partners' pseudonymisation key (never to
+ *                               the broker)
+ *   DIR/broker/keys/            broker CURVE + sign keys
+ *   DIR/broker/seinpost.conf    broker configuration (roster, policy: ../)
+ */
+#ifndef SP_NETWORK_H
+#define SP_NETWORK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sp_error.h"
+#include "sp_keys.h"
+
+#define SP_NETWORK_STATE_BASE "/var/lib/seinpost"
+#define SP_OVERLAP_DEFAULT_S (7u * 86400) /* old keys admitted one week after a rotation */
+
+typedef struct sp_network_opts {
+	const char *dir;
+	const char *name;        /* network name in the roster */
+	const char *listen;      /* broker endpoint, default tcp://0.0.0.0:7700 */
+	const char *policy_src;  /* policy file to copy */
+	const char *state;       /* broker state dir; NULL = /var/lib/seinpost/broker */
+	int test_limits;         /* net init: short heartbeats and tree-head intervals, log to stderr */
+} sp_network_opts;
+
+int sp_network_create(const sp_network_opts *o, char *err, size_t errlen) SP_MUST_CHECK;
+
+/* Keys for an organisation (org/role set: also DIR/enrol.json) or a broker.
+ * SP_EEXIST without force when DIR already holds a secret key. *out (may be
+ * NULL) gets the keys. */
+int sp_network_keygen(const char *dir, const char *org, const char *role, int broker, int force,
+                      sp_keyset **out, char *err, size_t errlen) SP_MUST_CHECK;
+
+/* Rotate DIR's keys: old ones to DIR/old/<n>/, new ones in DIR, and a new
+ * DIR/enrol.json signed by the new and the old sign key. */
+int sp_network_rotate(const char *dir, uint64_t overlap_s, char *err, size_t errlen) SP_MUST_CHECK;
+
+/* Add (or, for a rotation, replace the keys of) the organisation in
+ * enrol_path; re-sign with the operator key in opdir. msg says what
+ * happened. */
+int sp_network_roster_add(const char *roster, const char *opdir, const char *enrol_path,
+                          char *msg, size_t msglen) SP_MUST_CHECK;
+int sp_network_roster_remove(const char *roster, const char *opdir, const char *id, const char *reason,
+                             char *msg, size_t msglen) SP_MUST_CHECK;
+/* The broker moves to the sign key in new_keys_dir (both keys sign the
+ * transition record). */
+int sp_network_broker_rotate(const char *roster, const char *opdir, const char *old_keys_dir,
+                             const char *new_keys_dir, char *msg, size_t msglen) SP_MUST_CHECK;
+
+typedef struct sp_node_config_opts {
+	const char *dir;          /* writes DIR/seinpost.conf, roster.bin, policy.ini, pseudo.key */
+	const char *roster;       /* the network's roster.bin */
+	const char *broker;       /* tcp://HOST:PORT */
+	const char *keys;         /* default DIR/keys */
+	const char *state;        /* default /var/lib/seinpost/<org> */
+	const char *policy;       /* default policy.ini next to the roster */
+	const char *pseudo;       /* default partners/pseudo.key next to the roster */
+	const char *operator_pub; /* default operator.pub next to the roster */
+	const char *org;          /* default: from KEYS/enrol.json */
+	int test_limits;
+} sp_node_config_opts;
+
+int sp_network_node_config(const sp_node_config_opts *o, char *err, size_t errlen) SP_MUST_CHECK;
+
+/* Default operator directory for a roster path: <dir of roster>/operator. */
+int sp_network_opdir(const char *roster, char *out, size_t outlen) SP_MUST_CHECK;
+
+#endif
