@@ -1,6 +1,7 @@
 /* sp_node.c — node event loop: local submit socket, outbox, inbox, receipts. */
 #include "sp_node.h"
 
+#include <errno.h>
 #include <sodium.h>
 
 #include <stdio.h>
@@ -1253,6 +1254,13 @@ static int node_open(struct node *n)
 		sp_log(LOG_ERR, C, "transport keys in %s: %s", n->cfg->keys_dir, sp_strerror(rc));
 		return rc;
 	}
+	/* Directories the node makes itself must exist before the sandbox:
+	 * Landlock allows what is there when it is applied (docs/privsep.md).
+	 * A link or a file there is refused later, when they are opened. */
+	if (n->cfg->spool_in[0] && sp_mkdir_p(n->cfg->spool_in, 0750) != SP_OK)
+		sp_log(LOG_WARNING, C, "spool directory %s cannot be made: %s", n->cfg->spool_in, strerror(errno));
+	if (n->cfg->hook_out[0] && sp_mkdir_p(n->cfg->hook_out, 0700) != SP_OK)
+		sp_log(LOG_WARNING, C, "hook out directory %s cannot be made: %s", n->cfg->hook_out, strerror(errno));
 	/* From here on keys/ is out of reach, before any thread (ZeroMQ's I/O
 	 * thread parses the network too) exists (docs/privsep.md). */
 	rc = sp_sandbox_network(n->cfg);

@@ -75,8 +75,11 @@ e2e_stop broker
 ids=()
 for i in 1 2 3; do ids+=("$(submit "before the roll-out $i")"); done
 check "3 signals stored while the broker is down" test "${#ids[@]}" -eq 3 -a -n "${ids[2]}"
+# each process's policy file, as its configuration names it (the broker's
+# sits next to the roster since net init runs network create)
+policy_of() { local v; v=$(sed -n 's/^policy *= *//p' "$NET/$1/seinpost.conf"); case $v in /*) echo "$v" ;; *) echo "$NET/$1/$v" ;; esac; }
 for p in broker $S "${DL_RECIPIENTS[@]}"; do
-	sed -i 's/^version *=.*/version = delivery-test-2/' "$NET/$p/policy.ini"
+	sed -i 's/^version *=.*/version = delivery-test-2/' "$(policy_of "$p")"
 	e2e_stop "$p"
 done
 fl_start_clock broker 0 || exit 1
