@@ -26,7 +26,7 @@ for o in broker $P $S $S2 jeugdzorg-mh zvh-mh fg-mh; do e2e_start $o || exit 1; 
 mapfile -t B < <(python3 "$ROOT/tests/bench/gen_bsn.py" 12 | cut -d, -f1)
 blog() { "$SEINPOST" --config "$NET/broker/seinpost.conf" audit log; }
 
-check "the policy shows the limits" bash -c "'$SEINPOST' policy check '$NET/broker/policy.conf' 2>/dev/null | grep -q 'school: at most 4 active' || '$SEINPOST' --config '$NET/broker/seinpost.conf' policy check 2>/dev/null | grep -q 'school: at most 4 active' || grep -rq 'max_involvements = 4' '$NET/broker/'"
+check "the policy shows the limits" bash -c "'$SEINPOST' policy check '$NET/broker/policy.conf' 2>/dev/null | grep -q 'school: at most 4 active' || '$SEINPOST' --config '$NET/broker/seinpost.conf' policy check 2>/dev/null | grep -q 'school: at most 4 active' || grep -rq 'max_involvements = 4' '$NET/'"
 
 # --- item 4: involvement is audited and shows in who-saw --------------------
 sp $S involve --bsn "${B[0]}" --ref "pupil 1" >/dev/null

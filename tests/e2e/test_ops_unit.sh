@@ -111,8 +111,12 @@ rm -f "$E2E_DIR/cred-broker"/keys_box.*
 
 # --- state directory ---------------------------------------------------------------------
 # No "state =": the unit's StateDirectory= ($STATE_DIRECTORY) holds the store.
+# the broker's roster and policy, as its configuration names them (network
+# create puts them next to the broker's folder)
+conf_path() { local v; v=$(sed -n "s/^$2 *= *//p" "$NET/$1/seinpost.conf"); case $v in /*) echo "$v" ;; *) echo "$NET/$1/$v" ;; esac; }
+BROSTER=$(conf_path broker roster) BPOLICY=$(conf_path broker policy)
 sed '/^state = /d' "$NET/broker/seinpost.conf" >"$E2E_DIR/nostate.conf"
-sed -i "s|^keys = keys|keys = $NET/broker/keys|; s|^roster = .*|roster = $NET/broker/roster.bin|; s|^policy = .*|policy = $NET/broker/policy.ini|" \
+sed -i "s|^keys = keys|keys = $NET/broker/keys|; s|^roster = .*|roster = $BROSTER|; s|^policy = .*|policy = $BPOLICY|" \
 	"$E2E_DIR/nostate.conf"
 mkdir -p "$E2E_DIR/var-lib/broker"
 CREDENTIALS_DIRECTORY="$E2E_DIR/cred-broker" STATE_DIRECTORY="$E2E_DIR/var-lib/broker" \
@@ -131,7 +135,10 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	chmod 0755 "$E2E_DIR"
 	# A valid broker configuration (keys readable by the user it runs as),
 	# with net init's relative "state = state" in a directory of root's.
-	cp -r "$NET/broker/keys" "$NET/broker/roster.bin" "$NET/broker/policy.ini" "$NET/broker/seinpost.conf" "$ro/etc-seinpost/"
+	cp -r "$NET/broker/keys" "$NET/broker/seinpost.conf" "$ro/etc-seinpost/"
+	cp "$BROSTER" "$ro/etc-seinpost/roster.bin"
+	cp "$BPOLICY" "$ro/etc-seinpost/policy.ini"
+	sed -i "s|^roster = .*|roster = roster.bin|; s|^policy = .*|policy = policy.ini|" "$ro/etc-seinpost/seinpost.conf"
 	for f in "$E2E_DIR/cred-broker"/keys_*; do   # the secrets went to credentials above
 		b=$(basename "$f"); cp "$f" "$ro/etc-seinpost/keys/${b#keys_}"
 	done
