@@ -58,7 +58,14 @@ opk=$(sed -n 's/^operator_key = //p' "$NET/broker/seinpost.conf")
 for c in broker:broker node:jeugdzorg-mh; do
 	ex=${c%%:*} org=${c#*:}
 	mkdir -p "$E2E_DIR/ex-$ex"
-	cp -r "$NET/$org/keys" "$NET/$org/roster.bin" "$NET/$org/policy.ini" "$E2E_DIR/ex-$ex/"
+	cp -r "$NET/$org/keys" "$E2E_DIR/ex-$ex/"
+	# roster and policy where the configuration names them (network create
+	# keeps the broker's next to its folder)
+	for k in roster:roster.bin policy:policy.ini; do
+		v=$(sed -n "s/^${k%%:*} *= *//p" "$NET/$org/seinpost.conf")
+		case $v in /*) ;; *) v="$NET/$org/$v" ;; esac
+		cp "$v" "$E2E_DIR/ex-$ex/${k#*:}"
+	done
 	[ -f "$NET/$org/pseudo.key" ] && cp -p "$NET/$org/pseudo.key" "$E2E_DIR/ex-$ex/"
 	sed -e "s/^operator_key .*/operator_key = $opk/" -e "s|^state .*|state = $E2E_DIR/ex-$ex/state|" \
 	    -e "s/^org  *= .*/org = $org/" "$dest/usr/share/doc/seinpost/examples/$ex.conf" >"$E2E_DIR/ex-$ex/seinpost.conf"
