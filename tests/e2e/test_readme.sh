@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 for f in "$ROOT"/* "$ROOT"/.ci; do
-	case $(basename "$f") in build|build-san|net|demo|class-3b.csv|zvh-referrals.csv) continue ;; esac
+	case $(basename "$f") in build|build-san|net|demo|class-3b.csv|zvh-referrals.csv|import) continue ;; esac
 	ln -s "$f" "$S/$(basename "$f")"
 done
 ln -s "$BUILD" "$S/build"
@@ -63,7 +63,7 @@ check "audit verify said OK" grep -q "audit log OK" "$S/readme.log"
 check "the privacy officer's who-saw lists the disclosure to the school" grep -qE "disclosed +school-bonnefanten" "$S/readme.log"
 check "the spool file was stored (its id in done/)" grep -qE '^[0-9a-f]{32}$' "$S/net/politie-limburg/spool/done/case-4711.json.id"
 check "the class list was registered through the school's spool" bash -c "ls '$S'/net/school-bonnefanten/spool/done/class-3b*.json >/dev/null"
-check "the ZVH's hook wrote the referral to its CSV" grep -q "ijam-multi" "$S/zvh-referrals.csv"
+check "the ZVH's hook wrote the referral to its CSV" grep -q "ijam-multi" "$S/import/zvh-referrals.csv"
 check "the last block stopped every daemon" e2e_wait_for 20 bash -c "for f in '$S'/net/*.pid; do ! kill -0 \$(cat \$f) 2>/dev/null || exit 1; done"
 E2E_DIR=$S/net # e2e_done looks for sanitizer findings in the daemons' logs
 e2e_done
