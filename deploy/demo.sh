@@ -34,7 +34,10 @@ ORGS=(politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh fg-mh)
 # The ZVH hands each referral to its case system (scene 60-hooks.sh): a hook
 # must be configured before the node starts. The example hook, wrapped to
 # name its CSV (a hook gets no arguments and a clean environment).
-HOOK_CSV="$(cd "$DEMO_DIR" && pwd)/zvh-referrals.csv"
+# The hook runs under Landlock: it writes below a directory that exists when
+# the node starts and is not on the way to keys/ (docs/privsep.md).
+mkdir -p "$DEMO_DIR/import"
+HOOK_CSV="$(cd "$DEMO_DIR" && pwd)/import/zvh-referrals.csv"
 rm -f "$HOOK_CSV"
 printf '#!/bin/sh\nZVH_CSV=%q exec %q\n' "$HOOK_CSV" "$ROOT/deploy/examples/zvh-referrals-to-csv" \
 	>"$NET/zvh-mh/import-referrals" && chmod 0755 "$NET/zvh-mh/import-referrals" || exit 1
