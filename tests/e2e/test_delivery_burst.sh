@@ -24,10 +24,11 @@ sp broker status | grep -E "zvh-mh|undelivered"
 # Slow recipient: runs 0.2 s of every 0.5 s until its queue is empty.
 while ! [ "$(dl_status broker queue zvh-mh)" = 0 ]; do
 	kill -CONT $(zvh_all); sleep 0.2; kill -STOP $(zvh_all); sleep 0.3
-	[ $(( $(date +%s) - ${t1%.*} )) -gt $((60 + N / 100)) ] && break
+	# a hang detector, not a speed goal: sanitizer builds drain several times slower
+	[ $(( $(date +%s) - ${t1%.*} )) -gt $((240 + N / 10)) ] && break
 done
 kill -CONT $(zvh_all)
-check "everything drains to the slow recipient" dl_wait_drained 60
+check "everything drains to the slow recipient" dl_wait_drained 180
 t2=$(date +%s.%N)
 python3 -c "print(f'burst of $N: submitted in {$t1-$t0:.1f} s ({$N/($t1-$t0):.0f}/s), drained to the slow recipient {$t2-$t1:.1f} s later')"
 out=$(dl_verify "$E2E_DIR/ids.txt" "$N"); rc=$? # no order across retries (docs/delivery.md, "Order")
