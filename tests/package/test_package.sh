@@ -80,6 +80,14 @@ for n in "${NAMES[@]}"; do
 	d="$ETC/$PREFIX_TAG-$n"
 	cp -r "$E2E_DIR/net/$n" "$d"
 	rm -rf "$d/state"
+	# the roster and policy into the instance's folder, as the unit's layout
+	# has them (network create keeps the broker's next to its folder)
+	for k in roster:roster.bin policy:policy.ini; do
+		v=$(sed -n "s/^${k%%:*} *= *//p" "$d/seinpost.conf")
+		case $v in /*) ;; *) v="$E2E_DIR/net/$n/$v" ;; esac
+		[ -f "$d/${k#*:}" ] || cp "$v" "$d/${k#*:}"
+		sed -i "s|^${k%%:*} *=.*|${k%%:*} = ${k#*:}|" "$d/seinpost.conf"
+	done
 	# Production configuration: no relative state (the unit's /etc is read-only).
 	sed -i '/^state = /d' "$d/seinpost.conf"
 	mkdir -p "$E2E_DIR/cred-$n"
