@@ -255,9 +255,13 @@ static int write_svg(const sp_stats *t, const struct stats_ctx *c, unsigned k, c
 	int width = left + (int)np * ((int)ng * bar + gap) + 40;
 	if (width < 520)
 		width = 520;
-	FILE *f = fopen(path, "w");
+	/* Built in memory, then written whole (temporary file, no symlink
+	 * followed, renamed into place): a half chart is never left behind. */
+	char *doc = NULL;
+	size_t doclen = 0;
+	FILE *f = open_memstream(&doc, &doclen);
 	if (!f) {
-		perror(path);
+		perror("seinpost stats");
 		return 1;
 	}
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -304,7 +308,14 @@ static int write_svg(const sp_stats *t, const struct stats_ctx *c, unsigned k, c
 	}
 	fprintf(f, "</svg>\n");
 	if (fclose(f) != 0) {
-		perror(path);
+		free(doc);
+		perror("seinpost stats");
+		return 1;
+	}
+	int rc = sp_file_write(path, doc, doclen, 0644);
+	free(doc);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost stats: cannot write %s: %s\n", path, sp_strerror(rc));
 		return 1;
 	}
 	return 0;
