@@ -262,14 +262,8 @@ struct out_log {
 static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
 {
 	struct out_log *o = ctx;
-	char when[32], sid[SP_ID_HEX] = "", ps[17] = "";
 	(void)raw;
 	(void)len;
-	sp_iso_time(r->time, when, sizeof when);
-	if (r->signal_id.len == 16)
-		sp_hex(r->signal_id.data, 16, sid);
-	if (r->pseudonym.len >= 8)
-		sp_hex(r->pseudonym.data, 8, ps);
 	if (o->json) {
 		json_t *j = sp_cli_audit_record_json(r);
 		if (j)
@@ -277,20 +271,7 @@ static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__
 		json_array_append_new(o->arr, j);
 		return SP_OK;
 	}
-	printf("%6llu %s %-13s %-20s", (unsigned long long)r->seq, when, sp_audit_event_name(r->event), r->actor);
-	if (r->recipient[0])
-		printf(" -> %s", r->recipient);
-	if (r->user[0])
-		printf(" user=%s", r->user);
-	if (sid[0])
-		printf(" signal=%s", sid);
-	if (ps[0])
-		printf(" subject=%s…", ps);
-	if (r->rule_id[0])
-		printf(" rule=%s", r->rule_id);
-	if (r->reason[0])
-		printf(" reason=\"%s\"", r->reason);
-	putchar('\n');
+	sp_cli_audit_record_print(r);
 	return SP_OK;
 }
 
