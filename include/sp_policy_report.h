@@ -14,7 +14,8 @@
  *
  * controller, contact and dpo are required once the section is there;
  * name.ORG names a roster organisation (the roster carries no display
- * name); category.ID must name a category declared earlier in the file.
+ * name); category.ID (a plain Dutch name, for the Dutch report) must name
+ * a category declared earlier in the file.
  * Parsed by sp_policy_load through sp_policy_report_key; strings are owned
  * by the policy and live as long as it does.
  */

@@ -128,7 +128,9 @@ static const char *org_name(const sp_report *r, const char *org)
 static const char *category_name(const sp_report *r, const char *cat)
 {
 	const sp_policy_category *c;
-	const char *n = r->policy ? sp_policy_report_category_name(sp_policy_report_of(r->policy), cat) : NULL;
+	/* [report] category.ID is the Dutch name; English reads the description */
+	const char *n = r->policy && r->lang == SP_LANG_NL
+	                ? sp_policy_report_category_name(sp_policy_report_of(r->policy), cat) : NULL;
 	if (n)
 		return n;
 	c = r->policy ? sp_policy_category_find(r->policy, cat) : NULL;

@@ -129,6 +129,7 @@ check "no employee's name" bash -c "! grep -qE 'mentor\.a|coordinator\.b' '$HTML
 # --lang en, and a bad --lang.
 sp fg-mh audit report --bsn $BSN --format html --lang en >"$E2E_DIR/report_en.html"; rc=$?
 check "--lang en (rc=$rc): English page" bash -c "[ $rc -eq 0 ] && grep -q '<html lang=\"en\">' '$E2E_DIR/report_en.html' && grep -q 'Your data in Seinpost' '$E2E_DIR/report_en.html' && grep -q 'lodge a complaint' '$E2E_DIR/report_en.html' && grep -q 'outside the European Union' '$E2E_DIR/report_en.html' && ! grep -q 'Uw rechten' '$E2E_DIR/report_en.html'"
+check "--lang en: categories from the policy's (English) description" bash -c "grep -q 'Recruitment of a young person' '$E2E_DIR/report_en.html' && ! grep -q 'werving voor drugsklusjes' '$E2E_DIR/report_en.html'"
 check "--lang en: the same rows" test "$(grep -c '<tr class="disclosure">' "$E2E_DIR/report_en.html")" -eq "$rows"
 check "--lang en --format json" bash -c "'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' audit report --bsn $BSN --format json --lang en | python3 -c 'import json,sys; assert json.load(sys.stdin)[\"lang\"] == \"en\"'"
 out=$(sp fg-mh audit report --bsn $BSN --format html --lang de 2>&1); rc=$?
@@ -137,6 +138,8 @@ out=$(sp fg-mh audit report --bsn $BSN --format html --lang 2>&1); rc=$?
 check "--lang without a value: exit 2 (rc=$rc)" test $rc -eq 2
 out=$(sp fg-mh audit who-saw --bsn $BSN --lang en 2>&1); rc=$?
 check "--lang is for the report only: who-saw says usage, exit 2 (rc=$rc)" test $rc -eq 2
+out=$(sp fg-mh audit report --pseudonym "$ps" --format html 2>&1); rc=$?
+check "the report takes a BSN, not a pseudonym: exit 2 (rc=$rc)" test $rc -eq 2
 out=$(sp fg-mh audit report --bsn $BSN --format pdf 2>&1); rc=$?
 check "--format pdf: exit 2 (rc=$rc)" test $rc -eq 2
 
