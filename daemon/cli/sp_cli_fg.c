@@ -371,8 +371,8 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		goto usage;
 	if (lang >= 0 && strcmp(sub, "report") != 0)
 		goto usage; /* the language of the art. 15 report only */
-	if (strcmp(sub, "report") == 0 && !bsn)
-		goto usage; /* the report is for a person: no pseudonym on the page */
+	if (strcmp(sub, "report") == 0 && (!bsn || subject_kind != SP_SUBJECT_PERSON))
+		goto usage; /* art. 15 is a person's right; no pseudonym on the page */
 	if (who) {
 		if (bsn) {
 			sp_pseudo_keyring *kr = NULL;

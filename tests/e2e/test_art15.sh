@@ -140,6 +140,8 @@ out=$(sp fg-mh audit who-saw --bsn $BSN --lang en 2>&1); rc=$?
 check "--lang is for the report only: who-saw says usage, exit 2 (rc=$rc)" test $rc -eq 2
 out=$(sp fg-mh audit report --pseudonym "$ps" --format html 2>&1); rc=$?
 check "the report takes a BSN, not a pseudonym: exit 2 (rc=$rc)" test $rc -eq 2
+out=$(sp fg-mh audit report --kvk 12345678 --format html 2>&1); rc=$?
+check "the report is about a person, not a business (--kvk): exit 2 (rc=$rc)" test $rc -eq 2
 out=$(sp fg-mh audit report --bsn $BSN --format pdf 2>&1); rc=$?
 check "--format pdf: exit 2 (rc=$rc)" test $rc -eq 2
 
