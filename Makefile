@@ -92,7 +92,7 @@ deps:
 # Cheap check used by build targets: only run 'deps' when a tool or library is missing.
 .PHONY: deps-ok
 deps-ok:
-	@command -v protoc-c >/dev/null && command -v mandoc >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
+	@command -v protoc-c >/dev/null && command -v mandoc >/dev/null && command -v chromium >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
 
 # One protoc-c run makes both files (grouped target); it waits for the
 # dependency check, so that 'make -j2' on a bare machine installs first.
