@@ -200,8 +200,12 @@ START_TEST(subject_kinds)
 	/* out of range kinds get nothing */
 	sp_policy_entitlement(p, 9, "weapon", 3, "zvh", &e);
 	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], 0);
+	/* youth escalations for persons; undermining for addresses and businesses */
 	for (size_t i = 0; i < sp_policy_escalation_count(p); i++)
-		ck_assert_uint_eq(sp_policy_escalation_at(p, i)->kind_mask, SP_POLICY_KIND_BIT(1));
+		ck_assert_uint_eq(sp_policy_escalation_at(p, i)->kind_mask,
+		                  strcmp(sp_policy_escalation_at(p, i)->id, "undermining-lwo") == 0
+		                          ? SP_POLICY_KIND_BIT(2) | SP_POLICY_KIND_BIT(3)
+		                          : SP_POLICY_KIND_BIT(1));
 	sp_policy_free(&p);
 }
 END_TEST
@@ -226,7 +230,10 @@ START_TEST(grants_for_roster)
 	org(r, "fg", "privacy-officer");
 
 	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "drug-recruitment", 2, &g, &n), SP_OK);
-	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(n, 7);
+	/* another police organisation: sealed for the overleg jonge aanwas, held until a move */
+	ck_assert_ptr_nonnull(s = find_grant(g, n, "politie-2", SP_TIER_SUMMARY));
+	ck_assert_int_eq(s->mode, SP_WHEN_ON_ESCALATION);
 	ck_assert_ptr_nonnull(s = find_grant(g, n, "school-a", SP_TIER_CONTACT));
 	ck_assert_int_eq(s->mode, SP_WHEN_IF_INVOLVED);
 	ck_assert_mem_eq(s->box_pk, sp_roster_find(r, "school-a")->box_pk, 32);
@@ -241,7 +248,7 @@ START_TEST(grants_for_roster)
 	ck_assert_ptr_null(find_grant(g, n, "zvh", SP_TIER_FULL));
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_str_ne(g[i].recipient, "politie");
-		ck_assert_str_ne(g[i].recipient, "politie-2");
+		ck_assert(strcmp(g[i].recipient, "politie-2") != 0 || g[i].mode == SP_WHEN_ON_ESCALATION);
 		ck_assert_str_ne(g[i].recipient, "fg");
 		ck_assert_int_ge(g[i].tier, SP_TIER_CONTACT);
 	}
