@@ -126,6 +126,7 @@ enum sp_feedback_event {
 	SP_FEEDBACK_MATCHED,       /* an organisation of role R signalled about the same subject */
 	SP_FEEDBACK_ESCALATED,     /* it became part of a referral to role R */
 	SP_FEEDBACK_REFERRAL,      /* the status of that referral changed */
+	SP_FEEDBACK_TABLE,         /* that referral moved up or down to another table */
 	SP_FEEDBACK_COUNT
 };
 int sp_policy_feedback_parse(const char *name);   /* -1 when unknown */

@@ -584,7 +584,7 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 	case F_FEEDBACK:
 		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_policy_feedback_parse,
 		                       SP_FEEDBACK_COUNT, "feedback event",
-		                       "delivered, opened, matched, escalated, referral");
+		                       "delivered, opened, matched, escalated, referral, table");
 	case F_KINDS:
 		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_policy_kind_parse, 4, "kind",
 		                       "person, location, business, none");
@@ -879,7 +879,7 @@ const char *sp_policy_version(const sp_policy *p)
 }
 
 static const char *const feedback_names[SP_FEEDBACK_COUNT] = {
-	"delivered", "opened", "matched", "escalated", "referral",
+	"delivered", "opened", "matched", "escalated", "referral", "table",
 };
 
 int sp_policy_feedback_parse(const char *name)

@@ -141,6 +141,8 @@ static int visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 			fprintf(c->out, "    %s  part of a referral to role %s\n", when, it->role);
 		else if (strcmp(it->event, "referral") == 0)
 			fprintf(c->out, "    %s  the referral is now: %s\n", when, it->status);
+		else if (strcmp(it->event, "table") == 0)
+			fprintf(c->out, "    %s  the referral moved %s\n", when, it->status);
 		else
 			fprintf(c->out, "    %s  %s to role %s\n", when, it->event, it->role);
 	}
