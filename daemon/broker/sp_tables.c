@@ -185,8 +185,11 @@ static int release_signal(void *ctx, const uint8_t id[16])
 		const sp_policy_rule *rule;
 		struct refcopy c;
 		unsigned esc;
-		if (cap < 0 || strcmp(to->id, h->sender) == 0 ||
-		    !member_tiers(x->p, h, to->role, cap, &esc, &rule) || !esc)
+		/* The coordinator gets every signal it may see, carrying the
+		 * referral (as escalate() does without tables); others only
+		 * when something held on escalation comes free. */
+		if (cap < 0 || strcmp(to->id, h->sender) == 0 || !member_tiers(x->p, h, to->role, cap, &esc, &rule) ||
+		    (!esc && strcmp(to->role, x->esc->to_role) != 0))
 			continue;
 		if ((rc = refcopy_make(x, to->role, &c)) != SP_OK)
 			break;
