@@ -301,14 +301,11 @@ static void losses(const sp_policy_table *from, const sp_policy_table *to, char 
 	}
 }
 
-static int apply_move(struct ctx *x, const char *org, const char *user, const sp_policy_table *from,
+static int apply_move(struct ctx *x, int kind, const char *org, const char *user, const sp_policy_table *from,
                       int dir, const char *reason, char *lost, size_t lostlen)
 {
 	char text[SP_REFERRAL_REASON_MAX + 256];
-	int kind = 0, rc;
-	char cur[SP_TABLE_ID_MAX + 1];
-	if ((rc = sp_tables_current(x->t, x->r->id.data, cur, sizeof cur, &kind)) != SP_OK)
-		return rc;
+	int rc;
 	losses(from, x->table, lost, lostlen);
 	snprintf(text, sizeof text, "%s %s -> %s%s%s%s: %s", dir > 0 ? "up" : "down", from->id, x->table->id,
 	         lost[0] ? " (stops: " : "", lost, lost[0] ? ")" : "", reason);
@@ -419,6 +416,14 @@ int sp_tables_move(sp_txn *t, const sp_roster *roster, const sp_policy *policy, 
 	}
 	if ((rc = sp_tables_current(t, r->id.data, cur, sizeof cur, &kind)) != SP_OK)
 		goto out;
+	if (!cur[0] && r->n_signal_ids && r->signal_ids[0].len == 16) {
+		/* placed before the policy had tables: the kind of its signals */
+		Seinpost__SignalHeader *h = NULL;
+		if (load_header(t, r->signal_ids[0].data, &h) == SP_OK)
+			kind = (int)h->subject_kind;
+		if (h)
+			seinpost__signal_header__free_unpacked(h, NULL);
+	}
 	from = sp_policy_table_find(policy, cur[0] ? cur : x.esc->table);
 	if (!(to = sp_policy_table_find(policy, u->table))) {
 		code = SP_ENOTFOUND;
@@ -449,7 +454,7 @@ int sp_tables_move(sp_txn *t, const sp_roster *roster, const sp_policy *policy, 
 		goto refuse;
 	}
 	x.table = to;
-	if ((rc = apply_move(&x, org, u->user, from, dir, u->reason, lost, sizeof lost)) != SP_OK)
+	if ((rc = apply_move(&x, kind, org, u->user, from, dir, u->reason, lost, sizeof lost)) != SP_OK)
 		goto out;
 	if (dir > 0)
 		snprintf(why, sizeof why, "moved up from %s to %s; %zu release(s) to its members", from->id, to->id,
@@ -475,17 +480,25 @@ int sp_tables_on_scaled_down(sp_txn *t, const sp_roster *roster, const sp_policy
 	struct ctx x = { .t = t, .p = policy, .roster = roster, .r = r, .esc = esc_of(policy, r->rule_id) };
 	const sp_policy_table *from;
 	char cur[SP_TABLE_ID_MAX + 1], text[SP_REFERRAL_REASON_MAX + 32], lost[160];
-	int rc;
+	int rc, kind = 0;
 	moved_to[0] = '\0';
 	if (!x.esc || !x.esc->table)
 		return SP_OK;
-	if ((rc = sp_tables_current(t, r->id.data, cur, sizeof cur, NULL)) != SP_OK)
+	if ((rc = sp_tables_current(t, r->id.data, cur, sizeof cur, &kind)) != SP_OK)
 		return rc;
+	if (!cur[0] && r->n_signal_ids && r->signal_ids[0].len == 16) {
+		/* placed before the policy had tables: the kind of its signals */
+		Seinpost__SignalHeader *h = NULL;
+		if (load_header(t, r->signal_ids[0].data, &h) == SP_OK)
+			kind = (int)h->subject_kind;
+		if (h)
+			seinpost__signal_header__free_unpacked(h, NULL);
+	}
 	from = sp_policy_table_find(policy, cur[0] ? cur : x.esc->table);
 	if (!from || !(x.table = sp_policy_table_below(policy, from)))
 		return SP_OK; /* at the bottom: the status alone */
 	snprintf(text, sizeof text, "status scaled-down: %s", reason);
-	if ((rc = apply_move(&x, org, user, from, -1, text, lost, sizeof lost)) == SP_OK)
+	if ((rc = apply_move(&x, kind, org, user, from, -1, text, lost, sizeof lost)) == SP_OK)
 		snprintf(moved_to, len, "%s", x.table->id);
 	return rc;
 }
