@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "sp_policy.h"
+#include "sp_policy_tables.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
 #include "sp_util.h"
@@ -206,6 +207,37 @@ START_TEST(subject_kinds)
 		                  strcmp(sp_policy_escalation_at(p, i)->id, "undermining-lwo") == 0
 		                          ? SP_POLICY_KIND_BIT(2) | SP_POLICY_KIND_BIT(3)
 		                          : SP_POLICY_KIND_BIT(1));
+	sp_policy_free(&p);
+}
+END_TEST
+
+/* [table]s of the example: ladders, tiers, kinds (sp_policy_tables.h). */
+START_TEST(tables)
+{
+	sp_policy *p = load_example();
+	const sp_policy_table *nw = sp_policy_table_find(p, "netwerkoverleg"), *ja = sp_policy_table_find(p, "jonge-aanwas"),
+	                      *pga = sp_policy_table_find(p, "pga"), *lwo = sp_policy_table_find(p, "lwo"),
+	                      *mot = sp_policy_table_find(p, "mot");
+	ck_assert_ptr_nonnull(nw);
+	ck_assert_ptr_nonnull(ja);
+	ck_assert_ptr_nonnull(pga);
+	ck_assert_ptr_nonnull(lwo);
+	ck_assert_ptr_nonnull(mot);
+	ck_assert_ptr_null(sp_policy_table_find(p, "stamtafel"));
+	ck_assert_int_eq(sp_policy_table_direction(p, nw, pga), 1);   /* up, two steps */
+	ck_assert_int_eq(sp_policy_table_direction(p, pga, ja), -1);
+	ck_assert_int_eq(sp_policy_table_direction(p, nw, lwo), 0);   /* another ladder */
+	ck_assert_int_eq(sp_policy_table_direction(p, nw, nw), 0);
+	ck_assert_ptr_eq(sp_policy_table_below(p, ja), nw);
+	ck_assert_ptr_null(sp_policy_table_below(p, nw));
+	ck_assert_int_eq(sp_policy_table_tier(pga, "zvh"), SP_TIER_FULL);
+	ck_assert_int_eq(sp_policy_table_tier(nw, "police"), -1);
+	ck_assert_int_eq(sp_policy_table_tier(ja, "police"), SP_TIER_SUMMARY);
+	/* youth tables take persons only; the undermining ladder never a person */
+	ck_assert_uint_eq(nw->kind_mask, SP_POLICY_KIND_BIT(1));
+	ck_assert_uint_eq(lwo->kind_mask & SP_POLICY_KIND_BIT(1), 0);
+	ck_assert_ptr_nonnull(mot->requires_reason);
+	ck_assert_ptr_null(lwo->requires_reason);
 	sp_policy_free(&p);
 }
 END_TEST
@@ -479,6 +511,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, hash_stable_and_sensitive);
 	tcase_add_test(tc, entitlement_and_allows);
 	tcase_add_test(tc, grants_for_roster);
+	tcase_add_test(tc, tables);
 	tcase_add_test(tc, subject_kinds);
 	tcase_add_test(tc, escalation_match_retention);
 	tcase_add_loop_test(tc, malformed_line_numbers, 0, (int)(sizeof bads / sizeof bads[0]));
