@@ -432,6 +432,11 @@ static void sentence(FILE *out, const struct entry *e)
 		fputs("<b>", out); esc(out, e->org);
 		fputs("</b> linked two of your pseudonyms (after a key change) as one person.", out);
 		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> moved the case about you to another meeting table (", out); esc(out, e->rule);
+		fputs("); who may see information about you changed with it.", out);
+		break;
 	case SEINPOST__AUDIT_EVENT__AUDIT_REJECTED:
 		fputs("<b>", out); esc(out, e->org);
 		fputs("</b> tried to register that it works with you, beyond what the policy allows; it was refused.", out);
