@@ -15,4 +15,8 @@ int sp_policy_parse_long(const char *v, long *out);
 /* "none", "person", "business", "location" -> the wire's SubjectKind, -1. */
 int sp_policy_kind_parse(const char *w);
 
+/* The first word of a profiling list (ethnicity, nationality, religion)
+ * found in text, or NULL (a guard rail, not a proof; docs/decisions.md). */
+const char *sp_policy_profiling_word(const char *text);
+
 #endif

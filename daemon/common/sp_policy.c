@@ -313,42 +313,13 @@ static const char *rule_check(const void *obj)
 	return NULL;
 }
 
-/* Data on ethnicity, nationality or religion has no place in a signal: the
- * seeds ask to prevent stigmatising and ethnic profiling ("voorkomen van
- * stigmatiseren en etnisch profileren"). A keyword list is a guard rail
- * against a category set up by mistake, not a proof (docs/decisions.md). */
-static const char *profiling_word(const char *text)
-{
-	static const char *const words[] = {
-		"ethnic", "etnic", "etnisch", "afkomst", "herkomst", "migratieachtergrond",
-		"migration background", "nationality", "nationaliteit", "religion", "religie",
-		"religious", "religieus", "geloof", "race", "ras ", "skin colo", "huidskleur",
-	};
-	if (!text)
-		return NULL;
-	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
-		size_t n = strlen(words[w]);
-		for (const char *s = text; *s; s++) {
-			if (strncasecmp(s, words[w], n) != 0)
-				continue;
-			/* whole words only at the start: "race" is not "trace" */
-			if (s > text && ((s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= 'A' && s[-1] <= 'Z')))
-				continue;
-			if (strcmp(words[w], "race") == 0 && (s[4] >= 'a' && s[4] <= 'z'))
-				continue;
-			return words[w];
-		}
-	}
-	return NULL;
-}
-
 static const char *cat_check(const void *obj)
 {
 	static char msg[160];
 	const sp_policy_category *cat = obj;
-	const char *w = profiling_word(cat->id);
+	const char *w = sp_policy_profiling_word(cat->id);
 	if (!w)
-		w = profiling_word(cat->description);
+		w = sp_policy_profiling_word(cat->description);
 	if (w) {
 		snprintf(msg, sizeof msg, "profiling: a category about ethnicity, nationality or religion "
 		                          "is refused (matched \"%s\"; docs/decisions.md)", w);

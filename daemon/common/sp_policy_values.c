@@ -1,9 +1,11 @@
 /*
  * sp_policy_values.c — the policy's value syntaxes (weights, durations,
- * numbers, subject kinds), for sp_policy.c's table-driven reader.
+ * numbers, subject kinds) and the profiling guard rail, for sp_policy.c's
+ * table-driven reader.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sp_policy.h"
 #include "sp_policy_values.h"
@@ -106,3 +108,31 @@ int sp_policy_parse_long(const char *v, long *out)
 	return 0;
 }
 
+/* Data on ethnicity, nationality or religion has no place in a signal: the
+ * seeds ask to prevent stigmatising and ethnic profiling ("voorkomen van
+ * stigmatiseren en etnisch profileren"). A keyword list is a guard rail
+ * against a category set up by mistake, not a proof (docs/decisions.md). */
+const char *sp_policy_profiling_word(const char *text)
+{
+	static const char *const words[] = {
+		"ethnic", "etnic", "etnisch", "afkomst", "herkomst", "migratieachtergrond",
+		"migration background", "nationality", "nationaliteit", "religion", "religie",
+		"religious", "religieus", "geloof", "race", "ras ", "skin colo", "huidskleur",
+	};
+	if (!text)
+		return NULL;
+	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+		size_t n = strlen(words[w]);
+		for (const char *s = text; *s; s++) {
+			if (strncasecmp(s, words[w], n) != 0)
+				continue;
+			/* whole words only at the start: "race" is not "trace" */
+			if (s > text && ((s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= 'A' && s[-1] <= 'Z')))
+				continue;
+			if (strcmp(words[w], "race") == 0 && (s[4] >= 'a' && s[4] <= 'z'))
+				continue;
+			return words[w];
+		}
+	}
+	return NULL;
+}
