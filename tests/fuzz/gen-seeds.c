@@ -297,7 +297,7 @@ static void frames(void)
 		ra.message = "moved up from lwo to mot; 2 release(s) to its members";
 		fr.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK;
 		fr.referral_update_ack = &ra;
-		put_msg("frame", "referral-update-ack", &fr.base);
+		put_msg("frame", "referral-move-ack", &fr.base);
 		signal_build(2, 3);
 		ref.id = (ProtobufCBinaryData){ 16, id };
 		ref.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
