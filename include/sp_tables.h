@@ -19,6 +19,8 @@
  *
  * Key (SP_DB_META, no personal data):
  *   "tb:" referral-id(16)  -> subject kind(1) table-id   the current table
+ *   "tbs" referral-id(16) signal-id(16) -> ""           handed to the tables once
+ *                                                     (dropped when the signal expires)
  */
 #ifndef SP_TABLES_H
 #define SP_TABLES_H
@@ -58,5 +60,9 @@ int sp_tables_on_scaled_down(sp_txn *t, const sp_roster *roster, const sp_policy
 
 /* The referral's current table id into out ("" when none). */
 int sp_tables_current(sp_txn *t, const uint8_t ref_id[16], char *out, size_t len, int *kind) SP_MUST_CHECK;
+
+/* Retention: signal id expires; esc_key is its "e:" pseudonym id key (the
+ * referral it belongs to). Drops its "tbs" marker. */
+int sp_tables_forget_signal(sp_txn *t, const uint8_t esc_key[50], const uint8_t id[16]) SP_MUST_CHECK;
 
 #endif

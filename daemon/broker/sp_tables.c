@@ -86,6 +86,19 @@ static int set_current(sp_txn *t, const uint8_t ref_id[16], int kind, const char
 	return sp_store_put(t, SP_DB_META, k, tkey(k, "tb:", ref_id, NULL), v, 1 + n, 0);
 }
 
+int sp_tables_forget_signal(sp_txn *t, const uint8_t esc_key[50], const uint8_t id[16])
+{
+	uint8_t ref[16], k[35];
+	const void *v;
+	size_t vl;
+	int rc;
+	if (sp_store_get(t, SP_DB_META, esc_key, 50, &v, &vl) != SP_OK || vl != 16)
+		return SP_OK; /* not part of a referral */
+	memcpy(ref, v, 16); /* copied before the write below */
+	rc = sp_store_del(t, SP_DB_META, k, tkey(k, "tbs", ref, id));
+	return rc == SP_ENOTFOUND ? SP_OK : rc;
+}
+
 /* ---- releasing to a table's members ---------------------------------------- */
 
 struct ctx {
