@@ -34,6 +34,8 @@ int sp_cli_audit_ext(const char *cfg_path, int argc, char **argv);
 /* 1 when cfg_path is a privacy-officer node (its audit log queries the broker). */
 int sp_cli_audit_remote(const char *cfg_path);
 int sp_cli_status(const char *cfg_path, int argc, char **argv);
+/* oprf feature: sp_cli_pseudonym.c */
+int sp_cli_pseudonym(const char *cfg_path, int argc, char **argv);
 int sp_cli_spool(int argc, char **argv);   /* spool check: sp_cli_spool.c */
 /* enrolment (docs/enrolment.md) */
 int sp_cli_network(int argc, char **argv); /* network create: sp_cli_network.c */

@@ -61,6 +61,8 @@ static int log_row(void *ctx, const Seinpost__AuditRecord *r)
 		printf(" rule=%s", r->rule_id);
 	if (r->reason[0])
 		printf(" reason=\"%s\"", r->reason);
+	if (r->count)
+		printf(" count=%u", r->count);
 	putchar('\n');
 	return 0;
 }
