@@ -38,6 +38,12 @@ int sp_oprfc_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, sp
                   char *why, size_t whylen) SP_MUST_CHECK;
 void sp_oprfc_close(sp_oprfc **c);
 
+/* Sign requests with fn instead of k's sign key (the node's network process
+ * holds no sign key: the key holder signs, domain prepended by it). fn
+ * gets the serialised OprfRequest without the domain. */
+typedef int (*sp_oprfc_sign_fn)(void *ctx, const uint8_t *req, size_t len, uint8_t sig[64]);
+void sp_oprfc_set_signer(sp_oprfc *c, sp_oprfc_sign_fn fn, void *ctx);
+
 /* Elements per request (default 4096, at most SP_OPRF_MAX_BATCH). */
 void sp_oprfc_set_batch(sp_oprfc *c, size_t batch);
 

@@ -95,6 +95,26 @@ static int read_file(const char *path, int kind, char ***ids, size_t *n, size_t 
 	return rc;
 }
 
+int sp_cli_oprf_lookup(const sp_config *cfg, int kind, const char *norm, uint8_t out[32], char *why, size_t whylen)
+{
+	sp_keyset *keys = NULL;
+	sp_roster *roster = NULL;
+	sp_oprfc *cl = NULL;
+	const char *ids[1] = { norm };
+	int r;
+	why[0] = '\0';
+	if ((r = sp_keys_load(cfg->keys_dir, &keys)) == SP_OK &&
+	    (r = sp_roster_load(cfg->roster_path, cfg->operator_pk, &roster)) == SP_OK &&
+	    (r = sp_oprfc_open(cfg, keys, roster, &cl, why, whylen)) == SP_OK)
+		r = sp_oprfc_pseudonyms(cl, SEINPOST__OPRF_PURPOSE__OPRF_PURPOSE_LOOKUP, kind, ids, 1, out, why, whylen);
+	if (r != SP_OK && !why[0])
+		snprintf(why, whylen, "%s", sp_strerror(r));
+	sp_oprfc_close(&cl);
+	sp_roster_free(&roster);
+	sp_keys_free(&keys);
+	return r;
+}
+
 int sp_cli_pseudonym(const char *cfg_path, int argc, char **argv)
 {
 	static const struct option opts[] = {

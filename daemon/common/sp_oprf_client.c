@@ -47,6 +47,8 @@ struct sp_oprfc {
 	void *zctx;
 	size_t batch;
 	sp_workers *workers;     /* a second core for blinding, proofs, unblinding */
+	sp_oprfc_sign_fn sign;   /* NULL: keys->sign_sk */
+	void *sign_ctx;
 };
 
 /* The i-th space-separated word of list into w. */
@@ -190,6 +192,14 @@ void sp_oprfc_close(sp_oprfc **c)
 	*c = NULL;
 }
 
+void sp_oprfc_set_signer(sp_oprfc *c, sp_oprfc_sign_fn fn, void *ctx)
+{
+	if (c) {
+		c->sign = fn;
+		c->sign_ctx = ctx;
+	}
+}
+
 void sp_oprfc_set_batch(sp_oprfc *c, size_t batch)
 {
 	if (c && batch >= 1 && batch <= SP_OPRF_MAX_BATCH)
@@ -230,7 +240,13 @@ static int send_request(sp_oprfc *c, void *sock, int purpose, const uint8_t *bli
 		goto out;
 	memcpy(msg, SP_OPRF_REQ_DOMAIN, dl);
 	seinpost__oprf_request__pack(&rq, msg + dl);
-	crypto_sign_detached(sig, NULL, msg, dl + rl, c->keys->sign_sk);
+	if (c->sign) {
+		if ((rc = c->sign(c->sign_ctx, msg + dl, rl, sig)) != SP_OK)
+			goto out;
+		rc = SP_ENOMEM;
+	} else {
+		crypto_sign_detached(sig, NULL, msg, dl + rl, c->keys->sign_sk);
+	}
 	sr.request.data = msg + dl;
 	sr.request.len = rl;
 	sr.signature.data = sig;

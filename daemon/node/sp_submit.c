@@ -56,6 +56,16 @@ int sp_submit_pseudonym(sp_kh *kh, int kind, const char *subject_id,
 		return SP_EINVAL;
 	}
 	*epoch = sp_kh_epoch(kh);
+	if (sp_kh_uses_oprf(kh)) {
+		/* the pseudonymisation service: k·H(kind ‖ id), blinded on the way */
+		const char *ids[1] = { norm };
+		char svc[200] = "";
+		rc = sp_kh_pseudonyms(kh, 2 /* OPRF_PURPOSE_SUBMIT */, kind, ids, 1, out, svc, sizeof svc);
+		sodium_memzero(norm, sizeof norm);
+		if (rc != SP_OK)
+			WHY("the pseudonymisation service gave no pseudonym: %s", svc[0] ? svc : sp_strerror(rc));
+		return rc;
+	}
 	rc = sp_kh_pseudonym(kh, *epoch, kind, norm, out);
 	sodium_memzero(norm, sizeof norm);
 	if (rc != SP_OK)
