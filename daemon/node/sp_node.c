@@ -218,7 +218,7 @@ static int stamp_commit(sp_txn *t)
 static int local_fault(int rc)
 {
 	return rc == SP_ENOMEM || rc == SP_EIO || rc == SP_EDB || rc == SP_EMAPFULL || rc == SP_EPOLICYVER ||
-	       rc == SP_ECORRUPT;
+	       rc == SP_ECORRUPT || rc == SP_ETIMEOUT; /* ETIMEOUT: the pseudonymisation service did not answer */
 }
 
 /* A refused submit: the local client gets the reason, a spool file goes to

@@ -22,6 +22,10 @@ svc_start() {
 	echo "pseudonymiser did not start"; cat "$E2E_DIR/pseudo-mh.log"; return 1
 }
 svc_start 0 || exit 1
+# the police also submit through a spool directory (docs/spool.md)
+PS="$NET/politie-limburg/spool"
+printf '\n[spool]\nin = spool\n' >>"$NET/politie-limburg/seinpost.conf"
+mkdir -p "$PS"
 for p in broker politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh fg-mh; do e2e_start "$p" || exit 1; done
 check "the node says its pseudonyms come from the service" grep -q "pseudonyms from the pseudonymisation service (pseudo-mh)" "$E2E_DIR/school-bonnefanten.log"
 
@@ -78,7 +82,18 @@ check "service down: the submit is refused (rc=$rc)" test $rc -ne 0
 check "... saying the service gave no pseudonym" grep -q "pseudonymisation service gave no pseudonym" <<<"$out"
 check "... without echoing the BSN" bash -c "! grep -q $BSN <<<\"\$1\"" _ "$out"
 check "... and the node is still running" kill -0 "$(e2e_pid politie-limburg)"
+# A spool file waits (the fault is not the file's) and goes once the service is back.
+printf '{"type":"signal","category":"drug-recruitment","weight":2,"bsn":"%s","summary":"gespoold"}' $BSN >"$PS/.w.tmp"
+mv "$PS/.w.tmp" "$PS/while-down.json"
+check "service down: the spool file is kept for a retry" \
+	e2e_wait_for 15 grep -q "while-down.json and any further files left in the spool" "$E2E_DIR/politie-limburg.log"
+check "... not rejected" test -f "$PS/while-down.json" -a ! -f "$PS/rejected/while-down.json"
+check "... and status shows it waiting" bash -c "'$SEINPOST' --config '$NET/politie-limburg/seinpost.conf' status | grep -Eq 'spool +waiting +1 files'"
 svc_start 1 || exit 1
+check "the service back: the spool file becomes a signal" e2e_wait_for 20 test -f "$PS/done/while-down.json"
+idw=$(cat "$PS/done/while-down.json.id" 2>/dev/null)
+check "... which the involved school receives ($idw)" \
+	e2e_wait_for 10 bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' inbox | grep -q '${idw:-none}'"
 id3=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BSN --summary "z" --wait=10 2>/dev/null)
 check "the service back: submits work again" test ${#id3} -eq 32
 
