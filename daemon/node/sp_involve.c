@@ -194,7 +194,8 @@ int sp_involve_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveRequest *
 		uint8_t dummy[32];
 		char why[128];
 		if (e == cur) {
-			rc = sp_submit_pseudonym(kh, kind, req->subject_id, ps[n], &epoch, why, sizeof why);
+			rc = sp_submit_pseudonym_for(kh, 3 /* OPRF_PURPOSE_INVOLVE */, kind, req->subject_id, ps[n], &epoch, why,
+			                             sizeof why);
 			if (rc != SP_OK) {
 				MSG("%s", why);
 				goto out;
@@ -305,7 +306,8 @@ static int bulk_prepare(sp_kh *kh, const Seinpost__InvolveRequest *req, uint64_t
 			memcpy(it->ps[it->n], pre, 32);
 			epoch = cur;
 		} else if (e == cur) {
-			rc = sp_submit_pseudonym(kh, 1, req->subject_id, it->ps[it->n], &epoch, why, sizeof why);
+			rc = sp_submit_pseudonym_for(kh, 3 /* OPRF_PURPOSE_INVOLVE */, 1, req->subject_id, it->ps[it->n], &epoch,
+			                             why, sizeof why);
 			if (rc != SP_OK) {
 				MSG("%s", why);
 				goto out;
