@@ -105,8 +105,10 @@ int sp_network_create(const sp_network_opts *o, char *err, size_t errlen)
 		goto out;
 	if ((rc = join(o->dir, "policy.ini", p)) != SP_OK || (rc = copy_file(o->policy_src, p, 0644)) != SP_OK)
 		goto out;
-	if ((rc = join(o->dir, "partners", q)) != SP_OK || (rc = sp_mkdir_p(q, 0700)) != SP_OK ||
-	    (rc = join(q, "pseudo.key", p)) != SP_OK || (rc = sp_pseudo_keyring_save(pseudo, p)) != SP_OK)
+	/* With the pseudonymisation service no partner gets a pseudonymisation key. */
+	if (!o->pseudonymisers &&
+	    ((rc = join(o->dir, "partners", q)) != SP_OK || (rc = sp_mkdir_p(q, 0700)) != SP_OK ||
+	     (rc = join(q, "pseudo.key", p)) != SP_OK || (rc = sp_pseudo_keyring_save(pseudo, p)) != SP_OK))
 		goto out;
 	{
 		char state[PATH_MAX];
@@ -455,12 +457,20 @@ int sp_network_node_config(const sp_node_config_opts *o, char *err, size_t errle
 		return rc;
 	if ((rc = join(o->dir, "policy.ini", p)) != SP_OK || (rc = copy_file(src, p, 0644)) != SP_OK)
 		return say(err, errlen, rc, "policy %s: %s (pass --policy FILE)", src, sp_strerror(rc));
-	if (o->pseudo)
-		snprintf(src, sizeof src, "%s", o->pseudo);
-	else if ((rc = beside(o->roster, "partners/pseudo.key", src)) != SP_OK)
-		return rc;
-	if ((rc = join(o->dir, "pseudo.key", p)) != SP_OK || (rc = copy_file(src, p, 0600)) != SP_OK)
-		return say(err, errlen, rc, "pseudonymisation key %s: %s (pass --pseudonym-key FILE)", src, sp_strerror(rc));
+	/* With the pseudonymisation service the node holds no pseudonymisation
+	 * secret at all: no pseudo.key (sp_node_oprf.h). */
+	if (oprf[0] && o->pseudo)
+		return say(err, errlen, SP_EINVAL, "--pseudonym-key and --pseudonymiser exclude each other: a node of a "
+		                                   "network with the service holds no pseudonymisation key");
+	if (!oprf[0]) {
+		if (o->pseudo)
+			snprintf(src, sizeof src, "%s", o->pseudo);
+		else if ((rc = beside(o->roster, "partners/pseudo.key", src)) != SP_OK)
+			return rc;
+		if ((rc = join(o->dir, "pseudo.key", p)) != SP_OK || (rc = copy_file(src, p, 0600)) != SP_OK)
+			return say(err, errlen, rc, "pseudonymisation key %s: %s (pass --pseudonym-key FILE)", src,
+			           sp_strerror(rc));
+	}
 	if (o->state)
 		snprintf(state, sizeof state, "%s", o->state);
 	else
@@ -477,10 +487,11 @@ int sp_network_node_config(const sp_node_config_opts *o, char *err, size_t errle
 	             "roster = roster.bin\n"
 	             "operator_key = %s\n"
 	             "policy = policy.ini\n"
-	             "pseudonym_key = pseudo.key\n"
+	             "%s"
 	             "log = %s\n"
 	             "\n[broker]\nendpoint = %s\n%s%s",
-	             org, o->keys ? keys : "keys", state, sp_hex(op, 32, hex), o->test_limits ? "stderr" : "auto",
+	             org, o->keys ? keys : "keys", state, sp_hex(op, 32, hex), oprf[0] ? "" : "pseudonym_key = pseudo.key\n",
+	             o->test_limits ? "stderr" : "auto",
 	             o->broker, o->test_limits ? test_limits_text(0) : "", oprf);
 	if (n < 0 || (size_t)n >= sizeof text)
 		return SP_ESIZE;

@@ -68,7 +68,7 @@ static const struct ckey ckeys[] = {
 	K("seinpost", "roster", C_PATH, roster_path, 0, 0, 0, ROLE_ANY, ROLE_ANY, NULL),
 	K("seinpost", "operator_key", C_HEX32, operator_pk, 0, 0, 0, ROLE_ANY, ROLE_ANY, NULL),
 	K("seinpost", "policy", C_PATH, policy_path, 0, 0, 0, ROLE_ANY, ROLE_ANY, NULL),
-	K("seinpost", "pseudonym_key", C_PATH, pseudo_key_path, 0, 0, 0, ROLE_NODE, ROLE_NODE,
+	K("seinpost", "pseudonym_key", C_PATH, pseudo_key_path, 0, 0, 0, -1 /* or [pseudonymiser] */, ROLE_NODE,
 	  "the broker must never hold the pseudonymisation key"),
 	K("seinpost", "log", C_LOG, log, 0, 0, 0, -1, ROLE_ANY, NULL),
 	K("seinpost", "verbose", C_INT, verbose, 0, 1, 0, -1, ROLE_ANY, NULL),
@@ -382,6 +382,10 @@ static void check_roles(struct cctx *x)
 			fail(x, role_line, "[pseudonymiser] needs endpoint, service and key together");
 		else if (sp_config_words(c->oprf_endpoint) != sp_config_words(c->oprf_service))
 			fail(x, role_line, "[pseudonymiser] needs one endpoint per service");
+		/* pseudonyms come from pseudonym_key or from the service */
+		else if (!s && !c->pseudo_key_path[0])
+			fail(x, role_line, "missing 'pseudonym_key' in [seinpost] (required for a node without a "
+			                   "[pseudonymiser] section)");
 	}
 }
 

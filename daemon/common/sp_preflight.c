@@ -141,7 +141,7 @@ int sp_preflight(const sp_config *cfg, char *why, size_t whylen)
 		fail(why, whylen, rc, "keys in %s: %s", cfg->keys_dir, sp_strerror(rc));
 		goto out;
 	}
-	if (cfg->role == SP_RUN_NODE) {
+	if (cfg->role == SP_RUN_NODE && cfg->pseudo_key_path[0]) { /* else the service (sp_node_oprf.h) */
 		if ((rc = secret_file(cfg->pseudo_key_path, 0, why, whylen)) != SP_OK)
 			goto out;
 		if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) != SP_OK) {

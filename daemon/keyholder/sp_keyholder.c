@@ -248,6 +248,8 @@ static int load(const sp_config *c, sp_keyring *ring, sp_pseudo_keyring **kr)
 		sp_log(LOG_ERR, C, "keys in %s: %s", c->keys_dir, rc ? sp_strerror(rc) : "box key missing");
 		return rc ? rc : SP_EKEY;
 	}
+	if (!c->pseudo_key_path[0])
+		return SP_OK; /* no pseudonymisation secret here: pseudonyms come from the service */
 	rc = sp_pseudo_keyring_load(c->pseudo_key_path, kr);
 	if (rc != SP_OK)
 		sp_log(LOG_ERR, C, "pseudonymisation key %s: %s", c->pseudo_key_path, sp_strerror(rc));

@@ -97,6 +97,54 @@ check "... which the involved school receives ($idw)" \
 id3=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BSN --summary "z" --wait=10 2>/dev/null)
 check "the service back: submits work again" test ${#id3} -eq 32
 
+# No partner node holds a pseudonymisation secret: no pseudo.key anywhere in
+# their folders, and the service's OPRF key (the only such secret) is in no
+# node's files nor in the memory of any node process (network and key holder).
+NODES="politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh fg-mh"
+check "no pseudo.key in the network folder or any node's folder" bash -c "[ -z \"\$(find '$NET' -name pseudo.key)\" ]"
+check "no node configuration names a pseudonym_key" bash -c "! grep -q '^pseudonym_key' $(printf "'$NET/%s/seinpost.conf' " $NODES)"
+pids=""
+for o in $NODES; do
+	p=$(e2e_pid "$o"); pids="$pids $p $(pgrep -P "$p" | tr '\n' ' ')"
+done
+cat >"$E2E_DIR/scan.py" <<'EOF'
+import os, sys
+args = sys.argv[2:]
+cut = args.index("--")
+pids, dirs = args[:cut], args[cut + 1:]
+hx = open(sys.argv[1]).read().strip()
+needles = [bytes.fromhex(hx), hx.encode()]
+bad = []
+for d in dirs:
+    for root, _, fs in os.walk(d):
+        for f in fs:
+            p = os.path.join(root, f)
+            if os.path.isfile(p) and any(n in open(p, "rb").read() for n in needles):
+                bad.append(p)
+scanned = 0
+for pid in pids:
+    with open("/proc/%s/maps" % pid) as m, open("/proc/%s/mem" % pid, "rb", 0) as mem:
+        for line in m:
+            addr, perm = line.split()[:2]
+            if "r" not in perm:
+                continue
+            lo, hi = (int(x, 16) for x in addr.split("-"))
+            try:
+                mem.seek(lo)
+                chunk = mem.read(hi - lo)
+            except (OSError, ValueError, OverflowError):
+                continue
+            scanned += len(chunk)
+            if any(n in chunk for n in needles):
+                bad.append("pid %s" % pid)
+print("scanned %d processes, %d MiB of memory; found in: %s" % (len(pids), scanned >> 20, bad or "nothing"))
+sys.exit(1 if bad or not scanned else 0)
+EOF
+check "the service's OPRF key is in no node's files nor in the memory of the 10 node processes" \
+	bash -c "[ $(wc -w <<<"$pids") -eq 10 ] && python3 '$E2E_DIR/scan.py' '$SVC/keys/oprf.key' $pids -- $(printf "$NET/%s " $NODES)"
+check "... (control: the same scan finds it in the service's own memory)" \
+	bash -c "! python3 '$E2E_DIR/scan.py' '$SVC/keys/oprf.key' $(e2e_pid pseudo-mh) -- '$E2E_DIR/empty'"
+
 # No identifier in the service's state or log.
 check "the service's state and log hold no BSN" bash -c "! grep -rqaF $BSN '$SVC/state' '$E2E_DIR/pseudo-mh.log'"
 e2e_done
