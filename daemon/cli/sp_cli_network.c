@@ -30,7 +30,7 @@ int sp_cli_network(int argc, char **argv)
 		      "--pseudonymisers 1: the pseudonymisation service in DIR/pseudo-mh (listening on port P,\n"
 		      "default 7701); N > 1 with --threshold T: T-of-N instances DIR/pseudo-mh-1..N on ports\n"
 		      "P..P+N-1, their shares from a DKG run here (a local network only), enrolled on the\n"
-		      "roster (docs/pseudonymiser.md).\n", stdout);
+		      "roster (docs/pseudonymiser.md); such a network has no partners/pseudo.key.\n", stdout);
 		return 0;
 	}
 	if (argc < 3 || strcmp(argv[1], "create") != 0) {

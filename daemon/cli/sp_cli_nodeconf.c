@@ -21,7 +21,8 @@ int sp_cli_nodeconf(int argc, char **argv)
 		      "organisation id to the one in its enrol.json, state to /var/lib/seinpost/<org>, and\n"
 		      "operator.pub, policy.ini and partners/pseudo.key to the files next to ROSTER.\n"
 		      "--pseudonymiser: the endpoints of the pseudonymisation service's instances on the\n"
-		      "roster (space-separated, in index order); the node pins its key from the roster.\n", stdout);
+		      "roster (space-separated, in index order); the node pins its key from the roster,\n"
+		      "takes its pseudonyms from the service and gets no pseudonymisation key.\n", stdout);
 		return 0;
 	}
 	if (argc < 3 || strcmp(argv[1], "config") != 0) {
