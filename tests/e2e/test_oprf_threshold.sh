@@ -75,9 +75,26 @@ kill -TERM $FAKE; wait $FAKE 2>/dev/null
 svc_start 1 || exit 1
 
 # The group key is pinned.
+cp "$NET/politie-limburg/seinpost.conf" "$E2E_DIR/pin.conf"
 sed -i -e '/^key = 0/{s/^key = 0/key = 1/;b' -e '}' -e 's/^key = ./key = 0/' "$NET/politie-limburg/seinpost.conf"
 sp politie-limburg pseudonym 111222333 >"$E2E_DIR/pin.out" 2>"$E2E_DIR/pin.err"
 check "a group key other than the roster's is refused (exit 1)" test $? -eq 1
 check "... as an alarm" grep -q "ALARM: the roster's group key" "$E2E_DIR/pin.err"
+
+# The nodes' own pseudonyms (submit, involve) through 2-of-3: any one
+# instance down works, two down fails closed (refused, nothing stored).
+cp "$E2E_DIR/pin.conf" "$NET/politie-limburg/seinpost.conf" # the pin back
+for p in broker politie-limburg school-bonnefanten; do e2e_start "$p" || exit 1; done
+check "the school registers its pupil through 2-of-3" sp school-bonnefanten involve --bsn 111222333 --ref LL-9
+e2e_stop pseudo-mh-2
+id=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn 111222333 --summary x --wait=10 2>"$E2E_DIR/sub.err")
+check "one instance down: the police submit is accepted" test ${#id} -eq 32
+check "... and reaches the involved school (same pseudonym from instances 1 and 3)" \
+	e2e_wait_for 10 bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' inbox | grep -q '${id:-none}.*ref LL-9'"
+e2e_stop pseudo-mh-3
+out=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn 111222333 --summary y 2>&1); rc=$?
+check "two down: the submit fails closed (rc=$rc)" test $rc -ne 0
+check "... saying the service gave no pseudonym" grep -q "pseudonymisation service gave no pseudonym" <<<"$out"
+check "... and the outbox holds only the accepted signal" test "$(sp politie-limburg outbox --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 1
 
 e2e_done
