@@ -166,9 +166,12 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	cpy(e->user, sizeof e->user, rec->user);
 	cpy(e->unix_user, sizeof e->unix_user, rec->unix_user);
 	cpy(e->rule, sizeof e->rule, rec->rule_id);
-	if (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED) /* "rule: up lwo -> mot" */
-		snprintf(e->rule, sizeof e->rule, "%.24s: %.*s", rec->rule_id, (int)strcspn(rec->reason, "(:"),
-		         rec->reason);
+	if (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED) { /* "rule: up lwo -> mot" */
+		size_t n = strcspn(rec->reason, "(:");
+		while (n && rec->reason[n - 1] == ' ')
+			n--;
+		snprintf(e->rule, sizeof e->rule, "%.24s: %.*s", rec->rule_id, (int)n, rec->reason);
+	}
 	cpy(e->basis, sizeof e->basis, rec->legal_basis);
 	cpy(e->category, sizeof e->category, rec->category);
 	if (rec->signal_id.len == 16)
