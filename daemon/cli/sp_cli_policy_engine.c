@@ -39,7 +39,9 @@ static int collect_ref(void *ctx, const void *k, size_t kl, const void *v, size_
 	for (i = 0; i < c->n; i++)
 		if (memcmp(c->rows[i].r->id.data, r->id.data, 16) == 0)
 			break;
-	if (i < c->n && c->rows[i].r->n_signal_ids >= r->n_signal_ids)
+	/* the newest status wins (a withdrawal shrinks the list), then the most complete copy */
+	if (i < c->n && (c->rows[i].r->status_time > r->status_time ||
+	                 (c->rows[i].r->status_time == r->status_time && c->rows[i].r->n_signal_ids >= r->n_signal_ids)))
 		goto out;
 	if (i == c->n) {
 		void *a = realloc(c->rows, (c->n + 1) * sizeof *c->rows);

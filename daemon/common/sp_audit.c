@@ -62,6 +62,8 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_MALFORMED] = "malformed",
 	[SEINPOST__AUDIT_EVENT__AUDIT_CLOCK_STEP] = "clock-step",
 	[SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_STATUS] = "referral-status",
+	[SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN] = "withdrawn",
+	[SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED] = "withdrawal-delivered",
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUARANTINED] = "quarantined",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
