@@ -137,6 +137,7 @@ static int ack(const Seinpost__Withdraw *w, int code, const char *msg, uint64_t 
 	a.audit_seq = seq;
 	a.recipients = told;
 	a.referrals_closed = closed;
+	a.reason = code == SP_OK ? w->reason : "";
 	f.version = SP_WIRE_VERSION;
 	f.body_case = SEINPOST__FRAME__BODY_WITHDRAW_ACK;
 	f.withdraw_ack = &a;

@@ -151,6 +151,8 @@ static json_t *referral_json(sp_txn *t, const Seinpost__Referral *r, const char 
 	json_object_set_new(o, "subject", json_string(ps));
 	if (ref[0])
 		json_object_set_new(o, "ref", json_string(ref));
+	if (r->status[0]) /* the coordinator's, or closed after a withdrawal (docs/casework.md) */
+		json_object_set_new(o, "status", json_string(r->status));
 	for (size_t j = 0; j < r->n_signal_ids; j++)
 		if (r->signal_ids[j].len == 16 && json_array_append_new(sigs, signal_json(t, r->signal_ids[j].data)) != 0) {
 			json_decref(o);
@@ -209,6 +211,8 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 		       "  basis: %s\n  signals:\n",
 		       sp_hex(r->id.data, 16, idhex), r->rule_id, sp_iso_time(r->fired * 1000u, when, sizeof when),
 		       ps, ref[0] ? "  ref " : "", ref, r->orgs, r->weight_sum, r->n_signal_ids, r->hidden, r->basis);
+		if (r->status[0])
+			printf("  status: %s\n", r->status);
 		for (size_t j = 0; j < r->n_signal_ids; j++)
 			if (r->signal_ids[j].len == 16)
 				print_signal(t, r->signal_ids[j].data);
