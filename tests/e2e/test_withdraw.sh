@@ -124,6 +124,15 @@ ws=$(sp fg-mh audit who-saw --bsn $BSN 2>&1)
 check "who-saw shows the withdrawal and each deletion" bash -c "grep -Eq 'withdrawn +politie-limburg' <<<\"\$1\" && grep -Eq 'withdrawal-delivered +school-bonnefanten' <<<\"\$1\"" _ "$ws"
 check "the reason never reaches the recipients" bash -c "! '$SEINPOST' --config '$(conf school-bonnefanten)' inbox --json | grep -q verkeerde"
 
+# the --json outputs that now carry withdrawal keep to their schemas
+PY=python3; $PY -c 'import jsonschema' 2>/dev/null || PY=/usr/bin/python3
+for pair in "outbox politie-limburg" "inbox school-bonnefanten" "referrals zvh-mh"; do
+	set -- $pair
+	sp "$2" "$1" --json >"$E2E_DIR/$1.json"
+	check "$1 --json with a withdrawal matches docs/json/$1.schema.json" \
+		$PY "$ROOT/tests/tools/validate_json.py" "$ROOT/docs/json/$1.schema.json" "$E2E_DIR/$1.json"
+done
+
 # withdrawing twice: refused, nothing changes
 n1=$(nw)
 out=$(sp politie-limburg withdraw "$pol" --reason "nog een keer" 2>&1); rc=$?
