@@ -435,6 +435,14 @@ static void sentence(FILE *out, const struct entry *e)
 		fputs("<b>", out); esc(out, e->org);
 		fputs("</b> tried to register that it works with you, beyond what the policy allows; it was refused.", out);
 		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> withdrew that concern; every organisation that received it was told to delete it.", out);
+		break;
+	case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED:
+		fputs("<b>", out); esc(out, e->org);
+		fputs("</b> deleted its copy of that concern after it was withdrawn.", out);
+		break;
 	}
 }
 
