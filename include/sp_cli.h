@@ -72,6 +72,8 @@ json_t *sp_cli_tree_head_json(uint64_t size, const uint8_t root[32], uint64_t si
  * subject, category, weight, tiers, rule, basis, reason, code}. */
 struct Seinpost__AuditRecord;
 json_t *sp_cli_audit_record_json(const struct Seinpost__AuditRecord *r);
+/* The same record as one `audit log` text line on stdout. */
+void sp_cli_audit_record_print(const struct Seinpost__AuditRecord *r);
 /* The same with a reply timeout in ms (submit --wait keeps to its limit). */
 int sp_cli_local_call_ms(const struct sp_config *c, const struct Seinpost__LocalRequest *req,
                          struct Seinpost__LocalReply **out, int timeout_ms);

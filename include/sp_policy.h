@@ -133,6 +133,10 @@ unsigned sp_policy_feedback_mask(const sp_policy *p); /* bit (1 << event) */
  * interventions = a comma list). */
 int sp_policy_intervention_known(const sp_policy *p, const char *type);
 const char *sp_policy_interventions(const sp_policy *p); /* the list as written, "" */
+/* May an organisation of this role enter anonymous resident reports (Meld
+ * Misdaad Anoniem, conversations with residents)? `[policy] resident_reports
+ * = ROLE, ...`; default: the municipality only. */
+int sp_policy_resident_reports_allowed(const sp_policy *p, const char *role);
 /* k of the trend figures' small-cell suppression ([policy] stats_min_cell, default 5). */
 unsigned sp_policy_stats_min_cell(const sp_policy *p);
 

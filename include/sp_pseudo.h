@@ -22,7 +22,7 @@
 #define SP_PSEUDO_KEY_BYTES 32
 #define SP_PSEUDO_MAX_EPOCHS 16
 
-enum sp_subject_kind { SP_SUBJECT_PERSON = 1, SP_SUBJECT_BUSINESS = 2, SP_SUBJECT_LOCATION = 3 };
+enum sp_subject_kind { SP_SUBJECT_NONE = 0, SP_SUBJECT_PERSON = 1, SP_SUBJECT_BUSINESS = 2, SP_SUBJECT_LOCATION = 3 };
 
 typedef struct sp_pseudo_keyring sp_pseudo_keyring; /* opaque, sodium_malloc'd keys */
 

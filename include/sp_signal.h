@@ -57,13 +57,14 @@ typedef struct sp_grant_spec {
 
 typedef struct sp_signal_meta {
 	const char *sender;
-	int subject_kind;              /* enum sp_subject_kind */
-	const uint8_t *pseudonym;      /* 32 bytes */
+	int subject_kind;              /* enum sp_subject_kind; 0 = none (resident report) */
+	const uint8_t *pseudonym;      /* 32 bytes; NULL for kind none */
 	uint32_t pseudonym_epoch;
 	const char *category;
 	uint32_t weight;
 	uint64_t created, expires;     /* unix seconds */
 	const uint8_t *policy_hash;    /* 32 bytes */
+	int resident_report;           /* anonymous resident report (never a person) */
 } sp_signal_meta;
 
 /* Build a complete signed Signal. *out (malloc'd, caller frees) is the

@@ -41,6 +41,16 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 		rc = SP_EROLE;
 		goto out;
 	}
+	if (hdr->resident_report && !sp_policy_resident_reports_allowed(p, sender->role)) {
+		WHY("role %s may not send anonymous resident reports (the policy's resident_reports)", sender->role);
+		rc = SP_EROLE;
+		goto out;
+	}
+	if (hdr->subject_kind == SEINPOST__SUBJECT_KIND__SUBJECT_NONE && sig->n_grants > 0) {
+		WHY("a report without a subject is counted, never shared: it carries no grants");
+		rc = SP_EPOLICY;
+		goto out;
+	}
 	rc = o->sig_verified ? SP_OK : sp_org_verify_signal(sender, sig, hdr, o->now_s);
 	if (rc != SP_OK) {
 		WHY("signature or tier digest does not verify against the sender's key");

@@ -274,8 +274,10 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 		sp_audit_entry e = {
 			.event = SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED,
 			.actor = h->sender,
-			.pseudonym = h->pseudonym.data,
+			.pseudonym = h->pseudonym.len == 32 ? h->pseudonym.data : NULL,
 			.signal_id = h->id.data,
+			/* the figures tell resident reports apart (docs/stats.md) */
+			.reason = h->resident_report ? "resident report" : NULL,
 			.category = h->category,
 			.weight = h->weight,
 			.policy_hash = h->policy_hash.data,
@@ -284,7 +286,10 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 		if (rc != SP_OK)
 			goto out;
 	}
-	for (size_t i = 0; i < sp_roster_count(b->roster); i++) {
+	/* A report without a subject counts in the figures only: no routing,
+	 * no matching, no escalation. */
+	for (size_t i = 0; h->subject_kind != SEINPOST__SUBJECT_KIND__SUBJECT_NONE &&
+	                   i < sp_roster_count(b->roster); i++) {
 		const sp_org *to = sp_roster_at(b->roster, i);
 		if (strcmp(to->id, h->sender) == 0)
 			continue;
@@ -295,7 +300,7 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 	{
 		/* Policy engine: if-involved routing, match, escalation. */
 		sp_engine eng = { b->policy, b->roster, sp_now_s() };
-		rc = sp_escalate_on_signal(&eng, t, h);
+		rc = h->subject_kind == SEINPOST__SUBJECT_KIND__SUBJECT_NONE ? SP_OK : sp_escalate_on_signal(&eng, t, h);
 		if (rc != SP_OK)
 			goto out;
 	}
@@ -357,8 +362,10 @@ static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const 
 			.event = d->withdrawn ? SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED : SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED,
 			.actor = "broker",
 			.recipient = from->id,
-			.pseudonym = h->pseudonym.data,
+			.pseudonym = h->pseudonym.len == 32 ? h->pseudonym.data : NULL,
 			.signal_id = h->id.data,
+			/* the figures tell resident reports apart (docs/stats.md) */
+			.reason = h->resident_report ? "resident report" : NULL,
 			.category = h->category,
 			.weight = h->weight,
 			.tiers = mask_of_grants(d->signal),

@@ -97,13 +97,16 @@ static const struct cmd commands[] = {
 	{ NODE, "submit", sp_cli_submit,
 	  "--category C [--weight 1|2|3] (--bsn BSN | --kvk NUMBER | --bag ID) [--name NAME]\n"
 	  "         [--birthdate YYYY-MM-DD] [--address ADDRESS] [--summary TEXT] [--contact TEXT]\n"
-	  "         [--narrative TEXT] [--wait[=SECONDS]] [--idempotency-key KEY] [--json]",
+	  "         [--narrative TEXT] [--wait[=SECONDS]] [--idempotency-key KEY] [--resident-report] [--json]",
 	  "submit a signal; prints its id once it is durable",
 	  "--wait also waits for the broker's verdict (exit 1 when rejected, 3 when none came).\n"
 	  "--idempotency-key: a submit with a KEY this node has seen before stores and sends\n"
 	  "       nothing and prints the first signal's id (safe retries; at most 128 characters).\n"
 	  "--json prints one object: {\"id\", \"state\": stored|accepted|rejected|pending|error,\n"
-	  "       \"reason\"}, also for a refused submit (then without id, exit 1)." },
+	  "       \"reason\"}, also for a refused submit (then without id, exit 1).\n"
+	  "--resident-report: an anonymous report by a resident (Meld Misdaad Anoniem), by a role the\n"
+	  "       policy's resident_reports names (default: the municipality). About a place (--bag) or a\n"
+	  "       business (--kvk), never a person; with no subject it counts only in the figures." },
 	{ NODE, "outbox", sp_cli_outbox, "[--json]", "signals we sent and the broker's verdict", NULL },
 	{ NODE, "inbox", sp_cli_inbox, "[--json]", "signals we received (nothing is decrypted)", NULL },
 	{ NODE, "withdraw", sp_cli_withdraw, "ID --reason TEXT [--user NAME]",
@@ -138,14 +141,14 @@ static const struct cmd commands[] = {
 	  "[--since T] [--until T] [--org O] [--signal ID] [--json] [--local]",
 	  "list audit records (privacy officer: the broker's)",
 	  "T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix milliseconds." },
-	{ ANY, "audit who-saw", sp_cli_audit, "(--bsn BSN | --pseudonym HEX) [--json]",
+	{ ANY, "audit who-saw", sp_cli_audit, "(--bsn BSN | --kvk NUMBER | --bag ID | --pseudonym HEX) [--json]",
 	  "every disclosure and read about a person (privacy officer)", NULL },
 	{ ANY, "audit report", sp_cli_audit, "--bsn BSN --format html|json", "AVG art. 15 subject access report", NULL },
 	{ ANY, "audit export", sp_cli_audit, "--json", "records, leaf hashes, signed heads for independent checks", NULL },
 	{ ANY, "audit witness", sp_cli_audit, "[--json]", "the broker history this node witnessed (exit 1: alarm)", NULL },
 	{ ANY, "status", sp_cli_status, "[--json | --prometheus] [--max-age SECONDS] [--broker-limit SECONDS] [--timeout SECONDS]",
 	  "queues, outbox, oldest undelivered, last commit; exit 1 when unhealthy", NULL },
-	{ ANY, "stats", sp_cli_stats, "[--period month|quarter] [--year YYYY] [--by category,weight,role] [--json|--csv|--svg FILE]",
+	{ ANY, "stats", sp_cli_stats, "[--period month|quarter] [--year YYYY] [--by category,weight,role,source] [--json|--csv|--svg FILE]",
 	  "trend figures per complete period, small cells hidden (broker)",
 	  "On the broker's configuration: signals submitted per complete calendar month or quarter, from\n"
 	  "its metadata only; counts below the policy's stats_min_cell (default 5) and any count that\n"

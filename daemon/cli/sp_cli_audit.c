@@ -26,17 +26,14 @@ static void hex_or_empty(const ProtobufCBinaryData *b, size_t n, char *out)
 		out[0] = '\0';
 }
 
-static int log_row(void *ctx, const Seinpost__AuditRecord *r)
+/* One record as one text line: the shape of `audit log` wherever it is
+ * printed (here, and the privacy officer's copy in sp_cli_fg.c). */
+void sp_cli_audit_record_print(const Seinpost__AuditRecord *r)
 {
-	struct log_ctx *c = ctx;
 	char when[32], sid[SP_ID_HEX], pseudo[17];
 	sp_iso_time(r->time, when, sizeof when);
 	hex_or_empty(&r->signal_id, 16, sid);
 	hex_or_empty(&r->pseudonym, 8, pseudo);
-	if (c->json) {
-		json_array_append_new(c->arr, sp_cli_audit_record_json(r));
-		return 0;
-	}
 	printf("%6llu %s %-13s %-20s", (unsigned long long)r->seq, when, sp_audit_event_name(r->event), r->actor);
 	if (r->recipient[0])
 		printf(" -> %s", r->recipient);
@@ -62,6 +59,15 @@ static int log_row(void *ctx, const Seinpost__AuditRecord *r)
 	if (r->reason[0])
 		printf(" reason=\"%s\"", r->reason);
 	putchar('\n');
+}
+
+static int log_row(void *ctx, const Seinpost__AuditRecord *r)
+{
+	struct log_ctx *c = ctx;
+	if (c->json)
+		json_array_append_new(c->arr, sp_cli_audit_record_json(r));
+	else
+		sp_cli_audit_record_print(r);
 	return 0;
 }
 

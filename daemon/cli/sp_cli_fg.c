@@ -262,14 +262,8 @@ struct out_log {
 static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__AuditRecord *r, int proven)
 {
 	struct out_log *o = ctx;
-	char when[32], sid[SP_ID_HEX] = "", ps[17] = "";
 	(void)raw;
 	(void)len;
-	sp_iso_time(r->time, when, sizeof when);
-	if (r->signal_id.len == 16)
-		sp_hex(r->signal_id.data, 16, sid);
-	if (r->pseudonym.len >= 8)
-		sp_hex(r->pseudonym.data, 8, ps);
 	if (o->json) {
 		json_t *j = sp_cli_audit_record_json(r);
 		if (j)
@@ -277,20 +271,7 @@ static int print_log(void *ctx, const uint8_t *raw, size_t len, const Seinpost__
 		json_array_append_new(o->arr, j);
 		return SP_OK;
 	}
-	printf("%6llu %s %-13s %-20s", (unsigned long long)r->seq, when, sp_audit_event_name(r->event), r->actor);
-	if (r->recipient[0])
-		printf(" -> %s", r->recipient);
-	if (r->user[0])
-		printf(" user=%s", r->user);
-	if (sid[0])
-		printf(" signal=%s", sid);
-	if (ps[0])
-		printf(" subject=%s…", ps);
-	if (r->rule_id[0])
-		printf(" rule=%s", r->rule_id);
-	if (r->reason[0])
-		printf(" reason=\"%s\"", r->reason);
-	putchar('\n');
+	sp_cli_audit_record_print(r);
 	return SP_OK;
 }
 
@@ -335,11 +316,13 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		{ "since", required_argument, 0, 's' }, { "until", required_argument, 0, 'u' },
 		{ "org", required_argument, 0, 'o' }, { "signal", required_argument, 0, 'i' },
 		{ "bsn", required_argument, 0, 'b' }, { "pseudonym", required_argument, 0, 'p' },
+		{ "kvk", required_argument, 0, 'k' }, { "bag", required_argument, 0, 'g' },
 		{ "json", no_argument, 0, 'j' }, { "format", required_argument, 0, 'f' },
 		{ "local", no_argument, 0, 'l' }, { 0, 0, 0, 0 },
 	};
 	uint8_t sid[16], pseudo[32];
 	const char *bsn = NULL, *format = "text";
+	int subject_kind = SP_SUBJECT_PERSON; /* --bsn; --kvk and --bag name a business or an address */
 	char label[32] = "";
 	int json = 0, local = 0, c, rc, status = 1;
 	int who = strcmp(sub, "log") != 0;
@@ -359,7 +342,9 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 				goto usage;
 			f.q.signal_id = (ProtobufCBinaryData){ 16, sid };
 			break;
-		case 'b': bsn = optarg; break;
+		case 'b': bsn = optarg; subject_kind = SP_SUBJECT_PERSON; break;
+		case 'k': bsn = optarg; subject_kind = SP_SUBJECT_BUSINESS; break;
+		case 'g': bsn = optarg; subject_kind = SP_SUBJECT_LOCATION; break;
 		case 'p':
 			if (sp_unhex(optarg, pseudo, 32) != SP_OK)
 				goto usage;
@@ -386,16 +371,20 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 			}
 			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK &&
 			    (rc = sp_kh_local(cfg->org, NULL, kr, &kh)) == SP_OK)
-				rc = sp_submit_pseudonym(kh, SP_SUBJECT_PERSON, bsn, pseudo, &epoch, why, sizeof why);
+				rc = sp_submit_pseudonym(kh, subject_kind, bsn, pseudo, &epoch, why, sizeof why);
 			sp_kh_free(&kh);
 			sp_pseudo_keyring_free(&kr);
 			if (rc != SP_OK) {
-				fprintf(stderr, "seinpost audit: %s\n", rc == SP_EBSN ? "invalid BSN" : sp_strerror(rc));
+				fprintf(stderr, "seinpost audit: %s\n", rc == SP_EBSN ? "invalid BSN" :
+				        subject_kind == SP_SUBJECT_BUSINESS ? "invalid KvK number: must be 8 digits" :
+				        subject_kind == SP_SUBJECT_LOCATION ? "invalid BAG id: must be 16 digits" : sp_strerror(rc));
 				return 2;
 			}
 			f.q.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
-			/* The report names its subject by a masked BSN only. */
-			snprintf(label, sizeof label, "BSN *****%s", bsn + (strlen(bsn) > 4 ? strlen(bsn) - 4 : 0));
+			/* The report names its subject by a masked number only. */
+			snprintf(label, sizeof label, "%s *****%s",
+			         subject_kind == SP_SUBJECT_BUSINESS ? "KvK" : subject_kind == SP_SUBJECT_LOCATION ? "BAG" : "BSN",
+			         bsn + (strlen(bsn) > 4 ? strlen(bsn) - 4 : 0));
 		} else if (f.q.pseudonym.len == 32) {
 			char h[17];
 			snprintf(label, sizeof label, "pseudonym %s…", sp_hex(pseudo, 8, h));
@@ -463,7 +452,7 @@ out:
 	return status;
 usage:
 	fprintf(stderr, "usage: seinpost --config FILE audit log [--since T] [--until T] [--org ORG] [--signal ID] [--json] [--local]\n"
-	                "       seinpost --config FILE audit who-saw (--bsn BSN | --pseudonym HEX) [--json]\n"
+	                "       seinpost --config FILE audit who-saw (--bsn BSN | --kvk NUMBER | --bag ID | --pseudonym HEX) [--json]\n"
 	                "       seinpost --config FILE audit report --bsn BSN --format html|json\n"
 	                "(T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix milliseconds)\n");
 	json_decref(ol.arr);

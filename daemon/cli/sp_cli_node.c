@@ -171,6 +171,7 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		{ "wait", optional_argument, NULL, 'W' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "idempotency-key", required_argument, NULL, 'I' },
+		{ "resident-report", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -206,13 +207,14 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		case 't': s.contact = optarg; break;
 		case 'r': s.narrative = optarg; break;
 		case 'I': s.idempotency_key = optarg; break;
+		case 'R': s.resident_report = 1; break;
 		case 'W': wait = optarg ? atoi(optarg) : 10; if (wait <= 0) wait = 10; break;
 		case 'j': json = 1; break;
 		case 'h':
 			puts("usage: seinpost --config FILE submit --category C [--weight 1|2|3]\n"
 			     "         (--bsn BSN | --kvk NUMBER | --bag ID) [--name NAME] [--birthdate YYYY-MM-DD]\n"
 			     "         [--address ADDRESS] [--summary TEXT] [--contact TEXT] [--narrative TEXT] [--wait[=SECONDS]]\n"
-			     "         [--idempotency-key KEY] [--json]\n"
+			     "         [--idempotency-key KEY] [--resident-report] [--json]\n"
 			     "Prints the signal id once the signal is stored durably in the node's outbox.\n"
 			     "--wait also waits for the broker's verdict, at most SECONDS (default 10): exit 0 accepted,\n"
 			     "       1 rejected, 3 no verdict in time (the node stopped answering, or the broker refused\n"
@@ -220,7 +222,11 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 			     "--idempotency-key: a submit with a KEY this node has seen before stores and sends\n"
 			     "       nothing and prints the first signal's id (safe retries; at most 128 characters).\n"
 			     "--json prints one object: {\"id\", \"state\": stored|accepted|rejected|deferred|error,\n"
-			     "       \"reason\"} — also for a refused submit (then without id, exit 1).");
+			     "       \"reason\"} — also for a refused submit (then without id, exit 1).\n"
+			     "--resident-report: an anonymous report by a resident (Meld Misdaad Anoniem), entered by a\n"
+			     "       role the policy's resident_reports names (default: the municipality). About a place\n"
+			     "       (--bag) or a business (--kvk), never a person; with neither it has no subject and\n"
+			     "       counts only in the figures (`seinpost stats`): never shared, never escalated.");
 			return 0;
 		default:
 			return 2;
@@ -230,8 +236,12 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost submit: unexpected argument %s\n", argv[optind]);
 		return 2;
 	}
-	if (!s.category || !s.subject_id) {
+	if (!s.category || (!s.subject_id && !s.resident_report)) {
 		fprintf(stderr, "seinpost submit: --category and one of --bsn/--kvk/--bag are required\n");
+		return 2;
+	}
+	if (s.resident_report && s.subject_kind == SEINPOST__SUBJECT_KIND__SUBJECT_PERSON) {
+		fprintf(stderr, "seinpost submit: an anonymous resident report is never about a person: give --bag, --kvk or no subject\n");
 		return 2;
 	}
 	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)

@@ -25,7 +25,7 @@
 #include "sp_store.h"
 #include "sp_util.h"
 
-enum { BY_CATEGORY = 1, BY_WEIGHT = 2, BY_ROLE = 4 };
+enum { BY_CATEGORY = 1, BY_WEIGHT = 2, BY_ROLE = 4, BY_SOURCE = 8 };
 
 struct stats_ctx {
 	int quarter;
@@ -78,7 +78,11 @@ static void group_of(const struct stats_ctx *c, const Seinpost__AuditRecord *r, 
 	if ((c->by & BY_WEIGHT) && n < len)
 		n += (size_t)snprintf(out + n, len - n, "%sw%u", n ? " " : "", r->weight);
 	if ((c->by & BY_ROLE) && n < len)
-		snprintf(out + n, len - n, "%s%s", n ? " " : "", o ? o->role : "(left the network)");
+		n += (size_t)snprintf(out + n, len - n, "%s%s", n ? " " : "", o ? o->role : "(left the network)");
+	/* The broker marks an anonymous resident report's SUBMITTED record. */
+	if ((c->by & BY_SOURCE) && n < len)
+		snprintf(out + n, len - n, "%s%s", n ? " " : "",
+		         strcmp(r->reason, "resident report") == 0 ? "resident-report" : "partner-signal");
 	if (!out[0])
 		snprintf(out, len, "all");
 }
@@ -159,6 +163,8 @@ static void print_json(const sp_stats *t, const struct stats_ctx *c, unsigned k)
 		json_array_append_new(by, json_string("weight"));
 	if (c->by & BY_ROLE)
 		json_array_append_new(by, json_string("role"));
+	if (c->by & BY_SOURCE)
+		json_array_append_new(by, json_string("source"));
 	json_object_set_new(o, "by", by);
 	json_object_set_new(o, "min_cell", json_integer(k));
 	json_object_set_new(o, "hidden_count", json_integer((json_int_t)sp_stats_hidden(t)));
@@ -249,9 +255,13 @@ static int write_svg(const sp_stats *t, const struct stats_ctx *c, unsigned k, c
 	int width = left + (int)np * ((int)ng * bar + gap) + 40;
 	if (width < 520)
 		width = 520;
-	FILE *f = fopen(path, "w");
+	/* Built in memory, then written whole (temporary file, no symlink
+	 * followed, renamed into place): a half chart is never left behind. */
+	char *doc = NULL;
+	size_t doclen = 0;
+	FILE *f = open_memstream(&doc, &doclen);
 	if (!f) {
-		perror(path);
+		perror("seinpost stats");
 		return 1;
 	}
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -298,7 +308,14 @@ static int write_svg(const sp_stats *t, const struct stats_ctx *c, unsigned k, c
 	}
 	fprintf(f, "</svg>\n");
 	if (fclose(f) != 0) {
-		perror(path);
+		free(doc);
+		perror("seinpost stats");
+		return 1;
+	}
+	int rc = sp_file_write(path, doc, doclen, 0644);
+	free(doc);
+	if (rc != SP_OK) {
+		fprintf(stderr, "seinpost stats: cannot write %s: %s\n", path, sp_strerror(rc));
 		return 1;
 	}
 	return 0;
@@ -307,7 +324,7 @@ static int write_svg(const sp_stats *t, const struct stats_ctx *c, unsigned k, c
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: seinpost --config BROKER.ini stats [--period month|quarter] [--year YYYY]\n"
-	             "                [--by category,weight,role] [--json | --csv | --svg FILE]\n"
+	             "                [--by category,weight,role,source] [--json | --csv | --svg FILE]\n"
 	             "Signals submitted per complete calendar period, from the broker's metadata;\n"
 	             "small cells hidden (policy: stats_min_cell, default 5). See docs/stats.md.\n");
 }
@@ -354,8 +371,10 @@ int sp_cli_stats(const char *cfg_path, int argc, char **argv)
 					c.by |= BY_WEIGHT;
 				else if (strcmp(w, "role") == 0)
 					c.by |= BY_ROLE;
+				else if (strcmp(w, "source") == 0)
+					c.by |= BY_SOURCE;
 				else {
-					fprintf(stderr, "seinpost stats: --by takes category, weight and role, "
+					fprintf(stderr, "seinpost stats: --by takes category, weight, role and source, "
 					                "comma-separated\n");
 					return 2;
 				}

@@ -45,6 +45,7 @@ struct policy_meta {
 	unsigned stats_min_cell; /* k of small-cell suppression; 0 = default */
 	unsigned feedback_mask;  /* events told back to the signaller; 0 = every one */
 	const char *interventions; /* comma list of intervention types for referral status */
+	const char *resident_reports; /* roles that may enter anonymous resident reports */
 	int line;
 };
 
@@ -113,6 +114,7 @@ static const struct field policy_fields[] = {
 	FLD(struct policy_meta, "stats_min_cell", F_UINT, stats_min_cell, 0, 2, 100),
 	FLD(struct policy_meta, "feedback", F_FEEDBACK, feedback_mask, 0, 0, 0),
 	FLD(struct policy_meta, "interventions", F_TEXT, interventions, 0, 0, 1000),
+	FLD(struct policy_meta, "resident_reports", F_TEXT, resident_reports, 0, 0, 200),
 };
 
 static const struct field category_fields[] = {
@@ -264,11 +266,11 @@ static int in_list(const char *list, const char *name)
 	return 0;
 }
 
-static const char *meta_check(const void *obj)
+/* Does every word of a comma list pass ok()? An empty list does. */
+static int each_word(const char *list, int (*ok)(const char *word))
 {
-	const struct policy_meta *m = obj;
 	char word[64];
-	for (const char *s = m->interventions; s && *s;) {
+	for (const char *s = list; s && *s;) {
 		while (*s == ' ' || *s == ',')
 			s++;
 		size_t n = 0;
@@ -277,13 +279,28 @@ static const char *meta_check(const void *obj)
 		if (n == 0)
 			break;
 		if (n >= sizeof word)
-			return "interventions: each type is an identifier of at most 63 characters";
+			return 0;
 		memcpy(word, s, n);
 		word[n] = '\0';
-		if (!sp_ident_ok(word))
-			return "interventions: a comma list of identifiers (a-z, 0-9, '-', '.')";
+		if (!ok(word))
+			return 0;
 		s += n;
 	}
+	return 1;
+}
+
+static int ident_ok(const char *w)
+{
+	return sp_ident_ok(w);
+}
+
+static const char *meta_check(const void *obj)
+{
+	const struct policy_meta *m = obj;
+	if (!each_word(m->interventions, ident_ok))
+		return "interventions: a comma list of identifiers (a-z, 0-9, '-', '.'), each at most 63 characters";
+	if (!each_word(m->resident_reports, sp_role_known))
+		return "resident_reports: a comma list of known roles";
 	return NULL;
 }
 
@@ -292,6 +309,9 @@ static const char *rule_check(const void *obj)
 	sp_policy_rule *r = (sp_policy_rule *)obj;
 	if (!r->kind_mask)
 		r->kind_mask = SP_POLICY_KIND_DEFAULT;
+	/* A report without a subject is counted in the figures, never shared. */
+	if (r->kind_mask & SP_POLICY_KIND_BIT(0))
+		return "kind 'none' (anonymous reports without a subject) is never shared: they count only in the figures";
 	return NULL;
 }
 
@@ -968,6 +988,15 @@ unsigned sp_policy_feedback_mask(const sp_policy *p)
 int sp_policy_intervention_known(const sp_policy *p, const char *type)
 {
 	return p && type && type[0] && in_list(p->meta.interventions, type);
+}
+
+int sp_policy_resident_reports_allowed(const sp_policy *p, const char *role)
+{
+	if (!p || !role || !role[0])
+		return 0;
+	if (!p->meta.resident_reports || !p->meta.resident_reports[0])
+		return strcmp(role, "municipality") == 0;
+	return in_list(p->meta.resident_reports, role);
 }
 
 const char *sp_policy_interventions(const sp_policy *p)

@@ -314,9 +314,15 @@ static int seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 		return SP_EINVAL;
 	*out = NULL;
 	*outlen = 0;
-	if (!m->sender || !m->category || !m->pseudonym || !m->policy_hash ||
-	    m->subject_kind < SEINPOST__SUBJECT_KIND__SUBJECT_PERSON ||
+	if (!m->sender || !m->category || !m->policy_hash ||
+	    m->subject_kind < SEINPOST__SUBJECT_KIND__SUBJECT_NONE ||
 	    m->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION)
+		return SP_EINVAL;
+	/* Only a resident report may lack a subject, and then has no pseudonym;
+	 * a resident report is never about a person. */
+	if ((m->subject_kind == SEINPOST__SUBJECT_KIND__SUBJECT_NONE) != !m->pseudonym ||
+	    (m->subject_kind == SEINPOST__SUBJECT_KIND__SUBJECT_NONE && !m->resident_report) ||
+	    (m->resident_report && m->subject_kind == SEINPOST__SUBJECT_KIND__SUBJECT_PERSON))
 		return SP_EINVAL;
 	if (ngrants > SP_MAX_GRANTS)
 		return SP_ESIZE;
@@ -344,7 +350,8 @@ static int seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 	hdr.sender = (char *)m->sender;
 	hdr.subject_kind = (Seinpost__SubjectKind)m->subject_kind;
 	hdr.pseudonym.data = (uint8_t *)m->pseudonym;
-	hdr.pseudonym.len = 32;
+	hdr.pseudonym.len = m->pseudonym ? 32 : 0;
+	hdr.resident_report = m->resident_report;
 	hdr.pseudonym_epoch = m->pseudonym_epoch;
 	hdr.category = (char *)m->category;
 	hdr.weight = m->weight;

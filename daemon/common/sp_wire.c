@@ -109,10 +109,18 @@ static int check_header(const Seinpost__SignalHeader *h, char *why, size_t whyle
 		return fail(why, whylen, SP_EMALFORMED, "header: id must be %d bytes", ID_BYTES);
 	if (!sp_ident_ok(h->sender))
 		return fail(why, whylen, SP_EMALFORMED, "header: sender is not a valid org id");
-	if (h->subject_kind < SEINPOST__SUBJECT_KIND__SUBJECT_PERSON ||
+	if ((int)h->subject_kind < SEINPOST__SUBJECT_KIND__SUBJECT_NONE ||
 	    h->subject_kind > SEINPOST__SUBJECT_KIND__SUBJECT_LOCATION)
 		return fail(why, whylen, SP_EMALFORMED, "header: subject_kind out of range");
-	if (h->pseudonym.len != HASH_BYTES)
+	if (h->resident_report && h->subject_kind == SEINPOST__SUBJECT_KIND__SUBJECT_PERSON)
+		return fail(why, whylen, SP_EMALFORMED, "header: a resident report is never about a person");
+	if (h->subject_kind == SEINPOST__SUBJECT_KIND__SUBJECT_NONE) {
+		/* no subject: only a resident report, and then no pseudonym */
+		if (!h->resident_report)
+			return fail(why, whylen, SP_EMALFORMED, "header: subject_kind none is only for a resident report");
+		if (h->pseudonym.len != 0)
+			return fail(why, whylen, SP_EMALFORMED, "header: a report without a subject carries no pseudonym");
+	} else if (h->pseudonym.len != HASH_BYTES)
 		return fail(why, whylen, SP_EMALFORMED, "header: pseudonym must be %d bytes", HASH_BYTES);
 	if (!sp_ident_ok(h->category))
 		return fail(why, whylen, SP_EMALFORMED, "header: category is not a valid id");

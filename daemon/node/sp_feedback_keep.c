@@ -132,6 +132,25 @@ struct collect {
 	FILE *out;
 };
 
+
+/* A referral's status in the signaller's words (the coordinator's role is
+ * the subject of the sentence). */
+static const char *referral_words(const char *status)
+{
+	static const struct { const char *status, *words; } w[] = {
+		{ "accepted", "accepted" },
+		{ "in-progress", "is working on" },
+		{ "intervention", "started an intervention for" },
+		{ "declined", "declined" },
+		{ "scaled-down", "scaled down" },
+		{ "closed", "closed" },
+	};
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+		if (strcmp(status, w[i].status) == 0)
+			return w[i].words;
+	return status;
+}
+
 static int visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
 	struct collect *c = ctx;
@@ -155,8 +174,11 @@ static int visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 			        when, it->role);
 		else if (strcmp(it->event, "escalated") == 0)
 			fprintf(c->out, "    %s  part of a referral to role %s\n", when, it->role);
-		else if (strcmp(it->event, "referral") == 0)
-			fprintf(c->out, "    %s  the referral is now: %s\n", when, it->status);
+		else if (strcmp(it->event, "referral") == 0 && it->role[0])
+			fprintf(c->out, "    %s  part of a referral that the %s %s\n", when, it->role,
+			        referral_words(it->status));
+		else if (strcmp(it->event, "referral") == 0) /* the broker's: closed after a withdrawal */
+			fprintf(c->out, "    %s  part of a referral that is now %s\n", when, it->status);
 		else if (strcmp(it->event, "withdrawn") == 0)
 			fprintf(c->out, "    %s  withdrawn by us: every recipient is told to delete its copy\n", when);
 		else

@@ -195,7 +195,7 @@ static int local_audit(sp_txn *t, struct node *n, int event, const Seinpost__Sig
 		.event = event,
 		.actor = n->cfg->org,
 		.recipient = recipient,
-		.pseudonym = h ? h->pseudonym.data : NULL,
+		.pseudonym = h && h->pseudonym.len == 32 ? h->pseudonym.data : NULL,
 		.signal_id = h ? h->id.data : NULL,
 		.category = h ? h->category : NULL,
 		.weight = h ? h->weight : 0,

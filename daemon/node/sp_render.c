@@ -131,7 +131,7 @@ int sp_render_audit(sp_txn *t, const sp_render *r, const char *org, const char *
 		.event = SEINPOST__AUDIT_EVENT__AUDIT_READ,
 		.actor = org,
 		.user = user,
-		.pseudonym = h->pseudonym.data,
+		.pseudonym = h->pseudonym.len == 32 ? h->pseudonym.data : NULL,
 		.signal_id = h->id.data,
 		.category = h->category,
 		.weight = h->weight,

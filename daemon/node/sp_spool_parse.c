@@ -130,7 +130,8 @@ static int parse_signal(json_t *root, const char *buf, size_t len, uint8_t **out
                         struct problems *p)
 {
 	static const char *const fields[] = { "type", "idempotency_key", "category", "weight", "bsn", "kvk", "bag",
-	                                      "name", "birthdate", "address", "summary", "contact", "narrative", NULL };
+	                                      "name", "birthdate", "address", "summary", "contact", "narrative",
+	                                      "resident_report", NULL };
 	Seinpost__SubmitRequest s = SEINPOST__SUBMIT_REQUEST__INIT;
 	Seinpost__LocalRequest r = SEINPOST__LOCAL_REQUEST__INIT;
 	const char *k, *key;
@@ -155,9 +156,18 @@ static int parse_signal(json_t *root, const char *buf, size_t len, uint8_t **out
 		else
 			s.weight = (uint32_t)w;
 	}
-	/* Exactly one subject, as with --bsn / --kvk / --bag. */
+	v = json_object_get(root, "resident_report");
+	if (v && !json_is_boolean(v))
+		problem(p, SP_EINVAL, "field 'resident_report': must be true or false");
+	s.resident_report = v && json_is_true(v);
+	if (s.resident_report && json_object_get(root, "bsn"))
+		problem(p, SP_EINVAL, "field 'bsn': an anonymous resident report is never about a person");
+	/* Exactly one subject, as with --bsn / --kvk / --bag; a resident report
+	 * may have none (counted in the figures only). */
 	nsubj = !!json_object_get(root, "bsn") + !!json_object_get(root, "kvk") + !!json_object_get(root, "bag");
-	if (nsubj == 0) {
+	if (nsubj == 0 && s.resident_report) {
+		/* no subject */
+	} else if (nsubj == 0) {
 		problem(p, SP_EINVAL, "field 'bsn': required (or 'kvk' for a business, 'bag' for a location)");
 	} else if (nsubj > 1) {
 		problem(p, SP_EINVAL, "fields 'bsn', 'kvk', 'bag': give exactly one subject");

@@ -74,7 +74,7 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 	uint32_t epoch = 0;
 	char norm[24] = "";
 	int kind = req->subject_kind ? (int)req->subject_kind : SP_SUBJECT_PERSON;
-	int weight, rc;
+	int weight, rc = SP_OK;
 
 	*out = NULL;
 	if (!present(req->category)) {
@@ -96,13 +96,36 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 		WHY("invalid birth date: expected YYYY-MM-DD, a real date in the past");
 		return SP_EDATE;
 	}
+	if (req->resident_report) {
+		/* Meld Misdaad Anoniem and conversations with residents: about a
+		 * place or a business, or about nothing in particular (kind none:
+		 * counted in the figures only). Never about a person. */
+		const sp_org *self = sp_roster_find(c->roster, c->org);
+		if (!self || !sp_policy_resident_reports_allowed(c->policy, self->role)) {
+			WHY("this organisation's role may not enter anonymous resident reports "
+			    "(the policy's resident_reports; default: the municipality)");
+			return SP_EPERM;
+		}
+		if (!present(req->subject_id))
+			kind = SP_SUBJECT_NONE;
+		else if (kind == SP_SUBJECT_PERSON) {
+			WHY("an anonymous resident report is never about a person: give --bag, --kvk or no subject");
+			return SP_EINVAL;
+		}
+		if (present(req->name) || present(req->birthdate)) {
+			WHY("an anonymous resident report names no person: leave out name and birth date");
+			return SP_EINVAL;
+		}
+	}
 	if (kind == SP_SUBJECT_PERSON && sp_bsn_normalise(req->subject_id, norm) != SP_OK) {
 		WHY("invalid BSN: must be 9 digits (8 with a leading zero dropped) passing the elfproef");
 		return SP_EBSN;
 	}
-	rc = sp_submit_pseudonym(c->kh, kind, req->subject_id, pseudonym, &epoch, why, whylen);
-	if (rc != SP_OK)
-		goto out;
+	if (kind != SP_SUBJECT_NONE) {
+		rc = sp_submit_pseudonym(c->kh, kind, req->subject_id, pseudonym, &epoch, why, whylen);
+		if (rc != SP_OK)
+			goto out;
+	}
 	rc = sp_policy_grants_for(c->policy, c->roster, c->org, kind, cat->id, weight, &grants, &ngrants);
 	if (rc != SP_OK) {
 		WHY("computing grants failed: %s", sp_strerror(rc));
@@ -112,8 +135,9 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 		sp_signal_meta m = {
 			.sender = c->org,
 			.subject_kind = kind,
-			.pseudonym = pseudonym,
+			.pseudonym = kind == SP_SUBJECT_NONE ? NULL : pseudonym,
 			.pseudonym_epoch = epoch,
+			.resident_report = req->resident_report,
 			.category = cat->id,
 			.weight = (uint32_t)weight,
 			.created = c->now_s,

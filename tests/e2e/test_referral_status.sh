@@ -29,6 +29,7 @@ for e in json.load(sys.stdin):
 }
 check "the police learn: accepted" e2e_wait_for 20 bash -c "$(declare -f status_of sp); SEINPOST='$SEINPOST' NET='$NET' status_of politie-limburg $pol | grep -qw accepted"
 check "youth care learns: accepted" e2e_wait_for 20 bash -c "$(declare -f status_of sp); SEINPOST='$SEINPOST' NET='$NET' status_of jeugdzorg-mh $yc | grep -qw accepted"
+check "the police's outbox says it in words" bash -c "'$SEINPOST' --config '$NET/politie-limburg/seinpost.conf' outbox | grep -q 'part of a referral that the zvh accepted'"
 check "the reason does not reach the signallers" bash -c "! '$SEINPOST' --config '$NET/politie-limburg/seinpost.conf' outbox --json | grep -q netwerkoverleg"
 s=$("$FORGE" feedback "$NET/school-bonnefanten/seinpost.conf")
 check "a school that did not signal learns nothing" bash -c "grep -q END <<<\"\$1\" && ! grep -q referral <<<\"\$1\"" _ "$s"

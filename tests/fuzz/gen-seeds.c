@@ -463,6 +463,81 @@ static void rosters(void)
 	sp_roster_free(&r);
 }
 
+/* Issue 16: feedback to the signaller, referral status, anonymous resident
+ * reports. */
+static void casework(void)
+{
+	Seinpost__Frame fr = SEINPOST__FRAME__INIT;
+	Seinpost__LocalRequest q = SEINPOST__LOCAL_REQUEST__INIT;
+	Seinpost__FeedbackRequest fq = SEINPOST__FEEDBACK_REQUEST__INIT;
+	Seinpost__FeedbackItem it = SEINPOST__FEEDBACK_ITEM__INIT, *itp[1] = { &it };
+	Seinpost__FeedbackBatch fb = SEINPOST__FEEDBACK_BATCH__INIT;
+	Seinpost__ReferralUpdate ru = SEINPOST__REFERRAL_UPDATE__INIT;
+	Seinpost__ReferralUpdateAck ra = SEINPOST__REFERRAL_UPDATE_ACK__INIT;
+	Seinpost__SubmitRequest sr = SEINPOST__SUBMIT_REQUEST__INIT;
+	uint8_t *hbuf = NULL;
+	size_t hlen;
+
+	memset(id, 0xa1, sizeof id);
+	fr.version = 1;
+	fq.after_seq = 41;
+	fr.body_case = SEINPOST__FRAME__BODY_FEEDBACK_REQUEST;
+	fr.feedback_request = &fq;
+	put_msg("frame", "feedback-request", &fr.base);
+	it.seq = 42;
+	it.signal_id = (ProtobufCBinaryData){ 16, id };
+	it.event = "referral";
+	it.role = "zvh";
+	it.time = 1735689700000ull;
+	it.status = "accepted";
+	fb.n_items = 1;
+	fb.items = itp;
+	fb.next_seq = 43;
+	fr.body_case = SEINPOST__FRAME__BODY_FEEDBACK;
+	fr.feedback = &fb;
+	put_msg("frame", "feedback-batch", &fr.base);
+	ru.id = (ProtobufCBinaryData){ 16, id };
+	ru.referral_id = (ProtobufCBinaryData){ 16, id };
+	ru.status = "intervention";
+	ru.intervention = "family-coaching";
+	ru.reason = "Gezin stemt in met begeleiding.";
+	ru.user = "coordinator.a";
+	fr.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE;
+	fr.referral_update = &ru;
+	put_msg("frame", "referral-update", &fr.base);
+	q.body_case = SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE;
+	q.referral_update = &ru;
+	put_msg("local", "referral-update", &q.base);
+	ra.id = (ProtobufCBinaryData){ 16, id };
+	ra.code = -5;
+	ra.message = "unknown referral";
+	fr.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK;
+	fr.referral_update_ack = &ra;
+	put_msg("frame", "referral-update-ack", &fr.base);
+
+	/* a resident report without a subject: kind none, no pseudonym, no grants */
+	signal_build(2, 1);
+	hdr.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_NONE;
+	hdr.pseudonym = (ProtobufCBinaryData){ 0, NULL };
+	hdr.resident_report = 1;
+	hdr.sender = "gemeente-maastricht";
+	if (sp_wire_pack(&hdr.base, &hbuf, &hlen) != SP_OK)
+		exit(1);
+	sig.header = (ProtobufCBinaryData){ hlen, hbuf };
+	sig.n_grants = 0;
+	fr.body_case = SEINPOST__FRAME__BODY_SUBMIT;
+	fr.submit = &sig;
+	put_msg("frame", "submit-resident-none", &fr.base);
+	free(hbuf);
+	sr.category = "weapon";
+	sr.weight = 2;
+	sr.summary = "Gesprek met bewoners.";
+	sr.resident_report = 1;
+	q.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
+	q.submit = &sr;
+	put_msg("local", "submit-resident-report", &q.base);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 || sodium_init() < 0) {
@@ -473,5 +548,6 @@ int main(int argc, char **argv)
 	frames();
 	locals();
 	rosters();
+	casework();
 	return 0;
 }

@@ -43,7 +43,11 @@
  *                                               policyver, stranger-grant, self-grant,
  *                                               dup-grant, damage-sig, damage-header,
  *                                               plain (a good signal: from a
- *                                               privacy officer's node, SP_EROLE)
+ *                                               privacy officer's node, SP_EROLE),
+ *                                               resident-role (a resident report from
+ *                                               a role the policy does not name),
+ *                                               none-grant (a report without subject
+ *                                               granting ORG a tier)
  *
  * Prints one line: the broker's verdict ("OK", "DUPLICATE", "REJECTED <code>
  * <reason>", "NO-ANSWER") or the tiers opened.
@@ -72,6 +76,8 @@ static uint64_t g_lifetime = 86400; /* seconds from now to the header expiry */
 static const char *g_summary = "forge summary", *g_contact = "forge contact";
 static int64_t g_created_off;        /* seconds added to the created time */
 static const char *g_category;       /* header category, when not the grants' */
+static int g_kind = 1;               /* header subject kind (1 person) */
+static int g_resident;               /* header resident_report */
 static const uint8_t *g_policy_hash; /* header policy hash, when not ours */
 
 struct ctx {
@@ -312,10 +318,12 @@ static void build(struct ctx *c, const char *sender, const char *category, int w
 		memcpy(all, g, n * sizeof *g);
 	if (nextra)
 		memcpy(all + n, extra, nextra * sizeof *extra);
-	if (sp_pseudo_derive(c->pseudo, sp_pseudo_current_epoch(c->pseudo), 1, "111222333", pseudo) != SP_OK)
+	if (sp_pseudo_derive(c->pseudo, sp_pseudo_current_epoch(c->pseudo), g_kind ? g_kind : 1,
+	                     g_kind == 3 ? "0935010000123456" : g_kind == 2 ? "12345678" : "111222333", pseudo) != SP_OK)
 		die("pseudo");
 	sp_signal_meta m = {
-		.sender = sender, .subject_kind = 1, .pseudonym = pseudo,
+		.sender = sender, .subject_kind = g_kind, .pseudonym = g_kind ? pseudo : NULL,
+		.resident_report = g_resident,
 		.pseudonym_epoch = sp_pseudo_current_epoch(c->pseudo), .category = g_category ? g_category : category,
 		.weight = (uint32_t)weight, .created = (uint64_t)((int64_t)sp_now_s() + g_created_off),
 		.expires = (uint64_t)((int64_t)sp_now_s() + g_created_off) + g_lifetime,
@@ -375,6 +383,14 @@ static void outbox_put(struct ctx *c, const char *kind, const char *org)
 		extra[nextra++] = (sp_grant_spec){ .recipient = to->id, .box_pk = to->box_pk, .tier = SP_TIER_CONTACT,
 		                                   .mode = SP_WHEN_IMMEDIATELY };
 		extra[nextra++] = extra[0];
+	} else if (strcmp(kind, "resident-role") == 0) {
+		g_kind = 3; /* a resident report about a location, from a role the policy does not name */
+		g_resident = 1;
+	} else if (strcmp(kind, "none-grant") == 0 && to) {
+		g_kind = 0; /* a report without a subject that tries to share anyway */
+		g_resident = 1;
+		extra[nextra++] = (sp_grant_spec){ .recipient = to->id, .box_pk = to->box_pk, .tier = SP_TIER_CONTACT,
+		                                   .mode = SP_WHEN_IMMEDIATELY };
 	} else if (strcmp(kind, "damage-sig") != 0 && strcmp(kind, "damage-header") != 0 && strcmp(kind, "plain") != 0) {
 		die("unknown KIND (or ORG missing or not on the roster)");
 	}

@@ -142,7 +142,12 @@ START_TEST(signal_header_rules)
 	fx_init(&f); f.hdr.id.len = 0; EXPECT(&f, SP_EMALFORMED, "id");
 	fx_init(&f); f.hdr.sender = "Politie Limburg"; EXPECT(&f, SP_EMALFORMED, "sender");
 	fx_init(&f); f.hdr.sender = ""; EXPECT(&f, SP_EMALFORMED, "sender");
-	fx_init(&f); f.hdr.subject_kind = 0; EXPECT(&f, SP_EMALFORMED, "subject_kind");
+	fx_init(&f); f.hdr.subject_kind = 0; EXPECT(&f, SP_EMALFORMED, "only for a resident report");
+	/* issue 16: anonymous resident reports — never a person; kind none has no pseudonym */
+	fx_init(&f); f.hdr.resident_report = 1; EXPECT(&f, SP_EMALFORMED, "never about a person");
+	fx_init(&f); f.hdr.resident_report = 1; f.hdr.subject_kind = 3; EXPECT(&f, SP_OK, "");
+	fx_init(&f); f.hdr.resident_report = 1; f.hdr.subject_kind = 0; EXPECT(&f, SP_EMALFORMED, "no pseudonym");
+	fx_init(&f); f.hdr.resident_report = 1; f.hdr.subject_kind = 0; f.hdr.pseudonym.len = 0; EXPECT(&f, SP_OK, "");
 	fx_init(&f); f.hdr.subject_kind = 4; EXPECT(&f, SP_EMALFORMED, "subject_kind");
 	fx_init(&f); f.hdr.subject_kind = 3; EXPECT(&f, SP_OK, "");
 	fx_init(&f); f.hdr.pseudonym.len = 31; EXPECT(&f, SP_EMALFORMED, "pseudonym");
