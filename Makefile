@@ -21,6 +21,8 @@ DEB_PKGS := build-essential pkg-config libsodium-dev libzmq3-dev liblmdb-dev \
             python3-zmq python3-nacl python3-lmdb jq
 # systemd-analyze rates and verifies the unit (tests/e2e/test_ops_unit.sh)
 DEB_PKGS += systemd
+# a real browser renders the art. 15 report (tests/e2e/test_art15.sh)
+DEB_PKGS += chromium
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
@@ -90,7 +92,7 @@ deps:
 # Cheap check used by build targets: only run 'deps' when a tool or library is missing.
 .PHONY: deps-ok
 deps-ok:
-	@command -v protoc-c >/dev/null && command -v mandoc >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
+	@command -v protoc-c >/dev/null && command -v mandoc >/dev/null && command -v chromium >/dev/null && pkg-config --exists $(PKGS) check || $(MAKE) --no-print-directory deps
 
 # One protoc-c run makes both files (grouped target); it waits for the
 # dependency check, so that 'make -j2' on a bare machine installs first.

@@ -38,6 +38,16 @@ void sp_report_set_signature(sp_report *r, const uint8_t sig[64], const uint8_t 
 void sp_report_warn(sp_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t sp_report_warnings(const sp_report *r);
 
+/* The art. 15 report's context (borrowed until the report is freed): the
+ * policy gives rules' purposes, retention, the [report] texts and names;
+ * lang is an sp_report_lang (sp_report_lang.h). With a policy,
+ * sp_report_json adds the art. 15 items (disclosures, sources, events,
+ * art15); sp_report_html needs it for them. */
+struct sp_policy;
+struct sp_roster;
+void sp_report_set_context(sp_report *r, const struct sp_policy *policy, const struct sp_roster *roster,
+                           int lang);
+
 void sp_report_text(const sp_report *r, FILE *out);
 int sp_report_json(const sp_report *r, const char *subject_label, FILE *out) SP_MUST_CHECK;
 int sp_report_html(const sp_report *r, const char *subject_label, FILE *out) SP_MUST_CHECK;

@@ -143,7 +143,7 @@ static const struct cmd commands[] = {
 	  "T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix milliseconds." },
 	{ ANY, "audit who-saw", sp_cli_audit, "(--bsn BSN | --kvk NUMBER | --bag ID | --pseudonym HEX) [--json]",
 	  "every disclosure and read about a person (privacy officer)", NULL },
-	{ ANY, "audit report", sp_cli_audit, "--bsn BSN --format html|json", "AVG art. 15 subject access report", NULL },
+	{ ANY, "audit report", sp_cli_audit, "--bsn BSN --format html|json [--lang nl|en]", "AVG art. 15 subject access report", NULL },
 	{ ANY, "audit export", sp_cli_audit, "--json", "records, leaf hashes, signed heads for independent checks", NULL },
 	{ ANY, "audit witness", sp_cli_audit, "[--json]", "the broker history this node witnessed (exit 1: alarm)", NULL },
 	{ ANY, "status", sp_cli_status, "[--json | --prometheus] [--max-age SECONDS] [--broker-limit SECONDS] [--timeout SECONDS]",

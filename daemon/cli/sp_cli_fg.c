@@ -27,8 +27,10 @@
 #include "sp_config.h"
 #include "sp_merkle.h"
 #include "sp_mtree.h"
+#include "sp_policy.h"
 #include "sp_pseudo.h"
 #include "sp_report.h"
+#include "sp_report_lang.h"
 #include "sp_orgverify.h"
 #include "sp_roster.h"
 #include "sp_sth.h"
@@ -318,15 +320,16 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		{ "bsn", required_argument, 0, 'b' }, { "pseudonym", required_argument, 0, 'p' },
 		{ "kvk", required_argument, 0, 'k' }, { "bag", required_argument, 0, 'g' },
 		{ "json", no_argument, 0, 'j' }, { "format", required_argument, 0, 'f' },
-		{ "local", no_argument, 0, 'l' }, { 0, 0, 0, 0 },
+		{ "local", no_argument, 0, 'l' }, { "lang", required_argument, 0, 'L' }, { 0, 0, 0, 0 },
 	};
 	uint8_t sid[16], pseudo[32];
 	const char *bsn = NULL, *format = "text";
 	int subject_kind = SP_SUBJECT_PERSON; /* --bsn; --kvk and --bag name a business or an address */
 	char label[32] = "";
-	int json = 0, local = 0, c, rc, status = 1;
+	int json = 0, local = 0, c, rc, status = 1, lang = -1;
 	int who = strcmp(sub, "log") != 0;
 	sp_report *rep = NULL;
+	sp_policy *policy = NULL;
 	struct out_log ol = { 0 };
 
 	seinpost__audit_query__init(&f.q);
@@ -353,11 +356,23 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		case 'j': json = 1; break;
 		case 'f': format = optarg; break;
 		case 'l': local = 1; break;
+		case 'L':
+			if ((lang = sp_report_lang_parse(optarg)) < 0) {
+				fprintf(stderr, "seinpost audit: --lang takes nl or en\n");
+				goto usage;
+			}
+			break;
 		default: goto usage;
 		}
 	}
 	if (optind != argc)
 		goto usage;
+	if (strcmp(sub, "report") == 0 && strcmp(format, "html") != 0 && strcmp(format, "json") != 0)
+		goto usage;
+	if (lang >= 0 && strcmp(sub, "report") != 0)
+		goto usage; /* the language of the art. 15 report only */
+	if (strcmp(sub, "report") == 0 && (!bsn || subject_kind != SP_SUBJECT_PERSON))
+		goto usage; /* art. 15 is a person's right; no pseudonym on the page */
 	if (who) {
 		if (bsn) {
 			sp_pseudo_keyring *kr = NULL;
@@ -393,6 +408,16 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		}
 		if ((rc = sp_report_new(&rep)) != SP_OK)
 			return 1;
+		if (strcmp(sub, "report") == 0) {
+			/* Purposes, retention and the [report] texts come from the policy. */
+			char perr[512];
+			if ((rc = sp_policy_load(cfg->policy_path, &policy, perr, sizeof perr)) != SP_OK) {
+				fprintf(stderr, "seinpost audit: policy: %s\n", perr[0] ? perr : sp_strerror(rc));
+				sp_report_free(&rep);
+				return 1;
+			}
+			sp_report_set_context(rep, policy, roster, lang < 0 ? SP_LANG_NL : lang);
+		}
 		f.fn = add_report;
 		f.ctx = rep;
 	} else {
@@ -435,10 +460,8 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 	if (strcmp(sub, "report") == 0) {
 		if (strcmp(format, "html") == 0)
 			rc = sp_report_html(rep, label, stdout);
-		else if (strcmp(format, "json") == 0)
-			rc = sp_report_json(rep, label, stdout);
 		else
-			goto usage;
+			rc = sp_report_json(rep, label, stdout);
 	} else if (json) {
 		rc = sp_report_json(rep, label, stdout);
 	} else {
@@ -449,14 +472,16 @@ out:
 	if (ol.arr)
 		json_decref(ol.arr);
 	sp_report_free(&rep);
+	sp_policy_free(&policy);
 	return status;
 usage:
 	fprintf(stderr, "usage: seinpost --config FILE audit log [--since T] [--until T] [--org ORG] [--signal ID] [--json] [--local]\n"
 	                "       seinpost --config FILE audit who-saw (--bsn BSN | --kvk NUMBER | --bag ID | --pseudonym HEX) [--json]\n"
-	                "       seinpost --config FILE audit report --bsn BSN --format html|json\n"
+	                "       seinpost --config FILE audit report --bsn BSN --format html|json [--lang nl|en]\n"
 	                "(T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix milliseconds)\n");
 	json_decref(ol.arr);
 	sp_report_free(&rep);
+	sp_policy_free(&policy);
 	return 2;
 }
 

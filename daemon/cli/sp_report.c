@@ -1,5 +1,7 @@
 /*
- * sp_report.c — who-saw list and subject access report (sp_report.h).
+ * sp_report.c — who-saw list and subject access report (sp_report.h): the
+ * records about one subject, listed as text or JSON. The art. 15 page and
+ * its JSON items are in sp_report_art15.c.
  *
  * A read record carries no rule: the rule and legal basis of a read are
  * those of the disclosure to the same organisation for the same signal, so
@@ -8,6 +10,7 @@
 #include "sp_cli.h"
 #include "sp_render.h"
 #include "sp_report.h"
+#include "sp_report_entry.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -21,30 +24,12 @@
 #include "sp_signal.h"
 #include "sp_util.h"
 
-struct entry {
-	uint64_t seq, time;
-	int event;
-	char org[64], user[72], unix_user[40], to[64], rule[64], basis[256], category[64], signal[SP_ID_HEX];
-	uint32_t weight, tiers;
-	int proven;
-	char *record;          /* base64 of the stored record bytes (proof), or NULL */
-	char *path;            /* inclusion path: hex hashes, comma-separated, or NULL */
-};
-
-#define MAX_WARNINGS 8
-
-struct sp_report {
-	struct entry *e;
-	size_t n, cap;
-	uint64_t head_size, head_time;
-	uint8_t head_root[32];
-	int head_verified;
-	uint8_t head_sig[64];
-	int have_sig;
-	char pseudonym[65];
-	char warn[MAX_WARNINGS][320];
-	size_t nwarn;
-};
+void sp_report_set_context(sp_report *r, const struct sp_policy *policy, const struct sp_roster *roster, int lang)
+{
+	r->policy = policy;
+	r->roster = roster;
+	r->lang = lang;
+}
 
 int sp_report_new(sp_report **out)
 {
@@ -67,7 +52,10 @@ void sp_report_free(sp_report **r)
 
 size_t sp_report_count(const sp_report *r)
 {
-	return r->n;
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += !r->e[i].extra;
+	return n;
 }
 
 void sp_report_set_head(sp_report *r, uint64_t size, uint64_t time_ms, const uint8_t root[32], int verified)
@@ -107,7 +95,7 @@ int sp_report_add_proven(sp_report *r, const Seinpost__AuditRecord *rec, const u
 	size_t before = r->n, b64 = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	struct entry *e;
 	int rc = sp_report_add(r, rec, 1);
-	if (rc != SP_OK || r->n == before)
+	if (rc != SP_OK || r->n == before || r->e[r->n - 1].extra)
 		return rc;
 	e = &r->e[r->n - 1];
 	e->record = malloc(b64);
@@ -132,7 +120,13 @@ static void cpy(char *dst, size_t n, const char *s)
 int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 {
 	struct entry *e;
+	int extra = 0;
 	switch (rec->event) {
+	case SEINPOST__AUDIT_EVENT__AUDIT_ESCALATED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_MATCHED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_STATUS:
+		extra = 1; /* what happened with the case: the report tells it, who-saw does not list it */
+		break;
 	case SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED:
 	case SEINPOST__AUDIT_EVENT__AUDIT_READ:
 	case SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED:
@@ -149,7 +143,9 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 			break; /* an involvement refused beyond the policy's limits */
 		return SP_OK;
 	default:
-		return SP_OK; /* not a disclosure, read or look-up */
+		if (rec->event < 280 || rec->event >= 300 || rec->pseudonym.len != 32)
+			return SP_OK; /* not a disclosure, read or look-up */
+		extra = 1; /* a later case event of issue 16 (280s), told as such */
 	}
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 32;
@@ -176,9 +172,11 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	cpy(e->category, sizeof e->category, rec->category);
 	if (rec->signal_id.len == 16)
 		sp_hex(rec->signal_id.data, 16, e->signal);
+	cpy(e->reason, sizeof e->reason, rec->reason);
 	e->weight = rec->weight;
 	e->tiers = rec->tiers;
 	e->proven = proven;
+	e->extra = extra;
 	return SP_OK;
 }
 
@@ -190,8 +188,7 @@ static int by_time(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Sort, and give reads the rule and basis of their disclosure. */
-static void finish(const sp_report *rc)
+void sp_report_finish(const sp_report *rc)
 {
 	sp_report *r = (sp_report *)rc;
 	qsort(r->e, r->n, sizeof *r->e, by_time);
@@ -259,7 +256,7 @@ void sp_report_text(const sp_report *r, FILE *out)
 	/* Columns as wide as their widest cell, so long rule names, user names
 	 * and tier lists do not push the rest out of line. */
 	int w[5] = { 4, 12, 4, 5, 4 };
-	finish(r);
+	sp_report_finish(r);
 	for (size_t i = 0; i < r->nwarn; i++)
 		fprintf(out, "WARNING: %s\n", r->warn[i]);
 	if (r->nwarn)
@@ -267,6 +264,8 @@ void sp_report_text(const sp_report *r, FILE *out)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct entry *e = &r->e[i];
 		int n[5];
+		if (e->extra)
+			continue;
 		tiers_text(e->tiers, tiers, sizeof tiers);
 		report_user(e, user, sizeof user);
 		n[0] = (int)strlen(what(e->event));
@@ -282,6 +281,8 @@ void sp_report_text(const sp_report *r, FILE *out)
 	        "user", w[3], "tiers", w[4], "rule", "legal basis");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct entry *e = &r->e[i];
+		if (e->extra)
+			continue;
 		tiers_text(e->tiers, tiers, sizeof tiers);
 		report_user(e, user, sizeof user);
 		fprintf(out, "%-23s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", when(e->time, t, sizeof t), w[0],
@@ -289,7 +290,7 @@ void sp_report_text(const sp_report *r, FILE *out)
 		        e->basis[0] ? e->basis : "-");
 	}
 	if (r->head_size)
-		fprintf(out, "%zu entries; %s against the broker's signed tree head of size %llu\n", r->n,
+		fprintf(out, "%zu entries; %s against the broker's signed tree head of size %llu\n", sp_report_count(r),
 		        r->head_verified && !r->nwarn ? "complete (from the verified copy of the whole log), every "
 		        "record proven included" : "NOT verified",
 		        (unsigned long long)r->head_size);
@@ -302,6 +303,8 @@ static json_t *entries_json(const sp_report *r)
 	for (size_t i = 0; a && i < r->n; i++) {
 		const struct entry *e = &r->e[i];
 		json_t *o;
+		if (e->extra)
+			continue;
 		json_array_append_new(a, o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:i,s:b}",
 		                                   "seq", (json_int_t)e->seq, "recorded_at", sp_iso_time(e->time, t, sizeof t),
 		                                   "what", what(e->event), "organisation", e->org, "user", e->user,
@@ -326,7 +329,7 @@ int sp_report_json(const sp_report *r, const char *label, FILE *out)
 	char root[65], t[40];
 	json_t *o;
 	char *s;
-	finish(r);
+	sp_report_finish(r);
 	sp_hex(r->head_root, 32, root);
 	json_t *head = sp_cli_tree_head_json(r->head_size, r->head_root, r->head_time);
 	if (head)
@@ -344,6 +347,8 @@ int sp_report_json(const sp_report *r, const char *label, FILE *out)
 		json_object_set_new(o, "warnings", w);
 		json_object_set_new(o, "complete", json_boolean(r->head_verified && !r->nwarn));
 	}
+	if (r->policy)
+		sp_report_art15_json(r, o); /* the art. 15 report, not who-saw */
 	if (r->have_sig) {
 		char sig[129];
 		json_object_set_new(o, "pseudonym", json_string(r->pseudonym));
@@ -363,154 +368,3 @@ int sp_report_json(const sp_report *r, const char *label, FILE *out)
 	return SP_OK;
 }
 
-static void esc(FILE *out, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		case '\'': fputs("&#39;", out); break;
-		default: fputc(*s, out);
-		}
-	}
-}
-
-/* One sentence a non-technical reader understands. */
-static void sentence(FILE *out, const struct entry *e)
-{
-	char tiers[64];
-	tiers_text(e->tiers, tiers, sizeof tiers);
-	switch (e->event) {
-	case SEINPOST__AUDIT_EVENT__AUDIT_SUBMITTED:
-		fputs("<b>", out); esc(out, e->org);
-		fputs("</b> reported a concern about you (category <i>", out); esc(out, e->category);
-		fprintf(out, "</i>, weight %u).", e->weight);
-		break;
-	case SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED:
-	case SEINPOST__AUDIT_EVENT__AUDIT_RELEASED:
-		/* released = made available (involvement or escalation); delivered =
-		 * it arrived. Both are disclosures, worded apart. */
-		fputs("<b>", out); esc(out, e->org);
-		fputs(e->event == SEINPOST__AUDIT_EVENT__AUDIT_RELEASED
-		      ? "</b> was given access to information about that concern: "
-		      : "</b> received information about that concern: ", out);
-		esc(out, tiers);
-		fputs(". Allowed by rule <i>", out); esc(out, e->rule[0] ? e->rule : "-");
-		fputs("</i>; legal basis: ", out); esc(out, e->basis[0] ? e->basis : "not recorded");
-		fputs(".", out);
-		break;
-	case SEINPOST__AUDIT_EVENT__AUDIT_READ:
-		if (strncmp(e->user, SP_READ_SYSTEM_PREFIX, strlen(SP_READ_SYSTEM_PREFIX)) == 0) {
-			/* A delivery hook: handed to the organisation's own system. */
-			fputs("<b>", out); esc(out, e->org);
-			fputs("</b> passed it to its own case system (", out);
-			esc(out, e->user + strlen(SP_READ_SYSTEM_PREFIX));
-			fputs("): ", out); esc(out, tiers);
-			fputs(".", out);
-			break;
-		}
-		fputs("Employee <b>", out); esc(out, e->user);
-		fputs("</b> of <b>", out); esc(out, e->org);
-		fputs("</b> opened it and saw: ", out); esc(out, tiers);
-		fputs(".", out);
-		break;
-	case SEINPOST__AUDIT_EVENT__AUDIT_QUERY:
-		fputs("The privacy officer (<b>", out); esc(out, e->org);
-		fputs("</b>) looked up who saw information about you.", out);
-		break;
-	case SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED:
-	case SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED:
-		fputs("<b>", out); esc(out, e->org);
-		fputs(e->event == SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED
-		      ? "</b> registered that it works with you (an involvement), so it may receive signals about you."
-		      : "</b> ended its registration that it works with you.", out);
-		break;
-	case SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED:
-		fputs("<b>", out); esc(out, e->org);
-		fputs("</b> linked two of your pseudonyms (after a key change) as one person.", out);
-		break;
-	case SEINPOST__AUDIT_EVENT__AUDIT_REJECTED:
-		fputs("<b>", out); esc(out, e->org);
-		fputs("</b> tried to register that it works with you, beyond what the policy allows; it was refused.", out);
-		break;
-	case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN:
-		fputs("<b>", out); esc(out, e->org);
-		fputs("</b> withdrew that concern; every organisation that received it was told to delete it.", out);
-		break;
-	case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED:
-		fputs("<b>", out); esc(out, e->org);
-		fputs("</b> deleted its copy of that concern after it was withdrawn.", out);
-		break;
-	}
-}
-
-int sp_report_html(const sp_report *r, const char *label, FILE *out)
-{
-	char t[40], root[65];
-	finish(r);
-	sp_hex(r->head_root, 32, root);
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<title>Who saw information about you</title>\n<style>\n"
-	      "body{font-family:sans-serif;max-width:52em;margin:2em auto;color:#222;line-height:1.5}\n"
-	      "ol.timeline{list-style:none;padding:0;border-left:3px solid #4a7;margin-left:1em}\n"
-	      "ol.timeline li{margin:0 0 1em 1em;position:relative}\n"
-	      "ol.timeline li:before{content:'';position:absolute;left:-1.55em;top:.45em;width:.8em;height:.8em;"
-	      "border-radius:50%;background:#4a7}\n"
-	      ".when{color:#666;font-size:.9em;display:block}\n"
-	      "table{border-collapse:collapse;width:100%;font-size:.85em}td,th{border:1px solid #ccc;padding:.3em}\n"
-	      ".proof{font-size:.8em;color:#555}\n</style></head><body>\n", out);
-	if (r->nwarn) {
-		fputs("<div class=\"warning\" style=\"border:3px solid #c00;background:#fee;padding:1em\">"
-		      "<b>WARNING: this overview is NOT proven complete.</b><ul>", out);
-		for (size_t i = 0; i < r->nwarn; i++) {
-			fputs("<li>", out);
-			esc(out, r->warn[i]);
-			fputs("</li>", out);
-		}
-		fputs("</ul></div>\n", out);
-	}
-	fputs("<h1>Who saw information about you</h1>\n<p>This overview answers your request under article 15 "
-	      "of the General Data Protection Regulation (AVG). It lists every time an organisation in the "
-	      "youth safety network received or opened information about you, and why that was allowed.</p>\n",
-	      out);
-	fputs("<p>About: <b>", out);
-	esc(out, label ? label : "");
-	fprintf(out, "</b><br>Made on: %s</p>\n<h2>Timeline</h2>\n", when(sp_now_ms(), t, sizeof t));
-	if (!r->n)
-		fputs("<p>No organisation received or opened information about you.</p>\n", out);
-	fputs("<ol class=\"timeline\">\n", out);
-	for (size_t i = 0; i < r->n; i++) {
-		fprintf(out, "<li><span class=\"when\">%s</span>", when(r->e[i].time, t, sizeof t));
-		sentence(out, &r->e[i]);
-		fputs("</li>\n", out);
-	}
-	fputs("</ol>\n<h2>What the words mean</h2>\n<ul><li><i>existence</i>: only that a concern exists;</li>"
-	      "<li><i>contact</i>: who to contact about it;</li><li><i>summary</i>: a short description;</li>"
-	      "<li><i>full</i>: your identity and the full report.</li></ul>\n", out);
-	fputs("<h2>Details</h2>\n<table><tr><th>time</th><th>what</th><th>organisation</th><th>employee</th>"
-	      "<th>information</th><th>rule</th><th>legal basis</th></tr>\n", out);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct entry *e = &r->e[i];
-		char tiers[64];
-		tiers_text(e->tiers, tiers, sizeof tiers);
-		fprintf(out, "<tr><td>%s</td><td>%s</td><td>", when(e->time, t, sizeof t), what(e->event));
-		esc(out, e->org);
-		fputs("</td><td>", out);
-		esc(out, e->user[0] ? e->user : "-");
-		fputs("</td><td>", out);
-		esc(out, tiers);
-		fputs("</td><td>", out);
-		esc(out, e->rule[0] ? e->rule : "-");
-		fputs("</td><td>", out);
-		esc(out, e->basis[0] ? e->basis : "-");
-		fputs("</td></tr>\n", out);
-	}
-	fprintf(out, "</table>\n<p class=\"proof\">Completeness: %s the broker's signed audit checkpoint "
-	        "(tree size %llu, root %s, signed %s).</p>\n</body></html>\n",
-	        r->head_verified && !r->nwarn ? "complete; every entry was mathematically proven to be part of"
-	                                      : "NOT verified against",
-	        (unsigned long long)r->head_size, root, when(r->head_time, t, sizeof t));
-	return ferror(out) ? SP_EIO : SP_OK;
-}

@@ -21,6 +21,7 @@
 #include "sp_policy.h"
 #include "sp_ini.h"
 #include "sp_limits.h"
+#include "sp_policy_report.h"
 
 #include <ini.h>
 #include <sodium.h>
@@ -63,6 +64,7 @@ struct sp_policy {
 	size_t nmatches, capmatches;
 	sp_policy_limits *limits;
 	size_t nlimits, caplimits;
+	sp_policy_report *report; /* [report]: sp_policy_report.c */
 };
 
 /* ---- tables ------------------------------------------------------------- */
@@ -795,6 +797,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		fail(c, c->rd.line, "key outside a section");
 		return 0;
 	}
+	if (strcmp(section, "report") == 0) /* open-ended keys: sp_policy_report.c */
+		return sp_policy_report_key(c->p, &c->p->report, &c->rd, name, value) == 0;
 	if (c->rd.cur_seq != c->rd.header_seq && begin_section(c, section) != 0)
 		return 0;
 	/* inih hands an indented line to us as more of the previous key. */
@@ -849,6 +853,7 @@ void sp_policy_free(sp_policy **pp)
 	free(p->escs);
 	free(p->matches);
 	free(p->limits);
+	sp_policy_report_free(&p->report);
 	free(p);
 	*pp = NULL;
 }
@@ -903,6 +908,7 @@ int sp_policy_load(const char *path, sp_policy **out, char *err, size_t errlen)
 	if (!c.rd.err_line && c.rd.header_seq && c.rd.cur_seq != c.rd.header_seq)
 		fail(&c, c.rd.header_line, "empty section");
 	finish_section(&c);
+	(void)sp_policy_report_finish(p->report, &c.rd);
 	if (!c.rd.err_line && !p->have_meta)
 		fail(&c, 1, "missing [policy] section (version, name, owner)");
 	if (!c.rd.err_line && p->ncats == 0)
@@ -949,6 +955,11 @@ const sp_policy_limits *sp_policy_limits_at(const sp_policy *p, size_t i)
 const char *sp_policy_name(const sp_policy *p)
 {
 	return p->meta.name;
+}
+
+const sp_policy_report *sp_policy_report_of(const sp_policy *p)
+{
+	return p->report;
 }
 
 const char *sp_policy_owner(const sp_policy *p)

@@ -8,5 +8,11 @@ echo "(the BSN is pseudonymised on the FG's node; the broker only sees the pseud
 say "the report the child or parent may ask for (AVG art. 15), as HTML: $DEMO_DIR/report-111222333.html"
 "$SP" --config "$NET/fg-mh/seinpost.conf" audit report --bsn 111222333 --format html \
 	>"$DEMO_DIR/report-111222333.html" || exit 1
-grep -o '<li><span.*</li>' "$DEMO_DIR/report-111222333.html" | sed -e 's/<\/span>/  /' -e 's/<[^>]*>//g' \
-	-e "s/&#39;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g' -e 's/^/  /'
+echo "(Dutch, each disclosure once; --lang en for English; docs/art15.md)"
+python3 - "$DEMO_DIR/report-111222333.html" <<'PY'
+import html, re, sys
+s = open(sys.argv[1], encoding="utf-8").read()
+for row in re.findall(r'<tr class="disclosure">(.*?)</tr>', s, flags=re.S):
+    c = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", x)).split()) for x in re.findall(r"<td>(.*?)</td>", row, flags=re.S)]
+    print("  %s: %s kreeg %s. Geopend: %s" % (c[0], c[1], c[2], c[5]))
+PY

@@ -39,8 +39,8 @@ check "who-saw --json lists 2 reads" test "$(python3 -c 'import json,sys; print(
 
 html=$(sp fg-mh audit report --bsn $BSN --format html); rc=$?
 check "report html (rc=$rc)" test $rc -eq 0
-check "report: a timeline" grep -q 'class="timeline"' <<<"$html"
-check "report: user names are escaped" bash -c "grep -q 'o&#39;brien&lt;b&gt;' <<<\"\$1\" && ! grep -q \"o'brien<b>\" <<<\"\$1\"" _ "$html"
+check "report: one table of disclosures" grep -q 'class="disclosures"' <<<"$html"
+check "report: no employee's name, raw or escaped (art. 15 names recipients, not staff)" bash -c "! grep -qE \"brien|mentor.a\" <<<\"\$1\"" _ "$html"
 check "report: the BSN is masked" bash -c "! grep -q $BSN <<<\"\$1\" && grep -q '\*\*\*\*\*2333' <<<\"\$1\"" _ "$html"
 rj=$(sp fg-mh audit report --bsn $BSN --format json)
 check "report json parses, head verified" python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["tree_head"]["verified"] and d["entries"]' <<<"$rj"
