@@ -154,6 +154,8 @@ static const char *const texts[M_COUNT][2] = {
 	[M_EV_ALIAS] = { "Op %s zijn na een sleutelwissel twee verwijzingen naar u als dezelfde persoon gekoppeld "
 	                 "(door %s).",
 	                 "On %s, after a key change, two references to you were linked as the same person (by %s)." },
+	[M_EV_WITHDRAWN] = { "Op %s heeft %s dit signaal ingetrokken; wie het had ontvangen, moest het verwijderen.",
+	                     "On %s %s withdrew this concern; everyone who had received it had to delete it." },
 	[M_EV_OTHER] = { "Op %s: %s (%s).", "On %s: %s (%s)." },                /* date, event, org */
 	[M_ST_ACCEPTED] = { "aangenomen", "accepted" },
 	[M_ST_IN_PROGRESS] = { "in behandeling genomen", "took up" },

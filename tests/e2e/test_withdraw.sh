@@ -122,6 +122,8 @@ c = [r for r in recs if r['event'] == 'referral-status' and r['actor'] == 'broke
 assert len(c) == 1 and c[0]['reason'].startswith('closed: a signal was withdrawn'), c" "$log"
 ws=$(sp fg-mh audit who-saw --bsn $BSN 2>&1)
 check "who-saw shows the withdrawal and each deletion" bash -c "grep -Eq 'withdrawn +politie-limburg' <<<\"\$1\" && grep -Eq 'withdrawal-delivered +school-bonnefanten' <<<\"\$1\"" _ "$ws"
+rep=$(sp fg-mh audit report --bsn $BSN --format html 2>&1)
+check "the art. 15 report tells the person the concern was withdrawn (Dutch)" grep -q "dit signaal ingetrokken" <<<"$rep"
 check "the reason never reaches the recipients" bash -c "! '$SEINPOST' --config '$(conf school-bonnefanten)' inbox --json | grep -q verkeerde"
 
 # the --json outputs that now carry withdrawal keep to their schemas
