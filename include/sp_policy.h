@@ -12,6 +12,7 @@
  *   [escalation <id>]   window_days, min_orgs, min_weight_sum, min_weight,
  *                       to_role, basis, purpose
  *   [match <id>]        window_days, basis, purpose
+ *   [table <id>]        name, kind, members, next, requires_reason (sp_policy_tables.h)
  *   [limits <role>]     max_involvements, involvements_per_day, release_back_days
  *                       (sp_limits.h; the pseudonymisation service's rate
  *                       limits use the same section)
@@ -59,6 +60,7 @@ typedef struct sp_policy_escalation {
 	int min_weight;              /* at least one signal of this weight */
 	unsigned kind_mask;          /* subject kinds it fires for (default: persons) */
 	const char *to_role;
+	const char *table;           /* entry [table] of its referrals, NULL = none (sp_policy_tables.h) */
 	const char *basis;
 	const char *purpose;
 	int line;
@@ -124,6 +126,7 @@ enum sp_feedback_event {
 	SP_FEEDBACK_MATCHED,       /* an organisation of role R signalled about the same subject */
 	SP_FEEDBACK_ESCALATED,     /* it became part of a referral to role R */
 	SP_FEEDBACK_REFERRAL,      /* the status of that referral changed */
+	SP_FEEDBACK_TABLE,         /* that referral moved up or down to another table */
 	SP_FEEDBACK_COUNT
 };
 int sp_policy_feedback_parse(const char *name);   /* -1 when unknown */

@@ -30,6 +30,10 @@ int sp_referral_status_known(const char *status);
  * reason present and free of digit runs): 0, or an SP_E* code with why. */
 int sp_referral_update_check(const Seinpost__ReferralUpdate *u, char *why, size_t whylen) SP_MUST_CHECK;
 
+/* The reason (required, one line, no digit runs) and user name of an
+ * update or a move: 0, or SP_EINVAL with why. */
+int sp_referral_reason_check(const char *reason, const char *user, char *why, size_t whylen) SP_MUST_CHECK;
+
 /* Apply u from org inside write txn t; *reply is a packed Frame with the
  * ReferralUpdateAck (also for a refusal, which changes nothing). Store
  * errors are returned. */

@@ -13,7 +13,7 @@
  * Keys (SP_DB_META), all binary, never personal data:
  *   "s:" pseudonym(32) id(16)  -> be64(created) weight(1) sender   subject index
  *   "e:" pseudonym(32) id(16)  -> referral id(16)                  escalated
- *   "r:" org '\0' id(16)       -> modes(1) rule-len(1) rule referral  deferred
+ *   "r:" org '\0' id(16)       -> modes(1) [tiers(1)] rule-len(1) rule referral  deferred
  * and the queue formats of sp_broker.c ("q:" org '\0' id, org '\0' be64(seq)).
  */
 #ifndef SP_RELEASE_H
@@ -53,6 +53,16 @@ int sp_release_subject_foreach(sp_txn *t, const uint8_t pseudonym[32], sp_subjec
  * withdrawn. */
 int sp_release_share(sp_txn *t, const uint8_t id[16], const char *to, unsigned mode_mask,
                      const char *rule_id, const Seinpost__Referral *ref) SP_MUST_CHECK;
+
+/* The same, without the on-escalation grants of tiers outside esc_tiers
+ * (bit 1 << tier; a table's ceiling, sp_tables.c). */
+#define SP_RELEASE_ALL_TIERS 0x0fu
+int sp_release_share_tiers(sp_txn *t, const uint8_t id[16], const char *to, unsigned mode_mask,
+                           unsigned esc_tiers, const char *rule_id, const Seinpost__Referral *ref) SP_MUST_CHECK;
+
+/* Cap a deferred release of signal id to `to` at esc_tiers (on-escalation
+ * grants only; 0 = none): a scale-down stops what was not yet queued. */
+int sp_release_deferred_limit(sp_txn *t, const char *to, const uint8_t id[16], unsigned esc_tiers) SP_MUST_CHECK;
 
 /* Queue deferred releases whose earlier delivery has been receipted. */
 int sp_release_flush(sp_txn *t, size_t *queued) SP_MUST_CHECK;

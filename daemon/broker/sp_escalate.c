@@ -19,6 +19,7 @@
 #include "sp_log.h"
 #include "sp_release.h"
 #include "sp_signal.h"
+#include "sp_tables.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -541,8 +542,11 @@ static int escalate(const sp_engine *e, sp_txn *t, const Seinpost__SignalHeader 
 		sp_log(LOG_NOTICE, C, "escalation rule %s fired: referral to role %s", r->id, r->to_role);
 	}
 	/* Release to every org of the role: its on-escalation grants (and what
-	 * it already had) of each newly listed signal, carrying the referral. */
-	for (size_t i = 0; i < newly && rc == SP_OK; i++) {
+	 * it already had) of each newly listed signal, carrying the referral.
+	 * When the rule names a table, the table's members instead (sp_tables.c). */
+	if (rc == SP_OK && sp_tables_govern(e->policy, f.r.rule_id))
+		rc = sp_tables_on_escalate(e, t, &f.r, fresh, newly, (int)h->subject_kind);
+	for (size_t i = 0; i < newly && rc == SP_OK && !sp_tables_govern(e->policy, f.r.rule_id); i++) {
 		Seinpost__SignalHeader *sh = NULL;
 		if (load_header(t, fresh[i], &sh) != SP_OK)
 			continue;

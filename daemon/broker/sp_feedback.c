@@ -84,6 +84,9 @@ static int classify(const sp_policy *p, const Seinpost__AuditRecord *r, const ch
 	case SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_STATUS:
 		*party = r->actor; /* the coordinator; the signals come from the referral */
 		return SP_FEEDBACK_REFERRAL;
+	case SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED:
+		*party = r->actor;
+		return SP_FEEDBACK_TABLE;
 	default:
 		return -1;
 	}
@@ -94,7 +97,7 @@ static int classify(const sp_policy *p, const Seinpost__AuditRecord *r, const ch
 struct answer {
 	Seinpost__FeedbackItem *items;
 	Seinpost__FeedbackItem **ptrs;
-	char (*status)[32];
+	char (*status)[64];
 	uint8_t (*ids)[16];
 	size_t n, cap;
 };
@@ -137,7 +140,8 @@ struct status_walk {
 	struct sender_cache *cache;
 	const char *org, *role;
 	const Seinpost__AuditRecord *r;
-	char status[32];
+	int event;
+	char status[64];
 };
 
 static int status_signal(void *ctx, const uint8_t id[16])
@@ -149,7 +153,7 @@ static int status_signal(void *ctx, const uint8_t id[16])
 		return rc;
 	if (!sender || strcmp(sender, w->org) != 0)
 		return 0;
-	return answer_add(w->a, w->r->seq, id, SP_FEEDBACK_REFERRAL, w->role, w->r->time, w->status);
+	return answer_add(w->a, w->r->seq, id, w->event, w->role, w->r->time, w->status);
 }
 
 int sp_feedback_serve(sp_txn *t, const sp_roster *roster, const sp_policy *policy, const char *org,
@@ -200,13 +204,20 @@ int sp_feedback_serve(sp_txn *t, const sp_roster *roster, const sp_policy *polic
 			continue;
 		}
 		recs[nrecs++] = r; /* kept: the items borrow from it */
-		if (ev == SP_FEEDBACK_REFERRAL) {
+		if (ev == SP_FEEDBACK_REFERRAL || ev == SP_FEEDBACK_TABLE) {
 			/* one record, every signal of the referral; the status word
 			 * only (the reason stays with the coordinator and the FG) */
-			struct status_walk w = { t, &a, &cache, org, o ? o->role : "", r, "" };
+			struct status_walk w = { t, &a, &cache, org, o ? o->role : "", r, ev, "" };
 			size_t n = strcspn(r->reason, ": ");
 			snprintf(w.status, sizeof w.status, "%.*s", (int)(n < sizeof w.status ? n : sizeof w.status - 1),
 			         r->reason);
+			if (ev == SP_FEEDBACK_TABLE) {
+				/* "up lwo -> mot (stops ...): reason" -> "up to mot" */
+				const char *to = strstr(r->reason, "-> ");
+				size_t m = to ? strcspn(to + 3, " :") : 0;
+				snprintf(w.status, sizeof w.status, "%.*s to %.*s", (int)(n < 8 ? n : 8), r->reason,
+				         (int)(m < 48 ? m : 48), to ? to + 3 : "?");
+			}
 			if (r->pseudonym.len == 32 && (rc = sp_referral_signals(t, r->pseudonym.data, status_signal, &w)) ==
 			                                  SP_ENOTFOUND)
 				rc = SP_OK;

@@ -14,6 +14,7 @@
 #include "sp_escalate.h"
 #include "sp_log.h"
 #include "sp_release.h"
+#include "sp_tables.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -44,6 +45,25 @@ static int has_digit_run(const char *s)
 	return 0;
 }
 
+int sp_referral_reason_check(const char *reason, const char *user, char *why, size_t whylen)
+{
+	if (!reason[0] || strlen(reason) > SP_REFERRAL_REASON_MAX || !sp_text_ok(reason, SP_REFERRAL_REASON_MAX, 0)) {
+		snprintf(why, whylen, "--reason is required: one line of at most %d printable characters",
+		         SP_REFERRAL_REASON_MAX);
+		return SP_EINVAL;
+	}
+	if (has_digit_run(reason)) {
+		snprintf(why, whylen, "--reason must not hold a number of 8 or more digits (no BSN, phone or "
+		                      "file numbers: the reason is kept in the audit log)");
+		return SP_EINVAL;
+	}
+	if (user[0] && !sp_text_ok(user, SP_ID_MAX, 0)) {
+		snprintf(why, whylen, "user name not printable");
+		return SP_EINVAL;
+	}
+	return SP_OK;
+}
+
 int sp_referral_update_check(const Seinpost__ReferralUpdate *u, char *why, size_t whylen)
 {
 	if (!u || u->id.len != 16 || u->referral_id.len != 16) {
@@ -60,21 +80,7 @@ int sp_referral_update_check(const Seinpost__ReferralUpdate *u, char *why, size_
 		snprintf(why, whylen, "an intervention TYPE goes with status intervention, and only there");
 		return SP_EINVAL;
 	}
-	if (!u->reason[0] || strlen(u->reason) > SP_REFERRAL_REASON_MAX || !sp_text_ok(u->reason, SP_REFERRAL_REASON_MAX, 0)) {
-		snprintf(why, whylen, "--reason is required: one line of at most %d printable characters",
-		         SP_REFERRAL_REASON_MAX);
-		return SP_EINVAL;
-	}
-	if (has_digit_run(u->reason)) {
-		snprintf(why, whylen, "--reason must not hold a number of 8 or more digits (no BSN, phone or "
-		                      "file numbers: the reason is kept in the audit log)");
-		return SP_EINVAL;
-	}
-	if (u->user[0] && !sp_text_ok(u->user, SP_ID_MAX, 0)) {
-		snprintf(why, whylen, "user name not printable");
-		return SP_EINVAL;
-	}
-	return SP_OK;
+	return sp_referral_reason_check(u->reason, u->user, why, whylen);
 }
 
 static int ack(const Seinpost__ReferralUpdate *u, int code, const char *msg, uint8_t **reply, size_t *len)
@@ -101,6 +107,8 @@ int sp_referral_status_apply(sp_txn *t, const sp_roster *roster, const sp_policy
 
 	*reply = NULL;
 	*len = 0;
+	if (u->table && u->table[0]) /* `referral move`: sp_tables.c */
+		return sp_tables_move(t, roster, policy, org, u, reply, len);
 	if ((code = sp_referral_update_check(u, why, sizeof why)) != SP_OK)
 		goto refuse;
 	rc = sp_escalate_referral_find(t, u->referral_id.data, &r);
@@ -153,11 +161,16 @@ int sp_referral_status_apply(sp_txn *t, const sp_roster *roster, const sp_policy
 	r->status = own_status;
 	if (rc == SP_OK)
 		rc = sp_audit_append(t, &a, NULL);
+	char down[64] = "";
+	if (rc == SP_OK && strcmp(u->status, "scaled-down") == 0)
+		rc = sp_tables_on_scaled_down(t, roster, policy, org, u->user, r, u->reason, down, sizeof down);
 	seinpost__referral__free_unpacked(r, NULL);
 	if (rc != SP_OK)
 		return rc;
 	sp_log_event(LOG_INFO, C, org, NULL, "referral status set: %s", u->status);
-	snprintf(why, sizeof why, "status %s recorded; the signallers are told", u->status);
+	snprintf(why, sizeof why, "status %s recorded; the signallers are told%s%s%s", u->status,
+	         down[0] ? "; moved down to table " : "", down, down[0] ? " (further releases stopped for roles no "
+	         "longer at the table; grants already delivered cannot be recalled)" : "");
 	return ack(u, SP_OK, why, reply, len);
 refuse:
 	if (r)

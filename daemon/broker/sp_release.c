@@ -80,33 +80,50 @@ static int enqueue(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16],
 	return sp_queue_put(t, sig, id, to, mode_mask | SP_MODE_BIT(1), rule_id, ref);
 }
 
-/* Deferred record: modes(1) rule-len(1) rule referral-bytes. A later release
- * of the same signal to the same org widens the modes; the newest referral
- * and rule win (they describe the latest reason). */
-static int defer(sp_txn *t, const char *to, const uint8_t id[16], unsigned mode_mask,
+/* Deferred record: modes(1) [tiers(1)] rule-len(1) rule referral-bytes; bit
+ * 0x80 of modes says a tiers byte follows (on-escalation grants only of the
+ * tiers in it: a table's ceiling, sp_tables.c). A later release of the same
+ * signal to the same org widens modes and tiers; the newest referral and
+ * rule win (they describe the latest reason). */
+#define DEFER_TIERS 0x80u
+#define ESC_BIT SP_MODE_BIT(SP_WHEN_ON_ESCALATION)
+
+static int defer(sp_txn *t, const char *to, const uint8_t id[16], unsigned mode_mask, unsigned esc_tiers,
                  const char *rule_id, const Seinpost__Referral *ref)
 {
 	uint8_t k[AKEY_MAX], *v = NULL, *rb = NULL;
 	const void *old;
-	size_t kl = sp_queue_idkey(k, 'r', to, id), ol, rl = strlen(rule_id ? rule_id : ""), rbl = 0;
+	size_t kl = sp_queue_idkey(k, 'r', to, id), ol, rl = strlen(rule_id ? rule_id : ""), rbl = 0, off;
 	int rc;
 	if (rl > RULE_MAX)
 		return SP_EINVAL;
-	if (sp_store_get(t, SP_DB_META, k, kl, &old, &ol) == SP_OK && ol >= 1)
-		mode_mask |= ((const uint8_t *)old)[0];
+	esc_tiers &= SP_RELEASE_ALL_TIERS;
+	if (sp_store_get(t, SP_DB_META, k, kl, &old, &ol) == SP_OK && ol >= 1) {
+		const uint8_t *o = old;
+		unsigned om = o[0] & ~DEFER_TIERS, ot = (o[0] & DEFER_TIERS) && ol >= 2 ? o[1] : SP_RELEASE_ALL_TIERS;
+		/* A ceiling only matters where on-escalation grants go along. */
+		if (!(mode_mask & ESC_BIT))
+			esc_tiers = ot;
+		else if (om & ESC_BIT)
+			esc_tiers |= ot;
+		mode_mask |= om;
+	}
 	if (ref && (rc = sp_wire_pack(&ref->base, &rb, &rbl)) != SP_OK)
 		return rc;
-	v = malloc(2 + rl + rbl + 1);
+	v = malloc(3 + rl + rbl + 1);
 	if (!v) {
 		free(rb);
 		return SP_ENOMEM;
 	}
-	v[0] = (uint8_t)mode_mask;
-	v[1] = (uint8_t)rl;
-	memcpy(v + 2, rule_id ? rule_id : "", rl);
+	off = 0;
+	v[off++] = (uint8_t)(mode_mask & 0x7fu) | (esc_tiers != SP_RELEASE_ALL_TIERS ? DEFER_TIERS : 0);
+	if (esc_tiers != SP_RELEASE_ALL_TIERS)
+		v[off++] = (uint8_t)esc_tiers;
+	v[off++] = (uint8_t)rl;
+	memcpy(v + off, rule_id ? rule_id : "", rl);
 	if (rbl)
-		memcpy(v + 2 + rl, rb, rbl);
-	rc = sp_store_put(t, SP_DB_META, k, kl, v, 2 + rl + rbl, 0);
+		memcpy(v + off + rl, rb, rbl);
+	rc = sp_store_put(t, SP_DB_META, k, kl, v, off + rl + rbl, 0);
 	free(v);
 	free(rb);
 	return rc;
@@ -125,8 +142,38 @@ static int load_signal(sp_txn *t, const uint8_t id[16], Seinpost__BrokerSignal *
 	return *out && (*out)->signal ? SP_OK : SP_ECORRUPT;
 }
 
-int sp_release_share(sp_txn *t, const uint8_t id[16], const char *to, unsigned mode_mask,
-                     const char *rule_id, const Seinpost__Referral *ref)
+/* Queue sig's share for `to` without the on-escalation grants of tiers
+ * outside esc_tiers (a shallow copy: the grants stay sig's). */
+static int enqueue_tiers(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], const char *to,
+                         unsigned mode_mask, unsigned esc_tiers, const char *rule_id,
+                         const Seinpost__Referral *ref)
+{
+	Seinpost__Signal copy;
+	Seinpost__Grant **g;
+	size_t n = 0;
+	int rc;
+	if ((esc_tiers & SP_RELEASE_ALL_TIERS) == SP_RELEASE_ALL_TIERS)
+		return enqueue(t, sig, id, to, mode_mask, rule_id, ref);
+	g = calloc(sig->n_grants ? sig->n_grants : 1, sizeof *g);
+	if (!g)
+		return SP_ENOMEM;
+	for (size_t i = 0; i < sig->n_grants; i++) {
+		const Seinpost__Grant *x = sig->grants[i];
+		if (x && x->recipient && strcmp(x->recipient, to) == 0 && (int)x->mode == SP_WHEN_ON_ESCALATION &&
+		    (x->tier >= 32 || !(esc_tiers & (1u << x->tier))))
+			continue;
+		g[n++] = sig->grants[i];
+	}
+	copy = *sig;
+	copy.grants = g;
+	copy.n_grants = n;
+	rc = enqueue(t, &copy, id, to, mode_mask, rule_id, ref);
+	free(g);
+	return rc;
+}
+
+int sp_release_share_tiers(sp_txn *t, const uint8_t id[16], const char *to, unsigned mode_mask,
+                           unsigned esc_tiers, const char *rule_id, const Seinpost__Referral *ref)
 {
 	uint8_t akey[AKEY_MAX];
 	const void *v;
@@ -137,12 +184,56 @@ int sp_release_share(sp_txn *t, const uint8_t id[16], const char *to, unsigned m
 	if (!to || strlen(to) > ORG_MAX)
 		return SP_EINVAL;
 	if (sp_store_get(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, id), &v, &vl) == SP_OK)
-		return defer(t, to, id, mode_mask, rule_id, ref);
+		return defer(t, to, id, mode_mask, esc_tiers, rule_id, ref);
 	rc = load_signal(t, id, &bs);
 	if (rc == SP_OK)
-		rc = enqueue(t, bs->signal, id, to, mode_mask, rule_id, ref);
+		rc = enqueue_tiers(t, bs->signal, id, to, mode_mask, esc_tiers, rule_id, ref);
 	if (bs)
 		seinpost__broker_signal__free_unpacked(bs, NULL);
+	return rc;
+}
+
+int sp_release_share(sp_txn *t, const uint8_t id[16], const char *to, unsigned mode_mask,
+                     const char *rule_id, const Seinpost__Referral *ref)
+{
+	return sp_release_share_tiers(t, id, to, mode_mask, SP_RELEASE_ALL_TIERS, rule_id, ref);
+}
+
+int sp_release_deferred_limit(sp_txn *t, const char *to, const uint8_t id[16], unsigned esc_tiers)
+{
+	uint8_t k[AKEY_MAX], *v;
+	const void *old;
+	size_t kl, ol;
+	unsigned modes, tiers;
+	int rc;
+	if (!to || strlen(to) > ORG_MAX)
+		return SP_EINVAL;
+	kl = sp_queue_idkey(k, 'r', to, id);
+	if ((rc = sp_store_get(t, SP_DB_META, k, kl, &old, &ol)) != SP_OK || ol < 2)
+		return rc == SP_ENOTFOUND || rc == SP_OK ? SP_OK : rc;
+	modes = ((const uint8_t *)old)[0] & ~DEFER_TIERS;
+	tiers = ((const uint8_t *)old)[0] & DEFER_TIERS ? ((const uint8_t *)old)[1] : SP_RELEASE_ALL_TIERS;
+	if (!(modes & ESC_BIT) || (tiers & ~esc_tiers & SP_RELEASE_ALL_TIERS) == 0)
+		return SP_OK; /* nothing above the new ceiling is held */
+	tiers &= esc_tiers;
+	if (!tiers)
+		modes &= ~ESC_BIT;
+	if (!(modes & ~SP_MODE_BIT(SP_WHEN_IMMEDIATELY)))
+		return sp_store_del(t, SP_DB_META, k, kl); /* only what it already has */
+	/* rewrite: modes, tiers, then the old rule and referral */
+	{
+		size_t skip = ((const uint8_t *)old)[0] & DEFER_TIERS ? 2 : 1;
+		v = malloc(ol + 2);
+		if (!v)
+			return SP_ENOMEM;
+		v[0] = (uint8_t)modes | (tiers != SP_RELEASE_ALL_TIERS ? DEFER_TIERS : 0);
+		size_t off = 1;
+		if (tiers != SP_RELEASE_ALL_TIERS)
+			v[off++] = (uint8_t)tiers;
+		memcpy(v + off, (const uint8_t *)old + skip, ol - skip);
+		rc = sp_store_put(t, SP_DB_META, k, kl, v, off + ol - skip, 0);
+		free(v);
+	}
 	return rc;
 }
 
@@ -188,10 +279,11 @@ int sp_release_flush(sp_txn *t, size_t *queued)
 		uint8_t akey[AKEY_MAX], id[16];
 		const uint8_t *nul = memchr(p->key + 2, '\0', p->klen - 2);
 		const void *v;
-		size_t ol, vl, rl;
+		size_t ol, vl, rl = 0, off = p->vlen >= 1 && (p->val[0] & DEFER_TIERS) ? 2 : 1;
+		unsigned tiers = off == 2 ? p->val[1] : SP_RELEASE_ALL_TIERS;
 		Seinpost__Referral *ref = NULL;
 		if (!nul || (size_t)(nul - p->key - 2) > ORG_MAX || p->klen != (size_t)(nul - p->key) + 17 ||
-		    p->vlen < 2 || (rl = p->val[1]) > RULE_MAX || 2 + rl > p->vlen) {
+		    p->vlen < off + 1 || (rl = p->val[off]) > RULE_MAX || off + 1 + rl > p->vlen) {
 			rc = sp_store_del(t, SP_DB_META, p->key, p->klen); /* malformed: drop */
 			continue;
 		}
@@ -201,13 +293,13 @@ int sp_release_flush(sp_txn *t, size_t *queued)
 		memcpy(id, nul + 1, 16);
 		if (sp_store_get(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', org, id), &v, &vl) == SP_OK)
 			continue; /* still in flight */
-		memcpy(rule, p->val + 2, rl);
+		memcpy(rule, p->val + off + 1, rl);
 		rule[rl] = '\0';
-		if (p->vlen > 2 + rl)
-			ref = seinpost__referral__unpack(NULL, p->vlen - 2 - rl, p->val + 2 + rl);
+		if (p->vlen > off + 1 + rl)
+			ref = seinpost__referral__unpack(NULL, p->vlen - off - 1 - rl, p->val + off + 1 + rl);
 		rc = sp_store_del(t, SP_DB_META, p->key, p->klen);
 		if (rc == SP_OK) {
-			rc = sp_release_share(t, id, org, p->val[0], rule, ref);
+			rc = sp_release_share_tiers(t, id, org, p->val[0] & ~DEFER_TIERS, tiers, rule, ref);
 			if (rc == SP_ENOTFOUND)
 				rc = SP_OK; /* expired meanwhile */
 			else if (rc == SP_OK)

@@ -135,6 +135,14 @@ static const struct cmd commands[] = {
 	  "from the policy's `interventions`. The reason is kept in the broker's audit log: no personal data\n"
 	  "(numbers of 8 or more digits are refused). The signallers learn the status, never the reason.\n"
 	  "Exit status: 0 recorded, 1 refused, 2 usage, 3 the broker gave no verdict. docs/casework.md." },
+	{ NODE, "referral move", sp_cli_referral, "ID TABLE --reason TEXT [--user NAME]",
+	  "the coordinator moves a referral to another table (op- en afschalen)",
+	  "TABLE is one of the policy's [table]s on the referral's ladder. Up (along `next`): the new table's\n"
+	  "members receive the grants sealed for their role at submit, up to their tier. Down: roles no longer\n"
+	  "at the table get nothing further (grants already delivered cannot be recalled). A table with\n"
+	  "requires_reason = facts (the MOT) needs --reason 'facts: WHAT'. Every move is audited (who, when,\n"
+	  "reason, from and to) and told to the signallers as a `table` event. status scaled-down moves one\n"
+	  "table down. Exit status: 0 moved, 1 refused, 2 usage, 3 no verdict. docs/casework.md." },
 	{ ANY, "audit verify", sp_cli_audit, "[--json]", "check records, hash chain and signed tree heads",
 	  "Exit 0 intact, 1 broken (the first bad record or head is named)." },
 	{ ANY, "audit log", sp_cli_audit,

@@ -11,6 +11,7 @@
 #include "sp_keys.h"
 #include "sp_netinit.h"
 #include "sp_policy.h"
+#include "sp_policy_tables.h"
 #include "sp_pseudo.h"
 #include "sp_render.h"
 #include "sp_signal.h"
@@ -165,6 +166,28 @@ int sp_cli_pseudo(int argc, char **argv)
 	return 0;
 }
 
+/* The [table]s: members with their highest tier, the ladder (sp_policy_tables.h). */
+static json_t *tables_json(const sp_policy *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < sp_policy_table_count(p); i++) {
+		const sp_policy_table *t = sp_policy_table_at(p, i);
+		json_t *m = json_array(), *k = json_array(), *o;
+		for (size_t j = 0; m && j < t->nmembers; j++)
+			json_array_append_new(m, json_pack("{s:s,s:s}", "role", t->members[j].role, "tier",
+			                                   sp_tier_name(t->members[j].tier)));
+		for (int kind = 1; k && kind <= 3; kind++)
+			if (t->kind_mask & SP_POLICY_KIND_BIT(kind))
+				json_array_append_new(k, json_string(sp_policy_kind_name(kind)));
+		o = json_pack("{s:s,s:s,s:o,s:o,s:b}", "id", t->id, "name", t->name, "kinds", k, "members", m,
+		              "requires_facts", t->requires_reason != NULL);
+		if (o && t->next)
+			json_object_set_new(o, "next", json_string(t->next));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *policy_json(const sp_policy *p)
 {
 	json_t *cats = json_array(), *rules = json_array(), *escs = json_array();
@@ -195,10 +218,12 @@ static json_t *policy_json(const sp_policy *p)
 		                                      "min_weight_sum", (int)e->min_weight_sum, "min_weight",
 		                                      e->min_weight, "to_role", e->to_role ? e->to_role : "", "basis",
 		                                      e->basis ? e->basis : "", "purpose", e->purpose ? e->purpose : ""));
+		if (e->table && json_array_size(escs))
+			json_object_set_new(json_array_get(escs, json_array_size(escs) - 1), "table", json_string(e->table));
 	}
-	return json_pack("{s:b,s:s,s:s,s:o,s:o,s:o}", "ok", 1, "version", sp_policy_version(p), "hash",
+	return json_pack("{s:b,s:s,s:s,s:o,s:o,s:o,s:o}", "ok", 1, "version", sp_policy_version(p), "hash",
 	                 sp_hex(sp_policy_hash(p), SP_POLICY_HASH_BYTES, hex), "categories", cats, "rules", rules,
-	                 "escalations", escs);
+	                 "escalations", escs, "tables", tables_json(p));
 }
 
 int sp_cli_policy(int argc, char **argv)

@@ -8,6 +8,7 @@
 
 #include "sp_cli.h"
 #include "sp_config.h"
+#include "sp_policy_tables.h"
 #include "sp_involve.h"
 #include "sp_render.h"
 #include "sp_signal.h"
@@ -39,7 +40,8 @@ static int collect_ref(void *ctx, const void *k, size_t kl, const void *v, size_
 	for (i = 0; i < c->n; i++)
 		if (memcmp(c->rows[i].r->id.data, r->id.data, 16) == 0)
 			break;
-	/* the newest status wins (a withdrawal shrinks the list), then the most complete copy */
+	/* the newest status wins (a move re-sends the referral; a withdrawal shrinks its list), then the
+	 * fullest listing */
 	if (i < c->n && (c->rows[i].r->status_time > r->status_time ||
 	                 (c->rows[i].r->status_time == r->status_time && c->rows[i].r->n_signal_ids >= r->n_signal_ids)))
 		goto out;
@@ -172,6 +174,7 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
 	struct ref_ctx c = { 0 };
+	sp_policy *pol = NULL;
 	json_t *arr = NULL;
 	int rc, json = argc == 2 && strcmp(argv[1], "--json") == 0;
 	if (argc != 1 && !json) {
@@ -189,6 +192,9 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 		return 1;
 	}
 	(void)sp_store_foreach(t, SP_DB_INBOX, NULL, 0, collect_ref, &c);
+	/* the node's copy of the policy, for the tables' display names only */
+	if (sp_policy_load(cfg.policy_path, &pol, NULL, 0) != SP_OK)
+		pol = NULL;
 	if (json)
 		arr = json_array();
 	else if (!c.n)
@@ -207,18 +213,23 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 			continue;
 		}
 		printf("referral %s\n  escalation rule %s, fired %s\n  subject %s%s%s\n"
-		       "  window: %u organisations, summed weight %u; %zu signals listed, %u not shareable with us\n"
-		       "  basis: %s\n  signals:\n",
+		       "  window: %u organisations, summed weight %u; %zu signals listed, %u not shareable with us\n",
 		       sp_hex(r->id.data, 16, idhex), r->rule_id, sp_iso_time(r->fired * 1000u, when, sizeof when),
-		       ps, ref[0] ? "  ref " : "", ref, r->orgs, r->weight_sum, r->n_signal_ids, r->hidden, r->basis);
+		       ps, ref[0] ? "  ref " : "", ref, r->orgs, r->weight_sum, r->n_signal_ids, r->hidden);
+		if (r->table[0]) {
+			const sp_policy_table *tb = sp_policy_table_find(pol, r->table);
+			printf("  table: %s%s%s%s\n", r->table, tb ? " (" : "", tb ? tb->name : "", tb ? ")" : "");
+		}
 		if (r->status[0])
 			printf("  status: %s\n", r->status);
+		printf("  basis: %s\n  signals:\n", r->basis);
 		for (size_t j = 0; j < r->n_signal_ids; j++)
 			if (r->signal_ids[j].len == 16)
 				print_signal(t, r->signal_ids[j].data);
 		seinpost__referral__free_unpacked(r, NULL);
 	}
 	free(c.rows);
+	sp_policy_free(&pol);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
 	if (json && !rc) {

@@ -1,7 +1,8 @@
 /*
- * sp_cli_referral.c — `seinpost referral status`: the coordinator records
- * what happens with a referral (op- en afschalen). The node passes it to the
- * broker and prints the broker's verdict; nothing is kept when it refuses.
+ * sp_cli_referral.c — `seinpost referral status` and `referral move`: the
+ * coordinator records what happens with a referral and moves it between the
+ * policy's tables (op- en afschalen). The node passes it to the broker and
+ * prints the broker's verdict; nothing is kept when it refuses.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,6 +23,12 @@ static void usage(FILE *out)
 	        "Only the coordinator of the referral (the role its escalation rule names, e.g. zvh) may set it.\n"
 	        "The reason is kept in the broker's audit log: no personal data (numbers of 8 or more digits are\n"
 	        "refused). Each signaller of the referral learns the status, never the reason.\n"
+	        "       seinpost --config NODE.conf referral move ID TABLE --reason TEXT [--user NAME]\n"
+	        "  TABLE is a [table] of the policy on the referral's ladder (`seinpost policy check` lists them):\n"
+	        "  up along `next` releases to the new table's members the grants sealed for them at submit, up\n"
+	        "  to their tier; down stops further releases to roles no longer at the table (grants already\n"
+	        "  delivered cannot be recalled). A table with requires_reason = facts (the MOT) needs\n"
+	        "  --reason 'facts: WHAT' (the concrete facts, no personal data).\n"
 	        "Exit status: 0 recorded, 1 refused, 2 usage, 3 the broker gave no verdict.\n");
 }
 
@@ -66,7 +73,8 @@ int sp_cli_referral(const char *cfg_path, int argc, char **argv)
 		else
 			na = 5;
 	}
-	if (na < 3 || na > 4 || strcmp(args[0], "status") != 0) {
+	int move = na >= 1 && strcmp(args[0], "move") == 0;
+	if (na < 3 || na > 4 || (strcmp(args[0], "status") != 0 && !move) || (move && na != 3)) {
 		usage(stderr);
 		return 2;
 	}
@@ -74,8 +82,9 @@ int sp_cli_referral(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost referral: ID is the referral's 32 hex digits (see `seinpost referrals`)\n");
 		return 2;
 	}
-	u.status = args[2];
+	u.status = move ? "" : args[2];
 	u.intervention = na == 4 ? args[3] : "";
+	u.table = move ? args[2] : "";
 	if (!u.reason || !u.reason[0]) {
 		fprintf(stderr, "seinpost referral: --reason is required (kept in the audit log)\n");
 		return 2;

@@ -135,6 +135,7 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	case SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED:
 	case SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED:
 	case SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED:
+	case SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED: /* who may see what changed (sp_tables.h) */
 	case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN:            /* its sender withdrew it (issue 16) */
 	case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED: /* a recipient deleted its copy */
 		break;
@@ -168,6 +169,9 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	cpy(e->user, sizeof e->user, rec->user);
 	cpy(e->unix_user, sizeof e->unix_user, rec->unix_user);
 	cpy(e->rule, sizeof e->rule, rec->rule_id);
+	if (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED) /* "rule: up lwo -> mot" */
+		snprintf(e->rule, sizeof e->rule, "%.24s: %.*s", rec->rule_id, (int)strcspn(rec->reason, "(:"),
+		         rec->reason);
 	cpy(e->basis, sizeof e->basis, rec->legal_basis);
 	cpy(e->category, sizeof e->category, rec->category);
 	if (rec->signal_id.len == 16)

@@ -370,6 +370,14 @@ static void html_events(const sp_report *r, FILE *out)
 			say(out, T(r, M_EV_STATUS), t, org_name(r, e->org), status_word(r, e->reason), NULL);
 			fputs("</li>\n", out);
 			break;
+		case SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED: {
+			/* e->rule is "RULE: up lwo -> mot": the move without the rule id */
+			const char *mv = strstr(e->rule, ": ");
+			fputs("<li>", out);
+			say(out, T(r, M_EV_MOVED), t, org_name(r, e->org), mv ? mv + 2 : e->rule, NULL);
+			fputs("</li>\n", out);
+			break;
+		}
 		case SEINPOST__AUDIT_EVENT__AUDIT_MATCHED:
 			fputs("<li>", out); say(out, T(r, M_EV_MATCHED), t, org_name(r, e->org), NULL, NULL);
 			fputs("</li>\n", out);

@@ -154,6 +154,10 @@ static const char *const texts[M_COUNT][2] = {
 	[M_EV_ALIAS] = { "Op %s zijn na een sleutelwissel twee verwijzingen naar u als dezelfde persoon gekoppeld "
 	                 "(door %s).",
 	                 "On %s, after a key change, two references to you were linked as the same person (by %s)." },
+	[M_EV_MOVED] = { "Op %s heeft %s uw situatie naar een ander overleg verplaatst (%s); daarmee veranderde wie "
+	                 "welke informatie over u mag zien.",                     /* date, org, move */
+	                 "On %s %s moved your situation to another meeting (%s); with it changed who may see which "
+	                 "information about you." },
 	[M_EV_WITHDRAWN] = { "Op %s heeft %s dit signaal ingetrokken; wie het had ontvangen, moest het verwijderen.",
 	                     "On %s %s withdrew this concern; everyone who had received it had to delete it." },
 	[M_EV_OTHER] = { "Op %s: %s (%s).", "On %s: %s (%s)." },                /* date, event, org */

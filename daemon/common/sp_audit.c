@@ -62,6 +62,7 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_MALFORMED] = "malformed",
 	[SEINPOST__AUDIT_EVENT__AUDIT_CLOCK_STEP] = "clock-step",
 	[SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_STATUS] = "referral-status",
+	[SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED] = "referral-moved",
 	[SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN] = "withdrawn",
 	[SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED] = "withdrawal-delivered",
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUARANTINED] = "quarantined",

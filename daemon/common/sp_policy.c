@@ -20,6 +20,8 @@
  */
 #include "sp_policy.h"
 #include "sp_ini.h"
+#include "sp_policy_tables.h"
+#include "sp_policy_values.h"
 #include "sp_limits.h"
 #include "sp_policy_report.h"
 
@@ -65,6 +67,7 @@ struct sp_policy {
 	sp_policy_limits *limits;
 	size_t nlimits, caplimits;
 	sp_policy_report *report; /* [report]: sp_policy_report.c */
+	sp_policy_tables tables;      /* [table] sections (sp_policy_tables.c) */
 };
 
 /* ---- tables ------------------------------------------------------------- */
@@ -136,6 +139,7 @@ static const struct field escalation_fields[] = {
 	FLD(sp_policy_escalation, "min_weight", F_INT, min_weight, 0, 1, 3),
 	FLD(sp_policy_escalation, "to_role", F_ROLE, to_role, 1, 0, 0),
 	FLD(sp_policy_escalation, "kind", F_KINDS, kind_mask, 0, 0, 0),
+	FLD(sp_policy_escalation, "table", F_ID, table, 0, 0, 0),
 	FLD(sp_policy_escalation, "basis", F_TEXT, basis, 1, 0, 1000),
 	FLD(sp_policy_escalation, "purpose", F_TEXT, purpose, 1, 0, 2000),
 };
@@ -155,6 +159,14 @@ static const struct field rule_fields[] = {
 	FLD(sp_policy_rule, "when", F_WHEN, when, 1, 0, 0),
 	FLD(sp_policy_rule, "basis", F_TEXT, basis, 1, 0, 1000),
 	FLD(sp_policy_rule, "purpose", F_TEXT, purpose, 1, 0, 2000),
+};
+
+static const struct field table_fields[] = {
+	FLD(sp_policy_table, "name", F_TEXT, name, 1, 0, 200),
+	FLD(sp_policy_table, "kind", F_KINDS, kind_mask, 1, 0, 0),
+	FLD(sp_policy_table, "members", F_TEXT, members_text, 1, 0, 1000),
+	FLD(sp_policy_table, "next", F_ID, next, 0, 0, 0),
+	FLD(sp_policy_table, "requires_reason", F_ID, requires_reason, 0, 0, 0),
 };
 
 static const struct field limits_fields[] = {
@@ -219,6 +231,12 @@ static void *match_find(const sp_policy *p, const char *id)
 }
 static size_t match_count(const sp_policy *p) { return p->nmatches; }
 static void *match_at(sp_policy *p, size_t i) { return &p->matches[i]; }
+
+static void *table_add(sp_policy *p) { GROW(p->tables.v, p->tables.n, p->tables.cap); }
+static void *table_find(const sp_policy *p, const char *id) { return (void *)sp_policy_table_find(p, id); }
+static size_t table_count(const sp_policy *p) { return p->tables.n; }
+static void *table_at(sp_policy *p, size_t i) { return &p->tables.v[i]; }
+const sp_policy_tables *sp_policy_tables_of(const sp_policy *p) { return &p->tables; }
 
 static void *limits_grow(sp_policy *p) { GROW(p->limits, p->nlimits, p->caplimits); }
 static void *limits_add(sp_policy *p)
@@ -317,42 +335,13 @@ static const char *rule_check(const void *obj)
 	return NULL;
 }
 
-/* Data on ethnicity, nationality or religion has no place in a signal: the
- * seeds ask to prevent stigmatising and ethnic profiling ("voorkomen van
- * stigmatiseren en etnisch profileren"). A keyword list is a guard rail
- * against a category set up by mistake, not a proof (docs/decisions.md). */
-static const char *profiling_word(const char *text)
-{
-	static const char *const words[] = {
-		"ethnic", "etnic", "etnisch", "afkomst", "herkomst", "migratieachtergrond",
-		"migration background", "nationality", "nationaliteit", "religion", "religie",
-		"religious", "religieus", "geloof", "race", "ras ", "skin colo", "huidskleur",
-	};
-	if (!text)
-		return NULL;
-	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
-		size_t n = strlen(words[w]);
-		for (const char *s = text; *s; s++) {
-			if (strncasecmp(s, words[w], n) != 0)
-				continue;
-			/* whole words only at the start: "race" is not "trace" */
-			if (s > text && ((s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= 'A' && s[-1] <= 'Z')))
-				continue;
-			if (strcmp(words[w], "race") == 0 && (s[4] >= 'a' && s[4] <= 'z'))
-				continue;
-			return words[w];
-		}
-	}
-	return NULL;
-}
-
 static const char *cat_check(const void *obj)
 {
 	static char msg[160];
 	const sp_policy_category *cat = obj;
-	const char *w = profiling_word(cat->id);
+	const char *w = sp_policy_profiling_word(cat->id);
 	if (!w)
-		w = profiling_word(cat->description);
+		w = sp_policy_profiling_word(cat->description);
 	if (w) {
 		snprintf(msg, sizeof msg, "profiling: a category about ethnicity, nationality or religion "
 		                          "is refused (matched \"%s\"; docs/decisions.md)", w);
@@ -380,6 +369,9 @@ static const struct kind kinds[] = {
 	{ "limits", 1, 0, limits_fields, NFIELDS(limits_fields),
 	  offsetof(sp_policy_limits, role), offsetof(sp_policy_limits, line),
 	  limits_add, limits_find, limits_count, limits_at, limits_check },
+	{ "table", 1, 0, table_fields, NFIELDS(table_fields),
+	  offsetof(sp_policy_table, id), offsetof(sp_policy_table, line),
+	  table_add, table_find, table_count, table_at, sp_policy_table_check },
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -446,42 +438,6 @@ static const char *skipws(const char *s)
 	return s;
 }
 
-/* "1-3", "2,3", "3", "1, 3": bit w set for weight w. */
-static int parse_weights(const char *v, unsigned *mask)
-{
-	unsigned m = 0;
-	const char *s = v;
-	for (;;) {
-		int lo, hi;
-		s = skipws(s);
-		if (*s < '1' || *s > '3')
-			return -1;
-		lo = hi = *s++ - '0';
-		s = skipws(s);
-		if (*s == '-') {
-			s = skipws(s + 1);
-			if (*s < '1' || *s > '3')
-				return -1;
-			hi = *s++ - '0';
-			if (hi <= lo)
-				return -1;
-			s = skipws(s);
-		}
-		for (int w = lo; w <= hi; w++) {
-			if (m & (1u << w))
-				return -1;
-			m |= 1u << w;
-		}
-		if (*s == '\0')
-			break;
-		if (*s != ',')
-			return -1;
-		s++;
-	}
-	*mask = m;
-	return 0;
-}
-
 /* A comma list of words -> bit mask (1 << lookup(word)); `what` names the
  * list in errors ("tier", "kind") and `known` lists the words. */
 static int parse_word_list(struct pctx *c, const char *v, unsigned *mask, int (*lookup)(const char *),
@@ -522,61 +478,6 @@ static int parse_word_list(struct pctx *c, const char *v, unsigned *mask, int (*
 bad:
 	fail(c, c->rd.line, "malformed %ss: expected a comma list of %s", what, known);
 	return -1;
-}
-
-/* Subject kinds by name, numbered as the wire's SubjectKind. */
-static int kind_parse(const char *w)
-{
-	static const char *const names[] = { "none", "person", "business", "location" };
-	for (int k = 0; k < 4; k++)
-		if (strcmp(w, names[k]) == 0)
-			return k;
-	return -1;
-}
-
-const char *sp_policy_kind_name(int kind)
-{
-	static const char *const names[] = { "none", "person", "business", "location" };
-	return kind >= 0 && kind < 4 ? names[kind] : "unknown";
-}
-
-/* "730 days", "12 hours", "30 seconds": seconds; a privacy officer reads
- * the unit, so it is required. */
-static int parse_duration(const char *v, long max_days, unsigned *out)
-{
-	static const struct { const char *unit; unsigned long s; } units[] = {
-		{ "day", 86400 }, { "days", 86400 }, { "hour", 3600 }, { "hours", 3600 },
-		{ "minute", 60 }, { "minutes", 60 }, { "second", 1 }, { "seconds", 1 },
-	};
-	char *end;
-	unsigned long n;
-	if (!(*v >= '0' && *v <= '9'))
-		return -1;
-	n = strtoul(v, &end, 10);
-	if (end == v || n == 0 || n > (unsigned long)max_days * 86400u)
-		return -1;
-	end = (char *)skipws(end);
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (strcmp(end, units[i].unit) == 0) {
-			if (n > (unsigned long)max_days * 86400u / units[i].s)
-				return -1;
-			*out = (unsigned)(n * units[i].s);
-			return 0;
-		}
-	return -1;
-}
-
-static int parse_long(const char *v, long *out)
-{
-	char *end;
-	long x;
-	if (!(*v >= '0' && *v <= '9'))
-		return -1;
-	x = strtol(v, &end, 10);
-	if (*end != '\0')
-		return -1;
-	*out = x;
-	return 0;
 }
 
 static int set_string(struct pctx *c, const struct field *f, const char *v)
@@ -652,7 +553,7 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 		return set_string(c, f, v);
 	case F_INT:
 	case F_UINT:
-		if (parse_long(v, &x) != 0 || x < f->min || x > f->max) {
+		if (sp_policy_parse_long(v, &x) != 0 || x < f->min || x > f->max) {
 			fail(c, c->rd.line, "'%s' must be a whole number from %ld to %ld",
 			     f->key, f->min, f->max);
 			return -1;
@@ -663,7 +564,7 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 			*AT(c->obj, f->off, unsigned) = (unsigned)x;
 		return 0;
 	case F_WEIGHTS:
-		if (parse_weights(v, AT(c->obj, f->off, unsigned)) != 0) {
+		if (sp_policy_parse_weights(v, AT(c->obj, f->off, unsigned)) != 0) {
 			fail(c, c->rd.line, "malformed weights '%s': expected e.g. 1-3, 2,3 or 3 "
 			     "(weights 1 to 3, ascending ranges, no repeats)",
 			     sp_ini_printable(v, pb, sizeof pb));
@@ -676,12 +577,12 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 	case F_FEEDBACK:
 		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_policy_feedback_parse,
 		                       SP_FEEDBACK_COUNT, "feedback event",
-		                       "delivered, opened, matched, escalated, referral");
+		                       "delivered, opened, matched, escalated, referral, table");
 	case F_KINDS:
-		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), kind_parse, 4, "kind",
+		return parse_word_list(c, v, AT(c->obj, f->off, unsigned), sp_policy_kind_parse, 4, "kind",
 		                       "person, location, business, none");
 	case F_DURATION:
-		if (parse_duration(v, f->max, AT(c->obj, f->off, unsigned)) != 0) {
+		if (sp_policy_parse_duration(v, f->max, AT(c->obj, f->off, unsigned)) != 0) {
 			fail(c, c->rd.line, "'%s' must be a duration like '730 days', '12 hours' or "
 			     "'30 seconds' (at most %ld days)", f->key, f->max);
 			return -1;
@@ -854,6 +755,7 @@ void sp_policy_free(sp_policy **pp)
 	free(p->matches);
 	free(p->limits);
 	sp_policy_report_free(&p->report);
+	free(p->tables.v);
 	free(p);
 	*pp = NULL;
 }
@@ -913,6 +815,12 @@ int sp_policy_load(const char *path, sp_policy **out, char *err, size_t errlen)
 		fail(&c, 1, "missing [policy] section (version, name, owner)");
 	if (!c.rd.err_line && p->ncats == 0)
 		fail(&c, c.rd.line, "no [category <id>] sections");
+	if (!c.rd.err_line) {
+		char msg[400];
+		int line = 0;
+		if (sp_policy_tables_validate(p, &line, msg, sizeof msg) != 0)
+			fail(&c, line, "%s", msg);
+	}
 	if (c.rd.err_line) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s:%d: %s", path, c.rd.err_line, c.rd.err);
@@ -973,7 +881,7 @@ const char *sp_policy_version(const sp_policy *p)
 }
 
 static const char *const feedback_names[SP_FEEDBACK_COUNT] = {
-	"delivered", "opened", "matched", "escalated", "referral",
+	"delivered", "opened", "matched", "escalated", "referral", "table",
 };
 
 int sp_policy_feedback_parse(const char *name)
@@ -1075,118 +983,5 @@ const sp_policy_rule *sp_policy_rule_find(const sp_policy *p, const char *id)
 	return p && id ? rule_find(p, id) : NULL;
 }
 
-uint64_t sp_policy_retention_s(const sp_policy *p, const char *category, int weight,
-                               int escalated)
-{
-	const sp_policy_category *c = sp_policy_category_find(p, category);
-	uint64_t s;
-	if (!c || weight < 1 || weight > 3)
-		return 0;
-	s = c->retention_w[weight] ? c->retention_w[weight] : (uint64_t)c->retention_days * 86400u;
-	/* Escalation may only lengthen retention: a case under procesregie. */
-	if (escalated && c->retention_escalated > s)
-		s = c->retention_escalated;
-	return s;
-}
-
-static void take(sp_entitlement *e, int tier, const sp_policy_rule *r)
-{
-	if (e->when[tier] == 0 || r->when < e->when[tier]) {
-		e->when[tier] = r->when;
-		e->rule[tier] = r;
-	}
-}
-
-void sp_policy_entitlement(const sp_policy *p, int kind, const char *category, int weight,
-                           const char *role, sp_entitlement *out)
-{
-	if (!out)
-		return;
-	memset(out, 0, sizeof *out);
-	if (!p || !category || !role || weight < 1 || weight > 3 || kind < 0 || kind > 3)
-		return;
-	for (size_t i = 0; i < p->nrules; i++) {
-		const sp_policy_rule *r = &p->rules[i];
-		if (!(r->kind_mask & SP_POLICY_KIND_BIT(kind)) ||
-		    !(r->weight_mask & (1u << weight)) || strcmp(r->category, category) != 0 ||
-		    strcmp(r->role, role) != 0)
-			continue;
-		for (int t = 0; t < SP_TIER_COUNT; t++)
-			if (r->tiers_mask & (1u << t))
-				take(out, t, r);
-		/* Receiving any tier means receiving the header: existence is
-		 * implied, with the same timing. */
-		if (r->tiers_mask)
-			take(out, SP_TIER_EXISTENCE, r);
-	}
-}
-
-int sp_policy_allows(const sp_policy *p, int kind, const char *category, int weight,
-                     const char *role, int tier, int mode,
-                     const sp_policy_rule **rule_out)
-{
-	sp_entitlement e;
-	if (rule_out)
-		*rule_out = NULL;
-	if (tier < 0 || tier >= SP_TIER_COUNT || mode < SP_WHEN_IMMEDIATELY ||
-	    mode > SP_WHEN_ON_ESCALATION)
-		return SP_EPOLICY;
-	sp_policy_entitlement(p, kind, category, weight, role, &e);
-	/* A grant may be stricter than the policy (held back longer), never
-	 * more permissive. */
-	if (e.when[tier] == 0 || mode < e.when[tier])
-		return SP_EPOLICY;
-	if (rule_out)
-		*rule_out = e.rule[tier];
-	return SP_OK;
-}
-
-int sp_policy_grants_for(const sp_policy *p, const sp_roster *r, const char *sender,
-                         int kind, const char *category, int weight,
-                         struct sp_grant_spec **out, size_t *n)
-{
-	sp_grant_spec *g = NULL;
-	size_t cnt = 0, norgs;
-
-	if (out)
-		*out = NULL;
-	if (n)
-		*n = 0;
-	if (!p || !r || !sender || !category || !out || !n)
-		return SP_EINVAL;
-	if (!sp_policy_category_find(p, category))
-		return SP_ECATEGORY;
-	if (weight < 1 || weight > 3)
-		return SP_EWEIGHT;
-	if (!sp_roster_find(r, sender))
-		return SP_EORG;
-	norgs = sp_roster_count(r);
-	if (norgs) {
-		g = calloc(norgs * (SP_TIER_COUNT - 1), sizeof *g);
-		if (!g)
-			return SP_ENOMEM;
-	}
-	for (size_t i = 0; i < norgs; i++) {
-		const sp_org *o = sp_roster_at(r, i);
-		sp_entitlement e;
-		if (strcmp(o->id, sender) == 0 || strcmp(o->role, "privacy-officer") == 0)
-			continue;
-		sp_policy_entitlement(p, kind, category, weight, o->role, &e);
-		for (int t = SP_TIER_CONTACT; t < SP_TIER_COUNT; t++) {
-			if (!e.when[t])
-				continue;
-			g[cnt].recipient = o->id;
-			g[cnt].box_pk = o->box_pk;
-			g[cnt].tier = t;
-			g[cnt].mode = e.when[t];
-			cnt++;
-		}
-	}
-	if (cnt == 0) {
-		free(g);
-		g = NULL;
-	}
-	*out = g;
-	*n = cnt;
-	return SP_OK;
-}
+/* sp_policy_retention_s, sp_policy_entitlement, sp_policy_allows and
+ * sp_policy_grants_for: sp_policy_grants.c. */

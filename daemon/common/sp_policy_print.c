@@ -8,6 +8,7 @@
 
 #include "sp_limits.h"
 #include "sp_policy.h"
+#include "sp_policy_tables.h"
 #include "sp_signal.h"
 #include "sp_util.h"
 
@@ -94,8 +95,12 @@ static void print_escalations(const sp_policy *p, FILE *out)
 			fprintf(out, ", summed weight >= %u", e->min_weight_sum);
 		if (e->min_weight)
 			fprintf(out, ", a signal of weight >= %d", e->min_weight);
-		fprintf(out, "\n    -> referral to role %s; releases its on-escalation grants\n"
-		        "    basis: %s\n    purpose: %s\n", e->to_role, e->basis, e->purpose);
+		if (e->table)
+			fprintf(out, "\n    -> referral to role %s at table %s; releases what that table's members may see\n",
+			        e->to_role, e->table);
+		else
+			fprintf(out, "\n    -> referral to role %s; releases its on-escalation grants\n", e->to_role);
+		fprintf(out, "    basis: %s\n    purpose: %s\n", e->basis, e->purpose);
 	}
 	fprintf(out, "\nmatch notices (Verwijsindex-like):\n");
 	if (!sp_policy_match_count(p))
@@ -141,6 +146,7 @@ void sp_policy_print(const sp_policy *p, FILE *out)
 		}
 	}
 	print_escalations(p, out);
+	sp_policy_tables_print(p, out);
 	sp_limits_print(p, out);
 	fprintf(out, "\nrules and their purposes:\n");
 	for (size_t i = 0; i < sp_policy_rule_count(p); i++)

@@ -1,5 +1,6 @@
 /* sp_retention.c — expiry and crypto-shredding at broker and nodes. */
 #include "sp_retention.h"
+#include "sp_tables.h"
 #include "sp_limits.h"
 
 #include <stdio.h>
@@ -251,6 +252,8 @@ int sp_retention_sweep_broker(sp_txn *t, const sp_policy *p, const sp_roster *r,
 			if ((rc = sp_store_del(t, SP_DB_META, k, sizeof k)) == SP_ENOTFOUND)
 				rc = SP_OK;
 			k[0] = 'e';
+			if (rc == SP_OK)
+				rc = sp_tables_forget_signal(t, k, id); /* its table marker, by the referral in "e:" */
 			if (rc == SP_OK && (rc = sp_store_del(t, SP_DB_META, k, sizeof k)) == SP_ENOTFOUND)
 				rc = SP_OK;
 		}

@@ -326,7 +326,7 @@ static int check_referral_update(const Seinpost__ReferralUpdate *u, char *why, s
 	if (!u || u->id.len != ID_BYTES || u->referral_id.len != ID_BYTES)
 		return fail(why, whylen, SP_EMALFORMED, "referral_update: ids must be %d bytes", ID_BYTES);
 	if (!sp_text_ok(u->status, 32, 0) || !sp_text_ok(u->intervention, 64, 0) ||
-	    !sp_text_ok(u->reason, 500, 0) || !sp_text_ok(u->user, SP_MAX_USER, 0))
+	    !sp_text_ok(u->reason, 500, 0) || !sp_text_ok(u->user, SP_MAX_USER, 0) || !sp_text_ok(u->table, 48, 0))
 		return fail(why, whylen, SP_EMALFORMED, "referral_update: a field is too long or not printable");
 	return SP_OK;
 }
@@ -610,6 +610,8 @@ static int check_referral(const Seinpost__Referral *r, char *why, size_t whylen)
 		return fail(why, whylen, SP_EMALFORMED, "referral: id or pseudonym has the wrong size");
 	if (!sp_ident_ok(r->rule_id) || !sp_text_ok(r->basis, 1000, 0))
 		return fail(why, whylen, SP_EMALFORMED, "referral: rule id or basis malformed");
+	if (r->table[0] && (!sp_ident_ok(r->table) || strlen(r->table) > 48))
+		return fail(why, whylen, SP_EMALFORMED, "referral: table id malformed");
 	if (r->n_signal_ids > 4096)
 		return fail(why, whylen, SP_ESIZE, "referral: too many signals");
 	for (size_t i = 0; i < r->n_signal_ids; i++)

@@ -167,7 +167,9 @@ static int visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 			json_array_append_new(c->arr, o);
 	}
 	if (c->out) {
-		if (strcmp(it->event, "opened") == 0)
+		if (strcmp(it->event, "table") == 0) /* a move between tables (sp_tables.h) */
+			fprintf(c->out, "    %s  the referral moved %s\n", when, it->status);
+		else if (strcmp(it->event, "opened") == 0)
 			fprintf(c->out, "    %s  opened at an organisation of role %s\n", when, it->role);
 		else if (strcmp(it->event, "matched") == 0)
 			fprintf(c->out, "    %s  matched: an organisation of role %s signalled about the same subject\n",

@@ -158,11 +158,13 @@ json_t *sp_render_referral_json(const Seinpost__Referral *ref)
 	for (size_t i = 0; ids && i < ref->n_signal_ids; i++)
 		if (ref->signal_ids[i].len == SP_ID_BYTES)
 			json_array_append_new(ids, json_string(sp_hex(ref->signal_ids[i].data, SP_ID_BYTES, hex)));
-	return json_pack("{s:s,s:s,s:s,s:o,s:i,s:i,s:i,s:s}", "id",
-	                 ref->id.len == SP_ID_BYTES ? sp_hex(ref->id.data, SP_ID_BYTES, hex) : "",
-	                 "rule", ref->rule_id, "fired_at", sp_iso_time(ref->fired * 1000u, when, sizeof when),
-	                 "signals", ids, "hidden", (int)ref->hidden, "orgs", (int)ref->orgs,
-	                 "weight_sum", (int)ref->weight_sum, "basis", ref->basis);
+	json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:i,s:i,s:i,s:s}", "id",
+	                      ref->id.len == SP_ID_BYTES ? sp_hex(ref->id.data, SP_ID_BYTES, hex) : "",
+	                      "rule", ref->rule_id, "fired_at", sp_iso_time(ref->fired * 1000u, when, sizeof when),
+	                      "signals", ids, "hidden", (int)ref->hidden, "orgs", (int)ref->orgs,
+	                      "weight_sum", (int)ref->weight_sum, "basis", ref->basis);
+	field(o, "table", ref->table); /* the [table] it sits at (sp_tables.h) */
+	return o;
 }
 
 json_t *sp_render_json(const sp_render *r, const char *ref)

@@ -317,6 +317,44 @@ static void frames(void)
 	sig.n_tiers = 2; /* grant for the full tier without its box */
 	put_msg("frame", "bad-grant-no-box", &fr.base);
 	put("frame", "bad-garbage", garbage, sizeof garbage);
+	{
+		/* issue 16: a referral moved to a table, its ack, a delivery carrying the table */
+		Seinpost__ReferralUpdate ru = SEINPOST__REFERRAL_UPDATE__INIT;
+		Seinpost__ReferralUpdateAck ra = SEINPOST__REFERRAL_UPDATE_ACK__INIT;
+		Seinpost__Referral ref = SEINPOST__REFERRAL__INIT;
+		Seinpost__Delivery dl = SEINPOST__DELIVERY__INIT;
+		ProtobufCBinaryData ids[1] = { { 16, id } };
+		ru.id = (ProtobufCBinaryData){ 16, id };
+		ru.referral_id = (ProtobufCBinaryData){ 16, id };
+		ru.table = "mot";
+		ru.reason = "facts: stroomdiefstal vastgesteld";
+		ru.user = "bibob.adviseur";
+		fr.version = 1;
+		fr.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE;
+		fr.referral_update = &ru;
+		put_msg("frame", "referral-move", &fr.base);
+		ru.table = "bad table!";
+		put_msg("frame", "bad-referral-move-table", &fr.base);
+		ra.id = (ProtobufCBinaryData){ 16, id };
+		ra.message = "moved up from lwo to mot; 2 release(s) to its members";
+		fr.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK;
+		fr.referral_update_ack = &ra;
+		put_msg("frame", "referral-move-ack", &fr.base);
+		signal_build(2, 3);
+		ref.id = (ProtobufCBinaryData){ 16, id };
+		ref.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
+		ref.rule_id = "undermining-lwo";
+		ref.basis = "AVG art. 6(1)(e)";
+		ref.fired = 1735689600;
+		ref.n_signal_ids = 1;
+		ref.signal_ids = ids;
+		ref.table = "lwo";
+		dl.signal = &sig;
+		dl.referral = &ref;
+		fr.body_case = SEINPOST__FRAME__BODY_DELIVERY;
+		fr.delivery = &dl;
+		put_msg("frame", "delivery-referral-table", &fr.base);
+	}
 }
 
 static void locals(void)
@@ -373,6 +411,18 @@ static void locals(void)
 	s.subject_kind = 7;
 	put_msg("local", "bad-subject-kind", &q.base);
 	put("local", "bad-garbage", garbage, sizeof garbage);
+	{
+		/* issue 16: `seinpost referral move` (the node assigns the id) */
+		Seinpost__LocalRequest mq = SEINPOST__LOCAL_REQUEST__INIT;
+		Seinpost__ReferralUpdate ru = SEINPOST__REFERRAL_UPDATE__INIT;
+		ru.id = (ProtobufCBinaryData){ 16, id };
+		ru.referral_id = (ProtobufCBinaryData){ 16, id };
+		ru.table = "jonge-aanwas";
+		ru.reason = "patroon van ronselen";
+		mq.body_case = SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE;
+		mq.referral_update = &ru;
+		put_msg("local", "referral-move", &mq.base);
+	}
 	{
 		Seinpost__LocalRequest lq = SEINPOST__LOCAL_REQUEST__INIT;
 		Seinpost__InvolveRequest ir = SEINPOST__INVOLVE_REQUEST__INIT;

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "sp_policy.h"
+#include "sp_policy_tables.h"
 #include "sp_roster.h"
 #include "sp_signal.h"
 #include "sp_util.h"
@@ -200,8 +201,43 @@ START_TEST(subject_kinds)
 	/* out of range kinds get nothing */
 	sp_policy_entitlement(p, 9, "weapon", 3, "zvh", &e);
 	ck_assert_int_eq(e.when[SP_TIER_EXISTENCE], 0);
+	/* youth escalations for persons; undermining for addresses and businesses */
 	for (size_t i = 0; i < sp_policy_escalation_count(p); i++)
-		ck_assert_uint_eq(sp_policy_escalation_at(p, i)->kind_mask, SP_POLICY_KIND_BIT(1));
+		ck_assert_uint_eq(sp_policy_escalation_at(p, i)->kind_mask,
+		                  strcmp(sp_policy_escalation_at(p, i)->id, "undermining-lwo") == 0
+		                          ? SP_POLICY_KIND_BIT(2) | SP_POLICY_KIND_BIT(3)
+		                          : SP_POLICY_KIND_BIT(1));
+	sp_policy_free(&p);
+}
+END_TEST
+
+/* [table]s of the example: ladders, tiers, kinds (sp_policy_tables.h). */
+START_TEST(tables)
+{
+	sp_policy *p = load_example();
+	const sp_policy_table *nw = sp_policy_table_find(p, "netwerkoverleg"), *ja = sp_policy_table_find(p, "jonge-aanwas"),
+	                      *pga = sp_policy_table_find(p, "pga"), *lwo = sp_policy_table_find(p, "lwo"),
+	                      *mot = sp_policy_table_find(p, "mot");
+	ck_assert_ptr_nonnull(nw);
+	ck_assert_ptr_nonnull(ja);
+	ck_assert_ptr_nonnull(pga);
+	ck_assert_ptr_nonnull(lwo);
+	ck_assert_ptr_nonnull(mot);
+	ck_assert_ptr_null(sp_policy_table_find(p, "stamtafel"));
+	ck_assert_int_eq(sp_policy_table_direction(p, nw, pga), 1);   /* up, two steps */
+	ck_assert_int_eq(sp_policy_table_direction(p, pga, ja), -1);
+	ck_assert_int_eq(sp_policy_table_direction(p, nw, lwo), 0);   /* another ladder */
+	ck_assert_int_eq(sp_policy_table_direction(p, nw, nw), 0);
+	ck_assert_ptr_eq(sp_policy_table_below(p, ja), nw);
+	ck_assert_ptr_null(sp_policy_table_below(p, nw));
+	ck_assert_int_eq(sp_policy_table_tier(pga, "zvh"), SP_TIER_FULL);
+	ck_assert_int_eq(sp_policy_table_tier(nw, "police"), -1);
+	ck_assert_int_eq(sp_policy_table_tier(ja, "police"), SP_TIER_SUMMARY);
+	/* youth tables take persons only; the undermining ladder never a person */
+	ck_assert_uint_eq(nw->kind_mask, SP_POLICY_KIND_BIT(1));
+	ck_assert_uint_eq(lwo->kind_mask & SP_POLICY_KIND_BIT(1), 0);
+	ck_assert_ptr_nonnull(mot->requires_reason);
+	ck_assert_ptr_null(lwo->requires_reason);
 	sp_policy_free(&p);
 }
 END_TEST
@@ -226,7 +262,10 @@ START_TEST(grants_for_roster)
 	org(r, "fg", "privacy-officer");
 
 	ck_assert_int_eq(sp_policy_grants_for(p, r, "politie", 1, "drug-recruitment", 2, &g, &n), SP_OK);
-	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(n, 7);
+	/* another police organisation: sealed for the overleg jonge aanwas, held until a move */
+	ck_assert_ptr_nonnull(s = find_grant(g, n, "politie-2", SP_TIER_SUMMARY));
+	ck_assert_int_eq(s->mode, SP_WHEN_ON_ESCALATION);
 	ck_assert_ptr_nonnull(s = find_grant(g, n, "school-a", SP_TIER_CONTACT));
 	ck_assert_int_eq(s->mode, SP_WHEN_IF_INVOLVED);
 	ck_assert_mem_eq(s->box_pk, sp_roster_find(r, "school-a")->box_pk, 32);
@@ -241,7 +280,7 @@ START_TEST(grants_for_roster)
 	ck_assert_ptr_null(find_grant(g, n, "zvh", SP_TIER_FULL));
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_str_ne(g[i].recipient, "politie");
-		ck_assert_str_ne(g[i].recipient, "politie-2");
+		ck_assert(strcmp(g[i].recipient, "politie-2") != 0 || g[i].mode == SP_WHEN_ON_ESCALATION);
 		ck_assert_str_ne(g[i].recipient, "fg");
 		ck_assert_int_ge(g[i].tier, SP_TIER_CONTACT);
 	}
@@ -472,6 +511,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, hash_stable_and_sensitive);
 	tcase_add_test(tc, entitlement_and_allows);
 	tcase_add_test(tc, grants_for_roster);
+	tcase_add_test(tc, tables);
 	tcase_add_test(tc, subject_kinds);
 	tcase_add_test(tc, escalation_match_retention);
 	tcase_add_loop_test(tc, malformed_line_numbers, 0, (int)(sizeof bads / sizeof bads[0]));
