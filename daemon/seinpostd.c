@@ -1,4 +1,4 @@
-/* seinpostd — the seinpost daemon: broker or node, chosen by the config. */
+/* seinpostd — the seinpost daemon: broker, node or pseudonymiser, chosen by the config. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,7 +15,9 @@
 #include "sp_config.h"
 #include "sp_keyholder.h"
 #include "sp_log.h"
+#include "sp_node.h"
 #include "sp_preflight.h"
+#include "sp_pseudonymiser.h"
 #include "sp_statedir.h"
 #include "sp_util.h"
 
@@ -38,7 +40,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: seinpostd --config FILE [--check-config] [--verbose]\n"
 	        "\n"
-	        "Runs a seinpost broker or node, as the configuration's [seinpost] role says.\n"
+	        "Runs a seinpost broker, node or pseudonymiser, as the configuration's [seinpost] role says.\n"
 	        "\n"
 	        "  -c, --config FILE    configuration file (see seinpost.conf(5))\n"
 	        "      --check-config   validate the configuration and exit\n"
@@ -165,7 +167,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
-		printf("configuration OK (%s %s)\n", cfg.role == SP_RUN_BROKER ? "broker" : "node", cfg.org);
+		printf("configuration OK (%s %s)\n", sp_config_role_name(cfg.role), cfg.org);
 		return 0;
 	}
 	/* An unwritable state directory (a relative 'state' inside the
@@ -195,6 +197,8 @@ int main(int argc, char **argv)
 
 	if (cfg.role == SP_RUN_BROKER)
 		rc = sp_broker_run(&cfg, &stop_flag, &reload_flag);
+	else if (cfg.role == SP_RUN_PSEUDONYMISER)
+		rc = sp_pseudonymiser_run(&cfg, &stop_flag, &reload_flag);
 	else
 		rc = sp_keyholder_run(&cfg, &stop_flag, &reload_flag); /* and the network process */
 	sp_statedir_unlock(&lock);

@@ -28,7 +28,9 @@ mkdir -p "$DEMO_DIR/logs"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo 7700)
 
 say "a network on this machine: a broker, and nodes for the police, a school, youth care, the ZVH and the privacy officer"
-"$SP" net init "$DEMO_DIR/net" --port "$port" --policy "$ROOT/deploy/policy.example" || exit 1
+echo "and a 2-of-3 pseudonymisation service (pseudo-mh-1..3, its key from a local DKG) on the next three ports"
+"$SP" net init "$DEMO_DIR/net" --port "$port" --policy "$ROOT/deploy/policy.example" \
+	--pseudonymisers 3 --threshold 2 || exit 1
 NET="$DEMO_DIR/net"
 ORGS=(politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh fg-mh)
 # The ZVH hands each referral to its case system (scene 60-hooks.sh): a hook
@@ -51,7 +53,17 @@ done
 for p in "${ORGS[@]}"; do
 	for _ in $(seq 1 100); do [ -S "$NET/$p/state/submit.sock" ] && break; sleep 0.05; done
 done
-echo "running: the broker and ${#ORGS[@]} organisations' nodes"
+PSEUDOS=(pseudo-mh-1 pseudo-mh-2 pseudo-mh-3)
+PSEUDO_PIDS=()
+for p in "${PSEUDOS[@]}"; do
+	"$SPD" --config "$NET/$p/seinpost.conf" >"$DEMO_DIR/logs/$p.log" 2>&1 &
+	PIDS+=($!)
+	PSEUDO_PIDS+=($!)
+done
+for p in "${PSEUDOS[@]}"; do
+	for _ in $(seq 1 100); do grep -q "listening on" "$DEMO_DIR/logs/$p.log" 2>/dev/null && break; sleep 0.05; done
+done
+echo "running: the broker, ${#ORGS[@]} organisations' nodes and ${#PSEUDOS[@]} pseudonymisation instances"
 
 # Plain words for the reader: deploy/demo.d/words.py turns --json output into
 # aligned tables, with the policy's own descriptions for categories and rules.

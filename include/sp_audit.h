@@ -34,6 +34,7 @@ typedef struct sp_audit_entry {
 	uint64_t time_ms;            /* 0 = now */
 	uint64_t event_time_ms;      /* read receipts: when it was opened */
 	const char *unix_user;       /* read receipts: the calling Unix account */
+	uint32_t count;              /* oprf: elements in one request */
 } sp_audit_entry;
 
 /* Append inside the caller's write transaction (so the record commits with

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include "sp_config.h"
 
 /* Exit statuses of every command, as seinpost(1) EXIT STATUS lists them. */
 enum {
@@ -34,6 +35,12 @@ int sp_cli_audit_ext(const char *cfg_path, int argc, char **argv);
 /* 1 when cfg_path is a privacy-officer node (its audit log queries the broker). */
 int sp_cli_audit_remote(const char *cfg_path);
 int sp_cli_status(const char *cfg_path, int argc, char **argv);
+/* oprf feature: sp_cli_pseudonym.c */
+int sp_cli_pseudonym(const char *cfg_path, int argc, char **argv);
+/* One pseudonym of a normalised identifier from the node's service
+ * ([pseudonymiser] of cfg), for a look-up. */
+int sp_cli_oprf_lookup(const sp_config *cfg, int kind, const char *norm, uint8_t out[32], char *why,
+                       size_t whylen);
 int sp_cli_spool(int argc, char **argv);   /* spool check: sp_cli_spool.c */
 /* enrolment (docs/enrolment.md) */
 int sp_cli_network(int argc, char **argv); /* network create: sp_cli_network.c */

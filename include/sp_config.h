@@ -6,7 +6,7 @@
  * Without "state =", the state directory is $STATE_DIRECTORY (systemd's
  * StateDirectory=) or /var/lib/seinpost/NAME for a file in .../NAME/.
  *
- *   [seinpost]  role = broker|node, org, keys, state, roster, operator_key,
+ *   [seinpost]  role = broker|node|pseudonymiser, org, keys, state, roster, operator_key,
  *               policy, pseudonym_key (nodes only), log = auto|journal|stderr,
  *               verbose
  *   [broker]    listen          (broker) tcp://127.0.0.1:7700
@@ -17,6 +17,10 @@
  *   [spool]     in (node): directory a partner system drops JSON files into
  *   [hook]      command, timeout_s, retry_s, out (node): hand each received
  *               signal or referral to the organisation's own systems
+ *   [pseudonymiser] listen (pseudonymiser): its own address;
+ *               endpoint, service, key, timeout_ms (node): where the
+ *               oblivious pseudonymisation service is, its roster id and
+ *               its OPRF public key, pinned at enrolment (sp_oprf_client.h)
  */
 #ifndef SP_CONFIG_H
 #define SP_CONFIG_H
@@ -29,7 +33,7 @@
 /* Where the shipped unit keeps each instance's state (StateDirectory=). */
 #define SP_STATE_ROOT "/var/lib/seinpost"
 
-enum sp_role_kind { SP_RUN_BROKER = 1, SP_RUN_NODE = 2 };
+enum sp_role_kind { SP_RUN_BROKER = 1, SP_RUN_NODE = 2, SP_RUN_PSEUDONYMISER = 4 }; /* bits: status masks them */
 
 typedef struct sp_config {
 	char path[PATH_MAX];          /* the config file */
@@ -62,7 +66,18 @@ typedef struct sp_config {
 	char hook_out[PATH_MAX];      /* node: spool-out directory, empty = none */
 	uint32_t hook_timeout_s;      /* node: a hook running longer is killed and retried */
 	uint32_t hook_retry_s;        /* node: first retry delay after a failed hook (doubles) */
+	char oprf_endpoint[1024];     /* pseudonymiser: bind address; node: where the service is
+	                               * (t-of-n: one endpoint per instance, space-separated) */
+	char oprf_service[256];       /* node: the service's roster id(s), empty = none configured */
+	uint8_t oprf_pin[32];         /* node: the service's OPRF public key (t-of-n: the group key), pinned */
+	uint32_t oprf_timeout_ms;     /* node: no answer from the service within this = unreachable */
 } sp_config;
+
+/* Number of space-separated items in a list value (oprf_service, oprf_endpoint). */
+size_t sp_config_words(const char *s);
+
+/* "broker", "node" or "pseudonymiser" (static). */
+const char *sp_config_role_name(int role);
 
 /* Parse and validate. err gets "FILE:LINE: message" on failure. */
 int sp_config_load(const char *path, sp_config *out, char *err, size_t errlen) SP_MUST_CHECK;

@@ -62,7 +62,16 @@
 #define SP_KH_TIMEOUT_MS 10000 /* at start: no INFO answer means no key holder; later: warn once */
 
 enum sp_kh_op { SP_KH_SIGN = 1, SP_KH_UNSEAL = 2, SP_KH_PSEUDONYM = 3, SP_KH_INFO = 4, SP_KH_SELECT = 5 };
-enum sp_kh_domain { SP_KH_DOM_SIGNAL = 1, SP_KH_DOM_RECEIPTS = 2, SP_KH_DOM_READ = 3 };
+/* SP_KH_DOM_OPRF: a request to the pseudonymisation service (an OprfRequest
+ * of our organisation, sp_oprfsvc.h's domain). */
+enum sp_kh_domain { SP_KH_DOM_SIGNAL = 1, SP_KH_DOM_RECEIPTS = 2, SP_KH_DOM_READ = 3, SP_KH_DOM_OPRF = 4 };
+
+/* The epoch of pseudonyms from the pseudonymisation service (k·H(kind‖id));
+ * pseudo.key's epochs count from 1 and never reach it. */
+#define SP_PSEUDO_EPOCH_OPRF 0x4f505200u
+/* The service, as the network process reaches it (sp_node_oprf.c). */
+typedef int (*sp_kh_oprf_fn)(void *ctx, int purpose, int kind, const char *const *ids, size_t n, uint8_t *out,
+                             char *why, size_t whylen);
 
 /* A handle on the secret-key operations: either in this process (local:
  * the CLI and tools, which are not network-facing) or across the socketpair
@@ -96,6 +105,15 @@ int sp_kh_select(sp_kh *kh, const uint8_t curve_pk[32], const uint8_t sign_pk[32
 /* sp_pseudo_derive by the key holder. SP_EKEY when the epoch is unknown. */
 int sp_kh_pseudonym(sp_kh *kh, uint32_t epoch, int kind, const char *normalised_id,
                     uint8_t out[32]) SP_MUST_CHECK;
+/* Pseudonyms from the pseudonymisation service from now on: sp_kh_epoch
+ * says SP_PSEUDO_EPOCH_OPRF and sp_kh_pseudonym of that epoch asks fn;
+ * older epochs still go to pseudo.key. fn NULL: back to pseudo.key. */
+void sp_kh_set_oprf(sp_kh *kh, sp_kh_oprf_fn fn, void *ctx);
+int sp_kh_uses_oprf(const sp_kh *kh);
+/* n pseudonyms of one kind from the service in batches (SP_ENOTFOUND when
+ * no service is set). SP_ETIMEOUT: unreachable; why says what failed. */
+int sp_kh_pseudonyms(sp_kh *kh, int purpose, int kind, const char *const *ids, size_t n, uint8_t *out, char *why,
+                     size_t whylen) SP_MUST_CHECK;
 /* From INFO (remote) or the keys (local); borrowed for the handle's life. */
 uint32_t sp_kh_epoch(const sp_kh *kh);
 const uint8_t *sp_kh_sign_pk(const sp_kh *kh);

@@ -6,7 +6,9 @@
  * DIR/broker/), then for each organisation `keygen DIR/<id>/keys --org
  * --role`, `roster add`, and `node config DIR/<id>` with test settings:
  * state/ next to each configuration, 127.0.0.1, logs to stderr. Partner
- * nodes get pseudo.key (0600); the broker never does.
+ * nodes get pseudo.key (0600); the broker never does. With --pseudonymisers
+ * N, network create also makes the service (sp_network_oprf.c: DIR/pseudo-mh,
+ * or DIR/pseudo-mh-1..N from a local DKG) and every node pins its key.
  */
 #ifndef SP_NETINIT_H
 #define SP_NETINIT_H
@@ -27,6 +29,9 @@ typedef struct sp_netinit_opts {
 	const sp_netinit_org *orgs; /* NULL = the defaults */
 	size_t norgs;
 	unsigned port;              /* broker port on 127.0.0.1 */
+	unsigned pseudonymisers;    /* 0; 1: a service "pseudo-mh"; n: "pseudo-mh-1".."-n", t-of-n */
+	unsigned threshold;         /* t for n > 1 (2..n), from a DKG run locally */
+	unsigned oprf_port;         /* its port on 127.0.0.1 (0 = port + 1) */
 } sp_netinit_opts;
 
 /* The default organisations: police, school, youthcare, zvh, privacy-officer (fg-mh). */

@@ -33,6 +33,10 @@ typedef struct sp_network_opts {
 	const char *policy_src;  /* policy file to copy */
 	const char *state;       /* broker state dir; NULL = /var/lib/seinpost/broker */
 	int test_limits;         /* net init: short heartbeats and tree-head intervals, log to stderr */
+	unsigned pseudonymisers; /* 0; 1: "pseudo-mh"; n: "pseudo-mh-1".."-n" (t-of-n, local DKG) */
+	unsigned threshold;      /* t for n > 1 */
+	const char *oprf_host;   /* the instances listen on tcp://HOST:PORT+i (default 0.0.0.0) */
+	unsigned oprf_port;      /* default 7701 */
 } sp_network_opts;
 
 int sp_network_create(const sp_network_opts *o, char *err, size_t errlen) SP_MUST_CHECK;
@@ -70,9 +74,31 @@ typedef struct sp_node_config_opts {
 	const char *operator_pub; /* default operator.pub next to the roster */
 	const char *org;          /* default: from KEYS/enrol.json */
 	int test_limits;
+	const char *oprf_endpoints; /* space-separated, one per pseudonymiser on the roster (index order);
+	                               NULL: no [pseudonymiser] section */
 } sp_node_config_opts;
 
 int sp_network_node_config(const sp_node_config_opts *o, char *err, size_t errlen) SP_MUST_CHECK;
+
+/* The pseudonymisation service (sp_network_oprf.c, docs/pseudonymiser.md). */
+#define SP_PSEUDONYMISER_ID "pseudo-mh"
+#define SP_OPRF_PORT_DEFAULT 7701
+void sp_network_pseudonymiser_id(unsigned n, unsigned i, char *out, size_t len);
+/* keygen --role pseudonymiser: keys without a box key, oprf.key (share:
+ * the instance's DKG share, index its Shamir index; NULL = a fresh key)
+ * and enrol.json with the OPRF public key. */
+int sp_network_keygen_pseudonymiser(const char *dir, const char *org, int force, const uint8_t *share,
+                                    uint32_t index, char *err, size_t errlen) SP_MUST_CHECK;
+/* In a network made by sp_network_create: n instances NETDIR/pseudo-mh[-i]
+ * (keys, enrol.json, seinpost.conf, policy.ini), enrolled on the roster;
+ * n > 1: a t-of-n DKG run here (a local network only), the commitments on
+ * the roster. */
+int sp_network_pseudonymisers(const char *netdir, unsigned n, unsigned t, const char *host, unsigned port, int test,
+                              char *err, size_t errlen) SP_MUST_CHECK;
+/* A node's [pseudonymiser] section from the roster (empty when endpoints is
+ * NULL or the roster lists no pseudonymiser). */
+int sp_network_oprf_section(const char *roster, const uint8_t operator_pk[32], const char *endpoints, char *out,
+                            size_t outlen, char *err, size_t errlen) SP_MUST_CHECK;
 
 /* Default operator directory for a roster path: <dir of roster>/operator. */
 int sp_network_opdir(const char *roster, char *out, size_t outlen) SP_MUST_CHECK;

@@ -76,8 +76,13 @@ typedef struct sp_policy_limits {
 	unsigned max_involvements;      /* active involvements per organisation */
 	unsigned involvements_per_day;  /* new registrations per organisation per UTC day */
 	unsigned release_back_days;     /* a new involvement releases signals at most this old */
+	unsigned oprf_per_day;          /* pseudonymisation service: evaluations per organisation per
+	                                 * UTC day, per instance (default SP_LIMIT_OPRF_PER_DAY_DEFAULT) */
+	unsigned oprf_per_request;      /* ... elements in one request */
 	int line;
 } sp_policy_limits;
+#define SP_LIMIT_OPRF_PER_DAY_DEFAULT 100000u
+#define SP_LIMIT_OPRF_PER_REQUEST_DEFAULT 4096u
 
 typedef struct sp_policy_match {
 	const char *id;

@@ -46,6 +46,9 @@ typedef struct sp_org {
 	uint64_t enrolled;              /* unix s, 0 = unknown */
 	size_t nprev;
 	sp_orgkeys prev[SP_PREV_MAX];   /* newest first */
+	uint8_t oprf_pk[32];  /* role pseudonymiser: its OPRF public key sk·G */
+	int has_oprf;         /* 1 exactly for role pseudonymiser */
+	uint32_t oprf_index;  /* t-of-n: Shamir index 1..n (oprf_pk = s_i·G); 0 = single key */
 } sp_org;
 
 typedef struct sp_removal {
@@ -57,7 +60,7 @@ typedef struct sp_removal {
 typedef struct sp_roster sp_roster; /* opaque */
 
 /* Known roles: police, school, youthcare, municipality, zvh, privacy-officer,
- * healthcare, probation. 1 if known. */
+ * healthcare, probation, pseudonymiser. 1 if known. */
 int sp_role_known(const char *role);
 
 int sp_roster_new(const char *network, const uint8_t broker_curve_pk[32],
@@ -96,6 +99,12 @@ int sp_roster_load_bytes(const uint8_t *buf, size_t len, const uint8_t operator_
  * for a roster built in memory. */
 const uint8_t *sp_roster_signed_bytes(const sp_roster *r, size_t *len);
 void sp_roster_free(sp_roster **r);
+/* t-of-n pseudonymisation: the Feldman commitments (t × 32 bytes, C_0 = the
+ * group key), set before any pseudonymiser is added; each instance then
+ * needs oprf_index and oprf_pk = Σ index^j·C_j. */
+int sp_roster_set_oprf_commitments(sp_roster *r, const uint8_t *commits, uint32_t t) SP_MUST_CHECK;
+/* NULL and *t = 0 when the network has no threshold service. Borrowed. */
+const uint8_t *sp_roster_oprf_commitments(const sp_roster *r, uint32_t *t);
 
 const char *sp_roster_network(const sp_roster *r);
 uint64_t sp_roster_serial(const sp_roster *r);

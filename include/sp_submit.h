@@ -34,5 +34,9 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
  * current epoch. Used by submit and by involvement. */
 int sp_submit_pseudonym(sp_kh *kh, int kind, const char *subject_id,
                         uint8_t out[32], uint32_t *epoch, char *why, size_t whylen) SP_MUST_CHECK;
+/* The same, naming the purpose the pseudonymisation service audits
+ * (OprfPurpose: 2 submit, 3 involve) when the node uses it. */
+int sp_submit_pseudonym_for(sp_kh *kh, int purpose, int kind, const char *subject_id, uint8_t out[32],
+                            uint32_t *epoch, char *why, size_t whylen) SP_MUST_CHECK;
 
 #endif

@@ -50,10 +50,12 @@ static const char *const groups[] = {
 };
 
 static const struct cmd commands[] = {
-	{ SETUP, "network create", sp_cli_network_, "DIR --name NAME [--listen EP] [--policy FILE] [--state DIR]",
+	{ SETUP, "network create", sp_cli_network_, "DIR --name NAME [--listen EP] [--policy FILE] [--state DIR]\n"
+	  "         [--pseudonymisers N [--threshold T]] [--oprf-port P]",
 	  "operator: start a network (keys, empty signed roster, broker config)",
 	  "Writes the operator's signing key (kept apart from the broker's), the broker's keys and\n"
-	  "configuration, a policy and an empty roster signed by the operator. docs/enrolment.md." },
+	  "configuration, a policy and an empty roster signed by the operator. docs/enrolment.md.\n"
+	  "--pseudonymisers: also the pseudonymisation service, enrolled (docs/pseudonymiser.md)." },
 	{ SETUP, "keygen", sp_cli_keygen_, "DIR (--org ID --role ROLE | --broker) [--force] [--json]",
 	  "an organisation's keys (0600) and DIR/enrol.json",
 	  "Writes curve, sign and (not for a broker) box keypairs into DIR, secrets 0600, and\n"
@@ -71,7 +73,7 @@ static const struct cmd commands[] = {
 	  "verify the roster with the operator key and list it", NULL },
 	{ SETUP, "node config", sp_cli_nodeconf_,
 	  "DIR --network ROSTER --broker tcp://HOST:PORT [--keys DIR] [--org ID] [--state DIR]\n"
-	  "         [--policy FILE] [--pseudonym-key FILE] [--operator-key FILE]",
+	  "         [--policy FILE] [--pseudonym-key FILE] [--operator-key FILE] [--pseudonymiser EPS]",
 	  "write an organisation's production configuration",
 	  "Writes DIR/seinpost.conf with copies of the roster, policy and pseudonymisation key.\n"
 	  "Keys default to DIR/keys, the organisation id to the one in its enrol.json, state to\n"
@@ -83,8 +85,13 @@ static const struct cmd commands[] = {
 	  "node keeps opening deliveries sealed to them), and a new enrol.json signed by the new and the\n"
 	  "old sign key for `roster add`. The running node switches when the roster names the new keys.\n"
 	  "--broker: a new broker sign key and a transition record signed by both in ROSTER." },
-	{ SETUP, "net init", sp_cli_net_, "DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]",
-	  "create a complete local test network", NULL },
+	{ SETUP, "net init", sp_cli_net_, "DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
+	  "         [--pseudonymisers N [--threshold T]] [--oprf-port P]",
+	  "create a complete local test network",
+	  "--pseudonymisers 1 adds the oblivious pseudonymisation service (DIR/pseudo-mh, port P\n"
+	  "or the broker's + 1); N > 1 with --threshold T: T-of-N instances pseudo-mh-1..N on\n"
+	  "ports P..P+N-1 with shares from a DKG run locally (a local network only). Every node\n"
+	  "pins the service's key (docs/pseudonymiser.md)." },
 	{ SETUP, "policy check", sp_cli_policy_, "FILE [--json]", "validate a sharing policy, print who may see what",
 	  "Line-numbered errors (exit 1), or the version, hash and the table of who may see what.\n"
 	  "--json prints {\"file\", \"ok\", \"version\", \"hash\", \"categories\", \"error\"}." },
@@ -143,6 +150,11 @@ static const struct cmd commands[] = {
 	  "requires_reason = facts (the MOT) needs --reason 'facts: WHAT'. Every move is audited (who, when,\n"
 	  "reason, from and to) and told to the signallers as a `table` event. status scaled-down moves one\n"
 	  "table down. Exit status: 0 moved, 1 refused, 2 usage, 3 no verdict. docs/casework.md." },
+	{ NODE, "pseudonym", sp_cli_pseudonym, "[--kind person|business|location] [--batch N] (--file FILE | ID...)",
+	  "network pseudonyms from the pseudonymisation service",
+	  "One pseudonym (64 hex) per identifier, in input order; identifiers are blinded before\n"
+	  "they leave this process and counted against the organisation's daily limit.\n"
+	  "Exit 1 refused or a key/proof alarm, 2 usage or a malformed identifier, 3 no answer." },
 	{ ANY, "audit verify", sp_cli_audit, "[--json]", "check records, hash chain and signed tree heads",
 	  "Exit 0 intact, 1 broken (the first bad record or head is named)." },
 	{ ANY, "audit log", sp_cli_audit,

@@ -58,6 +58,8 @@ void sp_cli_audit_record_print(const Seinpost__AuditRecord *r)
 		printf(" rule=%s", r->rule_id);
 	if (r->reason[0])
 		printf(" reason=\"%s\"", r->reason);
+	if (r->count)
+		printf(" count=%u", r->count);
 	putchar('\n');
 }
 

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "sp_audit.h"
+#include "sp_bsn.h"
 #include "sp_statedir.h"
 #include "sp_cli.h"
 #include "sp_config.h"
@@ -379,21 +380,40 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 			sp_kh *kh = NULL;
 			char why[128];
 			uint32_t epoch;
-			if (!cfg->pseudo_key_path[0]) {
+			if (cfg->oprf_service[0]) {
+				/* pseudonyms from the pseudonymisation service (sp_node_oprf.h) */
+				char norm[24];
+				if ((subject_kind == SP_SUBJECT_PERSON ? sp_bsn_normalise(bsn, norm) :
+				     subject_kind == SP_SUBJECT_BUSINESS ? sp_kvk_normalise(bsn, norm) :
+				     sp_bag_normalise(bsn, norm)) != SP_OK) {
+					fprintf(stderr, "seinpost audit: %s\n", subject_kind == SP_SUBJECT_PERSON ? "invalid BSN" :
+					        subject_kind == SP_SUBJECT_BUSINESS ? "invalid KvK number: must be 8 digits" :
+					        "invalid BAG id: must be 16 digits");
+					return 2;
+				}
+				rc = sp_cli_oprf_lookup(cfg, subject_kind, norm, pseudo, why, sizeof why);
+				sodium_memzero(norm, sizeof norm);
+				if (rc != SP_OK) {
+					fprintf(stderr, "seinpost audit: the pseudonymisation service gave no pseudonym: %s\n", why);
+					return rc == SP_ETIMEOUT ? 3 : 1;
+				}
+			} else if (!cfg->pseudo_key_path[0]) {
 				fprintf(stderr, "seinpost audit: --bsn needs the pseudonymisation key (the privacy officer's node); "
 				                "on the broker use --pseudonym\n");
 				return 2;
-			}
-			if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK &&
-			    (rc = sp_kh_local(cfg->org, NULL, kr, &kh)) == SP_OK)
-				rc = sp_submit_pseudonym(kh, subject_kind, bsn, pseudo, &epoch, why, sizeof why);
-			sp_kh_free(&kh);
-			sp_pseudo_keyring_free(&kr);
-			if (rc != SP_OK) {
-				fprintf(stderr, "seinpost audit: %s\n", rc == SP_EBSN ? "invalid BSN" :
-				        subject_kind == SP_SUBJECT_BUSINESS ? "invalid KvK number: must be 8 digits" :
-				        subject_kind == SP_SUBJECT_LOCATION ? "invalid BAG id: must be 16 digits" : sp_strerror(rc));
-				return 2;
+			} else {
+				if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) == SP_OK &&
+				    (rc = sp_kh_local(cfg->org, NULL, kr, &kh)) == SP_OK)
+					rc = sp_submit_pseudonym(kh, subject_kind, bsn, pseudo, &epoch, why, sizeof why);
+				sp_kh_free(&kh);
+				sp_pseudo_keyring_free(&kr);
+				if (rc != SP_OK) {
+					fprintf(stderr, "seinpost audit: %s\n", rc == SP_EBSN ? "invalid BSN" :
+					        subject_kind == SP_SUBJECT_BUSINESS ? "invalid KvK number: must be 8 digits" :
+					        subject_kind == SP_SUBJECT_LOCATION ? "invalid BAG id: must be 16 digits" :
+					        sp_strerror(rc));
+					return 2;
+				}
 			}
 			f.q.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
 			/* The report names its subject by a masked number only. */

@@ -65,7 +65,8 @@ int sp_cli_net(int argc, char **argv)
 	const char *policy_arg = NULL;
 
 	if (argc < 2 || strcmp(argv[1], "init") != 0) {
-		fprintf(stderr, "usage: seinpost net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n");
+		fprintf(stderr, "usage: seinpost net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
+		                "                     [--pseudonymisers N [--threshold T]] [--oprf-port N]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -90,6 +91,22 @@ int sp_cli_net(int argc, char **argv)
 			o.port = (unsigned)p;
 		} else if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
 			policy_arg = argv[++i];
+		} else if ((strcmp(a, "--pseudonymisers") == 0 || strcmp(a, "--oprf-port") == 0 ||
+		            strcmp(a, "--threshold") == 0) && i + 1 < argc) {
+			char *end;
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			int port = strcmp(a, "--oprf-port") == 0;
+			if (*end || (port ? (v == 0 || v > 65535) : v > 16)) {
+				fprintf(stderr, "seinpost net init: %s must be %s\n", a,
+				        port ? "1..65535" : "0..16");
+				return 2;
+			}
+			if (port)
+				o.oprf_port = (unsigned)v;
+			else if (a[2] == 'p')
+				o.pseudonymisers = (unsigned)v;
+			else
+				o.threshold = (unsigned)v;
 		} else if (strcmp(a, "--network") == 0 && i + 1 < argc) {
 			o.network = argv[++i];
 		} else if (a[0] != '-' && !o.dir) {

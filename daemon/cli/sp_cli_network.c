@@ -2,6 +2,7 @@
  * network (docs/enrolment.md). */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sp_cli.h"
@@ -9,7 +10,8 @@
 #include "sp_keys.h"
 #include "sp_util.h"
 
-#define USAGE "usage: seinpost network create DIR --name NAME [--listen tcp://HOST:PORT] [--policy FILE] [--state DIR]\n"
+#define USAGE "usage: seinpost network create DIR --name NAME [--listen tcp://HOST:PORT] [--policy FILE] [--state DIR]\n" \
+              "       [--pseudonymisers N [--threshold T]] [--oprf-port P]\n"
 
 int sp_cli_network(int argc, char **argv)
 {
@@ -24,7 +26,11 @@ int sp_cli_network(int argc, char **argv)
 		      "and its public half operator.pub, the broker's keys and configuration (broker/), an empty\n"
 		      "roster signed by the operator (roster.bin), the policy (policy.ini) and the partners'\n"
 		      "pseudonymisation key (partners/pseudo.key, never for the broker). Broker state defaults\n"
-		      "to /var/lib/seinpost/broker.\n", stdout);
+		      "to /var/lib/seinpost/broker.\n"
+		      "--pseudonymisers 1: the pseudonymisation service in DIR/pseudo-mh (listening on port P,\n"
+		      "default 7701); N > 1 with --threshold T: T-of-N instances DIR/pseudo-mh-1..N on ports\n"
+		      "P..P+N-1, their shares from a DKG run here (a local network only), enrolled on the\n"
+		      "roster (docs/pseudonymiser.md); such a network has no partners/pseudo.key.\n", stdout);
 		return 0;
 	}
 	if (argc < 3 || strcmp(argv[1], "create") != 0) {
@@ -40,6 +46,23 @@ int sp_cli_network(int argc, char **argv)
 			o.policy_src = argv[++i];
 		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
 			o.state = argv[++i];
+		else if ((strcmp(argv[i], "--pseudonymisers") == 0 || strcmp(argv[i], "--threshold") == 0 ||
+		          strcmp(argv[i], "--oprf-port") == 0) && i + 1 < argc) {
+			char *end;
+			const char *a = argv[i];
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			int port = strcmp(a, "--oprf-port") == 0;
+			if (*end || (port ? (v == 0 || v > 65535) : v > 16)) {
+				fprintf(stderr, "seinpost network create: %s must be %s\n", a, port ? "1..65535" : "0..16");
+				return 2;
+			}
+			if (port)
+				o.oprf_port = (unsigned)v;
+			else if (a[2] == 'p')
+				o.pseudonymisers = (unsigned)v;
+			else
+				o.threshold = (unsigned)v;
+		}
 		else if (strcmp(argv[i], "--help") == 0) {
 			fputs(USAGE, stdout);
 			return 0;

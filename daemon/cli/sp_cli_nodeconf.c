@@ -7,7 +7,8 @@
 #include "sp_network.h"
 
 #define USAGE "usage: seinpost node config DIR --network ROSTER --broker tcp://HOST:PORT [--keys DIR]\n" \
-              "       [--state DIR] [--policy FILE] [--pseudonym-key FILE] [--operator-key FILE] [--org ID]\n"
+              "       [--state DIR] [--policy FILE] [--pseudonym-key FILE] [--operator-key FILE] [--org ID]\n" \
+              "       [--pseudonymiser \"EP...\"]\n"
 
 int sp_cli_nodeconf(int argc, char **argv)
 {
@@ -18,7 +19,10 @@ int sp_cli_nodeconf(int argc, char **argv)
 		      "Writes DIR/seinpost.conf with copies of the roster, policy and pseudonymisation key.\n"
 		      "Keys default to DIR/keys (from `seinpost keygen DIR/keys --org ID --role ROLE`), the\n"
 		      "organisation id to the one in its enrol.json, state to /var/lib/seinpost/<org>, and\n"
-		      "operator.pub, policy.ini and partners/pseudo.key to the files next to ROSTER.\n", stdout);
+		      "operator.pub, policy.ini and partners/pseudo.key to the files next to ROSTER.\n"
+		      "--pseudonymiser: the endpoints of the pseudonymisation service's instances on the\n"
+		      "roster (space-separated, in index order); the node pins its key from the roster,\n"
+		      "takes its pseudonyms from the service and gets no pseudonymisation key.\n", stdout);
 		return 0;
 	}
 	if (argc < 3 || strcmp(argv[1], "config") != 0) {
@@ -43,6 +47,8 @@ int sp_cli_nodeconf(int argc, char **argv)
 			dst = &o.operator_pub;
 		else if (strcmp(argv[i], "--org") == 0)
 			dst = &o.org;
+		else if (strcmp(argv[i], "--pseudonymiser") == 0)
+			dst = &o.oprf_endpoints;
 		else if (strcmp(argv[i], "--help") == 0) {
 			fputs(USAGE, stdout);
 			return 0;

@@ -59,6 +59,8 @@ json_t *sp_cli_audit_record_json(const Seinpost__AuditRecord *r)
 	              r->recipient, "signal", sid, "subject", pseudo, "category", r->category, "weight",
 	              (int)r->weight, "tiers", sp_render_tiers_json(r->tiers), "rule", r->rule_id, "basis",
 	              r->legal_basis, "reason", r->reason, "code", (int)r->code);
+	if (o && r->count) /* the pseudonymisation service: elements in one request */
+		json_object_set_new(o, "oprf_elements", json_integer(r->count));
 	if (o)
 		sp_cli_json_time(o, "recorded_at", r->time);
 	return o;

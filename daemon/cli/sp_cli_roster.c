@@ -79,8 +79,11 @@ static int show_json(const sp_roster *r, const uint8_t op[32])
 			                                      iso_s(g->prev[j].until, t2, sizeof t2)));
 		}
 		json_t *e = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", g->id, "role", g->role, "curve_key",
-		                      hexj(g->curve_pk, 32), "sign_key", hexj(g->sign_pk, 32), "box_key", hexj(g->box_pk, 32),
+		                      hexj(g->curve_pk, 32), "sign_key", hexj(g->sign_pk, 32),
+		                      g->has_oprf ? "oprf_key" : "box_key", hexj(g->has_oprf ? g->oprf_pk : g->box_pk, 32),
 		                      "previous_keys", prev);
+		if (g->oprf_index)
+			json_object_set_new(e, "oprf_index", json_integer(g->oprf_index));
 		if (g->enrolled)
 			json_object_set_new(e, "enrolled_at", json_string(iso_s(g->enrolled, t, sizeof t)));
 		json_array_append_new(orgs, e);
@@ -98,6 +101,16 @@ static int show_json(const sp_roster *r, const uint8_t op[32])
 	                                           "sign_key", hexj(sp_roster_broker_sign(r), 32),
 	                                           "previous_sign_keys", bprev));
 	json_object_set_new(o, "organisations", orgs);
+	{
+		uint32_t nc;
+		const uint8_t *c = sp_roster_oprf_commitments(r, &nc);
+		if (c) {
+			json_t *ca = json_array();
+			for (uint32_t j = 0; j < nc; j++)
+				json_array_append_new(ca, hexj(c + 32 * j, 32));
+			json_object_set_new(o, "oprf_commitments", ca);
+		}
+	}
 	json_object_set_new(o, "removed", rem);
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');

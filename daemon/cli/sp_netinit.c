@@ -34,14 +34,19 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 {
 	const sp_netinit_org *orgs = o->orgs ? o->orgs : sp_netinit_default_orgs;
 	size_t norgs = o->orgs ? o->norgs : sp_netinit_default_norgs;
-	char ep[64], dir[PATH_MAX], keys[PATH_MAX], path[PATH_MAX], roster[PATH_MAX], msg[512];
+	char ep[64], dir[PATH_MAX], keys[PATH_MAX], path[PATH_MAX], roster[PATH_MAX], msg[512], oeps[1024] = "";
+	unsigned oprf_port = o->oprf_port ? o->oprf_port : o->port + 1;
 	int rc;
 
 	err[0] = '\0';
 	for (size_t i = 0; i < norgs; i++) {
 		if (!sp_ident_ok(orgs[i].id) || strcmp(orgs[i].id, "broker") == 0 || strcmp(orgs[i].id, "operator") == 0 ||
-		    strcmp(orgs[i].id, "partners") == 0) {
+		    strcmp(orgs[i].id, "partners") == 0 || strncmp(orgs[i].id, SP_PSEUDONYMISER_ID, strlen(SP_PSEUDONYMISER_ID)) == 0) {
 			ERR("organisation id '%s' is not valid (lower case letters, digits, '-' and '.')", orgs[i].id);
+			return SP_EINVAL;
+		}
+		if (strcmp(orgs[i].role, "pseudonymiser") == 0) {
+			ERR("a pseudonymiser is not a node: use --pseudonymisers N");
 			return SP_EINVAL;
 		}
 		if (!sp_role_known(orgs[i].role)) {
@@ -63,7 +68,11 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 	}
 	snprintf(ep, sizeof ep, "tcp://127.0.0.1:%u", o->port);
 	sp_network_opts no = { .dir = o->dir, .name = o->network ? o->network : "seinpost-local", .listen = ep,
-	                       .policy_src = o->policy_src, .state = "state", .test_limits = 1 };
+	                       .policy_src = o->policy_src, .state = "state", .test_limits = 1,
+	                       .pseudonymisers = o->pseudonymisers, .threshold = o->threshold,
+	                       .oprf_host = "127.0.0.1", .oprf_port = oprf_port };
+	for (unsigned i = 0, l = 0; i < o->pseudonymisers && l < sizeof oeps; i++)
+		l += (unsigned)snprintf(oeps + l, sizeof oeps - l, "%stcp://127.0.0.1:%u", i ? " " : "", oprf_port + i);
 	if ((rc = sp_network_create(&no, err, errlen)) != SP_OK)
 		return rc;
 	for (size_t i = 0; i < norgs; i++) {
@@ -80,7 +89,8 @@ int sp_netinit(const sp_netinit_opts *o, char *err, size_t errlen)
 	for (size_t i = 0; i < norgs; i++) {
 		if (sp_path_join(o->dir, orgs[i].id, dir, sizeof dir) != SP_OK)
 			return SP_ESIZE;
-		sp_node_config_opts nc = { .dir = dir, .roster = roster, .broker = ep, .state = "state", .test_limits = 1 };
+		sp_node_config_opts nc = { .dir = dir, .roster = roster, .broker = ep, .state = "state", .test_limits = 1,
+		                           .oprf_endpoints = o->pseudonymisers ? oeps : NULL };
 		if ((rc = sp_network_node_config(&nc, err, errlen)) != SP_OK)
 			return rc;
 	}

@@ -105,8 +105,10 @@ int sp_network_create(const sp_network_opts *o, char *err, size_t errlen)
 		goto out;
 	if ((rc = join(o->dir, "policy.ini", p)) != SP_OK || (rc = copy_file(o->policy_src, p, 0644)) != SP_OK)
 		goto out;
-	if ((rc = join(o->dir, "partners", q)) != SP_OK || (rc = sp_mkdir_p(q, 0700)) != SP_OK ||
-	    (rc = join(q, "pseudo.key", p)) != SP_OK || (rc = sp_pseudo_keyring_save(pseudo, p)) != SP_OK)
+	/* With the pseudonymisation service no partner gets a pseudonymisation key. */
+	if (!o->pseudonymisers &&
+	    ((rc = join(o->dir, "partners", q)) != SP_OK || (rc = sp_mkdir_p(q, 0700)) != SP_OK ||
+	     (rc = join(q, "pseudo.key", p)) != SP_OK || (rc = sp_pseudo_keyring_save(pseudo, p)) != SP_OK))
 		goto out;
 	{
 		char state[PATH_MAX];
@@ -139,6 +141,9 @@ int sp_network_create(const sp_network_opts *o, char *err, size_t errlen)
 	sp_roster_touch(r);
 	if ((rc = join(o->dir, "roster.bin", p)) != SP_OK || (rc = sp_roster_save(r, p, op->sign_sk)) != SP_OK)
 		goto out;
+	if (o->pseudonymisers)
+		rc = sp_network_pseudonymisers(o->dir, o->pseudonymisers, o->threshold, o->oprf_host ? o->oprf_host : "0.0.0.0",
+		                               o->oprf_port ? o->oprf_port : SP_OPRF_PORT_DEFAULT, o->test_limits, err, errlen);
 out:
 	if (rc != SP_OK && !err[0])
 		say(err, errlen, rc, "writing %s failed: %s", o->dir, sp_strerror(rc));
@@ -168,7 +173,14 @@ int sp_network_keygen(const char *dir, const char *org, const char *role, int br
 	if (role && !sp_role_known(role))
 		return say(err, errlen, SP_EINVAL,
 		           "role '%s' is not known (police, school, youthcare, municipality, zvh, privacy-officer, "
-		           "healthcare, probation)", role);
+		           "healthcare, probation, pseudonymiser)", role);
+	if (role && strcmp(role, "pseudonymiser") == 0) {
+		if ((rc = sp_network_keygen_pseudonymiser(dir, org, force, NULL, 0, err, errlen)) != SP_OK)
+			return rc;
+		if (out && (rc = sp_keys_load(dir, out)) != SP_OK)
+			return say(err, errlen, rc, "%s: %s", dir, sp_strerror(rc));
+		return SP_OK;
+	}
 	/* Keys are an identity: new ones over old ones lose the ability to
 	 * open what was sealed to the old box key. Only on request. */
 	if (sp_keys_exist(dir) && !force)
@@ -298,6 +310,9 @@ int sp_network_roster_add(const char *roster, const char *opdir, const char *enr
 		memcpy(o.curve_pk, e.curve_pk, 32);
 		memcpy(o.sign_pk, e.sign_pk, 32);
 		memcpy(o.box_pk, e.box_pk, 32);
+		o.has_oprf = e.has_oprf;
+		memcpy(o.oprf_pk, e.oprf_pk, 32);
+		o.oprf_index = e.oprf_index;
 		o.enrolled = sp_now_s();
 		rc = sp_roster_add(r, &o);
 		if (rc != SP_OK) {
@@ -395,7 +410,8 @@ static int beside(const char *roster, const char *name, char out[PATH_MAX])
 
 int sp_network_node_config(const sp_node_config_opts *o, char *err, size_t errlen)
 {
-	char keys[PATH_MAX], p[PATH_MAX], src[PATH_MAX], state[PATH_MAX], org[SP_ID_MAX], hex[65], text[2048];
+	char keys[PATH_MAX], p[PATH_MAX], src[PATH_MAX], state[PATH_MAX], org[SP_ID_MAX], hex[65], text[4096];
+	char oprf[2048];
 	uint8_t op[32];
 	sp_roster *r = NULL;
 	sp_enrol e;
@@ -429,6 +445,8 @@ int sp_network_node_config(const sp_node_config_opts *o, char *err, size_t errle
 	if ((rc = sp_roster_load(o->roster, op, &r)) != SP_OK)
 		return say(err, errlen, rc, "%s: %s", o->roster, sp_strerror(rc));
 	sp_roster_free(&r);
+	if ((rc = sp_network_oprf_section(o->roster, op, o->oprf_endpoints, oprf, sizeof oprf, err, errlen)) != SP_OK)
+		return rc;
 	if ((rc = sp_mkdir_p(o->dir, 0755)) != SP_OK)
 		return say(err, errlen, rc, "cannot create %s: %s", o->dir, sp_strerror(rc));
 	if ((rc = join(o->dir, "roster.bin", p)) != SP_OK || (rc = copy_file(o->roster, p, 0644)) != SP_OK)
@@ -439,12 +457,20 @@ int sp_network_node_config(const sp_node_config_opts *o, char *err, size_t errle
 		return rc;
 	if ((rc = join(o->dir, "policy.ini", p)) != SP_OK || (rc = copy_file(src, p, 0644)) != SP_OK)
 		return say(err, errlen, rc, "policy %s: %s (pass --policy FILE)", src, sp_strerror(rc));
-	if (o->pseudo)
-		snprintf(src, sizeof src, "%s", o->pseudo);
-	else if ((rc = beside(o->roster, "partners/pseudo.key", src)) != SP_OK)
-		return rc;
-	if ((rc = join(o->dir, "pseudo.key", p)) != SP_OK || (rc = copy_file(src, p, 0600)) != SP_OK)
-		return say(err, errlen, rc, "pseudonymisation key %s: %s (pass --pseudonym-key FILE)", src, sp_strerror(rc));
+	/* With the pseudonymisation service the node holds no pseudonymisation
+	 * secret at all: no pseudo.key (sp_node_oprf.h). */
+	if (oprf[0] && o->pseudo)
+		return say(err, errlen, SP_EINVAL, "--pseudonym-key and --pseudonymiser exclude each other: a node of a "
+		                                   "network with the service holds no pseudonymisation key");
+	if (!oprf[0]) {
+		if (o->pseudo)
+			snprintf(src, sizeof src, "%s", o->pseudo);
+		else if ((rc = beside(o->roster, "partners/pseudo.key", src)) != SP_OK)
+			return rc;
+		if ((rc = join(o->dir, "pseudo.key", p)) != SP_OK || (rc = copy_file(src, p, 0600)) != SP_OK)
+			return say(err, errlen, rc, "pseudonymisation key %s: %s (pass --pseudonym-key FILE)", src,
+			           sp_strerror(rc));
+	}
 	if (o->state)
 		snprintf(state, sizeof state, "%s", o->state);
 	else
@@ -461,11 +487,12 @@ int sp_network_node_config(const sp_node_config_opts *o, char *err, size_t errle
 	             "roster = roster.bin\n"
 	             "operator_key = %s\n"
 	             "policy = policy.ini\n"
-	             "pseudonym_key = pseudo.key\n"
+	             "%s"
 	             "log = %s\n"
-	             "\n[broker]\nendpoint = %s\n%s",
-	             org, o->keys ? keys : "keys", state, sp_hex(op, 32, hex), o->test_limits ? "stderr" : "auto",
-	             o->broker, o->test_limits ? test_limits_text(0) : "");
+	             "\n[broker]\nendpoint = %s\n%s%s",
+	             org, o->keys ? keys : "keys", state, sp_hex(op, 32, hex), oprf[0] ? "" : "pseudonym_key = pseudo.key\n",
+	             o->test_limits ? "stderr" : "auto",
+	             o->broker, o->test_limits ? test_limits_text(0) : "", oprf);
 	if (n < 0 || (size_t)n >= sizeof text)
 		return SP_ESIZE;
 	if ((rc = join(o->dir, "seinpost.conf", p)) != SP_OK || (rc = sp_file_write(p, text, (size_t)n, 0644)) != SP_OK)

@@ -9,13 +9,14 @@
 #include "seinpost.pb-c.h"
 #include "sp_hook.h"
 #include "sp_monitor.h"
+#include "sp_oprfsvc.h"
 #include "sp_spool.h"
 #include "sp_sth.h"
 #include "sp_util.h"
 #include "sp_verdict.h"
 #include "sp_witness.h"
 
-#define ROLE_ANY (SP_RUN_BROKER | SP_RUN_NODE)
+#define ROLE_ANY (SP_RUN_BROKER | SP_RUN_NODE | SP_RUN_PSEUDONYMISER)
 
 /* A node's view of the broker's audit history (witnessing): an alarm means
  * the broker's log shrank or forked, and makes `status` exit non-zero. */
@@ -65,7 +66,7 @@ static const struct {
 	int roles;
 	sp_status_provider_fn fn;
 } providers[] = {
-	{ ROLE_ANY, sp_status_daemon },
+	{ SP_RUN_BROKER | SP_RUN_NODE, sp_status_daemon }, /* the pseudonymiser has no control socket yet */
 	{ SP_RUN_BROKER, head_line },
 	{ ROLE_ANY, sp_status_store },
 	{ SP_RUN_BROKER, sp_status_broker_queues },
@@ -75,6 +76,7 @@ static const struct {
 	{ SP_RUN_NODE, sp_status_monitor },
 	{ SP_RUN_NODE, sp_status_hook },
 	{ SP_RUN_NODE, sp_spool_status },
+	{ SP_RUN_PSEUDONYMISER, sp_oprfsvc_status },
 };
 
 int sp_status_collect(const sp_config *c, const sp_status_opts *o, sp_status **out)

@@ -66,6 +66,8 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN] = "withdrawn",
 	[SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED] = "withdrawal-delivered",
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUARANTINED] = "quarantined",
+	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_EVALUATED] = "oprf-evaluated",
+	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_REFUSED] = "oprf-refused",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 
@@ -179,6 +181,7 @@ int sp_audit_append(sp_txn *t, const sp_audit_entry *e, uint64_t *seq_out)
 	rec.prev_hash = bin_or_empty(prev, HASH_LEN);
 	rec.event_time = e->event_time_ms;
 	rec.unix_user = str_or_empty(e->unix_user);
+	rec.count = e->count;
 
 	len = seinpost__audit_record__get_packed_size(&rec);
 	buf = malloc(len ? len : 1);

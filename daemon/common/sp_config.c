@@ -15,6 +15,7 @@
 #include "sp_ini.h"
 
 #include <ini.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -34,13 +35,16 @@ enum ctype {
 	C_HEX32,     /* 64 hex characters -> 32 bytes */
 	C_LOG,       /* auto | journal | stderr */
 	C_ENDPOINT,  /* tcp://, ipc:// */
+	C_ENDPOINTS, /* one or more endpoints, separated by spaces */
+	C_IDS,       /* one or more identifiers, separated by spaces */
 	C_U32,       /* whole number in [min, max] */
 	C_MB,        /* megabytes in [min, max], stored as uint64 bytes */
 	C_KB,        /* kilobytes in [min, max], stored as uint32 bytes */
 	C_INT,       /* int in [min, max] */
 };
 
-enum { ROLE_ANY = 0, ROLE_BROKER = SP_RUN_BROKER, ROLE_NODE = SP_RUN_NODE };
+enum { ROLE_ANY = 0, ROLE_BROKER = SP_RUN_BROKER, ROLE_NODE = SP_RUN_NODE,
+       ROLE_PSEUDO = SP_RUN_PSEUDONYMISER };
 
 struct ckey {
 	const char *section;
@@ -64,7 +68,7 @@ static const struct ckey ckeys[] = {
 	K("seinpost", "roster", C_PATH, roster_path, 0, 0, 0, ROLE_ANY, ROLE_ANY, NULL),
 	K("seinpost", "operator_key", C_HEX32, operator_pk, 0, 0, 0, ROLE_ANY, ROLE_ANY, NULL),
 	K("seinpost", "policy", C_PATH, policy_path, 0, 0, 0, ROLE_ANY, ROLE_ANY, NULL),
-	K("seinpost", "pseudonym_key", C_PATH, pseudo_key_path, 0, 0, 0, ROLE_NODE, ROLE_NODE,
+	K("seinpost", "pseudonym_key", C_PATH, pseudo_key_path, 0, 0, 0, -1 /* or [pseudonymiser] */, ROLE_NODE,
 	  "the broker must never hold the pseudonymisation key"),
 	K("seinpost", "log", C_LOG, log, 0, 0, 0, -1, ROLE_ANY, NULL),
 	K("seinpost", "verbose", C_INT, verbose, 0, 1, 0, -1, ROLE_ANY, NULL),
@@ -93,6 +97,16 @@ static const struct ckey ckeys[] = {
 	K("hook", "out", C_PATH, hook_out, 0, 0, 0, -1, ROLE_NODE, "the broker opens nothing to hand on"),
 	K("hook", "timeout_s", C_U32, hook_timeout_s, 1, 3600, 30, -1, ROLE_NODE, "the broker runs no hooks"),
 	K("hook", "retry_s", C_U32, hook_retry_s, 1, 3600, 5, -1, ROLE_NODE, "the broker runs no hooks"),
+	K("pseudonymiser", "listen", C_ENDPOINT, oprf_endpoint, 0, 0, 0, ROLE_PSEUDO, ROLE_PSEUDO,
+	  "listen is the pseudonymiser's own address; a node names it with endpoint"),
+	K("pseudonymiser", "endpoint", C_ENDPOINTS, oprf_endpoint, 0, 0, 0, -1, ROLE_NODE,
+	  "only a node asks the pseudonymisation service"),
+	K("pseudonymiser", "service", C_IDS, oprf_service, 0, 0, 0, -1, ROLE_NODE,
+	  "only a node asks the pseudonymisation service"),
+	K("pseudonymiser", "key", C_HEX32, oprf_pin, 0, 0, 0, -1, ROLE_NODE,
+	  "only a node pins the service's key"),
+	K("pseudonymiser", "timeout_ms", C_U32, oprf_timeout_ms, 100, 600000, 5000, -1, ROLE_NODE,
+	  "only a node asks the pseudonymisation service"),
 };
 #define NCKEYS (sizeof ckeys / sizeof ckeys[0])
 
@@ -160,8 +174,10 @@ static int set_value(struct cctx *x, const struct ckey *k, const char *v)
 			*(int *)slot = SP_RUN_BROKER;
 		else if (strcmp(v, "node") == 0)
 			*(int *)slot = SP_RUN_NODE;
+		else if (strcmp(v, "pseudonymiser") == 0)
+			*(int *)slot = SP_RUN_PSEUDONYMISER;
 		else {
-			fail(x, x->rd.line, "role must be broker or node");
+			fail(x, x->rd.line, "role must be broker, node or pseudonymiser");
 			return -1;
 		}
 		return 0;
@@ -189,6 +205,38 @@ static int set_value(struct cctx *x, const struct ckey *k, const char *v)
 			return -1;
 		}
 		return 0;
+	case C_ENDPOINTS:
+	case C_IDS: {
+		char w[256];
+		const char *p = v;
+		int words = 0;
+		if (strlen(v) >= k->size) {
+			fail(x, x->rd.line, "'%s' is too long", k->key);
+			return -1;
+		}
+		while (*p) {
+			size_t l = strcspn(p, " ");
+			if (l == 0 || l >= sizeof w) {
+				fail(x, x->rd.line, "'%s': one space between items", k->key);
+				return -1;
+			}
+			memcpy(w, p, l);
+			w[l] = '\0';
+			if (k->type == C_IDS ? !sp_ident_ok(w) : !endpoint_ok(w)) {
+				fail(x, x->rd.line, "'%s': item %d is not %s", k->key, words + 1,
+				     k->type == C_IDS ? "an identifier" : "a ZeroMQ endpoint");
+				return -1;
+			}
+			words++;
+			p += l;
+			if (*p == ' ' && *++p == '\0') {
+				fail(x, x->rd.line, "'%s': trailing space", k->key);
+				return -1;
+			}
+		}
+		strcpy(slot, v);
+		return 0;
+	}
 	case C_LOG:
 		if (strcmp(v, "auto") && strcmp(v, "journal") && strcmp(v, "stderr")) {
 			fail(x, x->rd.line, "log must be auto, journal or stderr");
@@ -322,8 +370,38 @@ static void check_roles(struct cctx *x)
 		if (!x->seen[i] && k->required_for >= 0 &&
 		    (k->required_for == ROLE_ANY || k->required_for == c->role))
 			fail(x, role_line, "missing '%s' in [%s] (required for a %s)", k->key,
-			     k->section, c->role == SP_RUN_BROKER ? "broker" : "node");
+			     k->section, sp_config_role_name(c->role));
 	}
+	if (!x->rd.err_line && c->role == SP_RUN_PSEUDONYMISER && !c->org[0])
+		fail(x, role_line, "missing 'org' in [seinpost] (required for a pseudonymiser)");
+	/* a node names the service completely or not at all */
+	if (!x->rd.err_line && c->role == SP_RUN_NODE) {
+		int e = c->oprf_endpoint[0] != 0, s = c->oprf_service[0] != 0,
+		    k = !sodium_is_zero(c->oprf_pin, sizeof c->oprf_pin);
+		if (e + s + k != 0 && e + s + k != 3)
+			fail(x, role_line, "[pseudonymiser] needs endpoint, service and key together");
+		else if (sp_config_words(c->oprf_endpoint) != sp_config_words(c->oprf_service))
+			fail(x, role_line, "[pseudonymiser] needs one endpoint per service");
+		/* pseudonyms come from pseudonym_key or from the service */
+		else if (!s && !c->pseudo_key_path[0])
+			fail(x, role_line, "missing 'pseudonym_key' in [seinpost] (required for a node without a "
+			                   "[pseudonymiser] section)");
+	}
+}
+
+size_t sp_config_words(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s += strspn(s, " ")) {
+		n++;
+		s += strcspn(s, " ");
+	}
+	return n;
+}
+
+const char *sp_config_role_name(int role)
+{
+	return role == SP_RUN_BROKER ? "broker" : role == SP_RUN_PSEUDONYMISER ? "pseudonymiser" : "node";
 }
 
 int sp_config_load(const char *path, sp_config *out, char *err, size_t errlen)

@@ -17,10 +17,12 @@
 #include "sp_util.h"
 
 #define FORMAT "seinpost-enrol/1"
-#define MSG_MAX (sizeof SP_ENROL_DOMAIN + 1 + SP_ID_MAX + 1 + SP_ROLE_MAX + 96 + 1 + SP_ENROL_TIME_MAX + 32 + 8)
+#define MSG_MAX (sizeof SP_ENROL_DOMAIN + 1 + SP_ID_MAX + 1 + SP_ROLE_MAX + 96 + 1 + SP_ENROL_TIME_MAX + 32 + 8 + 36)
+#define PSEUDONYMISER "pseudonymiser"
 
 /* domain || len(org) org || len(role) role || curve || sign || box ||
- * len(created_at) created_at || prev_sign (zeros: none) || be64(overlap_s) */
+ * len(created_at) created_at || prev_sign (zeros: none) || be64(overlap_s)
+ * [|| oprf_key || be32(oprf_index): role pseudonymiser only] */
 static size_t enrol_message(const sp_enrol *e, uint8_t out[MSG_MAX])
 {
 	size_t n = 0, l;
@@ -48,7 +50,16 @@ static size_t enrol_message(const sp_enrol *e, uint8_t out[MSG_MAX])
 		memset(out + n, 0, 32);
 	n += 32;
 	sp_be64_put(out + n, e->rotation ? e->overlap_s : 0);
-	return n + 8;
+	n += 8;
+	if (e->has_oprf) {
+		memcpy(out + n, e->oprf_pk, 32);
+		out[n + 32] = (uint8_t)(e->oprf_index >> 24);
+		out[n + 33] = (uint8_t)(e->oprf_index >> 16);
+		out[n + 34] = (uint8_t)(e->oprf_index >> 8);
+		out[n + 35] = (uint8_t)e->oprf_index;
+		n += 36;
+	}
+	return n;
 }
 
 int sp_enrol_make(const sp_keyset *k, const char *org, const char *role, const sp_keyset *prev,
@@ -56,7 +67,7 @@ int sp_enrol_make(const sp_keyset *k, const char *org, const char *role, const s
 {
 	uint8_t m[MSG_MAX];
 	size_t ml;
-	if (!k || !org || !role || !out || !k->has_box)
+	if (!k || !org || !role || !out || !k->has_box || strcmp(role, PSEUDONYMISER) == 0)
 		return SP_EINVAL;
 	memset(out, 0, sizeof *out);
 	if (strlen(org) >= SP_ID_MAX || !sp_ident_ok(org) || strlen(role) >= SP_ROLE_MAX || !sp_role_known(role))
@@ -76,6 +87,25 @@ int sp_enrol_make(const sp_keyset *k, const char *org, const char *role, const s
 	crypto_sign_detached(out->signature, NULL, m, ml, k->sign_sk);
 	if (prev)
 		crypto_sign_detached(out->prev_signature, NULL, m, ml, prev->sign_sk);
+	return SP_OK;
+}
+
+int sp_enrol_make_pseudonymiser(const sp_keyset *k, const char *org, const uint8_t oprf_pk[32],
+                                uint32_t oprf_index, sp_enrol *out)
+{
+	uint8_t m[MSG_MAX];
+	if (!k || !org || !oprf_pk || !out || k->has_box || strlen(org) >= SP_ID_MAX || !sp_ident_ok(org))
+		return SP_EINVAL;
+	memset(out, 0, sizeof *out);
+	strcpy(out->org, org);
+	strcpy(out->role, PSEUDONYMISER);
+	memcpy(out->curve_pk, k->curve_pk, 32);
+	memcpy(out->sign_pk, k->sign_pk, 32);
+	out->has_oprf = 1;
+	memcpy(out->oprf_pk, oprf_pk, 32);
+	out->oprf_index = oprf_index;
+	sp_iso_time(sp_now_ms(), out->created_at, sizeof out->created_at);
+	crypto_sign_detached(out->signature, NULL, m, enrol_message(out, m), k->sign_sk);
 	return SP_OK;
 }
 
@@ -112,7 +142,7 @@ int sp_enrol_parse(const char *text, size_t len, sp_enrol *out, char *why, size_
 {
 	static const char *const known[] = { "format", "org", "role", "curve_key", "sign_key", "box_key",
 	                                     "created_at", "signature", "previous_sign_key",
-	                                     "previous_signature", "overlap_s" };
+	                                     "previous_signature", "overlap_s", "oprf_key", "oprf_index" };
 	json_error_t err;
 	json_t *o = NULL, *v;
 	const char *key;
@@ -160,11 +190,26 @@ int sp_enrol_parse(const char *text, size_t len, sp_enrol *out, char *why, size_
 		rc = WHY("enrol.json: role is not known");
 		goto out;
 	}
+	out->has_oprf = strcmp(out->role, PSEUDONYMISER) == 0;
+	/* a pseudonymiser: an OPRF key and no box key; anyone else: the reverse */
 	if ((rc = get_hex(o, "curve_key", out->curve_pk, 32, 1, why, whylen)) != SP_OK ||
 	    (rc = get_hex(o, "sign_key", out->sign_pk, 32, 1, why, whylen)) != SP_OK ||
-	    (rc = get_hex(o, "box_key", out->box_pk, 32, 1, why, whylen)) != SP_OK ||
+	    (!out->has_oprf && (rc = get_hex(o, "box_key", out->box_pk, 32, 1, why, whylen)) != SP_OK) ||
+	    (out->has_oprf && (rc = get_hex(o, "oprf_key", out->oprf_pk, 32, 1, why, whylen)) != SP_OK) ||
 	    (rc = get_hex(o, "signature", out->signature, 64, 1, why, whylen)) != SP_OK)
 		goto out;
+	if (out->has_oprf ? json_object_get(o, "box_key") != NULL
+	                  : (json_object_get(o, "oprf_key") != NULL || json_object_get(o, "oprf_index") != NULL)) {
+		rc = WHY("enrol.json: a pseudonymiser has oprf_key and no box_key; other roles the reverse");
+		goto out;
+	}
+	if ((v = json_object_get(o, "oprf_index")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 255) {
+			rc = WHY("enrol.json: oprf_index must be 1..255");
+			goto out;
+		}
+		out->oprf_index = (uint32_t)json_integer_value(v);
+	}
 	has_prev = get_hex(o, "previous_sign_key", out->prev_sign_pk, 32, 0, why, whylen);
 	has_psig = get_hex(o, "previous_signature", out->prev_signature, 64, 0, why, whylen);
 	if ((has_prev != SP_OK && has_prev != SP_ENOTFOUND) || (has_psig != SP_OK && has_psig != SP_ENOTFOUND)) {
@@ -183,6 +228,10 @@ int sp_enrol_parse(const char *text, size_t len, sp_enrol *out, char *why, size_
 		}
 		out->overlap_s = (uint64_t)json_integer_value(v);
 		out->rotation = 1;
+		if (out->has_oprf) {
+			rc = WHY("enrol.json: a pseudonymiser's keys do not rotate by enrolment");
+			goto out;
+		}
 	}
 	ml = enrol_message(out, m);
 	if (crypto_sign_verify_detached(out->signature, m, ml, out->sign_pk) != 0) {
@@ -230,14 +279,19 @@ int sp_enrol_write(const sp_enrol *e, const char *path)
 		return SP_EINVAL;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "format", FORMAT, "org", e->org, "role", e->role,
 	              "curve_key", sp_hex(e->curve_pk, 32, c), "sign_key", sp_hex(e->sign_pk, 32, s),
-	              "box_key", sp_hex(e->box_pk, 32, b), "created_at", e->created_at,
-	              "signature", sp_hex(e->signature, 64, sig));
+	              e->has_oprf ? "oprf_key" : "box_key", sp_hex(e->has_oprf ? e->oprf_pk : e->box_pk, 32, b),
+	              "created_at", e->created_at, "signature", sp_hex(e->signature, 64, sig));
 	if (!o)
 		return SP_ENOMEM;
 	if (e->rotation &&
 	    (json_object_set_new(o, "previous_sign_key", json_string(sp_hex(e->prev_sign_pk, 32, ps))) != 0 ||
 	     json_object_set_new(o, "previous_signature", json_string(sp_hex(e->prev_signature, 64, psig))) != 0 ||
 	     json_object_set_new(o, "overlap_s", json_integer((json_int_t)e->overlap_s)) != 0)) {
+		json_decref(o);
+		return SP_ENOMEM;
+	}
+	if (e->has_oprf && e->oprf_index &&
+	    json_object_set_new(o, "oprf_index", json_integer((json_int_t)e->oprf_index)) != 0) {
 		json_decref(o);
 		return SP_ENOMEM;
 	}

@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "sp_log.h"
+#include "sp_oprfsvc.h"
 #include "sp_reads.h"
 #include "sp_signal.h"
 #include "sp_util.h"
@@ -45,6 +46,8 @@ struct sp_kh {
 	uint32_t seq;
 	int lost;
 	pid_t peer;                      /* remote: the key holder (our parent) */
+	sp_kh_oprf_fn oprf;              /* the pseudonymisation service, if set */
+	void *oprf_ctx;
 };
 
 /* 1 when process pid is stopped (state T or t in /proc/PID/stat). */
@@ -85,6 +88,7 @@ static const char *domain_string(int d)
 	case SP_KH_DOM_SIGNAL: return SP_SIG_DOMAIN;
 	case SP_KH_DOM_RECEIPTS: return SP_RECEIPTS_DOMAIN;
 	case SP_KH_DOM_READ: return SP_READ_DOMAIN;
+	case SP_KH_DOM_OPRF: return SP_OPRF_REQ_DOMAIN;
 	default: return NULL;
 	}
 }
@@ -357,6 +361,10 @@ int sp_kh_pseudonym(sp_kh *kh, uint32_t epoch, int kind, const char *normalised_
 	l = strlen(normalised_id);
 	if (l < 1 || l > 16)
 		return SP_EINVAL;
+	if (kh->oprf && epoch == SP_PSEUDO_EPOCH_OPRF) {
+		char why[256];
+		return kh->oprf(kh->oprf_ctx, 2 /* OPRF_PURPOSE_SUBMIT */, kind, &normalised_id, 1, out, why, sizeof why);
+	}
 	if (kh->fd >= 0) {
 		uint8_t b[5];
 		be32_put(b, epoch);
@@ -368,9 +376,32 @@ int sp_kh_pseudonym(sp_kh *kh, uint32_t epoch, int kind, const char *normalised_
 	return sp_pseudo_derive(kh->kr, epoch, kind, normalised_id, out);
 }
 
+void sp_kh_set_oprf(sp_kh *kh, sp_kh_oprf_fn fn, void *ctx)
+{
+	if (!kh)
+		return;
+	kh->oprf = fn;
+	kh->oprf_ctx = fn ? ctx : NULL;
+}
+
+int sp_kh_uses_oprf(const sp_kh *kh)
+{
+	return kh && kh->oprf;
+}
+
+int sp_kh_pseudonyms(sp_kh *kh, int purpose, int kind, const char *const *ids, size_t n, uint8_t *out, char *why,
+                     size_t whylen)
+{
+	if (!kh || !ids || !out || n == 0)
+		return SP_EINVAL;
+	if (!kh->oprf)
+		return SP_ENOTFOUND;
+	return kh->oprf(kh->oprf_ctx, purpose, kind, ids, n, out, why, whylen);
+}
+
 uint32_t sp_kh_epoch(const sp_kh *kh)
 {
-	return kh->epoch;
+	return kh->oprf ? SP_PSEUDO_EPOCH_OPRF : kh->epoch;
 }
 
 const uint8_t *sp_kh_sign_pk(const sp_kh *kh)

@@ -173,6 +173,8 @@ static const struct field limits_fields[] = {
 	FLD(sp_policy_limits, "max_involvements", F_UINT, max_involvements, 0, 1, 100000000),
 	FLD(sp_policy_limits, "involvements_per_day", F_UINT, involvements_per_day, 0, 1, 100000000),
 	FLD(sp_policy_limits, "release_back_days", F_UINT, release_back_days, 0, 0, 3650),
+	FLD(sp_policy_limits, "oprf_per_day", F_UINT, oprf_per_day, 0, 0, 100000000),
+	FLD(sp_policy_limits, "oprf_per_request", F_UINT, oprf_per_request, 0, 1, 65535),
 };
 
 #define GROW(arr, n, cap)                                                        \
@@ -242,8 +244,11 @@ static void *limits_grow(sp_policy *p) { GROW(p->limits, p->nlimits, p->caplimit
 static void *limits_add(sp_policy *p)
 {
 	sp_policy_limits *l = limits_grow(p);
-	if (l)
+	if (l) {
 		l->release_back_days = SP_LIMITS_UNSET;
+		l->oprf_per_day = SP_LIMIT_OPRF_PER_DAY_DEFAULT;
+		l->oprf_per_request = SP_LIMIT_OPRF_PER_REQUEST_DEFAULT;
+	}
 	return l;
 }
 static void *limits_find(const sp_policy *p, const char *id) { return (void *)sp_policy_limits_find(p, id); }
@@ -605,6 +610,10 @@ static int set_value(struct pctx *c, const struct field *f, const char *v)
 		/* The privacy officer supervises; it never receives signal content. */
 		if (strcmp(v, "privacy-officer") == 0) {
 			fail(c, c->rd.line, "role privacy-officer receives no signals");
+			return -1;
+		}
+		if (strcmp(v, "pseudonymiser") == 0) {
+			fail(c, c->rd.line, "role pseudonymiser receives no signals");
 			return -1;
 		}
 		return set_string(c, f, v);

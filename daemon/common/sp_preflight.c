@@ -12,6 +12,7 @@
 
 #include "sp_keys.h"
 #include "sp_policy.h"
+#include "sp_oprfsvc.h"
 #include "sp_pseudo.h"
 #include "sp_roster.h"
 #include "sp_util.h"
@@ -62,6 +63,9 @@ static int key_files(const sp_config *cfg, char *why, size_t whylen)
 			return fail(why, whylen, SP_EKEY, "%s: missing; a node needs its box key", path);
 		if (rc == SP_OK && is_box && cfg->role == SP_RUN_BROKER)
 			return fail(why, whylen, SP_ECONFIG, "%s exists; the broker must never hold a content key", path);
+		if (rc == SP_OK && is_box && cfg->role == SP_RUN_PSEUDONYMISER)
+			return fail(why, whylen, SP_ECONFIG,
+			            "%s exists; the pseudonymiser must never hold a content key", path);
 		if (rc < 0)
 			return rc;
 	}
@@ -126,6 +130,7 @@ int sp_preflight(const sp_config *cfg, char *why, size_t whylen)
 	sp_roster *roster = NULL;
 	sp_policy *policy = NULL;
 	sp_pseudo_keyring *kr = NULL;
+	sp_oprf_key *okey = NULL;
 	char err[512];
 	int rc;
 
@@ -136,7 +141,7 @@ int sp_preflight(const sp_config *cfg, char *why, size_t whylen)
 		fail(why, whylen, rc, "keys in %s: %s", cfg->keys_dir, sp_strerror(rc));
 		goto out;
 	}
-	if (cfg->role == SP_RUN_NODE) {
+	if (cfg->role == SP_RUN_NODE && cfg->pseudo_key_path[0]) { /* else the service (sp_node_oprf.h) */
 		if ((rc = secret_file(cfg->pseudo_key_path, 0, why, whylen)) != SP_OK)
 			goto out;
 		if ((rc = sp_pseudo_keyring_load(cfg->pseudo_key_path, &kr)) != SP_OK) {
@@ -161,6 +166,25 @@ int sp_preflight(const sp_config *cfg, char *why, size_t whylen)
 			          cfg->org, cfg->roster_path, cfg->keys_dir);
 			goto out;
 		}
+		if (cfg->role == SP_RUN_PSEUDONYMISER) {
+			char path[PATH_MAX];
+			if (sp_path_join(cfg->keys_dir, "oprf.key", path, sizeof path) != SP_OK) {
+				rc = fail(why, whylen, SP_ESIZE, "%s: path too long", cfg->keys_dir);
+				goto out;
+			}
+			if ((rc = secret_file(path, 0, why, whylen)) != SP_OK)
+				goto out;
+			if ((rc = sp_oprf_key_load(cfg->keys_dir, &okey)) != SP_OK) {
+				fail(why, whylen, rc, "OPRF key in %s: %s", cfg->keys_dir, sp_strerror(rc));
+				goto out;
+			}
+			if (strcmp(me->role, "pseudonymiser") != 0 || !me->has_oprf ||
+			    memcmp(me->oprf_pk, okey->pk, 32) != 0) {
+				rc = fail(why, whylen, SP_EKEY, "the roster %s lists no pseudonymiser '%s' with the "
+				          "OPRF key in %s", cfg->roster_path, cfg->org, cfg->keys_dir);
+				goto out;
+			}
+		}
 	}
 	if (sp_policy_load(cfg->policy_path, &policy, err, sizeof err) != SP_OK) {
 		rc = fail(why, whylen, SP_ECONFIG, "policy: %s", err);
@@ -168,6 +192,7 @@ int sp_preflight(const sp_config *cfg, char *why, size_t whylen)
 	}
 	rc = state_dir(cfg, why, whylen);
 out:
+	sp_oprf_key_free(&okey);
 	sp_pseudo_keyring_free(&kr);
 	sp_policy_free(&policy);
 	sp_roster_free(&roster);

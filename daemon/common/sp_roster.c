@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "seinpost.pb-c.h"
+#include "sp_oprf.h"
+#include "sp_toprf.h"
 #include "sp_util.h"
 
 #define ROSTER_MAX_FILE (4u * 1024 * 1024)
@@ -42,11 +44,14 @@ struct sp_roster {
 	size_t ntrans;
 	uint8_t *signed_bytes; /* what it was loaded from */
 	size_t signed_len;
+	uint8_t oprf_commit[SP_TOPRF_MAX_N][32]; /* t-of-n pseudonymisers: Feldman commitments */
+	uint32_t oprf_t;                          /* 0: none (a single-key service, if any) */
 };
 
 static const char *const known_roles[] = {
 	"police", "school", "youthcare", "municipality", "zvh",
 	"privacy-officer", "healthcare", "probation",
+	"pseudonymiser", /* the oblivious pseudonymisation service (sp_oprf.h) */
 };
 
 int sp_role_known(const char *role)
@@ -122,18 +127,50 @@ static int keys_ok(const uint8_t *c, const uint8_t *s, const uint8_t *b)
 
 int sp_roster_add(sp_roster *r, const sp_org *org)
 {
-	int rc;
+	int rc, is_ps;
 	if (!r || !org)
 		return SP_EINVAL;
 	if (!bounded_ident(org->id, SP_ID_MAX) ||
 	    strnlen(org->role, SP_ROLE_MAX) >= SP_ROLE_MAX || !sp_role_known(org->role) ||
 	    org->nprev > SP_PREV_MAX)
 		return SP_EINVAL;
-	if ((rc = keys_ok(org->curve_pk, org->sign_pk, org->box_pk)) != SP_OK)
+	is_ps = strcmp(org->role, "pseudonymiser") == 0;
+	if (is_ps) {
+		/* the pseudonymiser receives nothing sealed: it has no box key;
+		 * its keys do not rotate by enrolment (no older generations) */
+		if (sodium_is_zero(org->curve_pk, 32) || sodium_is_zero(org->sign_pk, 32) ||
+		    !sodium_is_zero(org->box_pk, 32) || org->nprev)
+			return SP_EINVAL;
+		if (memcmp(org->curve_pk, org->sign_pk, 32) == 0)
+			return SP_EEXIST;
+	} else if ((rc = keys_ok(org->curve_pk, org->sign_pk, org->box_pk)) != SP_OK) {
 		return rc;
+	}
+	/* a pseudonymiser and only a pseudonymiser publishes an OPRF key, and
+	 * it must be a usable element (never the identity) */
+	if (is_ps != (org->has_oprf != 0))
+		return SP_EINVAL;
+	if (org->has_oprf && !sp_oprf_element_ok(org->oprf_pk))
+		return SP_EINVAL;
+	/* t-of-n: an instance's key is its public share under the commitments,
+	 * and its index is its own */
+	if ((org->oprf_index != 0) != (org->has_oprf && r->oprf_t != 0))
+		return SP_EINVAL;
+	if (org->oprf_index) {
+		uint8_t share[32];
+		if (org->oprf_index > SP_TOPRF_MAX_N ||
+		    sp_toprf_public_share(&r->oprf_commit[0][0], r->oprf_t, org->oprf_index, share) != SP_OK ||
+		    sodium_memcmp(share, org->oprf_pk, 32) != 0)
+			return SP_EINVAL;
+		for (size_t i = 0; i < r->n; i++)
+			if (r->orgs[i].oprf_index == org->oprf_index)
+				return SP_EEXIST;
+	}
 	if (sp_roster_find(r, org->id))
 		return SP_EEXIST;
-	if (key_taken(r, org->curve_pk) || key_taken(r, org->sign_pk) || key_taken(r, org->box_pk))
+	if (org->has_oprf && (memcmp(org->oprf_pk, org->curve_pk, 32) == 0 || memcmp(org->oprf_pk, org->sign_pk, 32) == 0))
+		return SP_EEXIST;
+	if (key_taken(r, org->curve_pk) || key_taken(r, org->sign_pk) || (!is_ps && key_taken(r, org->box_pk)))
 		return SP_EEXIST;
 	/* Older generations obey the same rules: no key twice anywhere,
 	 * also not within this organisation's own history. */
@@ -185,6 +222,8 @@ int sp_roster_rotate(sp_roster *r, const char *id, const uint8_t curve_pk[32],
 		return SP_EINVAL;
 	if (!o)
 		return SP_ENOTFOUND;
+	if (o->has_oprf)
+		return SP_EINVAL; /* a pseudonymiser has no box key: it does not rotate by enrolment */
 	if ((rc = keys_ok(curve_pk, sign_pk, box_pk)) != SP_OK)
 		return rc;
 	if (key_taken(r, curve_pk) || key_taken(r, sign_pk) || key_taken(r, box_pk))
@@ -351,7 +390,11 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
 		orgs[i].role = (char *)o->role;
 		orgs[i].curve_key = bin(o->curve_pk, 32);
 		orgs[i].sign_key = bin(o->sign_pk, 32);
-		orgs[i].box_key = bin(o->box_pk, 32);
+		orgs[i].box_key = bin(o->box_pk, o->has_oprf ? 0 : 32);
+		if (o->has_oprf) {
+			orgs[i].oprf_key = bin(o->oprf_pk, 32);
+			orgs[i].oprf_index = o->oprf_index;
+		}
 		orgs[i].enrolled = o->enrolled;
 		orgs[i].n_previous = o->nprev;
 		orgs[i].previous = &kptrs[nk];
@@ -393,6 +436,13 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
 	ro.removed = rptrs;
 	ro.n_broker_transitions = r->ntrans;
 	ro.broker_transitions = tptrs;
+	ProtobufCBinaryData commits[SP_TOPRF_MAX_N];
+	for (uint32_t j = 0; j < r->oprf_t; j++) {
+		commits[j].data = (uint8_t *)r->oprf_commit[j];
+		commits[j].len = 32;
+	}
+	ro.n_oprf_commitments = r->oprf_t;
+	ro.oprf_commitments = commits;
 
 	rlen = seinpost__roster__get_packed_size(&ro);
 	rbytes = malloc(rlen ? rlen : 1);
@@ -439,14 +489,22 @@ static int copy_str(char *dst, size_t dstlen, const char *src)
 static int decode_org(const Seinpost__RosterOrg *po, sp_org *o)
 {
 	memset(o, 0, sizeof *o);
-	if (!po || po->curve_key.len != 32 || po->sign_key.len != 32 || po->box_key.len != 32 ||
-	    po->n_previous > SP_PREV_MAX)
+	/* a pseudonymiser has an OPRF key instead of a box key */
+	if (!po || po->curve_key.len != 32 || po->sign_key.len != 32 ||
+	    (po->box_key.len != 32 && !(po->box_key.len == 0 && po->oprf_key.len == 32)) ||
+	    (po->oprf_key.len != 0 && po->oprf_key.len != 32) || po->n_previous > SP_PREV_MAX)
 		return SP_EMALFORMED;
 	if (copy_str(o->id, sizeof o->id, po->id) != SP_OK || copy_str(o->role, sizeof o->role, po->role) != SP_OK)
 		return SP_EMALFORMED;
 	memcpy(o->curve_pk, po->curve_key.data, 32);
 	memcpy(o->sign_pk, po->sign_key.data, 32);
-	memcpy(o->box_pk, po->box_key.data, 32);
+	if (po->box_key.len == 32)
+		memcpy(o->box_pk, po->box_key.data, 32);
+	if (po->oprf_key.len == 32) {
+		memcpy(o->oprf_pk, po->oprf_key.data, 32);
+		o->has_oprf = 1;
+		o->oprf_index = po->oprf_index;
+	}
 	o->enrolled = po->enrolled;
 	for (size_t j = 0; j < po->n_previous; j++) {
 		const Seinpost__RosterKeys *k = po->previous[j];
@@ -506,6 +564,18 @@ int sp_roster_load_bytes(const uint8_t *buf, size_t len, const uint8_t operator_
 			first = t0->old_sign_key.data;
 		}
 		if (sp_roster_new(ro->network, ro->broker_curve_key.data, first, &r) != SP_OK)
+			goto out;
+	}
+	if (ro->n_oprf_commitments > SP_TOPRF_MAX_N)
+		goto out;
+	if (ro->n_oprf_commitments) {
+		uint8_t c[SP_TOPRF_MAX_N * 32];
+		for (size_t j = 0; j < ro->n_oprf_commitments; j++) {
+			if (ro->oprf_commitments[j].len != 32)
+				goto out;
+			memcpy(c + 32 * j, ro->oprf_commitments[j].data, 32);
+		}
+		if (sp_roster_set_oprf_commitments(r, c, (uint32_t)ro->n_oprf_commitments) != SP_OK)
 			goto out;
 	}
 	for (size_t i = 0; i < ro->n_broker_transitions; i++) {
@@ -587,6 +657,27 @@ const uint8_t *sp_roster_signed_bytes(const sp_roster *r, size_t *len)
 		return NULL;
 	*len = r->signed_len;
 	return r->signed_bytes;
+}
+
+int sp_roster_set_oprf_commitments(sp_roster *r, const uint8_t *commits, uint32_t t)
+{
+	if (!r || !commits || t == 0 || t > SP_TOPRF_MAX_N || r->oprf_t)
+		return SP_EINVAL;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->orgs[i].has_oprf)
+			return SP_EINVAL; /* commitments first, then the instances */
+	for (uint32_t j = 0; j < t; j++)
+		if (!sp_oprf_element_ok(commits + 32 * j))
+			return SP_EINVAL;
+	memcpy(r->oprf_commit, commits, 32 * (size_t)t);
+	r->oprf_t = t;
+	return SP_OK;
+}
+
+const uint8_t *sp_roster_oprf_commitments(const sp_roster *r, uint32_t *t)
+{
+	*t = r ? r->oprf_t : 0;
+	return r && r->oprf_t ? &r->oprf_commit[0][0] : NULL;
 }
 
 void sp_roster_free(sp_roster **r)

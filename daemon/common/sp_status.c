@@ -194,7 +194,7 @@ static const char *level_name(int l)
 void sp_status_print(const sp_status *st, FILE *out, int json)
 {
 	int worst = sp_status_level(st);
-	const char *role = st->role == SP_RUN_BROKER ? "broker" : "node";
+	const char *role = sp_config_role_name(st->role);
 	if (json) {
 		char when[32];
 		json_t *o = json_deep_copy(st->root);
@@ -317,7 +317,7 @@ static int prom_value(const sp_status *st, const char *where, const json_t *v, d
 
 static void prom_line(FILE *out, const sp_status *st, const char *name, const char *org, double v)
 {
-	fprintf(out, "%s{role=\"%s\",id=\"", name, st->role == SP_RUN_BROKER ? "broker" : "node");
+	fprintf(out, "%s{role=\"%s\",id=\"", name, sp_config_role_name(st->role));
 	prom_label(out, st->org);
 	if (org) {
 		fputs("\",org=\"", out);

@@ -39,6 +39,9 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "seinpost.pb-c.h"
+#include "sp_oprfsvc.h"
+
 #include "sp_bsn.h"
 #include "sp_log.h"
 #include "sp_node.h"
@@ -70,6 +73,17 @@ static int receipts_ok(const uint8_t *m, size_t len, const char *org)
 		return 0;
 	n = be32(m + 1 + ol + 8);
 	return n >= 1 && n <= SP_RECEIPT_BATCH_MAX && len == 1 + ol + 12 + 16 * n;
+}
+
+/* An OprfRequest of our organisation with whole elements: the key holder
+ * signs nothing else under the service's domain. */
+static int oprf_req_ok(const uint8_t *m, size_t len, const char *org)
+{
+	Seinpost__OprfRequest *rq = seinpost__oprf_request__unpack(NULL, len, m);
+	int ok = rq && rq->org && strcmp(rq->org, org) == 0 && rq->blinded.len >= 32 && rq->blinded.len % 32 == 0 &&
+	         rq->request_id.len == SP_OPRF_REQ_ID_BYTES;
+	seinpost__oprf_request__free_unpacked(rq, NULL);
+	return ok;
 }
 
 static int id_ok(int kind, const char *id)
@@ -114,6 +128,8 @@ int sp_keyholder_parse(const uint8_t *buf, size_t len, const char *org, sp_kh_re
 			return receipts_ok(out->msg, out->len, org) ? SP_OK : SP_EMALFORMED;
 		if (out->domain == SP_KH_DOM_SIGNAL || out->domain == SP_KH_DOM_READ)
 			return out->len <= TEXT_MAX ? SP_OK : SP_EMALFORMED;
+		if (out->domain == SP_KH_DOM_OPRF)
+			return oprf_req_ok(out->msg, out->len, org) ? SP_OK : SP_EMALFORMED;
 		return SP_EMALFORMED;
 	case SP_KH_UNSEAL:
 		if (bl != SP_SEALED_KEY_BYTES)
@@ -232,6 +248,8 @@ static int load(const sp_config *c, sp_keyring *ring, sp_pseudo_keyring **kr)
 		sp_log(LOG_ERR, C, "keys in %s: %s", c->keys_dir, rc ? sp_strerror(rc) : "box key missing");
 		return rc ? rc : SP_EKEY;
 	}
+	if (!c->pseudo_key_path[0])
+		return SP_OK; /* no pseudonymisation secret here: pseudonyms come from the service */
 	rc = sp_pseudo_keyring_load(c->pseudo_key_path, kr);
 	if (rc != SP_OK)
 		sp_log(LOG_ERR, C, "pseudonymisation key %s: %s", c->pseudo_key_path, sp_strerror(rc));

@@ -187,13 +187,15 @@ int sp_involve_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveRequest *
 		    sp_text_problem(req->ref, SP_INVOLVE_REF_MAX, 0), SP_INVOLVE_REF_MAX);
 		return SP_EINVAL;
 	}
-	/* Newest epoch first, then every older one the ring still holds. */
-	for (uint32_t k = 0; k <= cur && n < SP_PSEUDO_MAX_EPOCHS; k++) {
+	/* Newest epoch first, then every older one the ring still holds (from
+	 * the pseudonymisation service: its pseudonym only, no alias list). */
+	for (uint32_t k = 0; k <= (sp_kh_uses_oprf(kh) ? 0 : cur) && n < SP_PSEUDO_MAX_EPOCHS; k++) {
 		uint32_t e = cur - k;
 		uint8_t dummy[32];
 		char why[128];
 		if (e == cur) {
-			rc = sp_submit_pseudonym(kh, kind, req->subject_id, ps[n], &epoch, why, sizeof why);
+			rc = sp_submit_pseudonym_for(kh, 3 /* OPRF_PURPOSE_INVOLVE */, kind, req->subject_id, ps[n], &epoch, why,
+			                             sizeof why);
 			if (rc != SP_OK) {
 				MSG("%s", why);
 				goto out;
@@ -266,7 +268,7 @@ struct bulk_item {
 	int remove;
 };
 
-static int bulk_prepare(sp_kh *kh, const Seinpost__InvolveRequest *req, uint64_t now_s,
+static int bulk_prepare(sp_kh *kh, const Seinpost__InvolveRequest *req, uint64_t now_s, const uint8_t *pre,
                         struct bulk_item *it, char *msg, size_t msglen)
 {
 	char norm[24];
@@ -296,11 +298,16 @@ static int bulk_prepare(sp_kh *kh, const Seinpost__InvolveRequest *req, uint64_t
 		rc = SP_EINVAL;
 		goto out;
 	}
-	for (uint32_t k = 0; k <= cur && it->n < SP_PSEUDO_MAX_EPOCHS; k++) {
+	for (uint32_t k = 0; k <= (pre ? 0 : cur) && it->n < SP_PSEUDO_MAX_EPOCHS; k++) {
 		uint32_t e = cur - k;
 		char why[128];
-		if (e == cur) {
-			rc = sp_submit_pseudonym(kh, 1, req->subject_id, it->ps[it->n], &epoch, why, sizeof why);
+		if (pre) {
+			/* from the service, in one batch for the whole request */
+			memcpy(it->ps[it->n], pre, 32);
+			epoch = cur;
+		} else if (e == cur) {
+			rc = sp_submit_pseudonym_for(kh, 3 /* OPRF_PURPOSE_INVOLVE */, 1, req->subject_id, it->ps[it->n], &epoch,
+			                             why, sizeof why);
 			if (rc != SP_OK) {
 				MSG("%s", why);
 				goto out;
@@ -323,9 +330,54 @@ out:
 	return rc;
 }
 
+/* *pre: 32 bytes per item (zeros for an invalid BSN, refused later). */
+static int bulk_oprf(sp_kh *kh, const Seinpost__InvolveBatchRequest *b, uint8_t **pre, char *msg, size_t msglen)
+{
+	size_t n = b->n_items, m = 0;
+	char (*norm)[24] = sodium_malloc(n * sizeof *norm);
+	const char **ids = calloc(n, sizeof *ids);
+	size_t *at = calloc(n, sizeof *at);
+	uint8_t *ps = sodium_malloc(32 * n);
+	int rc = SP_ENOMEM;
+
+	*pre = NULL;
+	if (!norm || !ids || !at || !ps) {
+		MSG("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (b->items[i]->subject_id && sp_bsn_normalise(b->items[i]->subject_id, norm[i]) == SP_OK) {
+			ids[m] = norm[i];
+			at[m++] = i;
+		}
+	if (!(*pre = calloc(n, 32))) {
+		MSG("out of memory");
+		goto out;
+	}
+	rc = m ? sp_kh_pseudonyms(kh, 3 /* OPRF_PURPOSE_INVOLVE */, 1, ids, m, ps, msg, msglen) : SP_OK;
+	if (rc != SP_OK) {
+		char svc[200];
+		snprintf(svc, sizeof svc, "%s", msg);
+		MSG("the pseudonymisation service gave no pseudonyms: %s; nothing of this batch was stored",
+		    svc[0] ? svc : sp_strerror(rc));
+		free(*pre);
+		*pre = NULL;
+		goto out;
+	}
+	for (size_t j = 0; j < m; j++)
+		memcpy(*pre + 32 * at[j], ps + 32 * j, 32);
+out:
+	sodium_free(norm);
+	sodium_free(ps);
+	free(ids);
+	free(at);
+	return rc;
+}
+
 int sp_involve_batch_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveBatchRequest *b,
                              uint64_t now_s, sp_involve_send_fn fn, void *ctx, char *msg, size_t msglen)
 {
+	uint8_t *pre = NULL;
 	struct bulk_item *items = NULL;
 	Seinpost__InvolveUpdate *u = NULL, **up = NULL;
 	sp_txn *t = NULL;
@@ -344,6 +396,10 @@ int sp_involve_batch_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveBat
 		MSG("out of memory");
 		goto out;
 	}
+	/* The service's pseudonyms of every valid BSN in batches of blinded
+	 * points (a bad line is refused below, before anything is stored). */
+	if (sp_kh_uses_oprf(kh) && (rc = bulk_oprf(kh, b, &pre, msg, msglen)) != SP_OK)
+		goto out;
 	/* Validate everything first: a bad line refuses the batch, nothing stored. */
 	for (size_t i = 0; i < n; i++) {
 		char why[200];
@@ -353,7 +409,7 @@ int sp_involve_batch_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveBat
 			rc = SP_EINVAL;
 			goto out;
 		}
-		rc = bulk_prepare(kh, b->items[i], now_s, &items[i], why, sizeof why);
+		rc = bulk_prepare(kh, b->items[i], now_s, pre ? pre + 32 * i : NULL, &items[i], why, sizeof why);
 		if (rc != SP_OK) {
 			MSG("line %lu: %s; nothing of this batch was stored", line, why);
 			goto out;
@@ -415,6 +471,9 @@ int sp_involve_batch_request(sp_store *st, sp_kh *kh, const Seinpost__InvolveBat
 		(void)fn(ctx, &f);
 	}
 out:
+	if (pre)
+		sodium_memzero(pre, 32 * n);
+	free(pre);
 	if (items)
 		sodium_memzero(items, n * sizeof *items);
 	free(items);

@@ -29,6 +29,7 @@
 #include "sp_retention.h"
 #include "sp_roster.h"
 #include "sp_rosterstate.h"
+#include "sp_node_oprf.h"
 #include "sp_sandbox.h"
 #include "sp_sd.h"
 #include "sp_spool.h"
@@ -218,7 +219,7 @@ static int stamp_commit(sp_txn *t)
 static int local_fault(int rc)
 {
 	return rc == SP_ENOMEM || rc == SP_EIO || rc == SP_EDB || rc == SP_EMAPFULL || rc == SP_EPOLICYVER ||
-	       rc == SP_ECORRUPT;
+	       rc == SP_ECORRUPT || rc == SP_ETIMEOUT; /* ETIMEOUT: the pseudonymisation service did not answer */
 }
 
 /* A refused submit: the local client gets the reason, a spool file goes to
@@ -1267,6 +1268,8 @@ static int node_open(struct node *n)
 		sp_log(LOG_ERR, C, "organisation '%s' is not on the roster with these keys", n->cfg->org);
 		return SP_EORG;
 	}
+	if ((rc = sp_node_oprf_open(n->cfg, n->keys, n->roster, n->kh)) != SP_OK) /* after the sandbox: threads */
+		return rc;
 	if (sp_policy_load(n->cfg->policy_path, &n->policy, err, sizeof err) != SP_OK) {
 		sp_log(LOG_ERR, C, "policy: %s", err);
 		return SP_ECONFIG;
@@ -1293,11 +1296,7 @@ static int node_open(struct node *n)
 	n->zctx = zmq_ctx_new();
 	if (!n->zctx)
 		return SP_ENOMEM;
-	sp_transport_opts o = {
-		.endpoint = n->cfg->endpoint,
-		.max_frame = n->cfg->max_frame,
-		.heartbeat_ms = n->cfg->heartbeat_ms,
-	};
+	sp_transport_opts o = { .endpoint = n->cfg->endpoint, .max_frame = n->cfg->max_frame, .heartbeat_ms = n->cfg->heartbeat_ms };
 	rc = sp_transport_node(n->zctx, n->keys, sp_roster_broker_curve(n->roster), n->cfg->org, &o, &n->sock);
 	if (rc != SP_OK)
 		return rc;
@@ -1336,6 +1335,7 @@ static void node_close(struct node *n)
 	char sock_path[PATH_MAX];
 	sp_hook_close(&n->hook);
 	sp_link_close(&n->link);
+	sp_node_oprf_close(n->kh);
 	if (n->local)
 		zmq_close(n->local);
 	if (n->sock)

@@ -21,6 +21,12 @@ static int present(const char *s)
 int sp_submit_pseudonym(sp_kh *kh, int kind, const char *subject_id,
                         uint8_t out[32], uint32_t *epoch, char *why, size_t whylen)
 {
+	return sp_submit_pseudonym_for(kh, 2 /* OPRF_PURPOSE_SUBMIT */, kind, subject_id, out, epoch, why, whylen);
+}
+
+int sp_submit_pseudonym_for(sp_kh *kh, int purpose, int kind, const char *subject_id, uint8_t out[32],
+                            uint32_t *epoch, char *why, size_t whylen)
+{
 	char norm[24];
 	int rc;
 	if (kind == 0)
@@ -56,6 +62,16 @@ int sp_submit_pseudonym(sp_kh *kh, int kind, const char *subject_id,
 		return SP_EINVAL;
 	}
 	*epoch = sp_kh_epoch(kh);
+	if (sp_kh_uses_oprf(kh)) {
+		/* the pseudonymisation service: k·H(kind ‖ id), blinded on the way */
+		const char *ids[1] = { norm };
+		char svc[200] = "";
+		rc = sp_kh_pseudonyms(kh, purpose, kind, ids, 1, out, svc, sizeof svc);
+		sodium_memzero(norm, sizeof norm);
+		if (rc != SP_OK)
+			WHY("the pseudonymisation service gave no pseudonym: %s", svc[0] ? svc : sp_strerror(rc));
+		return rc;
+	}
 	rc = sp_kh_pseudonym(kh, *epoch, kind, norm, out);
 	sodium_memzero(norm, sizeof norm);
 	if (rc != SP_OK)

@@ -7,6 +7,7 @@ facts = json.load(sys.stdin)
 raw = json.load(open(os.path.join(rdir, "raw.json")))
 e2e = {k: json.load(open(os.path.join(rdir, k + ".json"))) for k in ("e2e100", "e2e1000", "e2emax")}
 cpu = json.load(open(os.path.join(rdir, "cpu.json")))
+oprf = json.load(open(os.path.join(rdir, "oprf.json")))
 
 whosaw = sorted(facts["whosaw_ms_runs"])
 res = {
@@ -26,7 +27,7 @@ res = {
     "broker_nodes": facts["broker_nodes"],
     "broker_start_ms": facts["broker_start_ms"], "node_start_ms": facts["node_start_ms"],
     "cpu_us_per_signal": cpu, "cpu_us_per_signal_total": round(sum(cpu.values()), 1),
-    "e2e": e2e, "raw": raw,
+    "e2e": e2e, "raw": raw, "oprf": oprf,
 }
 json.dump(res, open(out, "w"), indent=1)
 
@@ -67,6 +68,15 @@ print("  bulk involvement")
 row("%d involvements, one node" % facts["involve_target"],
     "%.1f s, %.0f /s" % (res["involve_s"], res["involve_per_per_s"] if False else res["involve_per_s"]),
     goal(res["involve_n"] >= facts["involve_target"] and res["involve_s"] < 60 * facts["involve_target"] / 1e6))
+print("  pseudonymisation service (RFC 9497 VOPRF, batches of %d)" % oprf["batch"])
+row("service: evaluate + batched proof, one core", "%.0f elements/s" % oprf["service_per_s"],
+    "%.0f + %.0f us" % (oprf["service_eval_us"], oprf["service_prove_us"]))
+row("node: blind + verify + unblind, one core", "%.0f elements/s" % oprf["node_per_s"],
+    "%.0f + %.0f + %.0f us" % (oprf["node_blind_us"], oprf["node_verify_us"], oprf["node_unblind_us"]))
+row("node, 2-of-3 (two proofs, combined unblind)", "%.0f elements/s" % oprf["node_2of3_per_s"])
+row("%d pseudonyms via the service (CLI)" % oprf["pseudonyms_n"], "%.1f s, %.0f /s" % (oprf["pseudonyms_ms"] / 1000.0,
+    oprf["pseudonyms_per_s"]), goal(oprf["pseudonyms_ms"] < 10000 * oprf["pseudonyms_n"] / 35644))
+row("  CPU: node CLI / service", "%.1f / %.1f s" % (oprf["node_cpu_ms"] / 1000.0, oprf["service_cpu_ms"] / 1000.0))
 print("  audit")
 row("audit verify, %d records" % res["verify_records"], "%.1f s, %.0f rec/s" % (res["verify_s"], res["verify_records_per_s"]),
     goal(res["verify_records_per_s"] >= 500000))

@@ -3,7 +3,8 @@
 # processes (broker, sender and recipient nodes on loopback, durable LMDB,
 # CURVE, tests/bench/bench.policy) measured in the same run. Prints a table
 # and writes tests/bench/results.json. BENCH_SCALE=full for the long version;
-# BENCH_ONLY=e2e [E2E_RUNS="1000"] for the end-to-end runs alone (see below).
+# BENCH_ONLY=e2e [E2E_RUNS="1000"] for the end-to-end runs alone (see below);
+# BENCH_ONLY=oprf [OPRF_N=35644] for the pseudonymisation service alone.
 # Everything lives in one temp dir and every process started is stopped, also
 # on failure or Ctrl-C. Ports are chosen free at run time.
 set -u
@@ -83,6 +84,44 @@ stop_many() { # pids — TERM all at once, then wait
 
 T0=$(date +%s)
 say "bench: scale $SCALE, $(nproc) cores, dir $DIR"
+
+# ---- 6. the oblivious pseudonymisation service (issue 13): per-element cost
+# on one core (sp_bench_oprf), then the real service and a node's CLI: the
+# network pseudonyms of OPRF_N persons (Maastricht's youths: 35,644) in
+# requests of 4,096, measured from the command's start to its last line.
+OPRF_N=${OPRF_N:-35644}
+oprf_bench() {
+	local onet="$DIR/onet" t svc
+	say "oprf: per-element cost, one core"
+	"$B/sp_bench_oprf" 4096 2 >"$R/oprf_raw.json" || die "sp_bench_oprf failed"
+	"$SEINPOST" net init "$onet" --port "$(free_port)" --oprf-port "$(free_port)" --pseudonymisers 1 \
+		--policy "$HERE/bench.policy" --org school:school-a >/dev/null 2>&1 || die "net init (oprf) failed"
+	printf '\n[limits school]\noprf_per_day = 10000000\noprf_per_request = 4096\n' >>"$onet/pseudo-mh/policy.ini"
+	start "$onet" pseudo-mh; svc=$STARTED_PID
+	python3 "$HERE/gen_bsn.py" "$OPRF_N" 30000000 | cut -d, -f1 >"$DIR/oprf.txt"
+	t=$(now_ms)
+	/usr/bin/time -f "%U %S" -o "$R/oprf.time" "$SEINPOST" --config "$onet/school-a/seinpost.conf" \
+		pseudonym --file "$DIR/oprf.txt" >"$DIR/oprf.out" 2>"$R/oprf.log" \
+		|| die "pseudonym --file failed: $(tail -3 "$R/oprf.log")"
+	OPRF_MS=$(( $(now_ms) - t ))
+	OPRF_NODE_CPU_MS=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$R/oprf.time")
+	[ "$(wc -l <"$DIR/oprf.out")" -eq "$OPRF_N" ] || die "oprf: $(wc -l <"$DIR/oprf.out") of $OPRF_N pseudonyms"
+	OPRF_SVC_CPU_MS=$(( $(cpu_ticks "$svc") * 1000 / $(getconf CLK_TCK) ))
+	stop "$svc"
+	rm -rf "$onet" "$DIR/oprf.txt" "$DIR/oprf.out"
+	python3 - "$R/oprf_raw.json" "$OPRF_N" "$OPRF_MS" "$OPRF_SVC_CPU_MS" "$OPRF_NODE_CPU_MS" >"$R/oprf.json" <<'PY'
+import json, sys
+raw = json.load(open(sys.argv[1])); n, ms, cpu, ncpu = map(int, sys.argv[2:6])
+raw.update({"pseudonyms_n": n, "pseudonyms_ms": ms, "service_cpu_ms": cpu, "node_cpu_ms": ncpu,
+            "pseudonyms_per_s": round(n * 1000.0 / ms) if ms else 0})
+print(json.dumps(raw))
+PY
+	say "oprf: $(cat "$R/oprf.json")"
+}
+if [ "$ONLY" = oprf ]; then
+	oprf_bench
+	exit 0
+fi
 
 # ---- the network: 2 senders (police), 2 recipients (youth care, ZVH), a school
 NET="$DIR/net"
@@ -246,6 +285,8 @@ CONNECTED=$(sed -n 's/^connected //p' "$R/conns.log")
 BROKER_RSS=$(rss_mb "$FB")
 stop "$CP"; stop "$FB"
 say "broker RSS with ${CONNECTED:-0} nodes: $BROKER_RSS MB"
+
+oprf_bench
 
 # ---- results
 ELAPSED=$(( $(date +%s) - T0 ))

@@ -30,6 +30,10 @@ BSN=111222333
 
 valid keygen "keygen" "$SEINPOST" keygen "$E2E_DIR/k" --org school-x --role school --json
 valid roster-show "roster show" "$SEINPOST" roster show "$NET/roster.bin" --json
+"$SEINPOST" network create "$E2E_DIR/tnet" --name tnet --policy "$ROOT/deploy/policy.example" \
+	--pseudonymisers 3 --threshold 2 --oprf-port 7801 >/dev/null
+valid roster-show "roster show, 2-of-3 pseudonymisers" "$SEINPOST" roster show "$E2E_DIR/tnet/roster.bin" --json
+valid keygen "keygen --role pseudonymiser" "$SEINPOST" keygen "$E2E_DIR/kp" --org pseudo-x --role pseudonymiser --json
 valid keygen "keygen --broker" "$SEINPOST" keygen "$E2E_DIR/kb" --broker --json
 valid policy-check "policy check" "$SEINPOST" policy check "$ROOT/deploy/policy.example" --json
 printf '[x]\n' >"$E2E_DIR/bad.policy"

@@ -127,7 +127,8 @@ check "the ZVH's referrals show netwerkoverleg" e2e_wait_for 20 bash -c "[ \"\$(
 ws=$(sp fg-mh audit who-saw --bsn $BSN 2>&1)
 check "who-saw lists the moves" bash -c "[ \$(grep -c 'referral-moved' <<<\"\$1\") -eq 4 ] && grep -q 'ijam-multi: down pga -> jonge-aanwas' <<<\"\$1\"" _ "$ws"
 html=$(sp fg-mh audit report --bsn $BSN --format html 2>&1)
-check "the subject access report tells the moves" bash -c "[ \$(grep -o 'moved the case about you' <<<\"\$1\" | wc -l) -eq 4 ]" _ "$html"
+check "the subject access report tells the moves" bash -c "[ \$(grep -o 'naar een ander overleg verplaatst' <<<\"\$1\" | wc -l) -eq 4 ]" _ "$html"
+check "... naming each move in the Dutch report" grep -q "(down pga -&gt; jonge-aanwas)" <<<"$html"
 
 # --- a location: LWO -> MOT, never a youth table --------------------------------------
 l1=$(sp politie-limburg submit --category drug-premises --weight 2 --bag $BAG --summary "hennepgeur" \

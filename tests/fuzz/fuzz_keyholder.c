@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "sp_keyholder.h"
+#include "sp_oprfsvc.h"
 #include "sp_reads.h"
 #include "sp_signal.h"
 
@@ -22,7 +23,10 @@ static sp_kh *local;
 
 static const char *domain(int d)
 {
-	return d == SP_KH_DOM_SIGNAL ? SP_SIG_DOMAIN : d == SP_KH_DOM_RECEIPTS ? SP_RECEIPTS_DOMAIN : SP_READ_DOMAIN;
+	return d == SP_KH_DOM_SIGNAL     ? SP_SIG_DOMAIN
+	       : d == SP_KH_DOM_RECEIPTS ? SP_RECEIPTS_DOMAIN
+	       : d == SP_KH_DOM_OPRF     ? SP_OPRF_REQ_DOMAIN
+	                                 : SP_READ_DOMAIN;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -158,7 +158,7 @@ START_TEST(errors_with_lines)
 	snprintf(text, sizeof text, "role = broker\n%s", broker_conf);
 	expect_error(text, 1, "key outside a section");
 	expect_error("[seinpost]\nrole = broker\noperator_key = abcd\n", 3, "64 hex");
-	expect_error("[seinpost]\nrole = router\n", 2, "broker or node");
+	expect_error("[seinpost]\nrole = router\n", 2, "broker, node or pseudonymiser");
 	expect_error("[seinpost]\nlog = syslog\n", 2, "auto, journal or stderr");
 	expect_error("[seinpost]\norg = Bad Org\n", 2, "identifier");
 	expect_error("[broker]\nlisten = http://x\n", 2, "ZeroMQ endpoint");
@@ -172,6 +172,55 @@ START_TEST(errors_with_lines)
 	snprintf(text, sizeof text, "%s", node_conf);
 	memcpy(strstr(text, "endpoint = "), "listen   = ", 11);
 	expect_error(text, 14, "listen is the broker's own address");
+}
+END_TEST
+
+/* The pseudonymisation service: its own [pseudonymiser] listen, an org,
+ * and none of a node's keys; a node names the service completely or not. */
+static const char *pseudo_conf =
+	"[seinpost]\n"                       /* 1 */
+	"role = pseudonymiser\n"             /* 2 */
+	"org = pseudo-mh\n"                  /* 3 */
+	"keys = keys\n"                      /* 4 */
+	"state = state\n"                    /* 5 */
+	"roster = roster.bin\n"              /* 6 */
+	"operator_key = " OPK "\n"           /* 7 */
+	"policy = policy.ini\n"              /* 8 */
+	"[pseudonymiser]\n"                  /* 9 */
+	"listen = tcp://127.0.0.1:7701\n";   /* 10 */
+
+START_TEST(pseudonymiser_config)
+{
+	sp_config c;
+	char err[512], text[2048];
+	ck_assert_msg(load_text(pseudo_conf, &c, err, sizeof err) == SP_OK, "%s", err);
+	ck_assert_int_eq(c.role, SP_RUN_PSEUDONYMISER);
+	ck_assert_str_eq(c.oprf_endpoint, "tcp://127.0.0.1:7701");
+	ck_assert_str_eq(sp_config_role_name(c.role), "pseudonymiser");
+	/* it never holds the partners' key, nor talks to the broker */
+	snprintf(text, sizeof text, "%s[seinpost]\npseudonym_key = p.key\n", pseudo_conf);
+	expect_error(text, 12, "the broker must never hold");
+	snprintf(text, sizeof text, "%s[broker]\nendpoint = tcp://x:1\n", pseudo_conf);
+	expect_error(text, 12, "endpoint is where a node finds the broker");
+	snprintf(text, sizeof text, "%s", pseudo_conf);
+	*strstr(text, "org =") = ';';
+	expect_error(text, 2, "missing 'org'");
+	snprintf(text, sizeof text, "%s", pseudo_conf);
+	*strstr(text, "[pseudonymiser]") = '\0';
+	expect_error(text, 2, "missing 'listen'");
+	/* a node with a complete [pseudonymiser] section */
+	snprintf(text, sizeof text, "%s[pseudonymiser]\nendpoint = tcp://127.0.0.1:7701\n"
+	         "service = pseudo-mh\nkey = " OPK "\ntimeout_ms = 800\n", node_conf);
+	ck_assert_msg(load_text(text, &c, err, sizeof err) == SP_OK, "%s", err);
+	ck_assert_str_eq(c.oprf_service, "pseudo-mh");
+	ck_assert_uint_eq(c.oprf_timeout_ms, 800);
+	ck_assert_uint_eq(c.oprf_pin[0], 0x01);
+	/* ... and one without its key */
+	snprintf(text, sizeof text, "%s[pseudonymiser]\nendpoint = tcp://127.0.0.1:7701\n"
+	         "service = pseudo-mh\n", node_conf);
+	expect_error(text, 3, "endpoint, service and key together");
+	snprintf(text, sizeof text, "%s[pseudonymiser]\nlisten = tcp://127.0.0.1:7701\n", node_conf);
+	expect_error(text, 22, "listen is the pseudonymiser's own address");
 }
 END_TEST
 
@@ -227,6 +276,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, valid_broker);
 	tcase_add_test(tc, valid_node);
 	tcase_add_test(tc, errors_with_lines);
+	tcase_add_test(tc, pseudonymiser_config);
 	tcase_add_test(tc, unreadable);
 	tcase_add_test(tc, state_default);
 	suite_add_tcase(s, tc);

@@ -9,6 +9,8 @@
 #include <sodium.h>
 
 #include "sp_keyholder.h"
+#include "sp_oprfsvc.h"
+#include "seinpost.pb-c.h"
 #include "sp_reads.h"
 #include "sp_signal.h"
 
@@ -171,6 +173,37 @@ static size_t req(uint8_t *b, int op, const void *body, size_t bl)
 	return SP_KH_HDR + bl;
 }
 
+/* The pseudonymisation service's domain: only an OprfRequest of our own
+ * organisation with whole elements is signed, over its domain || request. */
+static size_t oprf_req(const char *org, size_t nbytes, uint8_t *out)
+{
+	static uint8_t rid[SP_OPRF_REQ_ID_BYTES], blinded[96];
+	Seinpost__OprfRequest rq = SEINPOST__OPRF_REQUEST__INIT;
+	rq.org = (char *)org;
+	rq.request_id = (ProtobufCBinaryData){ sizeof rid, rid };
+	rq.time = 1;
+	rq.blinded = (ProtobufCBinaryData){ nbytes, blinded };
+	rq.purpose = 2;
+	return seinpost__oprf_request__pack(&rq, out);
+}
+
+START_TEST(oprf_domain)
+{
+	uint8_t msg[256], m[512], sig[64];
+	size_t n = oprf_req(ORG, 64, msg), dl = strlen(SP_OPRF_REQ_DOMAIN);
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_OPRF, msg, n, sig), SP_OK);
+	memcpy(m, SP_OPRF_REQ_DOMAIN, dl);
+	memcpy(m + dl, msg, n);
+	ck_assert_int_eq(crypto_sign_verify_detached(sig, m, dl + n, keys->sign_pk), 0);
+	n = oprf_req("school-bonnefanten", 64, msg); /* another organisation's request */
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_OPRF, msg, n, sig), SP_EMALFORMED);
+	n = oprf_req(ORG, 33, msg); /* not whole elements */
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_OPRF, msg, n, sig), SP_EMALFORMED);
+	n = oprf_req(ORG, 0, msg); /* no element */
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_OPRF, msg, n, sig), SP_EMALFORMED);
+}
+END_TEST
+
 START_TEST(parser_refuses)
 {
 	uint8_t b[SP_KH_MSG_MAX + 16], ans[SP_KH_MSG_MAX];
@@ -194,8 +227,10 @@ START_TEST(parser_refuses)
 	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED);
 	n = req(b, SP_KH_UNSEAL, b + 100, 79);
 	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* 80 bytes exactly */
-	n = req(b, SP_KH_SIGN, "\x04xyz", 4);
+	n = req(b, SP_KH_SIGN, "\x09xyz", 4);
 	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* unknown domain */
+	n = req(b, SP_KH_SIGN, "\x04xyz", 4);
+	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* OPRF: not an OprfRequest */
 	n = req(b, SP_KH_SIGN, "\x01", 1);
 	ck_assert_int_eq(sp_keyholder_parse(b, n, ORG, &r), SP_EMALFORMED); /* empty message */
 	memset(b + SP_KH_HDR, 'a', SP_KH_MSG_MAX);
@@ -291,6 +326,7 @@ static Suite *keyholder_suite(void)
 	tcase_add_test(tc, pseudonyms);
 	tcase_add_test(tc, signal_through_keyholder);
 	tcase_add_test(tc, parser_refuses);
+	tcase_add_test(tc, oprf_domain);
 	tcase_add_test(tc, generations);
 	tcase_add_test(tc, lost_keyholder);
 	suite_add_tcase(s, tc);

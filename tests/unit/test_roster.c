@@ -6,6 +6,8 @@
 #include "seinpost.pb-c.h"
 #include "sp_enrol.h"
 #include "sp_keys.h"
+#include "sp_oprf.h"
+#include "sp_toprf.h"
 #include "sp_roster.h"
 #include "sp_util.h"
 
@@ -351,6 +353,108 @@ START_TEST(enrol_json)
 }
 END_TEST
 
+/* The two features together: a pseudonymiser's enrol.json (OPRF key, no
+ * box key, index signed), and a roster carrying Feldman commitments, t-of-n
+ * instances, rotated keys of a node and a removal survives save and load. */
+START_TEST(pseudonymiser_enrol_and_roster)
+{
+	sp_keyset *k = NULL, *nk = NULL;
+	sp_enrol e, p;
+	char why[256], f[600];
+	uint8_t *buf = NULL, shares[3 * 32], commits[2 * 32];
+	size_t len;
+	uint32_t t;
+	sp_roster *r = NULL, *l = NULL;
+	sp_org o[3];
+
+	ck_assert_int_eq(sp_keys_generate(0, &k), SP_OK);
+	ck_assert_int_eq(sp_keys_generate(1, &nk), SP_OK);
+	ck_assert_int_eq(sp_toprf_dkg_local(2, 3, shares, commits), SP_OK);
+	uint8_t pk[32];
+	ck_assert_int_eq(crypto_scalarmult_ristretto255_base(pk, shares + 32), 0);
+	/* a node's keys (with a box key) cannot make a pseudonymiser's file, nor the reverse */
+	ck_assert_int_eq(sp_enrol_make_pseudonymiser(nk, "pseudo-mh-2", pk, 2, &e), SP_EINVAL);
+	ck_assert_int_eq(sp_enrol_make(nk, "pseudo-mh-2", "pseudonymiser", NULL, 0, &e), SP_EINVAL);
+	ck_assert_int_eq(sp_enrol_make_pseudonymiser(k, "pseudo-mh-2", pk, 2, &e), SP_OK);
+	snprintf(f, sizeof f, "%s/enrol.json", tmp);
+	ck_assert_int_eq(sp_enrol_write(&e, f), SP_OK);
+	ck_assert_int_eq(sp_enrol_read(f, &p, why, sizeof why), SP_OK);
+	ck_assert_int_eq(p.has_oprf, 1);
+	ck_assert_uint_eq(p.oprf_index, 2);
+	ck_assert_mem_eq(p.oprf_pk, pk, 32);
+	ck_assert(sodium_is_zero(p.box_pk, 32));
+	ck_assert_int_eq(sp_file_read(f, 8192, &buf, &len), SP_OK);
+	ck_assert_ptr_nonnull(strstr((char *)buf, "\"oprf_key\""));
+	ck_assert_ptr_null(strstr((char *)buf, "\"box_key\""));
+	/* the index is signed */
+	char *at = strstr((char *)buf, "\"oprf_index\": 2");
+	ck_assert_ptr_nonnull(at);
+	at[strlen("\"oprf_index\": ")] = '3';
+	ck_assert_int_eq(sp_enrol_parse((char *)buf, len, &p, why, sizeof why), SP_ESIG);
+	free(buf);
+	/* a school's file with an oprf_key is refused */
+	ck_assert_int_eq(sp_enrol_make(nk, "school-a", "school", NULL, 0, &e), SP_OK);
+	ck_assert_int_eq(sp_enrol_write(&e, f), SP_OK);
+	ck_assert_int_eq(sp_file_read(f, 8192, &buf, &len), SP_OK);
+	{
+		char *t2 = malloc(len + 32);
+		ck_assert_ptr_nonnull(t2);
+		ck_assert_int_eq(buf[0], '{');
+		int n2 = snprintf(t2, len + 32, "{\"oprf_index\": 1, %.*s", (int)(len - 1), (char *)buf + 1);
+		ck_assert_int_eq(sp_enrol_parse(t2, (size_t)n2, &p, why, sizeof why), SP_EMALFORMED);
+		free(t2);
+	}
+	free(buf);
+
+	/* roster: commitments first, then instances; a node rotated; one removed */
+	ck_assert_int_eq(sp_roster_new("maastricht", bc, bs, &r), SP_OK);
+	ck_assert_int_eq(sp_roster_set_oprf_commitments(r, commits, 2), SP_OK);
+	o[0] = mkorg("politie-limburg", "police");
+	o[1] = mkorg("school-bonnefanten", "school");
+	ck_assert_int_eq(sp_roster_add(r, &o[0]), SP_OK);
+	ck_assert_int_eq(sp_roster_add(r, &o[1]), SP_OK);
+	for (uint32_t i = 0; i < 3; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "pseudo-mh-%u", i + 1);
+		o[2] = mkorg(id, "pseudonymiser");
+		memset(o[2].box_pk, 0, 32);
+		o[2].has_oprf = 1;
+		o[2].oprf_index = i + 1;
+		ck_assert_int_eq(crypto_scalarmult_ristretto255_base(o[2].oprf_pk, shares + 32 * i), 0);
+		/* the wrong index for this share is refused */
+		o[2].oprf_index = (i + 1) % 3 + 1;
+		ck_assert_int_eq(sp_roster_add(r, &o[2]), SP_EINVAL);
+		o[2].oprf_index = i + 1;
+		ck_assert_int_eq(sp_roster_add(r, &o[2]), SP_OK);
+	}
+	/* a pseudonymiser does not rotate by enrolment (no box key) */
+	uint8_t c[32], sg[32], bx[32];
+	randombytes_buf(c, 32);
+	randombytes_buf(sg, 32);
+	randombytes_buf(bx, 32);
+	ck_assert_int_ne(sp_roster_rotate(r, "pseudo-mh-1", c, sg, bx, 100, 200), SP_OK);
+	ck_assert_int_eq(sp_roster_rotate(r, "politie-limburg", c, sg, bx, 100, 200), SP_OK);
+	ck_assert_int_eq(sp_roster_remove(r, "school-bonnefanten", "left the network", 300), SP_OK);
+	ck_assert_int_eq(sp_roster_save(r, path, op_sk), SP_OK);
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_OK);
+	ck_assert_mem_eq(sp_roster_oprf_commitments(l, &t), commits, 64);
+	ck_assert_uint_eq(t, 2);
+	ck_assert_uint_eq(sp_roster_count(l), 4);
+	const sp_org *po = sp_roster_find(l, "politie-limburg");
+	ck_assert_uint_eq(po->nprev, 1);
+	ck_assert_mem_eq(po->curve_pk, c, 32);
+	const sp_org *ps = sp_roster_find(l, "pseudo-mh-3");
+	ck_assert_ptr_nonnull(ps);
+	ck_assert_int_eq(ps->has_oprf, 1);
+	ck_assert_uint_eq(ps->oprf_index, 3);
+	ck_assert_ptr_null(sp_roster_find(l, "school-bonnefanten"));
+	sp_roster_free(&l);
+	sp_roster_free(&r);
+	sp_keys_free(&k);
+	sp_keys_free(&nk);
+}
+END_TEST
+
 static Suite *roster_suite(void)
 {
 	Suite *s = suite_create("roster");
@@ -363,6 +467,7 @@ static Suite *roster_suite(void)
 	tcase_add_test(tc, rotate_and_remove);
 	tcase_add_test(tc, broker_transition);
 	tcase_add_test(tc, enrol_json);
+	tcase_add_test(tc, pseudonymiser_enrol_and_roster);
 	tcase_set_timeout(tc, 60); /* the flipped-byte loop fsyncs once per byte */
 	suite_add_tcase(s, tc);
 	return s;
