@@ -45,6 +45,10 @@ int sp_escalate_refusal(int rc);
 int sp_escalate_referral_load(sp_txn *t, const uint8_t pseudonym[32], Seinpost__Referral **out) SP_MUST_CHECK;
 int sp_escalate_referral_find(sp_txn *t, const uint8_t id[16], Seinpost__Referral **out) SP_MUST_CHECK;
 int sp_escalate_referral_save(sp_txn *t, const Seinpost__Referral *r) SP_MUST_CHECK;
+/* Does escalation rule rule_id hold now for the subject's indexed signals
+ * (a withdrawal reconsiders a referral, sp_withdraw.c)? 0 when it does not,
+ * or when the policy has no such rule. */
+int sp_escalate_rule_holds(const sp_engine *e, sp_txn *t, const uint8_t pseudonym[32], const char *rule_id);
 /* Closed or declined: a new escalation of the subject opens a new referral. */
 int sp_referral_ended(const Seinpost__Referral *r);
 int sp_escalate_involved(sp_txn *t, const uint8_t pseudonym[32], const char *org, uint64_t now_s);

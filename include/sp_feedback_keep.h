@@ -25,6 +25,10 @@ int sp_feedback_cursor(sp_txn *t, uint64_t *after) SP_MUST_CHECK;
 int sp_feedback_store(sp_txn *t, const Seinpost__FeedbackBatch *b, int hook, uint64_t now_ms,
                       size_t *added) SP_MUST_CHECK;
 
+/* Keep one event we learned otherwise (our own withdrawal, acknowledged
+ * under the broker's audit seq: sp_withdrawn.h); the cursor stays. */
+int sp_feedback_note(sp_txn *t, const Seinpost__FeedbackItem *it, int hook, uint64_t now_ms) SP_MUST_CHECK;
+
 /* The events about one signal, oldest first: a JSON array of
  * {event, role, at, status?} (new reference), or text lines. */
 json_t *sp_feedback_json(sp_txn *t, const uint8_t id[16]);

@@ -38,7 +38,7 @@ int sp_hook_enabled(const sp_config *c);
 int sp_hook_enqueue(sp_txn *t, const uint8_t id[16], Seinpost__HookKind kind,
                     uint64_t now_ms) SP_MUST_CHECK;
 
-/* "signal", "referral", "update" */
+/* "signal", "referral", "update", "feedback", "withdrawn" */
 const char *sp_hook_kind_name(int kind);
 /* Delay before the next attempt after `attempts` failed ones (>= 1):
  * retry_s, doubling, capped at SP_HOOK_BACKOFF_MAX_MS. */

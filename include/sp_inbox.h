@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sp_error.h"
+#include "sp_store.h"
 #include "seinpost.pb-c.h"
 
 /* A later delivery of a signal we already hold (released grants) is merged
@@ -16,5 +17,13 @@
  * the headers differ. *out: malloc'd, the caller frees. */
 int sp_inbox_merge(const Seinpost__InboxEntry *old, const Seinpost__Delivery *d,
                    uint8_t **out, size_t *outlen, int *changed) SP_MUST_CHECK;
+
+/* Merge delivery d into the stored inbox entry of h inside t (written only
+ * when *changed). Moved from sp_node.c. */
+int sp_inbox_merge_stored(sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d,
+                          int *changed) SP_MUST_CHECK;
+/* 1 when d repeats what we hold: same header and signature bytes as our
+ * verified copy and nothing new to merge (only the receipt is due). */
+int sp_inbox_plain_repeat(sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d);
 
 #endif

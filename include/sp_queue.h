@@ -8,6 +8,7 @@
  *   SP_DB_META   "x:" org '\0' signal-id    -> be64(unix ms) || Delivery: quarantined
  *                                             (sp_quarantine.c)
  *   SP_DB_META   "queue.seq"                -> be64 global sequence
+ *   SP_DB_META   "W:" signal-id org         -> "": queued to org once (sp_withdraw.h)
  * One global sequence keeps each recipient's queue in acceptance order.
  */
 #ifndef SP_QUEUE_H

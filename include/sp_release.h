@@ -40,13 +40,17 @@ typedef struct sp_subject_sig {
 	const char *sender;
 } sp_subject_sig;
 typedef int (*sp_subject_fn)(void *ctx, const sp_subject_sig *s);
+/* Take a signal out of the subject index (withdrawn: sp_withdraw.h). */
+int sp_release_index_del(sp_txn *t, const Seinpost__SignalHeader *h) SP_MUST_CHECK;
+
 /* Visit every indexed signal about pseudonym; fn nonzero stops. */
 int sp_release_subject_foreach(sp_txn *t, const uint8_t pseudonym[32], sp_subject_fn fn, void *ctx);
 
 /* Queue to `to` its share of the stored signal `id` with grants of the modes
  * in mode_mask (immediate is always included), naming rule_id and, for a
  * referral, ref. Deferred when a delivery of that signal to `to` is in
- * flight. SP_ENOTFOUND when the signal is no longer held (expired). */
+ * flight. SP_ENOTFOUND when the signal is no longer held (expired) or was
+ * withdrawn. */
 int sp_release_share(sp_txn *t, const uint8_t id[16], const char *to, unsigned mode_mask,
                      const char *rule_id, const Seinpost__Referral *ref) SP_MUST_CHECK;
 
@@ -63,7 +67,8 @@ int sp_release_deferred_limit(sp_txn *t, const char *to, const uint8_t id[16], u
 /* Queue deferred releases whose earlier delivery has been receipted. */
 int sp_release_flush(sp_txn *t, size_t *queued) SP_MUST_CHECK;
 
-/* Drop every queued delivery and deferred release of signal id (expiry). */
+/* Drop every queued delivery and deferred release of signal id (expiry,
+ * withdrawal), and the notes of whom it was queued to (sp_withdraw.h). */
 int sp_release_drop_signal(sp_txn *t, const sp_roster *r, const uint8_t id[16]) SP_MUST_CHECK;
 
 /* Mark / test that signal id of pseudonym is part of a referral. */

@@ -15,6 +15,7 @@
 #include "sp_escalate.h"
 #include "sp_auditsrv.h"
 #include "sp_referral_status.h"
+#include "sp_withdraw.h"
 #include "sp_keys.h"
 #include "sp_log.h"
 #include "sp_orgverify.h"
@@ -358,7 +359,7 @@ static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const 
 			if (d->n_rule_ids && strcmp(sp_policy_rule_at(b->policy, i)->id, d->rule_ids[0]) == 0)
 				rule = sp_policy_rule_at(b->policy, i);
 		sp_audit_entry e = {
-			.event = SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED,
+			.event = d->withdrawn ? SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED : SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED,
 			.actor = "broker",
 			.recipient = from->id,
 			.pseudonym = h->pseudonym.len == 32 ? h->pseudonym.data : NULL,
@@ -768,6 +769,13 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		uint8_t *buf = NULL;
 		size_t len = 0;
 		rc = sp_referral_status_apply(t, b->roster, b->policy, m->user, f->referral_update, &buf, &len);
+		rc = queue_answer(b, m, rc, buf, len);
+		break;
+	}
+	case SEINPOST__FRAME__BODY_WITHDRAW: { /* the sender withdraws a signal (sp_withdraw.h) */
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		rc = sp_withdraw_apply(t, &(sp_engine){ b->policy, b->roster, sp_now_s() }, m->user, f->withdraw, &buf, &len);
 		rc = queue_answer(b, m, rc, buf, len);
 		break;
 	}

@@ -593,6 +593,23 @@ int sp_escalate_on_signal(const sp_engine *e, sp_txn *t, const Seinpost__SignalH
 	return rc;
 }
 
+int sp_escalate_rule_holds(const sp_engine *e, sp_txn *t, const uint8_t pseudonym[32], const char *rule_id)
+{
+	struct sig_list l = { 0 };
+	unsigned orgs, sum;
+	int holds = 0;
+	for (size_t i = 0; i < sp_policy_escalation_count(e->policy); i++) {
+		const sp_policy_escalation *x = sp_policy_escalation_at(e->policy, i);
+		if (strcmp(x->id, rule_id) != 0)
+			continue;
+		subject_signals(t, pseudonym, &l);
+		holds = fires(x, &l, e->now_s, &orgs, &sum);
+		break;
+	}
+	free(l.v);
+	return holds;
+}
+
 /* ---- involvement ----------------------------------------------------------- */
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)

@@ -7,6 +7,7 @@
 #include "sp_signal.h"
 #include "sp_util.h"
 #include "sp_wire.h"
+#include "sp_withdraw.h"
 
 size_t sp_queue_key(uint8_t *out, const char *org, uint64_t seq)
 {
@@ -77,6 +78,8 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 		sp_be64_put(seqb, seq);
 		rc = sp_store_put(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, id), seqb, 8, 0);
 	}
+	if (rc == SP_OK) /* whom to tell should its sender withdraw it */
+		rc = sp_withdraw_note_holder(t, id, to);
 out:
 	if (copy)
 		seinpost__signal__free_unpacked(copy, NULL);

@@ -8,6 +8,7 @@
 #include "sp_signal.h"
 #include "sp_util.h"
 #include "sp_wire.h"
+#include "sp_withdraw.h"
 
 #define ORG_MAX 64
 #define RULE_MAX 64
@@ -27,6 +28,19 @@ int sp_release_index_add(sp_txn *t, const Seinpost__SignalHeader *h)
 	v[8] = (uint8_t)h->weight;
 	memcpy(v + 9, h->sender, sl);
 	return sp_store_put(t, SP_DB_META, k, sizeof k, v, 9 + sl, 0);
+}
+
+int sp_release_index_del(sp_txn *t, const Seinpost__SignalHeader *h)
+{
+	uint8_t k[2 + 32 + 16];
+	int rc;
+	if (h->pseudonym.len != 32 || h->id.len != 16)
+		return SP_EINVAL;
+	memcpy(k, "s:", 2);
+	memcpy(k + 2, h->pseudonym.data, 32);
+	memcpy(k + 34, h->id.data, 16);
+	rc = sp_store_del(t, SP_DB_META, k, sizeof k);
+	return rc == SP_ENOTFOUND ? SP_OK : rc;
 }
 
 struct subj_ctx {
@@ -123,6 +137,8 @@ static int load_signal(sp_txn *t, const uint8_t id[16], Seinpost__BrokerSignal *
 	if (rc != SP_OK)
 		return rc;
 	*out = seinpost__broker_signal__unpack(NULL, vl, v);
+	if (*out && (*out)->withdrawn)
+		return SP_ENOTFOUND; /* withdrawn by its sender: never released again (sp_withdraw.h) */
 	return *out && (*out)->signal ? SP_OK : SP_ECORRUPT;
 }
 
@@ -304,6 +320,9 @@ int sp_release_flush(sp_txn *t, size_t *queued)
 
 int sp_release_drop_signal(sp_txn *t, const sp_roster *r, const uint8_t id[16])
 {
+	int frc = sp_withdraw_forget(t, id);
+	if (frc != SP_OK)
+		return frc;
 	for (size_t i = 0; i < sp_roster_count(r); i++) {
 		const char *org = sp_roster_at(r, i)->id;
 		uint8_t akey[AKEY_MAX], key[QKEY_MAX];

@@ -116,6 +116,12 @@ static const struct cmd commands[] = {
 	  "       business (--kvk), never a person; with no subject it counts only in the figures." },
 	{ NODE, "outbox", sp_cli_outbox, "[--json]", "signals we sent and the broker's verdict", NULL },
 	{ NODE, "inbox", sp_cli_inbox, "[--json]", "signals we received (nothing is decrypted)", NULL },
+	{ NODE, "withdraw", sp_cli_withdraw, "ID --reason TEXT [--user NAME]",
+	  "withdraw a signal we sent: recipients delete their copies (audited)",
+	  "Only the organisation that sent a signal may withdraw it. Delivered keys cannot be recalled: the\n"
+	  "broker drops the grants it holds and never releases them, each recipient's node deletes its copy and\n"
+	  "refuses to open it, and a referral the signal alone carried is closed. The reason is kept in the audit\n"
+	  "log: no personal data. Exit 0 withdrawn, 1 refused, 2 usage, 3 no verdict. docs/casework.md." },
 	{ NODE, "show", sp_cli_show, "ID --user NAME [--json]", "verify and decrypt what we were granted (audited)",
 	  "--user names who opens the signal; the read is audited before anything is shown.\n"
 	  "Exit 1 when a field the sender sealed is not acceptable text (it is withheld)." },

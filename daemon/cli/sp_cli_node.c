@@ -91,6 +91,7 @@ static const char *outbox_state_name(int s)
 	case SEINPOST__OUTBOX_STATE__OUTBOX_ACCEPTED: return "accepted";
 	case SEINPOST__OUTBOX_STATE__OUTBOX_REJECTED: return "rejected";
 	case SEINPOST__OUTBOX_STATE__OUTBOX_DEFERRED: return "deferred";
+	case SEINPOST__OUTBOX_STATE__OUTBOX_WITHDRAWN: return "withdrawn";
 	default: return "unknown";
 	}
 }
@@ -374,10 +375,13 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 			json_object_set_new(o, "created_at", json_string(created));
 		if (o && ref[0])
 			json_object_set_new(o, "ref", json_string(ref));
+		if (o && e->withdrawn) /* a tombstone: sp_withdrawn.h */
+			json_object_set_new(o, "withdrawn_at", json_string(sp_iso_time(e->withdrawn, when, sizeof when)));
 		json_array_append_new(c->arr, o);
 	} else
-		printf("%s  %s  from %-20s %-20s w%u  tiers %-26s rule %s%s%s\n", idhex, when, h->sender,
-		       h->category, h->weight, tiers, rule, ref[0] ? "  ref " : "", ref);
+		printf("%s  %s  from %-20s %-20s w%u  tiers %-26s rule %s%s%s%s\n", idhex, when, h->sender,
+		       h->category, h->weight, e->withdrawn ? "-" : tiers, rule, ref[0] ? "  ref " : "", ref,
+		       e->withdrawn ? "  WITHDRAWN by its sender (content deleted)" : "");
 	c->count++;
 out:
 	if (h)

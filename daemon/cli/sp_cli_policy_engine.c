@@ -40,10 +40,10 @@ static int collect_ref(void *ctx, const void *k, size_t kl, const void *v, size_
 	for (i = 0; i < c->n; i++)
 		if (memcmp(c->rows[i].r->id.data, r->id.data, 16) == 0)
 			break;
-	/* the fullest listing; of equal ones the latest (a move re-sends it) */
-	if (i < c->n && (c->rows[i].r->n_signal_ids > r->n_signal_ids ||
-	                 (c->rows[i].r->n_signal_ids == r->n_signal_ids &&
-	                  c->rows[i].r->status_time >= r->status_time)))
+	/* the newest status wins (a move re-sends the referral; a withdrawal shrinks its list), then the
+	 * fullest listing */
+	if (i < c->n && (c->rows[i].r->status_time > r->status_time ||
+	                 (c->rows[i].r->status_time == r->status_time && c->rows[i].r->n_signal_ids >= r->n_signal_ids)))
 		goto out;
 	if (i == c->n) {
 		void *a = realloc(c->rows, (c->n + 1) * sizeof *c->rows);
@@ -153,6 +153,8 @@ static json_t *referral_json(sp_txn *t, const Seinpost__Referral *r, const char 
 	json_object_set_new(o, "subject", json_string(ps));
 	if (ref[0])
 		json_object_set_new(o, "ref", json_string(ref));
+	if (r->status[0]) /* the coordinator's, or closed after a withdrawal (docs/casework.md) */
+		json_object_set_new(o, "status", json_string(r->status));
 	for (size_t j = 0; j < r->n_signal_ids; j++)
 		if (r->signal_ids[j].len == 16 && json_array_append_new(sigs, signal_json(t, r->signal_ids[j].data)) != 0) {
 			json_decref(o);
@@ -218,6 +220,8 @@ int sp_cli_referrals(const char *cfg_path, int argc, char **argv)
 			const sp_policy_table *tb = sp_policy_table_find(pol, r->table);
 			printf("  table: %s%s%s%s\n", r->table, tb ? " (" : "", tb ? tb->name : "", tb ? ")" : "");
 		}
+		if (r->status[0])
+			printf("  status: %s\n", r->status);
 		printf("  basis: %s\n  signals:\n", r->basis);
 		for (size_t j = 0; j < r->n_signal_ids; j++)
 			if (r->signal_ids[j].len == 16)

@@ -136,6 +136,8 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	case SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED:
 	case SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED:
 	case SEINPOST__AUDIT_EVENT__AUDIT_REFERRAL_MOVED: /* who may see what changed (sp_tables.h) */
+	case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN:            /* its sender withdrew it (issue 16) */
+	case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED: /* a recipient deleted its copy */
 		break;
 	case SEINPOST__AUDIT_EVENT__AUDIT_REJECTED:
 		if (rec->code == SP_ELIMIT)
@@ -161,8 +163,9 @@ int sp_report_add(sp_report *r, const Seinpost__AuditRecord *rec, int proven)
 	e->event = rec->event;
 	/* a disclosure or release is about its recipient, not the broker */
 	cpy(e->org, sizeof e->org,
-	    (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED ||
-	     rec->event == SEINPOST__AUDIT_EVENT__AUDIT_RELEASED) && rec->recipient[0] ? rec->recipient : rec->actor);
+	    (rec->event == SEINPOST__AUDIT_EVENT__AUDIT_DELIVERED || rec->event == SEINPOST__AUDIT_EVENT__AUDIT_RELEASED ||
+	     rec->event == SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWAL_DELIVERED) && rec->recipient[0] ? rec->recipient
+	                                                                               : rec->actor);
 	cpy(e->user, sizeof e->user, rec->user);
 	cpy(e->unix_user, sizeof e->unix_user, rec->unix_user);
 	cpy(e->rule, sizeof e->rule, rec->rule_id);

@@ -390,6 +390,10 @@ static void html_events(const sp_report *r, FILE *out)
 			fputs("<li>", out); say(out, T(r, M_EV_ALIAS), t, org_name(r, e->org), NULL, NULL);
 			fputs("</li>\n", out);
 			break;
+		case SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN: /* docs/casework.md, "Withdrawal" */
+			fputs("<li>", out); say(out, T(r, M_EV_WITHDRAWN), t, org_name(r, e->org), NULL, NULL);
+			fputs("</li>\n", out);
+			break;
 		default:
 			if (e->extra) {
 				fputs("<li>", out);
@@ -584,7 +588,7 @@ void sp_report_art15_json(const sp_report *r, json_t *o)
 			json_array_append_new(src, json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "organisation", e->org,
 			        "organisation_name", org_name(r, e->org), "signalled_at", t, "category", e->category,
 			        "weight", (int)e->weight, "category_text", category_name(r, e->category)));
-		else if (e->extra || is(e, SEINPOST__AUDIT_EVENT__AUDIT_QUERY) ||
+		else if (e->extra || is(e, SEINPOST__AUDIT_EVENT__AUDIT_QUERY) || is(e, SEINPOST__AUDIT_EVENT__AUDIT_WITHDRAWN) ||
 		         is(e, SEINPOST__AUDIT_EVENT__AUDIT_INVOLVED) || is(e, SEINPOST__AUDIT_EVENT__AUDIT_UNINVOLVED))
 			json_array_append_new(ev, json_pack("{s:s,s:s,s:s,s:s}", "event", sp_audit_event_name(e->event),
 			        "at", t, "organisation", e->org, "organisation_name", org_name(r, e->org)));

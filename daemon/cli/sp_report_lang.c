@@ -158,6 +158,8 @@ static const char *const texts[M_COUNT][2] = {
 	                 "welke informatie over u mag zien.",                     /* date, org, move */
 	                 "On %s %s moved your situation to another meeting (%s); with it changed who may see which "
 	                 "information about you." },
+	[M_EV_WITHDRAWN] = { "Op %s heeft %s dit signaal ingetrokken; wie het had ontvangen, moest het verwijderen.",
+	                     "On %s %s withdrew this concern; everyone who had received it had to delete it." },
 	[M_EV_OTHER] = { "Op %s: %s (%s).", "On %s: %s (%s)." },                /* date, event, org */
 	[M_ST_ACCEPTED] = { "aangenomen", "accepted" },
 	[M_ST_IN_PROGRESS] = { "in behandeling genomen", "took up" },

@@ -331,6 +331,16 @@ static int check_referral_update(const Seinpost__ReferralUpdate *u, char *why, s
 	return SP_OK;
 }
 
+/* Sizes only: who may withdraw what is the broker's (sp_withdraw.c). */
+static int check_withdraw(const Seinpost__Withdraw *w, char *why, size_t whylen)
+{
+	if (!w || w->id.len != ID_BYTES || w->signal_id.len != ID_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "withdraw: ids must be %d bytes", ID_BYTES);
+	if (!sp_text_ok(w->reason, 500, 0) || !sp_text_ok(w->user, SP_MAX_USER, 0))
+		return fail(why, whylen, SP_EMALFORMED, "withdraw: a field is too long or not printable");
+	return SP_OK;
+}
+
 /* Feedback to the signaller (issue 16): a cursor one way, events the other. */
 #define MAX_FEEDBACK_ITEMS 4096
 static int check_feedback_body(const Seinpost__Frame *f, char *why, size_t whylen)
@@ -360,6 +370,15 @@ static int check_feedback_body(const Seinpost__Frame *f, char *why, size_t whyle
 		const Seinpost__ReferralUpdateAck *a = f->referral_update_ack;
 		if (!a || a->id.len != ID_BYTES || !sp_text_ok(a->message, MAX_REASON, 0))
 			return fail(why, whylen, SP_EMALFORMED, "referral_update_ack: malformed");
+		return SP_OK;
+	}
+	case SEINPOST__FRAME__BODY_WITHDRAW:
+		return check_withdraw(f->withdraw, why, whylen);
+	case SEINPOST__FRAME__BODY_WITHDRAW_ACK: {
+		const Seinpost__WithdrawAck *a = f->withdraw_ack;
+		if (!a || a->id.len != ID_BYTES || a->signal_id.len != ID_BYTES || a->code > 0 || a->code <= SP_ELAST ||
+		    !sp_text_ok(a->message, MAX_REASON, 0))
+			return fail(why, whylen, SP_EMALFORMED, "withdraw_ack: malformed");
 		return SP_OK;
 	}
 	default:
@@ -469,6 +488,8 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			break;
 		if ((rc = sp_wire_check_signal(d->signal, NULL, why, whylen)) != SP_OK)
 			return rc;
+		if (d->withdrawn && (d->signal->n_tiers || d->signal->n_grants))
+			return fail(why, whylen, SP_EMALFORMED, "delivery: a withdrawal carries no tier and no grant");
 		if (d->n_rule_ids > MAX_RULE_IDS)
 			return fail(why, whylen, SP_ESIZE, "delivery: too many rule ids");
 		for (size_t i = 0; i < d->n_rule_ids; i++)
@@ -729,6 +750,9 @@ int sp_wire_decode_local(const uint8_t *buf, size_t len, Seinpost__LocalRequest 
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE:
 		rc = check_referral_update(q->referral_update, why, whylen);
+		break;
+	case SEINPOST__LOCAL_REQUEST__BODY_WITHDRAW:
+		rc = check_withdraw(q->withdraw, why, whylen);
 		break;
 	case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 		const Seinpost__InvolveBatchRequest *b = q->involve_batch;

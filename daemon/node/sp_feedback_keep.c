@@ -80,6 +80,22 @@ int sp_feedback_store(sp_txn *t, const Seinpost__FeedbackBatch *b, int hook, uin
 	return rc;
 }
 
+int sp_feedback_note(sp_txn *t, const Seinpost__FeedbackItem *it, int hook, uint64_t now_ms)
+{
+	uint8_t key[ITEM_KEY_LEN], *buf = NULL;
+	size_t len;
+	int rc;
+	memcpy(key, it->signal_id.data, 16);
+	sp_be64_put(key + 16, it->seq);
+	if ((rc = sp_wire_pack(&it->base, &buf, &len)) != SP_OK)
+		return rc;
+	rc = sp_store_put(t, SP_DB_FEEDBACK, key, sizeof key, buf, len, 0);
+	free(buf);
+	if (rc == SP_OK && hook)
+		rc = sp_hook_enqueue(t, it->signal_id.data, SEINPOST__HOOK_KIND__HOOK_FEEDBACK, now_ms);
+	return rc;
+}
+
 int sp_feedback_ask(sp_store *s, int (*send)(void *ctx, Seinpost__Frame *f), void *ctx)
 {
 	Seinpost__Frame f = SEINPOST__FRAME__INIT;
@@ -160,9 +176,13 @@ static int visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 			        when, it->role);
 		else if (strcmp(it->event, "escalated") == 0)
 			fprintf(c->out, "    %s  part of a referral to role %s\n", when, it->role);
-		else if (strcmp(it->event, "referral") == 0)
+		else if (strcmp(it->event, "referral") == 0 && it->role[0])
 			fprintf(c->out, "    %s  part of a referral that the %s %s\n", when, it->role,
 			        referral_words(it->status));
+		else if (strcmp(it->event, "referral") == 0) /* the broker's: closed after a withdrawal */
+			fprintf(c->out, "    %s  part of a referral that is now %s\n", when, it->status);
+		else if (strcmp(it->event, "withdrawn") == 0)
+			fprintf(c->out, "    %s  withdrawn by us: every recipient is told to delete its copy\n", when);
 		else
 			fprintf(c->out, "    %s  %s to role %s\n", when, it->event, it->role);
 	}

@@ -37,6 +37,7 @@
 #include "sp_render.h"
 #include "sp_sandbox.h"
 #include "sp_util.h"
+#include "sp_withdrawn.h"
 
 #define C "hook"
 #define SEQ_KEY "hook.seq"
@@ -77,6 +78,7 @@ const char *sp_hook_kind_name(int kind)
 	case SEINPOST__HOOK_KIND__HOOK_REFERRAL: return "referral";
 	case SEINPOST__HOOK_KIND__HOOK_UPDATE: return "update";
 	case SEINPOST__HOOK_KIND__HOOK_FEEDBACK: return "feedback";
+	case SEINPOST__HOOK_KIND__HOOK_WITHDRAWN: return "withdrawn";
 	default: return "unknown";
 	}
 }
@@ -441,11 +443,13 @@ static void hand_over(sp_hook *h, uint64_t now)
 		failed(h, why);
 }
 
-/* A feedback item: what happened with a signal we sent. No content of
+/* A feedback item (what happened with a signal we sent) or a withdrawn one
+ * (its sender withdrew a signal we held: delete it). No content of
  * anyone's signal, so nothing to open or audit (sp_feedback_keep.h). */
 static void start_feedback(sp_hook *h, sp_txn *t, uint64_t now)
 {
-	json_t *o = sp_feedback_hook_json(t, h->item->signal_id.data);
+	json_t *o = h->item->kind == SEINPOST__HOOK_KIND__HOOK_WITHDRAWN ? sp_withdrawn_hook_json(t, h->item->signal_id.data)
+	                                                                 : sp_feedback_hook_json(t, h->item->signal_id.data);
 	sp_txn_abort(&t);
 	if (!o) {
 		/* the signal expired at our node: nothing left to tell */
@@ -510,7 +514,7 @@ static void start_next(sp_hook *h)
 		return;
 	}
 	h->retry_now = 0;
-	if (h->item->kind == SEINPOST__HOOK_KIND__HOOK_FEEDBACK) {
+	if (h->item->kind == SEINPOST__HOOK_KIND__HOOK_FEEDBACK || h->item->kind == SEINPOST__HOOK_KIND__HOOK_WITHDRAWN) {
 		start_feedback(h, t, now);
 		return;
 	}
@@ -519,7 +523,8 @@ static void start_next(sp_hook *h)
 	if (rc == SP_OK) {
 		rc = sp_render_open(v, vl, h->roster, h->policy, sp_now_s(), h->cfg->org, h->kh, &r, why,
 		                    sizeof why);
-		gone = rc == SP_EEXPIRED; /* past retention: must not leave the node any more */
+		/* past retention, or withdrawn by its sender: must not leave the node any more */
+		gone = rc == SP_EEXPIRED || (rc == SP_EREVOKED && r.entry && r.entry->withdrawn);
 	}
 	opened = rc == SP_OK;
 	if (opened)
@@ -530,8 +535,8 @@ static void start_next(sp_hook *h)
 		/* Deleted by retention, or past its deadline, before it could be
 		 * handed over: it must not leave the node any more. */
 		sp_render_clear(&r);
-		sp_log_event(LOG_NOTICE, C, h->cfg->org, idhex, "item %s dropped: the signal is past its retention",
-		             h->item_id);
+		sp_log_event(LOG_NOTICE, C, h->cfg->org, idhex, "item %s dropped: the signal is %s", h->item_id,
+		             rc == SP_EREVOKED ? "withdrawn by its sender" : "past its retention");
 		if (commit_item(h, h->item, 1, NULL, NULL) == SP_OK)
 			h->wake = 0;
 		else

@@ -40,6 +40,7 @@
 #include "sp_util.h"
 #include "sp_verdict.h"
 #include "sp_wire.h"
+#include "sp_withdrawn.h"
 
 #define C "node"
 #define RESEND_MAX 1000   /* outbox entries resent per retry round */
@@ -421,21 +422,18 @@ static void audit_query_answer(struct node *n, const Seinpost__AuditQueryResult 
 	free(buf);
 }
 
-/* The coordinator's referral status goes to the broker; the client waits
- * for the broker's verdict like a query (one in flight, same deadline). */
-static void do_referral_update(struct node *n, const Seinpost__ReferralUpdate *u)
+/* A request the broker answers (a referral status, a withdrawal): the
+ * client waits for the broker's verdict like a query (one in flight, same
+ * deadline); *id, the request id in f, is set here. */
+static void forward_request(struct node *n, Seinpost__Frame *f, ProtobufCBinaryData *id)
 {
-	Seinpost__Frame f = SEINPOST__FRAME__INIT;
-	Seinpost__ReferralUpdate fwd = *u; /* shallow: u's buffers stay the caller's */
 	if (n->audit.query_pending) {
 		local_reply(n, SP_EEXIST, "another request to the broker is in flight; try again", NULL, NULL);
 		return;
 	}
 	randombytes_buf(n->audit.query_id, 16);
-	fwd.id = (ProtobufCBinaryData){ 16, n->audit.query_id };
-	f.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE;
-	f.referral_update = &fwd;
-	if (send_frame(n, &f) != SP_OK) {
+	*id = (ProtobufCBinaryData){ 16, n->audit.query_id };
+	if (send_frame(n, f) != SP_OK) {
 		local_reply(n, SP_ETIMEOUT, "the broker cannot be reached; nothing was changed", NULL, NULL);
 		return;
 	}
@@ -444,15 +442,25 @@ static void do_referral_update(struct node *n, const Seinpost__ReferralUpdate *u
 	n->audit.query_deadline = sp_mono_ms() + SP_NODEAUDIT_QUERY_MS;
 }
 
-static void referral_update_answer(struct node *n, const Seinpost__ReferralUpdateAck *a)
+static void do_referral_update(struct node *n, const Seinpost__ReferralUpdate *u)
+{
+	Seinpost__Frame f = SEINPOST__FRAME__INIT;
+	Seinpost__ReferralUpdate fwd = *u; /* shallow: u's buffers stay the caller's */
+	f.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE;
+	f.referral_update = &fwd;
+	forward_request(n, &f, &fwd.id);
+}
+
+/* The broker's verdict on a forwarded request, to the waiting client. */
+static void request_answer(struct node *n, const ProtobufCBinaryData *id, int code, const char *message)
 {
 	Seinpost__AuditQueryResult res = SEINPOST__AUDIT_QUERY_RESULT__INIT;
-	if (!n->audit.query_pending || sodium_memcmp(a->id.data, n->audit.query_id, 16) != 0)
+	if (!n->audit.query_pending || sodium_memcmp(id->data, n->audit.query_id, 16) != 0)
 		return; /* late, or not ours */
 	n->audit.query_pending = 0;
-	res.id = a->id;
-	res.code = a->code;
-	res.message = a->message;
+	res.id = *id;
+	res.code = code;
+	res.message = (char *)message;
 	audit_query_answer(n, &res);
 }
 
@@ -605,6 +613,17 @@ static void serve_local(struct node *n)
 		case SEINPOST__LOCAL_REQUEST__BODY_REFERRAL_UPDATE:
 			do_referral_update(n, req->referral_update);
 			break;
+		case SEINPOST__LOCAL_REQUEST__BODY_WITHDRAW: { /* sp_withdrawn.h */
+			Seinpost__Frame f = SEINPOST__FRAME__INIT;
+			Seinpost__Withdraw fwd = *req->withdraw; /* shallow: the request keeps its buffers */
+			f.body_case = SEINPOST__FRAME__BODY_WITHDRAW;
+			f.withdraw = &fwd;
+			if ((rc = sp_withdrawn_prepare(n->store, req->withdraw, why, sizeof why)) != SP_OK)
+				local_reply(n, rc, why, NULL, NULL);
+			else
+				forward_request(n, &f, &fwd.id);
+			break;
+		}
 		case SEINPOST__LOCAL_REQUEST__BODY_INVOLVE_BATCH: {
 			char text[256];
 			rc = sp_involve_batch_request(n->store, n->kh, req->involve_batch, sp_now_s(),
@@ -724,58 +743,6 @@ static void send_receipts(struct node *n)
 	(void)send_frame(n, &f);
 }
 
-static int merge_delivery(sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d, int *changed)
-{
-	const void *v;
-	size_t vl, len;
-	uint8_t *buf = NULL;
-	Seinpost__InboxEntry *old = NULL;
-	int rc = sp_store_get(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, &v, &vl);
-	if (rc != SP_OK)
-		return rc;
-	old = seinpost__inbox_entry__unpack(NULL, vl, v);
-	if (!old || !old->delivery || !old->delivery->signal)
-		rc = SP_ECORRUPT;
-	if (rc == SP_OK)
-		rc = sp_inbox_merge(old, d, &buf, &len, changed);
-	if (rc == SP_OK && *changed)
-		rc = sp_store_put(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, buf, len, 0);
-	free(buf);
-	if (old)
-		seinpost__inbox_entry__free_unpacked(old, NULL);
-	return rc;
-}
-
-/* A plain repeat of a delivery we hold: the broker resends its whole window
- * when receipts are late (a slow or frozen recipient), so repeats can
- * outnumber new deliveries. Same header and signature bytes as our
- * verified copy and nothing new to merge (sp_inbox_merge: no grant, tier
- * box, rule or referral we lack) → only the receipt is due, without a
- * second Ed25519 check. Anything else takes the full path. */
-static int is_plain_repeat(sp_txn *t, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d)
-{
-	const void *v;
-	size_t vl, len;
-	uint8_t *buf = NULL;
-	int changed = 1, same = 0;
-	Seinpost__InboxEntry *old;
-	if (sp_store_get(t, SP_DB_INBOX, h->id.data, SP_ID_BYTES, &v, &vl) != SP_OK)
-		return 0;
-	old = seinpost__inbox_entry__unpack(NULL, vl, v);
-	if (old && old->delivery && old->delivery->signal) {
-		const Seinpost__Signal *a = old->delivery->signal, *b = d->signal;
-		same = a->header.len == b->header.len && a->signature.len == b->signature.len &&
-		       memcmp(a->header.data, b->header.data, a->header.len) == 0 &&
-		       memcmp(a->signature.data, b->signature.data, a->signature.len) == 0;
-		if (same && sp_inbox_merge(old, d, &buf, &len, &changed) != SP_OK)
-			changed = 1;
-	}
-	free(buf);
-	if (old)
-		seinpost__inbox_entry__free_unpacked(old, NULL);
-	return same && !changed;
-}
-
 static void sweep(struct node *n)
 {
 	sp_txn *t = NULL;
@@ -851,7 +818,8 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 	uint8_t *buf = NULL;
 	size_t len;
 	char why[256], idhex[SP_ID_HEX];
-	int rc;
+	uint8_t wid[SP_ID_BYTES];
+	int rc, done = 0, hooked = 0;
 
 	rc = sp_wire_check_signal(d->signal, &h, why, sizeof why);
 	if (rc != SP_OK) {
@@ -859,7 +827,13 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 		return SP_OK;
 	}
 	sp_hex(h->id.data, SP_ID_BYTES, idhex);
-	if (is_plain_repeat(batch, h, d)) {
+	if ((rc = sp_withdrawn_delivery(batch, n->cfg, n->roster, h, d, wid, &done, &hooked)) != SP_OK || done) {
+		if (rc == SP_OK && !sodium_is_zero(wid, sizeof wid))
+			queue_receipt(n, wid); /* a withdrawal, or a delivery of a withdrawn signal (sp_withdrawn.h) */
+		n->hook_new |= hooked;
+		goto out;
+	}
+	if (sp_inbox_plain_repeat(batch, h, d)) {
 		queue_receipt(n, h->id.data);
 		goto out;
 	}
@@ -885,7 +859,7 @@ static int handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Delive
 		/* Released later (involvement, match, escalation): merge the new
 		 * grants into our copy, then receipt. */
 		int changed = 0;
-		rc = merge_delivery(t, h, d, &changed);
+		rc = sp_inbox_merge_stored(t, h, d, &changed);
 		if (rc == SP_OK && changed)
 			rc = local_audit(t, n, SEINPOST__AUDIT_EVENT__AUDIT_RECEIVED, h, NULL, 0, "released grants merged");
 		if (rc == SP_OK && changed && sp_hook_enabled(n->cfg))
@@ -1038,8 +1012,15 @@ static void handle_after_batch(struct node *n, const Seinpost__Frame *f)
 		roster_offered(n, f->roster);
 		break;
 	case SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK:
-		referral_update_answer(n, f->referral_update_ack);
+		request_answer(n, &f->referral_update_ack->id, f->referral_update_ack->code, f->referral_update_ack->message);
 		break;
+	case SEINPOST__FRAME__BODY_WITHDRAW_ACK: { /* sp_withdrawn.h */
+		const sp_org *me = sp_roster_find(n->roster, n->cfg->org);
+		if (sp_withdrawn_acked(n->store, f->withdraw_ack, me ? me->role : NULL, sp_hook_enabled(n->cfg)) != SP_OK)
+			sp_log(LOG_ERR, C, "cannot mark the withdrawn signal in the outbox: %s", sp_store_last_error());
+		request_answer(n, &f->withdraw_ack->id, f->withdraw_ack->code, f->withdraw_ack->message);
+		break;
+	}
 	case SEINPOST__FRAME__BODY_FEEDBACK: {
 		/* what happened with our signals (sp_feedback_keep.c) */
 		size_t added = 0;

@@ -85,6 +85,13 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_p
 		snprintf(why, whylen, "stored signal is corrupt");
 		return SP_ECORRUPT;
 	}
+	if (out->entry->withdrawn) {
+		/* a tombstone (sp_withdrawn.h): nothing of it is opened again */
+		char when[32];
+		snprintf(why, whylen, "signal withdrawn by its sender (%s) at %s: its content is deleted here and it "
+		         "may not be used", out->h->sender, sp_iso_time(out->entry->withdrawn, when, sizeof when));
+		return SP_EREVOKED;
+	}
 	sender = sp_roster_find(roster, out->h->sender);
 	if (!sender || sp_org_verify_signal(sender, out->entry->delivery->signal, out->h, 0) != SP_OK) {
 		snprintf(why, whylen, "the sender's signature does not verify; not opened");

@@ -113,6 +113,47 @@ static void signal_build(uint32_t weight, size_t ntiers)
 	sig.grants = grantp;
 }
 
+/* Withdrawal (issue 16): the request, its ack, the withdrawal delivery
+ * (header and signature only) and one that wrongly keeps its tiers. */
+static void withdrawals(Seinpost__Frame *fr, Seinpost__Delivery *del)
+{
+	Seinpost__Withdraw w = SEINPOST__WITHDRAW__INIT;
+	Seinpost__WithdrawAck a = SEINPOST__WITHDRAW_ACK__INIT;
+	Seinpost__Signal bare = SEINPOST__SIGNAL__INIT;
+	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
+	w.id = (ProtobufCBinaryData){ 16, id };
+	w.signal_id = (ProtobufCBinaryData){ 16, id };
+	w.reason = "onterecht: verkeerde persoon";
+	w.user = "agent.b";
+	fr->body_case = SEINPOST__FRAME__BODY_WITHDRAW;
+	fr->withdraw = &w;
+	put_msg("frame", "withdraw", &fr->base);
+	a.id = w.id;
+	a.signal_id = w.signal_id;
+	a.message = "signal withdrawn; 2 organisations told to delete their copies";
+	a.time = 1764000000000ull;
+	a.audit_seq = 42;
+	a.recipients = 2;
+	a.reason = w.reason;
+	fr->body_case = SEINPOST__FRAME__BODY_WITHDRAW_ACK;
+	fr->withdraw_ack = &a;
+	put_msg("frame", "withdraw-ack", &fr->base);
+	a.code = SP_EROLE;
+	a.message = "only the organisation that sent a signal may withdraw it";
+	put_msg("frame", "withdraw-ack-refused", &fr->base);
+	bare.header = sig.header;
+	bare.signature = sig.signature;
+	d.signal = &bare;
+	d.withdrawn = 1764000000000ull;
+	fr->body_case = SEINPOST__FRAME__BODY_DELIVERY;
+	fr->delivery = &d;
+	put_msg("frame", "delivery-withdrawn", &fr->base);
+	del->withdrawn = 1764000000000ull;
+	fr->delivery = del;
+	put_msg("frame", "bad-delivery-withdrawn-with-tiers", &fr->base);
+	del->withdrawn = 0;
+}
+
 static void frames(void)
 {
 	Seinpost__Frame fr = SEINPOST__FRAME__INIT;
@@ -156,6 +197,7 @@ static void frames(void)
 	fr.body_case = SEINPOST__FRAME__BODY_DELIVERY;
 	fr.delivery = &del;
 	put_msg("frame", "delivery", &fr.base);
+	withdrawals(&fr, &del);
 
 	dack.id = (ProtobufCBinaryData){ 16, id };
 	dack.time = 1735689700;
@@ -334,6 +376,18 @@ static void locals(void)
 	q.body_case = SEINPOST__LOCAL_REQUEST__BODY_SUBMIT;
 	q.submit = &s;
 	put_msg("local", "submit-full", &q.base);
+	{
+		Seinpost__LocalRequest wq = SEINPOST__LOCAL_REQUEST__INIT;
+		Seinpost__Withdraw w = SEINPOST__WITHDRAW__INIT;
+		w.id = (ProtobufCBinaryData){ 16, id };
+		w.signal_id = (ProtobufCBinaryData){ 16, id };
+		w.reason = "dubbel gemeld";
+		wq.body_case = SEINPOST__LOCAL_REQUEST__BODY_WITHDRAW;
+		wq.withdraw = &w;
+		put_msg("local", "withdraw", &wq.base);
+		w.signal_id.len = 3;
+		put_msg("local", "bad-withdraw-id", &wq.base);
+	}
 	seinpost__submit_request__init(&s);
 	s.category = "hwc";
 	s.weight = 1;

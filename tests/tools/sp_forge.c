@@ -17,6 +17,10 @@
  *   sp_forge feedback NODE.conf                 ask the broker for feedback from seq 0
  *                                               as NODE (a curious partner); prints
  *                                               "ID EVENT ROLE" per item, then END
+ *   sp_forge withdraw NODE.conf ID              send the broker a withdrawal of signal ID
+ *                                               as NODE, skipping the node's own checks;
+ *                                               prints "OK <msg>", "REFUSED <code> <msg>"
+ *                                               or NO-ANSWER
  *   sp_forge false-read NODE.conf ID USER       queue a signed read receipt for a
  *                                               signal NODE never received
  *   sp_forge longexpiry NODE.conf               a signal whose expiry exceeds the
@@ -229,6 +233,56 @@ static void ask_feedback(struct ctx *c)
 			break;
 	}
 	printf("END\n");
+}
+
+/* A withdrawal straight to the broker (sp_withdraw.h), and its answer. */
+static void withdraw(struct ctx *c, const char *idhex)
+{
+	zmq_pollitem_t it = { .socket = c->sock, .events = ZMQ_POLLIN };
+	Seinpost__Frame q = SEINPOST__FRAME__INIT;
+	Seinpost__Withdraw w = SEINPOST__WITHDRAW__INIT;
+	uint8_t id[16], reqid[16], *buf = NULL;
+	size_t len;
+	if (sp_unhex(idhex, id, sizeof id) != SP_OK)
+		die("ID: 32 hex digits");
+	randombytes_buf(reqid, sizeof reqid);
+	w.id = (ProtobufCBinaryData){ 16, reqid };
+	w.signal_id = (ProtobufCBinaryData){ 16, id };
+	w.reason = "forged withdrawal";
+	w.user = "forge";
+	q.version = SP_WIRE_VERSION;
+	q.body_case = SEINPOST__FRAME__BODY_WITHDRAW;
+	q.withdraw = &w;
+	if (sp_wire_pack(&q.base, &buf, &len) != SP_OK)
+		die("pack");
+	for (int i = 0; i < 30 && sp_transport_send(c->sock, NULL, 0, buf, len) != SP_OK; i++)
+		zmq_poll(NULL, 0, 100);
+	free(buf);
+	for (int waited = 0; waited < 10000; waited += 100) {
+		sp_msg m;
+		Seinpost__Frame *f = NULL;
+		char why[256];
+		if (zmq_poll(&it, 1, 100) <= 0)
+			continue;
+		memset(&m, 0, sizeof m);
+		if (sp_transport_recv(c->sock, 0, 1, &m) != SP_OK)
+			continue;
+		if (sp_wire_decode_frame(m.body, m.len, 1 << 24, &f, why, sizeof why) == SP_OK &&
+		    f->body_case == SEINPOST__FRAME__BODY_WITHDRAW_ACK &&
+		    memcmp(f->withdraw_ack->id.data, reqid, 16) == 0) {
+			if (f->withdraw_ack->code == 0)
+				printf("OK %s\n", f->withdraw_ack->message);
+			else
+				printf("REFUSED %d %s\n", f->withdraw_ack->code, f->withdraw_ack->message);
+			seinpost__frame__free_unpacked(f, NULL);
+			sp_msg_clear(&m);
+			return;
+		}
+		if (f)
+			seinpost__frame__free_unpacked(f, NULL);
+		sp_msg_clear(&m);
+	}
+	printf("NO-ANSWER\n");
 }
 
 static int send_signal(struct ctx *c, const uint8_t *sig, size_t siglen)
@@ -465,6 +519,9 @@ int main(int argc, char **argv)
 		printf("%s\n", sent ? "SENT" : "NOT-SENT");
 		free(buf);
 		sp_keys_free(&k);
+	} else if (strcmp(argv[1], "withdraw") == 0 && argc == 4) {
+		connect_as(&c, c.keys, c.cfg.org);
+		withdraw(&c, argv[3]);
 	} else if (strcmp(argv[1], "feedback") == 0 && argc == 3) {
 		connect_as(&c, c.keys, c.cfg.org);
 		ask_feedback(&c);

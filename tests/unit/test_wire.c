@@ -393,6 +393,53 @@ START_TEST(delivery_rules)
 }
 END_TEST
 
+/* Withdrawal (issue 16): the request and its ack are size-checked; a
+ * withdrawal delivery carries header and signature only. */
+START_TEST(withdraw_rules)
+{
+	fx f;
+	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
+	Seinpost__Withdraw w = SEINPOST__WITHDRAW__INIT;
+	Seinpost__WithdrawAck a = SEINPOST__WITHDRAW_ACK__INIT;
+	Seinpost__Signal bare = SEINPOST__SIGNAL__INIT;
+	uint8_t id[16] = { 7 };
+	char why[128];
+	fx_init(&f);
+	fx_pack_header(&f);
+	w.id = (ProtobufCBinaryData){ 16, id };
+	w.signal_id = (ProtobufCBinaryData){ 16, id };
+	w.reason = "onterecht";
+	f.frame.body_case = SEINPOST__FRAME__BODY_WITHDRAW;
+	f.frame.withdraw = &w;
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_OK);
+	w.signal_id.len = 15;
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	w.signal_id.len = 16;
+	w.reason = "a\x01b";
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	a.id = w.id;
+	a.signal_id = w.signal_id;
+	a.code = SP_EROLE;
+	a.message = "only the sender";
+	f.frame.body_case = SEINPOST__FRAME__BODY_WITHDRAW_ACK;
+	f.frame.withdraw_ack = &a;
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_OK);
+	a.code = 5;
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	bare.header = f.sig_msg.header;
+	bare.signature = f.sig_msg.signature;
+	d.signal = &bare;
+	d.withdrawn = 1764000000000ull;
+	f.frame.body_case = SEINPOST__FRAME__BODY_DELIVERY;
+	f.frame.delivery = &d;
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_OK);
+	d.signal = &f.sig_msg; /* tiers and grants kept: refused */
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "withdrawal"));
+	fx_free(&f);
+}
+END_TEST
+
 START_TEST(delivery_ack_rules)
 {
 	Seinpost__Frame fr = SEINPOST__FRAME__INIT;
@@ -672,6 +719,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, frame_rules);
 	tcase_add_test(tc, submit_ack_rules);
 	tcase_add_test(tc, delivery_rules);
+	tcase_add_test(tc, withdraw_rules);
 	tcase_add_test(tc, delivery_ack_rules);
 	tcase_add_test(tc, delivery_acks_rules);
 	tcase_add_test(tc, local_rules);
