@@ -1,105 +1,11 @@
 /* sp_broker.c — broker event loop: admit, commit in batches, ack, forward. */
 #include "sp_broker.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zmq.h>
-
-#include "sp_admit.h"
-#include "sp_control.h"
-#include "sp_health.h"
-#include "sp_audit.h"
-#include "sp_escalate.h"
-#include "sp_auditsrv.h"
-#include "sp_referral_status.h"
+#include "sp_broker_int.h"
 #include "sp_withdraw.h"
-#include "sp_keys.h"
-#include "sp_log.h"
-#include "sp_orgverify.h"
-#include "sp_malformed.h"
-#include "sp_policy.h"
-#include "sp_quarantine.h"
-#include "sp_queue.h"
-#include "sp_release.h"
-#include "sp_retention.h"
-#include "sp_roster.h"
-#include "sp_rostersync.h"
-#include "sp_rosterfeed.h"
-#include "sp_sd.h"
-#include "sp_signal.h"
-#include "sp_clockstep.h"
-#include "sp_polver.h"
-#include "sp_sth.h"
-#include "sp_sandbox.h"
-#include "sp_store.h"
-#include "sp_transport.h"
-#include "sp_util.h"
-#include "sp_wire.h"
-#include "sp_workers.h"
 
-#define C "broker"
-#define BATCH_MAX 512      /* frames per LMDB transaction (group commit) */
-#define WINDOW 256         /* unacknowledged deliveries per recipient */
 
-/* Per recipient delivery state (index = roster position). Memory only: on
- * restart everything still queued is sent again and recipients dedup by id. */
-struct peer {
-	uint8_t rid[256];
-	size_t rid_len;
-	int connected;
-	uint64_t cursor;        /* next queue seq to send */
-	uint32_t inflight;
-	uint64_t last_progress; /* mono ms of last ack or (re)start of sending */
-	uint64_t next_try;      /* mono ms; when not connected */
-	int roster_sent;        /* the roster went to it since this start */
-};
-
-struct reply {
-	uint8_t rid[256];
-	size_t rid_len;
-	uint8_t *buf;
-	size_t len;
-};
-
-/* Signature checks done before the batch, on two threads (sp_workers):
- * the result for one received message. */
-enum { PRE_NONE, PRE_SUBMIT, PRE_RECEIPT };
-struct precheck {
-	int kind;
-	int ok; /* the signature verified against the proven sender's key */
-	Seinpost__Frame *frame; /* decoded there, used by handle() (one decode per message) */
-};
-
-struct broker {
-	const sp_config *cfg;
-	sp_keyset *keys;
-	sp_roster *roster;
-	sp_policy *policy;
-	sp_store *store;
-	void *zctx, *sock;
-	sp_zap *zap;
-	struct peer *peers;
-	size_t npeers;
-	struct reply replies[BATCH_MAX];
-	size_t nreplies;
-	uint64_t accepted, rejected, delivered;
-	Seinpost__SignedTreeHead *sth; /* latest signed tree head, sent with acks */
-	sp_health health;       /* for `seinpost status`, over the control socket */
-	sp_control *ctl;
-	sp_quarantine *quar;    /* deliveries their recipient keeps refusing */
-	sp_workers *workers;    /* second thread for signature checks */
-	sp_msg *inbox;          /* BATCH_MAX received messages of one batch */
-	struct precheck pre[BATCH_MAX];
-	const struct precheck *cur_pre; /* of the message being handled */
-	sp_malformed *malformed; /* answers and per-peer rate limit (sp_malformed.h) */
-	sp_polver polver;       /* the previous policy version (roll-out grace) */
-	sp_clockstep clock;     /* wall clock steps, into the audit log */
-};
-
-static struct peer *peer_of(struct broker *b, const char *org)
+struct peer *sp_broker_peer_of(struct broker *b, const char *org)
 {
 	for (size_t i = 0; i < b->npeers; i++)
 		if (strcmp(sp_roster_at(b->roster, i)->id, org) == 0)
@@ -381,7 +287,7 @@ static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const 
 	if (rc == SP_OK)
 		rc = sp_store_del(t, SP_DB_META, akey, al);
 	if (rc == SP_OK) {
-		struct peer *p = peer_of(b, from->id);
+		struct peer *p = sp_broker_peer_of(b, from->id);
 		b->delivered++;
 		if (p) {
 			if (p->inflight)
@@ -437,7 +343,7 @@ static int handle_receipts(struct broker *b, sp_txn *t, const sp_msg *m, const S
 	int rc;
 	if (!from)
 		return SP_OK;
-	p = peer_of(b, from->id);
+	p = sp_broker_peer_of(b, from->id);
 	inflight = p ? p->inflight : 0;
 	int verified = b->cur_pre && b->cur_pre->kind == PRE_RECEIPT && b->cur_pre->ok;
 	if (!verified && receipts_verify(from, a) != SP_OK) {
@@ -476,7 +382,7 @@ static int handle_receipts(struct broker *b, sp_txn *t, const sp_msg *m, const S
 
 static void handle_hello(struct broker *b, const sp_msg *m, const Seinpost__Hello *hello)
 {
-	struct peer *p = peer_of(b, m->user);
+	struct peer *p = sp_broker_peer_of(b, m->user);
 	if (!p)
 		return;
 	if (strcmp(hello->org, m->user) != 0)
@@ -735,7 +641,7 @@ static int handle(struct broker *b, sp_txn *t, const sp_msg *m)
 		 * ahead of its answer: after a restart with a rotated broker sign
 		 * key, the node must know the new key before a tree head signed
 		 * by it reaches its witness (a node with this serial ignores it). */
-		struct peer *p = peer_of(b, m->user);
+		struct peer *p = sp_broker_peer_of(b, m->user);
 		if (p && !p->roster_sent && f->body_case != SEINPOST__FRAME__BODY_HELLO)
 			reply_roster(b, m);
 		if (p)
@@ -806,321 +712,6 @@ out:
 	return rc;
 }
 
-struct pump_ctx {
-	struct broker *b;
-	struct peer *p;
-	size_t prefix_len;
-	int stop_code;
-};
-
-static size_t put_varint(uint8_t *o, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		o[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	o[n++] = (uint8_t)v;
-	return n;
-}
-
-/* Frame { version, delivery = the queued Delivery's bytes }: the stored
- * bytes (packed by us when queued) are wrapped as they are, the same bytes
- * sp_wire_pack would produce, without decoding and re-encoding the whole
- * signal for every send. */
-static int delivery_frame(const void *d, size_t dl, uint8_t **out, size_t *outlen)
-{
-	uint8_t *b = malloc(dl + 16);
-	size_t n = 0;
-	if (!b)
-		return SP_ENOMEM;
-	b[n++] = (1 << 3) | 0; /* version, varint */
-	n += put_varint(b + n, SP_WIRE_VERSION);
-	b[n++] = (SEINPOST__FRAME__BODY_DELIVERY << 3) | 2; /* delivery, length-delimited */
-	n += put_varint(b + n, dl);
-	memcpy(b + n, d, dl);
-	*out = b;
-	*outlen = n + dl;
-	return SP_OK;
-}
-
-static int pump_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
-{
-	struct pump_ctx *c = ctx;
-	struct peer *p = c->p;
-	uint64_t seq;
-	uint8_t *buf = NULL;
-	size_t len;
-	int rc;
-
-	if (kl != c->prefix_len + 8)
-		return 0;
-	seq = sp_be64_get((const uint8_t *)k + c->prefix_len);
-	if (p->inflight >= WINDOW)
-		return 1;
-	rc = delivery_frame(v, vl, &buf, &len);
-	if (rc != SP_OK)
-		return 1;
-	rc = sp_transport_send(c->b->sock, p->rid, p->rid_len, buf, len);
-	free(buf);
-	if (rc == SP_ENOTFOUND) {
-		p->connected = 0;
-		return 1;
-	}
-	if (rc != SP_OK)
-		return 1; /* high-water mark: keep the cursor, try next round */
-	if (p->inflight == 0)
-		p->last_progress = sp_mono_ms();
-	p->inflight++;
-	p->cursor = seq + 1;
-	return 0;
-}
-
-static int first_visit(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
-{
-	*(uint64_t *)ctx = kl >= 8 ? sp_be64_get((const uint8_t *)k + kl - 8) : 0;
-	return 1;
-}
-
-/* Queue seq of a recipient's oldest entry (UINT64_MAX when empty). */
-static uint64_t queue_first(sp_txn *t, const char *org)
-{
-	uint8_t prefix[SP_ID_MAX + 1];
-	size_t pl = strlen(org) + 1;
-	uint64_t seq = UINT64_MAX;
-	memcpy(prefix, org, pl);
-	(void)sp_store_foreach(t, SP_DB_QUEUE, prefix, pl, first_visit, &seq);
-	return seq;
-}
-
-/* Send queued deliveries to connected recipients, within the window. */
-static void pump(struct broker *b)
-{
-	sp_txn *t = NULL;
-	uint64_t now = sp_mono_ms();
-	if (sp_txn_begin(b->store, 0, &t) != SP_OK)
-		return;
-	for (size_t i = 0; i < b->npeers; i++) {
-		struct peer *p = &b->peers[i];
-		const sp_org *o = sp_roster_at(b->roster, i);
-		uint8_t prefix[SP_ID_MAX + 1];
-		size_t pl = strlen(o->id) + 1;
-		if (!p->rid_len)
-			continue;
-		if (!p->connected) {
-			if (now < p->next_try)
-				continue;
-			p->connected = 1; /* try again; a failed send marks it down */
-			p->cursor = 0;
-			p->inflight = 0;
-		}
-		/* Nothing acknowledged for a while and something sent is still
-		 * queued (in flight, or behind the cursor because its receipt
-		 * was lost with a batch that failed to commit): resend from the
-		 * start. The recipient dedups by id. */
-		if (now - p->last_progress > b->cfg->retry_ms &&
-		    (p->inflight || queue_first(t, o->id) < p->cursor)) {
-			p->cursor = 0;
-			p->inflight = 0;
-			p->last_progress = now;
-		}
-		if (p->inflight >= WINDOW)
-			continue;
-		/* Seek to the cursor: a long queue is not rescanned each tick. */
-		uint8_t from[SP_QUEUE_KEY_MAX];
-		size_t fl = sp_queue_key(from, o->id, p->cursor);
-		memcpy(prefix, o->id, pl);
-		struct pump_ctx c = { .b = b, .p = p, .prefix_len = pl };
-		(void)sp_store_foreach_from(t, SP_DB_QUEUE, prefix, pl, from, fl, pump_one, &c);
-		if (!p->connected)
-			p->next_try = now + b->cfg->retry_ms;
-	}
-	sp_txn_abort(&t);
-}
-
-static int load_policy(struct broker *b)
-{
-	char err[512];
-	sp_policy *p = NULL;
-	if (sp_policy_load(b->cfg->policy_path, &p, err, sizeof err) != SP_OK) {
-		sp_log(LOG_ERR, C, "policy: %s", err);
-		return SP_ECONFIG;
-	}
-	sp_policy_free(&b->policy);
-	b->policy = p;
-	return SP_OK;
-}
-
-static int audit_policy_loaded(struct broker *b)
-{
-	sp_txn *t = NULL;
-	int changed = 0, rc = sp_txn_begin(b->store, 1, &t);
-	if (rc != SP_OK)
-		return rc;
-	rc = sp_polver_note(t, sp_policy_hash(b->policy), sp_now_ms(), &b->polver, &changed);
-	if (rc != SP_OK) {
-		sp_txn_abort(&t);
-		return rc;
-	}
-	if (b->polver.has_prev && (changed || b->polver.changed_ms / 1000u + b->cfg->policy_grace_s > sp_now_s())) {
-		char until[SP_ISO_TIME];
-		sp_log(LOG_NOTICE, C, "policy %s: signals made under the previous version are accepted until %s "
-		       "(policy_grace_s)", sp_policy_version(b->policy),
-		       sp_iso_time(b->polver.changed_ms + (uint64_t)b->cfg->policy_grace_s * 1000u, until, sizeof until));
-	}
-	sp_audit_entry e = {
-		.event = SEINPOST__AUDIT_EVENT__AUDIT_POLICY_LOADED,
-		.actor = "broker",
-		.policy_hash = sp_policy_hash(b->policy),
-		.reason = sp_policy_version(b->policy),
-	};
-	rc = sp_audit_append(t, &e, NULL);
-	if (rc == SP_OK)
-		return sp_txn_commit(&t);
-	sp_txn_abort(&t);
-	return rc;
-}
-
-/* SIGHUP: the operator changed the roster (sp_rostersync.h). The ZAP
- * handler and the per-frame check use the new one from the next frame on;
- * connected nodes get it pushed. */
-static void reload_roster(struct broker *b)
-{
-	sp_roster *r = NULL, *old = b->roster;
-	sp_keyset *k = NULL;
-	struct peer *peers;
-	uint8_t *buf = NULL;
-	size_t len;
-	if (sp_rostersync_load(b->cfg, old, b->keys, &r, &k) != SP_OK)
-		return;
-	peers = calloc(sp_roster_count(r) + 1, sizeof *peers);
-	if (!peers || sp_rostersync_commit(b->store, old, r) != SP_OK) {
-		free(peers);
-		sp_roster_free(&r);
-		sp_keys_free(&k);
-		return;
-	}
-	/* Delivery state follows the organisation, not its roster position. */
-	for (size_t i = 0; i < sp_roster_count(r); i++) {
-		struct peer *p = peer_of(b, sp_roster_at(r, i)->id);
-		if (p)
-			peers[i] = *p;
-	}
-	sp_zap_set_roster(b->zap, r);
-	free(b->peers);
-	b->peers = peers;
-	b->npeers = sp_roster_count(r);
-	b->roster = r;
-	sp_roster_free(&old);
-	if (k) { /* the broker's sign key rotated: heads from now on */
-		sp_keys_free(&b->keys);
-		b->keys = k;
-	}
-	sp_log(LOG_NOTICE, C, "roster reloaded: serial %llu, %zu organisations", (unsigned long long)sp_roster_serial(r),
-	       sp_roster_count(r));
-	for (size_t i = 0; i < b->npeers; i++)
-		if (b->peers[i].rid_len && (buf || sp_rostersync_frame(r, &buf, &len) == SP_OK) &&
-		    sp_transport_send(b->sock, b->peers[i].rid, b->peers[i].rid_len, buf, len) != SP_OK)
-			sp_log(LOG_DEBUG, C, "roster not pushed to a peer; it gets it with its next hello");
-	free(buf);
-}
-
-static int broker_open(struct broker *b)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	int rc;
-
-	/* Before any secret is in memory: the roster reader (sp_rosterfeed.h). */
-	rc = sp_rosterfeed_start(b->cfg->roster_path);
-	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "cannot start the roster reader");
-		return rc;
-	}
-	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
-	if (rc == SP_OK)
-		rc = sp_malformed_new(&b->malformed);
-	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
-		return rc;
-	}
-	if (b->keys->has_box || /* e.g. keys_box.key among systemd credentials */
-	    (sp_path_join(b->cfg->keys_dir, "box.key", path, sizeof path) == SP_OK && stat(path, &st) == 0)) {
-		sp_log(LOG_ERR, C, "refusing to start: %s exists; the broker must never hold a content key", path);
-		return SP_ECONFIG;
-	}
-	/* The keys are in memory: close keys/, dumps and new privileges before
-	 * any thread exists (docs/privsep.md). */
-	rc = sp_sandbox_broker(b->cfg);
-	if (rc != SP_OK)
-		return rc;
-	rc = sp_roster_load(b->cfg->roster_path, b->cfg->operator_pk, &b->roster);
-	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "roster %s: %s", b->cfg->roster_path, sp_strerror(rc));
-		return rc;
-	}
-	if (memcmp(sp_roster_broker_curve(b->roster), b->keys->curve_pk, 32) != 0) {
-		sp_log(LOG_ERR, C, "our CURVE key is not the broker key in the roster");
-		return SP_EKEY;
-	}
-	rc = load_policy(b);
-	if (rc != SP_OK)
-		return rc;
-	rc = sp_store_open(b->cfg->state_dir, b->cfg->map_size, SP_STORE_CHECK, &b->store);
-	if (rc != SP_OK) {
-		sp_log(LOG_ERR, C, "state %s: %s (%s)", b->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
-		return rc;
-	}
-	sp_health_audit_check(&b->health, b->store, b->keys->sign_pk);
-	b->npeers = sp_roster_count(b->roster);
-	b->peers = calloc(b->npeers ? b->npeers : 1, sizeof *b->peers);
-	b->inbox = calloc(BATCH_MAX, sizeof *b->inbox);
-	if (!b->inbox || sp_workers_new(&b->workers) != SP_OK)
-		return SP_ENOMEM;
-	if (!b->peers)
-		return SP_ENOMEM;
-	b->zctx = zmq_ctx_new();
-	if (!b->zctx)
-		return SP_ENOMEM;
-	rc = sp_zap_start(b->zctx, b->roster, &b->zap);
-	if (rc != SP_OK)
-		return rc;
-	if ((rc = sp_control_open(b->zctx, b->cfg, b->roster, &b->ctl)) != SP_OK ||
-	    (rc = sp_quarantine_new(b->cfg->max_refusals, &b->quar)) != SP_OK)
-		return rc;
-	sp_transport_opts o = {
-		.endpoint = b->cfg->endpoint,
-		.max_frame = b->cfg->max_frame,
-		.heartbeat_ms = b->cfg->heartbeat_ms,
-		.handshake_ms = b->cfg->handshake_s * 1000u,
-	};
-	/* sp_transport_broker says why in one line (the errno of the bind). */
-	return sp_transport_broker(b->zctx, b->keys, &o, &b->sock);
-}
-
-static void broker_close(struct broker *b)
-{
-	sp_rosterfeed_stop();
-	sp_malformed_free(&b->malformed);
-	for (size_t i = 0; i < b->nreplies; i++)
-		free(b->replies[i].buf);
-	if (b->sock)
-		zmq_close(b->sock);
-	sp_control_close(&b->ctl);
-	sp_quarantine_free(&b->quar);
-	sp_zap_stop(&b->zap);
-	if (b->zctx)
-		zmq_ctx_term(b->zctx);
-	free(b->peers);
-	free(b->inbox);
-	sp_workers_free(&b->workers);
-	sp_store_close(&b->store);
-	if (b->sth)
-		seinpost__signed_tree_head__free_unpacked(b->sth, NULL);
-	sp_policy_free(&b->policy);
-	sp_roster_free(&b->roster);
-	sp_keys_free(&b->keys);
-}
 
 /* Fail closed, loudly once: while frames cannot be stored (map full, disk
  * full, audit write failing) nothing is acknowledged or forwarded; senders
@@ -1313,10 +904,10 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 	struct broker b = { .cfg = c };
 	uint64_t wd = sp_sd_watchdog_interval_ms(), last_wd = 0, last_status = 0, last_tick = 0, last_heads = 0;
 	sp_health_init(&b.health, C);
-	int rc = broker_open(&b);
+	int rc = sp_broker_open(&b);
 	if (rc != SP_OK)
 		goto out;
-	rc = audit_policy_loaded(&b);
+	rc = sp_broker_audit_policy_loaded(&b);
 	if (rc == SP_OK) /* the roster in force from now on: roster-loaded */
 		rc = sp_rostersync_commit(b.store, b.roster, b.roster);
 	if (rc == SP_OK)
@@ -1346,15 +937,15 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 		sp_health_tick(&b.health, b.store);
 		if (*reload) {
 			*reload = 0;
-			if (load_policy(&b) == SP_OK && audit_policy_loaded(&b) == SP_OK)
+			if (sp_broker_load_policy(&b) == SP_OK && sp_broker_audit_policy_loaded(&b) == SP_OK)
 				sp_log(LOG_NOTICE, C, "policy reloaded: %s", sp_policy_version(b.policy));
-			reload_roster(&b);
+			sp_broker_reload_roster(&b);
 		}
 		if (sp_mono_ms() - last_tick >= 1000) {
 			policy_tick(&b);
 			last_tick = sp_mono_ms();
 		}
-		pump(&b);
+		sp_broker_pump(&b);
 		uint64_t now = sp_mono_ms();
 		if (now - last_heads >= 1000) {
 			audit_heads_tick(&b);
@@ -1375,6 +966,6 @@ int sp_broker_run(const sp_config *c, volatile sig_atomic_t *stop, volatile sig_
 	sp_log(LOG_INFO, C, "stopping");
 	rc = SP_OK;
 out:
-	broker_close(&b);
+	sp_broker_close(&b);
 	return rc;
 }
