@@ -78,5 +78,10 @@ int sp_release_mark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint
 int sp_release_escalated_foreach(sp_txn *t, const uint8_t pseudonym[32], const uint8_t ref_id[16],
                                  int (*fn)(void *ctx, const uint8_t id[16]), void *ctx) SP_MUST_CHECK;
 int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16]);
+/* The referral a signal became part of (SP_ENOTFOUND: none), and forgetting
+ * that mark (retention; SP_OK when there was none). */
+int sp_release_escalation_of(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16],
+                             uint8_t ref_id[16]) SP_MUST_CHECK;
+int sp_release_unmark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16]) SP_MUST_CHECK;
 
 #endif

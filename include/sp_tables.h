@@ -61,8 +61,8 @@ int sp_tables_on_scaled_down(sp_txn *t, const sp_roster *roster, const sp_policy
 /* The referral's current table id into out ("" when none). */
 int sp_tables_current(sp_txn *t, const uint8_t ref_id[16], char *out, size_t len, int *kind) SP_MUST_CHECK;
 
-/* Retention: signal id expires; esc_key is its "e:" pseudonym id key (the
- * referral it belongs to). Drops its "tbs" marker. */
-int sp_tables_forget_signal(sp_txn *t, const uint8_t esc_key[50], const uint8_t id[16]) SP_MUST_CHECK;
+/* Retention: signal id, part of referral ref_id, expires: drops its table
+ * marker. */
+int sp_tables_forget_signal(sp_txn *t, const uint8_t ref_id[16], const uint8_t id[16]) SP_MUST_CHECK;
 
 #endif

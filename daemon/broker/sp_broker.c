@@ -1,5 +1,6 @@
 /* sp_broker.c — broker event loop: admit, commit in batches, ack, forward. */
 #include "sp_broker.h"
+#include "sp_meta_keys.h"
 
 #include "sp_broker_int.h"
 #include "sp_withdraw.h"
@@ -773,7 +774,7 @@ static void stamp_commit(sp_txn *batch)
 	if (sp_txn_begin_child(batch, &t) != SP_OK)
 		return;
 	sp_be64_put(v, sp_now_ms());
-	if (sp_store_put(t, SP_DB_META, "last.commit", 11, v, 8, 0) == SP_OK && sp_txn_commit(&t) == SP_OK)
+	if (sp_store_put(t, SP_DB_META, SP_MK_LAST_COMMIT, strlen(SP_MK_LAST_COMMIT), v, 8, 0) == SP_OK && sp_txn_commit(&t) == SP_OK)
 		return;
 	sp_txn_abort(&t);
 }

@@ -8,6 +8,7 @@
  * Involvements: SP_DB_INVOLVE, pseudonym(32) org -> Involvement.
  */
 #include "sp_escalate.h"
+#include "sp_meta_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -113,7 +114,7 @@ int sp_escalate_involved(sp_txn *t, const uint8_t pseudonym[32], const char *org
 static size_t mark_key(uint8_t *k, const char *org, const uint8_t id[16])
 {
 	size_t n = strlen(org);
-	memcpy(k, "i:", 2);
+	memcpy(k, SP_MK_IF_INVOLVED, 2);
 	memcpy(k + 2, org, n);
 	k[2 + n] = '\0';
 	memcpy(k + 3 + n, id, 16);
@@ -184,7 +185,7 @@ static void subject_signals(sp_txn *t, const uint8_t pseudonym[32], struct sig_l
 	struct aliases a = { .n = 0 };
 	l->pseudonym = pseudonym;
 	(void)sp_release_subject_foreach(t, pseudonym, list_add, l);
-	memcpy(prefix, "a:", 2);
+	memcpy(prefix, SP_MK_ALIAS, 2);
 	memcpy(prefix + 2, pseudonym, 32);
 	(void)sp_store_foreach(t, SP_DB_META, prefix, sizeof prefix, alias_visit, &a);
 	for (size_t i = 0; i < a.n; i++) {
@@ -333,7 +334,7 @@ static int load_referral(sp_txn *t, const uint8_t pseudonym[32], Seinpost__Refer
 	uint8_t k[34];
 	const void *v;
 	size_t vl;
-	memcpy(k, "f:", 2);
+	memcpy(k, SP_MK_REFERRAL, 2);
 	memcpy(k + 2, pseudonym, 32);
 	*out = NULL;
 	if (sp_store_get(t, SP_DB_META, k, sizeof k, &v, &vl) != SP_OK)
@@ -347,7 +348,7 @@ static int save_referral(sp_txn *t, const Seinpost__Referral *r)
 	uint8_t k[34], *buf = NULL;
 	size_t len;
 	int rc;
-	memcpy(k, "f:", 2);
+	memcpy(k, SP_MK_REFERRAL, 2);
 	memcpy(k + 2, r->pseudonym.data, 32);
 	rc = sp_wire_pack(&r->base, &buf, &len);
 	if (rc == SP_OK)
@@ -392,7 +393,7 @@ int sp_escalate_referral_find(sp_txn *t, const uint8_t id[16], Seinpost__Referra
 	 * rare next to signals, so no second index to keep consistent. */
 	struct find_ctx c = { .id = id };
 	*out = NULL;
-	(void)sp_store_foreach(t, SP_DB_META, "f:", 2, find_one, &c);
+	(void)sp_store_foreach(t, SP_DB_META, SP_MK_REFERRAL, 2, find_one, &c);
 	*out = c.found;
 	return c.found ? SP_OK : SP_ENOTFOUND;
 }
@@ -643,7 +644,7 @@ static int link_alias(const sp_engine *e, sp_txn *t, const sp_org *me, const Sei
 	size_t vl;
 	char hex[17], why[160];
 	int rc;
-	memcpy(ak, "a:", 2);
+	memcpy(ak, SP_MK_ALIAS, 2);
 	memcpy(ak + 2, a->pseudonym.data, 32);
 	memcpy(ak + 34, b->pseudonym.data, 32);
 	if ((rc = sp_store_get(t, SP_DB_META, ak, sizeof ak, &v, &vl)) != SP_ENOTFOUND)

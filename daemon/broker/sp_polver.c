@@ -1,12 +1,13 @@
 /* sp_polver.c — the previous policy version and when it was replaced. */
 #include "sp_polver.h"
+#include "sp_meta_keys.h"
 
 #include <string.h>
 
 #include "sp_util.h"
 
-#define K_CUR "pv.cur"
-#define K_PREV "pv.prev"
+#define K_CUR SP_MK_POLICY_CUR
+#define K_PREV SP_MK_POLICY_PREV
 
 int sp_polver_note(sp_txn *t, const uint8_t cur[32], uint64_t now_ms, sp_polver *out, int *changed)
 {

@@ -1,6 +1,7 @@
 /* sp_quarantine.c — deliveries their recipient keeps refusing, set aside.
  * See sp_quarantine.h. */
 #include "sp_quarantine.h"
+#include "sp_meta_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +128,7 @@ static int count_one(void *ctx, const void *k, size_t kl, const void *v, size_t 
 int sp_quarantine_count(sp_txn *t, uint64_t *n, uint64_t *newest_ms)
 {
 	struct cnt c = { 0 };
-	int rc = sp_store_foreach(t, SP_DB_META, "x:", 2, count_one, &c);
+	int rc = sp_store_foreach(t, SP_DB_META, SP_MK_QUARANTINE, 2, count_one, &c);
 	*n = c.n;
 	*newest_ms = c.newest;
 	return rc;

@@ -1,5 +1,6 @@
 /* sp_queue.c — per-recipient delivery queue keys and enqueueing (broker). */
 #include "sp_queue.h"
+#include "sp_meta_keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +36,14 @@ int sp_queue_next_seq(sp_txn *t, uint64_t *seq)
 	size_t vl;
 	uint8_t buf[8];
 	uint64_t s = 0;
-	int rc = sp_store_get(t, SP_DB_META, "queue.seq", 9, &v, &vl);
+	int rc = sp_store_get(t, SP_DB_META, SP_MK_QUEUE_SEQ, strlen(SP_MK_QUEUE_SEQ), &v, &vl);
 	if (rc == SP_OK && vl == 8)
 		s = sp_be64_get(v);
 	else if (rc != SP_ENOTFOUND && rc != SP_OK)
 		return rc;
 	*seq = ++s;
 	sp_be64_put(buf, s);
-	return sp_store_put(t, SP_DB_META, "queue.seq", 9, buf, 8, 0);
+	return sp_store_put(t, SP_DB_META, SP_MK_QUEUE_SEQ, strlen(SP_MK_QUEUE_SEQ), buf, 8, 0);
 }
 
 int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], const char *to,

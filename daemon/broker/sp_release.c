@@ -1,5 +1,6 @@
 /* sp_release.c — queue grants a recipient becomes entitled to after submit. */
 #include "sp_release.h"
+#include "sp_meta_keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ int sp_release_index_add(sp_txn *t, const Seinpost__SignalHeader *h)
 	size_t sl = strlen(h->sender);
 	if (h->pseudonym.len != 32 || sl > ORG_MAX)
 		return SP_EINVAL;
-	memcpy(k, "s:", 2);
+	memcpy(k, SP_MK_SUBJECT, 2);
 	memcpy(k + 2, h->pseudonym.data, 32);
 	memcpy(k + 34, h->id.data, 16);
 	sp_be64_put(v, h->created);
@@ -36,7 +37,7 @@ int sp_release_index_del(sp_txn *t, const Seinpost__SignalHeader *h)
 	int rc;
 	if (h->pseudonym.len != 32 || h->id.len != 16)
 		return SP_EINVAL;
-	memcpy(k, "s:", 2);
+	memcpy(k, SP_MK_SUBJECT, 2);
 	memcpy(k + 2, h->pseudonym.data, 32);
 	memcpy(k + 34, h->id.data, 16);
 	rc = sp_store_del(t, SP_DB_META, k, sizeof k);
@@ -68,7 +69,7 @@ int sp_release_subject_foreach(sp_txn *t, const uint8_t pseudonym[32], sp_subjec
 {
 	uint8_t prefix[34];
 	struct subj_ctx c = { fn, ctx };
-	memcpy(prefix, "s:", 2);
+	memcpy(prefix, SP_MK_SUBJECT, 2);
 	memcpy(prefix + 2, pseudonym, 32);
 	return sp_store_foreach(t, SP_DB_META, prefix, sizeof prefix, subj_visit, &c);
 }
@@ -273,7 +274,7 @@ int sp_release_flush(sp_txn *t, size_t *queued)
 	int rc = SP_OK;
 	*queued = 0;
 	/* Copy out first: we modify META while walking it otherwise. */
-	(void)sp_store_foreach(t, SP_DB_META, "r:", 2, collect, &head);
+	(void)sp_store_foreach(t, SP_DB_META, SP_MK_HELD, 2, collect, &head);
 	for (p = head; p && rc == SP_OK; p = p->next) {
 		char org[ORG_MAX + 1], rule[RULE_MAX + 1];
 		uint8_t akey[AKEY_MAX], id[16];
@@ -351,7 +352,7 @@ int sp_release_drop_signal(sp_txn *t, const sp_roster *r, const uint8_t id[16])
 
 static void esckey(uint8_t k[50], const uint8_t pseudonym[32], const uint8_t id[16])
 {
-	memcpy(k, "e:", 2);
+	memcpy(k, SP_MK_ESCALATED, 2);
 	memcpy(k + 2, pseudonym, 32);
 	memcpy(k + 34, id, 16);
 }
@@ -383,10 +384,34 @@ int sp_release_escalated_foreach(sp_txn *t, const uint8_t pseudonym[32], const u
 {
 	uint8_t prefix[34];
 	struct esc_walk w = { ref_id, fn, ctx };
-	memcpy(prefix, "e:", 2);
+	memcpy(prefix, SP_MK_ESCALATED, 2);
 	memcpy(prefix + 2, pseudonym, 32);
 	int rc = sp_store_foreach(t, SP_DB_META, prefix, sizeof prefix, esc_visit, &w);
 	return rc < 0 ? rc : SP_OK;
+}
+
+int sp_release_escalation_of(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16], uint8_t ref_id[16])
+{
+	uint8_t k[50];
+	const void *v;
+	size_t vl;
+	int rc;
+	esckey(k, pseudonym, id);
+	rc = sp_store_get(t, SP_DB_META, k, sizeof k, &v, &vl);
+	if (rc != SP_OK)
+		return rc;
+	if (vl != 16)
+		return SP_ECORRUPT;
+	memcpy(ref_id, v, 16);
+	return SP_OK;
+}
+
+int sp_release_unmark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16])
+{
+	uint8_t k[50];
+	esckey(k, pseudonym, id);
+	int rc = sp_store_del(t, SP_DB_META, k, sizeof k);
+	return rc == SP_ENOTFOUND ? SP_OK : rc;
 }
 
 int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16])

@@ -6,6 +6,7 @@
  * new roster file and applies it again) or all of it.
  */
 #include "sp_rostersync.h"
+#include "sp_meta_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,7 @@ static int drop_org(sp_txn *t, const char *org, size_t *dropped)
 	memcpy(prefix, org, ol + 1);
 	rc = drop_prefix(t, SP_DB_QUEUE, prefix, ol + 1, &n);
 	*dropped = n;
-	memcpy(prefix, "q:", 2);
+	memcpy(prefix, SP_MK_QUEUE_INDEX, 2);
 	memcpy(prefix + 2, org, ol + 1);
 	if (rc == SP_OK)
 		rc = drop_prefix(t, SP_DB_META, prefix, ol + 3, &n);

@@ -8,6 +8,7 @@
  * ones above the cap. Nothing here can create a grant.
  */
 #include "sp_tables.h"
+#include "sp_meta_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ int sp_tables_current(sp_txn *t, const uint8_t ref_id[16], char *out, size_t len
 	uint8_t k[35];
 	const void *v;
 	size_t vl;
-	int rc = sp_store_get(t, SP_DB_META, k, tkey(k, "tb:", ref_id, NULL), &v, &vl);
+	int rc = sp_store_get(t, SP_DB_META, k, tkey(k, SP_MK_TABLE, ref_id, NULL), &v, &vl);
 	out[0] = '\0';
 	if (kind)
 		*kind = 0;
@@ -83,19 +84,13 @@ static int set_current(sp_txn *t, const uint8_t ref_id[16], int kind, const char
 		return SP_EINVAL;
 	v[0] = (uint8_t)kind;
 	memcpy(v + 1, table, n);
-	return sp_store_put(t, SP_DB_META, k, tkey(k, "tb:", ref_id, NULL), v, 1 + n, 0);
+	return sp_store_put(t, SP_DB_META, k, tkey(k, SP_MK_TABLE, ref_id, NULL), v, 1 + n, 0);
 }
 
-int sp_tables_forget_signal(sp_txn *t, const uint8_t esc_key[50], const uint8_t id[16])
+int sp_tables_forget_signal(sp_txn *t, const uint8_t ref_id[16], const uint8_t id[16])
 {
-	uint8_t ref[16], k[35];
-	const void *v;
-	size_t vl;
-	int rc;
-	if (sp_store_get(t, SP_DB_META, esc_key, 50, &v, &vl) != SP_OK || vl != 16)
-		return SP_OK; /* not part of a referral */
-	memcpy(ref, v, 16); /* copied before the write below */
-	rc = sp_store_del(t, SP_DB_META, k, tkey(k, "tbs", ref, id));
+	uint8_t k[35];
+	int rc = sp_store_del(t, SP_DB_META, k, tkey(k, SP_MK_TABLE_SIGNAL, ref_id, id));
 	return rc == SP_ENOTFOUND ? SP_OK : rc;
 }
 
@@ -243,7 +238,7 @@ static int join_signal(void *ctx, const uint8_t id[16])
 	uint8_t k[35];
 	const void *v;
 	size_t vl;
-	size_t kl = tkey(k, "tbs", x->r->id.data, id);
+	size_t kl = tkey(k, SP_MK_TABLE_SIGNAL, x->r->id.data, id);
 	if (sp_store_get(x->t, SP_DB_META, k, kl, &v, &vl) == SP_OK)
 		return 0;
 	if ((x->rc = sp_store_put(x->t, SP_DB_META, k, kl, "", 0, 0)) != SP_OK)

@@ -6,6 +6,7 @@
  * state and the audit record commit together, or nothing does.
  */
 #include "sp_withdraw.h"
+#include "sp_meta_keys.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ int sp_withdraw_reason_check(const char *reason, char *why, size_t whylen)
 static size_t holder_key(uint8_t *k, const uint8_t id[16], const char *org)
 {
 	size_t n = org ? strnlen(org, SP_ID_MAX - 1) : 0;
-	memcpy(k, "W:", 2);
+	memcpy(k, SP_MK_WITHDRAW_NOTE, 2);
 	memcpy(k + 2, id, 16);
 	if (n)
 		memcpy(k + 18, org, n);

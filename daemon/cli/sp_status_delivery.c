@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "seinpost.pb-c.h"
+#include "sp_meta_keys.h"
 #include "sp_outbox.h"
 #include "sp_quarantine.h"
 #include "sp_roster.h"
@@ -36,7 +37,7 @@ int sp_status_store(const sp_status_src *src, sp_status *st)
 	                   pct >= src->opts->map_bad_pct ? "; raise map_size_mb" : "");
 	if (rc != SP_OK)
 		return rc;
-	if (sp_store_get(src->txn, SP_DB_META, "last.commit", 11, &v, &vl) == SP_OK && vl == 8) {
+	if (sp_store_get(src->txn, SP_DB_META, SP_MK_LAST_COMMIT, strlen(SP_MK_LAST_COMMIT), &v, &vl) == SP_OK && vl == 8) {
 		uint64_t t = sp_be64_get(v);
 		sp_status_time(st, "store", "last_commit_at", t);
 		sp_status_num(st, "store", "last_commit_age_s", (double)(age_ms(src, t) / 1000));

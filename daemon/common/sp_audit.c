@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "sp_audit.h"
+#include "sp_meta_keys.h"
 #include "sp_log.h"
 #include "sp_merkle.h"
 #include "sp_mtree.h"
@@ -31,7 +32,7 @@
 #include "sp_util.h"
 #include "seinpost.pb-c.h"
 
-#define HEAD_KEY "audit.head"
+#define HEAD_KEY SP_MK_AUDIT_HEAD
 #define HEAD_LEN (8 + crypto_hash_sha256_BYTES)
 #define HASH_LEN crypto_hash_sha256_BYTES
 #define TEXT_MAX 1024

@@ -3,6 +3,7 @@
  * SP_DB_AUDIT, prev_hash = SHA-256(0x00 || stored bytes of n-1),
  * "audit.head" = be64(last) || hash of the last). */
 #include "sp_auditcheck.h"
+#include "sp_meta_keys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -83,7 +84,7 @@ int sp_auditcheck_tail(sp_store *s, const uint8_t *sign_pk, uint64_t *checked, c
 	why[0] = '\0';
 	if ((rc = sp_txn_begin(s, 0, &t)) != SP_OK)
 		return rc;
-	rc = sp_store_get(t, SP_DB_META, "audit.head", 10, &hv, &hl);
+	rc = sp_store_get(t, SP_DB_META, SP_MK_AUDIT_HEAD, strlen(SP_MK_AUDIT_HEAD), &hv, &hl);
 	if (rc == SP_ENOTFOUND) {
 		rc = SP_OK; /* an empty log */
 		goto out;

@@ -2,6 +2,7 @@
  * sp_limits.c — per-role limits from the policy (sp_limits.h).
  */
 #include "sp_limits.h"
+#include "sp_meta_keys.h"
 
 #include <string.h>
 
@@ -12,7 +13,7 @@
 static size_t key(uint8_t *k, char kind, const char *org, uint64_t now_s)
 {
 	size_t ol = strlen(org), n;
-	memcpy(k, "lim.", 4);
+	memcpy(k, SP_MK_LIMITS, 4);
 	k[4] = (uint8_t)kind;
 	memcpy(k + 5, org, ol);
 	k[5 + ol] = 0;

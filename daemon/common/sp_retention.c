@@ -244,18 +244,16 @@ int sp_retention_sweep_broker(sp_txn *t, const sp_policy *p, const sp_roster *r,
 		rc = sp_store_del(t, SP_DB_SIGNALS, id, 16);
 		if (rc == SP_OK)
 			rc = sp_release_drop_signal(t, r, id);
-		if (rc == SP_OK && h && h->pseudonym.len == 32) {
-			uint8_t k[50];
-			memcpy(k, "s:", 2);
-			memcpy(k + 2, h->pseudonym.data, 32);
-			memcpy(k + 34, id, 16);
-			if ((rc = sp_store_del(t, SP_DB_META, k, sizeof k)) == SP_ENOTFOUND)
-				rc = SP_OK;
-			k[0] = 'e';
-			if (rc == SP_OK)
-				rc = sp_tables_forget_signal(t, k, id); /* its table marker, by the referral in "e:" */
-			if (rc == SP_OK && (rc = sp_store_del(t, SP_DB_META, k, sizeof k)) == SP_ENOTFOUND)
-				rc = SP_OK;
+		if (rc == SP_OK && h && h->pseudonym.len == 32 && h->id.len == 16) {
+			/* The subject index, the escalation mark and the table marker,
+			 * each through its owner (sp_meta_keys.h). */
+			uint8_t ref[16];
+			rc = sp_release_index_del(t, h);
+			if (rc == SP_OK && sp_release_escalation_of(t, h->pseudonym.data, id, ref) == SP_OK) {
+				rc = sp_tables_forget_signal(t, ref, id);
+				if (rc == SP_OK)
+					rc = sp_release_unmark_escalated(t, h->pseudonym.data, id);
+			}
 		}
 		if (rc == SP_OK)
 			rc = audit_expired(t, "broker", id, h,

@@ -5,6 +5,7 @@
  * operator); nodes verify with the broker sign key from the signed roster.
  */
 #include "sp_sth.h"
+#include "sp_meta_keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,7 @@ static int last_one(void *ctx, const void *k, size_t kl, const void *v, size_t v
  * heads would be O(heads); seek to the first key past the 'h' range instead
  * is not offered by sp_store, so keep it simple and read the remembered
  * size from META. */
-#define LAST_KEY "audit.sth.last"
+#define LAST_KEY SP_MK_STH_LAST
 
 static int latest_bytes(sp_txn *t, const void **v, size_t *vl)
 {

@@ -16,6 +16,7 @@
  * its own log). Logs and status carry item ids, exit codes and times only.
  */
 #include "sp_hook.h"
+#include "sp_meta_keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +41,7 @@
 #include "sp_withdrawn.h"
 
 #define C "hook"
-#define SEQ_KEY "hook.seq"
+#define SEQ_KEY SP_MK_HOOK_SEQ
 #define NEVER UINT64_MAX
 
 struct sp_hook {

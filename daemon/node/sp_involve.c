@@ -1,5 +1,6 @@
 /* sp_involve.c — node side of involvement: local mapping, sync to broker. */
 #include "sp_involve.h"
+#include "sp_meta_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -50,9 +51,9 @@ int sp_involve_parse_date(const char *s, uint64_t *out)
 /* Pending index: META "iv.p" || pseudonym for every involvement the broker
  * has not acknowledged, so resending walks only those (a school node holds
  * its whole roster: a full scan every retry round would be O(roster)). */
-#define PENDING "iv.p"
+#define PENDING SP_MK_INVOLVE_PENDING
 #define PENDING_LEN 4
-#define PENDING_INDEXED "iv.indexed"
+#define PENDING_INDEXED SP_MK_INVOLVE_INDEXED
 
 static int pending_put(sp_txn *t, const uint8_t pseudonym[32])
 {

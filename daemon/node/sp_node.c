@@ -1,5 +1,6 @@
 /* sp_node.c — node event loop: local submit socket, outbox, inbox, receipts. */
 #include "sp_node.h"
+#include "sp_meta_keys.h"
 
 #include "sp_node_int.h"
 
@@ -97,7 +98,7 @@ static int stamp_commit(sp_txn *t)
 {
 	uint8_t v[8];
 	sp_be64_put(v, sp_now_ms());
-	return sp_store_put(t, SP_DB_META, "last.commit", 11, v, 8, 0);
+	return sp_store_put(t, SP_DB_META, SP_MK_LAST_COMMIT, strlen(SP_MK_LAST_COMMIT), v, 8, 0);
 }
 
 /* Faults of this node, not of the input: a spool file is kept for a retry. */

@@ -1,5 +1,6 @@
 /* sp_outbox.c — the node outbox with a pending index, and retry backoff. */
 #include "sp_outbox.h"
+#include "sp_meta_keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,10 @@
 #include "sp_util.h"
 #include "seinpost.pb-c.h"
 
-#define P_PEND "ob.p"
-#define P_IDX "ob.i"
-#define K_LAST "ob.n"
-#define K_VER "ob.v"
+#define P_PEND SP_MK_OUTBOX_PENDING
+#define P_IDX SP_MK_OUTBOX_INDEX
+#define K_LAST SP_MK_OUTBOX_LAST
+#define K_VER SP_MK_OUTBOX_VERSION
 #define PLEN 4
 
 static size_t pend_key(uint8_t out[PLEN + 8], uint64_t n)

@@ -1,5 +1,6 @@
 /* sp_verdict.c — the broker's verdict on one of our signals, applied at the node. */
 #include "sp_verdict.h"
+#include "sp_meta_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "sp_wire.h"
 
 #define C "node"
-#define K_REJ "vd.rej" /* META: be64(final rejections) || be64(unix ms of the last) */
+#define K_REJ SP_MK_REJECTIONS /* META: be64(final rejections) || be64(unix ms of the last) */
 #define RECENT_MS (24u * 3600u * 1000u)
 
 /* Count a final rejection for `seinpost status` (O(1), not a history scan). */

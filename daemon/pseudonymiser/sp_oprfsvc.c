@@ -15,6 +15,7 @@
  * node that reconnects, or opens ten connections, shares one budget.
  */
 #include "sp_oprfsvc.h"
+#include "sp_meta_keys.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@
 #include "sp_status.h"
 #include "sp_util.h"
 
-#define USED_PREFIX "oprf.used/"
+#define USED_PREFIX SP_MK_OPRF_USED
 #define DAY_MS 86400000ull
 
 /* ---- key file ------------------------------------------------------------ */
@@ -192,7 +193,7 @@ static int used_add(sp_txn *t, const char *org, uint64_t now_ms, uint64_t used, 
 
 /* ---- the last alarm: be64(unix ms) ‖ text, written with its refusal ------- */
 
-#define ALARM_KEY "oprf.alarm"
+#define ALARM_KEY SP_MK_OPRF_ALARM
 #define ALARM_SHOW_MS (24ull * 3600 * 1000) /* status is unhealthy this long after one */
 
 static int alarm_put(sp_txn *t, uint64_t now_ms, const char *text)
