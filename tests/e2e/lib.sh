@@ -73,10 +73,14 @@ sp() { # org args... — run the CLI with that org's config
 }
 
 # Wait until a command succeeds (default 10 s).
-e2e_wait_for() { # seconds cmd...
-	local secs=$1; shift
-	for _ in $(seq 1 $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
+e2e_wait_for() { # seconds cmd... — wall-clock bound: a slow cmd (a status
+	# call timing out against a dead daemon) must not stretch the wait
+	local end=$((SECONDS + $1)); shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
 }
 
 ok()   { E2E_PASSES=$((E2E_PASSES + 1)); echo "ok   - $*"; }

@@ -85,7 +85,15 @@ dl_drained() {
 }
 
 dl_wait_drained() { # seconds
-	e2e_wait_for "$1" dl_drained
+	e2e_wait_for "$1" dl_drained && return 0
+	# Say why: a daemon that died (e.g. libzmq 4.3.4's "Assertion failed:
+	# !_io_error", an upstream abort that systemd's Restart=on-failure
+	# recovers from in production) shows in the last line of its log.
+	local l
+	for l in "$E2E_DIR"/*.log; do
+		grep -h "Assertion failed\|AddressSanitizer\|runtime error" "$l" | tail -1 | sed "s|^|  $(basename "$l" .log): |"
+	done
+	return 1
 }
 
 # The proof: every id in IDS (the submits that returned an id) was delivered
