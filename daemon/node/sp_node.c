@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_awaiting.h"
 #include "sp_feedback_keep.h"
 #include "sp_health.h"
 #include "sp_hook.h"
@@ -114,6 +115,7 @@ struct node {
 	sp_hook *hook;          /* hand-over to the organisation's systems */
 	int hook_new;           /* this batch queued hook items */
 	sp_spool *spool;        /* [spool] in, NULL when not configured */
+	sp_awaiting *await;     /* submits waiting for the pseudonymisation service (NULL: none used) */
 	uint64_t last_prune;    /* idempotency keys last pruned (monotonic ms) */
 };
 
@@ -266,7 +268,13 @@ static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req, s
 			snprintf(why, sizeof why, "%s", sp_strerror(rc));
 	}
 	if (rc != SP_OK) {
-		submit_refused(n, sf, rc, why);
+		uint8_t *ans = NULL; /* the service gave no pseudonym: held, encrypted, answered "waiting" */
+		size_t alen = 0;
+		if (!sf && rc == SP_ETIMEOUT && sp_awaiting_hold(n->await, req, &ans, &alen) == SP_OK)
+			local_send(n, &n->env, ans, alen);
+		else
+			submit_refused(n, sf, rc, why);
+		free(ans);
 		if (p->h)
 			seinpost__signal_header__free_unpacked(p->h, NULL);
 		if (p->sig)
@@ -1298,6 +1306,9 @@ static int node_open(struct node *n)
 		sp_log(LOG_ERR, C, "state %s: %s (%s)", n->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
 		return rc;
 	}
+	sp_awaiting_opts ao = { n->cfg->org, n->kh, &n->roster, n->policy, n->store, n->cfg->max_age_s, n->cfg->retry_ms };
+	if ((rc = sp_awaiting_new(&ao, &n->await)) != SP_OK)
+		return rc;
 	sp_health_audit_check(&n->health, n->store, NULL);
 	rc = sp_outbox_migrate(n->store);
 	if (rc != SP_OK) {
@@ -1364,6 +1375,7 @@ static void node_close(struct node *n)
 	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) == SP_OK && n->local)
 		unlink(sock_path);
 	sp_spool_close(&n->spool);
+	sp_awaiting_free(&n->await);
 	sp_store_close(&n->store);
 	sp_policy_free(&n->policy);
 	sp_roster_free(&n->roster);
@@ -1432,6 +1444,8 @@ int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, vola
 			n.audit.query_pending = 0;
 			audit_query_answer(&n, NULL);
 		}
+		if (sp_awaiting_tick(n.await, now))
+			n.unsent = 1; /* built from held submits: sent in order */
 		if (sp_backoff_due(&n.retry, now) || (n.unsent && now - n.last_unsent_try >= 50))
 			resend_outbox(&n);
 		if (now - n.last_sweep >= 1000)
