@@ -9,6 +9,7 @@
 
 #include "sp_audit.h"
 #include "sp_log.h"
+#include "sp_node_oprf.h"
 #include "sp_outbox.h"
 #include "sp_spool.h"
 #include "sp_submit.h"
@@ -24,6 +25,7 @@
 struct sp_awaiting {
 	sp_awaiting_opts o;
 	sp_backoff retry;
+	uint64_t answered;    /* sp_node_oprf_answered() at the last round */
 };
 
 int sp_awaiting_new(const sp_awaiting_opts *o, sp_awaiting **out)
@@ -411,8 +413,11 @@ size_t sp_awaiting_tick(sp_awaiting *a, uint64_t now_mono_ms)
 	sp_txn *t = NULL;
 	size_t moved = 0;
 	int away = 0;
-	if (!a || !sp_backoff_due(&a->retry, now_mono_ms))
+	if (!a)
 		return 0;
+	if (!sp_backoff_due(&a->retry, now_mono_ms) && sp_node_oprf_answered() == a->answered)
+		return 0; /* not due, and the service gave no pseudonym since: still away */
+	a->answered = sp_node_oprf_answered();
 	if (sp_txn_begin(a->o.store, 0, &t) != SP_OK)
 		return 0;
 	(void)sp_store_foreach(t, SP_DB_AWAITING, NULL, 0, collect_one, &c);
