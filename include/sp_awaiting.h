@@ -43,7 +43,7 @@ typedef struct sp_awaiting_opts {
 	const sp_policy *policy;
 	sp_store *store;
 	uint32_t max_age_s;   /* give up on a held submit older than this */
-	uint32_t retry_ms;    /* first retry; doubles up to 60 s while the service stays away */
+	uint32_t retry_ms;    /* first retry; doubles up to 30 x this, at most 60 s */
 } sp_awaiting_opts;
 
 /* NULL in *out (and SP_OK) when the node takes no pseudonyms from a service. */

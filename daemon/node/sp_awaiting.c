@@ -20,7 +20,7 @@
 #define AD_PREFIX "seinpost/awaiting/v1"
 #define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define SEALED (crypto_box_SEALBYTES + 32)
-#define RETRY_MAX_MS 60000u
+#define RETRY_MAX_MS 60000u /* and at most 30 x retry_ms */
 
 struct sp_awaiting {
 	sp_awaiting_opts o;
@@ -36,7 +36,8 @@ int sp_awaiting_new(const sp_awaiting_opts *o, sp_awaiting **out)
 	if (!(*out = calloc(1, sizeof **out)))
 		return SP_ENOMEM;
 	(*out)->o = *o;
-	sp_backoff_init(&(*out)->retry, o->retry_ms ? o->retry_ms : 1000, RETRY_MAX_MS);
+	uint32_t base = o->retry_ms ? o->retry_ms : 1000;
+	sp_backoff_init(&(*out)->retry, base, base * 30 < RETRY_MAX_MS ? base * 30 : RETRY_MAX_MS);
 	return SP_OK;
 }
 

@@ -4,7 +4,8 @@
 # state waiting, status and outbox show it, the node's store holds neither the
 # BSN nor the text in plaintext; a kill -9 of the node loses nothing; once the
 # service is back the held submits are built with the same ids, accepted by
-# the broker and delivered to the involved school.
+# the broker and delivered to the involved school; one held past max_age_s
+# is given up (its data deleted, the outbox says why) and never sent.
 . "$(dirname "$0")/lib.sh"
 
 OPRF_PORT=$(e2e_free_port)
@@ -77,5 +78,22 @@ check "the broker accepted both (outbox: accepted, nothing waiting)" \
 check "the school can read the summary" \
 	bash -c "'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' show $id1 --user tester 2>&1 | grep -q '$TEXT'"
 check "status: nothing waits any more" bash -c "'$SEINPOST' --config '$PL/seinpost.conf' status | grep -Eq 'awaiting +waiting +0 submits'"
+
+# Nothing held outlives max_age_s: the data is deleted, the outbox says why.
+e2e_stop politie-limburg
+sed -i 's/^retry_ms = .*/retry_ms = 200\nmax_age_s = 60/' "$PL/seinpost.conf"
+check "the police node with max_age_s = 60 (the least allowed)" "$SEINPOSTD" --config "$PL/seinpost.conf" --check-config
+e2e_start politie-limburg || exit 1
+e2e_stop pseudo-mh
+id3=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BSN --summary "$TEXT" 2>/dev/null); rc=$?
+check "service down again: a third submit waits (exit $rc)" test $rc -eq 0 -a ${#id3} -eq 32
+check "past max_age_s the held submit is given up: outbox says rejected and why" \
+	e2e_wait_for 90 bash -c "'$SEINPOST' --config '$PL/seinpost.conf' outbox | grep -q '$id3.*rejected.*gave no pseudonym within 60 s'"
+check "... status counts it (warn)" bash -c "'$SEINPOST' --config '$PL/seinpost.conf' status | grep -Eq 'awaiting +rejected +1 held'"
+check "... and nothing waits" bash -c "'$SEINPOST' --config '$PL/seinpost.conf' status | grep -Eq 'awaiting +waiting +0 submits'"
+svc_start 2 || exit 1
+sleep 2
+check "... the service back: it is not sent after all" \
+	bash -c "! '$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' inbox | grep -q '$id3'"
 check "no log holds the BSN or the text" bash -c "! grep -qaF -e $BSN -e '$TEXT' '$E2E_DIR/politie-limburg.log' '$E2E_DIR/broker.log' '$E2E_DIR/pseudo-mh.log'"
 e2e_done
