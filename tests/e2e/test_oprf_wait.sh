@@ -37,6 +37,7 @@ out=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BS
 	--idempotency-key k-wait-1 --json 2>"$E2E_DIR/s1.err"); rc=$?
 check "service down: the submit is held (exit $rc)" test $rc -eq 0
 check "... --json says state waiting" grep -q '"state": "waiting"' <<<"$out"
+printf '%s\n' "$out" >"$E2E_DIR/submit.json"
 id1=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("id",""))' <<<"$out")
 check "... and gives the signal id ($id1)" test ${#id1} -eq 32
 out=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BSN --summary "$TEXT" \
@@ -57,6 +58,19 @@ check "outbox lists both as waiting" bash -c "grep -q '$id1.*waiting' <<<'$ob' &
 check "outbox --json: two entries, state waiting" test "$(sp politie-limburg outbox --json | python3 -c 'import json,sys; print(sum(e["state"] == "waiting" for e in json.load(sys.stdin)))')" -eq 2
 st=$(sp politie-limburg status)
 check "status counts them" grep -Eq "awaiting +waiting +2 submits waiting for the pseudonymisation service" <<<"$st"
+sp politie-limburg outbox --json >"$E2E_DIR/outbox.json"
+sp politie-limburg status --json >"$E2E_DIR/status.json"
+PY=python3
+$PY -c 'import jsonschema' 2>/dev/null || PY=/usr/bin/python3
+check "submit, outbox and status --json with waiting submits match their schemas" \
+	$PY - "$(dirname "$0")/../../docs/json" "$E2E_DIR" <<'PYEOF'
+import json, sys, jsonschema
+d, out = sys.argv[1], sys.argv[2]
+for name in ("submit", "outbox", "status"):
+    jsonschema.validate(json.load(open("%s/%s.json" % (out, name))), json.load(open("%s/%s.schema.json" % (d, name))))
+st = json.load(open(out + "/status.json"))
+sys.exit(0 if st["awaiting"]["waiting"] == 2 else 1)
+PYEOF
 check "the node's store holds neither the BSN nor the text in plaintext" \
 	bash -c "! grep -qaF -e $BSN -e '$TEXT' '$PL/state/data.mdb'"
 check "... (control: the same grep finds the category, which is kept in clear)" \
