@@ -32,6 +32,7 @@
 
 #define SP_AWAITING_WARN_S 300   /* status warns when one waits longer */
 #define SP_AWAITING_BATCH 16     /* built per round at most */
+#define SP_AWAITING_SCAN 256     /* entries handled per round at most (deletions included) */
 
 typedef struct sp_awaiting sp_awaiting;
 

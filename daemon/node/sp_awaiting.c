@@ -317,28 +317,42 @@ struct due {
 };
 
 struct collect {
-	struct due d[SP_AWAITING_BATCH];
-	size_t n;
+	struct due d[SP_AWAITING_SCAN];
+	size_t n, nbuild;
+	uint64_t now_s;
+	uint32_t max_age_s;
 };
 
+/* What this round looks at: every entry due for deletion (a tombstone past
+ * its retention, a held submit past max_age_s), up to SP_AWAITING_SCAN, and
+ * at most SP_AWAITING_BATCH to build. Tombstones still kept are skipped, so
+ * however many there are they never hide a held submit. */
 static int collect_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
 	struct collect *c = ctx;
-	if (kl != 16)
+	Seinpost__AwaitingEntry *e;
+	int take = 0, build = 0;
+	if (kl != 16 || !(e = seinpost__awaiting_entry__unpack(NULL, vl, v)))
 		return 0;
-	if (c->n == SP_AWAITING_BATCH)
-		return 1;
-	if (!(c->d[c->n].v = malloc(vl ? vl : 1)))
+	if (c->now_s >= e->expires || (e->sealed_key.len && c->now_s > e->held / 1000 + c->max_age_s))
+		take = 1;
+	else if (e->sealed_key.len && c->nbuild < SP_AWAITING_BATCH)
+		take = build = 1;
+	seinpost__awaiting_entry__free_unpacked(e, NULL);
+	if (!take)
+		return 0;
+	if (c->n == SP_AWAITING_SCAN || !(c->d[c->n].v = malloc(vl ? vl : 1)))
 		return 1;
 	memcpy(c->d[c->n].id, k, 16);
 	memcpy(c->d[c->n].v, v, vl);
 	c->d[c->n++].vl = vl;
+	c->nbuild += (size_t)build;
 	return 0;
 }
 
 /* One held entry: build, reject, or leave it (the service still away).
  * Returns 1 moved, 0 nothing to do, -1 the service gave no pseudonym. */
-static int try_one(sp_awaiting *a, const struct due *d)
+static int try_one(sp_awaiting *a, const struct due *d, int away)
 {
 	Seinpost__AwaitingEntry *e = seinpost__awaiting_entry__unpack(NULL, d->vl, d->v);
 	Seinpost__SubmitRequest *req = NULL;
@@ -367,6 +381,8 @@ static int try_one(sp_awaiting *a, const struct due *d)
 		rc = SP_OK;
 		goto reject;
 	}
+	if (away)
+		goto out; /* the service failed this round: only what is due for deletion */
 	rc = request_open(a, e, d->id, &req);
 	if (rc == SP_OK) {
 		sp_submit_ctx ctx = {
@@ -410,7 +426,7 @@ out:
 
 size_t sp_awaiting_tick(sp_awaiting *a, uint64_t now_mono_ms)
 {
-	struct collect c = { .n = 0 };
+	struct collect c = { .n = 0, .now_s = sp_now_s(), .max_age_s = a ? a->o.max_age_s : 0 };
 	sp_txn *t = NULL;
 	size_t moved = 0;
 	int away = 0;
@@ -425,7 +441,7 @@ size_t sp_awaiting_tick(sp_awaiting *a, uint64_t now_mono_ms)
 	sp_txn_abort(&t);
 	for (size_t i = 0; i < c.n; i++) {
 		/* once the service failed this round, only the due rejections */
-		int r = away ? 0 : try_one(a, &c.d[i]);
+		int r = try_one(a, &c.d[i], away);
 		if (r > 0)
 			moved++;
 		else if (r < 0)
