@@ -24,4 +24,8 @@
 int sp_node_oprf_open(const sp_config *c, const sp_keyset *keys, const sp_roster *r, sp_kh *kh) SP_MUST_CHECK;
 void sp_node_oprf_close(sp_kh *kh);
 
+/* How many times the service answered in this process (monotonic): held
+ * submits are retried at once when it moves (sp_awaiting.h). */
+uint64_t sp_node_oprf_answered(void);
+
 #endif

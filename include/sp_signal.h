@@ -65,6 +65,7 @@ typedef struct sp_signal_meta {
 	uint64_t created, expires;     /* unix seconds */
 	const uint8_t *policy_hash;    /* 32 bytes */
 	int resident_report;           /* anonymous resident report (never a person) */
+	const uint8_t *id;             /* 16 bytes given in advance (a held submit); NULL: random */
 } sp_signal_meta;
 
 /* Build a complete signed Signal. *out (malloc'd, caller frees) is the

@@ -23,6 +23,7 @@ typedef struct sp_submit_ctx {
 	const sp_roster *roster;
 	const sp_policy *policy;
 	uint64_t now_s;
+	const uint8_t *id;               /* 16 bytes: the id given when it was held (sp_awaiting.h); NULL: new */
 } sp_submit_ctx;
 
 /* *out: serialised Signal (malloc'd). */

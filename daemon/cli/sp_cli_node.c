@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "sp_awaiting.h"
 #include "sp_cli.h"
 #include "sp_config.h"
 #include "sp_feedback_keep.h"
@@ -109,7 +110,8 @@ static int wait_verdict(const sp_config *c, const uint8_t id[16], int seconds, c
 	req.body_case = SEINPOST__LOCAL_REQUEST__BODY_OUTBOX_STATUS;
 	req.outbox_status.data = (uint8_t *)id;
 	req.outbox_status.len = 16;
-	*state = "stored"; /* it is in the outbox: that much is certain */
+	/* *state comes set: stored (it is in the outbox: that much is
+	 * certain) or waiting (held for the pseudonymisation service) */
 	for (;;) {
 		Seinpost__LocalReply *r = NULL;
 		uint64_t now = sp_mono_ms();
@@ -219,9 +221,11 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 			     "--wait also waits for the broker's verdict, at most SECONDS (default 10): exit 0 accepted,\n"
 			     "       1 rejected, 3 no verdict in time (the node stopped answering, or the broker refused\n"
 			     "       it for now: state deferred, retried). The signal stays stored in every case.\n"
+			     "       When the pseudonymisation service cannot be reached the submit is held, encrypted,\n"
+			     "       and sent once its pseudonym can be computed: state waiting, exit 0 (with --wait 3).\n"
 			     "--idempotency-key: a submit with a KEY this node has seen before stores and sends\n"
 			     "       nothing and prints the first signal's id (safe retries; at most 128 characters).\n"
-			     "--json prints one object: {\"id\", \"state\": stored|accepted|rejected|deferred|error,\n"
+			     "--json prints one object: {\"id\", \"state\": stored|waiting|accepted|rejected|deferred|error,\n"
 			     "       \"reason\"} — also for a refused submit (then without id, exit 1).\n"
 			     "--resident-report: an anonymous report by a resident (Meld Misdaad Anoniem), entered by a\n"
 			     "       role the policy's resident_reports names (default: the municipality). About a place\n"
@@ -266,6 +270,7 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 	}
 	uint8_t id[16];
 	memcpy(id, r->id.data, 16);
+	state = r->waiting ? "waiting" : "stored";
 	seinpost__local_reply__free_unpacked(r, NULL);
 	sp_hex(id, 16, idhex);
 	if (!json) {
@@ -274,7 +279,10 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 	}
 	if (!wait) {
 		if (json)
-			submit_print_json(idhex, "stored", NULL);
+			submit_print_json(idhex, state, NULL);
+		else if (strcmp(state, "waiting") == 0)
+			fprintf(stderr, "seinpost: waiting: the pseudonymisation service cannot be reached; the submit is "
+			        "held encrypted and sent once its pseudonym can be computed\n");
 		return 0;
 	}
 	rc = wait_verdict(&cfg, id, wait, &state, reason, sizeof reason);
@@ -285,6 +293,9 @@ int sp_cli_submit(const char *cfg_path, int argc, char **argv)
 	else if (rc == 3 && strcmp(state, "deferred") == 0)
 		fprintf(stderr, "seinpost: the broker refused the signal for now (%s); it stays in the outbox and "
 		        "is retried\n", reason);
+	else if (rc == 3 && strcmp(state, "waiting") == 0)
+		fprintf(stderr, "seinpost: no verdict within %d s; the submit waits for the pseudonymisation service, "
+		        "held encrypted, and is sent once its pseudonym can be computed\n", wait);
 	else if (rc == 3)
 		fprintf(stderr, "seinpost: no verdict within %d s; the signal is stored in the outbox and will be sent "
 		        "when the node and the broker are running\n", wait);
@@ -335,6 +346,25 @@ out:
 		seinpost__signal_header__free_unpacked(h, NULL);
 	if (e)
 		seinpost__outbox_entry__free_unpacked(e, NULL);
+	return 0;
+}
+
+/* Submits held for the pseudonymisation service (sp_awaiting.h): listed
+ * with the outbox, state waiting (or rejected, with the reason). */
+static int awaiting_row(void *ctx, const uint8_t id[16], uint64_t held_ms, const char *category, uint32_t weight,
+                        const char *state, const char *reason)
+{
+	struct list_ctx *c = ctx;
+	char idhex[SP_ID_HEX], when[32];
+	sp_hex(id, 16, idhex);
+	sp_iso_time(held_ms, when, sizeof when);
+	if (c->json)
+		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "id", idhex, "queued_at", when,
+		                                        "category", category, "weight", (int)weight, "state", state,
+		                                        "code", 0, "reason", reason));
+	else
+		printf("%s  %s  %-20s w%u  %-9s %s\n", idhex, when, category, weight, state, reason);
+	c->count++;
 	return 0;
 }
 
@@ -497,6 +527,8 @@ static int list_db(const char *cfg_path, int argc, char **argv, enum sp_db db, s
 		(void)foreach_by_created(t, db, fn, &c);
 	else
 		(void)sp_store_foreach(t, db, NULL, 0, fn, &c);
+	if (db == SP_DB_OUTBOX)
+		(void)sp_awaiting_foreach(t, awaiting_row, &c);
 	sp_txn_abort(&t);
 	sp_store_close(&st);
 	if (c.json) {

@@ -10,6 +10,7 @@
 #include "sp_hook.h"
 #include "sp_monitor.h"
 #include "sp_oprfsvc.h"
+#include "sp_awaiting.h"
 #include "sp_spool.h"
 #include "sp_sth.h"
 #include "sp_util.h"
@@ -76,6 +77,7 @@ static const struct {
 	{ SP_RUN_NODE, sp_status_monitor },
 	{ SP_RUN_NODE, sp_status_hook },
 	{ SP_RUN_NODE, sp_spool_status },
+	{ SP_RUN_NODE, sp_awaiting_status },
 	{ SP_RUN_PSEUDONYMISER, sp_oprfsvc_status },
 };
 

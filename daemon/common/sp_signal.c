@@ -343,7 +343,10 @@ static int seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 		goto out;
 	}
 
-	randombytes_buf(id, sizeof id);
+	if (m->id)
+		memcpy(id, m->id, sizeof id);
+	else
+		randombytes_buf(id, sizeof id);
 	hdr.version = SP_WIRE_VERSION;
 	hdr.id.data = id;
 	hdr.id.len = sizeof id;

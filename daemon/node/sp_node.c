@@ -153,7 +153,13 @@ static void submit_prepare(struct node *n, const Seinpost__SubmitRequest *req, s
 			snprintf(why, sizeof why, "%s", sp_strerror(rc));
 	}
 	if (rc != SP_OK) {
-		submit_refused(n, sf, rc, why);
+		uint8_t *ans = NULL; /* the service gave no pseudonym: held, encrypted, answered "waiting" */
+		size_t alen = 0;
+		if (!sf && rc == SP_ETIMEOUT && sp_awaiting_hold(n->await, req, &ans, &alen) == SP_OK)
+			local_send(n, &n->env, ans, alen);
+		else
+			submit_refused(n, sf, rc, why);
+		free(ans);
 		if (p->h)
 			seinpost__signal_header__free_unpacked(p->h, NULL);
 		if (p->sig)
@@ -793,6 +799,8 @@ int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, vola
 			n.audit.query_pending = 0;
 			audit_query_answer(&n, NULL);
 		}
+		if (sp_awaiting_tick(n.await, now))
+			n.unsent = 1; /* built from held submits: sent in order */
 		if (sp_backoff_due(&n.retry, now) || (n.unsent && now - n.last_unsent_try >= 50))
 			sp_node_resend_outbox(&n);
 		if (now - n.last_sweep >= 1000)

@@ -19,6 +19,7 @@
 #include <zmq.h>
 
 #include "sp_audit.h"
+#include "sp_awaiting.h"
 #include "sp_feedback_keep.h"
 #include "sp_health.h"
 #include "sp_hook.h"
@@ -122,6 +123,7 @@ struct node {
 	sp_hook *hook;          /* hand-over to the organisation's systems */
 	int hook_new;           /* this batch queued hook items */
 	sp_spool *spool;        /* [spool] in, NULL when not configured */
+	sp_awaiting *await;     /* submits waiting for the pseudonymisation service (NULL: none used) */
 	uint64_t last_prune;    /* idempotency keys last pruned (monotonic ms) */
 };
 

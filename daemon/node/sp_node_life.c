@@ -55,6 +55,9 @@ int sp_node_open(struct node *n)
 		sp_log(LOG_ERR, C, "state %s: %s (%s)", n->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
 		return rc;
 	}
+	sp_awaiting_opts ao = { n->cfg->org, n->kh, &n->roster, n->policy, n->store, n->cfg->max_age_s, n->cfg->retry_ms };
+	if ((rc = sp_awaiting_new(&ao, &n->await)) != SP_OK)
+		return rc;
 	sp_health_audit_check(&n->health, n->store, NULL);
 	rc = sp_outbox_migrate(n->store);
 	if (rc != SP_OK) {
@@ -121,6 +124,7 @@ void sp_node_close(struct node *n)
 	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) == SP_OK && n->local)
 		unlink(sock_path);
 	sp_spool_close(&n->spool);
+	sp_awaiting_free(&n->await);
 	sp_store_close(&n->store);
 	sp_policy_free(&n->policy);
 	sp_roster_free(&n->roster);

@@ -10,6 +10,7 @@
 #define C "oprf"
 
 static sp_oprfc *client;
+static uint64_t answered; /* pseudonyms the service gave: a sign it is back (sp_awaiting.c) */
 
 static int sign_cb(void *ctx, const uint8_t *req, size_t len, uint8_t sig[64])
 {
@@ -24,6 +25,8 @@ static int pseudonyms_cb(void *ctx, int purpose, int kind, const char *const *id
 		sp_log(LOG_CRIT, C, "ALARM: %s", why); /* a proof that failed names the instance, never an identifier */
 	else if (rc != SP_OK)
 		sp_log(LOG_WARNING, C, "pseudonymisation service: %s", why[0] ? why : sp_strerror(rc));
+	else
+		answered++;
 	return rc;
 }
 
@@ -42,6 +45,11 @@ int sp_node_oprf_open(const sp_config *c, const sp_keyset *keys, const sp_roster
 	sp_kh_set_oprf(kh, pseudonyms_cb, client);
 	sp_log(LOG_INFO, C, "pseudonyms from the pseudonymisation service (%s)", c->oprf_service);
 	return SP_OK;
+}
+
+uint64_t sp_node_oprf_answered(void)
+{
+	return answered;
 }
 
 void sp_node_oprf_close(sp_kh *kh)

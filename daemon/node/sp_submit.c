@@ -159,6 +159,7 @@ int sp_submit_build(const sp_submit_ctx *c, const Seinpost__SubmitRequest *req,
 			.created = c->now_s,
 			.expires = c->now_s + sp_policy_retention_s(c->policy, cat->id, weight, 0),
 			.policy_hash = sp_policy_hash(c->policy),
+			.id = c->id,
 		};
 		sp_tier_plain plain = {
 			.contact = req->contact,
