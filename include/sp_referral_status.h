@@ -45,4 +45,9 @@ int sp_referral_status_apply(sp_txn *t, const sp_roster *roster, const sp_policy
 int sp_referral_signals(sp_txn *t, const uint8_t pseudonym[32], int (*fn)(void *ctx, const uint8_t id[16]),
                         void *ctx) SP_MUST_CHECK;
 
+/* The coordinator's answer frame (ReferralUpdateAck) for a status or a
+ * table move (sp_tables.h). */
+int sp_referral_ack(const Seinpost__ReferralUpdate *u, int code, const char *msg, uint8_t **reply,
+                    size_t *len) SP_MUST_CHECK;
+
 #endif

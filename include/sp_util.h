@@ -74,4 +74,8 @@ int sp_ident_ok(const char *s);
 #define SP_USER_MAX 64
 int sp_user_ok(const char *s);
 
+/* size bytes of guarded, zeroed sodium_malloc memory for secrets (NULL when
+ * libsodium cannot start or memory is short); free with sodium_free. */
+void *sp_secret_alloc(size_t size);
+
 #endif

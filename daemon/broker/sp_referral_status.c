@@ -83,7 +83,7 @@ int sp_referral_update_check(const Seinpost__ReferralUpdate *u, char *why, size_
 	return sp_referral_reason_check(u->reason, u->user, why, whylen);
 }
 
-static int ack(const Seinpost__ReferralUpdate *u, int code, const char *msg, uint8_t **reply, size_t *len)
+int sp_referral_ack(const Seinpost__ReferralUpdate *u, int code, const char *msg, uint8_t **reply, size_t *len)
 {
 	Seinpost__Frame f = SEINPOST__FRAME__INIT;
 	Seinpost__ReferralUpdateAck a = SEINPOST__REFERRAL_UPDATE_ACK__INIT;
@@ -171,12 +171,12 @@ int sp_referral_status_apply(sp_txn *t, const sp_roster *roster, const sp_policy
 	snprintf(why, sizeof why, "status %s recorded; the signallers are told%s%s%s", u->status,
 	         down[0] ? "; moved down to table " : "", down, down[0] ? " (further releases stopped for roles no "
 	         "longer at the table; grants already delivered cannot be recalled)" : "");
-	return ack(u, SP_OK, why, reply, len);
+	return sp_referral_ack(u, SP_OK, why, reply, len);
 refuse:
 	if (r)
 		seinpost__referral__free_unpacked(r, NULL);
 	sp_log_event(LOG_NOTICE, C, org, NULL, "referral status refused: %s", sp_strerror(code));
-	return ack(u, code, why, reply, len);
+	return sp_referral_ack(u, code, why, reply, len);
 }
 
 int sp_referral_signals(sp_txn *t, const uint8_t pseudonym[32], int (*fn)(void *ctx, const uint8_t id[16]),

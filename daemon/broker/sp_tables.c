@@ -348,19 +348,6 @@ static int apply_move(struct ctx *x, int kind, const char *org, const char *user
 	return rc;
 }
 
-static int ack(const Seinpost__ReferralUpdate *u, int code, const char *msg, uint8_t **reply, size_t *len)
-{
-	Seinpost__Frame f = SEINPOST__FRAME__INIT;
-	Seinpost__ReferralUpdateAck a = SEINPOST__REFERRAL_UPDATE_ACK__INIT;
-	a.id = u->id;
-	a.code = code;
-	a.message = (char *)msg;
-	f.version = SP_WIRE_VERSION;
-	f.body_case = SEINPOST__FRAME__BODY_REFERRAL_UPDATE_ACK;
-	f.referral_update_ack = &a;
-	return sp_wire_pack(&f.base, reply, len);
-}
-
 /* Concrete facts ("concrete feiten") open the MOT: the reason names them. */
 static int states_facts(const char *reason)
 {
@@ -471,10 +458,10 @@ int sp_tables_move(sp_txn *t, const sp_roster *roster, const sp_policy *policy, 
 		snprintf(why, sizeof why, "moved down from %s to %s; further releases stopped for: %s (grants already "
 		         "delivered cannot be recalled)", from->id, to->id, lost[0] ? lost : "nobody");
 	seinpost__referral__free_unpacked(r, NULL);
-	return ack(u, SP_OK, why, reply, len);
+	return sp_referral_ack(u, SP_OK, why, reply, len);
 refuse:
 	sp_log_event(LOG_NOTICE, C, org, NULL, "referral move refused: %s", sp_strerror(code));
-	rc = ack(u, code, why, reply, len);
+	rc = sp_referral_ack(u, code, why, reply, len);
 out:
 	if (r)
 		seinpost__referral__free_unpacked(r, NULL);

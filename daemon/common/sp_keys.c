@@ -24,13 +24,7 @@
 
 static sp_keyset *keyset_new(void)
 {
-	sp_keyset *k;
-	if (sodium_init() < 0)
-		return NULL;
-	k = sodium_malloc(sizeof *k);
-	if (k)
-		sodium_memzero(k, sizeof *k);
-	return k;
+	return sp_secret_alloc(sizeof(sp_keyset));
 }
 
 void sp_keys_free(sp_keyset **k)

@@ -1,6 +1,8 @@
 /* sp_util.c — hex, clocks, atomic files, paths, text checks. */
 #include "sp_util.h"
 
+#include <sodium.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -401,4 +403,15 @@ const char *sp_iso_time(uint64_t ms, char *buf, size_t len)
 	gmtime_r(&s, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
+}
+
+void *sp_secret_alloc(size_t size)
+{
+	void *p;
+	if (sodium_init() < 0)
+		return NULL;
+	p = sodium_malloc(size);
+	if (p)
+		sodium_memzero(p, size);
+	return p;
 }

@@ -35,13 +35,7 @@
 
 static sp_oprf_key *key_new(void)
 {
-	sp_oprf_key *k;
-	if (sodium_init() < 0)
-		return NULL;
-	k = sodium_malloc(sizeof *k);
-	if (k)
-		sodium_memzero(k, sizeof *k);
-	return k;
+	return sp_secret_alloc(sizeof(sp_oprf_key));
 }
 
 void sp_oprf_key_free(sp_oprf_key **k)
