@@ -68,11 +68,13 @@ static void set_state(sp_link *l, sp_health *h, const char *state, const char *h
 	snprintf(h->link_hint, sizeof h->link_hint, "%s", hint ? hint : "");
 }
 
-void sp_link_contact(sp_link *l, sp_health *h)
+int sp_link_contact(sp_link *l, sp_health *h)
 {
 	uint64_t now = sp_mono_ms();
+	int back;
 	if (!l)
-		return;
+		return 0;
+	back = l->logged_bad;
 	if (l->logged_bad) {
 		uint64_t since = l->contact_mono ? l->contact_mono : l->start_mono;
 		sp_log(LOG_NOTICE, C, "the broker at %s answers again (no answer for %llu s)", l->endpoint,
@@ -84,6 +86,7 @@ void sp_link_contact(sp_link *l, sp_health *h)
 	l->handshakes_failed = 0;
 	h->broker_contact_ms = sp_now_ms();
 	set_state(l, h, "connected", NULL);
+	return back;
 }
 
 /* Events: a 6-byte first part (u16 event, u32 value), the endpoint second. */

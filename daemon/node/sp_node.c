@@ -697,7 +697,10 @@ static void serve_broker(struct node *n)
 			continue;
 		}
 		sp_msg_clear(&m);
-		sp_link_contact(n->link, &n->health);
+		/* The broker answers again after an outage: resend what waited now,
+		 * not when the grown backoff says (it was up to 16 x retry_ms). */
+		if (sp_link_contact(n->link, &n->health))
+			sp_backoff_ok(&n->retry, 0);
 		frames[nf++] = f;
 		if (f->body_case == SEINPOST__FRAME__BODY_SUBMIT_ACK || f->body_case == SEINPOST__FRAME__BODY_DELIVERY)
 			handled++;
