@@ -25,7 +25,8 @@ if [ -e "$DEMO_DIR/net" ]; then
 	rm -rf "$DEMO_DIR/net"
 fi
 mkdir -p "$DEMO_DIR/logs"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo 7700)
+# The broker's port and the three after it (the pseudonymisation instances), all free.
+port=$(python3 "$ROOT/tests/tools/free_ports.py" 4 2>/dev/null || echo 7700)
 
 say "a network on this machine: a broker, and nodes for the police, a school, youth care, the ZVH and the privacy officer"
 echo "and a 2-of-3 pseudonymisation service (pseudo-mh-1..3, its key from a local DKG) on the next three ports"

@@ -10,9 +10,12 @@ E2E_PIDS=()
 E2E_FAILS=0
 E2E_PASSES=0
 
-# A free TCP port on 127.0.0.1.
+# A free TCP port on 127.0.0.1, with the next three free too: a network with
+# a pseudonymisation service puts its instances on the ports after the
+# broker's (net init --pseudonymisers), and another process on one of those
+# would make a start fail at random.
 e2e_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	python3 "$ROOT/tests/tools/free_ports.py" 4
 }
 
 e2e_setup() { # [net init args...]
