@@ -9,6 +9,16 @@
 . "$(dirname "$0")/lib_delivery.sh"
 ROUNDS=${FAULT_ROUNDS:-20}
 RATE=${FAULT_RATE:-150}
+# Under sanitizers the broker runs several times slower: at 150 signals/s
+# with 20 kills it falls behind, every resend round lands on a saturated
+# broker, and the sender's link to it stops completing CURVE handshakes
+# (seen twice on 2026-12-02; once the broker also hit libzmq 4.3.4's
+# "Assertion failed: !_io_error"). That overload is an open finding, not
+# what this test proves: the sanitizer run keeps every kind of kill at a
+# rate the slower broker can carry. The plain build runs the full load.
+case $BUILD in *-san)
+	ROUNDS=${FAULT_ROUNDS:-12} RATE=${FAULT_RATE:-40} ;;
+esac
 # Kill gaps are 0.3-1.0 s; enough signals to keep the load on for all rounds.
 COUNT=${FAULT_COUNT:-$((RATE * ROUNDS * 7 / 10))}
 SEED=${FAULT_SEED:-$RANDOM}
@@ -42,7 +52,7 @@ wait $LOAD
 cat "$E2E_DIR/load.err"
 attempted=$(sed -n 's/.*submitted \([0-9]*\),.*/\1/p' "$E2E_DIR/load.err" | tail -1)
 echo "kills: broker $kills_broker, recipients $kills_recipient, sender $kills_sender in $(python3 -c "print(f'{$t1-$t0:.1f}')") s"
-check "at least 20 broker kills under load ($kills_broker)" test "$kills_broker" -ge 20 -o "$ROUNDS" -lt 20
+check "at least $ROUNDS broker kills under load ($kills_broker)" test "$kills_broker" -ge "$ROUNDS"
 check "every restart came up ($start_fail failures)" test "$start_fail" -eq 0
 check "the load generator finished and some submits returned ids" test -s "$E2E_DIR/ids.txt"
 
