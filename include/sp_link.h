@@ -26,8 +26,8 @@ typedef struct sp_link sp_link;
 /* Monitor sock (the node's DEALER) in zctx; endpoint for the messages. */
 int sp_link_open(void *zctx, void *sock, const char *endpoint, sp_link **out) SP_MUST_CHECK;
 void sp_link_close(sp_link **l);
-/* A frame from the broker arrived. Returns 1 when it ends a silence (the
- * link was in a bad state): the caller resends what waited, at once. */
+/* A frame from the broker arrived. Returns 1 when it ends an outage (the
+ * link was reported unreachable): the caller resends what waited, at once. */
 int sp_link_contact(sp_link *l, sp_health *h);
 /* Drain monitor events, update h->link_state / link_hint, log changes. */
 void sp_link_tick(sp_link *l, sp_health *h);

@@ -74,7 +74,11 @@ int sp_link_contact(sp_link *l, sp_health *h)
 	int back;
 	if (!l)
 		return 0;
-	back = l->logged_bad;
+	/* Only the end of an outage (nothing accepted the connection) makes the
+	 * node resend at once; a broker that was silent because it was busy
+	 * (connections accepted, handshakes not completed) keeps the grown
+	 * backoff, so the node does not pile resends on it. */
+	back = l->logged_bad && strcmp(l->state, "unreachable") == 0;
 	if (l->logged_bad) {
 		uint64_t since = l->contact_mono ? l->contact_mono : l->start_mono;
 		sp_log(LOG_NOTICE, C, "the broker at %s answers again (no answer for %llu s)", l->endpoint,
