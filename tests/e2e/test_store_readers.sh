@@ -23,7 +23,11 @@ check "status counts it" e2e_wait_for 30 bash -c "'$SEINPOST' --config '$NET/bro
 
 size() { stat -c %s "$NET/broker/state/data.mdb"; }
 before=$(size)
-dl_load $DL_SENDER -n 1500 --rate 300 -o "$E2E_DIR/ids1.txt" 2>"$E2E_DIR/load.err"
+# Under sanitizers the broker is several times slower: offer what it carries
+# (a saturated SAN broker is an open finding, docs in test_delivery_fault.sh).
+rate=300
+case $BUILD in *-san) rate=100 ;; esac
+dl_load $DL_SENDER -n 1500 --rate $rate -o "$E2E_DIR/ids1.txt" 2>"$E2E_DIR/load.err"
 tail -1 "$E2E_DIR/load.err"
 check "everything drains" dl_wait_drained 90
 after=$(size)
