@@ -35,6 +35,9 @@ int sp_queue_next_seq(sp_txn *t, uint64_t *seq) SP_MUST_CHECK;
 /* Queue one recipient's share of sig: its grants whose mode bit (1 << mode)
  * is in mode_mask and the tier boxes they open, the rule that allowed it
  * ("" or NULL = none) and an optional referral; records the "q:" mapping. */
+/* Append delivery d for `to` under the next sequence number, indexed by id
+ * for its receipt (sp_queue_put and withdrawals use it). */
+int sp_queue_append(sp_txn *t, const char *to, const uint8_t id[16], const Seinpost__Delivery *d) SP_MUST_CHECK;
 int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], const char *to,
                  unsigned mode_mask, const char *rule_id, const Seinpost__Referral *ref) SP_MUST_CHECK;
 

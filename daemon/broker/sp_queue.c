@@ -46,13 +46,32 @@ int sp_queue_next_seq(sp_txn *t, uint64_t *seq)
 	return sp_store_put(t, SP_DB_META, SP_MK_QUEUE_SEQ, strlen(SP_MK_QUEUE_SEQ), buf, 8, 0);
 }
 
+/* The one place that writes a queued delivery: the entry under the next
+ * sequence number, and its receipt index (tag 'q', to, id) -> seq. */
+int sp_queue_append(sp_txn *t, const char *to, const uint8_t id[16], const Seinpost__Delivery *d)
+{
+	uint8_t *buf = NULL, key[SP_QUEUE_KEY_MAX], akey[SP_QUEUE_IDKEY_MAX], seqb[8];
+	size_t len;
+	uint64_t seq;
+	int rc = sp_wire_pack(&d->base, &buf, &len);
+	if (rc == SP_OK)
+		rc = sp_queue_next_seq(t, &seq);
+	if (rc == SP_OK)
+		rc = sp_store_put(t, SP_DB_QUEUE, key, sp_queue_key(key, to, seq), buf, len, 0);
+	if (rc == SP_OK) {
+		sp_be64_put(seqb, seq);
+		rc = sp_store_put(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, id), seqb, 8, 0);
+	}
+	free(buf);
+	return rc;
+}
+
 int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], const char *to,
                  unsigned mode_mask, const char *rule_id, const Seinpost__Referral *ref)
 {
-	uint8_t *fwd = NULL, *buf = NULL, key[SP_QUEUE_KEY_MAX], akey[SP_QUEUE_IDKEY_MAX], seqb[8];
-	size_t fwdlen, len;
+	uint8_t *fwd = NULL;
+	size_t fwdlen;
 	unsigned tiers;
-	uint64_t seq;
 	Seinpost__Signal *copy = NULL;
 	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
 	char *rules[1] = { (char *)(rule_id ? rule_id : "") };
@@ -70,21 +89,12 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 	d.n_rule_ids = rule_id && rule_id[0] ? 1 : 0;
 	d.rule_ids = rules;
 	d.referral = (Seinpost__Referral *)ref;
-	rc = sp_wire_pack(&d.base, &buf, &len);
-	if (rc == SP_OK)
-		rc = sp_queue_next_seq(t, &seq);
-	if (rc == SP_OK)
-		rc = sp_store_put(t, SP_DB_QUEUE, key, sp_queue_key(key, to, seq), buf, len, 0);
-	if (rc == SP_OK) {
-		sp_be64_put(seqb, seq);
-		rc = sp_store_put(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, id), seqb, 8, 0);
-	}
+	rc = sp_queue_append(t, to, id, &d);
 	if (rc == SP_OK) /* whom to tell should its sender withdraw it */
 		rc = sp_withdraw_note_holder(t, id, to);
 out:
 	if (copy)
 		seinpost__signal__free_unpacked(copy, NULL);
 	free(fwd);
-	free(buf);
 	return rc;
 }

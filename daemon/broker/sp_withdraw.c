@@ -151,9 +151,7 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 {
 	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
 	Seinpost__SignalHeader *h = NULL;
-	uint8_t key[SP_QUEUE_KEY_MAX], akey[SP_QUEUE_IDKEY_MAX], seqb[8], wid[16], *buf = NULL;
-	size_t len;
-	uint64_t seq;
+	uint8_t wid[16];
 	int rc;
 
 	h = seinpost__signal_header__unpack(NULL, bare->header.len, bare->header.data);
@@ -165,17 +163,8 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 	d.signal = (Seinpost__Signal *)bare;
 	d.withdrawn = when;
 	d.referral = (Seinpost__Referral *)ref;
-	rc = sp_wire_pack(&d.base, &buf, &len);
-	if (rc == SP_OK)
-		rc = sp_queue_next_seq(t, &seq);
-	if (rc == SP_OK)
-		rc = sp_store_put(t, SP_DB_QUEUE, key, sp_queue_key(key, to, seq), buf, len, 0);
-	if (rc == SP_OK) {
-		sp_be64_put(seqb, seq);
-		rc = sp_store_put(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, wid), seqb, 8, 0);
-	}
+	rc = sp_queue_append(t, to, wid, &d);
 out:
-	free(buf);
 	if (h)
 		seinpost__signal_header__free_unpacked(h, NULL);
 	return rc;
