@@ -19,6 +19,10 @@
 #include "seinpost.pb-c.h"
 
 #define SP_SIG_DOMAIN "seinpost/signal/v1"
+#define SP_RECIP_PSEUDONYM_DOMAIN "seinpost/recip-pseudonym/v1"
+/* Header format: 2 since issue 13 (subject_commitment instead of the
+ * pseudonym in the signed bytes). */
+#define SP_HEADER_VERSION 2
 #define SP_RECEIPT_DOMAIN "seinpost/receipt/v1"
 #define SP_RECEIPTS_DOMAIN "seinpost/receipts/v1"
 #define SP_RECEIPT_BATCH_MAX 512 /* ids in one DeliveryAckBatch */
@@ -58,7 +62,8 @@ typedef struct sp_grant_spec {
 typedef struct sp_signal_meta {
 	const char *sender;
 	int subject_kind;              /* enum sp_subject_kind; 0 = none (resident report) */
-	const uint8_t *pseudonym;      /* 32 bytes; NULL for kind none */
+	const uint8_t *pseudonym;      /* 32 bytes; NULL for kind none. Goes beside the header
+	                                * (Signal.subject_pseudonym); the header carries its commitment */
 	uint32_t pseudonym_epoch;
 	const char *category;
 	uint32_t weight;
@@ -111,6 +116,17 @@ void sp_opened_clear(sp_opened *o);
 int sp_signal_for_recipient(const Seinpost__Signal *sig, const char *recipient,
                             unsigned mode_mask, uint8_t **out, size_t *outlen,
                             unsigned *tiers_out) SP_MUST_CHECK;
+
+/* The header's commitment to the network pseudonym: BLAKE2b-256(P ‖ id). */
+void sp_signal_commitment(const uint8_t p[32], const uint8_t id[16], uint8_t c[32]);
+
+/* The broker's signature over a recipient's pseudonym (Delivery.
+ * recipient_pseudonym): Ed25519 over SP_RECIP_PSEUDONYM_DOMAIN ‖ id ‖
+ * len(to) (1 byte) ‖ to ‖ pr. SP_EINVAL for an over-long id. */
+int sp_recip_pseudonym_sign(const uint8_t id[16], const char *to, const uint8_t pr[32], const uint8_t sign_sk[64],
+                            uint8_t sig[64]) SP_MUST_CHECK;
+int sp_recip_pseudonym_verify(const uint8_t id[16], const char *to, const uint8_t pr[32], const uint8_t sig[64],
+                              const uint8_t broker_sign_pk[32]) SP_MUST_CHECK;
 
 /* Recipient's signed receipt over SP_RECEIPT_DOMAIN || id || be64(time). */
 void sp_receipt_sign(const uint8_t id[16], uint64_t time, const uint8_t sign_sk[64], uint8_t sig[64]);

@@ -28,6 +28,7 @@ enum sp_db {
 	SP_DB_HOOK,       /* node: pending hand-overs to the organisation's systems (sp_hook.h) */
 	SP_DB_FEEDBACK,   /* node: what happened with the signals we sent (sp_feedback_keep.h) */
 	SP_DB_AWAITING,   /* node: signal id -> AwaitingEntry, submits waiting for a pseudonym (sp_awaiting.h) */
+	SP_DB_SUBJECT,    /* broker: network pseudonym -> subject handle (sp_subject.h) */
 	SP_DB_COUNT
 };
 

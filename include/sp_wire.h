@@ -41,6 +41,25 @@ int sp_wire_decode_frame(const uint8_t *buf, size_t len, size_t max,
 int sp_wire_check_signal(const Seinpost__Signal *sig, Seinpost__SignalHeader **hdr_out,
                          char *why, size_t whylen) SP_MUST_CHECK;
 
+/* The network pseudonym P (issue 13) is never in the signed header: the
+ * header carries its commitment, and P travels beside it
+ * (Signal.subject_pseudonym) to the broker only. A header decoded here from
+ * a signal that carries P has P filled in as h->pseudonym after the
+ * commitment is checked; a recipient's header has its own pseudonym filled in
+ * (Delivery.recipient_pseudonym), so code reads h->pseudonym as "the subject,
+ * as this party knows it". */
+
+/* A delivery's signal as sp_wire_check_signal, its header's pseudonym being
+ * the recipient's own (d->recipient_pseudonym). */
+int sp_wire_delivery_header(const Seinpost__Delivery *d, Seinpost__SignalHeader **hdr_out, char *why,
+                            size_t whylen) SP_MUST_CHECK;
+
+/* The header of a stored signal (our own store: decoded, not fully checked),
+ * with P or, when `mine` is given and non-empty, the recipient's pseudonym
+ * filled in. NULL when it does not decode or P does not match. Free with
+ * seinpost__signal_header__free_unpacked. */
+Seinpost__SignalHeader *sp_wire_header_of(const Seinpost__Signal *sig, const ProtobufCBinaryData *mine);
+
 /* Decode a serialised Signal (e.g. from the outbox) and validate it. */
 int sp_wire_decode_signal(const uint8_t *buf, size_t len, Seinpost__Signal **sig,
                           Seinpost__SignalHeader **hdr, char *why, size_t whylen) SP_MUST_CHECK;

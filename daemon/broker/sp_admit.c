@@ -51,6 +51,13 @@ int sp_admit_signal(const sp_roster *r, const sp_policy *p, const char *proven_o
 		rc = SP_EPOLICY;
 		goto out;
 	}
+	/* Issue 13: the broker routes and matches on P, which the sender gives
+	 * beside the header (sp_wire checked it against the commitment). */
+	if (hdr->subject_kind != SEINPOST__SUBJECT_KIND__SUBJECT_NONE && hdr->pseudonym.len != 32) {
+		WHY("the subject's pseudonym is missing beside the header (subject_pseudonym)");
+		rc = SP_EMALFORMED;
+		goto out;
+	}
 	rc = o->sig_verified ? SP_OK : sp_org_verify_signal(sender, sig, hdr, o->now_s);
 	if (rc != SP_OK) {
 		WHY("signature or tier digest does not verify against the sender's key");

@@ -3,6 +3,7 @@
 #include "sp_meta_keys.h"
 
 #include "sp_broker_int.h"
+#include "sp_subject.h"
 #include "sp_withdraw.h"
 
 
@@ -419,11 +420,19 @@ static int handle_involve(struct broker *b, sp_txn *t, const sp_msg *m, const Se
 	Seinpost__Frame f = SEINPOST__FRAME__INIT;
 	Seinpost__InvolveAck a = SEINPOST__INVOLVE_ACK__INIT;
 	sp_engine eng = { b->policy, b->roster, sp_now_s() };
+	uint8_t pr[32];
 	char why[256] = "";
 	int rc = sp_escalate_on_involve(&eng, t, m->user, u, why, sizeof why);
 	if (rc < 0 && !sp_escalate_refusal(rc))
 		return rc; /* storage failure: the batch aborts, the node retries */
 	a.pseudonym = u->pseudonyms[0]->pseudonym;
+	if (rc == SP_OK) { /* issue 13: the node maps its own pseudonym of the subject, not P */
+		int r = sp_subject_involved(t, u, m->user, pr);
+		if (r != SP_OK)
+			return r;
+		a.recipient_pseudonym.data = pr;
+		a.recipient_pseudonym.len = sizeof pr;
+	}
 	a.status = rc == SP_OK ? SEINPOST__STATUS__STATUS_OK : SEINPOST__STATUS__STATUS_REJECTED;
 	a.code = rc;
 	a.reason = why;
@@ -446,9 +455,11 @@ static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, co
 	ProtobufCBinaryData *stored = calloc(ib->n_updates, sizeof *stored);
 	Seinpost__InvolveAck *ref = calloc(ib->n_updates, sizeof *ref), **refp = calloc(ib->n_updates, sizeof *refp);
 	char (*why)[128] = calloc(ib->n_updates, sizeof *why);
+	ProtobufCBinaryData *recip = calloc(ib->n_updates, sizeof *recip);
+	uint8_t *prs = malloc(ib->n_updates * 32 + 1);
 	int rc = SP_OK;
 
-	if (!stored || !ref || !refp || !why) {
+	if (!stored || !ref || !refp || !why || !recip || !prs) {
 		rc = SP_ENOMEM;
 		goto out;
 	}
@@ -460,6 +471,10 @@ static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, co
 			goto out;
 		}
 		if (r == SP_OK) {
+			if ((rc = sp_subject_involved(t, u, m->user, prs + 32 * a.n_stored)) != SP_OK)
+				goto out;
+			recip[a.n_stored].data = prs + 32 * a.n_stored;
+			recip[a.n_stored].len = 32;
 			stored[a.n_stored++] = u->pseudonyms[0]->pseudonym;
 			continue;
 		}
@@ -472,6 +487,8 @@ static int handle_involve_batch(struct broker *b, sp_txn *t, const sp_msg *m, co
 		refp[a.n_refused++] = x;
 	}
 	a.stored = stored;
+	a.n_stored_recipient = a.n_stored;
+	a.stored_recipient = recip;
 	a.refused = refp;
 	f.version = SP_WIRE_VERSION;
 	f.body_case = SEINPOST__FRAME__BODY_INVOLVE_BATCH_ACK;
@@ -485,6 +502,8 @@ out:
 	free(ref);
 	free(refp);
 	free(why);
+	free(recip);
+	free(prs);
 	return rc;
 }
 

@@ -2,6 +2,7 @@
  * then roster, policy, store and sockets), reloads its policy and roster on
  * SIGHUP, and stops. */
 #include "sp_broker_int.h"
+#include "sp_subject.h"
 
 #include <limits.h>
 
@@ -79,7 +80,8 @@ void sp_broker_reload_roster(struct broker *b)
 	b->npeers = sp_roster_count(r);
 	b->roster = r;
 	sp_roster_free(&old);
-	if (k) { /* the broker's sign key rotated: heads from now on */
+	if (k) { /* the broker's sign key rotated: heads and recipient pseudonyms from now on */
+		sp_subject_set_signer(k->sign_sk);
 		sp_keys_free(&b->keys);
 		b->keys = k;
 	}
@@ -105,8 +107,10 @@ int sp_broker_open(struct broker *b)
 		return rc;
 	}
 	rc = sp_keys_load(b->cfg->keys_dir, &b->keys);
-	if (rc == SP_OK)
+	if (rc == SP_OK) {
+		sp_subject_set_signer(b->keys->sign_sk);
 		rc = sp_malformed_new(&b->malformed);
+	}
 	if (rc != SP_OK) {
 		sp_log(LOG_ERR, C, "keys in %s: %s", b->cfg->keys_dir, sp_strerror(rc));
 		return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sp_signal.h"
+#include "sp_subject.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 #include "sp_withdraw.h"
@@ -74,6 +75,8 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 	unsigned tiers;
 	Seinpost__Signal *copy = NULL;
 	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
+	Seinpost__Referral own_ref;
+	uint8_t pr[32], prsig[64];
 	char *rules[1] = { (char *)(rule_id ? rule_id : "") };
 	int rc;
 
@@ -89,6 +92,23 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 	d.n_rule_ids = rule_id && rule_id[0] ? 1 : 0;
 	d.rule_ids = rules;
 	d.referral = (Seinpost__Referral *)ref;
+	/* Issue 13: the recipient's own pseudonym of the subject, never P; a
+	 * referral names the subject by it too. */
+	if (sig->subject_pseudonym.len == 32) {
+		rc = sp_subject_seal_for(t, sig->subject_pseudonym.data, id, to, pr, prsig);
+		if (rc != SP_OK)
+			goto out;
+		d.recipient_pseudonym.data = pr;
+		d.recipient_pseudonym.len = sizeof pr;
+		d.recipient_pseudonym_sig.data = prsig;
+		d.recipient_pseudonym_sig.len = sizeof prsig;
+		if (ref) {
+			own_ref = *ref;
+			own_ref.pseudonym.data = pr;
+			own_ref.pseudonym.len = sizeof pr;
+			d.referral = &own_ref;
+		}
+	}
 	rc = sp_queue_append(t, to, id, &d);
 	if (rc == SP_OK) /* whom to tell should its sender withdraw it */
 		rc = sp_withdraw_note_holder(t, id, to);

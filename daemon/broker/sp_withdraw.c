@@ -6,6 +6,7 @@
  * state and the audit record commit together, or nothing does.
  */
 #include "sp_withdraw.h"
+#include "sp_subject.h"
 #include "sp_meta_keys.h"
 
 #include <ctype.h>
@@ -150,8 +151,10 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
                             const Seinpost__Referral *ref)
 {
 	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
+	Seinpost__Signal sent = SEINPOST__SIGNAL__INIT;
+	Seinpost__Referral own_ref;
 	Seinpost__SignalHeader *h = NULL;
-	uint8_t wid[16];
+	uint8_t wid[16], pr[32], prsig[64];
 	int rc;
 
 	h = seinpost__signal_header__unpack(NULL, bare->header.len, bare->header.data);
@@ -160,9 +163,27 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 		goto out;
 	}
 	sp_withdraw_receipt_id(h->id.data, wid);
-	d.signal = (Seinpost__Signal *)bare;
+	/* header and signature only: never the network pseudonym (issue 13);
+	 * the recipient's own one, and in the referral too */
+	sent.header = bare->header;
+	sent.signature = bare->signature;
+	d.signal = &sent;
 	d.withdrawn = when;
 	d.referral = (Seinpost__Referral *)ref;
+	if (bare->subject_pseudonym.len == 32) {
+		if ((rc = sp_subject_seal_for(t, bare->subject_pseudonym.data, h->id.data, to, pr, prsig)) != SP_OK)
+			goto out;
+		d.recipient_pseudonym.data = pr;
+		d.recipient_pseudonym.len = sizeof pr;
+		d.recipient_pseudonym_sig.data = prsig;
+		d.recipient_pseudonym_sig.len = sizeof prsig;
+		if (ref) {
+			own_ref = *ref;
+			own_ref.pseudonym.data = pr;
+			own_ref.pseudonym.len = sizeof pr;
+			d.referral = &own_ref;
+		}
+	}
 	rc = sp_queue_append(t, to, wid, &d);
 out:
 	if (h)
@@ -356,6 +377,7 @@ int sp_withdraw_apply(sp_txn *t, const sp_engine *e, const char *org, const Sein
 		size_t blen;
 		bare.header = bs->signal->header;
 		bare.signature = bs->signal->signature;
+		bare.subject_pseudonym = bs->signal->subject_pseudonym; /* the broker keeps P; never forwarded */
 		nb.signal = &bare;
 		nb.accepted = bs->accepted;
 		nb.expires = bs->expires;

@@ -384,7 +384,7 @@ static int inbox_row(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	char idhex[SP_ID_HEX], when[32], created[32], tiers[64], pseudo[17];
 	if (!e || !e->delivery || !e->delivery->signal || kl != 16)
 		goto out;
-	h = seinpost__signal_header__unpack(NULL, e->delivery->signal->header.len, e->delivery->signal->header.data);
+	h = sp_wire_header_of(e->delivery->signal, &e->delivery->recipient_pseudonym); /* ours, not P */
 	if (!h || h->pseudonym.len != 32)
 		goto out;
 	sp_hex(k, 16, idhex);

@@ -88,8 +88,7 @@ static int sig_load(sp_txn *t, const uint8_t id[16], struct sig_info *s)
 	memset(s, 0, sizeof *s);
 	if (sp_store_get(t, SP_DB_INBOX, id, 16, &v, &vl) != SP_OK ||
 	    !(s->e = seinpost__inbox_entry__unpack(NULL, vl, v)) || !s->e->delivery || !s->e->delivery->signal ||
-	    !(s->h = seinpost__signal_header__unpack(NULL, s->e->delivery->signal->header.len,
-	                                             s->e->delivery->signal->header.data)))
+	    !(s->h = sp_wire_header_of(s->e->delivery->signal, &s->e->delivery->recipient_pseudonym)))
 		return 0;
 	unsigned m = 1;
 	for (size_t i = 0; i < s->e->delivery->signal->n_grants; i++)

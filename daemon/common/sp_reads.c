@@ -252,7 +252,7 @@ int sp_reads_accept(sp_txn *t, const sp_roster *roster, const char *from,
 	if (rc == SP_OK) {
 		bs = seinpost__broker_signal__unpack(NULL, vl, v);
 		if (bs && bs->signal)
-			h = seinpost__signal_header__unpack(NULL, bs->signal->header.len, bs->signal->header.data);
+			h = sp_wire_header_of(bs->signal, NULL);
 	} else if (rc != SP_ENOTFOUND) {
 		goto out;
 	}

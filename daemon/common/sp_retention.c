@@ -12,6 +12,7 @@
 #include "sp_feedback_keep.h"
 #include "sp_release.h"
 #include "sp_util.h"
+#include "sp_wire.h"
 
 #define C "retention"
 #define SWEEP_MAX 256 /* per call: keeps one transaction short */
@@ -85,7 +86,7 @@ static int expired_header(struct scan *s, const Seinpost__Signal *sig, int escal
 	int gone;
 	if (!sig)
 		return 0;
-	h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+	h = sp_wire_header_of(sig, NULL); /* P filled in: the broker's copy */
 	if (!h)
 		return 0;
 	if (!escalated_known && h->pseudonym.len == 32 && h->id.len == 16)
@@ -205,8 +206,8 @@ static Seinpost__SignalHeader *header_of(sp_txn *t, int db, const uint8_t *id)
 		sig = ie->delivery->signal;
 	else if (db == SP_DB_OUTBOX && (oe = seinpost__outbox_entry__unpack(NULL, vl, v)))
 		sig = oe->signal;
-	if (sig)
-		h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+	if (sig) /* the subject as this store knows it: P at the broker and sender, P_R at a recipient */
+		h = sp_wire_header_of(sig, ie ? &ie->delivery->recipient_pseudonym : NULL);
 	if (b)
 		seinpost__broker_signal__free_unpacked(b, NULL);
 	if (ie)

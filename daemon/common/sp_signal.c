@@ -152,10 +152,17 @@ static int pack_core(const Seinpost__SignalHeader *hdr, uint8_t **out, size_t *l
 /* True when hdr re-packs to exactly the bytes that were signed. */
 static int header_canonical(const Seinpost__SignalHeader *hdr, const ProtobufCBinaryData *bytes)
 {
+	/* A broker's decoded header carries P filled in beside the commitment
+	 * (sp_wire.h); the signed bytes never do. */
+	Seinpost__SignalHeader signed_part = *hdr;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int ok;
-	if (pack_msg(&hdr->base, &buf, &len) != SP_OK)
+	if (signed_part.subject_commitment.len) {
+		signed_part.pseudonym.data = NULL;
+		signed_part.pseudonym.len = 0;
+	}
+	if (pack_msg(&signed_part.base, &buf, &len) != SP_OK)
 		return 0;
 	ok = len == bytes->len && (len == 0 || memcmp(buf, bytes->data, len) == 0);
 	free(buf);
@@ -302,7 +309,7 @@ static int seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 	Seinpost__TierBox boxes[SP_TIER_COUNT], *bptr[SP_TIER_COUNT];
 	uint8_t dig[SP_TIER_COUNT][DIGEST_BYTES];
 	uint8_t nonces[SP_TIER_COUNT][NONCE_BYTES];
-	uint8_t id[SP_ID_BYTES], signature[crypto_sign_BYTES];
+	uint8_t id[SP_ID_BYTES], signature[crypto_sign_BYTES], commitment[32];
 	Seinpost__Signal sig = SEINPOST__SIGNAL__INIT;
 	Seinpost__Grant *gv = NULL, **gptr = NULL;
 	uint8_t *keys = NULL, *core = NULL, *hbytes = NULL, *msg = NULL, *sealed = NULL;
@@ -347,13 +354,18 @@ static int seal(const sp_signal_meta *m, const sp_tier_plain *plain,
 		memcpy(id, m->id, sizeof id);
 	else
 		randombytes_buf(id, sizeof id);
-	hdr.version = SP_WIRE_VERSION;
+	hdr.version = SP_HEADER_VERSION;
 	hdr.id.data = id;
 	hdr.id.len = sizeof id;
 	hdr.sender = (char *)m->sender;
 	hdr.subject_kind = (Seinpost__SubjectKind)m->subject_kind;
-	hdr.pseudonym.data = (uint8_t *)m->pseudonym;
-	hdr.pseudonym.len = m->pseudonym ? 32 : 0;
+	if (m->pseudonym) { /* the header commits to P; P itself goes beside it, to the broker only */
+		sp_signal_commitment(m->pseudonym, id, commitment);
+		hdr.subject_commitment.data = commitment;
+		hdr.subject_commitment.len = sizeof commitment;
+		sig.subject_pseudonym.data = (uint8_t *)m->pseudonym;
+		sig.subject_pseudonym.len = 32;
+	}
 	hdr.resident_report = m->resident_report;
 	hdr.pseudonym_epoch = m->pseudonym_epoch;
 	hdr.category = (char *)m->category;
@@ -760,6 +772,57 @@ out:
 	free(gp);
 	free(bp);
 	return rc;
+}
+
+/* ---- the subject's pseudonym: commitment, per-recipient pseudonym -------- */
+
+void sp_signal_commitment(const uint8_t p[32], const uint8_t id[16], uint8_t c[32])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, p, 32);
+	crypto_generichash_update(&st, id, 16);
+	crypto_generichash_final(&st, c, 32);
+}
+
+#define RECIP_DOMAIN_LEN (sizeof SP_RECIP_PSEUDONYM_DOMAIN - 1)
+#define RECIP_MSG_MAX (RECIP_DOMAIN_LEN + 16 + 1 + 255 + 32)
+
+static size_t recip_msg(const uint8_t id[16], const char *to, const uint8_t pr[32], uint8_t msg[RECIP_MSG_MAX])
+{
+	size_t tl = strlen(to), n = 0;
+	if (tl > 255)
+		return 0;
+	memcpy(msg, SP_RECIP_PSEUDONYM_DOMAIN, RECIP_DOMAIN_LEN);
+	n = RECIP_DOMAIN_LEN;
+	memcpy(msg + n, id, 16);
+	n += 16;
+	msg[n++] = (uint8_t)tl;
+	memcpy(msg + n, to, tl);
+	n += tl;
+	memcpy(msg + n, pr, 32);
+	return n + 32;
+}
+
+int sp_recip_pseudonym_sign(const uint8_t id[16], const char *to, const uint8_t pr[32], const uint8_t sign_sk[64],
+                            uint8_t sig[64])
+{
+	uint8_t msg[RECIP_MSG_MAX];
+	size_t n = recip_msg(id, to, pr, msg);
+	if (!n)
+		return SP_EINVAL;
+	crypto_sign_detached(sig, NULL, msg, n, sign_sk);
+	return SP_OK;
+}
+
+int sp_recip_pseudonym_verify(const uint8_t id[16], const char *to, const uint8_t pr[32], const uint8_t sig[64],
+                              const uint8_t broker_sign_pk[32])
+{
+	uint8_t msg[RECIP_MSG_MAX];
+	size_t n = recip_msg(id, to, pr, msg);
+	if (!n)
+		return SP_EINVAL;
+	return crypto_sign_verify_detached(sig, msg, n, broker_sign_pk) == 0 ? SP_OK : SP_ESIG;
 }
 
 /* ---- receipts ----------------------------------------------------------- */

@@ -71,6 +71,7 @@ static const char *const db_names[SP_DB_COUNT] = {
 	[SP_DB_HOOK] = "hook",
 	[SP_DB_FEEDBACK] = "feedback",
 	[SP_DB_AWAITING] = "awaiting",
+	[SP_DB_SUBJECT] = "subject",
 };
 
 /* Per thread, so concurrent transactions in different threads do not

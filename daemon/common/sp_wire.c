@@ -12,6 +12,7 @@
  */
 #include "sp_wire.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,9 @@ static int check_header(const Seinpost__SignalHeader *h, char *why, size_t whyle
 {
 	unsigned seen = 0;
 
-	if (h->version != 1)
-		return fail(why, whylen, SP_EMALFORMED, "header: unsupported version");
+	if (h->version != SP_HEADER_VERSION)
+		return fail(why, whylen, SP_EMALFORMED, "header: unsupported version (%u; this network uses %d)",
+		            h->version, SP_HEADER_VERSION);
 	if (h->id.len != ID_BYTES)
 		return fail(why, whylen, SP_EMALFORMED, "header: id must be %d bytes", ID_BYTES);
 	if (!sp_ident_ok(h->sender))
@@ -118,10 +120,13 @@ static int check_header(const Seinpost__SignalHeader *h, char *why, size_t whyle
 		/* no subject: only a resident report, and then no pseudonym */
 		if (!h->resident_report)
 			return fail(why, whylen, SP_EMALFORMED, "header: subject_kind none is only for a resident report");
-		if (h->pseudonym.len != 0)
+		if (h->subject_commitment.len != 0)
 			return fail(why, whylen, SP_EMALFORMED, "header: a report without a subject carries no pseudonym");
-	} else if (h->pseudonym.len != HASH_BYTES)
-		return fail(why, whylen, SP_EMALFORMED, "header: pseudonym must be %d bytes", HASH_BYTES);
+	} else if (h->subject_commitment.len != HASH_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "header: subject_commitment must be %d bytes", HASH_BYTES);
+	/* The network pseudonym is never in the signed header (issue 13). */
+	if (h->pseudonym.len != 0)
+		return fail(why, whylen, SP_EMALFORMED, "header: carries a pseudonym (only its commitment belongs there)");
 	if (!sp_ident_ok(h->category))
 		return fail(why, whylen, SP_EMALFORMED, "header: category is not a valid id");
 	if (h->weight < 1 || h->weight > 3)
@@ -152,6 +157,62 @@ static unsigned header_tiers(const Seinpost__SignalHeader *h)
 	for (size_t i = 0; i < h->n_tiers; i++)
 		m |= 1u << h->tiers[i]->tier;
 	return m;
+}
+
+/* The network pseudonym beside the header (the sender's and the broker's
+ * copies): it must match the header's commitment, and it is filled into the
+ * decoded header so the broker's code reads h->pseudonym (sp_wire.h). */
+static int subject_pseudonym(const Seinpost__Signal *sig, Seinpost__SignalHeader *h, char *why, size_t whylen)
+{
+	uint8_t c[HASH_BYTES];
+	if (sig->subject_pseudonym.len == 0)
+		return SP_OK; /* a recipient's copy */
+	if (h->subject_commitment.len != HASH_BYTES || sig->subject_pseudonym.len != HASH_BYTES)
+		return fail(why, whylen, SP_EMALFORMED, "signal: subject_pseudonym must be %d bytes, beside a commitment",
+		            HASH_BYTES);
+	sp_signal_commitment(sig->subject_pseudonym.data, h->id.data, c);
+	if (sodium_memcmp(c, h->subject_commitment.data, HASH_BYTES) != 0)
+		return fail(why, whylen, SP_EMALFORMED, "signal: the pseudonym does not match the header's commitment");
+	h->pseudonym.data = malloc(HASH_BYTES); /* freed by free_unpacked with the header */
+	if (!h->pseudonym.data)
+		return SP_ENOMEM;
+	memcpy(h->pseudonym.data, sig->subject_pseudonym.data, HASH_BYTES);
+	h->pseudonym.len = HASH_BYTES;
+	return SP_OK;
+}
+
+static int fill_pseudonym(Seinpost__SignalHeader *h, const ProtobufCBinaryData *p)
+{
+	if (!p || p->len != HASH_BYTES || h->pseudonym.len)
+		return SP_OK;
+	if (!(h->pseudonym.data = malloc(HASH_BYTES))) /* freed by free_unpacked with the header */
+		return SP_ENOMEM;
+	memcpy(h->pseudonym.data, p->data, HASH_BYTES);
+	h->pseudonym.len = HASH_BYTES;
+	return SP_OK;
+}
+
+Seinpost__SignalHeader *sp_wire_header_of(const Seinpost__Signal *sig, const ProtobufCBinaryData *mine)
+{
+	Seinpost__SignalHeader *h;
+	if (!sig || !(h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data)))
+		return NULL;
+	if (h->id.len != ID_BYTES || subject_pseudonym(sig, h, NULL, 0) != SP_OK || fill_pseudonym(h, mine) != SP_OK) {
+		seinpost__signal_header__free_unpacked(h, NULL);
+		return NULL;
+	}
+	return h;
+}
+
+int sp_wire_delivery_header(const Seinpost__Delivery *d, Seinpost__SignalHeader **hdr_out, char *why,
+                            size_t whylen)
+{
+	int rc = sp_wire_check_signal(d->signal, hdr_out, why, whylen);
+	if (rc == SP_OK && (rc = fill_pseudonym(*hdr_out, &d->recipient_pseudonym)) != SP_OK) {
+		seinpost__signal_header__free_unpacked(*hdr_out, NULL);
+		*hdr_out = NULL;
+	}
+	return rc;
 }
 
 int sp_wire_check_signal(const Seinpost__Signal *sig, Seinpost__SignalHeader **hdr_out,
@@ -253,6 +314,8 @@ int sp_wire_check_signal(const Seinpost__Signal *sig, Seinpost__SignalHeader **h
 		}
 	}
 
+	if ((rc = subject_pseudonym(sig, h, why, whylen)) != SP_OK)
+		goto out;
 	rc = SP_OK;
 	if (hdr_out) {
 		*hdr_out = h;
@@ -486,8 +549,18 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 		int rc;
 		if (!d)
 			break;
-		if ((rc = sp_wire_check_signal(d->signal, NULL, why, whylen)) != SP_OK)
+		Seinpost__SignalHeader *h = NULL;
+		if ((rc = sp_wire_check_signal(d->signal, &h, why, whylen)) != SP_OK)
 			return rc;
+		rc = h->subject_kind != SEINPOST__SUBJECT_KIND__SUBJECT_NONE && !d->withdrawn;
+		seinpost__signal_header__free_unpacked(h, NULL);
+		/* Issue 13: no byte of the network pseudonym reaches a recipient;
+		 * it gets its own pseudonym, signed by the broker. */
+		if (d->signal->subject_pseudonym.len)
+			return fail(why, whylen, SP_EMALFORMED, "delivery: carries the network pseudonym");
+		if (rc ? d->recipient_pseudonym.len != HASH_BYTES || d->recipient_pseudonym_sig.len != SIG_BYTES
+		       : d->recipient_pseudonym.len != 0 && d->recipient_pseudonym.len != HASH_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "delivery: recipient pseudonym or its signature missing");
 		if (d->withdrawn && (d->signal->n_tiers || d->signal->n_grants))
 			return fail(why, whylen, SP_EMALFORMED, "delivery: a withdrawal carries no tier and no grant");
 		if (d->n_rule_ids > MAX_RULE_IDS)
@@ -523,6 +596,12 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 		for (size_t i = 0; i < a->n_stored; i++)
 			if (a->stored[i].len != HASH_BYTES)
 				return fail(why, whylen, SP_EMALFORMED, "involve_batch_ack: pseudonym must be %d bytes", HASH_BYTES);
+		if (a->n_stored_recipient != a->n_stored)
+			return fail(why, whylen, SP_EMALFORMED, "involve_batch_ack: one recipient pseudonym per stored update");
+		for (size_t i = 0; i < a->n_stored_recipient; i++)
+			if (a->stored_recipient[i].len != HASH_BYTES)
+				return fail(why, whylen, SP_EMALFORMED, "involve_batch_ack: recipient pseudonym must be %d bytes",
+				            HASH_BYTES);
 		for (size_t i = 0; i < a->n_refused; i++)
 			if (!a->refused[i] || a->refused[i]->pseudonym.len != HASH_BYTES ||
 			    !sp_text_ok(a->refused[i]->reason, MAX_REASON, 0))
@@ -535,6 +614,8 @@ static int check_body(const Seinpost__Frame *f, char *why, size_t whylen)
 			break;
 		if (a->pseudonym.len != HASH_BYTES)
 			return fail(why, whylen, SP_EMALFORMED, "involve_ack: pseudonym must be %d bytes", HASH_BYTES);
+		if (a->recipient_pseudonym.len != 0 && a->recipient_pseudonym.len != HASH_BYTES)
+			return fail(why, whylen, SP_EMALFORMED, "involve_ack: recipient pseudonym must be %d bytes", HASH_BYTES);
 		if (!sp_text_ok(a->reason, MAX_REASON, 0))
 			return fail(why, whylen, SP_EMALFORMED, "involve_ack: reason not printable or too long");
 		return SP_OK;
@@ -819,6 +900,11 @@ int sp_wire_stored_signal_header(const void *v, size_t len, Seinpost__SignalHead
 		return SP_ECORRUPT;
 	}
 	*hdr = seinpost__signal_header__unpack(NULL, bs->signal->header.len, bs->signal->header.data);
+	if (*hdr && ((*hdr)->id.len != ID_BYTES || !sp_ident_ok((*hdr)->sender) ||
+	             subject_pseudonym(bs->signal, *hdr, NULL, 0) != SP_OK)) {
+		seinpost__signal_header__free_unpacked(*hdr, NULL);
+		*hdr = NULL;
+	}
 	seinpost__broker_signal__free_unpacked(bs, NULL);
 	if (*hdr && ((*hdr)->id.len != ID_BYTES || !sp_ident_ok((*hdr)->sender))) {
 		seinpost__signal_header__free_unpacked(*hdr, NULL);

@@ -604,8 +604,40 @@ void sp_involve_resend(sp_store *st, sp_involve_send_fn fn, void *ctx)
 	free(c);
 }
 
-/* Mark one acknowledged update (keyed by its first pseudonym) inside t. */
-static int acked_one(sp_txn *t, const uint8_t pseudonym[32], int refused, const char *reason)
+/* Forget every key of a local entry (one per epoch's pseudonym). */
+static int forget_keys(sp_txn *t, const Seinpost__LocalInvolvement *li)
+{
+	int rc = SP_OK;
+	for (size_t i = 0; i < li->n_pseudonyms && rc == SP_OK; i++)
+		if (li->pseudonyms[i]->pseudonym.len == 32 &&
+		    (rc = sp_store_del(t, SP_DB_INVOLVE, li->pseudonyms[i]->pseudonym.data, 32)) == SP_ENOTFOUND)
+			rc = SP_OK;
+	return rc;
+}
+
+/* The acknowledged mapping under our own pseudonym of the subject (P_R,
+ * issue 13): what deliveries name the subject by. The network pseudonyms of
+ * the pending entry are not kept. */
+static int keep_under_recipient_pseudonym(sp_txn *t, const Seinpost__LocalInvolvement *li, const uint8_t pr[32])
+{
+	Seinpost__LocalInvolvement k = SEINPOST__LOCAL_INVOLVEMENT__INIT;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+	k.pseudonym.data = (uint8_t *)pr;
+	k.pseudonym.len = 32;
+	k.epoch = li->epoch;
+	k.ref = li->ref;
+	k.until = li->until;
+	if ((rc = sp_wire_pack(&k.base, &buf, &len)) == SP_OK)
+		rc = sp_store_put(t, SP_DB_INVOLVE, pr, 32, buf, len, 0);
+	free(buf);
+	return rc;
+}
+
+/* Mark one acknowledged update (keyed by its first pseudonym) inside t;
+ * pr: the broker's answer, our pseudonym of the subject (NULL: refused). */
+static int acked_one(sp_txn *t, const uint8_t pseudonym[32], const uint8_t *pr, int refused, const char *reason)
 {
 	const void *v;
 	size_t vl;
@@ -620,17 +652,16 @@ static int acked_one(sp_txn *t, const uint8_t pseudonym[32], int refused, const 
 		return SP_ECORRUPT;
 	if (refused)
 		sp_log(LOG_WARNING, C, "broker refused an involvement: %s", reason ? reason : "");
-	if (li->remove || refused) {
-		/* Removed (or refused): forget the local mapping too. */
-		rc = SP_OK;
-		for (size_t i = 0; i < li->n_pseudonyms && rc == SP_OK; i++)
-			if (li->pseudonyms[i]->pseudonym.len == 32 &&
-			    (rc = sp_store_del(t, SP_DB_INVOLVE, li->pseudonyms[i]->pseudonym.data, 32)) == SP_ENOTFOUND)
-				rc = SP_OK;
+	if (li->n_pseudonyms == 0) /* an entry of one key: the pending one itself */
+		rc = (rc = sp_store_del(t, SP_DB_INVOLVE, pseudonym, 32)) == SP_ENOTFOUND ? SP_OK : rc;
+	else
+		rc = forget_keys(t, li);
+	if (rc == SP_OK && pr && !refused) {
+		if (li->remove) /* removed: the mapping goes too */
+			rc = (rc = sp_store_del(t, SP_DB_INVOLVE, pr, 32)) == SP_ENOTFOUND ? SP_OK : rc;
+		else
+			rc = keep_under_recipient_pseudonym(t, li, pr);
 	}
-	/* Stored at the broker: only the pending key goes. The entry itself is
-	 * not rewritten (a bulk roster would otherwise write every entry twice);
-	 * the pending index, not LocalInvolvement.synced, says what is unsent. */
 	if (rc == SP_OK)
 		rc = pending_del(t, pseudonym);
 	seinpost__local_involvement__free_unpacked(li, NULL);
@@ -643,10 +674,11 @@ void sp_involve_batch_acked(sp_store *st, const Seinpost__InvolveBatchAck *a)
 	int rc = sp_txn_begin(st, 1, &t);
 	for (size_t i = 0; i < a->n_stored && rc == SP_OK; i++)
 		if (a->stored[i].len == 32)
-			rc = acked_one(t, a->stored[i].data, 0, NULL);
+			rc = acked_one(t, a->stored[i].data,
+			               i < a->n_stored_recipient ? a->stored_recipient[i].data : NULL, 0, NULL);
 	for (size_t i = 0; i < a->n_refused && rc == SP_OK; i++)
 		if (a->refused[i]->pseudonym.len == 32)
-			rc = acked_one(t, a->refused[i]->pseudonym.data, 1, a->refused[i]->reason);
+			rc = acked_one(t, a->refused[i]->pseudonym.data, NULL, 1, a->refused[i]->reason);
 	if (rc == SP_OK)
 		rc = sp_txn_commit(&t);
 	if (rc != SP_OK)
@@ -659,7 +691,8 @@ void sp_involve_acked(sp_store *st, const Seinpost__InvolveAck *a)
 	sp_txn *t = NULL;
 	if (a->pseudonym.len != 32 || sp_txn_begin(st, 1, &t) != SP_OK)
 		return;
-	if (acked_one(t, a->pseudonym.data, a->status == SEINPOST__STATUS__STATUS_REJECTED, a->reason) == SP_OK &&
+	if (acked_one(t, a->pseudonym.data, a->recipient_pseudonym.len == 32 ? a->recipient_pseudonym.data : NULL,
+	              a->status == SEINPOST__STATUS__STATUS_REJECTED, a->reason) == SP_OK &&
 	    sp_txn_commit(&t) != SP_OK)
 		sp_log(LOG_ERR, C, "recording the broker's involvement answer failed");
 	sp_txn_abort(&t);

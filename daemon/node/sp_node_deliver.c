@@ -91,6 +91,21 @@ static void refuse_delivery(struct node *n, const Seinpost__SignalHeader *h, con
 	(void)sp_node_send_frame(n, &f);
 }
 
+/* Issue 13: the broker signed our pseudonym of the subject (any key of its
+ * transition chain: deliveries queued before a broker key rotation). */
+static int recipient_pseudonym_ok(const struct node *n, const Seinpost__SignalHeader *h, const Seinpost__Delivery *d)
+{
+	const uint8_t *bk[SP_BROKER_KEYS_MAX];
+	size_t nbk = sp_roster_broker_keys(n->roster, bk, SP_BROKER_KEYS_MAX);
+	if (!nbk && (bk[0] = sp_roster_broker_sign(n->roster)) != NULL)
+		nbk = 1;
+	for (size_t i = 0; i < nbk; i++)
+		if (sp_recip_pseudonym_verify(h->id.data, n->cfg->org, d->recipient_pseudonym.data,
+		                              d->recipient_pseudonym_sig.data, bk[i]) == SP_OK)
+			return 1;
+	return 0;
+}
+
 /* Delivery: check the sender's signature, store once (dedup by id) in a
  * child of the batch transaction; the receipt goes out only after the batch
  * commits. A repeat (e.g. we crashed between commit and receipt) is
@@ -106,7 +121,7 @@ int sp_node_handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Deliv
 	uint8_t wid[SP_ID_BYTES];
 	int rc, done = 0, hooked = 0;
 
-	rc = sp_wire_check_signal(d->signal, &h, why, sizeof why);
+	rc = sp_wire_delivery_header(d, &h, why, sizeof why); /* h->pseudonym: ours (P_R), never P */
 	if (rc != SP_OK) {
 		sp_log(LOG_WARNING, C, "delivery malformed: %s", why);
 		return SP_OK;
@@ -128,6 +143,12 @@ int sp_node_handle_delivery(struct node *n, sp_txn *batch, const Seinpost__Deliv
 		 * aside after max_refusals (sp_quarantine.h), with an audit record:
 		 * a forged or damaged delivery stays visible there. */
 		refuse_delivery(n, h, idhex, sender ? SP_ESIG : SP_EORG);
+		goto out;
+	}
+	if (d->recipient_pseudonym.len && !recipient_pseudonym_ok(n, h, d)) {
+		sp_log_event(LOG_WARNING, C, h->sender, idhex, "delivery refused: our pseudonym of the subject is not "
+		             "signed by the broker");
+		refuse_delivery(n, h, idhex, SP_ESIG);
 		goto out;
 	}
 	{

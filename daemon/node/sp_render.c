@@ -81,7 +81,7 @@ int sp_render_open(const void *v, size_t vl, const sp_roster *roster, const sp_p
 	memset(out, 0, sizeof *out);
 	out->entry = seinpost__inbox_entry__unpack(NULL, vl, v);
 	if (!out->entry || !out->entry->delivery ||
-	    sp_wire_check_signal(out->entry->delivery->signal, &out->h, w, sizeof w) != SP_OK) {
+	    sp_wire_delivery_header(out->entry->delivery, &out->h, w, sizeof w) != SP_OK) {
 		snprintf(why, whylen, "stored signal is corrupt");
 		return SP_ECORRUPT;
 	}

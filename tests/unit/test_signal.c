@@ -99,13 +99,22 @@ START_TEST(seal_verify)
 	Seinpost__Signal *sig = seal_default(id);
 	Seinpost__SignalHeader *h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
 	ck_assert_ptr_nonnull(h);
-	ck_assert_uint_eq(h->version, 1);
+	ck_assert_uint_eq(h->version, SP_HEADER_VERSION);
 	ck_assert_uint_eq(h->id.len, 16);
 	ck_assert_mem_eq(h->id.data, id, 16);
 	ck_assert_str_eq(h->sender, "politie-limburg");
 	ck_assert_str_eq(h->category, "criminal-exploitation");
 	ck_assert_uint_eq(h->weight, 2);
-	ck_assert_mem_eq(h->pseudonym.data, pseudonym, 32);
+	/* issue 13: the signed header commits to P; P travels beside it */
+	ck_assert_uint_eq(h->pseudonym.len, 0);
+	{
+		uint8_t c[32];
+		sp_signal_commitment(pseudonym, id, c);
+		ck_assert_uint_eq(h->subject_commitment.len, 32);
+		ck_assert_mem_eq(h->subject_commitment.data, c, 32);
+		ck_assert_uint_eq(sig->subject_pseudonym.len, 32);
+		ck_assert_mem_eq(sig->subject_pseudonym.data, pseudonym, 32);
+	}
 	ck_assert_mem_eq(h->policy_hash.data, policy_hash, 32);
 	ck_assert_uint_eq(h->n_tiers, 3);
 	ck_assert_uint_eq(sig->n_tiers, 3);
@@ -337,6 +346,23 @@ static Seinpost__Signal *forward(const Seinpost__Signal *sig, const char *to, un
 	return out;
 }
 
+/* issue 13: the broker's signature over a recipient's pseudonym binds the
+ * signal, the recipient and the pseudonym. */
+START_TEST(recip_pseudonym_sig)
+{
+	uint8_t pk[32], sk[64], id[16] = { 1 }, pr[32] = { 2 }, sig[64];
+	crypto_sign_keypair(pk, sk);
+	ck_assert_int_eq(sp_recip_pseudonym_sign(id, "school-a", pr, sk, sig), SP_OK);
+	ck_assert_int_eq(sp_recip_pseudonym_verify(id, "school-a", pr, sig, pk), SP_OK);
+	ck_assert_int_eq(sp_recip_pseudonym_verify(id, "school-b", pr, sig, pk), SP_ESIG);
+	id[0] ^= 1;
+	ck_assert_int_eq(sp_recip_pseudonym_verify(id, "school-a", pr, sig, pk), SP_ESIG);
+	id[0] ^= 1;
+	pr[5] ^= 1;
+	ck_assert_int_eq(sp_recip_pseudonym_verify(id, "school-a", pr, sig, pk), SP_ESIG);
+}
+END_TEST
+
 START_TEST(for_recipient)
 {
 	uint8_t id[16];
@@ -353,6 +379,7 @@ START_TEST(for_recipient)
 	ck_assert_uint_eq(f->n_tiers, 1);
 	ck_assert_int_eq(f->tiers[0]->tier, SEINPOST__TIER__TIER_CONTACT);
 	ck_assert_mem_eq(f->header.data, sig->header.data, sig->header.len);
+	ck_assert_uint_eq(f->subject_pseudonym.len, 0); /* issue 13: P never forwarded */
 	ck_assert_int_eq(verify(f), SP_OK);
 	ck_assert_int_eq(sp_signal_open(f, zvh.id, zvh.box_pk, zvh.box_sk, &o), SP_OK);
 	ck_assert_uint_eq(o.tiers, 1u << SP_TIER_CONTACT);
@@ -547,6 +574,7 @@ static Suite *signal_suite(void)
 	tcase_add_test(tc, open_failures);
 	tcase_add_test(tc, ad_binds_header);
 	tcase_add_test(tc, for_recipient);
+	tcase_add_test(tc, recip_pseudonym_sig);
 	tcase_add_test(tc, seal_partial_and_invalid);
 	tcase_add_test(tc, receipts);
 	tcase_add_test(tc, receipt_batches);

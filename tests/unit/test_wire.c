@@ -8,7 +8,7 @@
 /* A valid signal built from protobuf-c structs; tests break one field and
  * pack it again (pack re-serialises the header into signal.header). */
 typedef struct fx {
-	uint8_t id[16], pseudo[32], phash[32], digest[3][32], nonce[3][24];
+	uint8_t id[16], pseudo[32], commit[32], phash[32], digest[3][32], nonce[3][24];
 	uint8_t ct[3][40], sealed[3][SP_SEALED_KEY_BYTES], sig[64];
 	Seinpost__TierDigest td[3];
 	Seinpost__TierDigest *tdp[3];
@@ -30,11 +30,12 @@ static void fx_init(fx *f)
 	memset(f->phash, 3, sizeof f->phash);
 	memset(f->sig, 4, sizeof f->sig);
 	seinpost__signal_header__init(&f->hdr);
-	f->hdr.version = 1;
+	f->hdr.version = SP_HEADER_VERSION;
 	f->hdr.id = (ProtobufCBinaryData){ 16, f->id };
 	f->hdr.sender = "politie-limburg";
 	f->hdr.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
-	f->hdr.pseudonym = (ProtobufCBinaryData){ 32, f->pseudo };
+	sp_signal_commitment(f->pseudo, f->id, f->commit); /* issue 13: P beside, its commitment in the header */
+	f->hdr.subject_commitment = (ProtobufCBinaryData){ 32, f->commit };
 	f->hdr.category = "criminal-exploitation";
 	f->hdr.weight = 2;
 	f->hdr.created = 1700000000;
@@ -61,6 +62,7 @@ static void fx_init(fx *f)
 	f->hdr.tiers = f->tdp;
 	seinpost__signal__init(&f->sig_msg);
 	f->sig_msg.signature = (ProtobufCBinaryData){ 64, f->sig };
+	f->sig_msg.subject_pseudonym = (ProtobufCBinaryData){ 32, f->pseudo };
 	f->sig_msg.n_tiers = 3;
 	f->sig_msg.tiers = f->boxp;
 	f->sig_msg.n_grants = 3;
@@ -137,7 +139,7 @@ END_TEST
 START_TEST(signal_header_rules)
 {
 	fx f;
-	fx_init(&f); f.hdr.version = 2; EXPECT(&f, SP_EMALFORMED, "version");
+	fx_init(&f); f.hdr.version = 1; EXPECT(&f, SP_EMALFORMED, "version");
 	fx_init(&f); f.hdr.id.len = 15; EXPECT(&f, SP_EMALFORMED, "id");
 	fx_init(&f); f.hdr.id.len = 0; EXPECT(&f, SP_EMALFORMED, "id");
 	fx_init(&f); f.hdr.sender = "Politie Limburg"; EXPECT(&f, SP_EMALFORMED, "sender");
@@ -147,10 +149,16 @@ START_TEST(signal_header_rules)
 	fx_init(&f); f.hdr.resident_report = 1; EXPECT(&f, SP_EMALFORMED, "never about a person");
 	fx_init(&f); f.hdr.resident_report = 1; f.hdr.subject_kind = 3; EXPECT(&f, SP_OK, "");
 	fx_init(&f); f.hdr.resident_report = 1; f.hdr.subject_kind = 0; EXPECT(&f, SP_EMALFORMED, "no pseudonym");
-	fx_init(&f); f.hdr.resident_report = 1; f.hdr.subject_kind = 0; f.hdr.pseudonym.len = 0; EXPECT(&f, SP_OK, "");
+	fx_init(&f); f.hdr.resident_report = 1; f.hdr.subject_kind = 0; f.hdr.subject_commitment.len = 0;
+	f.sig_msg.subject_pseudonym.len = 0; EXPECT(&f, SP_OK, "");
 	fx_init(&f); f.hdr.subject_kind = 4; EXPECT(&f, SP_EMALFORMED, "subject_kind");
 	fx_init(&f); f.hdr.subject_kind = 3; EXPECT(&f, SP_OK, "");
-	fx_init(&f); f.hdr.pseudonym.len = 31; EXPECT(&f, SP_EMALFORMED, "pseudonym");
+	fx_init(&f); f.hdr.subject_commitment.len = 31; EXPECT(&f, SP_EMALFORMED, "commitment");
+	/* issue 13: P never in the signed header; P beside it must match the commitment */
+	fx_init(&f); f.hdr.pseudonym = (ProtobufCBinaryData){ 32, f.pseudo }; EXPECT(&f, SP_EMALFORMED, "carries a pseudonym");
+	fx_init(&f); f.pseudo[0] ^= 1; EXPECT(&f, SP_EMALFORMED, "does not match");
+	fx_init(&f); f.sig_msg.subject_pseudonym.len = 31; EXPECT(&f, SP_EMALFORMED, "subject_pseudonym");
+	fx_init(&f); f.sig_msg.subject_pseudonym.len = 0; EXPECT(&f, SP_OK, ""); /* a recipient's copy */
 	fx_init(&f); f.hdr.category = "bad/cat"; EXPECT(&f, SP_EMALFORMED, "category");
 	fx_init(&f); f.hdr.weight = 0; EXPECT(&f, SP_EWEIGHT, "weight");
 	fx_init(&f); f.hdr.weight = 4; EXPECT(&f, SP_EWEIGHT, "weight");
@@ -378,7 +386,18 @@ START_TEST(delivery_rules)
 	d.rule_ids = rules;
 	f.frame.body_case = SEINPOST__FRAME__BODY_DELIVERY;
 	f.frame.delivery = &d;
+	/* issue 13: never the network pseudonym, always the recipient's own, signed */
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "network pseudonym"));
+	f.sig_msg.subject_pseudonym.len = 0;
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	ck_assert_ptr_nonnull(strstr(why, "recipient pseudonym"));
+	d.recipient_pseudonym = (ProtobufCBinaryData){ 32, f.digest[0] };
+	d.recipient_pseudonym_sig = (ProtobufCBinaryData){ 64, f.sig };
 	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_OK);
+	d.recipient_pseudonym_sig.len = 63;
+	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
+	d.recipient_pseudonym_sig.len = 64;
 	rules[1] = "Bad Rule";
 	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
 	ck_assert_ptr_nonnull(strstr(why, "rule id 1"));
@@ -433,6 +452,7 @@ START_TEST(withdraw_rules)
 	f.frame.body_case = SEINPOST__FRAME__BODY_DELIVERY;
 	f.frame.delivery = &d;
 	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_OK);
+	f.sig_msg.subject_pseudonym.len = 0;
 	d.signal = &f.sig_msg; /* tiers and grants kept: refused */
 	ck_assert_int_eq(decode_frame_msg(&f.frame, SP_MAX_FRAME_DEFAULT, why, sizeof why), SP_EMALFORMED);
 	ck_assert_ptr_nonnull(strstr(why, "withdrawal"));
