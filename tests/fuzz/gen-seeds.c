@@ -45,7 +45,7 @@ static void put_msg(const char *sub, const char *name, const ProtobufCMessage *m
 	free(buf);
 }
 
-static uint8_t id[16], pseudo[32], phash[32], digest[3][32], nonce[3][24];
+static uint8_t id[16], pseudo[32], commit[32], phash[32], digest[3][32], nonce[3][24];
 static uint8_t ct[3][48], sealed[3][SP_SEALED_KEY_BYTES], sig64[64];
 static Seinpost__TierDigest td[3];
 static Seinpost__TierDigest *tdp[3];
@@ -67,11 +67,12 @@ static void signal_build(uint32_t weight, size_t ntiers)
 	memset(phash, 0xc3, sizeof phash);
 	memset(sig64, 0xd4, sizeof sig64);
 	seinpost__signal_header__init(&hdr);
-	hdr.version = 1;
+	hdr.version = SP_HEADER_VERSION;
 	hdr.id = (ProtobufCBinaryData){ 16, id };
 	hdr.sender = "politie-limburg";
 	hdr.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_PERSON;
-	hdr.pseudonym = (ProtobufCBinaryData){ 32, pseudo };
+	sp_signal_commitment(pseudo, id, commit); /* issue 13: P beside the header */
+	hdr.subject_commitment = (ProtobufCBinaryData){ 32, commit };
 	hdr.pseudonym_epoch = 1;
 	hdr.category = "criminal-exploitation";
 	hdr.weight = weight;
@@ -107,6 +108,7 @@ static void signal_build(uint32_t weight, size_t ntiers)
 	seinpost__signal__init(&sig);
 	sig.header = (ProtobufCBinaryData){ hlen, hbuf };
 	sig.signature = (ProtobufCBinaryData){ 64, sig64 };
+	sig.subject_pseudonym = (ProtobufCBinaryData){ 32, pseudo };
 	sig.n_tiers = ntiers;
 	sig.tiers = boxp;
 	sig.n_grants = ntiers;
@@ -196,6 +198,10 @@ static void frames(void)
 	del.rule_ids = rules;
 	fr.body_case = SEINPOST__FRAME__BODY_DELIVERY;
 	fr.delivery = &del;
+	put_msg("frame", "bad-delivery-network-pseudonym", &fr.base);
+	sig.subject_pseudonym = (ProtobufCBinaryData){ 0, NULL }; /* issue 13: the recipient's own, signed */
+	del.recipient_pseudonym = (ProtobufCBinaryData){ 32, digest[0] };
+	del.recipient_pseudonym_sig = (ProtobufCBinaryData){ 64, sig64 };
 	put_msg("frame", "delivery", &fr.base);
 	withdrawals(&fr, &del);
 
@@ -568,12 +574,13 @@ static void casework(void)
 	/* a resident report without a subject: kind none, no pseudonym, no grants */
 	signal_build(2, 1);
 	hdr.subject_kind = SEINPOST__SUBJECT_KIND__SUBJECT_NONE;
-	hdr.pseudonym = (ProtobufCBinaryData){ 0, NULL };
+	hdr.subject_commitment = (ProtobufCBinaryData){ 0, NULL };
 	hdr.resident_report = 1;
 	hdr.sender = "gemeente-maastricht";
 	if (sp_wire_pack(&hdr.base, &hbuf, &hlen) != SP_OK)
 		exit(1);
 	sig.header = (ProtobufCBinaryData){ hlen, hbuf };
+	sig.subject_pseudonym = (ProtobufCBinaryData){ 0, NULL };
 	sig.n_grants = 0;
 	fr.body_case = SEINPOST__FRAME__BODY_SUBMIT;
 	fr.submit = &sig;
