@@ -230,6 +230,31 @@ static uint32_t mask_of_grants(const Seinpost__Signal *s)
 	return m;
 }
 
+/* The network pseudonym of a queued delivery's signal, for its audit
+ * record: the queued copy holds the recipient's own pseudonym only (issue
+ * 13); the broker's copy of the signal holds P. Without that copy (past its
+ * retention) the record names no subject, as before. */
+static int subject_of(sp_txn *t, Seinpost__SignalHeader *h)
+{
+	const void *v;
+	size_t vl;
+	Seinpost__SignalHeader *full = NULL;
+	int rc = sp_store_get(t, SP_DB_SIGNALS, h->id.data, SP_ID_BYTES, &v, &vl);
+	if (rc == SP_ENOTFOUND)
+		return SP_OK;
+	if (rc != SP_OK)
+		return rc;
+	if (sp_wire_stored_signal_header(v, vl, &full) != SP_OK)
+		return SP_OK; /* damaged: the status checks report it */
+	if (full->pseudonym.len == 32) {
+		h->pseudonym = full->pseudonym; /* moved: freed with h */
+		full->pseudonym.data = NULL;
+		full->pseudonym.len = 0;
+	}
+	seinpost__signal_header__free_unpacked(full, NULL);
+	return SP_OK;
+}
+
 /* A verified receipt for one id: audit `delivered` once, dequeue. */
 static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const uint8_t id[16])
 {
@@ -261,6 +286,8 @@ static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const 
 		rc = SP_ECORRUPT;
 		goto out;
 	}
+	if (h->subject_commitment.len && (rc = subject_of(t, h)) != SP_OK)
+		goto out;
 	{
 		const sp_policy_rule *rule = NULL;
 		for (size_t i = 0; i < sp_policy_rule_count(b->policy); i++)

@@ -153,6 +153,14 @@ static int tombstone(sp_txn *t, const Seinpost__InboxEntry *old, const Seinpost_
 	}
 	if (d->referral)
 		nd.referral = d->referral;
+	/* our own pseudonym of the subject stays with the tombstone (issue 13) */
+	if (d->recipient_pseudonym.len) {
+		nd.recipient_pseudonym = d->recipient_pseudonym;
+		nd.recipient_pseudonym_sig = d->recipient_pseudonym_sig;
+	} else if (old && old->delivery) {
+		nd.recipient_pseudonym = old->delivery->recipient_pseudonym;
+		nd.recipient_pseudonym_sig = old->delivery->recipient_pseudonym_sig;
+	}
 	e.delivery = &nd;
 	e.received = received;
 	e.withdrawn = d->withdrawn;
