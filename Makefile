@@ -144,14 +144,17 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB)
 	@echo "  FUZZ    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(ALL_LDFLAGS) $(LIBS)
 
+# e2e tests two at a time; one at a time under the sanitizers (a slower
+# broker, and the CI run has the time)
+E2E_JOBS ?= $(if $(filter 1,$(SAN)),1,2)
 check: all $(UNIT_BIN) $(FUZZ_BIN) $(TOOL_BIN)
-	$(Q)BUILD=$(BUILD) tests/run-all.sh
+	$(Q)BUILD=$(BUILD) E2E_JOBS=$(E2E_JOBS) tests/run-all.sh
 
 unit: all $(UNIT_BIN)
 	$(Q)BUILD=$(BUILD) tests/run-all.sh unit
 
 e2e: all $(TOOL_BIN)
-	$(Q)BUILD=$(BUILD) tests/run-all.sh e2e
+	$(Q)BUILD=$(BUILD) E2E_JOBS=$(E2E_JOBS) tests/run-all.sh e2e
 
 fuzz-replay: $(FUZZ_BIN)
 	$(Q)BUILD=$(BUILD) tests/run-all.sh fuzz
