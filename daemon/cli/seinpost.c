@@ -155,6 +155,13 @@ static const struct cmd commands[] = {
 	  "One pseudonym (64 hex) per identifier, in input order; identifiers are blinded before\n"
 	  "they leave this process and counted against the organisation's daily limit.\n"
 	  "Exit 1 refused or a key/proof alarm, 2 usage or a malformed identifier, 3 no answer." },
+	{ NODE, "alarms", sp_cli_alarms, "[--json]",
+	  "the pseudonymisation service's alarms (privacy officer)",
+	  "The alarms the privacy officer's node took from every pseudonymisation service instance it\n"
+	  "names (rate-limit refusals, requests whose signature failed), each with its instance, number\n"
+	  "and time, and each instance's feed (alarms taken, last verified answer, whether it holds).\n"
+	  "No personal data: organisation, role, counts, time. `status` is unhealthy while any is kept.\n"
+	  "docs/pseudonymiser.md." },
 	{ ANY, "audit verify", sp_cli_audit, "[--json]", "check records, hash chain and signed tree heads",
 	  "Exit 0 intact, 1 broken (the first bad record or head is named)." },
 	{ ANY, "audit log", sp_cli_audit,
