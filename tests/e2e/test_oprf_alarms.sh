@@ -122,4 +122,16 @@ check "2-of-3: an alarm of each instance arrives within 5 s" e2e_wait_for 5 bash
 sp fg-mh status >"$E2E_DIR/po3.status"
 check "2-of-3: the privacy officer's status is unhealthy (exit 1)" test $? -eq 1
 check "... and counts the 3 alarms" grep -q "ALARM: 3 alarms from the pseudonymisation service" "$E2E_DIR/po3.status"
+
+# An instance whose pages are not signed by its roster key: the feed's own alarm.
+e2e_stop pseudo-mh-1
+"$BUILD/tools/sp_fake_pseudonymiser" "$NET/pseudo-mh-1/seinpost.conf" --forge-alarms >"$E2E_DIR/fake.log" 2>&1 &
+E2E_PIDS+=($!)
+check "a page signed by another key: the feed of pseudo-mh-1 is an alarm within 5 s" e2e_wait_for 5 bash -c \
+	"'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' status | grep -q 'ALARM: the alarm feed of pseudonymiser pseudo-mh-1 does not hold: a page of alarms does not carry'"
+check "... in the journal" grep -q "ALARM: the alarm feed of pseudonymiser pseudo-mh-1 does not hold" "$E2E_DIR/fg-mh.log"
+check "... and alarms --json marks that feed broken, the others not" bash -c "sp() { '$SEINPOST' --config \"$NET/\$1/seinpost.conf\" \"\${@:2}\"; }; sp fg-mh alarms --json | $PY -c '
+import json, sys
+f = {x[\"service\"]: x[\"broken\"] for x in json.load(sys.stdin)[\"feeds\"]}
+sys.exit(0 if f == {\"pseudo-mh-1\": True, \"pseudo-mh-2\": False, \"pseudo-mh-3\": False} else 1)'"
 e2e_done
