@@ -86,4 +86,24 @@ sys.exit(0 if p in blob else 1)
 PYEOF
 check "the service evaluated the re-registration and the new signal" \
 	bash -c "'$SEINPOST' --config '$NET/pseudo-mh/seinpost.conf' audit log | grep -q 'oprf-evaluated school-bonnefanten'"
+e2e_stop_all
+
+# To 2-of-3 instances: a fresh keyed network, migrated, asks two of three.
+rm -rf "$NET"
+"$SEINPOST" net init "$NET" --port "$(e2e_free_port)" --policy "$ROOT/deploy/policy.example" >/dev/null || exit 1
+OPRF_PORT=$(e2e_free_port)
+"$SEINPOST" net migrate "$NET" --pseudonymisers 3 --threshold 2 --oprf-port "$OPRF_PORT" >"$E2E_DIR/migrate3.out" 2>&1
+check "2-of-3: net migrate succeeds" test $? -eq 0
+check "2-of-3: no pseudo.key is left" test -z "$(find "$NET" -name pseudo.key)"
+check "2-of-3: the school names the three instances" grep -q '^service = pseudo-mh-1 pseudo-mh-2 pseudo-mh-3$' "$NET/school-bonnefanten/seinpost.conf"
+for i in 1 2 3; do
+	"$SEINPOSTD" --config "$NET/pseudo-mh-$i/seinpost.conf" --verbose >>"$E2E_DIR/pseudo-mh-$i.log" 2>&1 &
+	E2E_PIDS+=($!)
+done
+for i in 1 2 3; do for _ in $(seq 1 200); do grep -q "listening on" "$E2E_DIR/pseudo-mh-$i.log" 2>/dev/null && break; sleep 0.05; done; done
+for p in broker school-bonnefanten politie-limburg; do e2e_start "$p" || exit 1; done
+check "2-of-3: the school registers its pupil" sp school-bonnefanten involve --bsn $BSN --ref LL-9
+id3=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BSN --summary "t-of-n" --wait=10)
+check "2-of-3: a new signal reaches the school" e2e_wait_for 10 bash -c \
+	"'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' inbox | grep '$id3' | grep -q 'ref LL-9'"
 e2e_done
