@@ -165,6 +165,8 @@ static int migrate_node(const char *conf, const char *roster, const char *endpoi
 		 * visible and this command, run again, finishes it */
 		if ((rc = rewrite_config(conf, section, err, errlen)) != SP_OK)
 			return rc;
+	} else if (keyp[0] && (rc = rewrite_config(conf, "", err, errlen)) != SP_OK) {
+		return rc; /* migrated before, but a pseudonym_key line came back */
 	}
 	if ((keyp[0] && (rc = wipe(keyp)) != SP_OK) || (rc = wipe(beside)) != SP_OK)
 		return fail(err, errlen, rc, "removing the pseudonymisation key of %s: %s", conf, sp_strerror(rc));
