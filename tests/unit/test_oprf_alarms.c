@@ -107,7 +107,7 @@ START_TEST(numbered_and_told_apart)
 {
 	Seinpost__OprfSignedRequest sr = SEINPOST__OPRF_SIGNED_REQUEST__INIT;
 	Seinpost__OprfAlarmFetch *f = NULL;
-	uint8_t req[200] = { 0 }, sig[64] = { 0 }, buf[128], nonce[16] = { 0 };
+	uint8_t req[200] = { 0 }, sig[64] = { 0 }, buf[512], nonce[16] = { 0 };
 	size_t n;
 	uint64_t last;
 	sp_txn *t = NULL;
@@ -124,6 +124,7 @@ START_TEST(numbered_and_told_apart)
 	sr.request.len = sizeof req;
 	sr.signature.data = sig;
 	sr.signature.len = 64;
+	ck_assert_uint_le(seinpost__oprf_signed_request__get_packed_size(&sr), sizeof buf);
 	n = seinpost__oprf_signed_request__pack(&sr, buf);
 	ck_assert_int_eq(sp_wire_decode_oprf_alarm_fetch(buf, n, &f), SP_EMALFORMED);
 	ck_assert_ptr_null(f);
