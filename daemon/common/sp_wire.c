@@ -875,9 +875,12 @@ int sp_wire_decode_oprf_alarm_reply(const uint8_t *buf, size_t len, Seinpost__Op
 		return fail(why, whylen, SP_EMALFORMED, "alarm reply does not decode");
 	}
 	if (r->code != 0) {
-		*reply = r;
-		return r->code < 0 && r->code > SP_ELAST ? SP_OK
-		                                          : fail(why, whylen, SP_EMALFORMED, "alarm reply: bad code");
+		if (r->code < 0 && r->code > SP_ELAST) {
+			*reply = r;
+			return SP_OK;
+		}
+		seinpost__oprf_alarm_reply__free_unpacked(r, NULL);
+		return fail(why, whylen, SP_EMALFORMED, "alarm reply: bad code");
 	}
 	if (r->signature.len != 64 || !(p = seinpost__oprf_alarm_page__unpack(NULL, r->page.len, r->page.data)) ||
 	    has_unknown(&p->base))
