@@ -43,6 +43,7 @@
 #define SP_MK_INVOLVE_PENDING "iv.p"          /* sp_involve.c: involvements not yet acknowledged */
 #define SP_MK_INVOLVE_INDEXED "iv.indexed"    /* sp_involve.c: the pending index is built */
 #define SP_MK_OALARM_FEED    "oa.f/"          /* sp_oprf_alarms.c: instance -> OprfAlarmFeed (cursor) */
+#define SP_MK_OALARM_ACK     "oa.ack"         /* sp_oprf_alarms.c: OprfAlarmAck, the privacy officer's last acknowledgement */
 #define SP_MK_OALARM_REC     "oa.r/"          /* sp_oprf_alarms.c: instance '\0' be64(seq) -> OprfAlarm */
 
 /* ---- pseudonymiser ---------------------------------------------------- */

@@ -12,8 +12,9 @@
  * instance, and starts right after our cursor; its alarms and the new
  * cursor commit in one transaction. A feed that does not hold (a bad
  * signature, an instance whose alarm log shrank or that withholds alarms
- * its page counts) is a sticky alarm of its own. `status` is BAD while any
- * alarm is kept (sticky, like the [limits] alarm of sp_monitor.c).
+ * its page counts) is a sticky alarm of its own. `status` is BAD while an
+ * alarm is kept that the privacy officer has not acknowledged (`seinpost
+ * alarms --ack --user NAME`, audited); a broken feed stays BAD.
  */
 #ifndef SP_OPRF_ALARMS_H
 #define SP_OPRF_ALARMS_H
@@ -50,6 +51,14 @@ typedef int (*sp_oalarms_alarm_fn)(void *ctx, const char *service, const Seinpos
 typedef int (*sp_oalarms_feed_fn)(void *ctx, const char *service, const Seinpost__OprfAlarmFeed *f);
 int sp_oalarms_foreach(sp_txn *t, sp_oalarms_alarm_fn fn, void *ctx) SP_MUST_CHECK;
 int sp_oalarms_feeds(sp_txn *t, sp_oalarms_feed_fn fn, void *ctx) SP_MUST_CHECK;
+
+/* The privacy officer acknowledges every alarm kept now (audited locally
+ * with user and count, in t). *acked: how many. The status is BAD again
+ * when a newer one arrives. */
+int sp_oalarms_ack(sp_txn *t, const char *org, const char *user, uint64_t now_ms, uint64_t *acked) SP_MUST_CHECK;
+/* The last acknowledgement (*a NULL when none). Free with
+ * seinpost__oprf_alarm_ack__free_unpacked. */
+int sp_oalarms_ack_get(sp_txn *t, Seinpost__OprfAlarmAck **a) SP_MUST_CHECK;
 
 struct sp_status;
 struct sp_status_src;

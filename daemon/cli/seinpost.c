@@ -162,12 +162,13 @@ static const struct cmd commands[] = {
 	  "One pseudonym (64 hex) per identifier, in input order; identifiers are blinded before\n"
 	  "they leave this process and counted against the organisation's daily limit.\n"
 	  "Exit 1 refused or a key/proof alarm, 2 usage or a malformed identifier, 3 no answer." },
-	{ NODE, "alarms", sp_cli_alarms, "[--json]",
+	{ NODE, "alarms", sp_cli_alarms, "[--json] | --ack --user NAME",
 	  "the pseudonymisation service's alarms (privacy officer)",
 	  "The alarms the privacy officer's node took from every pseudonymisation service instance it\n"
 	  "names (rate-limit refusals, requests whose signature failed), each with its instance, number\n"
 	  "and time, and each instance's feed (alarms taken, last verified answer, whether it holds).\n"
-	  "No personal data: organisation, role, counts, time. `status` is unhealthy while any is kept.\n"
+	  "No personal data: organisation, role, counts, time. `status` is unhealthy while one is kept\n"
+	  "that was not acknowledged; --ack --user NAME acknowledges every alarm kept now (audited).\n"
 	  "docs/pseudonymiser.md." },
 	{ NODE, "pseudonym migrate", sp_cli_pseudonym_migrate, "--network ROSTER --pseudonymiser EPS",
 	  "this node's part of the move to the pseudonymisation service",

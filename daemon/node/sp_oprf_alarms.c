@@ -16,6 +16,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "sp_audit.h"
 #include "sp_log.h"
 #include "sp_oprf_alarmfeed.h"
 #include "sp_status.h"
@@ -27,6 +28,7 @@
 #define C "oprf-alarms"
 #define FEED SP_MK_OALARM_FEED
 #define REC SP_MK_OALARM_REC
+#define ACK SP_MK_OALARM_ACK
 #define REFUSED_RETRY_MS 60000 /* the instance refuses us: ask again this much later */
 
 struct inst {
@@ -440,6 +442,57 @@ int sp_oalarms_feeds(sp_txn *t, sp_oalarms_feed_fn fn, void *ctx)
 	return rc < 0 ? rc : SP_OK;
 }
 
+/* ---- acknowledgement ----------------------------------------------------------------- */
+
+static int count_one(void *ctx, const char *service, const Seinpost__OprfAlarm *a)
+{
+	(void)service;
+	(void)a;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+int sp_oalarms_ack_get(sp_txn *t, Seinpost__OprfAlarmAck **a)
+{
+	const void *v;
+	size_t vl;
+	int rc = sp_store_get(t, SP_DB_META, ACK, sizeof ACK - 1, &v, &vl);
+	*a = NULL;
+	if (rc == SP_ENOTFOUND)
+		return SP_OK;
+	if (rc != SP_OK)
+		return rc;
+	*a = seinpost__oprf_alarm_ack__unpack(NULL, vl, v);
+	return *a ? SP_OK : SP_ECORRUPT;
+}
+
+int sp_oalarms_ack(sp_txn *t, const char *org, const char *user, uint64_t now_ms, uint64_t *acked)
+{
+	Seinpost__OprfAlarmAck a = SEINPOST__OPRF_ALARM_ACK__INIT;
+	uint8_t *buf = NULL;
+	size_t len;
+	uint64_t n = 0;
+	int rc = sp_oalarms_foreach(t, count_one, &n);
+	sp_audit_entry e = {
+		.event = SEINPOST__AUDIT_EVENT__AUDIT_OPRF_ALARMS_ACKED,
+		.actor = org,
+		.user = user,
+		.reason = "the pseudonymisation service's alarms acknowledged",
+		.count = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n),
+	};
+	*acked = n;
+	if (rc != SP_OK)
+		return rc;
+	a.acked = n;
+	a.time = now_ms;
+	a.user = (char *)user;
+	if ((rc = sp_wire_pack(&a.base, &buf, &len)) != SP_OK)
+		return rc;
+	rc = sp_store_put(t, SP_DB_META, ACK, sizeof ACK - 1, buf, len, 0);
+	free(buf);
+	return rc == SP_OK ? sp_audit_append(t, &e, NULL) : rc;
+}
+
 /* ---- status ------------------------------------------------------------------------ */
 
 struct sum {
@@ -501,11 +554,29 @@ int sp_oalarms_status(const sp_status_src *src, sp_status *st)
 	sp_status_num(st, "oprf_alarms", "feeds_broken", (double)s.broken);
 	sp_status_time(st, "oprf_alarms", "last_alarm_at", s.n ? s.last_time : 0);
 	sp_status_time(st, "oprf_alarms", "last_contact_at", s.last_contact);
-	if (!s.n)
-		return sp_status_add(st, "oprf_alarms", "alarms", SP_STATUS_OK,
-		                     "no alarm from the pseudonymisation service");
-	return sp_status_add(st, "oprf_alarms", "alarms", SP_STATUS_BAD,
-	                     "ALARM: %llu alarm%s from the pseudonymisation service, last from %s at %s: %s "
-	                     "(seinpost alarms)", (unsigned long long)s.n, s.n == 1 ? "" : "s", s.last_service,
-	                     sp_iso_time(s.last_time, when, sizeof when), s.last_text);
+	{
+		Seinpost__OprfAlarmAck *a = NULL;
+		uint64_t acked = 0;
+		char by[96] = "";
+		if (sp_oalarms_ack_get(src->txn, &a) == SP_OK && a) {
+			acked = a->acked;
+			snprintf(by, sizeof by, "%s at ", a->user);
+			sp_iso_time(a->time, by + strlen(by), sizeof by - strlen(by));
+			sp_status_time(st, "oprf_alarms", "acknowledged_at", a->time);
+			seinpost__oprf_alarm_ack__free_unpacked(a, NULL);
+		}
+		sp_status_num(st, "oprf_alarms", "unacknowledged", (double)(s.n > acked ? s.n - acked : 0));
+		if (!s.n)
+			return sp_status_add(st, "oprf_alarms", "alarms", SP_STATUS_OK,
+			                     "no alarm from the pseudonymisation service");
+		if (s.n <= acked)
+			return sp_status_add(st, "oprf_alarms", "alarms", SP_STATUS_OK,
+			                     "%llu alarm%s from the pseudonymisation service, all acknowledged (by %s)",
+			                     (unsigned long long)s.n, s.n == 1 ? "" : "s", by);
+		return sp_status_add(st, "oprf_alarms", "alarms", SP_STATUS_BAD,
+		                     "ALARM: %llu alarm%s from the pseudonymisation service (%llu not acknowledged), "
+		                     "last from %s at %s: %s (seinpost alarms)", (unsigned long long)s.n,
+		                     s.n == 1 ? "" : "s", (unsigned long long)(s.n - acked), s.last_service,
+		                     sp_iso_time(s.last_time, when, sizeof when), s.last_text);
+	}
 }

@@ -101,6 +101,35 @@ e2e_start fg-mh || exit 1
 check "after the restart the alarm raised meanwhile arrives (2 alarms)" e2e_wait_for 10 bash -c "test \"\$($(declare -f sp alarms_n); NET='$NET' SEINPOST='$SEINPOST' PY='$PY' alarms_n fg-mh)\" = 2"
 check "... numbered 1 and 2 (no gap)" bash -c "'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' alarms | grep -c 'pseudo-mh #[12] ' | grep -qx 2"
 check "... and the status counts both" bash -c "'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' status | grep -q 'ALARM: 2 alarms'"
+
+# The privacy officer acknowledges them (audited); the next alarm is BAD again.
+sp fg-mh alarms --ack >/dev/null 2>&1
+check "--ack without --user: usage (exit 2)" test $? -eq 2
+sp fg-mh alarms --ack --user 123456789 >/dev/null 2>&1
+check "--ack with a number for a user: usage (exit 2)" test $? -eq 2
+check "the privacy officer acknowledges the 2 alarms" bash -c \
+	"'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' alarms --ack --user fg-jansen | grep -q '^2 alarms acknowledged by fg-jansen'"
+sp fg-mh status >"$E2E_DIR/po-ack.status"
+check "... status is healthy again (exit 0)" test $? -eq 0
+check "... saying all are acknowledged, by whom" grep -q "2 alarms from the pseudonymisation service, all acknowledged (by fg-jansen at" "$E2E_DIR/po-ack.status"
+check "... the acknowledgement is in the node's audit log" bash -c \
+	"'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' audit log --local | grep 'oprf-alarms-acknowledged' | grep -q fg-jansen"
+sp fg-mh alarms --json >"$E2E_DIR/alarms-ack.json"
+check "... alarms --json (acknowledged) validates" \
+	$PY "$ROOT/tests/tools/validate_json.py" "$ROOT/docs/json/alarms.schema.json" "$E2E_DIR/alarms-ack.json"
+check "... and names the acknowledgement" $PY -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["acknowledged"]
+sys.exit(0 if a["acknowledged"] == 2 and a["user"] == "fg-jansen" and a["acknowledged_at"] else 1)' "$E2E_DIR/alarms-ack.json"
+sp school-bonnefanten involve --file "$E2E_DIR/sweep.csv" --quiet >/dev/null 2>&1
+check "a third sweep: the privacy officer's status is unhealthy again within 5 s" e2e_wait_for 5 bash -c \
+	"'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' status | grep -q 'ALARM: 3 alarms from the pseudonymisation service (1 not acknowledged)'"
+sp fg-mh status --json >"$E2E_DIR/po3.json"
+check "... status --json: 3 alarms, 1 unacknowledged" $PY -c '
+import json, sys
+o = json.load(open(sys.argv[1]))["oprf_alarms"]
+sys.exit(0 if o["alarms"] == 3 and o["unacknowledged"] == 1 and o["acknowledged_at"] else 1)' "$E2E_DIR/po3.json"
+check "... which validates" $PY "$ROOT/tests/tools/validate_json.py" "$ROOT/docs/json/status.schema.json" "$E2E_DIR/po3.json"
 e2e_stop_all
 
 # 2-of-3: every instance's alarm reaches the privacy officer.
