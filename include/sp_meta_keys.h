@@ -51,5 +51,6 @@
 #define SP_MK_OPRF_ALARM     "oprf.alarm"     /* sp_oprfsvc.c: the rate-limit alarm */
 #define SP_MK_OPRF_ALARM_SEQ "oprf.aseq"      /* sp_oprf_alarmfeed.c: be64(the last alarm's seq) */
 #define SP_MK_OPRF_ALARM_LOG "oprf.al/"       /* sp_oprf_alarmfeed.c: be64(seq) -> OprfAlarm */
+#define SP_MK_OPRF_ALARM_WIN "oprf.aw/"       /* sp_oprf_alarmfeed.c: kind byte ‖ org -> the minute's alarm count */
 
 #endif

@@ -31,7 +31,15 @@ typedef struct sp_oprf_alarm {
 	uint64_t asked, used, limit;
 } sp_oprf_alarm;
 
-/* Append an alarm at now_ms in t (the refusal's write transaction). */
+/* At most this many alarms per organisation and kind a minute: a node that
+ * retries refused requests in a loop must not flood the privacy officer's
+ * store. Further refusals raise none; the next alarm of that organisation
+ * and kind counts them (OprfAlarm.suppressed), and each is in the audit log. */
+#define SP_OPRF_ALARM_BURST 10
+#define SP_OPRF_ALARM_WINDOW_MS 60000
+
+/* Append an alarm at now_ms in t (the refusal's write transaction), or
+ * count it as suppressed (above). */
 int sp_oprf_alarm_append(sp_txn *t, uint64_t now_ms, const sp_oprf_alarm *a) SP_MUST_CHECK;
 
 /* The newest alarm's sequence number (0: none). */

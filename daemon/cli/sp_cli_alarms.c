@@ -42,10 +42,10 @@ static int one_alarm(void *ctx, const char *service, const Seinpost__OprfAlarm *
 		       (unsigned long long)a->seq, text);
 		return 0;
 	}
-	json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "service", service, "seq",
+	json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "service", service, "seq",
 	                      (json_int_t)a->seq, "kind", kind_name(a->kind), "org", a->org, "role", a->role,
 	                      "asked", (json_int_t)a->asked, "used", (json_int_t)a->used, "limit",
-	                      (json_int_t)a->limit, "text", text);
+	                      (json_int_t)a->limit, "suppressed", (json_int_t)a->suppressed, "text", text);
 	if (!o || sp_cli_json_time(o, "raised_at", a->time) != 0 || json_array_append_new(l->arr, o) != 0)
 		l->rc = 1;
 	return 0;

@@ -118,14 +118,19 @@ void sp_oalarms_close(sp_oalarms **a)
 
 void sp_oalarms_text(const Seinpost__OprfAlarm *a, char *buf, size_t len)
 {
+	int n;
 	if (a->kind == SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_RATE_LIMIT)
-		snprintf(buf, len, "rate limit: %s (%s) asked for %llu evaluations with %llu of %llu used today; refused",
-		         a->org, a->role, (unsigned long long)a->asked, (unsigned long long)a->used,
-		         (unsigned long long)a->limit);
+		n = snprintf(buf, len, "rate limit: %s (%s) asked for %llu evaluations with %llu of %llu used today; "
+		             "refused", a->org, a->role, (unsigned long long)a->asked, (unsigned long long)a->used,
+		             (unsigned long long)a->limit);
 	else if (a->kind == SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_SIGNATURE)
-		snprintf(buf, len, "a request over %s's name (%s) failed its signature check; refused", a->org, a->role);
+		n = snprintf(buf, len, "a request over %s's name (%s) failed its signature check; refused", a->org,
+		             a->role);
 	else
-		snprintf(buf, len, "an alarm of an unknown kind about %s", a->org);
+		n = snprintf(buf, len, "an alarm of an unknown kind about %s", a->org);
+	if (a->suppressed && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (after %llu more such refusals that raised no alarm of their own: "
+		         "see the service's audit log)", (unsigned long long)a->suppressed);
 }
 
 /* ---- the feed's state ----------------------------------------------------- */

@@ -49,16 +49,75 @@ int sp_oprf_alarm_last(sp_txn *t, uint64_t *seq)
 	return SP_OK;
 }
 
+/* The minute's window of an organisation and kind: value be64(start) ‖
+ * be64(alarms raised in it) ‖ be64(refusals suppressed since the last). */
+#define WIN_PREFIX SP_MK_OPRF_ALARM_WIN
+#define WIN_VAL 24
+
+struct win {
+	char k[sizeof WIN_PREFIX + 1 + 64];
+	size_t kl;
+	uint64_t start, suppressed, count;
+};
+
+static int win_load(sp_txn *t, const sp_oprf_alarm *a, struct win *w)
+{
+	const void *v;
+	size_t vl, ol = strnlen(a->org, 64), pl = sizeof WIN_PREFIX - 1;
+	int rc;
+	memset(w, 0, sizeof *w);
+	if (ol == 0 || ol >= 64)
+		return SP_EINVAL;
+	memcpy(w->k, WIN_PREFIX, pl);
+	w->k[pl] = (char)a->kind;
+	memcpy(w->k + pl + 1, a->org, ol);
+	w->kl = pl + 1 + ol;
+	rc = sp_store_get(t, SP_DB_META, w->k, w->kl, &v, &vl);
+	if (rc == SP_ENOTFOUND)
+		return SP_OK;
+	if (rc != SP_OK)
+		return rc;
+	if (vl != WIN_VAL)
+		return SP_ECORRUPT;
+	w->start = sp_be64_get(v);
+	w->count = sp_be64_get((const uint8_t *)v + 8);
+	w->suppressed = sp_be64_get((const uint8_t *)v + 16);
+	return SP_OK;
+}
+
+static int win_save(sp_txn *t, const struct win *w)
+{
+	uint8_t v[WIN_VAL];
+	sp_be64_put(v, w->start);
+	sp_be64_put(v + 8, w->count);
+	sp_be64_put(v + 16, w->suppressed);
+	return sp_store_put(t, SP_DB_META, w->k, w->kl, v, sizeof v, 0);
+}
+
 int sp_oprf_alarm_append(sp_txn *t, uint64_t now_ms, const sp_oprf_alarm *a)
 {
 	Seinpost__OprfAlarm m = SEINPOST__OPRF_ALARM__INIT;
 	uint8_t k[LOG_KEY], sv[8], *buf = NULL;
 	size_t len;
 	uint64_t seq;
+	struct win w;
 	int rc;
 	if (!a || !a->kind || !a->org)
 		return SP_EINVAL;
-	if ((rc = sp_oprf_alarm_last(t, &seq)) != SP_OK)
+	if ((rc = win_load(t, a, &w)) != SP_OK)
+		return rc;
+	if (now_ms < w.start || now_ms - w.start >= SP_OPRF_ALARM_WINDOW_MS) {
+		w.start = now_ms;
+		w.count = 0;
+	}
+	if (w.count >= SP_OPRF_ALARM_BURST) {
+		w.suppressed++; /* audited with its refusal; counted in the next alarm */
+		return win_save(t, &w);
+	}
+	m.suppressed = w.suppressed;
+	w.count++;
+	w.suppressed = 0;
+	if ((rc = win_save(t, &w)) != SP_OK || (rc = sp_oprf_alarm_last(t, &seq)) != SP_OK)
 		return rc;
 	m.seq = ++seq;
 	m.time = now_ms;

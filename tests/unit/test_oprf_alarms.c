@@ -258,6 +258,39 @@ START_TEST(gaps_refused)
 }
 END_TEST
 
+/* A node looping refused requests raises at most SP_OPRF_ALARM_BURST
+ * alarms a minute per organisation and kind; the next counts the rest. */
+START_TEST(a_flood_is_bounded)
+{
+	Seinpost__OprfAlarmReply *r = NULL;
+	Seinpost__OprfAlarmPage *p = NULL;
+	sp_oprf_alarm other = { SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_RATE_LIMIT, "police-a", "police", 1, 2, 3 };
+	uint8_t nonce[16] = { 0 }, *raw = NULL;
+	size_t rlen;
+	uint64_t last;
+	sp_txn *t = NULL;
+	char text[320];
+	for (int i = 0; i < SP_OPRF_ALARM_BURST + 5; i++)
+		append(10000 + (uint64_t)i, SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_RATE_LIMIT, 256, 250);
+	append(10100, SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_SIGNATURE, 0, 0); /* another kind: raised */
+	ck_assert_int_eq(sp_txn_begin(store, 1, &t), SP_OK);
+	ck_assert_int_eq(sp_oprf_alarm_append(t, 10200, &other), SP_OK);       /* another org: raised */
+	ck_assert_int_eq(sp_oprf_alarm_last(t, &last), SP_OK);
+	ck_assert_int_eq(sp_txn_commit(&t), SP_OK);
+	ck_assert_uint_eq(last, SP_OPRF_ALARM_BURST + 2);
+	append(10000 + SP_OPRF_ALARM_WINDOW_MS, SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_RATE_LIMIT, 256, 250);
+	serve("fg-a", SP_OPRF_ALARM_BURST + 3, 10, nonce, &raw, &rlen);
+	ck_assert_int_eq(sp_wire_decode_oprf_alarm_reply(raw, rlen, &r, &p, NULL, 0), SP_OK);
+	ck_assert_uint_eq(p->n_alarms, 1);
+	ck_assert_uint_eq(p->alarms[0]->suppressed, 5);
+	sp_oalarms_text(p->alarms[0], text, sizeof text);
+	ck_assert_ptr_nonnull(strstr(text, "after 5 more such refusals"));
+	seinpost__oprf_alarm_page__free_unpacked(p, NULL);
+	seinpost__oprf_alarm_reply__free_unpacked(r, NULL);
+	free(raw);
+}
+END_TEST
+
 static Suite *oprf_alarms_suite(void)
 {
 	Suite *s = suite_create("oprf_alarms");
@@ -267,6 +300,7 @@ static Suite *oprf_alarms_suite(void)
 	tcase_add_test(tc, privacy_officer_only);
 	tcase_add_test(tc, signed_pages_from_the_cursor);
 	tcase_add_test(tc, gaps_refused);
+	tcase_add_test(tc, a_flood_is_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
