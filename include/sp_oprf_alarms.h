@@ -30,6 +30,7 @@
 
 #define SP_OALARMS_POLL_MS 1000     /* ask each instance this often */
 #define SP_OALARMS_TIMEOUT_MS 10000 /* an unanswered fetch is given up after this */
+#define SP_OALARMS_STALE_MS 120000  /* status warns after this long without a verified page */
 
 typedef struct sp_oalarms sp_oalarms;
 

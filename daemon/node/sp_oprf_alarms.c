@@ -533,7 +533,7 @@ static int sum_feed(void *ctx, const char *service, const Seinpost__OprfAlarmFee
 		s->rc = sp_status_add(s->st, "oprf_alarms", service, SP_STATUS_OK, "no page of alarms taken yet");
 	} else {
 		uint64_t a = s->now > f->last_contact ? s->now - f->last_contact : 0;
-		s->rc = sp_status_add(s->st, "oprf_alarms", service, a > 120000 ? SP_STATUS_WARN : SP_STATUS_OK,
+		s->rc = sp_status_add(s->st, "oprf_alarms", service, a > SP_OALARMS_STALE_MS ? SP_STATUS_WARN : SP_STATUS_OK,
 		                      "%llu alarms taken; last verified answer %s (%s ago)",
 		                      (unsigned long long)f->cursor, sp_iso_time(f->last_contact, when, sizeof when),
 		                      sp_status_age(a, age, sizeof age));
