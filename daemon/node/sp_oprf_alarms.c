@@ -38,6 +38,7 @@ struct inst {
 	int pending;
 	uint64_t sent_at, next_at;
 	int refused_logged;
+	int seeded;              /* its feed state exists in the store (status shows it from the start) */
 };
 
 struct sp_oalarms {
@@ -210,6 +211,27 @@ static void feed_broken(sp_store *st, const char *id, const char *reason)
 		sp_log(LOG_ERR, C, "cannot keep the alarm feed's state: %s", sp_strerror(rc));
 }
 
+/* An instance's feed from the first tick on, so that `status` shows one
+ * that never answered. */
+static int feed_seed(sp_store *st, const char *id)
+{
+	Seinpost__OprfAlarmFeed f = SEINPOST__OPRF_ALARM_FEED__INIT;
+	char k[SP_ID_MAX + 8];
+	size_t kl = feed_key(id, k, sizeof k), vl;
+	const void *v;
+	sp_txn *t = NULL;
+	int rc;
+	if (!kl)
+		return SP_EINVAL;
+	if ((rc = sp_txn_begin(st, 1, &t)) != SP_OK)
+		return rc;
+	rc = sp_store_get(t, SP_DB_META, k, kl, &v, &vl);
+	if (rc == SP_ENOTFOUND && (rc = feed_save(t, id, &f)) == SP_OK)
+		rc = sp_txn_commit(&t);
+	sp_txn_abort(&t);
+	return rc;
+}
+
 /* ---- taking a page ----------------------------------------------------------- */
 
 static int verify_page(const sp_roster *r, const struct inst *in, const Seinpost__OprfAlarmReply *rep)
@@ -372,6 +394,8 @@ void sp_oalarms_tick(sp_oalarms *a, sp_store *st, const sp_roster *r, uint64_t n
 		return;
 	for (size_t i = 0; i < a->n; i++) {
 		struct inst *in = &a->inst[i];
+		if (!in->seeded)
+			in->seeded = feed_seed(st, in->id) == SP_OK;
 		for (int j = 0; j < 8; j++) {
 			sp_msg m;
 			int rc = sp_transport_recv(in->sock, 0, 1, &m);
@@ -530,7 +554,8 @@ static int sum_feed(void *ctx, const char *service, const Seinpost__OprfAlarmFee
 		s->rc = sp_status_add(s->st, "oprf_alarms", service, SP_STATUS_BAD,
 		                      "ALARM: the alarm feed of pseudonymiser %s does not hold: %s", service, f->reason);
 	} else if (!f->last_contact) {
-		s->rc = sp_status_add(s->st, "oprf_alarms", service, SP_STATUS_OK, "no page of alarms taken yet");
+		s->rc = sp_status_add(s->st, "oprf_alarms", service, SP_STATUS_WARN,
+		                      "no verified page of alarms from pseudonymiser %s yet: is it reachable?", service);
 	} else {
 		uint64_t a = s->now > f->last_contact ? s->now - f->last_contact : 0;
 		s->rc = sp_status_add(s->st, "oprf_alarms", service, a > SP_OALARMS_STALE_MS ? SP_STATUS_WARN : SP_STATUS_OK,
