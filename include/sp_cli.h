@@ -55,6 +55,10 @@ int sp_cli_restore(const char *cfg_path, int argc, char **argv);
 int sp_cli_stats(const char *cfg_path, int argc, char **argv); /* sp_cli_stats.c */
 int sp_cli_referral(const char *cfg_path, int argc, char **argv); /* sp_cli_referral.c */
 int sp_cli_withdraw(const char *cfg_path, int argc, char **argv); /* sp_cli_withdraw.c */
+int sp_cli_alarms(const char *cfg_path, int argc, char **argv); /* sp_cli_alarms.c */
+/* keyed network -> pseudonymisation service: sp_cli_migrate.c */
+int sp_cli_net_migrate(int argc, char **argv);
+int sp_cli_pseudonym_migrate(const char *cfg_path, int argc, char **argv);
 
 /* Shared by the subcommands: load the config or print why and return nonzero. */
 struct sp_config;

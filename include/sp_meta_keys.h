@@ -43,9 +43,15 @@
 #define SP_MK_HOOK_SEQ       "hook.seq"       /* sp_hook.c: the next hand-over sequence number */
 #define SP_MK_INVOLVE_PENDING "iv.p"          /* sp_involve.c: involvements not yet acknowledged */
 #define SP_MK_INVOLVE_INDEXED "iv.indexed"    /* sp_involve.c: the pending index is built */
+#define SP_MK_OALARM_FEED    "oa.f/"          /* sp_oprf_alarms.c: instance -> OprfAlarmFeed (cursor) */
+#define SP_MK_OALARM_ACK     "oa.ack"         /* sp_oprf_alarms.c: OprfAlarmAck, the privacy officer's last acknowledgement */
+#define SP_MK_OALARM_REC     "oa.r/"          /* sp_oprf_alarms.c: instance '\0' be64(seq) -> OprfAlarm */
 
 /* ---- pseudonymiser ---------------------------------------------------- */
 #define SP_MK_OPRF_USED      "oprf.used/"     /* sp_oprfsvc.c: evaluations per organisation per day */
 #define SP_MK_OPRF_ALARM     "oprf.alarm"     /* sp_oprfsvc.c: the rate-limit alarm */
+#define SP_MK_OPRF_ALARM_SEQ "oprf.aseq"      /* sp_oprf_alarmfeed.c: be64(the last alarm's seq) */
+#define SP_MK_OPRF_ALARM_LOG "oprf.al/"       /* sp_oprf_alarmfeed.c: be64(seq) -> OprfAlarm */
+#define SP_MK_OPRF_ALARM_WIN "oprf.aw/"       /* sp_oprf_alarmfeed.c: kind byte ‖ org -> the minute's alarm count */
 
 #endif

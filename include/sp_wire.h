@@ -78,6 +78,23 @@ int sp_wire_stored_signal_header(const void *v, size_t len, Seinpost__SignalHead
  * seinpost__feedback_item__free_unpacked. */
 int sp_wire_stored_feedback(const void *v, size_t len, Seinpost__FeedbackItem **out) SP_MUST_CHECK;
 
+/* The pseudonymisation service's alarm feed (sp_oprf_alarmfeed.c, node
+ * sp_oprf_alarms.c). A fetch: alarm_from >= 1, a 16-byte nonce, no unknown
+ * field (an OprfSignedRequest is not a fetch: SP_EMALFORMED). A reply: code,
+ * or a page and a 64-byte signature; the page's ids are identifiers, its
+ * alarms at most SP_OPRF_ALARM_PAGE_MAX, sequence numbers following
+ * from_seq. *page is NULL when the reply carries a code. Free with the
+ * messages' free_unpacked. */
+#define SP_OPRF_ALARM_PAGE_MAX 256
+#define SP_OPRF_ALARM_NONCE 16
+int sp_wire_decode_oprf_alarm_fetch(const uint8_t *buf, size_t len,
+                                    Seinpost__OprfAlarmFetch **out) SP_MUST_CHECK;
+int sp_wire_decode_oprf_alarm_reply(const uint8_t *buf, size_t len, Seinpost__OprfAlarmReply **reply,
+                                    Seinpost__OprfAlarmPage **page, char *why, size_t whylen) SP_MUST_CHECK;
+/* A stored OprfAlarm (either side's store): SP_ECORRUPT when it does not
+ * decode or its ids are not identifiers. */
+int sp_wire_stored_oprf_alarm(const void *v, size_t len, Seinpost__OprfAlarm **out) SP_MUST_CHECK;
+
 /* Serialise any protobuf-c message into a malloc'd buffer. */
 int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len) SP_MUST_CHECK;
 

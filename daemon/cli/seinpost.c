@@ -92,6 +92,13 @@ static const struct cmd commands[] = {
 	  "or the broker's + 1); N > 1 with --threshold T: T-of-N instances pseudo-mh-1..N on\n"
 	  "ports P..P+N-1 with shares from a DKG run locally (a local network only). Every node\n"
 	  "pins the service's key (docs/pseudonymiser.md)." },
+	{ SETUP, "net migrate", sp_cli_net_, "DIR --pseudonymisers N [--threshold T] [--oprf-port P]",
+	  "move a keyed local network (pseudo.key) to the pseudonymisation service",
+	  "With the network stopped: the service enrolled (a new key epoch), every node's\n"
+	  "[pseudonymiser] section and roster, every pseudo.key wiped and removed. Signals and\n"
+	  "involvements under the old epoch keep matching until they expire; each node then\n"
+	  "re-registers its involvements from its own records (involve --file). A real network:\n"
+	  "pseudonym migrate on each node. docs/pseudonymiser.md, Migration." },
 	{ SETUP, "policy check", sp_cli_policy_, "FILE [--json]", "validate a sharing policy, print who may see what",
 	  "Line-numbered errors (exit 1), or the version, hash and the table of who may see what.\n"
 	  "--json prints {\"file\", \"ok\", \"version\", \"hash\", \"categories\", \"error\"}." },
@@ -155,6 +162,21 @@ static const struct cmd commands[] = {
 	  "One pseudonym (64 hex) per identifier, in input order; identifiers are blinded before\n"
 	  "they leave this process and counted against the organisation's daily limit.\n"
 	  "Exit 1 refused or a key/proof alarm, 2 usage or a malformed identifier, 3 no answer." },
+	{ NODE, "alarms", sp_cli_alarms, "[--json] | --ack --user NAME",
+	  "the pseudonymisation service's alarms (privacy officer)",
+	  "The alarms the privacy officer's node took from every pseudonymisation service instance it\n"
+	  "names (rate-limit refusals, requests whose signature failed), each with its instance, number\n"
+	  "and time, and each instance's feed (alarms taken, last verified answer, whether it holds).\n"
+	  "No personal data: organisation, role, counts, time. `status` is unhealthy while one is kept\n"
+	  "that was not acknowledged; --ack --user NAME acknowledges every alarm kept now (audited).\n"
+	  "docs/pseudonymiser.md." },
+	{ NODE, "pseudonym migrate", sp_cli_pseudonym_migrate, "--network ROSTER --pseudonymiser EPS",
+	  "this node's part of the move to the pseudonymisation service",
+	  "With the node stopped: ROSTER (the network's roster with the service, checked against the\n"
+	  "operator key) becomes the node's roster, its [pseudonymiser] section pins the service's key\n"
+	  "from it (EPS: one endpoint per instance), the pseudonym_key line goes and pseudo.key is\n"
+	  "wiped and removed. Then start the node and re-register involvements (involve --file).\n"
+	  "docs/pseudonymiser.md, Migration." },
 	{ ANY, "audit verify", sp_cli_audit, "[--json]", "check records, hash chain and signed tree heads",
 	  "Exit 0 intact, 1 broken (the first bad record or head is named)." },
 	{ ANY, "audit log", sp_cli_audit,

@@ -64,6 +64,8 @@ int sp_cli_net(int argc, char **argv)
 	char policy[PATH_MAX], err[1024] = "";
 	const char *policy_arg = NULL;
 
+	if (argc >= 2 && strcmp(argv[1], "migrate") == 0)
+		return sp_cli_net_migrate(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "init") != 0) {
 		fprintf(stderr, "usage: seinpost net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
 		                "                     [--pseudonymisers N [--threshold T]] [--oprf-port N]\n");

@@ -9,6 +9,7 @@
 #include "seinpost.pb-c.h"
 #include "sp_hook.h"
 #include "sp_monitor.h"
+#include "sp_oprf_alarms.h"
 #include "sp_oprfsvc.h"
 #include "sp_awaiting.h"
 #include "sp_spool.h"
@@ -75,6 +76,7 @@ static const struct {
 	{ SP_RUN_NODE, sp_verdict_status },
 	{ SP_RUN_NODE, witness_line },
 	{ SP_RUN_NODE, sp_status_monitor },
+	{ SP_RUN_NODE, sp_oalarms_status },
 	{ SP_RUN_NODE, sp_status_hook },
 	{ SP_RUN_NODE, sp_spool_status },
 	{ SP_RUN_NODE, sp_awaiting_status },

@@ -124,6 +124,33 @@ static int state_dir(const sp_config *cfg, char *why, size_t whylen)
 	return SP_OK;
 }
 
+/* A node of a service network holds no pseudonymisation secret: with a
+ * [pseudonymiser] section, a configured pseudonym_key or a pseudo.key beside
+ * the configuration (left over from before the migration) refuses the start. */
+static int no_pseudo_key(const sp_config *cfg, char *why, size_t whylen)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	const char *found = NULL, *what = "a pseudonymisation key is still present";
+	if (cfg->role != SP_RUN_NODE || !cfg->oprf_service[0])
+		return SP_OK;
+	if (cfg->pseudo_key_path[0]) {
+		found = cfg->pseudo_key_path;
+		if (access(found, F_OK) != 0)
+			what = "it still names a pseudonymisation key (pseudonym_key)";
+	} else if (sp_path_dirname(cfg->path, dir, sizeof dir) == SP_OK &&
+	           sp_path_join(dir, "pseudo.key", path, sizeof path) == SP_OK && access(path, F_OK) == 0) {
+		found = path;
+	}
+	if (!found)
+		return SP_OK;
+	return fail(why, whylen, SP_ECONFIG,
+	            "refusing to start: %s names the pseudonymisation service ([pseudonymiser]) but %s "
+	            "(%s); a node of a service network holds no pseudonymisation secret. Remove the key and "
+	            "the pseudonym_key line (`seinpost --config %s pseudonym migrate` does both; "
+	            "docs/pseudonymiser.md, Migration)",
+	            cfg->path, what, found, cfg->path);
+}
+
 int sp_preflight(const sp_config *cfg, char *why, size_t whylen)
 {
 	sp_keyset *keys = NULL;
@@ -135,6 +162,8 @@ int sp_preflight(const sp_config *cfg, char *why, size_t whylen)
 	int rc;
 
 	why[0] = '\0';
+	if ((rc = no_pseudo_key(cfg, why, whylen)) != SP_OK)
+		goto out;
 	if ((rc = key_files(cfg, why, whylen)) != SP_OK)
 		goto out;
 	if ((rc = sp_keys_load(cfg->keys_dir, &keys)) != SP_OK) {

@@ -922,3 +922,77 @@ int sp_wire_stored_feedback(const void *v, size_t len, Seinpost__FeedbackItem **
 	}
 	return *out ? SP_OK : SP_ECORRUPT;
 }
+
+/* ---- the pseudonymisation service's alarm feed ----------------------------- */
+
+static int alarm_ok(const Seinpost__OprfAlarm *a)
+{
+	return a && sp_ident_ok(a->org) && (!a->role[0] || sp_ident_ok(a->role)) && a->seq >= 1 &&
+	       a->kind <= SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_SIGNATURE;
+}
+
+int sp_wire_decode_oprf_alarm_fetch(const uint8_t *buf, size_t len, Seinpost__OprfAlarmFetch **out)
+{
+	Seinpost__OprfAlarmFetch *f;
+	*out = NULL;
+	if (!buf || len == 0 || len > 64)
+		return SP_EMALFORMED;
+	f = seinpost__oprf_alarm_fetch__unpack(NULL, len, buf);
+	if (!f || has_unknown(&f->base) || f->alarm_from < 1 || f->alarm_nonce.len != SP_OPRF_ALARM_NONCE) {
+		if (f)
+			seinpost__oprf_alarm_fetch__free_unpacked(f, NULL);
+		return SP_EMALFORMED;
+	}
+	*out = f;
+	return SP_OK;
+}
+
+int sp_wire_decode_oprf_alarm_reply(const uint8_t *buf, size_t len, Seinpost__OprfAlarmReply **reply,
+                                    Seinpost__OprfAlarmPage **page, char *why, size_t whylen)
+{
+	Seinpost__OprfAlarmReply *r;
+	Seinpost__OprfAlarmPage *p = NULL;
+	*reply = NULL;
+	*page = NULL;
+	r = seinpost__oprf_alarm_reply__unpack(NULL, len, buf);
+	if (!r || has_unknown(&r->base)) {
+		if (r)
+			seinpost__oprf_alarm_reply__free_unpacked(r, NULL);
+		return fail(why, whylen, SP_EMALFORMED, "alarm reply does not decode");
+	}
+	if (r->code != 0) {
+		if (r->code < 0 && r->code > SP_ELAST) {
+			*reply = r;
+			return SP_OK;
+		}
+		seinpost__oprf_alarm_reply__free_unpacked(r, NULL);
+		return fail(why, whylen, SP_EMALFORMED, "alarm reply: bad code");
+	}
+	if (r->signature.len != 64 || !(p = seinpost__oprf_alarm_page__unpack(NULL, r->page.len, r->page.data)) ||
+	    has_unknown(&p->base))
+		goto bad;
+	if (!sp_ident_ok(p->service) || !sp_ident_ok(p->to) || p->nonce.len != SP_OPRF_ALARM_NONCE ||
+	    p->n_alarms > SP_OPRF_ALARM_PAGE_MAX)
+		goto bad;
+	for (size_t i = 0; i < p->n_alarms; i++)
+		if (!alarm_ok(p->alarms[i]) || p->alarms[i]->seq != p->from_seq + i || p->alarms[i]->seq > p->last_seq)
+			goto bad;
+	*reply = r;
+	*page = p;
+	return SP_OK;
+bad:
+	if (p)
+		seinpost__oprf_alarm_page__free_unpacked(p, NULL);
+	seinpost__oprf_alarm_reply__free_unpacked(r, NULL);
+	return fail(why, whylen, SP_EMALFORMED, "alarm page malformed");
+}
+
+int sp_wire_stored_oprf_alarm(const void *v, size_t len, Seinpost__OprfAlarm **out)
+{
+	*out = seinpost__oprf_alarm__unpack(NULL, len, v);
+	if (*out && !alarm_ok(*out)) {
+		seinpost__oprf_alarm__free_unpacked(*out, NULL);
+		*out = NULL;
+	}
+	return *out ? SP_OK : SP_ECORRUPT;
+}

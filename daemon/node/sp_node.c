@@ -809,6 +809,7 @@ int sp_node_run(const sp_config *c, sp_kh *kh, volatile sig_atomic_t *stop, vola
 		if (now - n.last_sweep >= 1000)
 			sp_node_sweep(&n);
 		sp_hook_tick(n.hook);
+		sp_oalarms_tick(n.oalarms, n.store, n.roster, now);
 		sp_link_tick(n.link, &n.health);
 		sp_health_tick(&n.health, n.store);
 		if (wd && now - last_wd >= wd) {

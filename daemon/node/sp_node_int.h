@@ -38,6 +38,7 @@
 #include "sp_roster.h"
 #include "sp_rosterstate.h"
 #include "sp_node_oprf.h"
+#include "sp_oprf_alarms.h"
 #include "sp_sandbox.h"
 #include "sp_sd.h"
 #include "sp_spool.h"
@@ -125,6 +126,7 @@ struct node {
 	sp_spool *spool;        /* [spool] in, NULL when not configured */
 	sp_awaiting *await;     /* submits waiting for the pseudonymisation service (NULL: none used) */
 	uint64_t last_prune;    /* idempotency keys last pruned (monotonic ms) */
+	sp_oalarms *oalarms;    /* privacy officer: the pseudonymisation service's alarms (NULL: not taken) */
 };
 
 /* Shared between the network process's modules (defined where named). */

@@ -81,6 +81,9 @@ int sp_node_open(struct node *n)
 		return rc;
 	if ((rc = sp_link_open(n->zctx, n->sock, n->cfg->endpoint, &n->link)) != SP_OK)
 		return rc;
+	/* the privacy officer's node: the pseudonymisation service's alarms */
+	if ((rc = sp_oalarms_open(n->cfg, n->keys, n->roster, n->zctx, &n->oalarms)) != SP_OK)
+		return rc;
 	/* Local submit socket: a Unix socket inside the 0700 state directory,
 	 * so only this node's user can reach it. */
 	if (sp_config_submit_socket(n->cfg, sock_path, sizeof sock_path) != SP_OK)
@@ -115,6 +118,7 @@ void sp_node_close(struct node *n)
 	sp_hook_close(&n->hook);
 	sp_link_close(&n->link);
 	sp_node_oprf_close(n->kh);
+	sp_oalarms_close(&n->oalarms);
 	if (n->local)
 		zmq_close(n->local);
 	if (n->sock)

@@ -25,6 +25,7 @@
 #include "seinpost.pb-c.h"
 #include "sp_audit.h"
 #include "sp_oprf.h"
+#include "sp_oprf_alarmfeed.h"
 #include "sp_status.h"
 #include "sp_util.h"
 
@@ -259,6 +260,7 @@ int sp_oprfsvc_handle(const sp_oprfsvc_ctx *c, sp_txn *t, const char *proven_org
 	size_t dl = sizeof SP_OPRF_REQ_DOMAIN - 1, n;
 	uint32_t per_day, per_request;
 	uint64_t used = 0, skew;
+	sp_oprf_alarm al = { 0 }; /* the alarm in sequence for the privacy officer (sp_oprf_alarmfeed.c) */
 	int rc;
 
 	*reply = NULL;
@@ -296,6 +298,7 @@ int sp_oprfsvc_handle(const sp_oprfsvc_ctx *c, sp_txn *t, const char *proven_org
 	if (crypto_sign_verify_detached(sr->signature.data, msg, dl + sr->request.len,
 	                                org->sign_pk) != 0) {
 		snprintf(alarm, alarmlen, "a request over %s's name failed its signature check", org->id);
+		al = (sp_oprf_alarm){ SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_SIGNATURE, org->id, org->role, 0, 0, 0 };
 		REFUSE(SP_ESIG, "signature does not verify", 0);
 	}
 	skew = (uint64_t)c->max_clock_skew_s * 1000;
@@ -312,6 +315,8 @@ int sp_oprfsvc_handle(const sp_oprfsvc_ctx *c, sp_txn *t, const char *proven_org
 		snprintf(alarm, alarmlen,
 		         "rate limit: %s (%s) asked for %zu evaluations with %llu of %u used today; refused",
 		         org->id, org->role, n, (unsigned long long)used, per_day);
+		al = (sp_oprf_alarm){ SEINPOST__OPRF_ALARM_KIND__OPRF_ALARM_KIND_RATE_LIMIT, org->id, org->role, n,
+		                      used, per_day };
 		REFUSE(SP_EPERM, "daily evaluation limit of the role reached", (uint32_t)n);
 	}
 	ev = malloc(rq->blinded.len);
@@ -350,6 +355,8 @@ int sp_oprfsvc_handle(const sp_oprfsvc_ctx *c, sp_txn *t, const char *proven_org
 out:
 	if (rc == SP_OK && alarmlen && alarm[0])
 		rc = alarm_put(t, now_ms, alarm);
+	if (rc == SP_OK && al.kind)
+		rc = sp_oprf_alarm_append(t, now_ms, &al);
 	free(msg);
 	free(ev);
 	if (rq)

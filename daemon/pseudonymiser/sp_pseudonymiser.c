@@ -20,6 +20,7 @@
 #include "sp_audit.h"
 #include "sp_keys.h"
 #include "sp_log.h"
+#include "sp_oprf_alarmfeed.h"
 #include "sp_oprfsvc.h"
 #include "sp_policy.h"
 #include "sp_roster.h"
@@ -28,6 +29,7 @@
 #include "sp_store.h"
 #include "sp_transport.h"
 #include "sp_util.h"
+#include "sp_wire.h"
 #include "sp_workers.h"
 #include "seinpost.pb-c.h"
 
@@ -171,6 +173,37 @@ static void reload(struct psvc *s)
 	s->roster = r;
 }
 
+/* The privacy officer's node asks for the alarms from its cursor on
+ * (sp_oprf_alarmfeed.c): read-only, answered at once. */
+static void serve_alarms(struct psvc *s, const sp_msg *m, const Seinpost__OprfAlarmFetch *f)
+{
+	sp_txn *t = NULL;
+	uint8_t *reply = NULL;
+	size_t rlen = 0;
+	int rc = sp_txn_begin(s->store, 0, &t);
+	if (rc == SP_OK)
+		rc = sp_oprf_alarm_serve(t, s->roster, s->keys, s->cfg->org, m->user, f, sp_now_ms(), &reply, &rlen);
+	sp_txn_abort(&t);
+	if (rc != SP_OK) {
+		sp_log(LOG_ERR, C, "alarms for %s not served: %s", m->user, sp_strerror(rc));
+		return;
+	}
+	if (sp_transport_send(s->sock, m->rid, m->rid_len, reply, rlen) != SP_OK)
+		sp_log(LOG_WARNING, C, "alarms to %s not sent (peer gone)", m->user);
+	free(reply);
+}
+
+/* 1 when m was an alarm fetch (answered here), 0 for anything else. */
+static int alarm_fetch(struct psvc *s, const sp_msg *m)
+{
+	Seinpost__OprfAlarmFetch *f = NULL;
+	if (sp_wire_decode_oprf_alarm_fetch(m->body, m->len, &f) != SP_OK)
+		return 0;
+	serve_alarms(s, m, f);
+	seinpost__oprf_alarm_fetch__free_unpacked(f, NULL);
+	return 1;
+}
+
 static void serve_one(struct psvc *s, const sp_msg *m)
 {
 	sp_oprfsvc_ctx ctx = {
@@ -243,7 +276,7 @@ int sp_pseudonymiser_run(const sp_config *c, volatile sig_atomic_t *stop,
 				int r = sp_transport_recv(s.sock, 1, 1, &m);
 				if (r == SP_ETIMEOUT)
 					break;
-				if (r == SP_OK)
+				if (r == SP_OK && !alarm_fetch(&s, &m))
 					serve_one(&s, &m);
 				sp_msg_clear(&m);
 			}

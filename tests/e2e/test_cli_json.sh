@@ -55,6 +55,7 @@ valid inbox "inbox (with ref)" n school-bonnefanten inbox --json
 valid show "show" n school-bonnefanten show "$id" --user mentor --json
 e2e_wait_for 20 bash -c "'$SEINPOST' --config '$NET/zvh-mh/seinpost.conf' referrals | grep -q '^referral '"
 valid referrals "referrals" n zvh-mh referrals --json
+valid alarms "alarms (a network without the service: none)" n fg-mh alarms --json
 zid=$(sp zvh-mh inbox --json | $PY -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])' 2>/dev/null)
 valid show "show with a referral" n zvh-mh show "$zid" --user coordinator --json
 valid uninvolve "uninvolve" n school-bonnefanten uninvolve --bsn $BSN --json
