@@ -32,6 +32,7 @@
 #define SP_MK_TABLE_SIGNAL   "tbs"            /* sp_tables.c: referral || id: the signal joined its table */
 #define SP_MK_WITHDRAW_NOTE  "W:"             /* sp_withdraw.c: id || org: a delivery was queued to org */
 #define SP_MK_LIMITS         "lim."           /* sp_limits.c: [limits ROLE] counters per organisation */
+#define SP_MK_TRANSLATE      "xl:"            /* sp_translate.c: be32(key epoch) -> δ of that epoch, sealed */
 
 /* ---- node ------------------------------------------------------------- */
 #define SP_MK_OUTBOX_PENDING "ob.p"           /* sp_outbox.c: pending index */

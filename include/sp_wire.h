@@ -59,6 +59,13 @@ int sp_wire_stored_signal_header(const void *v, size_t len, Seinpost__SignalHead
  * seinpost__feedback_item__free_unpacked. */
 int sp_wire_stored_feedback(const void *v, size_t len, Seinpost__FeedbackItem **out) SP_MUST_CHECK;
 
+/* The rotation ceremony's file for the broker (PseudonymTranslation,
+ * sp_translate.h): sizes checked, δ non-zero and canonical, d = δ·G, the
+ * group key a valid element. Free with
+ * seinpost__pseudonym_translation__free_unpacked (wipe delta first). */
+int sp_wire_decode_translation(const uint8_t *buf, size_t len, Seinpost__PseudonymTranslation **out,
+                               char *why, size_t whylen) SP_MUST_CHECK;
+
 /* Serialise any protobuf-c message into a malloc'd buffer. */
 int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len) SP_MUST_CHECK;
 

@@ -3,6 +3,7 @@
 #include "sp_meta_keys.h"
 
 #include "sp_broker_int.h"
+#include "sp_translate.h"
 #include "sp_withdraw.h"
 
 
@@ -147,6 +148,13 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 		snprintf(why, sizeof why, "replay: signal id already used for a different signal");
 	else
 		rc = sp_admit_signal(b->roster, b->policy, m->user, sig, &o, &h, why, sizeof why);
+	if (rc == SP_OK && (rc = sp_translate_header(h)) != SP_OK) { /* made under an older key epoch */
+		snprintf(why, sizeof why, "pseudonym of key epoch %u, newer than the broker's translations",
+		         h->pseudonym_epoch);
+		seinpost__signal_header__free_unpacked(h, NULL);
+		h = NULL;
+		rc = SP_EKEY;
+	}
 	if (rc != SP_OK) {
 		/* The id is only meaningful once the header decoded; otherwise the
 		 * sender learns of the rejection by its retries running out. */

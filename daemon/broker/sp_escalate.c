@@ -21,6 +21,8 @@
 #include "sp_release.h"
 #include "sp_signal.h"
 #include "sp_tables.h"
+#include "sp_translate.h"
+#include "sp_kh.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -212,6 +214,10 @@ static int load_header(sp_txn *t, const uint8_t id[16], Seinpost__SignalHeader *
 	}
 	*h = seinpost__signal_header__unpack(NULL, bs->signal->header.len, bs->signal->header.data);
 	seinpost__broker_signal__free_unpacked(bs, NULL);
+	if (*h && sp_translate_header(*h) != SP_OK) { /* signed under an older key epoch */
+		seinpost__signal_header__free_unpacked(*h, NULL);
+		*h = NULL;
+	}
 	return *h ? SP_OK : SP_ECORRUPT;
 }
 
@@ -656,8 +662,39 @@ static int link_alias(const sp_engine *e, sp_txn *t, const sp_org *me, const Sei
 	return audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED, a->pseudonym.data, why, 0);
 }
 
+static int on_involve(const sp_engine *e, sp_txn *t, const char *org, const Seinpost__InvolveUpdate *u, char *why,
+                      size_t whylen);
+
+/* An update made under an older key epoch (in flight across a rotation) is
+ * applied under the current one (sp_translate.h); the frame itself is left
+ * as it came, so the acknowledgement names what the node sent. */
 int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
                            const Seinpost__InvolveUpdate *u, char *why, size_t whylen)
+{
+	Seinpost__InvolveUpdate c = *u;
+	Seinpost__PseudonymAt at[16], *atp[16];
+	uint8_t ps[16][32];
+	if (u->n_pseudonyms > 16)
+		return on_involve(e, t, org, u, why, whylen); /* refused there (sp_wire bounds it) */
+	for (size_t i = 0; i < u->n_pseudonyms; i++) {
+		at[i] = *u->pseudonyms[i];
+		atp[i] = &at[i];
+		if (at[i].pseudonym.len != 32)
+			continue;
+		if (sp_translate_to_current(at[i].epoch, at[i].pseudonym.data, ps[i]) != SP_OK) {
+			WHY("pseudonym of key epoch %u, newer than the broker's translations", at[i].epoch);
+			return SP_EINVAL;
+		}
+		at[i].pseudonym.data = ps[i];
+		if (SP_PSEUDO_EPOCH_IS_OPRF(at[i].epoch))
+			at[i].epoch = SP_PSEUDO_EPOCH_OPRF + sp_translate_epoch();
+	}
+	c.pseudonyms = atp;
+	return on_involve(e, t, org, &c, why, whylen);
+}
+
+static int on_involve(const sp_engine *e, sp_txn *t, const char *org, const Seinpost__InvolveUpdate *u, char *why,
+                      size_t whylen)
 {
 	const sp_org *me = sp_roster_find(e->roster, org);
 	struct sig_list l = { 0 };

@@ -18,6 +18,7 @@
 #include "sp_log.h"
 #include "sp_queue.h"
 #include "sp_release.h"
+#include "sp_translate.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -155,7 +156,7 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 	int rc;
 
 	h = seinpost__signal_header__unpack(NULL, bare->header.len, bare->header.data);
-	if (!h || h->id.len != 16) {
+	if (!h || h->id.len != 16 || sp_translate_header(h) != SP_OK) {
 		rc = SP_ECORRUPT;
 		goto out;
 	}

@@ -92,6 +92,11 @@ static const struct cmd commands[] = {
 	  "or the broker's + 1); N > 1 with --threshold T: T-of-N instances pseudo-mh-1..N on\n"
 	  "ports P..P+N-1 with shares from a DKG run locally (a local network only). Every node\n"
 	  "pins the service's key (docs/pseudonymiser.md)." },
+	{ SETUP, "net rotate", sp_cli_net_, "DIR", "rotate a local network's t-of-n pseudonymisation key",
+	  "Rotation by translation for a network made by `net init --pseudonymisers N --threshold T`:\n"
+	  "new shares s_i' = delta*s_i + a sharing of zero, the roster's rotation record (d = delta*G and\n"
+	  "its proof), and DIR/broker/translation-E.bin (0600) for `pseudonym translate`. Stop the\n"
+	  "instances first; this one process sees every share (a local network only)." },
 	{ SETUP, "policy check", sp_cli_policy_, "FILE [--json]", "validate a sharing policy, print who may see what",
 	  "Line-numbered errors (exit 1), or the version, hash and the table of who may see what.\n"
 	  "--json prints {\"file\", \"ok\", \"version\", \"hash\", \"categories\", \"error\"}." },
@@ -155,6 +160,12 @@ static const struct cmd commands[] = {
 	  "One pseudonym (64 hex) per identifier, in input order; identifiers are blinded before\n"
 	  "they leave this process and counted against the organisation's daily limit.\n"
 	  "Exit 1 refused or a key/proof alarm, 2 usage or a malformed identifier, 3 no answer." },
+	{ ANY, "pseudonym translate", sp_cli_translate, "FILE",
+	  "broker: re-key every stored pseudonym after a key rotation",
+	  "FILE is the rotation ceremony's translation file (0600). With the broker stopped, one\n"
+	  "transaction re-keys involvements, indexed signals, escalation windows and referrals\n"
+	  "(P' = delta*P), stores delta sealed under KEYS/translate.key and audits the translation.\n"
+	  "docs/pseudonymiser.md." },
 	{ ANY, "audit verify", sp_cli_audit, "[--json]", "check records, hash chain and signed tree heads",
 	  "Exit 0 intact, 1 broken (the first bad record or head is named)." },
 	{ ANY, "audit log", sp_cli_audit,

@@ -69,6 +69,7 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_QUARANTINED] = "quarantined",
 	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_EVALUATED] = "oprf-evaluated",
 	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_REFUSED] = "oprf-refused",
+	[SEINPOST__AUDIT_EVENT__AUDIT_PSEUDONYMS_TRANSLATED] = "pseudonyms-translated",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 

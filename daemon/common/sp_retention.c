@@ -11,6 +11,7 @@
 #include "sp_log.h"
 #include "sp_feedback_keep.h"
 #include "sp_release.h"
+#include "sp_translate.h"
 #include "sp_util.h"
 
 #define C "retention"
@@ -86,6 +87,8 @@ static int expired_header(struct scan *s, const Seinpost__Signal *sig, int escal
 	if (!sig)
 		return 0;
 	h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+	if (!h || sp_translate_header(h) != SP_OK) /* broker: the current key epoch's pseudonym */
+		h = h ? (seinpost__signal_header__free_unpacked(h, NULL), NULL) : NULL;
 	if (!h)
 		return 0;
 	if (!escalated_known && h->pseudonym.len == 32 && h->id.len == 16)
@@ -207,6 +210,10 @@ static Seinpost__SignalHeader *header_of(sp_txn *t, int db, const uint8_t *id)
 		sig = oe->signal;
 	if (sig)
 		h = seinpost__signal_header__unpack(NULL, sig->header.len, sig->header.data);
+	if (h && sp_translate_header(h) != SP_OK) { /* broker: the current key epoch's pseudonym */
+		seinpost__signal_header__free_unpacked(h, NULL);
+		h = NULL;
+	}
 	if (b)
 		seinpost__broker_signal__free_unpacked(b, NULL);
 	if (ie)

@@ -420,3 +420,26 @@ int sp_toprf_translate(const uint8_t delta[32], const uint8_t p[32], uint8_t out
 		return SP_ECRYPTO;
 	return crypto_scalarmult_ristretto255(out, delta, p) == 0 ? SP_OK : SP_ECRYPTO;
 }
+
+int sp_toprf_dleq_prove(const uint8_t delta[32], const uint8_t *a, const uint8_t *b, size_t n,
+                        uint8_t d_out[32], uint8_t proof[64])
+{
+	uint8_t d[32];
+	int rc;
+	if (!delta || !a || !b || !proof || n == 0)
+		return SP_EINVAL;
+	if (sodium_is_zero(delta, 32) || crypto_scalarmult_ristretto255_base(d, delta) != 0)
+		return SP_ECRYPTO;
+	rc = sp_oprf_prove(SP_OPRF_MODE_VERIFIABLE, delta, d, a, b, n, NULL, proof);
+	if (rc == SP_OK && d_out)
+		memcpy(d_out, d, 32);
+	return rc;
+}
+
+int sp_toprf_dleq_verify(const uint8_t d[32], const uint8_t *a, const uint8_t *b, size_t n,
+                         const uint8_t proof[64])
+{
+	if (!d || !a || !b || !proof || n == 0)
+		return SP_EINVAL;
+	return sp_oprf_verify(SP_OPRF_MODE_VERIFIABLE, d, a, b, n, proof);
+}

@@ -12,6 +12,7 @@
  */
 #include "sp_wire.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,6 +430,11 @@ static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
 		}
 		if (!sp_text_ok(r->message, MAX_REASON, 0))
 			return fail(why, whylen, SP_EMALFORMED, "audit_result: message not printable");
+		if (r->n_earlier > 64)
+			return fail(why, whylen, SP_EMALFORMED, "audit_result: more than 64 earlier pseudonyms");
+		for (size_t i = 0; i < r->n_earlier; i++)
+			if (!r->earlier[i] || r->earlier[i]->pseudonym.len != 32 || r->earlier[i]->proof.len != 64)
+				return fail(why, whylen, SP_EMALFORMED, "audit_result: earlier pseudonym %zu malformed", i);
 		return check_sth(r->sth, "audit_result", why, whylen);
 	}
 	case SEINPOST__FRAME__BODY_AUDIT_FETCH:
@@ -835,4 +841,38 @@ int sp_wire_stored_feedback(const void *v, size_t len, Seinpost__FeedbackItem **
 		*out = NULL;
 	}
 	return *out ? SP_OK : SP_ECORRUPT;
+}
+
+int sp_wire_decode_translation(const uint8_t *buf, size_t len, Seinpost__PseudonymTranslation **out,
+                               char *why, size_t whylen)
+{
+	Seinpost__PseudonymTranslation *x;
+	uint8_t d[32], wide[64] = { 0 }, red[32];
+	int rc = SP_EMALFORMED;
+	*out = NULL;
+	if (!buf || len > 1024)
+		return fail(why, whylen, SP_ESIZE, "translation file: larger than 1024 bytes");
+	if (!(x = seinpost__pseudonym_translation__unpack(NULL, len, buf)))
+		return fail(why, whylen, SP_EMALFORMED, "translation file does not decode");
+	if (has_unknown(&x->base))
+		fail(why, whylen, rc, "translation file: unknown field");
+	else if (x->delta.len != 32 || x->d.len != 32 || x->new_group_key.len != 32 || x->epoch == 0)
+		fail(why, whylen, rc, "translation file: delta, d and the group key must be 32 bytes, the epoch 1 or more");
+	else if ((memcpy(wide, x->delta.data, 32), crypto_core_ristretto255_scalar_reduce(red, wide),
+	          sodium_memcmp(red, x->delta.data, 32) != 0) || sodium_is_zero(x->delta.data, 32) ||
+	         crypto_scalarmult_ristretto255_base(d, x->delta.data) != 0 || sodium_memcmp(d, x->d.data, 32) != 0 ||
+	         !crypto_core_ristretto255_is_valid_point(x->new_group_key.data))
+		fail(why, whylen, rc = SP_ECRYPTO, "translation file: d is not delta times the base point");
+	else {
+		sodium_memzero(wide, sizeof wide);
+		sodium_memzero(red, sizeof red);
+		*out = x;
+		return SP_OK;
+	}
+	sodium_memzero(wide, sizeof wide);
+	sodium_memzero(red, sizeof red);
+	if (x->delta.len)
+		sodium_memzero(x->delta.data, x->delta.len);
+	seinpost__pseudonym_translation__free_unpacked(x, NULL);
+	return rc;
 }
