@@ -92,13 +92,30 @@ d3=$(sp politie-limburg submit --category drug-recruitment --weight 1 --bsn $BSN
 check "the school's involvement carried over: the police's new signal reaches it" \
 	e2e_wait_for 15 inbox_has school-bonnefanten "${d3:-none}"
 
-# --- who-saw after the rotation -----------------------------------------------
+# --- a second rotation with the referral open: it is re-keyed, and joined ----
+for i in 1 2 3; do e2e_stop "pseudo-mh-$i"; done
+check "net rotate: a second epoch" "$SEINPOST" net rotate "$NET"
+e2e_stop broker
+check "pseudonym translate: epoch 2" "$SEINPOST" --config "$NET/broker/seinpost.conf" pseudonym translate "$NET/broker/translation-2.bin"
+e2e_start broker || exit 1
+check "the broker starts at key epoch 2" e2e_wait_for 10 grep -q "pseudonymisation key epoch 2" "$E2E_DIR/broker.log"
+for i in 1 2 3; do svc_start $i || exit 1; done
+check "the nodes take epoch 2" e2e_wait_for 20 grep -q "pseudonymisation key rotated (epoch 1 -> 2)" "$E2E_DIR/zvh-mh.log"
+d4=$(sp jeugdzorg-mh submit --category drug-recruitment --weight 2 --bsn $BSN --summary "na de tweede rotatie" \
+	--contact "Jeugdzorg MH" --wait=10 2>/dev/null)
+check "signal 4 after the second rotation accepted" test ${#d4} -eq 32
+check "... joins the open referral (re-keyed with it)" \
+	e2e_wait_for 15 bash -c "'$SEINPOST' --config '$NET/zvh-mh/seinpost.conf' referrals | grep -q '${d4:-none}'"
+check "... still exactly one referral" test "$(sp zvh-mh referrals | grep -c '^referral ')" = 1
+
+# --- who-saw after the rotations ----------------------------------------------
 ws=$(sp fg-mh audit who-saw --bsn $BSN --json 2>&1); rc=$?
 echo "$ws" >"$E2E_DIR/whosaw.out"
 check "who-saw after the rotation: exit 0 (rc=$rc)" test $rc -eq 0
 check "... lists signal 1 from before it" grep -q "\"signal\": \"$d1\"" <<<"$ws"
 check "... and the school's involvement from before it" grep -q "\"what\": \"involved\"" <<<"$ws"
 check "... and signal 2 after it" grep -q "\"signal\": \"$d2\"" <<<"$ws"
+check "... and signal 4 after the second" grep -q "\"signal\": \"$d4\"" <<<"$ws"
 check "... no alarm" bash -c "! grep -q ALARM <<<\"\$1\"" _ "$ws"
 check "the broker's log audits the translation" bash -c "'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' audit log | grep -q 'pseudonyms-translated'"
 
