@@ -21,6 +21,7 @@
 #include "sp_audit.h"
 #include "sp_kh.h"
 #include "sp_oprf.h"
+#include "sp_release.h"
 #include "sp_toprf.h"
 #include "sp_util.h"
 #include "sp_wire.h"
@@ -60,6 +61,16 @@ static const struct step steps[] = {
 	{ SP_DB_META, SP_MK_ESCALATED, 2, 50, { 2 }, 1, V_NONE, "escalation windows" }, /* "e:" P id -> referral */
 	{ SP_DB_META, SP_MK_REFERRAL, 2, 34, { 2 }, 1, V_REFERRAL, "referrals" },       /* "f:" P -> Referral */
 	{ SP_DB_META, SP_MK_ALIAS, 2, 66, { 2, 34 }, 2, V_NONE, "epoch links" },        /* "a:" P P */
+};
+
+/* Stores whose values, not keys, carry a pseudonym, each rewritten by its
+ * owner: pending releases ("r:") hold the referral they are part of. */
+static void rekey_cb(void *ctx, uint8_t p[32]);
+static const struct value_pass {
+	int (*run)(sp_txn *t, void (*fn)(void *ctx, uint8_t p[32]), void *ctx, uint64_t *count);
+	const char *what;
+} value_passes[] = {
+	{ sp_release_held_rekey, "pending releases" },
 };
 
 /* ---- the chain in this process --------------------------------------------- */
@@ -339,6 +350,11 @@ static void rekey(const uint8_t delta[32], uint8_t *p)
 		memcpy(p, out, 32);
 }
 
+static void rekey_cb(void *ctx, uint8_t p[32])
+{
+	rekey(ctx, p);
+}
+
 static int fix_value(const struct step *s, const uint8_t delta[32], uint32_t epoch, struct item *x)
 {
 	uint8_t *buf = NULL;
@@ -440,6 +456,8 @@ int sp_translate_apply(sp_store *st, const char *keys_dir, const sp_roster *r, c
 		goto out;
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0] && rc == SP_OK; i++)
 		rc = run_step(t, &steps[i], x->delta.data, x->epoch, count);
+	for (size_t i = 0; i < sizeof value_passes / sizeof value_passes[0] && rc == SP_OK; i++)
+		rc = value_passes[i].run(t, rekey_cb, x->delta.data, count);
 	if (rc != SP_OK) {
 		WHY("re-keying: %s", sp_strerror(rc));
 		goto out;

@@ -67,8 +67,9 @@ int sp_cli_translate(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost pseudonym translate: %s\n", why);
 		goto out;
 	}
-	printf("translated %llu stored pseudonyms into key epoch %u in one transaction; start the broker\n",
-	       (unsigned long long)count, sp_translate_epoch());
+	printf("translated %llu stored pseudonyms into key epoch %u in one transaction; start the broker\n"
+	       "delta is now sealed in the store: delete %s (it translates pseudonyms without the service)\n",
+	       (unsigned long long)count, sp_translate_epoch(), argv[2]);
 	ret = 0;
 out:
 	if (buf) {
