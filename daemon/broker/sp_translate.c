@@ -355,7 +355,18 @@ static void rekey_cb(void *ctx, uint8_t p[32])
 	rekey(ctx, p);
 }
 
-static int fix_value(const struct step *s, const uint8_t delta[32], uint32_t epoch, struct item *x)
+/* The value's pseudonym: mostly the key's own (then its translation is
+ * copied, not computed again: a scalar multiplication each). */
+static void rekey_as(const uint8_t delta[32], uint8_t *p, const uint8_t old[32], const uint8_t *new)
+{
+	if (new && memcmp(p, old, 32) == 0)
+		memcpy(p, new, 32);
+	else
+		rekey(delta, p);
+}
+
+static int fix_value(const struct step *s, const uint8_t delta[32], uint32_t epoch, struct item *x,
+                     const uint8_t old[32], const uint8_t *new)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -365,7 +376,7 @@ static int fix_value(const struct step *s, const uint8_t delta[32], uint32_t epo
 		if (!inv)
 			return SP_ECORRUPT;
 		if (inv->pseudonym.len == 32 && SP_PSEUDO_EPOCH_IS_OPRF(inv->pseudonym_epoch)) {
-			rekey(delta, inv->pseudonym.data);
+			rekey_as(delta, inv->pseudonym.data, old, new);
 			inv->pseudonym_epoch = SP_PSEUDO_EPOCH_OPRF + epoch;
 		}
 		rc = sp_wire_pack(&inv->base, &buf, &len);
@@ -375,7 +386,7 @@ static int fix_value(const struct step *s, const uint8_t delta[32], uint32_t epo
 		if (!ref)
 			return SP_ECORRUPT;
 		if (ref->pseudonym.len == 32)
-			rekey(delta, ref->pseudonym.data);
+			rekey_as(delta, ref->pseudonym.data, old, new);
 		rc = sp_wire_pack(&ref->base, &buf, &len);
 		seinpost__referral__free_unpacked(ref, NULL);
 	} else
@@ -403,9 +414,11 @@ static int run_step(sp_txn *t, const struct step *s, const uint8_t delta[32], ui
 		rc = sp_store_del(t, s->db, w.it[i].k, w.it[i].kl);
 	for (size_t i = 0; i < w.n && rc == SP_OK; i++) {
 		struct item *x = &w.it[i];
+		uint8_t old[32];
+		memcpy(old, x->k + s->at[0], 32);
 		for (size_t a = 0; a < s->nat; a++)
 			rekey(delta, x->k + s->at[a]);
-		if ((rc = fix_value(s, delta, epoch, x)) == SP_OK)
+		if ((rc = fix_value(s, delta, epoch, x, old, x->k + s->at[0])) == SP_OK)
 			rc = sp_store_put(t, s->db, x->k, x->kl, x->v, x->vl, 0);
 	}
 	*count += w.n;
