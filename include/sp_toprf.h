@@ -91,4 +91,10 @@ int sp_toprf_dleq_prove(const uint8_t delta[32], const uint8_t *a, const uint8_t
 int sp_toprf_dleq_verify(const uint8_t d[32], const uint8_t *a, const uint8_t *b, size_t n,
                          const uint8_t proof[64]) SP_MUST_CHECK;
 
+/* Point arithmetic for the ceremony between machines (sp_ceremony.c), with
+ * the identity written as 32 zero bytes (a sharing of zero commits to it):
+ * out = a + b, out = s·p. out may alias an input. */
+int sp_toprf_point_add(uint8_t out[32], const uint8_t a[32], const uint8_t b[32]) SP_MUST_CHECK;
+int sp_toprf_point_mul(uint8_t out[32], const uint8_t s[32], const uint8_t p[32]) SP_MUST_CHECK;
+
 #endif

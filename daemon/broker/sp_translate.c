@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "sp_audit.h"
+#include "sp_keys.h"
 #include "sp_kh.h"
 #include "sp_oprf.h"
 #include "sp_release.h"
@@ -431,12 +432,39 @@ out:
 	return rc;
 }
 
+/* Between machines the ceremony seals δ to the broker's CURVE key
+ * (sp_ceremony.c): open it and check it against d. */
+static int unseal_delta(const char *keys_dir, Seinpost__PseudonymTranslation *x, uint8_t delta[32], char *why,
+                        size_t whylen)
+{
+	sp_keyset *k = NULL;
+	uint8_t d[32];
+	int rc = sp_keys_load(keys_dir, &k);
+	if (rc != SP_OK) {
+		WHY("%s: the broker's keys: %s", keys_dir, sp_strerror(rc));
+		return rc;
+	}
+	rc = SP_ECRYPTO;
+	if (crypto_box_seal_open(delta, x->sealed_delta.data, x->sealed_delta.len, k->curve_pk, k->curve_sk) != 0)
+		WHY("the translation file is not sealed to this broker's key");
+	else if (sodium_is_zero(delta, 32) || crypto_scalarmult_ristretto255_base(d, delta) != 0 ||
+	         sodium_memcmp(d, x->d.data, 32) != 0)
+		WHY("the translation file's delta does not match its d");
+	else {
+		x->delta.data = delta; /* borrowed: wiped by the caller */
+		x->delta.len = 32;
+		rc = SP_OK;
+	}
+	sp_keys_free(&k);
+	return rc;
+}
+
 int sp_translate_apply(sp_store *st, const char *keys_dir, const sp_roster *r, const uint8_t *file, size_t len,
                        uint64_t *count, char *why, size_t whylen)
 {
 	Seinpost__PseudonymTranslation *x = NULL;
 	const sp_oprf_rotation *rot;
-	uint8_t k[7], sealed[SEALED_LEN], ad[sizeof AD_DOMAIN - 1 + 4];
+	uint8_t k[7], sealed[SEALED_LEN], ad[sizeof AD_DOMAIN - 1 + 4], delta[32];
 	char reason[256], dhex[65];
 	sp_txn *t = NULL;
 	int rc;
@@ -445,6 +473,8 @@ int sp_translate_apply(sp_store *st, const char *keys_dir, const sp_roster *r, c
 	why[0] = '\0';
 	if ((rc = sp_wire_decode_translation(file, len, &x, why, whylen)) != SP_OK)
 		return rc;
+	if (x->sealed_delta.len && (rc = unseal_delta(keys_dir, x, delta, why, whylen)) != SP_OK)
+		goto out;
 	if ((rc = sp_translate_key_load(keys_dir)) != SP_OK || (rc = sp_translate_load(st)) != SP_OK) {
 		WHY("the stored translations cannot be opened (%s): %s", SP_TRANSLATE_KEY_FILE, sp_strerror(rc));
 		goto out;
@@ -508,7 +538,10 @@ out:
 		WHY("%s", sp_strerror(rc));
 	if (x) {
 		sodium_memzero(x->delta.data, x->delta.len);
+		if (x->delta.data == delta)
+			x->delta = (ProtobufCBinaryData){ 0, NULL }; /* ours, not the decoder's */
 		seinpost__pseudonym_translation__free_unpacked(x, NULL);
 	}
+	sodium_memzero(delta, sizeof delta);
 	return rc;
 }
