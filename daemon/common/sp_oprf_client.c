@@ -459,6 +459,14 @@ static int one_batch(sp_oprfc *c, int purpose, int kind, const char *const *ids,
 				         c->inst[k].id,
 				         rep->reason && *rep->reason ? rep->reason : sp_strerror(last_refusal));
 				st[k] = ST_FAILED;
+			} else if (rep->key_epoch != c->epoch) {
+				/* a rotation under way: one of us has not the new roster yet */
+				sp_log(LOG_WARNING, C, "pseudonymiser %s answers under key epoch %u, this node's roster is at "
+				       "%u: waiting for the rotated roster", c->inst[k].id, rep->key_epoch, c->epoch);
+				snprintf(why, whylen, "pseudonymiser %s is at key epoch %u, this node at %u (a rotation under "
+				         "way)", c->inst[k].id, rep->key_epoch, c->epoch);
+				last_refusal = last_refusal ? last_refusal : SP_ETIMEOUT;
+				st[k] = ST_FAILED;
 			} else if (rep->evaluated.len != n * 32 || rep->proof.len != SP_OPRF_PROOFBYTES ||
 			           sp_oprf_verify_w(SP_OPRF_MODE_VERIFIABLE, c->inst[k].pk, blinded,
 			                            rep->evaluated.data, n, rep->proof.data,

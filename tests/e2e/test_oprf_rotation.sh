@@ -46,6 +46,16 @@ check "signal 1 (police, weight 2) before the rotation accepted" test ${#d1} -eq
 check "... reaches the involved school" e2e_wait_for 15 inbox_has school-bonnefanten "$d1"
 check "no referral yet" bash -c "'$SEINPOST' --config '$NET/zvh-mh/seinpost.conf' referrals | grep -q 'no referrals'"
 
+# A signal in flight across the rotation: made under the old key while the
+# broker is down, it waits in the police's outbox and is admitted after the
+# translation (the broker translates its pseudonym on admission).
+e2e_stop broker
+dfl=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn $BSN --summary "onderweg" \
+	--contact "Wijkagent" 2>/dev/null)
+check "a signal in flight: made under the old key, waiting in the outbox" test ${#dfl} -eq 32
+
+cp "$NET/fg-mh/roster.bin" "$E2E_DIR/old-roster.bin" # a node that will miss the rotated roster
+
 # --- the rotation ------------------------------------------------------------
 for i in 1 2 3; do e2e_stop "pseudo-mh-$i"; done
 "$SEINPOST" net rotate "$NET" >"$E2E_DIR/rotate.out" 2>&1
@@ -77,6 +87,16 @@ for down in 1 2 3; do
 	svc_start $down || exit 1
 done
 
+# A node that has not got the rotated roster yet meets instances on the new
+# key: it waits (exit 3), and it is no alarm.
+mkdir -p "$E2E_DIR/stale-state"
+sed -e "s|^keys = .*|keys = $NET/fg-mh/keys|" -e "s|^state = .*|state = $E2E_DIR/stale-state|" \
+	-e "s|^roster = .*|roster = $E2E_DIR/old-roster.bin|" -e "s|^policy = .*|policy = $NET/fg-mh/policy.ini|" \
+	"$NET/fg-mh/seinpost.conf" >"$E2E_DIR/stale.conf"
+out=$("$SEINPOST" --config "$E2E_DIR/stale.conf" pseudonym $BSN 2>"$E2E_DIR/stale.err"); rc=$?
+check "a node still on the old roster: no pseudonym, it waits (exit 3, rc=$rc)" test $rc -eq 3 -a -z "$out"
+check "... saying a rotation is under way, not an alarm" bash -c "grep -q 'waiting for the rotated roster' '$E2E_DIR/stale.err' && ! grep -q ALARM '$E2E_DIR/stale.err'"
+
 # --- across the rotation -------------------------------------------------------
 d2=$(sp jeugdzorg-mh submit --category drug-recruitment --weight 2 --bsn $BSN --summary "na de rotatie" \
 	--contact "Jeugdzorg MH" --wait=10 2>/dev/null)
@@ -87,6 +107,7 @@ refs=$(sp zvh-mh referrals)
 check "... exactly one referral" test "$(grep -c '^referral ' <<<"$refs")" = 1
 check "... listing the signal from before the rotation" grep -q "$d1" <<<"$refs"
 check "... and the one after it" grep -q "$d2" <<<"$refs"
+check "... and the one in flight, translated on admission" grep -q "${dfl:-none}" <<<"$refs"
 d3=$(sp politie-limburg submit --category drug-recruitment --weight 1 --bsn $BSN --summary "derde" \
 	--contact "Wijkagent" --wait=10 2>/dev/null)
 check "the school's involvement carried over: the police's new signal reaches it" \
@@ -100,7 +121,9 @@ check "pseudonym translate: epoch 2" "$SEINPOST" --config "$NET/broker/seinpost.
 e2e_start broker || exit 1
 check "the broker starts at key epoch 2" e2e_wait_for 10 grep -q "pseudonymisation key epoch 2" "$E2E_DIR/broker.log"
 for i in 1 2 3; do svc_start $i || exit 1; done
-check "the nodes take epoch 2" e2e_wait_for 20 grep -q "pseudonymisation key rotated (epoch 1 -> 2)" "$E2E_DIR/zvh-mh.log"
+for n in politie-limburg school-bonnefanten jeugdzorg-mh zvh-mh fg-mh; do
+	check "$n takes epoch 2" e2e_wait_for 20 grep -q "pseudonymisation key rotated (epoch 1 -> 2)" "$E2E_DIR/$n.log"
+done
 d4=$(sp jeugdzorg-mh submit --category drug-recruitment --weight 2 --bsn $BSN --summary "na de tweede rotatie" \
 	--contact "Jeugdzorg MH" --wait=10 2>/dev/null)
 check "signal 4 after the second rotation accepted" test ${#d4} -eq 32
