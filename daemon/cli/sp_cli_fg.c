@@ -326,7 +326,8 @@ static int add_report(void *ctx, const uint8_t *raw, size_t len, const Seinpost_
  * names them, each proven (DLEQ) against the roster's d of its rotation; a
  * missing or unproven one is an alarm. Each is then asked for and checked
  * against the verified copy like the current one. */
-static int whosaw_earlier(const struct fetch *cur, sp_report *rep)
+static int whosaw_earlier(const struct fetch *cur, sp_report *rep, uint8_t (*pseudos)[32], uint64_t *heads,
+                          size_t *np, struct seqs *bs, int *proven)
 {
 	uint32_t epoch = sp_roster_oprf_epoch(cur->roster);
 	const uint8_t *newer = cur->q.pseudonym.data;
@@ -336,13 +337,14 @@ static int whosaw_earlier(const struct fetch *cur, sp_report *rep)
 		               "maps %zu back: records from before a rotation may be left out", epoch, cur->nearlier);
 	for (size_t i = 0; i < cur->nearlier && rc == SP_OK; i++) {
 		struct fetch *g;
-		struct seqs bs = { 0 };
 		if (sp_translate_earlier_verify(cur->roster, cur->eepoch[i] + 1, cur->earlier[i], newer, cur->eproof[i]) !=
 		    SP_OK) {
 			sp_report_warn(rep, "ALARM: the broker's pseudonym for key epoch %u fails its proof against the "
 			               "roster's rotation: records from before it are not listed", cur->eepoch[i]);
 			break;
 		}
+		sp_report_add_earlier(rep, cur->eepoch[i], cur->earlier[i], cur->eproof[i],
+		                      sp_roster_oprf_rotation_of(cur->roster, cur->eepoch[i] + 1)->d);
 		if (!(g = calloc(1, sizeof *g)))
 			return SP_ENOMEM;
 		g->cfg = cur->cfg;
@@ -351,10 +353,12 @@ static int whosaw_earlier(const struct fetch *cur, sp_report *rep)
 		g->q.from_seq = 0;
 		g->q.pseudonym = (ProtobufCBinaryData){ 32, (uint8_t *)cur->earlier[i] };
 		g->fn = note_seq;
-		g->ctx = &bs;
-		if ((rc = fetch_remote(g)) == SP_OK)
-			(void)sp_whosaw_complete(cur->cfg, cur->earlier[i], g->head_size, bs.v, bs.n, g->all_proven, rep);
-		free(bs.v);
+		g->ctx = bs;
+		if ((rc = fetch_remote(g)) == SP_OK) {
+			memcpy(pseudos[*np], cur->earlier[i], 32);
+			heads[(*np)++] = g->head_size;
+			*proven = *proven && g->all_proven;
+		}
 		free(g);
 		newer = cur->earlier[i];
 	}
@@ -502,11 +506,19 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		struct seqs bs = { 0 };
 		f.fn = note_seq;
 		f.ctx = &bs;
+		uint8_t pseudos[1 + SP_ROSTER_ROTATIONS_MAX][32];
+		uint64_t heads[1 + SP_ROSTER_ROTATIONS_MAX];
+		size_t np = 1;
+		int proven = 1;
 		rc = fetch_remote(&f);
-		if (rc == SP_OK)
-			rc = whosaw_earlier(&f, rep);
-		if (rc == SP_OK)
-			(void)sp_whosaw_complete(cfg, f.q.pseudonym.data, f.head_size, bs.v, bs.n, f.all_proven, rep);
+		if (rc == SP_OK) {
+			memcpy(pseudos[0], f.q.pseudonym.data, 32);
+			heads[0] = f.head_size;
+			proven = f.all_proven;
+			rc = whosaw_earlier(&f, rep, pseudos, heads, &np, &bs, &proven);
+		}
+		if (rc == SP_OK) /* one list, every entry against the same verified head */
+			(void)sp_whosaw_complete(cfg, (const uint8_t(*)[32])pseudos, heads, np, bs.v, bs.n, proven, rep);
 		free(bs.v);
 	} else if (remote)
 		rc = fetch_remote(&f);

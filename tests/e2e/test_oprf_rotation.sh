@@ -140,6 +140,13 @@ check "... and the school's involvement from before it" grep -q "\"what\": \"inv
 check "... and signal 2 after it" grep -q "\"signal\": \"$d2\"" <<<"$ws"
 check "... and signal 4 after the second" grep -q "\"signal\": \"$d4\"" <<<"$ws"
 check "... no alarm" bash -c "! grep -q ALARM <<<\"\$1\"" _ "$ws"
+PY=python3; $PY -c 'import jsonschema' 2>/dev/null || PY=/usr/bin/python3
+check "... its --json matches docs/json/audit-who-saw.schema.json (earlier_pseudonyms)" \
+	$PY "$ROOT/tests/tools/validate_json.py" "$ROOT/docs/json/audit-who-saw.schema.json" "$E2E_DIR/whosaw.out"
+check "... names the two earlier pseudonyms, the first the one from before the rotations" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); e=d["earlier_pseudonyms"]; assert [x["epoch"] for x in e]==[1,0] and e[1]["pseudonym"]==sys.argv[2], e' "$E2E_DIR/whosaw.out" "$P0"
+check "... and the independent verifier takes every entry, before and after" \
+	python3 "$ROOT/tests/tools/verify_whosaw.py" "$E2E_DIR/whosaw.out" --broker-key "$(cat "$NET/broker/keys/sign.pub")"
 check "the broker's log audits the translation" bash -c "'$SEINPOST' --config '$NET/fg-mh/seinpost.conf' audit log | grep -q 'pseudonyms-translated'"
 
 check "no node raised an alarm" bash -c "! grep -l ALARM '$E2E_DIR'/politie-limburg.log '$E2E_DIR'/school-bonnefanten.log '$E2E_DIR'/jeugdzorg-mh.log '$E2E_DIR'/zvh-mh.log '$E2E_DIR'/fg-mh.log"
