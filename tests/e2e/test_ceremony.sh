@@ -70,6 +70,16 @@ out=$(svc 1 ceremony combine "$E2E_DIR/bad" --peers "$E2E_DIR/peers" 2>&1); rc=$
 check "a deal altered in transit is refused (rc=$rc)" test $rc -eq 1
 check "... and nothing was written" test "$before" = "$(sha256sum "$E2E_DIR/machine-1/keys/oprf.key")"
 
+# a cheating dealer: instance 3 commits to another polynomial than the one
+# its sealed sub-shares come from, and signs that as its deal
+mkdir -p "$E2E_DIR/cheat" && cp "$E2E_DIR/deals/"* "$E2E_DIR/cheat/"
+"$BUILD/tools/sp_ceremony_forge" "$E2E_DIR/deals/deal-3.bin" "$E2E_DIR/deals/deal-2.bin" "$E2E_DIR/machine-3/keys" \
+	"$E2E_DIR/cheat/deal-3.bin" || exit 1
+out=$(svc 1 ceremony combine "$E2E_DIR/cheat" --peers "$E2E_DIR/peers" 2>&1); rc=$?
+check "a dealer whose sub-share fails its own commitments: a complaint naming it (rc=$rc)" \
+	bash -c "[ $rc -eq 1 ] && grep -q 'complaint: the sub-share from pseudo-mh-3' <<<\"\$1\"" _ "$out"
+check "... and nothing was written" test "$before" = "$(sha256sum "$E2E_DIR/machine-1/keys/oprf.key")"
+
 for i in 1 2 3; do
 	svc $i ceremony combine "$E2E_DIR/deals" --peers "$E2E_DIR/peers" >"$E2E_DIR/combine-$i.out" 2>&1
 	check "instance $i combines its share" test $? -eq 0
