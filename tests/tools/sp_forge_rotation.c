@@ -6,7 +6,9 @@
  * the operator key like an honest change (serial + 1).
  *
  * usage: sp_forge_rotation ROSTER OPERATOR_DIR OUT
- * A node pinned to the old group key must refuse it with an alarm.
+ * A node pinned to the old group key must refuse it with an alarm. A
+ * one-shot tool: it leaves its allocations to the exit (tests run it with
+ * ASAN_OPTIONS=detect_leaks=0).
  */
 #include <sodium.h>
 #include <stdio.h>
