@@ -51,6 +51,11 @@ int sp_cli_translate(const char *cfg_path, int argc, char **argv)
 		        rc == SP_EPERM ? " (the file holds a secret: mode 0600)" : "");
 		goto out;
 	}
+	/* a broker that never ran has no state yet: the pass makes it */
+	if ((rc = sp_statedir_prepare(cfg.state_dir, why, sizeof why)) != SP_OK) {
+		fprintf(stderr, "seinpost pseudonym translate: %s\n", why);
+		goto out;
+	}
 	if ((rc = sp_statedir_lock(cfg.state_dir, SP_LOCK_ADMIN, &lock, why, sizeof why)) != SP_OK) {
 		fprintf(stderr, "seinpost pseudonym translate: stop the broker first: %s\n", why);
 		goto out;
