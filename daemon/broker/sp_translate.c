@@ -33,11 +33,19 @@
 
 /* ---- the re-key pass: one line per store and key layout ----------------- */
 
-enum vfix {
-	V_NONE,        /* the value holds no pseudonym */
-	V_INVOLVEMENT, /* an Involvement: its pseudonym and epoch too */
-	V_REFERRAL,    /* a Referral: its pseudonym too */
+/* A value fixer rewrites the pseudonym(s) a stored value carries; fx has
+ * δ, the new epoch and the key's pseudonym before and after (old, new:
+ * NULL for a step whose key holds none), so a value holding the key's own
+ * pseudonym copies its translation instead of computing it again. */
+struct fixctx {
+	const uint8_t *delta;
+	uint32_t epoch;
+	const uint8_t *old, *new;
 };
+struct item;
+typedef int (*value_fix)(struct item *x, const struct fixctx *fx);
+static int fix_involvement(struct item *x, const struct fixctx *fx);
+static int fix_referral(struct item *x, const struct fixctx *fx);
 
 struct step {
 	enum sp_db db;
@@ -45,23 +53,27 @@ struct step {
 	size_t plen;
 	size_t klen;        /* keys of exactly this length (0: any, at least the pseudonyms) */
 	size_t at[2];       /* where the pseudonyms are in the key */
-	size_t nat;
-	enum vfix val;
+	size_t nat;         /* how many (0: only the value carries one) */
+	value_fix fix;      /* NULL: the value holds no pseudonym */
 	const char *what;
 };
 
-/* Everything the broker keys by a network pseudonym (sp_meta_keys.h). The
- * audit log is NOT re-keyed: its records are signed history under the
- * pseudonym of their time; who-saw maps back (sp_translate_earlier). The
- * stored signal headers are signed by their senders: translated on decode
- * (sp_translate_header). Pending releases ("r:") and queued deliveries are
- * keyed by organisation and signal id. */
+/* Everything the broker keys by a network pseudonym (sp_meta_keys.h): one
+ * line per store and layout. The audit log is NOT re-keyed: its records
+ * are signed history under the pseudonym of their time; who-saw maps back
+ * (sp_translate_earlier). The stored signal headers are signed by their
+ * senders: translated on decode (sp_translate_header). Pending releases
+ * ("r:") and queued deliveries are keyed by organisation and signal id.
+ * The lead's SP_DB_SUBJECT (P -> subject handle) is one more line:
+ *   { SP_DB_SUBJECT, "", 0, 32, { 0 }, 1, NULL, "subject handles" },
+ * and a pseudonym stored beside a header in the broker's own record a line
+ * with nat 0 and a fixer for that record. */
 static const struct step steps[] = {
-	{ SP_DB_INVOLVE, "", 0, 0, { 0 }, 1, V_INVOLVEMENT, "involvements" },            /* P org -> Involvement */
-	{ SP_DB_META, SP_MK_SUBJECT, 2, 50, { 2 }, 1, V_NONE, "indexed signals" },      /* "s:" P id -> created.. */
-	{ SP_DB_META, SP_MK_ESCALATED, 2, 50, { 2 }, 1, V_NONE, "escalation windows" }, /* "e:" P id -> referral */
-	{ SP_DB_META, SP_MK_REFERRAL, 2, 34, { 2 }, 1, V_REFERRAL, "referrals" },       /* "f:" P -> Referral */
-	{ SP_DB_META, SP_MK_ALIAS, 2, 66, { 2, 34 }, 2, V_NONE, "epoch links" },        /* "a:" P P */
+	{ SP_DB_INVOLVE, "", 0, 0, { 0 }, 1, fix_involvement, "involvements" },       /* P org -> Involvement */
+	{ SP_DB_META, SP_MK_SUBJECT, 2, 50, { 2 }, 1, NULL, "indexed signals" },      /* "s:" P id -> created.. */
+	{ SP_DB_META, SP_MK_ESCALATED, 2, 50, { 2 }, 1, NULL, "escalation windows" }, /* "e:" P id -> referral */
+	{ SP_DB_META, SP_MK_REFERRAL, 2, 34, { 2 }, 1, fix_referral, "referrals" },   /* "f:" P -> Referral */
+	{ SP_DB_META, SP_MK_ALIAS, 2, 66, { 2, 34 }, 2, NULL, "epoch links" },        /* "a:" P P */
 };
 
 /* Stores whose values, not keys, carry a pseudonym, each rewritten by its
@@ -313,7 +325,7 @@ static int take(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
 	struct walk *w = ctx;
 	const struct step *s = w->s;
-	if ((s->klen && kl != s->klen) || kl < s->at[s->nat - 1] + 32)
+	if ((s->klen && kl != s->klen) || (s->nat && kl < s->at[s->nat - 1] + 32))
 		return 0; /* not of this layout (another key sharing the prefix) */
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 256;
@@ -358,40 +370,48 @@ static void rekey_cb(void *ctx, uint8_t p[32])
 
 /* The value's pseudonym: mostly the key's own (then its translation is
  * copied, not computed again: a scalar multiplication each). */
-static void rekey_as(const uint8_t delta[32], uint8_t *p, const uint8_t old[32], const uint8_t *new)
+static void rekey_as(const uint8_t delta[32], uint8_t *p, const uint8_t *old, const uint8_t *new)
 {
-	if (new && memcmp(p, old, 32) == 0)
+	if (old && new && memcmp(p, old, 32) == 0)
 		memcpy(p, new, 32);
 	else
 		rekey(delta, p);
 }
 
-static int fix_value(const struct step *s, const uint8_t delta[32], uint32_t epoch, struct item *x,
-                     const uint8_t old[32], const uint8_t *new)
+static int fix_involvement(struct item *x, const struct fixctx *fx)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = SP_OK;
-	if (s->val == V_INVOLVEMENT) {
-		Seinpost__Involvement *inv = seinpost__involvement__unpack(NULL, x->vl, x->v);
-		if (!inv)
-			return SP_ECORRUPT;
-		if (inv->pseudonym.len == 32 && SP_PSEUDO_EPOCH_IS_OPRF(inv->pseudonym_epoch)) {
-			rekey_as(delta, inv->pseudonym.data, old, new);
-			inv->pseudonym_epoch = SP_PSEUDO_EPOCH_OPRF + epoch;
-		}
-		rc = sp_wire_pack(&inv->base, &buf, &len);
-		seinpost__involvement__free_unpacked(inv, NULL);
-	} else if (s->val == V_REFERRAL) {
-		Seinpost__Referral *ref = seinpost__referral__unpack(NULL, x->vl, x->v);
-		if (!ref)
-			return SP_ECORRUPT;
-		if (ref->pseudonym.len == 32)
-			rekey_as(delta, ref->pseudonym.data, old, new);
-		rc = sp_wire_pack(&ref->base, &buf, &len);
-		seinpost__referral__free_unpacked(ref, NULL);
-	} else
-		return SP_OK;
+	int rc;
+	Seinpost__Involvement *inv = seinpost__involvement__unpack(NULL, x->vl, x->v);
+	if (!inv)
+		return SP_ECORRUPT;
+	if (inv->pseudonym.len == 32 && SP_PSEUDO_EPOCH_IS_OPRF(inv->pseudonym_epoch)) {
+		rekey_as(fx->delta, inv->pseudonym.data, fx->old, fx->new);
+		inv->pseudonym_epoch = SP_PSEUDO_EPOCH_OPRF + fx->epoch;
+	}
+	rc = sp_wire_pack(&inv->base, &buf, &len);
+	seinpost__involvement__free_unpacked(inv, NULL);
+	if (rc == SP_OK) {
+		free(x->v);
+		x->v = buf;
+		x->vl = len;
+	}
+	return rc;
+}
+
+static int fix_referral(struct item *x, const struct fixctx *fx)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+	Seinpost__Referral *ref = seinpost__referral__unpack(NULL, x->vl, x->v);
+	if (!ref)
+		return SP_ECORRUPT;
+	if (ref->pseudonym.len == 32)
+		rekey_as(fx->delta, ref->pseudonym.data, fx->old, fx->new);
+	rc = sp_wire_pack(&ref->base, &buf, &len);
+	seinpost__referral__free_unpacked(ref, NULL);
 	if (rc == SP_OK) {
 		free(x->v);
 		x->v = buf;
@@ -411,15 +431,20 @@ static int run_step(sp_txn *t, const struct step *s, const uint8_t delta[32], ui
 		goto out;
 	}
 	rc = SP_OK;
-	for (size_t i = 0; i < w.n && rc == SP_OK; i++)
+	for (size_t i = 0; i < w.n && rc == SP_OK && s->nat; i++) /* keys that change: all out first */
 		rc = sp_store_del(t, s->db, w.it[i].k, w.it[i].kl);
 	for (size_t i = 0; i < w.n && rc == SP_OK; i++) {
 		struct item *x = &w.it[i];
 		uint8_t old[32];
-		memcpy(old, x->k + s->at[0], 32);
+		struct fixctx fx = { delta, epoch, NULL, NULL };
+		if (s->nat) {
+			memcpy(old, x->k + s->at[0], 32);
+			fx.old = old;
+			fx.new = x->k + s->at[0];
+		}
 		for (size_t a = 0; a < s->nat; a++)
 			rekey(delta, x->k + s->at[a]);
-		if ((rc = fix_value(s, delta, epoch, x, old, x->k + s->at[0])) == SP_OK)
+		if (!s->fix || (rc = s->fix(x, &fx)) == SP_OK)
 			rc = sp_store_put(t, s->db, x->k, x->kl, x->v, x->vl, 0);
 	}
 	*count += w.n;
