@@ -89,7 +89,7 @@ static const struct value_pass {
 /* ---- the chain in this process --------------------------------------------- */
 
 static struct {
-	uint8_t key[32];
+	uint8_t *key;         /* sodium_malloc: the at-rest key of keys/translate.key */
 	int has_key;
 	uint32_t cur;
 	uint8_t (*delta)[32]; /* sodium_malloc: delta[e] for e = 1..cur */
@@ -112,6 +112,8 @@ static void ad_of(uint8_t ad[sizeof AD_DOMAIN - 1 + 4], uint32_t e)
 	       4);
 }
 
+static int chain_alloc(void);
+
 static int key_path(const char *keys_dir, char *out, size_t len)
 {
 	return sp_path_join(keys_dir, SP_TRANSLATE_KEY_FILE, out, len);
@@ -124,7 +126,7 @@ int sp_translate_key_load(const char *keys_dir)
 	size_t n = 0;
 	struct stat st;
 	int rc;
-	if ((rc = key_path(keys_dir, path, sizeof path)) != SP_OK)
+	if ((rc = key_path(keys_dir, path, sizeof path)) != SP_OK || (rc = chain_alloc()) != SP_OK)
 		return rc;
 	if (stat(path, &st) != 0)
 		return SP_OK; /* no translation yet */
@@ -147,7 +149,7 @@ static int key_create(const char *keys_dir)
 		return SP_OK;
 	if ((rc = sp_translate_key_load(keys_dir)) != SP_OK || X.has_key)
 		return rc;
-	if ((rc = key_path(keys_dir, path, sizeof path)) != SP_OK)
+	if ((rc = key_path(keys_dir, path, sizeof path)) != SP_OK || (rc = chain_alloc()) != SP_OK)
 		return rc;
 	randombytes_buf(X.key, 32);
 	sp_hex(X.key, 32, hex);
@@ -199,13 +201,17 @@ static void cum_compute(void)
 
 static int chain_alloc(void)
 {
-	if (X.delta)
+	if (X.delta && X.cum && X.key)
 		return SP_OK;
 	if (sodium_init() < 0)
 		return SP_ECRYPTO;
-	X.delta = sodium_malloc(32 * (SP_TRANSLATE_MAX_EPOCHS + 1));
-	X.cum = sodium_malloc(32 * (SP_TRANSLATE_MAX_EPOCHS + 1));
-	return X.delta && X.cum ? SP_OK : SP_ENOMEM;
+	if (!X.delta)
+		X.delta = sodium_malloc(32 * (SP_TRANSLATE_MAX_EPOCHS + 1));
+	if (!X.cum)
+		X.cum = sodium_malloc(32 * (SP_TRANSLATE_MAX_EPOCHS + 1));
+	if (!X.key)
+		X.key = sodium_malloc(32);
+	return X.delta && X.cum && X.key ? SP_OK : SP_ENOMEM;
 }
 
 static int load_txn(sp_txn *t)
