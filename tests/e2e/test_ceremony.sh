@@ -149,6 +149,12 @@ for i in 1 2 3; do
 	check "instance $i combines: its new share" q svc $i ceremony combine "$E2E_DIR/rdeals" "$E2E_DIR/machine-$i/prop"
 done
 check "the translation file for the broker is 0600" test "$(stat -c %a "$E2E_DIR/machine-2/prop/translation-1.bin")" = 600
+cp "$E2E_DIR/machine-2/prop/rotation-1.bin" "$E2E_DIR/rot-bad.bin"
+python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[-70] ^= 1; open(p, "wb").write(b)' "$E2E_DIR/rot-bad.bin"
+rbefore=$(sha256sum "$NET/roster.bin")
+out=$("$SEINPOST" ceremony commit "$NET/roster.bin" "$E2E_DIR/rdeals" --rotation "$E2E_DIR/rot-bad.bin" 2>&1); rc=$?
+check "a rotation proposal altered in transit is refused (rc=$rc)" test $rc -eq 1
+check "... the roster unchanged" test "$rbefore" = "$(sha256sum "$NET/roster.bin")"
 check "the operator checks and commits the rotation" q "$SEINPOST" ceremony commit "$NET/roster.bin" "$E2E_DIR/rdeals" \
 	--rotation "$E2E_DIR/machine-2/prop/rotation-1.bin"
 for i in 1 2 3; do cp "$NET/roster.bin" "$E2E_DIR/machine-$i/roster.bin"; done
