@@ -48,7 +48,9 @@ uint32_t sp_translate_epoch(void);
 /* out = the pseudonym under the current epoch. Not an OPRF epoch, or the
  * current one: copied. SP_EKEY for an epoch newer than the broker knows. */
 int sp_translate_to_current(uint32_t epoch, const uint8_t in[32], uint8_t out[32]) SP_MUST_CHECK;
-/* The same, in place, for a decoded header (pseudonym and its epoch). */
+/* The same, in place, for a decoded header (pseudonym and its epoch). A
+ * process that did not sp_translate_load (a node: its retention reads
+ * headers through the same code) gets the header unchanged. */
 int sp_translate_header(Seinpost__SignalHeader *h) SP_MUST_CHECK;
 
 /* who-saw: for a pseudonym of the current epoch, the subject's pseudonym

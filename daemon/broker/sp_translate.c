@@ -92,6 +92,7 @@ static struct {
 	uint8_t *key;         /* sodium_malloc: the at-rest key of keys/translate.key */
 	int has_key;
 	uint32_t cur;
+	int loaded;           /* a broker that loaded its chain (sp_translate_load): elsewhere, headers pass as they are */
 	uint8_t (*delta)[32]; /* sodium_malloc: delta[e] for e = 1..cur */
 	uint8_t (*cum)[32];   /* cum[j] = Π_{e=j+1..cur} δ_e: epoch j -> cur */
 } X;
@@ -252,6 +253,7 @@ int sp_translate_load(sp_store *st)
 		X.cur = 0;
 		cum_compute();
 	}
+	X.loaded = rc == SP_OK;
 	sp_txn_abort(&t);
 	return rc;
 }
@@ -278,8 +280,8 @@ int sp_translate_to_current(uint32_t epoch, const uint8_t in[32], uint8_t out[32
 int sp_translate_header(Seinpost__SignalHeader *h)
 {
 	int rc;
-	if (!h || h->pseudonym.len != 32)
-		return SP_OK; /* no subject */
+	if (!h || h->pseudonym.len != 32 || !X.loaded)
+		return SP_OK; /* no subject; or not a broker (a node's retention reads headers too) */
 	if (!SP_PSEUDO_EPOCH_IS_OPRF(h->pseudonym_epoch) || h->pseudonym_epoch - SP_PSEUDO_EPOCH_OPRF == X.cur)
 		return SP_OK;
 	if ((rc = sp_translate_to_current(h->pseudonym_epoch, h->pseudonym.data, h->pseudonym.data)) != SP_OK)

@@ -214,6 +214,18 @@ START_TEST(a_wrong_file_changes_nothing)
 	size_t len;
 	uint64_t count = 0;
 	char why[256], bad[300];
+	/* a process that never loaded a chain (a node's retention): headers of
+	 * any epoch pass unchanged */
+	{
+		Seinpost__SignalHeader h = SEINPOST__SIGNAL_HEADER__INIT;
+		uint8_t hp[32];
+		memcpy(hp, p0, 32);
+		h.pseudonym = (ProtobufCBinaryData){ 32, hp };
+		h.pseudonym_epoch = SP_PSEUDO_EPOCH_OPRF + 5;
+		ck_assert_int_eq(sp_translate_header(&h), SP_OK);
+		ck_assert_mem_eq(hp, p0, 32);
+		ck_assert_uint_eq(h.pseudonym_epoch, SP_PSEUDO_EPOCH_OPRF + 5);
+	}
 	/* a δ that is not the roster's rotation: refused */
 	crypto_core_ristretto255_scalar_random(other);
 	ck_assert_int_eq(crypto_scalarmult_ristretto255_base(d, other), 0);
