@@ -37,6 +37,10 @@ int sp_cli_audit_remote(const char *cfg_path);
 int sp_cli_status(const char *cfg_path, int argc, char **argv);
 /* oprf feature: sp_cli_pseudonym.c */
 int sp_cli_pseudonym(const char *cfg_path, int argc, char **argv);
+/* rotate: sp_cli_translate.c */
+int sp_cli_translate(const char *cfg_path, int argc, char **argv);
+/* rotate: sp_ceremony.c (the DKG and rotation between machines) */
+int sp_cli_ceremony(const char *cfg_path, int argc, char **argv);
 /* One pseudonym of a normalised identifier from the node's service
  * ([pseudonymiser] of cfg), for a look-up. */
 int sp_cli_oprf_lookup(const sp_config *cfg, int kind, const char *norm, uint8_t out[32], char *why,

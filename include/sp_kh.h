@@ -69,6 +69,11 @@ enum sp_kh_domain { SP_KH_DOM_SIGNAL = 1, SP_KH_DOM_RECEIPTS = 2, SP_KH_DOM_READ
 /* The epoch of pseudonyms from the pseudonymisation service (k·H(kind‖id));
  * pseudo.key's epochs count from 1 and never reach it. */
 #define SP_PSEUDO_EPOCH_OPRF 0x4f505200u
+/* After the service's key rotated by translation (docs/pseudonymiser.md)
+ * its pseudonyms are of epoch SP_PSEUDO_EPOCH_OPRF + the roster's key
+ * epoch (1, 2, ...; at most SP_PSEUDO_EPOCH_OPRF_MAX). */
+#define SP_PSEUDO_EPOCH_OPRF_MAX 0xffu
+#define SP_PSEUDO_EPOCH_IS_OPRF(e) (((e) & ~SP_PSEUDO_EPOCH_OPRF_MAX) == SP_PSEUDO_EPOCH_OPRF)
 /* The service, as the network process reaches it (sp_node_oprf.c). */
 typedef int (*sp_kh_oprf_fn)(void *ctx, int purpose, int kind, const char *const *ids, size_t n, uint8_t *out,
                              char *why, size_t whylen);
@@ -110,6 +115,9 @@ int sp_kh_pseudonym(sp_kh *kh, uint32_t epoch, int kind, const char *normalised_
  * older epochs still go to pseudo.key. fn NULL: back to pseudo.key. */
 void sp_kh_set_oprf(sp_kh *kh, sp_kh_oprf_fn fn, void *ctx);
 int sp_kh_uses_oprf(const sp_kh *kh);
+/* The service's key epoch from the roster (sp_roster_oprf_epoch): new
+ * pseudonyms are of epoch SP_PSEUDO_EPOCH_OPRF + key_epoch. */
+void sp_kh_set_oprf_epoch(sp_kh *kh, uint32_t key_epoch);
 /* n pseudonyms of one kind from the service in batches (SP_ENOTFOUND when
  * no service is set). SP_ETIMEOUT: unreachable; why says what failed. */
 int sp_kh_pseudonyms(sp_kh *kh, int purpose, int kind, const char *const *ids, size_t n, uint8_t *out, char *why,

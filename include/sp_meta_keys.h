@@ -33,6 +33,7 @@
 #define SP_MK_WITHDRAW_NOTE  "W:"             /* sp_withdraw.c: id || org: a delivery was queued to org */
 #define SP_MK_LIMITS         "lim."           /* sp_limits.c: [limits ROLE] counters per organisation */
 #define SP_MK_RECIP_SECRET   "recip.key"      /* sp_subject.c: the secret of per-recipient pseudonyms */
+#define SP_MK_TRANSLATE      "xl:"            /* sp_translate.c: be32(key epoch) -> δ of that epoch, sealed */
 
 /* ---- node ------------------------------------------------------------- */
 #define SP_MK_OUTBOX_PENDING "ob.p"           /* sp_outbox.c: pending index */

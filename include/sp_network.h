@@ -100,6 +100,15 @@ int sp_network_pseudonymisers(const char *netdir, unsigned n, unsigned t, const 
 int sp_network_oprf_section(const char *roster, const uint8_t operator_pk[32], const char *endpoints, char *out,
                             size_t outlen, char *err, size_t errlen) SP_MUST_CHECK;
 
+/* Rotation of a local t-of-n network's pseudonymisation key by translation
+ * (sp_oprf_rotate.c): new shares, the roster's rotation record, and the
+ * broker's translation file, whose path goes to delta_path. */
+int sp_network_oprf_rotate(const char *netdir, char *delta_path, size_t dplen, char *err,
+                           size_t errlen) SP_MUST_CHECK;
+/* The broker's translation file (PseudonymTranslation, 0600). */
+int sp_network_translation_write(const char *path, uint32_t epoch, const uint8_t delta[32], const uint8_t d[32],
+                                 const uint8_t new_key[32]) SP_MUST_CHECK;
+
 /* Default operator directory for a roster path: <dir of roster>/operator. */
 int sp_network_opdir(const char *roster, char *out, size_t outlen) SP_MUST_CHECK;
 

@@ -23,6 +23,9 @@
  * keys; both keys and kh must outlive the client. */
 int sp_node_oprf_open(const sp_config *c, const sp_keyset *keys, const sp_roster *r, sp_kh *kh) SP_MUST_CHECK;
 void sp_node_oprf_close(sp_kh *kh);
+/* A newer roster: the pin chain checked again (an alarm when it fails: the
+ * old keys stay), the instances' new shares and key epoch taken. */
+void sp_node_oprf_roster(const sp_roster *r, sp_kh *kh);
 
 /* How many times the service answered in this process (monotonic): held
  * submits are retried at once when it moves (sp_awaiting.h). */

@@ -38,6 +38,15 @@ int sp_oprfc_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, sp
                   char *why, size_t whylen) SP_MUST_CHECK;
 void sp_oprfc_close(sp_oprfc **c);
 
+/* A newer roster: the pin check again (a rotation is accepted only through
+ * the roster's chain of rotation proofs from the pinned group key), then
+ * the instances' new public shares. SP_EKEY with the alarm in why when the
+ * chain does not hold; the client then keeps the keys it had. */
+int sp_oprfc_roster(sp_oprfc *c, const sp_roster *r, char *why, size_t whylen) SP_MUST_CHECK;
+/* The key epoch of the pseudonyms it gives (the roster's; 0 before any
+ * rotation). */
+uint32_t sp_oprfc_epoch(const sp_oprfc *c);
+
 /* Sign requests with fn instead of k's sign key (the node's network process
  * holds no sign key: the key holder signs, domain prepended by it). fn
  * gets the serialised OprfRequest without the domain. */

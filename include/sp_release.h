@@ -84,4 +84,9 @@ int sp_release_escalation_of(sp_txn *t, const uint8_t pseudonym[32], const uint8
                              uint8_t ref_id[16]) SP_MUST_CHECK;
 int sp_release_unmark_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_t id[16]) SP_MUST_CHECK;
 
+/* Key rotation by translation (sp_translate.c): the referral a held release
+ * carries names the subject's pseudonym; fn rewrites it in place. *count
+ * grows by the entries rewritten. */
+int sp_release_held_rekey(sp_txn *t, void (*fn)(void *ctx, uint8_t p[32]), void *ctx, uint64_t *count) SP_MUST_CHECK;
+
 #endif

@@ -33,6 +33,11 @@ int sp_report_add_proven(sp_report *r, const Seinpost__AuditRecord *rec, const u
                          const sp_merkle_hash *path, size_t n) SP_MUST_CHECK;
 /* The head's signature and the subject's pseudonym, for the JSON proof. */
 void sp_report_set_signature(sp_report *r, const uint8_t sig[64], const uint8_t pseudonym[32]);
+/* who-saw after key rotations: the subject's pseudonym under an earlier
+ * epoch, its DLEQ proof (checked) and the roster's d of the rotation after
+ * it; in the JSON as earlier_pseudonyms, for a third party's check. */
+void sp_report_add_earlier(sp_report *r, uint32_t epoch, const uint8_t p[32], const uint8_t proof[64],
+                           const uint8_t d[32]);
 /* A verification failure or alarm: printed at the top of every format; the
  * command then exits 1. */
 void sp_report_warn(sp_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -36,6 +36,11 @@ struct sp_report {
 	uint8_t head_sig[64];
 	int have_sig;
 	char pseudonym[65];
+	struct earlier { /* after key rotations: the subject's earlier pseudonyms, proven */
+		uint32_t epoch;
+		char pseudonym[65], d[65], proof[129];
+	} earlier[16];
+	size_t nearlier;
 	char warn[MAX_WARNINGS][320];
 	size_t nwarn;
 	const struct sp_policy *policy; /* art. 15 context (borrowed), may be NULL */

@@ -106,6 +106,35 @@ int sp_roster_set_oprf_commitments(sp_roster *r, const uint8_t *commits, uint32_
 /* NULL and *t = 0 when the network has no threshold service. Borrowed. */
 const uint8_t *sp_roster_oprf_commitments(const sp_roster *r, uint32_t *t);
 
+/* Key rotation by translation (docs/pseudonymiser.md, "Rotation"): each
+ * rotation carries d = δ·G and a DLEQ proof that the new group key is the
+ * old one times the same δ. The roster loader checks only the form of the
+ * chain (epochs 1, 2, ... in order, each new key the next one's old key,
+ * the last new key C_0); the proofs are checked by sp_roster_oprf_chain. */
+#define SP_ROSTER_ROTATIONS_MAX 64
+typedef struct sp_oprf_rotation {
+	uint32_t epoch;          /* the key epoch it starts */
+	uint8_t old_key[32], new_key[32], d[32], proof[64];
+	uint64_t time;           /* unix s */
+} sp_oprf_rotation;
+/* The current key epoch: the last rotation's, 0 before any. */
+uint32_t sp_roster_oprf_epoch(const sp_roster *r);
+size_t sp_roster_oprf_rotation_count(const sp_roster *r);
+const sp_oprf_rotation *sp_roster_oprf_rotation_at(const sp_roster *r, size_t i); /* borrowed */
+/* The rotation that starts epoch e, or NULL. */
+const sp_oprf_rotation *sp_roster_oprf_rotation_of(const sp_roster *r, uint32_t e);
+/* SP_OK when the pinned group key is C_0, or is the old key of a rotation
+ * from which every later rotation's proof verifies up to C_0 (*pin_epoch:
+ * the epoch the pin belongs to; may be NULL). SP_EKEY otherwise: the roster
+ * signer may not put a key of its own in place of the pinned one. */
+int sp_roster_oprf_chain(const sp_roster *r, const uint8_t pin[32], uint32_t *pin_epoch) SP_MUST_CHECK;
+/* The ceremony's change: new commitments (t × 32, same t), every
+ * instance's new public share (pks: 32 bytes per index 1..n, n = the
+ * instances on the roster) and the rotation record (its proof verified,
+ * old_key the current C_0, new_key commits[0], epoch the current + 1). */
+int sp_roster_oprf_rotate(sp_roster *r, const uint8_t *commits, uint32_t t, const uint8_t *pks, uint32_t n,
+                          const sp_oprf_rotation *rot) SP_MUST_CHECK;
+
 const char *sp_roster_network(const sp_roster *r);
 uint64_t sp_roster_serial(const sp_roster *r);
 uint64_t sp_roster_issued(const sp_roster *r);   /* unix s */

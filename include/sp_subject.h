@@ -47,4 +47,10 @@ void sp_subject_set_signer(const uint8_t sign_sk[64]);
 int sp_subject_seal_for(sp_txn *t, const uint8_t p[32], const uint8_t id[16], const char *to, uint8_t pr[32],
                         uint8_t sig[64]) SP_MUST_CHECK;
 
+/* The same for a signal the broker holds (P beside its header, under the key
+ * epoch it was made in): P translated to the current epoch first. *has 0
+ * and SP_OK for a signal without a subject. */
+int sp_subject_seal_for_signal(sp_txn *t, const Seinpost__Signal *sig, const char *to, uint8_t pr[32],
+                               uint8_t prsig[64], int *has) SP_MUST_CHECK;
+
 #endif

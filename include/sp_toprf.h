@@ -81,4 +81,20 @@ int sp_toprf_rotate_local(uint32_t t, uint32_t n, uint8_t *shares, uint8_t *comm
 /* P' = δ·P for one element (the broker's translation). */
 int sp_toprf_translate(const uint8_t delta[32], const uint8_t p[32], uint8_t out[32]) SP_MUST_CHECK;
 
+/* ---- rotation proofs (rotate) ----------------------------------------------
+ * A DLEQ proof (RFC 9497's batched GenerateProof/VerifyProof) that
+ * b_e = δ·a_e for every e and d = δ·G: the ceremony proves the new group key
+ * is the old one times δ (a = C_0, b = C_0'), the broker proves an earlier
+ * pseudonym (a = P_old, b = P) for who-saw. d_out may be NULL. */
+int sp_toprf_dleq_prove(const uint8_t delta[32], const uint8_t *a, const uint8_t *b, size_t n,
+                        uint8_t d_out[32], uint8_t proof[64]) SP_MUST_CHECK;
+int sp_toprf_dleq_verify(const uint8_t d[32], const uint8_t *a, const uint8_t *b, size_t n,
+                         const uint8_t proof[64]) SP_MUST_CHECK;
+
+/* Point arithmetic for the ceremony between machines (sp_ceremony.c), with
+ * the identity written as 32 zero bytes (a sharing of zero commits to it):
+ * out = a + b, out = s·p. out may alias an input. */
+int sp_toprf_point_add(uint8_t out[32], const uint8_t a[32], const uint8_t b[32]) SP_MUST_CHECK;
+int sp_toprf_point_mul(uint8_t out[32], const uint8_t s[32], const uint8_t p[32]) SP_MUST_CHECK;
+
 #endif

@@ -13,10 +13,13 @@
 #include "sp_error.h"
 #include "sp_report.h"
 
-/* pseudo: the subject; answer_head: size of the head the broker's answer
- * came with; bseqs[nb]: the records it listed; broker_proven: all of them
- * passed their inclusion proof. Fills rep from the copy. */
-int sp_whosaw_complete(const sp_config *cfg, const uint8_t pseudo[32], uint64_t answer_head,
+/* pseudos[0..np-1]: the subject (its current pseudonym first, then, after
+ * key rotations, its earlier ones, already proven: sp_translate.h);
+ * heads[i]: size of the head the broker's answer about pseudos[i] came with;
+ * bseqs[nb]: the records they listed; broker_proven: all of them passed
+ * their inclusion proof. Fills rep from the copy, every entry proven against
+ * the same verified head. */
+int sp_whosaw_complete(const sp_config *cfg, const uint8_t (*pseudos)[32], const uint64_t *heads, size_t np,
                        const uint64_t *bseqs, size_t nb, int broker_proven, sp_report *rep);
 
 #endif

@@ -95,6 +95,21 @@ int sp_wire_decode_oprf_alarm_reply(const uint8_t *buf, size_t len, Seinpost__Op
  * decode or its ids are not identifiers. */
 int sp_wire_stored_oprf_alarm(const void *v, size_t len, Seinpost__OprfAlarm **out) SP_MUST_CHECK;
 
+/* The rotation ceremony's file for the broker (PseudonymTranslation,
+ * sp_translate.h): sizes checked, δ non-zero and canonical, d = δ·G, the
+ * group key a valid element. Free with
+ * seinpost__pseudonym_translation__free_unpacked (wipe delta first). */
+int sp_wire_decode_translation(const uint8_t *buf, size_t len, Seinpost__PseudonymTranslation **out,
+                               char *why, size_t whylen) SP_MUST_CHECK;
+
+/* The ceremony between machines (sp_ceremony.c): a signed deal (sizes,
+ * counts and ranges; the signature and the session are the caller's), and
+ * a rotation proposal. Free with the protobuf-c free functions. */
+int sp_wire_decode_ceremony_deal(const uint8_t *buf, size_t len, Seinpost__SignedCeremonyDeal **sd,
+                                 Seinpost__CeremonyDeal **deal, char *why, size_t whylen) SP_MUST_CHECK;
+int sp_wire_decode_ceremony_rotation(const uint8_t *buf, size_t len, Seinpost__CeremonyRotation **out, char *why,
+                                     size_t whylen) SP_MUST_CHECK;
+
 /* Serialise any protobuf-c message into a malloc'd buffer. */
 int sp_wire_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len) SP_MUST_CHECK;
 

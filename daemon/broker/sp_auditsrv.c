@@ -20,6 +20,7 @@
 #include "sp_mtree.h"
 #include "sp_reads.h"
 #include "sp_sth.h"
+#include "sp_translate.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -207,6 +208,8 @@ static void describe(const Seinpost__AuditQuery *q, char *out, size_t len)
 	         q->org[0] ? q->org : "-", sid[0] ? sid : "-", (unsigned long long)q->from_seq);
 }
 
+#define EARLIER_MAX 64 /* key epochs a who-saw answer maps back */
+
 static int serve_query(const sp_auditsrv *s, sp_txn *t, const char *org,
                        const Seinpost__AuditQuery *q, uint8_t **reply, size_t *len)
 {
@@ -217,6 +220,8 @@ static int serve_query(const sp_auditsrv *s, sp_txn *t, const char *org,
 	ProtobufCBinaryData *pbytes = NULL;
 	sp_merkle_hash *proofs = NULL;
 	struct collect c = { .t = t, .q = q };
+	uint8_t eps[EARLIER_MAX][32], eproofs[EARLIER_MAX][64];
+	Seinpost__EarlierPseudonym ee[EARLIER_MAX], *eep[EARLIER_MAX];
 	const sp_org *o = sp_roster_find(s->roster, org);
 	int allowed = o && strcmp(o->role, "privacy-officer") == 0;
 	char desc[256];
@@ -267,6 +272,21 @@ static int serve_query(const sp_auditsrv *s, sp_txn *t, const char *org,
 	res.records = c.recs;
 	res.n_records = c.n;
 	res.next_seq = c.next_seq;
+	if (q->kind == SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW && q->pseudonym.len == 32 && !q->from_seq &&
+	    sp_translate_epoch()) {
+		/* after a key rotation: the subject's pseudonym under every
+		 * earlier epoch, proven against the roster's d (sp_translate.h) */
+		size_t ne = sp_translate_earlier(q->pseudonym.data, eps, eproofs, EARLIER_MAX);
+		for (size_t i = 0; i < ne; i++) {
+			seinpost__earlier_pseudonym__init(&ee[i]);
+			ee[i].epoch = sp_translate_epoch() - 1 - (uint32_t)i;
+			ee[i].pseudonym = (ProtobufCBinaryData){ 32, eps[i] };
+			ee[i].proof = (ProtobufCBinaryData){ 64, eproofs[i] };
+			eep[i] = &ee[i];
+		}
+		res.earlier = eep;
+		res.n_earlier = ne;
+	}
 	if (q->kind == SEINPOST__AUDIT_QUERY_KIND__AUDIT_QUERY_WHO_SAW && c.n) {
 		/* Inclusion proofs: the privacy officer need not trust this answer,
 		 * only the broker's signature on the head. */

@@ -4,6 +4,7 @@
 
 #include "sp_broker_int.h"
 #include "sp_subject.h"
+#include "sp_translate.h"
 #include "sp_withdraw.h"
 
 
@@ -148,6 +149,13 @@ static int handle_submit(struct broker *b, sp_txn *t, const sp_msg *m, const Sei
 		snprintf(why, sizeof why, "replay: signal id already used for a different signal");
 	else
 		rc = sp_admit_signal(b->roster, b->policy, m->user, sig, &o, &h, why, sizeof why);
+	if (rc == SP_OK && (rc = sp_translate_header(h)) != SP_OK) { /* made under an older key epoch */
+		snprintf(why, sizeof why, "pseudonym of key epoch %u, newer than the broker's translations",
+		         h->pseudonym_epoch);
+		seinpost__signal_header__free_unpacked(h, NULL);
+		h = NULL;
+		rc = SP_EKEY;
+	}
 	if (rc != SP_OK) {
 		/* The id is only meaningful once the header decoded; otherwise the
 		 * sender learns of the rejection by its retries running out. */
@@ -246,7 +254,7 @@ static int subject_of(sp_txn *t, Seinpost__SignalHeader *h)
 		return rc;
 	if (sp_wire_stored_signal_header(v, vl, &full) != SP_OK)
 		return SP_OK; /* damaged: the status checks report it */
-	if (full->pseudonym.len == 32) {
+	if (full->pseudonym.len == 32 && sp_translate_header(full) == SP_OK) { /* the current key epoch's, as every store */
 		h->pseudonym = full->pseudonym; /* moved: freed with h */
 		full->pseudonym.data = NULL;
 		full->pseudonym.len = 0;

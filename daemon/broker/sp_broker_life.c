@@ -3,6 +3,7 @@
  * SIGHUP, and stops. */
 #include "sp_broker_int.h"
 #include "sp_subject.h"
+#include "sp_translate.h"
 
 #include <limits.h>
 
@@ -120,6 +121,11 @@ int sp_broker_open(struct broker *b)
 		sp_log(LOG_ERR, C, "refusing to start: %s exists; the broker must never hold a content key", path);
 		return SP_ECONFIG;
 	}
+	/* δ of past key rotations is sealed in the store under this key */
+	if ((rc = sp_translate_key_load(b->cfg->keys_dir)) != SP_OK) {
+		sp_log(LOG_ERR, C, "%s/%s: %s", b->cfg->keys_dir, SP_TRANSLATE_KEY_FILE, sp_strerror(rc));
+		return rc;
+	}
 	/* The keys are in memory: close keys/, dumps and new privileges before
 	 * any thread exists (docs/privsep.md). */
 	rc = sp_sandbox_broker(b->cfg);
@@ -142,6 +148,13 @@ int sp_broker_open(struct broker *b)
 		sp_log(LOG_ERR, C, "state %s: %s (%s)", b->cfg->state_dir, sp_strerror(rc), sp_store_last_error());
 		return rc;
 	}
+	if ((rc = sp_translate_load(b->store)) != SP_OK) {
+		sp_log(LOG_ERR, C, "the pseudonym translations in the store cannot be opened with %s/%s: %s",
+		       b->cfg->keys_dir, SP_TRANSLATE_KEY_FILE, sp_strerror(rc));
+		return rc;
+	}
+	if (sp_translate_epoch())
+		sp_log(LOG_INFO, C, "pseudonymisation key epoch %u (older pseudonyms are translated)", sp_translate_epoch());
 	sp_health_audit_check(&b->health, b->store, b->keys->sign_pk);
 	b->npeers = sp_roster_count(b->roster);
 	b->peers = calloc(b->npeers ? b->npeers : 1, sizeof *b->peers);

@@ -21,6 +21,8 @@
 #include "sp_release.h"
 #include "sp_signal.h"
 #include "sp_tables.h"
+#include "sp_translate.h"
+#include "sp_kh.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -199,20 +201,17 @@ static int load_header(sp_txn *t, const uint8_t id[16], Seinpost__SignalHeader *
 {
 	const void *v;
 	size_t vl;
-	Seinpost__BrokerSignal *bs;
 	int rc = sp_store_get(t, SP_DB_SIGNALS, id, 16, &v, &vl);
 	*h = NULL;
 	if (rc != SP_OK)
 		return rc;
-	bs = seinpost__broker_signal__unpack(NULL, vl, v);
-	if (!bs || !bs->signal) {
-		if (bs)
-			seinpost__broker_signal__free_unpacked(bs, NULL);
-		return SP_ECORRUPT;
+	/* P beside the header filled in (sp_wire.h), under the current key epoch */
+	if ((rc = sp_wire_stored_signal_header(v, vl, h)) == SP_OK && sp_translate_header(*h) != SP_OK) {
+		seinpost__signal_header__free_unpacked(*h, NULL);
+		*h = NULL;
+		rc = SP_ECORRUPT;
 	}
-	*h = seinpost__signal_header__unpack(NULL, bs->signal->header.len, bs->signal->header.data);
-	seinpost__broker_signal__free_unpacked(bs, NULL);
-	return *h ? SP_OK : SP_ECORRUPT;
+	return rc;
 }
 
 /* Release a signal's if-involved grants to org once; `why` names the cause
@@ -656,8 +655,39 @@ static int link_alias(const sp_engine *e, sp_txn *t, const sp_org *me, const Sei
 	return audit_involve(e, t, me, SEINPOST__AUDIT_EVENT__AUDIT_ALIAS_LINKED, a->pseudonym.data, why, 0);
 }
 
+static int on_involve(const sp_engine *e, sp_txn *t, const char *org, const Seinpost__InvolveUpdate *u, char *why,
+                      size_t whylen);
+
+/* An update made under an older key epoch (in flight across a rotation) is
+ * applied under the current one (sp_translate.h); the frame itself is left
+ * as it came, so the acknowledgement names what the node sent. */
 int sp_escalate_on_involve(const sp_engine *e, sp_txn *t, const char *org,
                            const Seinpost__InvolveUpdate *u, char *why, size_t whylen)
+{
+	Seinpost__InvolveUpdate c = *u;
+	Seinpost__PseudonymAt at[16], *atp[16];
+	uint8_t ps[16][32];
+	if (u->n_pseudonyms > 16)
+		return on_involve(e, t, org, u, why, whylen); /* refused there (sp_wire bounds it) */
+	for (size_t i = 0; i < u->n_pseudonyms; i++) {
+		at[i] = *u->pseudonyms[i];
+		atp[i] = &at[i];
+		if (at[i].pseudonym.len != 32)
+			continue;
+		if (sp_translate_to_current(at[i].epoch, at[i].pseudonym.data, ps[i]) != SP_OK) {
+			WHY("pseudonym of key epoch %u, newer than the broker's translations", at[i].epoch);
+			return SP_EINVAL;
+		}
+		at[i].pseudonym.data = ps[i];
+		if (SP_PSEUDO_EPOCH_IS_OPRF(at[i].epoch))
+			at[i].epoch = SP_PSEUDO_EPOCH_OPRF + sp_translate_epoch();
+	}
+	c.pseudonyms = atp;
+	return on_involve(e, t, org, &c, why, whylen);
+}
+
+static int on_involve(const sp_engine *e, sp_txn *t, const char *org, const Seinpost__InvolveUpdate *u, char *why,
+                      size_t whylen)
 {
 	const sp_org *me = sp_roster_find(e->roster, org);
 	struct sig_list l = { 0 };

@@ -77,6 +77,7 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
 	Seinpost__Referral own_ref;
 	uint8_t pr[32], prsig[64];
+	int has;
 	char *rules[1] = { (char *)(rule_id ? rule_id : "") };
 	int rc;
 
@@ -94,10 +95,9 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 	d.referral = (Seinpost__Referral *)ref;
 	/* Issue 13: the recipient's own pseudonym of the subject, never P; a
 	 * referral names the subject by it too. */
-	if (sig->subject_pseudonym.len == 32) {
-		rc = sp_subject_seal_for(t, sig->subject_pseudonym.data, id, to, pr, prsig);
-		if (rc != SP_OK)
-			goto out;
+	if ((rc = sp_subject_seal_for_signal(t, sig, to, pr, prsig, &has)) != SP_OK)
+		goto out;
+	if (has) {
 		d.recipient_pseudonym.data = pr;
 		d.recipient_pseudonym.len = sizeof pr;
 		d.recipient_pseudonym_sig.data = prsig;

@@ -422,3 +422,45 @@ int sp_release_is_escalated(sp_txn *t, const uint8_t pseudonym[32], const uint8_
 	esckey(k, pseudonym, id);
 	return sp_store_get(t, SP_DB_META, k, sizeof k, &v, &vl) == SP_OK;
 }
+
+int sp_release_held_rekey(sp_txn *t, void (*fn)(void *ctx, uint8_t p[32]), void *ctx, uint64_t *count)
+{
+	struct pending *head = NULL, *p;
+	int rc = SP_OK;
+	if (sp_store_foreach(t, SP_DB_META, SP_MK_HELD, 2, collect, &head) < 0)
+		rc = SP_EIO;
+	for (p = head; p && rc == SP_OK; p = p->next) {
+		size_t off = p->vlen >= 1 && (p->val[0] & DEFER_TIERS) ? 2 : 1, pre, rbl = 0;
+		Seinpost__Referral *ref;
+		uint8_t *rb = NULL, *v;
+		if (p->vlen < off + 1 || (pre = off + 1 + p->val[off]) >= p->vlen)
+			continue; /* no referral (or malformed: sp_release_flush drops it) */
+		if (!(ref = seinpost__referral__unpack(NULL, p->vlen - pre, p->val + pre)))
+			continue;
+		if (ref->pseudonym.len == 32) {
+			fn(ctx, ref->pseudonym.data);
+			rc = sp_wire_pack(&ref->base, &rb, &rbl);
+		}
+		seinpost__referral__free_unpacked(ref, NULL);
+		if (rc != SP_OK || !rb)
+			continue;
+		if ((v = malloc(pre + rbl)) == NULL)
+			rc = SP_ENOMEM;
+		else {
+			memcpy(v, p->val, pre);
+			memcpy(v + pre, rb, rbl);
+			rc = sp_store_put(t, SP_DB_META, p->key, p->klen, v, pre + rbl, 0);
+			free(v);
+			(*count)++;
+		}
+		free(rb);
+	}
+	while (head) {
+		p = head->next;
+		free(head->key);
+		free(head->val);
+		free(head);
+		head = p;
+	}
+	return rc;
+}

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "sp_signal.h"
+#include "sp_translate.h"
+#include "sp_wire.h"
 #include "seinpost.pb-c.h"
 
 #define RECIP_DOMAIN "recip-v1"
@@ -91,8 +93,14 @@ int sp_subject_involved(sp_txn *t, const Seinpost__InvolveUpdate *u, const char 
 	const void *v;
 	size_t vl;
 	int have = 0, rc;
+	uint8_t ps[16][32]; /* under the current key epoch: an update in flight across a rotation */
+	if (u->n_pseudonyms < 1 || u->n_pseudonyms > 16)
+		return SP_EINVAL;
+	for (size_t i = 0; i < u->n_pseudonyms; i++)
+		if ((rc = sp_translate_to_current(u->pseudonyms[i]->epoch, u->pseudonyms[i]->pseudonym.data, ps[i])) != SP_OK)
+			return rc;
 	for (size_t i = 0; i < u->n_pseudonyms && !have; i++) {
-		rc = sp_store_get(t, SP_DB_SUBJECT, u->pseudonyms[i]->pseudonym.data, 32, &v, &vl);
+		rc = sp_store_get(t, SP_DB_SUBJECT, ps[i], 32, &v, &vl);
 		if (rc == SP_OK && vl == SP_SUBJECT_HANDLE_BYTES) {
 			memcpy(handle, v, sizeof handle);
 			have = 1;
@@ -102,11 +110,33 @@ int sp_subject_involved(sp_txn *t, const Seinpost__InvolveUpdate *u, const char 
 	if (!have)
 		randombytes_buf(handle, sizeof handle);
 	for (size_t i = 0; i < u->n_pseudonyms; i++) {
-		rc = sp_store_get(t, SP_DB_SUBJECT, u->pseudonyms[i]->pseudonym.data, 32, &v, &vl);
+		rc = sp_store_get(t, SP_DB_SUBJECT, ps[i], 32, &v, &vl);
 		if (rc == SP_ENOTFOUND)
-			rc = sp_store_put(t, SP_DB_SUBJECT, u->pseudonyms[i]->pseudonym.data, 32, handle, sizeof handle, 0);
+			rc = sp_store_put(t, SP_DB_SUBJECT, ps[i], 32, handle, sizeof handle, 0);
 		if (rc != SP_OK)
 			return rc;
 	}
-	return sp_subject_recipient_pseudonym(t, u->pseudonyms[0]->pseudonym.data, org, pr);
+	return sp_subject_recipient_pseudonym(t, ps[0], org, pr);
+}
+
+int sp_subject_seal_for_signal(sp_txn *t, const Seinpost__Signal *sig, const char *to, uint8_t pr[32],
+                               uint8_t prsig[64], int *has)
+{
+	Seinpost__SignalHeader *h;
+	int rc;
+	*has = 0;
+	if (sig->subject_pseudonym.len == 0)
+		return SP_OK; /* no subject (a resident report without one) */
+	/* P as the broker's stores know it: the current key epoch's (sp_translate.h) */
+	if (!(h = sp_wire_header_of(sig, NULL)) || h->pseudonym.len != 32) {
+		rc = SP_ECORRUPT;
+		goto out;
+	}
+	if ((rc = sp_translate_header(h)) == SP_OK && (rc = sp_subject_seal_for(t, h->pseudonym.data, h->id.data, to, pr,
+	                                                                        prsig)) == SP_OK)
+		*has = 1;
+out:
+	if (h)
+		seinpost__signal_header__free_unpacked(h, NULL);
+	return rc;
 }

@@ -21,6 +21,7 @@
 #include "sp_referral_status.h"
 #include "sp_release.h"
 #include "sp_signal.h"
+#include "sp_translate.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -116,7 +117,11 @@ static int load_header(sp_txn *t, const uint8_t id[16], Seinpost__SignalHeader *
 	*h = NULL;
 	if (rc != SP_OK)
 		return rc;
-	return sp_wire_stored_signal_header(v, vl, h);
+	if ((rc = sp_wire_stored_signal_header(v, vl, h)) == SP_OK && (rc = sp_translate_header(*h)) != SP_OK) {
+		seinpost__signal_header__free_unpacked(*h, NULL);
+		*h = NULL;
+	}
+	return rc;
 }
 
 /* The tiers of h that a member of role may see at tier `cap`: those a rule

@@ -19,6 +19,7 @@
 #include "sp_log.h"
 #include "sp_queue.h"
 #include "sp_release.h"
+#include "sp_translate.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -155,10 +156,11 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 	Seinpost__Referral own_ref;
 	Seinpost__SignalHeader *h = NULL;
 	uint8_t wid[16], pr[32], prsig[64];
+	int has;
 	int rc;
 
-	h = seinpost__signal_header__unpack(NULL, bare->header.len, bare->header.data);
-	if (!h || h->id.len != 16) {
+	h = sp_wire_header_of(bare, NULL);
+	if (!h || h->id.len != 16 || sp_translate_header(h) != SP_OK) {
 		rc = SP_ECORRUPT;
 		goto out;
 	}
@@ -170,9 +172,9 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 	d.signal = &sent;
 	d.withdrawn = when;
 	d.referral = (Seinpost__Referral *)ref;
-	if (bare->subject_pseudonym.len == 32) {
-		if ((rc = sp_subject_seal_for(t, bare->subject_pseudonym.data, h->id.data, to, pr, prsig)) != SP_OK)
-			goto out;
+	if ((rc = sp_subject_seal_for_signal(t, bare, to, pr, prsig, &has)) != SP_OK)
+		goto out;
+	if (has) {
 		d.recipient_pseudonym.data = pr;
 		d.recipient_pseudonym.len = sizeof pr;
 		d.recipient_pseudonym_sig.data = prsig;

@@ -99,6 +99,18 @@ static const struct cmd commands[] = {
 	  "involvements under the old epoch keep matching until they expire; each node then\n"
 	  "re-registers its involvements from its own records (involve --file). A real network:\n"
 	  "pseudonym migrate on each node. docs/pseudonymiser.md, Migration." },
+	{ SETUP, "net rotate", sp_cli_net_, "DIR", "rotate a local network's t-of-n pseudonymisation key",
+	  "Rotation by translation for a network made by `net init --pseudonymisers N --threshold T`:\n"
+	  "new shares s_i' = delta*s_i + a sharing of zero, the roster's rotation record (d = delta*G and\n"
+	  "its proof), and DIR/broker/translation-E.bin (0600) for `pseudonym translate`. Stop the\n"
+	  "instances first; this one process sees every share (a local network only)." },
+	{ SETUP, "ceremony commit", sp_cli_ceremony, "ROSTER DEALS (--peers DIR | --rotation FILE)",
+	  "operator: a DKG's commitments or a rotation onto the roster",
+	  "After the instances' `ceremony deal` and `ceremony combine` (docs/pseudonymiser.md,\n"
+	  "\"Between machines\"): every deal's signature and session checked; --peers DIR (the\n"
+	  "instances' enrol.json as 1.json..N.json): the summed Feldman commitments, then `roster add`\n"
+	  "each instance's new enrol.json; --rotation FILE (an instance's rotation-E.bin): its proofs\n"
+	  "checked, the sharings of zero added, the rotation record appended. Re-signs ROSTER." },
 	{ SETUP, "policy check", sp_cli_policy_, "FILE [--json]", "validate a sharing policy, print who may see what",
 	  "Line-numbered errors (exit 1), or the version, hash and the table of who may see what.\n"
 	  "--json prints {\"file\", \"ok\", \"version\", \"hash\", \"categories\", \"error\"}." },
@@ -177,6 +189,25 @@ static const struct cmd commands[] = {
 	  "from it (EPS: one endpoint per instance), the pseudonym_key line goes and pseudo.key is\n"
 	  "wiped and removed. Then start the node and re-register involvements (involve --file).\n"
 	  "docs/pseudonymiser.md, Migration." },
+	{ ANY, "ceremony deal", sp_cli_ceremony, "OUT [--peers DIR --threshold T]",
+	  "pseudonymiser: deal a DKG (--peers) or rotation round as a signed file",
+	  "With a pseudonymiser's configuration, on its own machine: OUT/deal-I.bin holds its Feldman\n"
+	  "commitments and every instance's sub-share sealed to that instance's CURVE key (a rotation:\n"
+	  "a sharing of zero and a random delta_i, also sealed to the broker), signed by this instance.\n"
+	  "--peers DIR --threshold T: key generation among DIR/1.json..N.json (enrol.json files);\n"
+	  "without: a rotation among the roster's instances. Send the file to all; docs/pseudonymiser.md." },
+	{ ANY, "ceremony combine", sp_cli_ceremony, "DEALS [OUT] [--peers DIR]",
+	  "pseudonymiser: check every deal, keep this instance's (new) share",
+	  "Every deal in DEALS checked (signature, session, sub-share against its dealer's commitments;\n"
+	  "a failure names the dealer and writes nothing). Key generation: KEYS/oprf.key and a new\n"
+	  "KEYS/enrol.json for `roster add`. Rotation: the new share, and in OUT (default DEALS)\n"
+	  "rotation-E.bin for `ceremony commit` and translation-E.bin (delta sealed to the broker)." },
+	{ ANY, "pseudonym translate", sp_cli_translate, "FILE",
+	  "broker: re-key every stored pseudonym after a key rotation",
+	  "FILE is the rotation ceremony's translation file (0600). With the broker stopped, one\n"
+	  "transaction re-keys involvements, indexed signals, escalation windows and referrals\n"
+	  "(P' = delta*P), stores delta sealed under KEYS/translate.key and audits the translation.\n"
+	  "docs/pseudonymiser.md." },
 	{ ANY, "audit verify", sp_cli_audit, "[--json]", "check records, hash chain and signed tree heads",
 	  "Exit 0 intact, 1 broken (the first bad record or head is named)." },
 	{ ANY, "audit log", sp_cli_audit,

@@ -34,9 +34,11 @@
 #include "sp_report_lang.h"
 #include "sp_orgverify.h"
 #include "sp_roster.h"
+#include "sp_rosterstate.h"
 #include "sp_sth.h"
 #include "sp_store.h"
 #include "sp_submit.h"
+#include "sp_translate.h"
 #include "sp_util.h"
 #include "sp_whosaw.h"
 #include "sp_wire.h"
@@ -55,6 +57,10 @@ struct fetch {
 	uint64_t head_size, head_time;
 	uint8_t head_root[32];
 	int head_ok, all_proven;
+	/* who-saw after key rotations: the subject's earlier pseudonyms */
+	uint8_t earlier[SP_ROSTER_ROTATIONS_MAX][32], eproof[SP_ROSTER_ROTATIONS_MAX][64];
+	uint32_t eepoch[SP_ROSTER_ROTATIONS_MAX];
+	size_t nearlier;
 };
 
 
@@ -85,6 +91,11 @@ static int fetch_remote(struct fetch *f)
 			fprintf(stderr, "seinpost audit: the answer's tree head is not signed by the broker\n");
 			rc = SP_ESIG;
 			goto out;
+		}
+		for (size_t i = 0; i < res->n_earlier && f->nearlier < SP_ROSTER_ROTATIONS_MAX; i++, f->nearlier++) {
+			memcpy(f->earlier[f->nearlier], res->earlier[i]->pseudonym.data, 32); /* sizes: sp_wire */
+			memcpy(f->eproof[f->nearlier], res->earlier[i]->proof.data, 64);
+			f->eepoch[f->nearlier] = res->earlier[i]->epoch;
 		}
 		f->head_ok = 1;
 		f->head_size = res->sth->tree_size;
@@ -310,6 +321,50 @@ static int add_report(void *ctx, const uint8_t *raw, size_t len, const Seinpost_
 	return sp_report_add(ctx, r, proven);
 }
 
+/* After rotations of the pseudonymisation key the records before them carry
+ * the subject's earlier pseudonyms (sp_translate.h). The broker's answer
+ * names them, each proven (DLEQ) against the roster's d of its rotation; a
+ * missing or unproven one is an alarm. Each is then asked for and checked
+ * against the verified copy like the current one. */
+static int whosaw_earlier(const struct fetch *cur, sp_report *rep, uint8_t (*pseudos)[32], uint64_t *heads,
+                          size_t *np, struct seqs *bs, int *proven)
+{
+	uint32_t epoch = sp_roster_oprf_epoch(cur->roster);
+	const uint8_t *newer = cur->q.pseudonym.data;
+	int rc = SP_OK;
+	if (cur->nearlier < epoch)
+		sp_report_warn(rep, "ALARM: the roster names %u rotation(s) of the pseudonymisation key, the broker's answer "
+		               "maps %zu back: records from before a rotation may be left out", epoch, cur->nearlier);
+	for (size_t i = 0; i < cur->nearlier && rc == SP_OK; i++) {
+		struct fetch *g;
+		if (sp_translate_earlier_verify(cur->roster, cur->eepoch[i] + 1, cur->earlier[i], newer, cur->eproof[i]) !=
+		    SP_OK) {
+			sp_report_warn(rep, "ALARM: the broker's pseudonym for key epoch %u fails its proof against the "
+			               "roster's rotation: records from before it are not listed", cur->eepoch[i]);
+			break;
+		}
+		sp_report_add_earlier(rep, cur->eepoch[i], cur->earlier[i], cur->eproof[i],
+		                      sp_roster_oprf_rotation_of(cur->roster, cur->eepoch[i] + 1)->d);
+		if (!(g = calloc(1, sizeof *g)))
+			return SP_ENOMEM;
+		g->cfg = cur->cfg;
+		g->roster = cur->roster;
+		g->q = cur->q;
+		g->q.from_seq = 0;
+		g->q.pseudonym = (ProtobufCBinaryData){ 32, (uint8_t *)cur->earlier[i] };
+		g->fn = note_seq;
+		g->ctx = bs;
+		if ((rc = fetch_remote(g)) == SP_OK) {
+			memcpy(pseudos[*np], cur->earlier[i], 32);
+			heads[(*np)++] = g->head_size;
+			*proven = *proven && g->all_proven;
+		}
+		free(g);
+		newer = cur->earlier[i];
+	}
+	return rc;
+}
+
 /* ---- subcommands -------------------------------------------------------- */
 
 static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, char **argv, const char *sub)
@@ -451,9 +506,19 @@ static int cmd_query(const sp_config *cfg, const sp_roster *roster, int argc, ch
 		struct seqs bs = { 0 };
 		f.fn = note_seq;
 		f.ctx = &bs;
+		uint8_t pseudos[1 + SP_ROSTER_ROTATIONS_MAX][32];
+		uint64_t heads[1 + SP_ROSTER_ROTATIONS_MAX];
+		size_t np = 1;
+		int proven = 1;
 		rc = fetch_remote(&f);
-		if (rc == SP_OK)
-			(void)sp_whosaw_complete(cfg, f.q.pseudonym.data, f.head_size, bs.v, bs.n, f.all_proven, rep);
+		if (rc == SP_OK) {
+			memcpy(pseudos[0], f.q.pseudonym.data, 32);
+			heads[0] = f.head_size;
+			proven = f.all_proven;
+			rc = whosaw_earlier(&f, rep, pseudos, heads, &np, &bs, &proven);
+		}
+		if (rc == SP_OK) /* one list, every entry against the same verified head */
+			(void)sp_whosaw_complete(cfg, (const uint8_t(*)[32])pseudos, heads, np, bs.v, bs.n, proven, rep);
 		free(bs.v);
 	} else if (remote)
 		rc = fetch_remote(&f);
@@ -690,7 +755,7 @@ int sp_cli_audit_ext(const char *cfg_path, int argc, char **argv)
 
 	if ((rc = sp_cli_load_config(cfg_path, &cfg)) != 0)
 		return rc;
-	if ((rc = sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster)) != SP_OK) {
+	if ((rc = sp_rosterstate_load(&cfg, &roster)) != SP_OK) {
 		fprintf(stderr, "seinpost audit: roster %s: %s\n", cfg.roster_path, sp_strerror(rc));
 		return 1;
 	}
@@ -717,7 +782,7 @@ int sp_cli_audit_remote(const char *cfg_path)
 	int po = 0;
 	if (!cfg_path || sp_config_load(cfg_path, &cfg, err, sizeof err) != SP_OK)
 		return 0;
-	if (sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster) == SP_OK)
+	if (sp_rosterstate_load(&cfg, &roster) == SP_OK)
 		po = is_privacy_officer(&cfg, roster);
 	sp_roster_free(&roster);
 	return po;

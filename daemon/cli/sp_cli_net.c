@@ -10,6 +10,7 @@
 #include "sp_config.h"
 #include "sp_keys.h"
 #include "sp_netinit.h"
+#include "sp_network.h"
 #include "sp_policy.h"
 #include "sp_policy_tables.h"
 #include "sp_pseudo.h"
@@ -66,6 +67,20 @@ int sp_cli_net(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "migrate") == 0)
 		return sp_cli_net_migrate(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "rotate") == 0) {
+		char delta[PATH_MAX];
+		if (argc != 3 || argv[2][0] == '-') {
+			fprintf(stderr, "usage: seinpost net rotate DIR\n");
+			return 2;
+		}
+		if (sp_network_oprf_rotate(argv[2], delta, sizeof delta, err, sizeof err) != SP_OK) {
+			fprintf(stderr, "seinpost net rotate: %s\n", err);
+			return 1;
+		}
+		printf("pseudonymisation key rotated: new shares, roster with the rotation proof, and for the broker\n"
+		       "%s (0600): seinpost --config BROKER pseudonym translate FILE\n", delta);
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "init") != 0) {
 		fprintf(stderr, "usage: seinpost net init DIR [--org ROLE:ID]... [--port N] [--policy FILE] [--network NAME]\n"
 		                "                     [--pseudonymisers N [--threshold T]] [--oprf-port N]\n");

@@ -20,6 +20,7 @@
 #include "sp_oprf_client.h"
 #include "sp_pseudo.h"
 #include "sp_roster.h"
+#include "sp_rosterstate.h"
 #include "sp_util.h"
 #include "seinpost.pb-c.h"
 
@@ -104,7 +105,7 @@ int sp_cli_oprf_lookup(const sp_config *cfg, int kind, const char *norm, uint8_t
 	int r;
 	why[0] = '\0';
 	if ((r = sp_keys_load(cfg->keys_dir, &keys)) == SP_OK &&
-	    (r = sp_roster_load(cfg->roster_path, cfg->operator_pk, &roster)) == SP_OK &&
+	    (r = sp_rosterstate_load(cfg, &roster)) == SP_OK &&
 	    (r = sp_oprfc_open(cfg, keys, roster, &cl, why, whylen)) == SP_OK)
 		r = sp_oprfc_pseudonyms(cl, SEINPOST__OPRF_PURPOSE__OPRF_PURPOSE_LOOKUP, kind, ids, 1, out, why, whylen);
 	if (r != SP_OK && !why[0])
@@ -182,7 +183,7 @@ int sp_cli_pseudonym(const char *cfg_path, int argc, char **argv)
 		fprintf(stderr, "seinpost pseudonym: keys: %s\n", sp_strerror(r));
 		goto out;
 	}
-	if ((r = sp_roster_load(cfg.roster_path, cfg.operator_pk, &roster)) != SP_OK) {
+	if ((r = sp_rosterstate_load(&cfg, &roster)) != SP_OK) {
 		fprintf(stderr, "seinpost pseudonym: roster: %s\n", sp_strerror(r));
 		goto out;
 	}

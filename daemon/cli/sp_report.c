@@ -74,6 +74,19 @@ void sp_report_set_signature(sp_report *r, const uint8_t sig[64], const uint8_t 
 	sp_hex(pseudonym, 32, r->pseudonym);
 }
 
+void sp_report_add_earlier(sp_report *r, uint32_t epoch, const uint8_t p[32], const uint8_t proof[64],
+                           const uint8_t d[32])
+{
+	struct earlier *x;
+	if (r->nearlier == sizeof r->earlier / sizeof r->earlier[0])
+		return;
+	x = &r->earlier[r->nearlier++];
+	x->epoch = epoch;
+	sp_hex(p, 32, x->pseudonym);
+	sp_hex(d, 32, x->d);
+	sp_hex(proof, 64, x->proof);
+}
+
 void sp_report_warn(sp_report *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -359,6 +372,14 @@ int sp_report_json(const sp_report *r, const char *label, FILE *out)
 	if (r->have_sig) {
 		char sig[129];
 		json_object_set_new(o, "pseudonym", json_string(r->pseudonym));
+		if (r->nearlier) {
+			json_t *a = json_array();
+			for (size_t i = 0; i < r->nearlier; i++)
+				json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s}", "epoch", (json_int_t)r->earlier[i].epoch,
+				                                   "pseudonym", r->earlier[i].pseudonym, "d", r->earlier[i].d,
+				                                   "proof", r->earlier[i].proof));
+			json_object_set_new(o, "earlier_pseudonyms", a);
+		}
 		json_object_set_new(o, "signed_tree_head",
 		                    json_pack("{s:I,s:I,s:s,s:s,s:s,s:s}", "tree_size", (json_int_t)r->head_size,
 		                              "timestamp_ms", (json_int_t)r->head_time, "signed_at",

@@ -27,7 +27,8 @@ struct walk {
 	sp_txn *t;
 	sp_report *rep;
 	const sp_monitor_state *m;
-	const uint8_t *pseudo;
+	const uint8_t (*pseudos)[32];
+	size_t np;
 	const uint64_t *bseqs;
 	size_t nb;
 	uint64_t answer_head; /* the broker's answer covers records up to here */
@@ -68,8 +69,13 @@ static int one(void *ctx, uint64_t seq, const uint8_t *raw, size_t len)
 		w->capc = cap;
 	}
 	w->cseqs[w->nc++] = seq;
-	if (r->pseudonym.len != 32 || memcmp(r->pseudonym.data, w->pseudo, 32) != 0)
-		w->wrong++; /* our own index disagrees with the record: the copy is damaged */
+	{
+		size_t i = 0;
+		while (i < w->np && (r->pseudonym.len != 32 || memcmp(r->pseudonym.data, w->pseudos[i], 32) != 0))
+			i++;
+		if (i == w->np)
+			w->wrong++; /* our own index disagrees with the record: the copy is damaged */
+	}
 	if ((w->rc = sp_monitor_inclusion(w->t, seq, w->m->verified, path, &n)) == SP_OK) {
 		sp_merkle_leaf(raw, len, leaf);
 		if (sp_merkle_inclusion_verify(seq - 1, w->m->verified, leaf, path, n, w->m->head_root) != SP_OK)
@@ -85,14 +91,18 @@ static int one(void *ctx, uint64_t seq, const uint8_t *raw, size_t len)
 	return w->rc != SP_OK;
 }
 
-int sp_whosaw_complete(const sp_config *cfg, const uint8_t pseudo[32], uint64_t answer_head,
+int sp_whosaw_complete(const sp_config *cfg, const uint8_t (*pseudos)[32], const uint64_t *heads, size_t np,
                        const uint64_t *bseqs, size_t nb, int broker_proven, sp_report *rep)
 {
+	const uint8_t *pseudo = pseudos[0];
+	uint64_t answer_head = 0;
+	for (size_t i = 0; i < np; i++)
+		answer_head = heads[i] > answer_head ? heads[i] : answer_head;
 	sp_store *st = NULL;
 	sp_txn *t = NULL;
 	sp_monitor_state m;
 	sp_witness_state wit;
-	struct walk w = { .rep = rep, .m = &m, .pseudo = pseudo, .bseqs = bseqs, .nb = nb,
+	struct walk w = { .rep = rep, .m = &m, .pseudos = pseudos, .np = np, .bseqs = bseqs, .nb = nb,
 	                  .answer_head = answer_head };
 	size_t extra = 0;
 	int rc = sp_store_open(cfg->state_dir, cfg->map_size, SP_STORE_RDONLY, &st);
@@ -123,9 +133,12 @@ int sp_whosaw_complete(const sp_config *cfg, const uint8_t pseudo[32], uint64_t 
 		               (unsigned long long)answer_head);
 	if (m.verified) {
 		w.t = t;
-		rc = sp_monitor_subject(t, pseudo, m.verified, one, &w);
-		if (rc == SP_OK)
-			rc = w.rc;
+		for (size_t i = 0; i < np && rc == SP_OK; i++) {
+			w.answer_head = heads[i]; /* what that answer covered */
+			rc = sp_monitor_subject(t, pseudos[i], m.verified, one, &w);
+			if (rc == SP_OK)
+				rc = w.rc;
+		}
 		if (rc != SP_OK)
 			goto out;
 	}

@@ -70,6 +70,7 @@ static const char *const event_names[] = {
 	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_EVALUATED] = "oprf-evaluated",
 	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_REFUSED] = "oprf-refused",
 	[SEINPOST__AUDIT_EVENT__AUDIT_OPRF_ALARMS_ACKED] = "oprf-alarms-acknowledged",
+	[SEINPOST__AUDIT_EVENT__AUDIT_PSEUDONYMS_TRANSLATED] = "pseudonyms-translated",
 };
 #define EVENT_COUNT ((int)(sizeof event_names / sizeof event_names[0]))
 

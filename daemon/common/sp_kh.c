@@ -48,6 +48,7 @@ struct sp_kh {
 	pid_t peer;                      /* remote: the key holder (our parent) */
 	sp_kh_oprf_fn oprf;              /* the pseudonymisation service, if set */
 	void *oprf_ctx;
+	uint32_t oprf_epoch;             /* the service's key epoch (rotations by translation) */
 };
 
 /* 1 when process pid is stopped (state T or t in /proc/PID/stat). */
@@ -361,7 +362,7 @@ int sp_kh_pseudonym(sp_kh *kh, uint32_t epoch, int kind, const char *normalised_
 	l = strlen(normalised_id);
 	if (l < 1 || l > 16)
 		return SP_EINVAL;
-	if (kh->oprf && epoch == SP_PSEUDO_EPOCH_OPRF) {
+	if (kh->oprf && epoch == SP_PSEUDO_EPOCH_OPRF + kh->oprf_epoch) {
 		char why[256];
 		return kh->oprf(kh->oprf_ctx, 2 /* OPRF_PURPOSE_SUBMIT */, kind, &normalised_id, 1, out, why, sizeof why);
 	}
@@ -384,6 +385,12 @@ void sp_kh_set_oprf(sp_kh *kh, sp_kh_oprf_fn fn, void *ctx)
 	kh->oprf_ctx = fn ? ctx : NULL;
 }
 
+void sp_kh_set_oprf_epoch(sp_kh *kh, uint32_t key_epoch)
+{
+	if (kh && key_epoch <= SP_PSEUDO_EPOCH_OPRF_MAX)
+		kh->oprf_epoch = key_epoch;
+}
+
 int sp_kh_uses_oprf(const sp_kh *kh)
 {
 	return kh && kh->oprf;
@@ -401,7 +408,7 @@ int sp_kh_pseudonyms(sp_kh *kh, int purpose, int kind, const char *const *ids, s
 
 uint32_t sp_kh_epoch(const sp_kh *kh)
 {
-	return kh->oprf ? SP_PSEUDO_EPOCH_OPRF : kh->epoch;
+	return kh->oprf ? SP_PSEUDO_EPOCH_OPRF + kh->oprf_epoch : kh->epoch;
 }
 
 const uint8_t *sp_kh_sign_pk(const sp_kh *kh)

@@ -32,6 +32,7 @@ struct inst {
 	char id[SP_ID_MAX];
 	uint32_t index;          /* t-of-n: Shamir index; 0 = single key */
 	uint8_t pk[32];          /* its key: sk·G, or s_i·G checked against the commitments */
+	uint8_t curve_pk[32];    /* the CURVE key its socket is pinned to */
 	void *sock;
 	uint64_t quiet_until;    /* did not answer: asked last until then (mono ms) */
 };
@@ -40,6 +41,7 @@ struct sp_oprfc {
 	const sp_config *cfg;
 	const sp_keyset *keys;
 	uint8_t pin[32];
+	uint32_t epoch;          /* the roster's key epoch (rotations by translation) */
 	uint32_t t;              /* answers needed: 1, or the threshold */
 	int threshold;           /* combine with Lagrange coefficients */
 	struct inst inst[SP_TOPRF_MAX_N];
@@ -83,11 +85,13 @@ int sp_oprfc_check_pin(const sp_config *c, const sp_roster *r, char *why, size_t
 		return SP_ENOTFOUND;
 	commits = sp_roster_oprf_commitments(r, &t);
 	n = sp_config_words(c->oprf_service);
-	if (commits && sodium_memcmp(commits, c->oprf_pin, 32) != 0) {
+	/* A rotation is accepted only through the roster's chain of rotation
+	 * proofs from the pinned key (sp_roster_oprf_chain). */
+	if (commits && sp_roster_oprf_chain(r, c->oprf_pin, NULL) != SP_OK) {
 		snprintf(why, whylen,
 		         "ALARM: the roster's group key of the pseudonymisation service differs from the "
-		         "key pinned in %s; no pseudonyms are asked until the privacy officer has checked "
-		         "the change", c->path);
+		         "key pinned in %s and no proven rotation leads to it; no pseudonyms are asked until "
+		         "the privacy officer has checked the change", c->path);
 		return SP_EKEY;
 	}
 	if (!commits && n != 1) {
@@ -146,6 +150,7 @@ int sp_oprfc_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, sp
 	x->batch = BATCH_DEFAULT;
 	memcpy(x->pin, c->oprf_pin, 32);
 	x->threshold = sp_roster_oprf_commitments(r, &t) != NULL;
+	x->epoch = sp_roster_oprf_epoch(r);
 	x->t = x->threshold ? t : 1;
 	x->ninst = sp_config_words(c->oprf_service);
 	rc = SP_ENOMEM;
@@ -160,6 +165,7 @@ int sp_oprfc_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, sp
 		o = sp_roster_find(r, in->id);
 		in->index = o->oprf_index;
 		memcpy(in->pk, o->oprf_pk, 32);
+		memcpy(in->curve_pk, o->curve_pk, 32);
 		sp_transport_opts opts = {
 			.endpoint = ep,
 			.max_frame = c->max_frame,
@@ -173,6 +179,32 @@ int sp_oprfc_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, sp
 fail:
 	sp_oprfc_close(&x);
 	return rc;
+}
+
+int sp_oprfc_roster(sp_oprfc *c, const sp_roster *r, char *why, size_t whylen)
+{
+	uint32_t t;
+	int rc;
+	if (!c || !r)
+		return SP_EINVAL;
+	if ((rc = sp_oprfc_check_pin(c->cfg, r, why, whylen)) != SP_OK)
+		return rc;
+	if ((sp_roster_oprf_commitments(r, &t) != NULL) != c->threshold || (c->threshold && t != c->t))
+		return SP_EKEY; /* not a rotation: a new service takes a restart */
+	for (size_t i = 0; i < c->ninst; i++) {
+		const sp_org *o = sp_roster_find(r, c->inst[i].id);
+		if (!o || memcmp(o->curve_pk, c->inst[i].curve_pk, 32) != 0)
+			return SP_EKEY;
+		c->inst[i].index = o->oprf_index;
+		memcpy(c->inst[i].pk, o->oprf_pk, 32);
+	}
+	c->epoch = sp_roster_oprf_epoch(r);
+	return SP_OK;
+}
+
+uint32_t sp_oprfc_epoch(const sp_oprfc *c)
+{
+	return c ? c->epoch : 0;
 }
 
 void sp_oprfc_close(sp_oprfc **c)
@@ -426,6 +458,14 @@ static int one_batch(sp_oprfc *c, int purpose, int kind, const char *const *ids,
 				snprintf(why, whylen, "the pseudonymisation service %s refused: %s",
 				         c->inst[k].id,
 				         rep->reason && *rep->reason ? rep->reason : sp_strerror(last_refusal));
+				st[k] = ST_FAILED;
+			} else if (rep->key_epoch != c->epoch) {
+				/* a rotation under way: one of us has not the new roster yet */
+				sp_log(LOG_WARNING, C, "pseudonymiser %s answers under key epoch %u, this node's roster is at "
+				       "%u: waiting for the rotated roster", c->inst[k].id, rep->key_epoch, c->epoch);
+				snprintf(why, whylen, "pseudonymiser %s is at key epoch %u, this node at %u (a rotation under "
+				         "way)", c->inst[k].id, rep->key_epoch, c->epoch);
+				last_refusal = last_refusal ? last_refusal : SP_ETIMEOUT;
 				st[k] = ST_FAILED;
 			} else if (rep->evaluated.len != n * 32 || rep->proof.len != SP_OPRF_PROOFBYTES ||
 			           sp_oprf_verify_w(SP_OPRF_MODE_VERIFIABLE, c->inst[k].pk, blinded,

@@ -20,6 +20,7 @@
 #include "sp_log.h"
 #include "sp_mtree.h"
 #include "sp_util.h"
+#include "sp_translate.h"
 #include "sp_wire.h"
 
 #define C "reads"
@@ -253,6 +254,10 @@ int sp_reads_accept(sp_txn *t, const sp_roster *roster, const char *from,
 		bs = seinpost__broker_signal__unpack(NULL, vl, v);
 		if (bs && bs->signal)
 			h = sp_wire_header_of(bs->signal, NULL);
+		if (h && sp_translate_header(h) != SP_OK) { /* the current key epoch's, as the stores */
+			seinpost__signal_header__free_unpacked(h, NULL);
+			h = NULL;
+		}
 	} else if (rc != SP_ENOTFOUND) {
 		goto out;
 	}

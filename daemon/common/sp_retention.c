@@ -11,6 +11,7 @@
 #include "sp_log.h"
 #include "sp_feedback_keep.h"
 #include "sp_release.h"
+#include "sp_translate.h"
 #include "sp_util.h"
 #include "sp_wire.h"
 
@@ -86,7 +87,9 @@ static int expired_header(struct scan *s, const Seinpost__Signal *sig, int escal
 	int gone;
 	if (!sig)
 		return 0;
-	h = sp_wire_header_of(sig, NULL); /* P filled in: the broker's copy */
+	h = sp_wire_header_of(sig, NULL); /* P filled in (sp_wire.h): the broker's copy */
+	if (h && sp_translate_header(h) != SP_OK) /* the current key epoch's, as the stores */
+		h = (seinpost__signal_header__free_unpacked(h, NULL), NULL);
 	if (!h)
 		return 0;
 	if (!escalated_known && h->pseudonym.len == 32 && h->id.len == 16)
@@ -208,6 +211,10 @@ static Seinpost__SignalHeader *header_of(sp_txn *t, int db, const uint8_t *id)
 		sig = oe->signal;
 	if (sig) /* the subject as this store knows it: P at the broker and sender, P_R at a recipient */
 		h = sp_wire_header_of(sig, ie ? &ie->delivery->recipient_pseudonym : NULL);
+	if (h && sp_translate_header(h) != SP_OK) { /* broker: the current key epoch's pseudonym */
+		seinpost__signal_header__free_unpacked(h, NULL);
+		h = NULL;
+	}
 	if (b)
 		seinpost__broker_signal__free_unpacked(b, NULL);
 	if (ie)

@@ -46,6 +46,8 @@ struct sp_roster {
 	size_t signed_len;
 	uint8_t oprf_commit[SP_TOPRF_MAX_N][32]; /* t-of-n pseudonymisers: Feldman commitments */
 	uint32_t oprf_t;                          /* 0: none (a single-key service, if any) */
+	sp_oprf_rotation rot[SP_ROSTER_ROTATIONS_MAX]; /* key rotations, oldest first */
+	size_t nrot;
 };
 
 static const char *const known_roles[] = {
@@ -443,6 +445,19 @@ int sp_roster_save(const sp_roster *r, const char *path, const uint8_t operator_
 	}
 	ro.n_oprf_commitments = r->oprf_t;
 	ro.oprf_commitments = commits;
+	Seinpost__OprfRotation rot[SP_ROSTER_ROTATIONS_MAX], *rotp[SP_ROSTER_ROTATIONS_MAX];
+	for (size_t i = 0; i < r->nrot; i++) {
+		seinpost__oprf_rotation__init(&rot[i]);
+		rot[i].epoch = r->rot[i].epoch;
+		rot[i].old_group_key = bin(r->rot[i].old_key, 32);
+		rot[i].new_group_key = bin(r->rot[i].new_key, 32);
+		rot[i].d = bin(r->rot[i].d, 32);
+		rot[i].proof = bin(r->rot[i].proof, 64);
+		rot[i].time = r->rot[i].time;
+		rotp[i] = &rot[i];
+	}
+	ro.n_oprf_rotations = r->nrot;
+	ro.oprf_rotations = rotp;
 
 	rlen = seinpost__roster__get_packed_size(&ro);
 	rbytes = malloc(rlen ? rlen : 1);
@@ -520,6 +535,32 @@ static int decode_org(const Seinpost__RosterOrg *po, sp_org *o)
 	return SP_OK;
 }
 
+/* The form of the rotation chain; the proofs are sp_roster_oprf_chain's. */
+static int decode_rotations(sp_roster *r, const Seinpost__Roster *ro)
+{
+	if (ro->n_oprf_rotations > SP_ROSTER_ROTATIONS_MAX || (ro->n_oprf_rotations && !r->oprf_t))
+		return SP_EMALFORMED;
+	for (size_t i = 0; i < ro->n_oprf_rotations; i++) {
+		const Seinpost__OprfRotation *p = ro->oprf_rotations[i];
+		sp_oprf_rotation *x = &r->rot[i];
+		if (!p || p->old_group_key.len != 32 || p->new_group_key.len != 32 || p->d.len != 32 ||
+		    p->proof.len != 64 || p->epoch != (i ? r->rot[i - 1].epoch + 1 : p->epoch) || p->epoch == 0 ||
+		    (i && memcmp(p->old_group_key.data, r->rot[i - 1].new_key, 32) != 0) ||
+		    !sp_oprf_element_ok(p->old_group_key.data) || !sp_oprf_element_ok(p->d.data))
+			return SP_EMALFORMED;
+		x->epoch = p->epoch;
+		memcpy(x->old_key, p->old_group_key.data, 32);
+		memcpy(x->new_key, p->new_group_key.data, 32);
+		memcpy(x->d, p->d.data, 32);
+		memcpy(x->proof, p->proof.data, 64);
+		x->time = p->time;
+	}
+	r->nrot = ro->n_oprf_rotations;
+	if (r->nrot && memcmp(r->rot[r->nrot - 1].new_key, r->oprf_commit[0], 32) != 0)
+		return SP_EMALFORMED;
+	return SP_OK;
+}
+
 int sp_roster_load_bytes(const uint8_t *buf, size_t len, const uint8_t operator_pk[32], sp_roster **out)
 {
 	int rc;
@@ -578,6 +619,8 @@ int sp_roster_load_bytes(const uint8_t *buf, size_t len, const uint8_t operator_
 		if (sp_roster_set_oprf_commitments(r, c, (uint32_t)ro->n_oprf_commitments) != SP_OK)
 			goto out;
 	}
+	if (decode_rotations(r, ro) != SP_OK)
+		goto out;
 	for (size_t i = 0; i < ro->n_broker_transitions; i++) {
 		const Seinpost__BrokerKeyTransition *t = ro->broker_transitions[i];
 		if (!t || t->old_sign_key.len != 32 || t->new_sign_key.len != 32 || t->old_signature.len != 64 ||
@@ -678,6 +721,86 @@ const uint8_t *sp_roster_oprf_commitments(const sp_roster *r, uint32_t *t)
 {
 	*t = r ? r->oprf_t : 0;
 	return r && r->oprf_t ? &r->oprf_commit[0][0] : NULL;
+}
+
+uint32_t sp_roster_oprf_epoch(const sp_roster *r)
+{
+	return r && r->nrot ? r->rot[r->nrot - 1].epoch : 0;
+}
+
+size_t sp_roster_oprf_rotation_count(const sp_roster *r)
+{
+	return r ? r->nrot : 0;
+}
+
+const sp_oprf_rotation *sp_roster_oprf_rotation_at(const sp_roster *r, size_t i)
+{
+	return r && i < r->nrot ? &r->rot[i] : NULL;
+}
+
+const sp_oprf_rotation *sp_roster_oprf_rotation_of(const sp_roster *r, uint32_t e)
+{
+	for (size_t i = 0; r && i < r->nrot; i++)
+		if (r->rot[i].epoch == e)
+			return &r->rot[i];
+	return NULL;
+}
+
+int sp_roster_oprf_chain(const sp_roster *r, const uint8_t pin[32], uint32_t *pin_epoch)
+{
+	size_t i;
+	if (!r || !pin || !r->oprf_t)
+		return SP_EINVAL;
+	if (sodium_memcmp(r->oprf_commit[0], pin, 32) == 0) {
+		if (pin_epoch)
+			*pin_epoch = sp_roster_oprf_epoch(r);
+		return SP_OK;
+	}
+	for (i = 0; i < r->nrot; i++)
+		if (sodium_memcmp(r->rot[i].old_key, pin, 32) == 0)
+			break;
+	if (i == r->nrot)
+		return SP_EKEY;
+	if (pin_epoch)
+		*pin_epoch = r->rot[i].epoch - 1;
+	/* every step from the pinned key on: new = δ·old with d = δ·G */
+	for (; i < r->nrot; i++)
+		if (sp_toprf_dleq_verify(r->rot[i].d, r->rot[i].old_key, r->rot[i].new_key, 1, r->rot[i].proof) != SP_OK)
+			return SP_EKEY;
+	return SP_OK;
+}
+
+int sp_roster_oprf_rotate(sp_roster *r, const uint8_t *commits, uint32_t t, const uint8_t *pks, uint32_t n,
+                          const sp_oprf_rotation *rot)
+{
+	uint8_t share[32];
+	uint32_t seen = 0;
+	if (!r || !commits || !pks || !rot || t != r->oprf_t || r->nrot >= SP_ROSTER_ROTATIONS_MAX ||
+	    rot->epoch != sp_roster_oprf_epoch(r) + 1 || memcmp(rot->old_key, r->oprf_commit[0], 32) != 0 ||
+	    memcmp(rot->new_key, commits, 32) != 0)
+		return SP_EINVAL;
+	if (sp_toprf_dleq_verify(rot->d, rot->old_key, rot->new_key, 1, rot->proof) != SP_OK)
+		return SP_ECRYPTO;
+	for (uint32_t j = 0; j < t; j++)
+		if (!sp_oprf_element_ok(commits + 32 * j))
+			return SP_EINVAL;
+	for (size_t i = 0; i < r->n; i++) {
+		const sp_org *o = &r->orgs[i];
+		if (!o->oprf_index)
+			continue;
+		if (o->oprf_index > n || sp_toprf_public_share(commits, t, o->oprf_index, share) != SP_OK ||
+		    sodium_memcmp(share, pks + 32 * (o->oprf_index - 1), 32) != 0)
+			return SP_ECRYPTO;
+		seen++;
+	}
+	if (seen != n)
+		return SP_EINVAL;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->orgs[i].oprf_index)
+			memcpy(r->orgs[i].oprf_pk, pks + 32 * (r->orgs[i].oprf_index - 1), 32);
+	memcpy(r->oprf_commit, commits, 32 * (size_t)t);
+	r->rot[r->nrot++] = *rot;
+	return SP_OK;
 }
 
 void sp_roster_free(sp_roster **r)

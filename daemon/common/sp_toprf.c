@@ -420,3 +420,56 @@ int sp_toprf_translate(const uint8_t delta[32], const uint8_t p[32], uint8_t out
 		return SP_ECRYPTO;
 	return crypto_scalarmult_ristretto255(out, delta, p) == 0 ? SP_OK : SP_ECRYPTO;
 }
+
+int sp_toprf_dleq_prove(const uint8_t delta[32], const uint8_t *a, const uint8_t *b, size_t n,
+                        uint8_t d_out[32], uint8_t proof[64])
+{
+	uint8_t d[32];
+	int rc;
+	if (!delta || !a || !b || !proof || n == 0)
+		return SP_EINVAL;
+	if (sodium_is_zero(delta, 32) || crypto_scalarmult_ristretto255_base(d, delta) != 0)
+		return SP_ECRYPTO;
+	rc = sp_oprf_prove(SP_OPRF_MODE_VERIFIABLE, delta, d, a, b, n, NULL, proof);
+	if (rc == SP_OK && d_out)
+		memcpy(d_out, d, 32);
+	return rc;
+}
+
+int sp_toprf_dleq_verify(const uint8_t d[32], const uint8_t *a, const uint8_t *b, size_t n,
+                         const uint8_t proof[64])
+{
+	if (!d || !a || !b || !proof || n == 0)
+		return SP_EINVAL;
+	return sp_oprf_verify(SP_OPRF_MODE_VERIFIABLE, d, a, b, n, proof);
+}
+
+int sp_toprf_point_add(uint8_t out[32], const uint8_t a[32], const uint8_t b[32])
+{
+	struct pacc acc = { .id = 1 };
+	int rc;
+	if (!out || !a || !b)
+		return SP_EINVAL;
+	if ((!sodium_is_zero(a, 32) && !sp_oprf_element_ok(a)) || (!sodium_is_zero(b, 32) && !sp_oprf_element_ok(b)))
+		return SP_ECRYPTO;
+	if ((rc = pacc_add(&acc, a)) != SP_OK || (rc = pacc_add(&acc, b)) != SP_OK)
+		return rc;
+	pacc_out(&acc, out);
+	return SP_OK;
+}
+
+int sp_toprf_point_mul(uint8_t out[32], const uint8_t s[32], const uint8_t p[32])
+{
+	struct pacc acc;
+	int rc;
+	if (!out || !s || !p)
+		return SP_EINVAL;
+	if (!sodium_is_zero(p, 32) && !sp_oprf_element_ok(p))
+		return SP_ECRYPTO;
+	memcpy(acc.p, p, 32);
+	acc.id = sodium_is_zero(p, 32);
+	if ((rc = pacc_mul(&acc, s)) != SP_OK)
+		return rc;
+	pacc_out(&acc, out);
+	return SP_OK;
+}

@@ -492,6 +492,11 @@ static int check_audit_body(const Seinpost__Frame *f, char *why, size_t whylen)
 		}
 		if (!sp_text_ok(r->message, MAX_REASON, 0))
 			return fail(why, whylen, SP_EMALFORMED, "audit_result: message not printable");
+		if (r->n_earlier > 64)
+			return fail(why, whylen, SP_EMALFORMED, "audit_result: more than 64 earlier pseudonyms");
+		for (size_t i = 0; i < r->n_earlier; i++)
+			if (!r->earlier[i] || r->earlier[i]->pseudonym.len != 32 || r->earlier[i]->proof.len != 64)
+				return fail(why, whylen, SP_EMALFORMED, "audit_result: earlier pseudonym %zu malformed", i);
 		return check_sth(r->sth, "audit_result", why, whylen);
 	}
 	case SEINPOST__FRAME__BODY_AUDIT_FETCH:
@@ -995,4 +1000,109 @@ int sp_wire_stored_oprf_alarm(const void *v, size_t len, Seinpost__OprfAlarm **o
 		*out = NULL;
 	}
 	return *out ? SP_OK : SP_ECORRUPT;
+}
+
+int sp_wire_decode_translation(const uint8_t *buf, size_t len, Seinpost__PseudonymTranslation **out,
+                               char *why, size_t whylen)
+{
+	Seinpost__PseudonymTranslation *x;
+	uint8_t d[32], wide[64] = { 0 }, red[32];
+	int rc = SP_EMALFORMED;
+	*out = NULL;
+	if (!buf || len > 1024)
+		return fail(why, whylen, SP_ESIZE, "translation file: larger than 1024 bytes");
+	if (!(x = seinpost__pseudonym_translation__unpack(NULL, len, buf)))
+		return fail(why, whylen, SP_EMALFORMED, "translation file does not decode");
+	if (has_unknown(&x->base))
+		fail(why, whylen, rc, "translation file: unknown field");
+	else if (x->d.len != 32 || x->new_group_key.len != 32 || x->epoch == 0 ||
+	         !((x->delta.len == 32 && x->sealed_delta.len == 0) ||
+	           (x->delta.len == 0 && x->sealed_delta.len == 32 + crypto_box_SEALBYTES)))
+		fail(why, whylen, rc, "translation file: delta (or sealed_delta), d and the group key of their sizes, the "
+		     "epoch 1 or more");
+	else if (x->sealed_delta.len) { /* δ checked by the broker once unsealed */
+		*out = x;
+		return SP_OK;
+	} else if ((memcpy(wide, x->delta.data, 32), crypto_core_ristretto255_scalar_reduce(red, wide),
+	          sodium_memcmp(red, x->delta.data, 32) != 0) || sodium_is_zero(x->delta.data, 32) ||
+	         crypto_scalarmult_ristretto255_base(d, x->delta.data) != 0 || sodium_memcmp(d, x->d.data, 32) != 0 ||
+	         !crypto_core_ristretto255_is_valid_point(x->new_group_key.data))
+		fail(why, whylen, rc = SP_ECRYPTO, "translation file: d is not delta times the base point");
+	else {
+		sodium_memzero(wide, sizeof wide);
+		sodium_memzero(red, sizeof red);
+		*out = x;
+		return SP_OK;
+	}
+	sodium_memzero(wide, sizeof wide);
+	sodium_memzero(red, sizeof red);
+	if (x->delta.len)
+		sodium_memzero(x->delta.data, x->delta.len);
+	seinpost__pseudonym_translation__free_unpacked(x, NULL);
+	return rc;
+}
+
+int sp_wire_decode_ceremony_deal(const uint8_t *buf, size_t len, Seinpost__SignedCeremonyDeal **sd,
+                                 Seinpost__CeremonyDeal **deal, char *why, size_t whylen)
+{
+	Seinpost__SignedCeremonyDeal *s = NULL;
+	Seinpost__CeremonyDeal *d = NULL;
+	size_t sub;
+	*sd = NULL;
+	*deal = NULL;
+	if (!buf || len > 16384)
+		return fail(why, whylen, SP_ESIZE, "deal: larger than 16384 bytes");
+	if (!(s = seinpost__signed_ceremony_deal__unpack(NULL, len, buf)) || has_unknown(&s->base) ||
+	    s->signature.len != 64 || !s->deal.len ||
+	    !(d = seinpost__ceremony_deal__unpack(NULL, s->deal.len, s->deal.data)) || has_unknown(&d->base)) {
+		fail(why, whylen, SP_EMALFORMED, "deal: does not decode");
+		goto bad;
+	}
+	sub = 32 + (d->kind == 2 ? 32 : 0) + crypto_box_SEALBYTES;
+	if ((d->kind != 1 && d->kind != 2) || d->session.len != 32 || d->t < 1 || d->n < d->t || d->n > 16 ||
+	    d->dealer < 1 || d->dealer > d->n || d->n_commitments != d->t || d->n_sealed != d->n ||
+	    d->sealed_broker.len != (d->kind == 2 ? 32 + crypto_box_SEALBYTES : 0)) {
+		fail(why, whylen, SP_EMALFORMED, "deal: kind, session, t, n, dealer or counts out of range");
+		goto bad;
+	}
+	for (size_t i = 0; i < d->n_commitments; i++)
+		if (d->commitments[i].len != 32) {
+			fail(why, whylen, SP_EMALFORMED, "deal: commitment %zu is not 32 bytes", i);
+			goto bad;
+		}
+	for (size_t i = 0; i < d->n_sealed; i++)
+		if (d->sealed[i].len != sub) {
+			fail(why, whylen, SP_EMALFORMED, "deal: sealed sub-share %zu is not %zu bytes", i, sub);
+			goto bad;
+		}
+	*sd = s;
+	*deal = d;
+	return SP_OK;
+bad:
+	if (d)
+		seinpost__ceremony_deal__free_unpacked(d, NULL);
+	if (s)
+		seinpost__signed_ceremony_deal__free_unpacked(s, NULL);
+	return SP_EMALFORMED;
+}
+
+int sp_wire_decode_ceremony_rotation(const uint8_t *buf, size_t len, Seinpost__CeremonyRotation **out, char *why,
+                                     size_t whylen)
+{
+	Seinpost__CeremonyRotation *x;
+	*out = NULL;
+	if (!buf || len > 4096)
+		return fail(why, whylen, SP_ESIZE, "rotation file: larger than 4096 bytes");
+	if (!(x = seinpost__ceremony_rotation__unpack(NULL, len, buf)))
+		return fail(why, whylen, SP_EMALFORMED, "rotation file: does not decode");
+	int ok = !has_unknown(&x->base) && x->epoch >= 1 && x->session.len == 32 && x->d.len == 32 &&
+	         x->n_scaled >= 1 && x->n_scaled <= 16 && x->proof.len == 64 && x->proof_c0.len == 64;
+	for (size_t i = 0; ok && i < x->n_scaled; i++)
+		ok = x->scaled[i].len == 32;
+	if (!ok) {
+		seinpost__ceremony_rotation__free_unpacked(x, NULL);
+		return fail(why, whylen, SP_EMALFORMED, "rotation file: fields out of range");
+	}
+	*out = x;
+	return SP_OK;
 }

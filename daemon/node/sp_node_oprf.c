@@ -43,8 +43,27 @@ int sp_node_oprf_open(const sp_config *c, const sp_keyset *keys, const sp_roster
 	sp_oprfc_set_signer(client, sign_cb, kh);
 	sp_oprfc_set_batch(client, SP_NODE_OPRF_BATCH);
 	sp_kh_set_oprf(kh, pseudonyms_cb, client);
+	sp_kh_set_oprf_epoch(kh, sp_oprfc_epoch(client));
 	sp_log(LOG_INFO, C, "pseudonyms from the pseudonymisation service (%s)", c->oprf_service);
 	return SP_OK;
+}
+
+void sp_node_oprf_roster(const sp_roster *r, sp_kh *kh)
+{
+	char why[512] = "";
+	uint32_t before = sp_oprfc_epoch(client);
+	int rc;
+	if (!client)
+		return;
+	if ((rc = sp_oprfc_roster(client, r, why, sizeof why)) != SP_OK) {
+		sp_log(LOG_CRIT, C, "%s", why[0] ? why : "ALARM: the pseudonymisation service on the new roster "
+		       "is not the one this node uses; still using the old keys");
+		return;
+	}
+	sp_kh_set_oprf_epoch(kh, sp_oprfc_epoch(client));
+	if (sp_oprfc_epoch(client) != before)
+		sp_log(LOG_NOTICE, C, "the pseudonymisation key rotated (epoch %u -> %u), proven from the pinned "
+		       "group key", before, sp_oprfc_epoch(client));
 }
 
 uint64_t sp_node_oprf_answered(void)

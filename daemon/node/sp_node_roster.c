@@ -73,6 +73,7 @@ static void roster_swap(struct node *n, sp_roster *r)
 		       "what we send", (unsigned long long)sp_roster_serial(r));
 	else if (memcmp(me->curve_pk, n->keys->curve_pk, 32) != 0 || memcmp(me->sign_pk, sp_kh_sign_pk(n->kh), 32) != 0)
 		rekey(n, me);
+	sp_node_oprf_roster(r, n->kh); /* a rotation of the pseudonymisation key */
 	sp_roster_free(&old);
 	sp_log(LOG_NOTICE, C, "roster serial %llu in force, %zu organisations", (unsigned long long)sp_roster_serial(r),
 	       sp_roster_count(r));

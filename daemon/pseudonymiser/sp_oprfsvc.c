@@ -350,6 +350,7 @@ int sp_oprfsvc_handle(const sp_oprfsvc_ctx *c, sp_txn *t, const char *proven_org
 	r.proof.len = sizeof proof;
 	r.used_today = used + n;
 	r.limit_per_day = per_day;
+	r.key_epoch = sp_roster_oprf_epoch(c->roster);
 	rc = pack_reply(&r, reply, rlen);
 #undef REFUSE
 out:

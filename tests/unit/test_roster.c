@@ -455,6 +455,120 @@ START_TEST(pseudonymiser_enrol_and_roster)
 }
 END_TEST
 
+/* The rotation chain: a proven rotation is taken from the pinned key (also
+ * from a pin two rotations back); a swapped key without a valid proof is
+ * not; the chain survives save/load and a broken link is refused. */
+START_TEST(oprf_rotation_chain)
+{
+	uint8_t shares[3 * 32], commits[2 * 32], pin[32], mid[32], pks[3 * 32], delta[32];
+	sp_oprf_rotation rot;
+	sp_roster *r = NULL, *l = NULL;
+	sp_org o;
+	uint32_t e = 99;
+
+	ck_assert_int_eq(sp_toprf_dkg_local(2, 3, shares, commits), SP_OK);
+	memcpy(pin, commits, 32);
+	ck_assert_int_eq(sp_roster_new("maastricht", bc, bs, &r), SP_OK);
+	ck_assert_int_eq(sp_roster_set_oprf_commitments(r, commits, 2), SP_OK);
+	for (uint32_t i = 0; i < 3; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "pseudo-mh-%u", i + 1);
+		o = mkorg(id, "pseudonymiser");
+		memset(o.box_pk, 0, 32);
+		o.has_oprf = 1;
+		o.oprf_index = i + 1;
+		ck_assert_int_eq(crypto_scalarmult_ristretto255_base(o.oprf_pk, shares + 32 * i), 0);
+		ck_assert_int_eq(sp_roster_add(r, &o), SP_OK);
+	}
+	ck_assert_int_eq(sp_roster_oprf_chain(r, pin, &e), SP_OK);
+	ck_assert_uint_eq(e, 0);
+	for (int round = 1; round <= 2; round++) {
+		memset(&rot, 0, sizeof rot);
+		memcpy(rot.old_key, commits, 32);
+		ck_assert_int_eq(sp_toprf_rotate_local(2, 3, shares, commits, delta), SP_OK);
+		for (int i = 0; i < 3; i++)
+			ck_assert_int_eq(crypto_scalarmult_ristretto255_base(pks + 32 * i, shares + 32 * i), 0);
+		memcpy(rot.new_key, commits, 32);
+		rot.epoch = (uint32_t)round;
+		ck_assert_int_eq(sp_toprf_dleq_prove(delta, rot.old_key, rot.new_key, 1, rot.d, rot.proof), SP_OK);
+		/* a wrong epoch, a tampered proof: refused, nothing changed */
+		rot.epoch = 7;
+		ck_assert_int_eq(sp_roster_oprf_rotate(r, commits, 2, pks, 3, &rot), SP_EINVAL);
+		rot.epoch = (uint32_t)round;
+		rot.proof[3] ^= 1;
+		ck_assert_int_eq(sp_roster_oprf_rotate(r, commits, 2, pks, 3, &rot), SP_ECRYPTO);
+		rot.proof[3] ^= 1;
+		ck_assert_int_eq(sp_roster_oprf_rotate(r, commits, 2, pks, 3, &rot), SP_OK);
+		if (round == 1)
+			memcpy(mid, commits, 32);
+	}
+	ck_assert_uint_eq(sp_roster_oprf_epoch(r), 2);
+	ck_assert_int_eq(sp_roster_save(r, path, op_sk), SP_OK);
+	ck_assert_int_eq(sp_roster_load(path, op_pk, &l), SP_OK);
+	ck_assert_uint_eq(sp_roster_oprf_epoch(l), 2);
+	ck_assert_int_eq(sp_roster_oprf_chain(l, pin, &e), SP_OK); /* two rotations from the pin */
+	ck_assert_uint_eq(e, 0);
+	ck_assert_int_eq(sp_roster_oprf_chain(l, mid, &e), SP_OK);
+	ck_assert_uint_eq(e, 1);
+	ck_assert_int_eq(sp_roster_oprf_chain(l, commits, &e), SP_OK);
+	ck_assert_uint_eq(e, 2);
+	ck_assert_mem_eq(sp_roster_find(l, "pseudo-mh-2")->oprf_pk, pks + 32, 32);
+	/* a key that is on no chain */
+	uint8_t stranger[32];
+	crypto_core_ristretto255_random(stranger);
+	ck_assert_int_eq(sp_roster_oprf_chain(l, stranger, NULL), SP_EKEY);
+	sp_roster_free(&l);
+
+	/* a signer that swaps the proof of the last rotation: the pin's chain fails */
+	{
+		uint8_t *buf = NULL, *rb, *msg, sig[64];
+		size_t len, rl, dl = strlen(SP_ROSTER_DOMAIN);
+		Seinpost__SignedRoster *sr;
+		Seinpost__Roster *ro;
+		ck_assert_int_eq(sp_file_read(path, 1u << 20, &buf, &len), SP_OK);
+		sr = seinpost__signed_roster__unpack(NULL, len, buf);
+		ro = seinpost__roster__unpack(NULL, sr->roster.len, sr->roster.data);
+		ck_assert_uint_eq(ro->n_oprf_rotations, 2);
+		ro->oprf_rotations[1]->proof.data[7] ^= 1;
+		rl = seinpost__roster__get_packed_size(ro);
+		rb = malloc(rl);
+		seinpost__roster__pack(ro, rb);
+		msg = malloc(dl + rl);
+		memcpy(msg, SP_ROSTER_DOMAIN, dl);
+		memcpy(msg + dl, rb, rl);
+		crypto_sign_detached(sig, NULL, msg, dl + rl, op_sk);
+		ck_assert_int_eq(sp_roster_load_bytes(NULL, 0, op_pk, &l), SP_EINVAL);
+		Seinpost__SignedRoster s2 = SEINPOST__SIGNED_ROSTER__INIT;
+		s2.roster = (ProtobufCBinaryData){ rl, rb };
+		s2.signature = (ProtobufCBinaryData){ 64, sig };
+		size_t l2 = seinpost__signed_roster__get_packed_size(&s2);
+		uint8_t *b2 = malloc(l2);
+		seinpost__signed_roster__pack(&s2, b2);
+		ck_assert_int_eq(sp_roster_load_bytes(b2, l2, op_pk, &l), SP_OK); /* well-formed */
+		ck_assert_int_eq(sp_roster_oprf_chain(l, pin, NULL), SP_EKEY);
+		ck_assert_int_eq(sp_roster_oprf_chain(l, mid, NULL), SP_EKEY);
+		ck_assert_int_eq(sp_roster_oprf_chain(l, commits, NULL), SP_OK); /* pinned to the new key itself */
+		sp_roster_free(&l);
+		/* a broken link (epoch 2 does not start from epoch 1's key) is malformed */
+		ro->oprf_rotations[1]->proof.data[7] ^= 1;
+		ro->oprf_rotations[1]->old_group_key.data[0] ^= 1;
+		rl = seinpost__roster__get_packed_size(ro);
+		seinpost__roster__pack(ro, rb);
+		memcpy(msg + dl, rb, rl);
+		crypto_sign_detached(sig, NULL, msg, dl + rl, op_sk);
+		seinpost__signed_roster__pack(&s2, b2);
+		ck_assert_int_eq(sp_roster_load_bytes(b2, l2, op_pk, &l), SP_EMALFORMED);
+		free(b2);
+		free(rb);
+		free(msg);
+		seinpost__roster__free_unpacked(ro, NULL);
+		seinpost__signed_roster__free_unpacked(sr, NULL);
+		free(buf);
+	}
+	sp_roster_free(&r);
+}
+END_TEST
+
 static Suite *roster_suite(void)
 {
 	Suite *s = suite_create("roster");
@@ -468,6 +582,7 @@ static Suite *roster_suite(void)
 	tcase_add_test(tc, broker_transition);
 	tcase_add_test(tc, enrol_json);
 	tcase_add_test(tc, pseudonymiser_enrol_and_roster);
+	tcase_add_test(tc, oprf_rotation_chain);
 	tcase_set_timeout(tc, 60); /* the flipped-byte loop fsyncs once per byte */
 	suite_add_tcase(s, tc);
 	return s;

@@ -211,6 +211,38 @@ START_TEST(rotation_translates)
 }
 END_TEST
 
+/* The rotation proof: new group key = δ·old, d = δ·G; a proof for another
+ * δ, another key, or a bit flipped does not verify. */
+START_TEST(rotation_proof)
+{
+	uint32_t t = 2, n = 3;
+	uint8_t shares[3 * 32], commits[2 * 32], c0[32], delta[32], d[32], proof[64], bad[64], other[32];
+	ck_assert_int_eq(sp_toprf_dkg_local(t, n, shares, commits), SP_OK);
+	memcpy(c0, commits, 32);
+	ck_assert_int_eq(sp_toprf_rotate_local(t, n, shares, commits, delta), SP_OK);
+	ck_assert_int_eq(sp_toprf_dleq_prove(delta, c0, commits, 1, d, proof), SP_OK);
+	ck_assert_int_eq(sp_toprf_dleq_verify(d, c0, commits, 1, proof), SP_OK);
+	/* the new key against itself, or the old key as the new: refused */
+	ck_assert_int_eq(sp_toprf_dleq_verify(d, commits, c0, 1, proof), SP_ECRYPTO);
+	memcpy(bad, proof, 64);
+	bad[5] ^= 1;
+	ck_assert_int_eq(sp_toprf_dleq_verify(d, c0, commits, 1, bad), SP_ECRYPTO);
+	/* another scalar: a key of one's own with an honest proof for it is
+	 * still not a proof about this old key's multiple by d's δ */
+	crypto_core_ristretto255_scalar_random(other);
+	ck_assert_int_eq(sp_toprf_dleq_prove(other, c0, commits, 1, NULL, bad), SP_OK);
+	ck_assert_int_eq(sp_toprf_dleq_verify(d, c0, commits, 1, bad), SP_ECRYPTO);
+	/* the earlier pseudonym for who-saw: P_old = δ⁻¹·P, proven */
+	uint8_t p[32], inv[32], pold[32];
+	crypto_core_ristretto255_random(p);
+	ck_assert_int_eq(crypto_core_ristretto255_scalar_invert(inv, delta), 0);
+	ck_assert_int_eq(sp_toprf_translate(inv, p, pold), SP_OK);
+	ck_assert_int_eq(sp_toprf_dleq_prove(delta, pold, p, 1, NULL, proof), SP_OK);
+	ck_assert_int_eq(sp_toprf_dleq_verify(d, pold, p, 1, proof), SP_OK);
+	ck_assert_int_eq(sp_toprf_dleq_verify(d, p, pold, 1, proof), SP_ECRYPTO);
+}
+END_TEST
+
 static Suite *toprf_suite(void)
 {
 	Suite *s = suite_create("toprf");
@@ -220,6 +252,7 @@ static Suite *toprf_suite(void)
 	tcase_add_test(tc, dkg_every_subset);
 	tcase_add_test(tc, feldman_refusals);
 	tcase_add_test(tc, rotation_translates);
+	tcase_add_test(tc, rotation_proof);
 	suite_add_tcase(s, tc);
 	return s;
 }
