@@ -392,6 +392,22 @@ static int composites(int mode, const uint8_t pk[32], const uint8_t *c_elems,
 	crypto_hash_sha512_update(&st, sdst, sl);
 	crypto_hash_sha512_final(&st, seed);
 
+	if (n == 1) {
+		/* one term (a submit): libsodium's single multiplication is faster
+		 * than a one-term sum, and it decodes (checks) C_0 and D_0 */
+		uint8_t d0[32];
+		struct comp_job one = j;
+		one.d = d0;
+		one.pc = &j.part[0];
+		one.pd = &j.part[1];
+		comp_term(&one, 0); /* d_0, and the decoding check */
+		rc = SP_ECRYPTO;
+		if (one.failed || crypto_scalarmult_ristretto255(m_out, d0, c_elems) != 0 ||
+		    (want_z && crypto_scalarmult_ristretto255(z_out, d0, d_elems) != 0))
+			goto out;
+		rc = sp_oprf_element_ok(m_out) && (!want_z || sp_oprf_element_ok(z_out)) ? SP_OK : SP_ECRYPTO;
+		goto out;
+	}
 	if (!(j.d = malloc(32 * n)) || !(j.pc = malloc(sizeof *j.pc * n)) ||
 	    (want_z && !(j.pd = malloc(sizeof *j.pd * n))))
 		goto out;
@@ -568,5 +584,81 @@ int sp_oprf_unblind(const uint8_t blind[SP_OPRF_SCALARBYTES],
 		return SP_ECRYPTO;
 	rc = crypto_scalarmult_ristretto255(out, inv, evaluated) == 0 ? SP_OK : SP_ECRYPTO;
 	sodium_memzero(inv, sizeof inv);
+	return rc;
+}
+
+int sp_oprf_invert_batch(const uint8_t *scalars, size_t n, uint8_t *inv)
+{
+	uint8_t acc[32], t[32];
+	int rc = SP_ECRYPTO;
+	if (!scalars || !inv || n == 0)
+		return SP_EINVAL;
+	/* inv_i holds the prefix product s_0·…·s_{i-1} first */
+	memcpy(acc, scalars, 32);
+	for (size_t i = 1; i < n; i++) {
+		memcpy(inv + 32 * i, acc, 32);
+		crypto_core_ristretto255_scalar_mul(acc, acc, scalars + 32 * i);
+	}
+	if (crypto_core_ristretto255_scalar_invert(acc, acc) != 0)
+		goto out; /* a zero scalar somewhere */
+	for (size_t i = n; i-- > 1;) {
+		crypto_core_ristretto255_scalar_mul(t, acc, inv + 32 * i); /* s_i⁻¹ */
+		crypto_core_ristretto255_scalar_mul(acc, acc, scalars + 32 * i);
+		memcpy(inv + 32 * i, t, 32);
+	}
+	memcpy(inv, acc, 32);
+	rc = SP_OK;
+out:
+	sodium_memzero(acc, sizeof acc);
+	sodium_memzero(t, sizeof t);
+	if (rc != SP_OK)
+		sodium_memzero(inv, 32 * n);
+	return rc;
+}
+
+struct unblind_job {
+	const uint8_t *inv, *ev;
+	uint8_t *out;
+	int failed;
+};
+
+static void unblind_one(void *ctx, size_t i)
+{
+	struct unblind_job *j = ctx;
+	/* decodes Z_i (refusing an invalid one); fails on an identity result */
+	if (!canonical_top(j->ev + 32 * i) ||
+	    crypto_scalarmult_ristretto255(j->out + 32 * i, j->inv + 32 * i, j->ev + 32 * i) != 0)
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+}
+
+int sp_oprf_unblind_batch(const uint8_t *blinds, const uint8_t *evaluated, size_t n, uint8_t *out,
+                          sp_workers *w)
+{
+	struct unblind_job j = { NULL, evaluated, out, 0 };
+	uint8_t small[32 * 16], *inv = small;
+	int rc;
+	if (!blinds || !evaluated || !out || n == 0)
+		return SP_EINVAL;
+	if (sodium_init() < 0)
+		return SP_ECRYPTO;
+	/* sodium_malloc costs system calls (guard pages, mlock): a submit's
+	 * one element uses the stack, wiped below */
+	if (n > 16 && !(inv = sodium_malloc(32 * n)))
+		return SP_ENOMEM;
+	if ((rc = sp_oprf_invert_batch(blinds, n, inv)) == SP_OK) {
+		j.inv = inv;
+		if (w && n > 1)
+			sp_workers_run(w, unblind_one, &j, n);
+		else
+			for (size_t i = 0; i < n; i++)
+				unblind_one(&j, i);
+		rc = j.failed ? SP_ECRYPTO : SP_OK;
+	}
+	if (inv == small)
+		sodium_memzero(small, sizeof small);
+	else
+		sodium_free(inv);
+	if (rc != SP_OK)
+		sodium_memzero(out, 32 * n);
 	return rc;
 }
