@@ -19,7 +19,7 @@
  * SIGN limit (SP_KH_OPRF_POINTS). A bulk list of n elements goes in
  * ceil(n / SP_NODE_OPRF_BATCH) requests, several in flight at a time
  * (sp_oprf_client.c). */
-#define SP_NODE_OPRF_BATCH 1024
+#define SP_NODE_OPRF_BATCH 512
 
 /* SP_OK (nothing to do) when no service is configured. keys: the transport
  * keys; both keys and kh must outlive the client. */

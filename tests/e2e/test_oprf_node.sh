@@ -57,8 +57,8 @@ out=$(sp fg-mh audit who-saw --bsn $BSN); rc=$?
 check "who-saw --bsn on the privacy officer's node (rc=$rc)" test $rc -eq 0
 check "... finds the police's signal under the service's pseudonym" grep -q "signalled .*politie-limburg" <<<"$out"
 
-# Bulk: 2,500 pupils in one file are pseudonymised in requests of 1,024 blinded
-# points (the command line sends 2,048 + 452, the node asks 1,024 + 1,024 + 452,
+# Bulk: 2,500 pupils in one file are pseudonymised in requests of 512 blinded
+# points (the command line sends 2,048 + 452, the node asks 4 × 512 + 452,
 # several in flight).
 python3 -c '
 out = 0; x = 20000000
@@ -71,7 +71,7 @@ while out < 2500:
 before=$("$SEINPOST" --config "$SVC/seinpost.conf" audit log | grep -c "oprf-evaluated school-bonnefanten")
 check "the school registers 2,500 pupils from a file" sp school-bonnefanten involve --file "$E2E_DIR/class.csv" --quiet
 after=$("$SEINPOST" --config "$SVC/seinpost.conf" audit log | grep -c "oprf-evaluated school-bonnefanten")
-check "... in 3 service requests (of at most 1,024), not 2,500 ($((after - before)))" test $((after - before)) -eq 3
+check "... in 5 service requests (of at most 512), not 2,500 ($((after - before)))" test $((after - before)) -eq 5
 B2=$(sed -n 2p "$E2E_DIR/class.csv" | cut -d, -f1)
 id2=$(sp politie-limburg submit --category drug-recruitment --weight 2 --bsn "$B2" --summary "x" --wait=10 2>/dev/null)
 check "a signal about a pupil of the bulk list reaches the school" \
