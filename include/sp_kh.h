@@ -57,7 +57,13 @@
 
 #define SP_KH_VERSION 1
 #define SP_KH_HDR 8
-#define SP_KH_SIGN_MAX 9000   /* a receipts batch of 512 ids is 8,480 bytes */
+/* The largest message signed: an OprfRequest of SP_KH_OPRF_POINTS blinded
+ * elements (32 bytes each) plus its org, id, time and purpose (a receipts
+ * batch of 512 ids is 8,480 bytes). A request of 4,096 points is one
+ * SEQPACKET datagram of ~132 KB: the key holder's socketpair has its send
+ * buffers raised for it (sp_keyholder.c). */
+#define SP_KH_OPRF_POINTS 4096
+#define SP_KH_SIGN_MAX (SP_KH_OPRF_POINTS * 32 + 1024)
 #define SP_KH_MSG_MAX (SP_KH_HDR + 1 + SP_KH_SIGN_MAX)
 #define SP_KH_TIMEOUT_MS 10000 /* at start: no INFO answer means no key holder; later: warn once */
 

@@ -16,8 +16,10 @@
 #include "sp_roster.h"
 
 /* Elements per request: an OprfRequest of this many fits the key holder's
- * SIGN limit (SP_KH_SIGN_MAX). */
-#define SP_NODE_OPRF_BATCH 256
+ * SIGN limit (SP_KH_OPRF_POINTS). A bulk list of n elements goes in
+ * ceil(n / SP_NODE_OPRF_BATCH) requests, several in flight at a time
+ * (sp_oprf_client.c). */
+#define SP_NODE_OPRF_BATCH 512
 
 /* SP_OK (nothing to do) when no service is configured. keys: the transport
  * keys; both keys and kh must outlive the client. */

@@ -101,4 +101,14 @@ int sp_oprf_unblind(const uint8_t blind[SP_OPRF_SCALARBYTES],
                     const uint8_t evaluated[SP_OPRF_ELEMBYTES],
                     uint8_t out[SP_OPRF_ELEMBYTES]) SP_MUST_CHECK;
 
+/* inv (n × 32, caller's memory: sodium_malloc for blinds) = the inverses
+ * of n nonzero scalars, one inversion in all (Montgomery's trick). */
+int sp_oprf_invert_batch(const uint8_t *scalars, size_t n, uint8_t *inv) SP_MUST_CHECK;
+
+/* out_e = r_e⁻¹·Z_e for n elements: one scalar inversion for the batch,
+ * the multiplications on two threads with w. Every Z_e must be a valid
+ * non-identity element (refused otherwise, out wiped). */
+int sp_oprf_unblind_batch(const uint8_t *blinds, const uint8_t *evaluated, size_t n, uint8_t *out,
+                          sp_workers *w) SP_MUST_CHECK;
+
 #endif

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "sp_error.h"
+#include "sp_workers.h"
 
 #define SP_TOPRF_MAX_N 16
 
@@ -70,6 +71,16 @@ int sp_toprf_verify_partial(const uint8_t *commits, uint32_t t, uint32_t index,
  * Z_{i,e} — the unblinding folded into the Lagrange coefficients. */
 int sp_toprf_combine(const uint32_t *idx, size_t m, const uint8_t *const *evals,
                      const uint8_t *blinds, size_t n, uint8_t *out) SP_MUST_CHECK;
+
+/* The same result for a whole batch, faster: the Lagrange coefficients
+ * scaled by a common denominator g are small integers c_i, so
+ * Y_e = Σ_i c_i·Z_{i,e} is a few additions over public elements (variable
+ * time, sp_r255.h), then out_e = (g·r_e)⁻¹·Y_e is one constant-time scalar
+ * multiplication per element, with one scalar inversion for the batch.
+ * Indices too large for 62-bit coefficients fall back to sp_toprf_combine.
+ * With w, the elements are split over two threads. */
+int sp_toprf_combine_batch(const uint32_t *idx, size_t m, const uint8_t *const *evals,
+                           const uint8_t *blinds, size_t n, uint8_t *out, sp_workers *w) SP_MUST_CHECK;
 
 /* Rotation by translation among n local instances: a random δ (the product
  * of each instance's contribution), s_i' = δ·s_i + Σ_d z_d(i) with fresh

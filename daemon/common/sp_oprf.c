@@ -18,6 +18,7 @@
 #include "sp_oprf.h"
 
 #include <sodium.h>
+#include "sp_r255.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,9 +169,16 @@ int sp_oprf_hash_to_group(int mode, const uint8_t *in, size_t inlen,
 	return rc;
 }
 
+/* RFC 9496 refuses an encoding with bit 255 set (not canonical); libsodium
+ * 1.0.18 ignores that bit, so it is checked here. */
+static int canonical_top(const uint8_t p[SP_OPRF_ELEMBYTES])
+{
+	return !(p[31] & 0x80);
+}
+
 int sp_oprf_element_ok(const uint8_t p[SP_OPRF_ELEMBYTES])
 {
-	if (!p || sodium_is_zero(p, SP_OPRF_ELEMBYTES))
+	if (!p || sodium_is_zero(p, SP_OPRF_ELEMBYTES) || !canonical_top(p))
 		return 0;
 	return crypto_core_ristretto255_is_valid_point(p) == 1;
 }
@@ -284,8 +292,12 @@ int sp_oprf_evaluate_w(const uint8_t sk[SP_OPRF_SCALARBYTES], const uint8_t *bli
 	size_t i;
 	if (!sk || !blinded || !evaluated || n == 0 || n > SP_OPRF_MAX_BATCH)
 		return SP_EINVAL;
+	/* crypto_scalarmult_ristretto255 decodes every element (refusing an
+	 * invalid one) and fails on an identity result, which for a nonzero
+	 * key in a prime-order group means an identity input: only the bit
+	 * that libsodium ignores is checked here, not a second decode. */
 	for (i = 0; i < n; i++)
-		if (!sp_oprf_element_ok(blinded + 32 * i))
+		if (!canonical_top(blinded + 32 * i))
 			return SP_ECRYPTO;
 	if (w)
 		sp_workers_run(w, eval_one, &j, n);
@@ -303,20 +315,29 @@ int sp_oprf_evaluate_w(const uint8_t sk[SP_OPRF_SCALARBYTES], const uint8_t *bli
  * "Seed-" ‖ ctx); d_i = HashToScalar(I2OSP(64,2) ‖ seed ‖ I2OSP(i,2) ‖
  * I2OSP(32,2) ‖ C_i ‖ I2OSP(32,2) ‖ D_i ‖ "Composite"); M = Σ d_i·C_i and,
  * when want_z, Z = Σ d_i·D_i. The prover passes want_z = 0 and takes
- * Z = k·M (ComputeCompositesFast). The products d_i·C_i (and d_i·D_i) are
- * independent: with workers, two threads compute them; the sums follow on
- * the caller. */
+ * Z = k·M (ComputeCompositesFast).
+ *
+ * Every d_i, C_i and D_i is public (on the wire, or hashed from it), so the
+ * sums are multi-scalar multiplications in variable time (sp_r255.h):
+ * Pippenger's buckets cost ≈ 13 µs per term at a few thousand terms where
+ * a libsodium scalar multiplication plus an addition cost ≈ 75 µs. The
+ * decoding of C_i (and D_i) there is the validity check. With workers, the
+ * hashes and decodings are split over two threads, then the two sums (or
+ * the two halves of M) run one per thread. */
 struct comp_job {
 	int mode, want_z;
 	const uint8_t *seed, *c_elems, *d_elems;
-	uint8_t *tm, *tz; /* n × 32 products */
+	uint8_t *d;            /* n × 32 composite scalars */
+	sp_r255_pt *pc, *pd;   /* decoded C_i, D_i */
+	size_t n;
+	sp_r255_pt part[2];    /* the two sums (or halves) */
 	int failed;
 };
 
 static void comp_term(void *ctx, size_t i)
 {
 	struct comp_job *j = ctx;
-	uint8_t l32[2], l64[2], idx[2], di[32];
+	uint8_t l32[2], l64[2], idx[2];
 	struct part parts[8];
 	i2osp2(l32, 32);
 	i2osp2(l64, 64);
@@ -329,19 +350,25 @@ static void comp_term(void *ctx, size_t i)
 	parts[5] = (struct part){ l32, 2 };
 	parts[6] = (struct part){ j->d_elems + 32 * i, 32 };
 	parts[7] = (struct part){ (const uint8_t *)"Composite", 9 };
-	if (h2s_parts(j->mode, "HashToScalar-", parts, 8, di) != SP_OK ||
-	    crypto_scalarmult_ristretto255(j->tm + 32 * i, di, j->c_elems + 32 * i) != 0 ||
-	    (j->want_z && crypto_scalarmult_ristretto255(j->tz + 32 * i, di, j->d_elems + 32 * i) != 0))
+	if (h2s_parts(j->mode, "HashToScalar-", parts, 8, j->d + 32 * i) != SP_OK ||
+	    sp_r255_decode(&j->pc[i], j->c_elems + 32 * i) != SP_OK ||
+	    (j->want_z && sp_r255_decode(&j->pd[i], j->d_elems + 32 * i) != SP_OK))
 		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED); /* either thread may set it */
 }
 
-static int sum_terms(const uint8_t *t, size_t n, uint8_t out[32])
+/* part 0: M (or its first half), part 1: Z (or M's second half) */
+static void comp_sum(void *ctx, size_t which)
 {
-	memcpy(out, t, 32);
-	for (size_t i = 1; i < n; i++)
-		if (crypto_core_ristretto255_add(out, out, t + 32 * i) != 0)
-			return SP_ECRYPTO;
-	return SP_OK;
+	struct comp_job *j = ctx;
+	int rc;
+	if (j->want_z)
+		rc = sp_r255_msm(&j->part[which], j->d, which ? j->pd : j->pc, j->n);
+	else if (which == 0)
+		rc = sp_r255_msm(&j->part[0], j->d, j->pc, j->n / 2);
+	else
+		rc = sp_r255_msm(&j->part[1], j->d + 32 * (j->n / 2), j->pc + j->n / 2, j->n - j->n / 2);
+	if (rc != SP_OK)
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
 }
 
 static int composites(int mode, const uint8_t pk[32], const uint8_t *c_elems,
@@ -350,7 +377,8 @@ static int composites(int mode, const uint8_t pk[32], const uint8_t *c_elems,
 {
 	crypto_hash_sha512_state st;
 	uint8_t sdst[CTX_MAX], seed[SHA512_BYTES], l2[2], l32[2];
-	struct comp_job j = { mode, want_z, seed, c_elems, d_elems, NULL, NULL, 0 };
+	struct comp_job j = { .mode = mode, .want_z = want_z, .seed = seed, .c_elems = c_elems,
+		              .d_elems = d_elems, .n = n };
 	size_t sl;
 	int rc = SP_ENOMEM;
 
@@ -364,24 +392,60 @@ static int composites(int mode, const uint8_t pk[32], const uint8_t *c_elems,
 	crypto_hash_sha512_update(&st, sdst, sl);
 	crypto_hash_sha512_final(&st, seed);
 
-	if (!(j.tm = malloc(32 * n)) || (want_z && !(j.tz = malloc(32 * n))))
+	if (n == 1) {
+		/* one term (a submit): libsodium's single multiplication is faster
+		 * than a one-term sum, and it decodes (checks) C_0 and D_0 */
+		uint8_t d0[32];
+		struct comp_job one = j;
+		one.d = d0;
+		one.pc = &j.part[0];
+		one.pd = &j.part[1];
+		comp_term(&one, 0); /* d_0, and the decoding check */
+		rc = SP_ECRYPTO;
+		if (one.failed || crypto_scalarmult_ristretto255(m_out, d0, c_elems) != 0 ||
+		    (want_z && crypto_scalarmult_ristretto255(z_out, d0, d_elems) != 0))
+			goto out;
+		rc = sp_oprf_element_ok(m_out) && (!want_z || sp_oprf_element_ok(z_out)) ? SP_OK : SP_ECRYPTO;
 		goto out;
-	if (w)
+	}
+	if (!(j.d = malloc(32 * n)) || !(j.pc = malloc(sizeof *j.pc * n)) ||
+	    (want_z && !(j.pd = malloc(sizeof *j.pd * n))))
+		goto out;
+	if (w && n > 1)
 		sp_workers_run(w, comp_term, &j, n);
 	else
 		for (size_t i = 0; i < n; i++)
 			comp_term(&j, i);
 	rc = SP_ECRYPTO;
-	if (j.failed || sum_terms(j.tm, n, m_out) != SP_OK ||
-	    (want_z && sum_terms(j.tz, n, z_out) != SP_OK))
+	if (j.failed)
 		goto out;
+	if (w && n >= 64) {
+		sp_workers_run(w, comp_sum, &j, 2);
+	} else if (want_z) {
+		comp_sum(&j, 0);
+		comp_sum(&j, 1);
+	} else {
+		if (sp_r255_msm(&j.part[0], j.d, j.pc, n) != SP_OK)
+			goto out;
+		sp_r255_identity(&j.part[1]);
+	}
+	if (j.failed)
+		goto out;
+	if (want_z) {
+		sp_r255_encode(m_out, &j.part[0]);
+		sp_r255_encode(z_out, &j.part[1]);
+	} else {
+		sp_r255_add(&j.part[0], &j.part[0], &j.part[1]);
+		sp_r255_encode(m_out, &j.part[0]);
+	}
 	/* a sum that lands on the identity is refused like any identity */
 	if (!sp_oprf_element_ok(m_out) || (want_z && !sp_oprf_element_ok(z_out)))
 		goto out;
 	rc = SP_OK;
 out:
-	free(j.tm);
-	free(j.tz);
+	free(j.d);
+	free(j.pc);
+	free(j.pd);
 	sodium_memzero(&st, sizeof st);
 	return rc;
 }
@@ -429,8 +493,11 @@ int sp_oprf_prove_w(int mode, const uint8_t sk[SP_OPRF_SCALARBYTES],
 		return SP_EINVAL;
 	if (!sp_oprf_element_ok(pk))
 		return SP_ECRYPTO;
+	/* the identity is refused here; composites() decodes every C_i (the
+	 * validity check); the D_i are the prover's own evaluations, hashed */
 	for (i = 0; i < n; i++)
-		if (!sp_oprf_element_ok(c_elems + 32 * i) || !sp_oprf_element_ok(d_elems + 32 * i))
+		if (sodium_is_zero(c_elems + 32 * i, 32) || sodium_is_zero(d_elems + 32 * i, 32) ||
+		    !canonical_top(d_elems + 32 * i))
 			return SP_ECRYPTO;
 	if (composites(mode, pk, c_elems, d_elems, n, 0, m, NULL, w) != SP_OK)
 		goto out;
@@ -488,8 +555,10 @@ int sp_oprf_verify_w(int mode, const uint8_t pk[SP_OPRF_ELEMBYTES], const uint8_
 		return SP_EINVAL;
 	if (!sp_oprf_element_ok(pk) || !scalar_canonical(proof) || !scalar_canonical(proof + 32))
 		return SP_ECRYPTO;
+	/* the identity is refused here; composites() decodes every C_i and
+	 * D_i, which is the validity check */
 	for (i = 0; i < n; i++)
-		if (!sp_oprf_element_ok(c_elems + 32 * i) || !sp_oprf_element_ok(d_elems + 32 * i))
+		if (sodium_is_zero(c_elems + 32 * i, 32) || sodium_is_zero(d_elems + 32 * i, 32))
 			return SP_ECRYPTO;
 	if (composites(mode, pk, c_elems, d_elems, n, 1, m, z, w) != SP_OK)
 		return SP_ECRYPTO;
@@ -515,5 +584,81 @@ int sp_oprf_unblind(const uint8_t blind[SP_OPRF_SCALARBYTES],
 		return SP_ECRYPTO;
 	rc = crypto_scalarmult_ristretto255(out, inv, evaluated) == 0 ? SP_OK : SP_ECRYPTO;
 	sodium_memzero(inv, sizeof inv);
+	return rc;
+}
+
+int sp_oprf_invert_batch(const uint8_t *scalars, size_t n, uint8_t *inv)
+{
+	uint8_t acc[32], t[32];
+	int rc = SP_ECRYPTO;
+	if (!scalars || !inv || n == 0)
+		return SP_EINVAL;
+	/* inv_i holds the prefix product s_0·…·s_{i-1} first */
+	memcpy(acc, scalars, 32);
+	for (size_t i = 1; i < n; i++) {
+		memcpy(inv + 32 * i, acc, 32);
+		crypto_core_ristretto255_scalar_mul(acc, acc, scalars + 32 * i);
+	}
+	if (crypto_core_ristretto255_scalar_invert(acc, acc) != 0)
+		goto out; /* a zero scalar somewhere */
+	for (size_t i = n; i-- > 1;) {
+		crypto_core_ristretto255_scalar_mul(t, acc, inv + 32 * i); /* s_i⁻¹ */
+		crypto_core_ristretto255_scalar_mul(acc, acc, scalars + 32 * i);
+		memcpy(inv + 32 * i, t, 32);
+	}
+	memcpy(inv, acc, 32);
+	rc = SP_OK;
+out:
+	sodium_memzero(acc, sizeof acc);
+	sodium_memzero(t, sizeof t);
+	if (rc != SP_OK)
+		sodium_memzero(inv, 32 * n);
+	return rc;
+}
+
+struct unblind_job {
+	const uint8_t *inv, *ev;
+	uint8_t *out;
+	int failed;
+};
+
+static void unblind_one(void *ctx, size_t i)
+{
+	struct unblind_job *j = ctx;
+	/* decodes Z_i (refusing an invalid one); fails on an identity result */
+	if (!canonical_top(j->ev + 32 * i) ||
+	    crypto_scalarmult_ristretto255(j->out + 32 * i, j->inv + 32 * i, j->ev + 32 * i) != 0)
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+}
+
+int sp_oprf_unblind_batch(const uint8_t *blinds, const uint8_t *evaluated, size_t n, uint8_t *out,
+                          sp_workers *w)
+{
+	struct unblind_job j = { NULL, evaluated, out, 0 };
+	uint8_t small[32 * 16], *inv = small;
+	int rc;
+	if (!blinds || !evaluated || !out || n == 0)
+		return SP_EINVAL;
+	if (sodium_init() < 0)
+		return SP_ECRYPTO;
+	/* sodium_malloc costs system calls (guard pages, mlock): a submit's
+	 * one element uses the stack, wiped below */
+	if (n > 16 && !(inv = sodium_malloc(32 * n)))
+		return SP_ENOMEM;
+	if ((rc = sp_oprf_invert_batch(blinds, n, inv)) == SP_OK) {
+		j.inv = inv;
+		if (w && n > 1)
+			sp_workers_run(w, unblind_one, &j, n);
+		else
+			for (size_t i = 0; i < n; i++)
+				unblind_one(&j, i);
+		rc = j.failed ? SP_ECRYPTO : SP_OK;
+	}
+	if (inv == small)
+		sodium_memzero(small, sizeof small);
+	else
+		sodium_free(inv);
+	if (rc != SP_OK)
+		sodium_memzero(out, 32 * n);
 	return rc;
 }

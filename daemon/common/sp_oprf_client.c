@@ -1,10 +1,10 @@
 /*
  * sp_oprf_client.c — blind, ask, verify, unblind.
  *
- * One DEALER socket to the service, CURVE-pinned to the service's roster
- * key. Requests are synchronous: a batch goes out, the answer with the same
- * request id comes back or the timeout passes (answers to earlier, timed-out
- * requests are recognised by their id and dropped). Blinds live in
+ * One DEALER socket to each instance, CURVE-pinned to its roster key. A
+ * list is asked in requests of c->batch elements, up to PIPELINE of them in
+ * flight: answers are matched to their request by its id (answers to
+ * earlier, timed-out requests are recognised by their id and dropped). Blinds live in
  * sodium_malloc memory and are wiped; identifiers are never logged.
  */
 #include "sp_oprf_client.h"
@@ -25,7 +25,7 @@
 #include "sp_workers.h"
 
 #define C "oprf"
-#define BATCH_DEFAULT 4096
+#define BATCH_DEFAULT 1024
 #define QUIET_MS 60000 /* an instance that timed out is asked last for this long */
 
 struct inst {
@@ -301,11 +301,7 @@ struct blind_job {
 	int kind;
 	const char *const *ids;
 	uint8_t *blinds, *blinded;
-	const sp_oprfc *c;
-	const uint32_t *okidx;
 	int failed;
-	const uint8_t *const *okev;
-	uint8_t *out;
 };
 
 static void blind_one(void *ctx, size_t i)
@@ -319,31 +315,43 @@ static void blind_one(void *ctx, size_t i)
 	sodium_memzero(in, sizeof in);
 }
 
-static void unblind_one(void *ctx, size_t i)
+/* One request in flight: a slice [off, off + n) of the caller's
+ * identifiers, blinded once and asked of t instances (others when one
+ * fails, refuses or proves wrongly). */
+#define SMALL 16 /* a submit's one element: blinds on the stack, no sodium_malloc system calls */
+struct req {
+	size_t off, n;
+	uint8_t *blinds, *blinded, *ev[SP_TOPRF_MAX_N];
+	uint8_t small[SMALL * 32];
+	uint8_t rid[SP_OPRF_REQ_ID_BYTES];
+	int st[SP_TOPRF_MAX_N];
+	uint32_t okidx[SP_TOPRF_MAX_N];
+	const uint8_t *okev[SP_TOPRF_MAX_N];
+	size_t nok;
+	uint64_t deadline;
+	int last_refusal, timed_out;
+};
+
+static void req_free(struct req *r)
 {
-	struct blind_job *j = ctx;
-	const uint8_t *ev[SP_TOPRF_MAX_N];
-	int rc;
-	if (!j->c->threshold) {
-		rc = sp_oprf_unblind(j->blinds + 32 * i, j->okev[0] + 32 * i, j->out + 32 * i);
-	} else {
-		for (uint32_t k = 0; k < j->c->t; k++)
-			ev[k] = j->okev[k] + 32 * i;
-		rc = sp_toprf_combine(j->okidx, j->c->t, ev, j->blinds + 32 * i, 1, j->out + 32 * i);
-	}
-	if (rc != SP_OK)
-		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < SP_TOPRF_MAX_N; i++)
+		free(r->ev[i]);
+	if (r->blinds == r->small)
+		sodium_memzero(r->small, sizeof r->small);
+	else
+		sodium_free(r->blinds);
+	free(r->blinded);
+	memset(r, 0, sizeof *r);
 }
 
-/* Ask instance i (state PENDING), or mark it FAILED when the send fails. */
-static void ask(sp_oprfc *c, size_t i, int *st, int purpose, const uint8_t *blinded, size_t n,
-                const uint8_t *rid)
+/* Ask instance i for r (state PENDING), or mark it FAILED when the send fails. */
+static void ask(sp_oprfc *c, struct req *r, size_t i, int purpose)
 {
-	st[i] = send_request(c, c->inst[i].sock, purpose, blinded, n, rid) == SP_OK ? ST_PENDING
-	                                                                           : ST_FAILED;
+	r->st[i] = send_request(c, c->inst[i].sock, purpose, r->blinded, r->n, r->rid) == SP_OK ? ST_PENDING
+	                                                                                     : ST_FAILED;
 }
 
-/* The next instance not asked yet, in round-robin order from c->next;
+/* The next instance not asked yet for r, in round-robin order from c->next;
  * instances that recently did not answer come last, so one instance down
  * costs one timeout, not one per batch. */
 static int next_idle(const sp_oprfc *c, const int *st)
@@ -358,182 +366,241 @@ static int next_idle(const sp_oprfc *c, const int *st)
 	return -1;
 }
 
-/* One request of n elements: blind once, ask t instances (others when one
- * fails, refuses or proves wrongly), verify every answer against that
- * instance's key, then unblind — folded into the Lagrange combination when
- * the service is t-of-n. */
-static int one_batch(sp_oprfc *c, int purpose, int kind, const char *const *ids, size_t n,
-                     uint8_t *out, char *why, size_t whylen)
+static int pending(const sp_oprfc *c, const struct req *r)
 {
-	uint8_t *blinds = NULL, *blinded = NULL, *ev[SP_TOPRF_MAX_N] = { 0 };
-	uint8_t in[SP_OPRF_INPUT_MAX], rid[SP_OPRF_REQ_ID_BYTES];
-	int st[SP_TOPRF_MAX_N] = { 0 }, last_refusal = 0, timed_out = 0;
-	uint32_t okidx[SP_TOPRF_MAX_N];
-	const uint8_t *okev[SP_TOPRF_MAX_N];
-	size_t i, il, nok = 0, asked = 0;
-	uint64_t deadline;
-	int rc = SP_ENOMEM;
+	for (size_t i = 0; i < c->ninst; i++)
+		if (r->st[i] == ST_PENDING)
+			return 1;
+	return 0;
+}
 
-	if (!(blinds = sodium_malloc(n * 32)) || !(blinded = malloc(n * 32)))
-		goto out;
-	for (i = 0; i < n; i++)
-		if (!(il = sp_oprf_input(kind, ids[i], in, sizeof in))) {
-			rc = SP_EINVAL;
-			goto out;
-		}
-	sodium_memzero(in, sizeof in);
-	{
-		struct blind_job bj = { .kind = kind, .ids = ids, .blinds = blinds, .blinded = blinded };
-		sp_workers_run(c->workers, blind_one, &bj, n);
-		if (bj.failed) {
-			rc = SP_ECRYPTO;
-			goto out;
-		}
-	}
-	randombytes_buf(rid, sizeof rid);
-	for (asked = 0; asked < c->t; asked++) {
-		int k = next_idle(c, st);
+/* Blind the slice and ask t instances. */
+static int req_start(sp_oprfc *c, struct req *r, int purpose, int kind, const char *const *ids,
+                     size_t off, size_t n)
+{
+	struct blind_job bj = { .kind = kind, .ids = ids + off };
+	memset(r, 0, sizeof *r);
+	r->off = off;
+	r->n = n;
+	if (n <= SMALL)
+		r->blinds = r->small;
+	else if (!(r->blinds = sodium_malloc(n * 32)))
+		return SP_ENOMEM;
+	if (!(r->blinded = malloc(n * 32)))
+		return SP_ENOMEM;
+	bj.blinds = r->blinds;
+	bj.blinded = r->blinded;
+	sp_workers_run(c->workers, blind_one, &bj, n);
+	if (bj.failed)
+		return SP_ECRYPTO;
+	randombytes_buf(r->rid, sizeof r->rid);
+	for (uint32_t asked = 0; asked < c->t; asked++) {
+		int k = next_idle(c, r->st);
 		if (k < 0)
 			break;
-		ask(c, (size_t)k, st, purpose, blinded, n, rid);
+		ask(c, r, (size_t)k, purpose);
 	}
 	c->next = (c->next + 1) % c->ninst; /* spread the load over the instances */
-	deadline = sp_mono_ms() + c->cfg->oprf_timeout_ms;
-	while (nok < c->t) {
+	r->deadline = sp_mono_ms() + c->cfg->oprf_timeout_ms;
+	return SP_OK;
+}
+
+/* An answer of instance k to r: refused, wrongly proven (alarm), or good. */
+static void req_answer(sp_oprfc *c, struct req *r, size_t k, const Seinpost__OprfReply *rep, int purpose,
+                       char *why, size_t whylen)
+{
+	if (rep->code != SP_OK) {
+		r->last_refusal = rep->code < 0 && rep->code > SP_ELAST ? rep->code : SP_EMALFORMED;
+		snprintf(why, whylen, "the pseudonymisation service %s refused: %s", c->inst[k].id,
+		         rep->reason && *rep->reason ? rep->reason : sp_strerror(r->last_refusal));
+		r->st[k] = ST_FAILED;
+	} else if (rep->key_epoch != c->epoch) {
+		/* a rotation under way: one of us has not the new roster yet */
+		sp_log(LOG_WARNING, C, "pseudonymiser %s answers under key epoch %u, this node's roster is at "
+		       "%u: waiting for the rotated roster", c->inst[k].id, rep->key_epoch, c->epoch);
+		snprintf(why, whylen, "pseudonymiser %s is at key epoch %u, this node at %u (a rotation under "
+		         "way)", c->inst[k].id, rep->key_epoch, c->epoch);
+		r->last_refusal = r->last_refusal ? r->last_refusal : SP_ETIMEOUT;
+		r->st[k] = ST_FAILED;
+	} else if (rep->evaluated.len != r->n * 32 || rep->proof.len != SP_OPRF_PROOFBYTES ||
+	           sp_oprf_verify_w(SP_OPRF_MODE_VERIFIABLE, c->inst[k].pk, r->blinded, rep->evaluated.data, r->n,
+	                            rep->proof.data, c->workers) != SP_OK) {
+		sp_log(LOG_CRIT, C, "ALARM: the answer of pseudonymiser %s does not prove "
+		       "evaluation under its key; refused, asking another", c->inst[k].id);
+		snprintf(why, whylen, "ALARM: the answer of pseudonymiser %s does not prove "
+		         "evaluation under its key", c->inst[k].id);
+		r->last_refusal = SP_ECRYPTO;
+		r->st[k] = ST_FAILED;
+	} else if ((r->ev[k] = malloc(r->n * 32)) != NULL) {
+		memcpy(r->ev[k], rep->evaluated.data, r->n * 32);
+		r->st[k] = ST_OK;
+		c->inst[k].quiet_until = 0;
+		r->okidx[r->nok] = c->inst[k].index;
+		r->okev[r->nok++] = r->ev[k];
+	} else {
+		r->st[k] = ST_FAILED;
+	}
+	if (r->st[k] == ST_FAILED) {
+		int j = next_idle(c, r->st);
+		if (j >= 0)
+			ask(c, r, (size_t)j, purpose);
+	}
+}
+
+/* Past r's deadline, or nothing pending while answers are missing: the
+ * instances still pending are unreachable; ask the others, once. 0 while
+ * r can still be answered, 1 when it cannot (fail closed). */
+static int req_stalled(sp_oprfc *c, struct req *r, int purpose)
+{
+	uint64_t now = sp_mono_ms();
+	int k = -1;
+	for (size_t i = 0; i < c->ninst; i++)
+		if (r->st[i] == ST_PENDING) {
+			r->st[i] = ST_FAILED;
+			r->timed_out = 1;
+			c->inst[i].quiet_until = now + QUIET_MS;
+		}
+	for (size_t need = c->t - r->nok; need > 0 && (k = next_idle(c, r->st)) >= 0; need--)
+		ask(c, r, (size_t)k, purpose);
+	r->deadline = sp_mono_ms() + c->cfg->oprf_timeout_ms;
+	return !pending(c, r);
+}
+
+static int req_rc(const struct req *r)
+{
+	return r->timed_out && r->last_refusal != SP_ECRYPTO ? SP_ETIMEOUT
+	                                                     : r->last_refusal ? r->last_refusal : SP_ETIMEOUT;
+}
+
+/* Requests in flight at once: the service evaluates one while the node
+ * verifies and unblinds the answer to the one before and blinds the next,
+ * so neither side waits for the other (and for its commits) in turn. */
+#define PIPELINE 3
+
+int sp_oprfc_pseudonyms(sp_oprfc *c, int purpose, int kind, const char *const *ids, size_t n,
+                        uint8_t *out, char *why, size_t whylen)
+{
+	struct req rq[PIPELINE];
+	int used[PIPELINE] = { 0 };
+	uint8_t in[SP_OPRF_INPUT_MAX];
+	size_t next_off = 0, nactive = 0;
+	int rc = SP_OK;
+
+	if (!c || !ids || !out || n == 0)
+		return SP_EINVAL;
+	if (whylen)
+		why[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (!sp_oprf_input(kind, ids[i], in, sizeof in)) {
+			sodium_memzero(in, sizeof in);
+			return SP_EINVAL; /* nothing asked */
+		}
+	sodium_memzero(in, sizeof in);
+	memset(rq, 0, sizeof rq);
+	for (;;) {
 		zmq_pollitem_t items[SP_TOPRF_MAX_N];
 		size_t map[SP_TOPRF_MAX_N], np = 0;
-		uint64_t now = sp_mono_ms();
-		for (i = 0; i < c->ninst; i++)
-			if (st[i] == ST_PENDING) {
-				items[np].socket = c->inst[i].sock;
-				items[np].fd = 0;
-				items[np].events = ZMQ_POLLIN;
-				items[np].revents = 0;
-				map[np++] = i;
-			}
-		if (np == 0 || now >= deadline) {
-			/* those still pending are unreachable: ask the others, once */
-			for (i = 0; i < c->ninst; i++)
-				if (st[i] == ST_PENDING) {
-					st[i] = ST_FAILED;
-					timed_out = 1;
-					c->inst[i].quiet_until = now + QUIET_MS;
+		uint64_t now, first = UINT64_MAX;
+
+		/* fill the pipeline */
+		for (size_t s = 0; s < PIPELINE && next_off < n; s++) {
+			size_t m;
+			if (used[s])
+				continue;
+			m = n - next_off < c->batch ? n - next_off : c->batch;
+			used[s] = 1;
+			nactive++;
+			if ((rc = req_start(c, &rq[s], purpose, kind, ids, next_off, m)) != SP_OK)
+				goto out;
+			next_off += m;
+		}
+		if (nactive == 0)
+			break;
+		/* done, stalled or failed requests */
+		for (size_t s = 0; s < PIPELINE; s++) {
+			struct req *r = &rq[s];
+			if (!used[s])
+				continue;
+			if (r->nok >= c->t) {
+				/* for t-of-n: every partial was proven against s_i·G, which
+				 * the roster checked against the commitments whose C_0 is
+				 * the pinned group key */
+				rc = c->threshold ? sp_toprf_combine_batch(r->okidx, c->t, r->okev, r->blinds, r->n,
+				                                           out + 32 * r->off, c->workers)
+				                  : sp_oprf_unblind_batch(r->blinds, r->okev[0], r->n, out + 32 * r->off,
+				                                          c->workers);
+				if (rc != SP_OK) {
+					rc = rc == SP_ENOMEM ? rc : SP_ECRYPTO;
+					goto out;
 				}
-			int k = -1;
-			for (size_t need = c->t - nok; need > 0 && (k = next_idle(c, st)) >= 0; need--)
-				ask(c, (size_t)k, st, purpose, blinded, n, rid);
-			if (k < 0 && np == 0) {
-				int any = 0;
-				for (i = 0; i < c->ninst; i++)
-					any |= st[i] == ST_PENDING;
-				if (!any)
-					break;
+				req_free(r);
+				used[s] = 0;
+				nactive--;
+				continue;
 			}
-			deadline = sp_mono_ms() + c->cfg->oprf_timeout_ms;
+			if ((!pending(c, r) || sp_mono_ms() >= r->deadline) && req_stalled(c, r, purpose)) {
+				rc = req_rc(r); /* fail closed: fewer than t good answers */
+				goto out;
+			}
+			if (r->deadline < first)
+				first = r->deadline;
+		}
+		if (nactive == 0) {
+			if (next_off >= n)
+				break;
 			continue;
 		}
-		if (zmq_poll(items, (int)np, (long)(deadline - now)) <= 0)
+		for (size_t i = 0; i < c->ninst; i++) {
+			int any = 0;
+			for (size_t s = 0; s < PIPELINE; s++)
+				any |= used[s] && rq[s].st[i] == ST_PENDING;
+			if (!any)
+				continue;
+			items[np].socket = c->inst[i].sock;
+			items[np].fd = 0;
+			items[np].events = ZMQ_POLLIN;
+			items[np].revents = 0;
+			map[np++] = i;
+		}
+		now = sp_mono_ms();
+		if (np == 0 || first <= now)
+			continue; /* handled as stalled above */
+		if (zmq_poll(items, (int)np, (long)(first - now)) <= 0)
 			continue;
 		for (size_t p = 0; p < np; p++) {
-			Seinpost__OprfReply *rep;
-			sp_msg m;
 			size_t k = map[p];
 			if (!(items[p].revents & ZMQ_POLLIN))
 				continue;
-			if (sp_transport_recv(c->inst[k].sock, 0, 1, &m) != SP_OK) {
+			/* every answer waiting on this socket */
+			for (;;) {
+				Seinpost__OprfReply *rep;
+				sp_msg m;
+				if (sp_transport_recv(c->inst[k].sock, 0, 1, &m) != SP_OK) {
+					sp_msg_clear(&m);
+					break;
+				}
+				rep = seinpost__oprf_reply__unpack(NULL, m.len, m.body);
 				sp_msg_clear(&m);
-				continue;
+				if (!rep)
+					continue;
+				for (size_t s = 0; s < PIPELINE; s++)
+					if (used[s] && rq[s].st[k] == ST_PENDING && rep->request_id.len == SP_OPRF_REQ_ID_BYTES &&
+					    memcmp(rep->request_id.data, rq[s].rid, SP_OPRF_REQ_ID_BYTES) == 0) {
+						req_answer(c, &rq[s], k, rep, purpose, why, whylen);
+						break;
+					}
+				/* else an old answer (to a timed-out request): dropped */
+				seinpost__oprf_reply__free_unpacked(rep, NULL);
 			}
-			rep = seinpost__oprf_reply__unpack(NULL, m.len, m.body);
-			sp_msg_clear(&m);
-			if (!rep)
-				continue;
-			if (rep->request_id.len != SP_OPRF_REQ_ID_BYTES ||
-			    memcmp(rep->request_id.data, rid, SP_OPRF_REQ_ID_BYTES) != 0) {
-				seinpost__oprf_reply__free_unpacked(rep, NULL); /* an old answer */
-				continue;
-			}
-			if (rep->code != SP_OK) {
-				last_refusal = rep->code < 0 && rep->code > SP_ELAST ? rep->code : SP_EMALFORMED;
-				snprintf(why, whylen, "the pseudonymisation service %s refused: %s",
-				         c->inst[k].id,
-				         rep->reason && *rep->reason ? rep->reason : sp_strerror(last_refusal));
-				st[k] = ST_FAILED;
-			} else if (rep->key_epoch != c->epoch) {
-				/* a rotation under way: one of us has not the new roster yet */
-				sp_log(LOG_WARNING, C, "pseudonymiser %s answers under key epoch %u, this node's roster is at "
-				       "%u: waiting for the rotated roster", c->inst[k].id, rep->key_epoch, c->epoch);
-				snprintf(why, whylen, "pseudonymiser %s is at key epoch %u, this node at %u (a rotation under "
-				         "way)", c->inst[k].id, rep->key_epoch, c->epoch);
-				last_refusal = last_refusal ? last_refusal : SP_ETIMEOUT;
-				st[k] = ST_FAILED;
-			} else if (rep->evaluated.len != n * 32 || rep->proof.len != SP_OPRF_PROOFBYTES ||
-			           sp_oprf_verify_w(SP_OPRF_MODE_VERIFIABLE, c->inst[k].pk, blinded,
-			                            rep->evaluated.data, n, rep->proof.data,
-			                            c->workers) != SP_OK) {
-				sp_log(LOG_CRIT, C, "ALARM: the answer of pseudonymiser %s does not prove "
-				       "evaluation under its key; refused, asking another", c->inst[k].id);
-				snprintf(why, whylen, "ALARM: the answer of pseudonymiser %s does not prove "
-				         "evaluation under its key", c->inst[k].id);
-				last_refusal = SP_ECRYPTO;
-				st[k] = ST_FAILED;
-			} else if ((ev[k] = malloc(n * 32)) != NULL) {
-				memcpy(ev[k], rep->evaluated.data, n * 32);
-				st[k] = ST_OK;
-				c->inst[k].quiet_until = 0;
-				okidx[nok] = c->inst[k].index;
-				okev[nok++] = ev[k];
-			}
-			seinpost__oprf_reply__free_unpacked(rep, NULL);
-			if (st[k] == ST_FAILED) {
-				int j = next_idle(c, st);
-				if (j >= 0)
-					ask(c, (size_t)j, st, purpose, blinded, n, rid);
-			}
-		}
-	}
-	if (nok < c->t) {
-		/* fail closed: fewer than t good answers */
-		rc = timed_out && last_refusal != SP_ECRYPTO ? SP_ETIMEOUT
-		                                             : last_refusal ? last_refusal : SP_ETIMEOUT;
-		goto out;
-	}
-	/* for t-of-n: every partial was proven against s_i·G, which the roster
-	 * checked against the commitments whose C_0 is the pinned group key */
-	{
-		struct blind_job uj = { .blinds = blinds, .c = c, .okidx = okidx, .okev = okev,
-		                        .out = out };
-		sp_workers_run(c->workers, unblind_one, &uj, n);
-		if (uj.failed) {
-			rc = SP_ECRYPTO;
-			goto out;
 		}
 	}
 	if (whylen)
 		why[0] = '\0';
 	rc = SP_OK;
 out:
-	for (i = 0; i < SP_TOPRF_MAX_N; i++)
-		free(ev[i]);
-	sodium_free(blinds);
-	free(blinded);
-	return rc;
-}
-
-int sp_oprfc_pseudonyms(sp_oprfc *c, int purpose, int kind, const char *const *ids, size_t n,
-                        uint8_t *out, char *why, size_t whylen)
-{
-	size_t done = 0;
-	int rc = SP_OK;
-	if (!c || !ids || !out || n == 0)
-		return SP_EINVAL;
-	if (whylen)
-		why[0] = '\0';
-	while (done < n && rc == SP_OK) {
-		size_t m = n - done < c->batch ? n - done : c->batch;
-		rc = one_batch(c, purpose, kind, ids + done, m, out + 32 * done, why, whylen);
-		done += m;
-	}
+	for (size_t s = 0; s < PIPELINE; s++)
+		if (used[s] || rq[s].blinds || rq[s].blinded)
+			req_free(&rq[s]);
 	if (rc != SP_OK)
 		sodium_memzero(out, 32 * n);
 	return rc;

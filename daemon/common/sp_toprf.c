@@ -12,7 +12,10 @@
 #include "sp_oprf.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "sp_r255.h"
 
 struct pacc {
 	uint8_t p[32];
@@ -472,4 +475,126 @@ int sp_toprf_point_mul(uint8_t out[32], const uint8_t s[32], const uint8_t p[32]
 		return rc;
 	pacc_out(&acc, out);
 	return SP_OK;
+}
+
+/* Integer Lagrange coefficients at 0 over a common denominator:
+ * λ_i = c_i / g. 0 when they do not fit in 62 bits. */
+static int lagrange_ints(const uint32_t *idx, size_t m, int64_t *c, int64_t *g_out)
+{
+	int64_t num[SP_TOPRF_MAX_N], den[SP_TOPRF_MAX_N], g = 1;
+	const int64_t lim = (int64_t)1 << 62;
+	for (size_t i = 0; i < m; i++) {
+		num[i] = 1;
+		den[i] = 1;
+		for (size_t j = 0; j < m; j++) {
+			if (j == i)
+				continue;
+			if (__builtin_mul_overflow(num[i], (int64_t)idx[j], &num[i]) ||
+			    __builtin_mul_overflow(den[i], (int64_t)idx[j] - (int64_t)idx[i], &den[i]))
+				return 0;
+		}
+		if (den[i] == 0 || num[i] >= lim || den[i] >= lim || den[i] <= -lim)
+			return 0;
+	}
+	for (size_t i = 0; i < m; i++) { /* g = lcm |den_i| */
+		int64_t a = g, b = den[i] < 0 ? -den[i] : den[i], r;
+		while (b) {
+			r = a % b;
+			a = b;
+			b = r;
+		}
+		if (__builtin_mul_overflow(g / a, den[i] < 0 ? -den[i] : den[i], &g) || g >= lim)
+			return 0;
+	}
+	for (size_t i = 0; i < m; i++)
+		if (__builtin_mul_overflow(num[i], g / den[i], &c[i]) || c[i] >= lim || c[i] <= -lim)
+			return 0;
+	*g_out = g;
+	return 1;
+}
+
+struct comb_job {
+	size_t m;
+	const int64_t *c;
+	const uint8_t *const *evals;
+	const uint8_t *s;  /* (g·r_e)⁻¹ */
+	uint8_t *out;
+	int failed;
+};
+
+static void comb_one(void *ctx, size_t e)
+{
+	struct comb_job *j = ctx;
+	sp_r255_pt y, z, term;
+	uint8_t yb[32];
+	for (size_t i = 0; i < j->m; i++) {
+		const uint8_t *ze = j->evals[i] + 32 * e;
+		/* every partial must be a valid non-identity element */
+		if (sodium_is_zero(ze, 32) || sp_r255_decode(&z, ze) != SP_OK) {
+			__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		sp_r255_mul_small(&term, &z, j->c[i]);
+		if (i == 0)
+			y = term;
+		else
+			sp_r255_add(&y, &y, &term);
+	}
+	sp_r255_encode(yb, &y);
+	/* Y = k·B_e is public (any t answers on the wire give it); the secret
+	 * r_e⁻¹ only enters the constant-time multiplication, which fails on
+	 * the identity */
+	if (sodium_is_zero(yb, 32) ||
+	    crypto_scalarmult_ristretto255(j->out + 32 * e, j->s + 32 * e, yb) != 0)
+		__atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+}
+
+int sp_toprf_combine_batch(const uint32_t *idx, size_t m, const uint8_t *const *evals,
+                           const uint8_t *blinds, size_t n, uint8_t *out, sp_workers *w)
+{
+	int64_t c[SP_TOPRF_MAX_N], g;
+	uint8_t gs[32] = { 0 }, ginv[32], *s = NULL;
+	struct comb_job j;
+	int rc;
+	if (!idx || !evals || !blinds || !out || m == 0 || m > SP_TOPRF_MAX_N || n == 0)
+		return SP_EINVAL;
+	for (size_t i = 0; i < m; i++) {
+		if (idx[i] == 0)
+			return SP_EINVAL;
+		for (size_t k = i + 1; k < m; k++)
+			if (idx[i] == idx[k])
+				return SP_EINVAL;
+	}
+	if (sodium_init() < 0)
+		return SP_ECRYPTO;
+	if (!lagrange_ints(idx, m, c, &g))
+		return sp_toprf_combine(idx, m, evals, blinds, n, out);
+	for (int b = 0; b < 8; b++)
+		gs[b] = (uint8_t)((uint64_t)g >> (8 * b));
+	if (crypto_core_ristretto255_scalar_invert(ginv, gs) != 0)
+		return SP_ECRYPTO;
+	uint8_t small[32 * 16];
+	if (n <= 16)
+		s = small; /* a submit's one element: no sodium_malloc system calls */
+	else if (!(s = sodium_malloc(32 * n)))
+		return SP_ENOMEM;
+	if ((rc = sp_oprf_invert_batch(blinds, n, s)) == SP_OK) {
+		for (size_t e = 0; e < n; e++)
+			crypto_core_ristretto255_scalar_mul(s + 32 * e, s + 32 * e, ginv);
+		j = (struct comb_job){ m, c, evals, s, out, 0 };
+		if (w && n > 1)
+			sp_workers_run(w, comb_one, &j, n);
+		else
+			for (size_t e = 0; e < n; e++)
+				comb_one(&j, e);
+		rc = j.failed ? SP_ECRYPTO : SP_OK;
+	}
+	if (s == small)
+		sodium_memzero(small, sizeof small);
+	else
+		sodium_free(s);
+	sodium_memzero(ginv, sizeof ginv);
+	if (rc != SP_OK)
+		sodium_memzero(out, 32 * n);
+	return rc;
 }

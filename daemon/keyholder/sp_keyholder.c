@@ -81,7 +81,7 @@ static int oprf_req_ok(const uint8_t *m, size_t len, const char *org)
 {
 	Seinpost__OprfRequest *rq = seinpost__oprf_request__unpack(NULL, len, m);
 	int ok = rq && rq->org && strcmp(rq->org, org) == 0 && rq->blinded.len >= 32 && rq->blinded.len % 32 == 0 &&
-	         rq->request_id.len == SP_OPRF_REQ_ID_BYTES;
+	         rq->blinded.len <= 32 * SP_KH_OPRF_POINTS && rq->request_id.len == SP_OPRF_REQ_ID_BYTES;
 	seinpost__oprf_request__free_unpacked(rq, NULL);
 	return ok;
 }
@@ -268,6 +268,14 @@ int sp_keyholder_run(const sp_config *c, volatile sig_atomic_t *stop, volatile s
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		sp_log(LOG_ERR, C, "socketpair: %s", strerror(errno));
 		return 1;
+	}
+	/* A datagram larger than the sender's buffer is refused (EMSGSIZE):
+	 * make room for the largest SIGN request (an OprfRequest of 4,096
+	 * points, SP_KH_MSG_MAX) whatever the system's default. */
+	for (int i = 0; i < 2; i++) {
+		int sz = 2 * SP_KH_MSG_MAX;
+		if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz) != 0)
+			sp_log(LOG_WARNING, C, "socketpair: SO_SNDBUF: %s", strerror(errno));
 	}
 	pid = fork();
 	if (pid < 0) {

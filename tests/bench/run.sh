@@ -85,18 +85,57 @@ stop_many() { # pids — TERM all at once, then wait
 T0=$(date +%s)
 say "bench: scale $SCALE, $(nproc) cores, dir $DIR"
 
-# ---- 6. the oblivious pseudonymisation service (issue 13): per-element cost
-# on one core (sp_bench_oprf), then the real service and a node's CLI: the
-# network pseudonyms of OPRF_N persons (Maastricht's youths: 35,644) in
-# requests of 4,096, measured from the command's start to its last line.
+# ---- 6. the oblivious pseudonymisation service (issues 13, 14): per-element
+# cost on one core (sp_bench_oprf, CPU time); the pseudonyms of OPRF_N persons
+# (Maastricht's youths: 35,644) through the real service and a node's CLI;
+# then the node's bulk path: `seinpost involve --file` of OPRF_N (and
+# OPRF_BIG_N) involvements with one instance and with 2-of-3, from the
+# command's start until the broker holds every one; and a submit's added
+# latency (sp_bench_oprfc: one pseudonym from the service, as a submit asks).
 OPRF_N=${OPRF_N:-35644}
+OPRF_BIG_N=${OPRF_BIG_N:-100000}
+# oprf_net DIR INSTANCES THRESHOLD — a network with the service, its limits raised
+oprf_net() {
+	local args=(--pseudonymisers "$2") s
+	[ "$3" -gt 1 ] && args+=(--threshold "$3")
+	"$SEINPOST" net init "$1" --port "$(free_port)" --oprf-port "$(free_port)" "${args[@]}" \
+		--policy "$HERE/bench.policy" --org school:school-a --org police:politie-a >/dev/null 2>&1 \
+		|| die "net init (oprf, $2 instances) failed"
+	for s in "$1"/pseudo-mh*; do
+		printf '\n[limits school]\noprf_per_day = 10000000\noprf_per_request = 4096\n' >>"$s/policy.ini"
+		printf '\n[limits police]\noprf_per_day = 10000000\noprf_per_request = 4096\n' >>"$s/policy.ini"
+	done
+	for s in broker school-a politie-a; do set_conf "$1/$s/seinpost.conf" map_size_mb 4096; done
+}
+# oprf_involve NAME INSTANCES THRESHOLD N — prints "<ms> <count at the broker>"
+oprf_involve() {
+	local onet="$DIR/onet-$1" p pids=() t got deadline ms
+	oprf_net "$onet" "$2" "$3"
+	for p in "$onet"/pseudo-mh*; do start "$onet" "$(basename "$p")"; pids+=("$STARTED_PID"); done
+	start "$onet" broker; pids+=("$STARTED_PID")
+	start "$onet" school-a; pids+=("$STARTED_PID")
+	python3 "$HERE/gen_bsn.py" "$4" 30000000 >"$DIR/oinv.csv"
+	t=$(now_ms)
+	"$SEINPOST" --config "$onet/school-a/seinpost.conf" involve --file "$DIR/oinv.csv" --quiet \
+		>"$R/$1.log" 2>&1 || die "involve --file ($1) failed: $(tail -3 "$R/$1.log")"
+	deadline=$(( $(date +%s) + 300 ))
+	while :; do
+		got=$("$B/sp_bench_times" involve "$onet/broker/seinpost.conf")
+		[ "$got" -ge "$4" ] && break
+		[ "$(date +%s)" -ge "$deadline" ] && break
+		sleep 0.05
+	done
+	ms=$(( $(now_ms) - t ))
+	if [ -n "${PERF_DIR:-}" ]; then cp "$DIR"/*.log "$PERF_DIR/" 2>/dev/null; fi
+	stop_many "${pids[@]}"
+	rm -rf "$onet" "$DIR/oinv.csv"
+	echo "$ms $got"
+}
 oprf_bench() {
-	local onet="$DIR/onet" t svc
+	local onet="$DIR/onet" t svc iv
 	say "oprf: per-element cost, one core"
 	"$B/sp_bench_oprf" 4096 2 >"$R/oprf_raw.json" || die "sp_bench_oprf failed"
-	"$SEINPOST" net init "$onet" --port "$(free_port)" --oprf-port "$(free_port)" --pseudonymisers 1 \
-		--policy "$HERE/bench.policy" --org school:school-a >/dev/null 2>&1 || die "net init (oprf) failed"
-	printf '\n[limits school]\noprf_per_day = 10000000\noprf_per_request = 4096\n' >>"$onet/pseudo-mh/policy.ini"
+	oprf_net "$onet" 1 1
 	start "$onet" pseudo-mh; svc=$STARTED_PID
 	python3 "$HERE/gen_bsn.py" "$OPRF_N" 30000000 | cut -d, -f1 >"$DIR/oprf.txt"
 	t=$(now_ms)
@@ -107,13 +146,29 @@ oprf_bench() {
 	OPRF_NODE_CPU_MS=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$R/oprf.time")
 	[ "$(wc -l <"$DIR/oprf.out")" -eq "$OPRF_N" ] || die "oprf: $(wc -l <"$DIR/oprf.out") of $OPRF_N pseudonyms"
 	OPRF_SVC_CPU_MS=$(( $(cpu_ticks "$svc") * 1000 / $(getconf CLK_TCK) ))
+	say "oprf: a submit's added latency (one pseudonym from the service, 1,000 times)"
+	"$B/sp_bench_oprfc" "$onet/politie-a/seinpost.conf" 1000 >"$R/oprf_submit.json" \
+		|| die "sp_bench_oprfc failed"
 	stop "$svc"
 	rm -rf "$onet" "$DIR/oprf.txt" "$DIR/oprf.out"
-	python3 - "$R/oprf_raw.json" "$OPRF_N" "$OPRF_MS" "$OPRF_SVC_CPU_MS" "$OPRF_NODE_CPU_MS" >"$R/oprf.json" <<'PY'
+	say "oprf: $OPRF_N involvements, one instance"
+	iv=$(oprf_involve oinv1 1 1 "$OPRF_N"); IV1_MS=${iv% *}; IV1_N=${iv#* }
+	say "oprf: $IV1_N at the broker in $IV1_MS ms; $OPRF_N involvements, 2-of-3"
+	iv=$(oprf_involve oinv3 3 2 "$OPRF_N"); IV3_MS=${iv% *}; IV3_N=${iv#* }
+	say "oprf: $IV3_N at the broker in $IV3_MS ms; $OPRF_BIG_N involvements, one instance"
+	iv=$(oprf_involve oinvb 1 1 "$OPRF_BIG_N"); IVB_MS=${iv% *}; IVB_N=${iv#* }
+	say "oprf: $IVB_N at the broker in $IVB_MS ms"
+	python3 - "$R/oprf_raw.json" "$R/oprf_submit.json" "$OPRF_N" "$OPRF_MS" "$OPRF_SVC_CPU_MS" "$OPRF_NODE_CPU_MS" \
+		"$IV1_MS" "$IV1_N" "$IV3_MS" "$IV3_N" "$OPRF_BIG_N" "$IVB_MS" "$IVB_N" >"$R/oprf.json" <<'PY'
 import json, sys
-raw = json.load(open(sys.argv[1])); n, ms, cpu, ncpu = map(int, sys.argv[2:6])
+raw = json.load(open(sys.argv[1])); sub = json.load(open(sys.argv[2]))
+n, ms, cpu, ncpu, iv1, iv1n, iv3, iv3n, bign, ivb, ivbn = map(int, sys.argv[3:14])
 raw.update({"pseudonyms_n": n, "pseudonyms_ms": ms, "service_cpu_ms": cpu, "node_cpu_ms": ncpu,
-            "pseudonyms_per_s": round(n * 1000.0 / ms) if ms else 0})
+            "pseudonyms_per_s": round(n * 1000.0 / ms) if ms else 0,
+            "involve_n": n, "involve_1_ms": iv1, "involve_1_got": iv1n,
+            "involve_2of3_ms": iv3, "involve_2of3_got": iv3n,
+            "involve_big_n": bign, "involve_big_ms": ivb, "involve_big_got": ivbn,
+            "submit": sub})
 print(json.dumps(raw))
 PY
 	say "oprf: $(cat "$R/oprf.json")"
@@ -258,6 +313,14 @@ VERIFY_MS=$(( $(now_ms) - t ))
 start "$ANET" broker; AB=$STARTED_PID
 start "$ANET" fg-mh; AF=$STARTED_PID
 sleep 1
+# The privacy officer's node first mirrors and verifies the broker's log (a
+# million records): until then who-saw says its answer is not proven
+# complete. On a busy machine that takes longer than a second: wait for it
+# (at most 3 minutes), then time the queries.
+for _ in $(seq 1 180); do
+	"$SEINPOST" --config "$ANET/fg-mh/seinpost.conf" audit who-saw --bsn "$WHOSAW_BSN" >"$R/whosaw.log" 2>&1 && break
+	sleep 1
+done
 WHOSAW=()
 for i in 1 2 3 4 5; do
 	t=$(now_ms)

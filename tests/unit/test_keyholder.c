@@ -44,6 +44,10 @@ static void setup(void)
 	ck_assert_int_eq(sp_pseudo_keyring_generate(3, &kr), SP_OK);
 	ck_assert_int_eq(sp_kh_local(ORG, keys, kr, &local), SP_OK);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	for (int i = 0; i < 2; i++) { /* as sp_keyholder_run: room for the largest SIGN */
+		int sz = 2 * SP_KH_MSG_MAX;
+		ck_assert_int_eq(setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz), 0);
+	}
 	server = fork();
 	ck_assert_int_ge(server, 0);
 	if (server == 0) {
@@ -177,7 +181,7 @@ static size_t req(uint8_t *b, int op, const void *body, size_t bl)
  * organisation with whole elements is signed, over its domain || request. */
 static size_t oprf_req(const char *org, size_t nbytes, uint8_t *out)
 {
-	static uint8_t rid[SP_OPRF_REQ_ID_BYTES], blinded[96];
+	static uint8_t rid[SP_OPRF_REQ_ID_BYTES], blinded[32 * (SP_KH_OPRF_POINTS + 1)];
 	Seinpost__OprfRequest rq = SEINPOST__OPRF_REQUEST__INIT;
 	rq.org = (char *)org;
 	rq.request_id = (ProtobufCBinaryData){ sizeof rid, rid };
@@ -201,6 +205,16 @@ START_TEST(oprf_domain)
 	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_OPRF, msg, n, sig), SP_EMALFORMED);
 	n = oprf_req(ORG, 0, msg); /* no element */
 	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_OPRF, msg, n, sig), SP_EMALFORMED);
+	/* a bulk request: up to SP_KH_OPRF_POINTS points in one signature, not one more */
+	static uint8_t big[SP_KH_SIGN_MAX + 64], bm[SP_KH_SIGN_MAX + 128];
+	n = oprf_req(ORG, 32 * SP_KH_OPRF_POINTS, big);
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_OPRF, big, n, sig), SP_OK);
+	memcpy(bm, SP_OPRF_REQ_DOMAIN, dl);
+	memcpy(bm + dl, big, n);
+	ck_assert_int_eq(crypto_sign_verify_detached(sig, bm, dl + n, keys->sign_pk), 0);
+	n = oprf_req(ORG, 32 * (SP_KH_OPRF_POINTS + 1), big);
+	ck_assert_int_eq(sp_kh_sign(remote, SP_KH_DOM_OPRF, big, n, sig), SP_EMALFORMED);
+	ck_assert_int_eq(sp_kh_lost(remote), 0);
 }
 END_TEST
 

@@ -329,6 +329,32 @@ START_TEST(roundtrip_is_element)
 		ck_assert_int_eq(sp_oprf_unblind(blind2, ev2, again), SP_OK);
 		ck_assert_mem_eq(again, p, 32);
 	}
+	/* the batched unblind (one inversion) gives the same, with and
+	 * without a second thread, and refuses an identity or invalid Z */
+	{
+		uint8_t all[N * 32], one[32];
+		sp_workers *w = NULL;
+		ck_assert_int_eq(sp_workers_new(&w), SP_OK);
+		for (int pass = 0; pass < 2; pass++) {
+			ck_assert_int_eq(sp_oprf_unblind_batch(&blind[0][0], ev, N, all, pass ? w : NULL), SP_OK);
+			for (int i = 0; i < N; i++) {
+				ck_assert_int_eq(sp_oprf_unblind(blind[i], ev + 32 * i, one), SP_OK);
+				ck_assert_mem_eq(all + 32 * i, one, 32);
+			}
+		}
+		memcpy(again, ev + 32 * 9, 32);
+		memset(ev + 32 * 9, 0, 32);
+		ck_assert_int_eq(sp_oprf_unblind_batch(&blind[0][0], ev, N, all, w), SP_ECRYPTO);
+		ck_assert_int_eq(sodium_is_zero(all, sizeof all), 1);
+		ev[32 * 9 + 31] = 0x80; /* not canonical */
+		ck_assert_int_eq(sp_oprf_unblind_batch(&blind[0][0], ev, N, all, NULL), SP_ECRYPTO);
+		memcpy(ev + 32 * 9, again, 32);
+		ev[32 * 9 + 31] |= 0x80; /* bit 255 on a valid element: refused too */
+		ck_assert_int_eq(sp_oprf_unblind_batch(&blind[0][0], ev, N, all, NULL), SP_ECRYPTO);
+		ck_assert_int_eq(sp_oprf_verify(mode, pk, b, ev, N, proof), SP_ECRYPTO);
+		memcpy(ev + 32 * 9, again, 32);
+		sp_workers_free(&w);
+	}
 }
 END_TEST
 

@@ -61,7 +61,19 @@ static int pseudonyms_via(const uint8_t *shares, const uint8_t *commits, uint32_
 		                 SP_OK);
 		evp[i] = ev[i];
 	}
-	return sp_toprf_combine(idx, m, evp, blinds, NB, out);
+	{
+		/* the batched combination gives the same, with and without a second thread */
+		uint8_t out2[NB * 32];
+		sp_workers *w = NULL;
+		ck_assert_int_eq(sp_workers_new(&w), SP_OK);
+		ck_assert_int_eq(sp_toprf_combine_batch(idx, m, evp, blinds, NB, out2, NULL), SP_OK);
+		ck_assert_int_eq(sp_toprf_combine(idx, m, evp, blinds, NB, out), SP_OK);
+		ck_assert_mem_eq(out, out2, sizeof out2);
+		ck_assert_int_eq(sp_toprf_combine_batch(idx, m, evp, blinds, NB, out2, w), SP_OK);
+		ck_assert_mem_eq(out, out2, sizeof out2);
+		sp_workers_free(&w);
+	}
+	return SP_OK;
 }
 
 static void single_key(const uint8_t k[32], uint8_t out[NB * 32])
@@ -101,6 +113,40 @@ static void every_subset_matches(uint32_t t, uint32_t n, const uint8_t *shares,
 		ck_assert(memcmp(got, want, sizeof want) != 0);
 	}
 }
+
+/* combine_batch = combine for any elements and index sets, also for
+ * indices whose integer coefficients do not fit (the fallback), and it
+ * refuses what combine refuses */
+START_TEST(combine_batch_equals_combine)
+{
+	static const uint32_t sets[][3] = { { 1, 2, 3 }, { 2, 5, 9 }, { 7, 1, 4 }, { 65536, 3, 100000 },
+		                            { 2000000000u, 2100000000u, 5 } };
+	enum { N = 9 };
+	uint8_t ev[3][N * 32], blinds[N * 32], a[N * 32], b[N * 32];
+	const uint8_t *evp[3] = { ev[0], ev[1], ev[2] };
+	for (int i = 0; i < 3; i++)
+		for (int e = 0; e < N; e++)
+			crypto_core_ristretto255_random(ev[i] + 32 * e);
+	for (int e = 0; e < N; e++)
+		crypto_core_ristretto255_scalar_random(blinds + 32 * e);
+	for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++)
+		for (size_t m = 1; m <= 3; m++) {
+			ck_assert_int_eq(sp_toprf_combine(sets[k], m, evp, blinds, N, a), SP_OK);
+			ck_assert_int_eq(sp_toprf_combine_batch(sets[k], m, evp, blinds, N, b, NULL), SP_OK);
+			ck_assert_mem_eq(a, b, sizeof a);
+		}
+	/* an identity or invalid partial is refused, the output wiped */
+	memset(ev[1] + 32 * 4, 0, 32);
+	ck_assert_int_eq(sp_toprf_combine_batch(sets[0], 2, evp, blinds, N, b, NULL), SP_ECRYPTO);
+	ck_assert_int_eq(sodium_is_zero(b, sizeof b), 1);
+	memset(ev[1] + 32 * 4, 0xff, 32);
+	ck_assert_int_eq(sp_toprf_combine_batch(sets[0], 2, evp, blinds, N, b, NULL), SP_ECRYPTO);
+	/* an index twice or zero */
+	static const uint32_t dup[2] = { 3, 3 }, zero[2] = { 0, 1 };
+	ck_assert_int_eq(sp_toprf_combine_batch(dup, 2, evp, blinds, N, b, NULL), SP_EINVAL);
+	ck_assert_int_eq(sp_toprf_combine_batch(zero, 2, evp, blinds, N, b, NULL), SP_EINVAL);
+}
+END_TEST
 
 START_TEST(dealer_split_every_subset)
 {
@@ -248,6 +294,7 @@ static Suite *toprf_suite(void)
 	Suite *s = suite_create("toprf");
 	TCase *tc = tcase_create("threshold");
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, combine_batch_equals_combine);
 	tcase_add_test(tc, dealer_split_every_subset);
 	tcase_add_test(tc, dkg_every_subset);
 	tcase_add_test(tc, feldman_refusals);
