@@ -111,6 +111,12 @@ struct peer *sp_broker_peer_of(struct broker *b, const char *org);
  * window of unacknowledged ones. */
 void sp_broker_pump(struct broker *b);
 
+/* Receipts (sp_broker_receipts.c): one, or a signed batch; verified in the
+ * batch's precheck when b->cur_pre says so. */
+int sp_broker_receipt(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAck *a);
+int sp_broker_receipts(struct broker *b, sp_txn *t, const sp_msg *m, const Seinpost__DeliveryAckBatch *a);
+int sp_broker_receipts_verify(const sp_org *from, const Seinpost__DeliveryAckBatch *a);
+
 /* sp_broker_life.c */
 int sp_broker_open(struct broker *b);             /* keys, sandbox, roster, policy, store, sockets */
 void sp_broker_close(struct broker *b);
