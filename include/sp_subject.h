@@ -47,10 +47,18 @@ void sp_subject_set_signer(const uint8_t sign_sk[64]);
 int sp_subject_seal_for(sp_txn *t, const uint8_t p[32], const uint8_t id[16], const char *to, uint8_t pr[32],
                         uint8_t sig[64]) SP_MUST_CHECK;
 
-/* The same for a signal the broker holds (P beside its header, under the key
- * epoch it was made in): P translated to the current epoch first. *has 0
- * and SP_OK for a signal without a subject. */
-int sp_subject_seal_for_signal(sp_txn *t, const Seinpost__Signal *sig, const char *to, uint8_t pr[32],
-                               uint8_t prsig[64], int *has) SP_MUST_CHECK;
+/* What a delivery borrows until it is packed (sp_subject_name_delivery). */
+typedef struct sp_subject_named {
+	uint8_t pr[32], sig[64];
+	Seinpost__Referral referral;
+} sp_subject_named;
+
+/* Name the subject of d (a delivery of sig, a signal the broker holds, to
+ * `to`) by to's own pseudonym: d->recipient_pseudonym and the broker's
+ * signature, and a copy of d->referral (if any) naming it so. P beside the
+ * header is translated to the current key epoch first. Nothing is set for a
+ * signal without a subject. */
+int sp_subject_name_delivery(sp_txn *t, const Seinpost__Signal *sig, const char *to, Seinpost__Delivery *d,
+                             sp_subject_named *n) SP_MUST_CHECK;
 
 #endif

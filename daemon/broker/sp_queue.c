@@ -75,9 +75,7 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 	unsigned tiers;
 	Seinpost__Signal *copy = NULL;
 	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
-	Seinpost__Referral own_ref;
-	uint8_t pr[32], prsig[64];
-	int has;
+	sp_subject_named named;
 	char *rules[1] = { (char *)(rule_id ? rule_id : "") };
 	int rc;
 
@@ -95,20 +93,8 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 	d.referral = (Seinpost__Referral *)ref;
 	/* Issue 13: the recipient's own pseudonym of the subject, never P; a
 	 * referral names the subject by it too. */
-	if ((rc = sp_subject_seal_for_signal(t, sig, to, pr, prsig, &has)) != SP_OK)
+	if ((rc = sp_subject_name_delivery(t, sig, to, &d, &named)) != SP_OK)
 		goto out;
-	if (has) {
-		d.recipient_pseudonym.data = pr;
-		d.recipient_pseudonym.len = sizeof pr;
-		d.recipient_pseudonym_sig.data = prsig;
-		d.recipient_pseudonym_sig.len = sizeof prsig;
-		if (ref) {
-			own_ref = *ref;
-			own_ref.pseudonym.data = pr;
-			own_ref.pseudonym.len = sizeof pr;
-			d.referral = &own_ref;
-		}
-	}
 	rc = sp_queue_append(t, to, id, &d);
 	if (rc == SP_OK) /* whom to tell should its sender withdraw it */
 		rc = sp_withdraw_note_holder(t, id, to);

@@ -119,8 +119,8 @@ int sp_subject_involved(sp_txn *t, const Seinpost__InvolveUpdate *u, const char 
 	return sp_subject_recipient_pseudonym(t, ps[0], org, pr);
 }
 
-int sp_subject_seal_for_signal(sp_txn *t, const Seinpost__Signal *sig, const char *to, uint8_t pr[32],
-                               uint8_t prsig[64], int *has)
+static int seal_for_signal(sp_txn *t, const Seinpost__Signal *sig, const char *to, uint8_t pr[32], uint8_t prsig[64],
+                           int *has)
 {
 	Seinpost__SignalHeader *h;
 	int rc;
@@ -139,4 +139,23 @@ out:
 	if (h)
 		seinpost__signal_header__free_unpacked(h, NULL);
 	return rc;
+}
+
+int sp_subject_name_delivery(sp_txn *t, const Seinpost__Signal *sig, const char *to, Seinpost__Delivery *d,
+                             sp_subject_named *n)
+{
+	int has, rc = seal_for_signal(t, sig, to, n->pr, n->sig, &has);
+	if (rc != SP_OK || !has)
+		return rc;
+	d->recipient_pseudonym.data = n->pr;
+	d->recipient_pseudonym.len = sizeof n->pr;
+	d->recipient_pseudonym_sig.data = n->sig;
+	d->recipient_pseudonym_sig.len = sizeof n->sig;
+	if (d->referral) { /* the ZVH knows the subject of its referral by its own pseudonym too */
+		n->referral = *d->referral;
+		n->referral.pseudonym.data = n->pr;
+		n->referral.pseudonym.len = sizeof n->pr;
+		d->referral = &n->referral;
+	}
+	return SP_OK;
 }

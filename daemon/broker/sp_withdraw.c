@@ -153,10 +153,9 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 {
 	Seinpost__Delivery d = SEINPOST__DELIVERY__INIT;
 	Seinpost__Signal sent = SEINPOST__SIGNAL__INIT;
-	Seinpost__Referral own_ref;
+	sp_subject_named named;
 	Seinpost__SignalHeader *h = NULL;
-	uint8_t wid[16], pr[32], prsig[64];
-	int has;
+	uint8_t wid[16];
 	int rc;
 
 	h = sp_wire_header_of(bare, NULL);
@@ -172,20 +171,8 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 	d.signal = &sent;
 	d.withdrawn = when;
 	d.referral = (Seinpost__Referral *)ref;
-	if ((rc = sp_subject_seal_for_signal(t, bare, to, pr, prsig, &has)) != SP_OK)
+	if ((rc = sp_subject_name_delivery(t, bare, to, &d, &named)) != SP_OK)
 		goto out;
-	if (has) {
-		d.recipient_pseudonym.data = pr;
-		d.recipient_pseudonym.len = sizeof pr;
-		d.recipient_pseudonym_sig.data = prsig;
-		d.recipient_pseudonym_sig.len = sizeof prsig;
-		if (ref) {
-			own_ref = *ref;
-			own_ref.pseudonym.data = pr;
-			own_ref.pseudonym.len = sizeof pr;
-			d.referral = &own_ref;
-		}
-	}
 	rc = sp_queue_append(t, to, wid, &d);
 out:
 	if (h)
