@@ -112,6 +112,13 @@ d3=$(sp politie-limburg submit --category drug-recruitment --weight 1 --bsn $BSN
 	--contact "Wijkagent" --wait=10 2>/dev/null)
 check "the school's involvement carried over: the police's new signal reaches it" \
 	e2e_wait_for 15 inbox_has school-bonnefanten "${d3:-none}"
+# Per-recipient pseudonyms hash the broker's subject handle, which the
+# translation re-keyed: the school knows the child by the same pseudonym,
+# so its own reference shows without registering again.
+check "... with the school's own reference, as before the rotation" bash -c \
+	"'$SEINPOST' --config '$NET/school-bonnefanten/seinpost.conf' inbox | grep '${d3:-none}' | grep -q 'ref LL-7'"
+subj_of() { sp school-bonnefanten inbox --json | python3 -c 'import json,sys; print([e["subject"] for e in json.load(sys.stdin) if e["id"]==sys.argv[1]][0])' "$1"; }
+check "... and under the same pseudonym of its own" test "$(subj_of "$d1")" = "$(subj_of "${d3:-none}")"
 
 # --- a second rotation with the referral open: it is re-keyed, and joined ----
 for i in 1 2 3; do e2e_stop "pseudo-mh-$i"; done
