@@ -32,8 +32,7 @@ run() { # name cmd...
 # directory, and most of a test's time is waiting for processes. Tests that
 # load the machine on purpose or measure it run alone (SERIAL).
 E2E_JOBS=${E2E_JOBS:-2}
-SERIAL=" test_delivery_fault test_delivery_burst test_store_readers test_hostile_flood test_delivery_resources \
-test_oprf_wait "
+SERIAL=" test_delivery_fault test_delivery_burst test_store_readers test_hostile_flood "
 report() { # name — print and count a test that ran in the background
 	local name=$1 log="$BUILD/test-logs/$1.log" rc secs
 	read -r rc secs <"$log.rc"
