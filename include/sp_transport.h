@@ -32,7 +32,7 @@ typedef struct sp_transport_opts {
 	const char *endpoint;     /* tcp://host:port */
 	uint32_t max_frame;       /* ZMQ_MAXMSGSIZE */
 	uint32_t heartbeat_ms;    /* ZMQ_HEARTBEAT_IVL; timeout = 3x */
-	int sndhwm, rcvhwm;       /* 0 = library default */
+	int sndhwm, rcvhwm;       /* 0 = library default; rcvhwm < 0: no limit */
 	uint32_t handshake_ms;    /* ZMQ_HANDSHAKE_IVL (broker); 0 = library default */
 } sp_transport_opts;
 

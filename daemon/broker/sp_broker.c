@@ -244,6 +244,7 @@ static void handle_hello(struct broker *b, const sp_msg *m, const Seinpost__Hell
 		p->cursor = 0;
 		p->inflight = 0;
 		p->last_progress = sp_mono_ms();
+		p->stalls = 0;
 		p->next_try = 0;
 		sp_log_event(LOG_INFO, C, m->user, NULL, "connected");
 	}

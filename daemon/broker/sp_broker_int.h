@@ -58,6 +58,7 @@ struct peer {
 	uint64_t cursor;        /* next queue seq to send */
 	uint32_t inflight;
 	uint64_t last_progress; /* mono ms of last ack or (re)start of sending */
+	uint32_t stalls;        /* resends in a row without a receipt: each waits twice as long */
 	uint64_t next_try;      /* mono ms; when not connected */
 	int roster_sent;        /* the roster went to it since this start */
 };

@@ -104,6 +104,7 @@ static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const 
 			if (p->inflight)
 				p->inflight--;
 			p->last_progress = sp_mono_ms();
+			p->stalls = 0;
 		}
 		sp_log_event(LOG_DEBUG, C, from->id, sp_hex(id, 16, idhex), "delivered");
 	}

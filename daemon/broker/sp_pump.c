@@ -110,6 +110,7 @@ void sp_broker_pump(struct broker *b)
 			if (now < p->next_try)
 				continue;
 			p->connected = 1; /* try again; a failed send marks it down */
+			p->stalls = 0;
 			p->cursor = 0;
 			p->inflight = 0;
 		}
@@ -117,11 +118,15 @@ void sp_broker_pump(struct broker *b)
 		 * queued (in flight, or behind the cursor because its receipt
 		 * was lost with a batch that failed to commit): resend from the
 		 * start. The recipient dedups by id. */
-		if (now - p->last_progress > b->cfg->retry_ms &&
+		/* A recipient that stays silent gets the window again after
+		 * retry_ms, 2×, 4× ... 32× retry_ms: a slow one is not sent the
+		 * same deliveries faster than it can take them in. */
+		if (now - p->last_progress > ((uint64_t)b->cfg->retry_ms << (p->stalls < 5 ? p->stalls : 5)) &&
 		    (p->inflight || queue_first(t, o->id) < p->cursor)) {
 			p->cursor = 0;
 			p->inflight = 0;
 			p->last_progress = now;
+			p->stalls++;
 		}
 		if (p->inflight >= WINDOW)
 			continue;

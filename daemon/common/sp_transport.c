@@ -266,7 +266,7 @@ static int set_common(void *s, const sp_transport_opts *o)
 		return -1;
 	if (o->sndhwm > 0 && set_int(s, ZMQ_SNDHWM, o->sndhwm) != 0)
 		return -1;
-	if (o->rcvhwm > 0 && set_int(s, ZMQ_RCVHWM, o->rcvhwm) != 0)
+	if (o->rcvhwm != 0 && set_int(s, ZMQ_RCVHWM, o->rcvhwm < 0 ? 0 : o->rcvhwm) != 0)
 		return -1;
 	return 0;
 }

@@ -75,7 +75,13 @@ int sp_node_open(struct node *n)
 	n->zctx = zmq_ctx_new();
 	if (!n->zctx)
 		return SP_ENOMEM;
-	sp_transport_opts o = { .endpoint = n->cfg->endpoint, .max_frame = n->cfg->max_frame, .heartbeat_ms = n->cfg->heartbeat_ms };
+	/* No receive limit on the broker link: a full receive pipe stops the
+	 * connection's input, and libzmq 4.3.4 aborts when a heartbeat timeout
+	 * then replaces the connection (libzmq #3937, "Assertion failed:
+	 * _input_stopped"). What the broker sends is bounded by its window and
+	 * by resends that back off (sp_pump.c). */
+	sp_transport_opts o = { .endpoint = n->cfg->endpoint, .max_frame = n->cfg->max_frame, .heartbeat_ms = n->cfg->heartbeat_ms,
+	                        .rcvhwm = -1 };
 	rc = sp_transport_node(n->zctx, n->keys, sp_roster_broker_curve(n->roster), n->cfg->org, &o, &n->sock);
 	if (rc != SP_OK)
 		return rc;

@@ -12,7 +12,7 @@ static void rekey(struct node *n, const sp_org *me)
 	uint8_t old_pk[32], old_sk[32], old_sign[32];
 	void *sock = NULL;
 	sp_transport_opts o = { .endpoint = n->cfg->endpoint, .max_frame = n->cfg->max_frame,
-	                        .heartbeat_ms = n->cfg->heartbeat_ms };
+	                        .heartbeat_ms = n->cfg->heartbeat_ms, .rcvhwm = -1 }; /* as at start (sp_node_life.c) */
 	/* The key holder holds every generation (and re-reads keys/ for one
 	 * written after start); we get only the new CURVE secret. */
 	memcpy(old_pk, n->keys->curve_pk, 32);
