@@ -18,7 +18,7 @@
 
 /* ---- broker ----------------------------------------------------------- */
 #define SP_MK_QUEUE_SEQ      "queue.seq"      /* sp_queue.c: the next delivery sequence number */
-#define SP_MK_QUEUE_INDEX    "q:"             /* sp_queue.c (dropped by sp_rostersync.c on revocation) */
+#define SP_MK_QUEUE_INDEX    "q:"             /* sp_queue.c: org id -> be64(seq) [be64(epoch) P]; dropped by sp_rostersync.c on revocation */
 #define SP_MK_QUARANTINE     "x:"             /* sp_quarantine.c: deliveries their recipient keeps refusing */
 #define SP_MK_POLICY_CUR     "pv.cur"         /* sp_polver.c: the policy hash in force and since when */
 #define SP_MK_POLICY_PREV    "pv.prev"        /* sp_polver.c: the previous one (roll-out grace) */

@@ -37,7 +37,12 @@ int sp_queue_next_seq(sp_txn *t, uint64_t *seq) SP_MUST_CHECK;
  * ("" or NULL = none) and an optional referral; records the "q:" mapping. */
 /* Append delivery d for `to` under the next sequence number, indexed by id
  * for its receipt (sp_queue_put and withdrawals use it). */
-int sp_queue_append(sp_txn *t, const char *to, const uint8_t id[16], const Seinpost__Delivery *d) SP_MUST_CHECK;
+/* subject: the delivery's subject (sp_subject_name_delivery) or NULL; its P
+ * and epoch go into the receipt index after the sequence number, so the
+ * `delivered` record names the subject without reading the signal. */
+struct sp_subject_named;
+int sp_queue_append(sp_txn *t, const char *to, const uint8_t id[16], const Seinpost__Delivery *d,
+                    const struct sp_subject_named *subject) SP_MUST_CHECK;
 int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], const char *to,
                  unsigned mode_mask, const char *rule_id, const Seinpost__Referral *ref) SP_MUST_CHECK;
 

@@ -51,6 +51,9 @@ int sp_subject_seal_for(sp_txn *t, const uint8_t p[32], const uint8_t id[16], co
 typedef struct sp_subject_named {
 	uint8_t pr[32], sig[64];
 	Seinpost__Referral referral;
+	int has;          /* a subject: p and epoch set */
+	uint8_t p[32];    /* P under the current key epoch, for the queue's receipt index */
+	uint32_t epoch;   /* its header-style epoch (sp_translate.h) */
 } sp_subject_named;
 
 /* Name the subject of d (a delivery of sig, a signal the broker holds, to

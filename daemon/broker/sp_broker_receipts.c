@@ -46,14 +46,18 @@ static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const 
 	Seinpost__Delivery *d = NULL;
 	Seinpost__SignalHeader *h = NULL;
 	char idhex[SP_ID_HEX];
-	int rc;
+	uint8_t subj[32];
+	int rc, have_p = 0;
 
 	al = sp_queue_idkey(akey, 'q', from->id, id);
 	rc = sp_store_get(t, SP_DB_META, akey, al, &v, &vl);
 	if (rc == SP_ENOTFOUND)
 		return SP_OK; /* already dequeued: a repeated receipt */
-	if (rc != SP_OK || vl != 8)
+	if (rc != SP_OK || vl < 8)
 		return rc != SP_OK ? rc : SP_ECORRUPT;
+	if (vl == 8 + 8 + 32) /* the subject, kept at queueing (sp_queue_append) */
+		have_p = sp_translate_to_current((uint32_t)sp_be64_get((const uint8_t *)v + 8), (const uint8_t *)v + 16,
+		                                 subj) == SP_OK;
 	kl = sp_queue_key(key, from->id, sp_be64_get(v));
 	rc = sp_store_get(t, SP_DB_QUEUE, key, kl, &v, &vl);
 	if (rc != SP_OK)
@@ -68,7 +72,15 @@ static int receipt_apply(struct broker *b, sp_txn *t, const sp_org *from, const 
 		rc = SP_ECORRUPT;
 		goto out;
 	}
-	if (h->subject_commitment.len && (rc = subject_of(t, h)) != SP_OK)
+	if (have_p) {
+		h->pseudonym.data = malloc(32); /* freed with h */
+		if (!h->pseudonym.data) {
+			rc = SP_ENOMEM;
+			goto out;
+		}
+		memcpy(h->pseudonym.data, subj, 32);
+		h->pseudonym.len = 32;
+	} else if (h->subject_commitment.len && (rc = subject_of(t, h)) != SP_OK)
 		goto out;
 	{
 		const sp_policy_rule *rule = NULL;

@@ -75,7 +75,7 @@ int sp_quarantine_refused(sp_quarantine *q, sp_txn *t, const char *org, const ui
 	rc = sp_store_get(t, SP_DB_META, akey, al, &v, &vl);
 	if (rc == SP_ENOTFOUND)
 		return SP_OK; /* not (or no longer) queued for this org */
-	if (rc != SP_OK || vl != 8)
+	if (rc != SP_OK || vl < 8)
 		return rc != SP_OK ? rc : SP_ECORRUPT;
 	kl = sp_queue_key(key, org, sp_be64_get(v));
 	s = slot_of(q, org, id);

@@ -49,9 +49,10 @@ int sp_queue_next_seq(sp_txn *t, uint64_t *seq)
 
 /* The one place that writes a queued delivery: the entry under the next
  * sequence number, and its receipt index (tag 'q', to, id) -> seq. */
-int sp_queue_append(sp_txn *t, const char *to, const uint8_t id[16], const Seinpost__Delivery *d)
+int sp_queue_append(sp_txn *t, const char *to, const uint8_t id[16], const Seinpost__Delivery *d,
+                    const struct sp_subject_named *subject)
 {
-	uint8_t *buf = NULL, key[SP_QUEUE_KEY_MAX], akey[SP_QUEUE_IDKEY_MAX], seqb[8];
+	uint8_t *buf = NULL, key[SP_QUEUE_KEY_MAX], akey[SP_QUEUE_IDKEY_MAX], seqb[8 + 8 + 32];
 	size_t len;
 	uint64_t seq;
 	int rc = sp_wire_pack(&d->base, &buf, &len);
@@ -60,8 +61,14 @@ int sp_queue_append(sp_txn *t, const char *to, const uint8_t id[16], const Seinp
 	if (rc == SP_OK)
 		rc = sp_store_put(t, SP_DB_QUEUE, key, sp_queue_key(key, to, seq), buf, len, 0);
 	if (rc == SP_OK) {
+		size_t n = 8;
 		sp_be64_put(seqb, seq);
-		rc = sp_store_put(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, id), seqb, 8, 0);
+		if (subject && subject->has) { /* seq ‖ be64(epoch) ‖ P */
+			sp_be64_put(seqb + 8, subject->epoch);
+			memcpy(seqb + 16, subject->p, 32);
+			n = sizeof seqb;
+		}
+		rc = sp_store_put(t, SP_DB_META, akey, sp_queue_idkey(akey, 'q', to, id), seqb, n, 0);
 	}
 	free(buf);
 	return rc;
@@ -95,7 +102,7 @@ int sp_queue_put(sp_txn *t, const Seinpost__Signal *sig, const uint8_t id[16], c
 	 * referral names the subject by it too. */
 	if ((rc = sp_subject_name_delivery(t, sig, to, &d, &named)) != SP_OK)
 		goto out;
-	rc = sp_queue_append(t, to, id, &d);
+	rc = sp_queue_append(t, to, id, &d, &named);
 	if (rc == SP_OK) /* whom to tell should its sender withdraw it */
 		rc = sp_withdraw_note_holder(t, id, to);
 out:

@@ -338,7 +338,7 @@ int sp_release_drop_signal(sp_txn *t, const sp_roster *r, const uint8_t id[16])
 		if (rc != SP_OK && rc != SP_ENOTFOUND)
 			return rc;
 		al = sp_queue_idkey(akey, 'q', org, id);
-		if (sp_store_get(t, SP_DB_META, akey, al, &v, &vl) != SP_OK || vl != 8)
+		if (sp_store_get(t, SP_DB_META, akey, al, &v, &vl) != SP_OK || vl < 8)
 			continue;
 		rc = sp_store_del(t, SP_DB_QUEUE, key, sp_queue_key(key, org, sp_be64_get(v)));
 		if (rc != SP_OK && rc != SP_ENOTFOUND)

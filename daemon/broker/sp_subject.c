@@ -119,12 +119,11 @@ int sp_subject_involved(sp_txn *t, const Seinpost__InvolveUpdate *u, const char 
 	return sp_subject_recipient_pseudonym(t, ps[0], org, pr);
 }
 
-static int seal_for_signal(sp_txn *t, const Seinpost__Signal *sig, const char *to, uint8_t pr[32], uint8_t prsig[64],
-                           int *has)
+static int seal_for_signal(sp_txn *t, const Seinpost__Signal *sig, const char *to, sp_subject_named *n)
 {
 	Seinpost__SignalHeader *h;
 	int rc;
-	*has = 0;
+	n->has = 0;
 	if (sig->subject_pseudonym.len == 0)
 		return SP_OK; /* no subject (a resident report without one) */
 	/* P as the broker's stores know it: the current key epoch's (sp_translate.h) */
@@ -132,9 +131,12 @@ static int seal_for_signal(sp_txn *t, const Seinpost__Signal *sig, const char *t
 		rc = SP_ECORRUPT;
 		goto out;
 	}
-	if ((rc = sp_translate_header(h)) == SP_OK && (rc = sp_subject_seal_for(t, h->pseudonym.data, h->id.data, to, pr,
-	                                                                        prsig)) == SP_OK)
-		*has = 1;
+	if ((rc = sp_translate_header(h)) == SP_OK &&
+	    (rc = sp_subject_seal_for(t, h->pseudonym.data, h->id.data, to, n->pr, n->sig)) == SP_OK) {
+		memcpy(n->p, h->pseudonym.data, 32);
+		n->epoch = h->pseudonym_epoch;
+		n->has = 1;
+	}
 out:
 	if (h)
 		seinpost__signal_header__free_unpacked(h, NULL);
@@ -144,8 +146,8 @@ out:
 int sp_subject_name_delivery(sp_txn *t, const Seinpost__Signal *sig, const char *to, Seinpost__Delivery *d,
                              sp_subject_named *n)
 {
-	int has, rc = seal_for_signal(t, sig, to, n->pr, n->sig, &has);
-	if (rc != SP_OK || !has)
+	int rc = seal_for_signal(t, sig, to, n);
+	if (rc != SP_OK || !n->has)
 		return rc;
 	d->recipient_pseudonym.data = n->pr;
 	d->recipient_pseudonym.len = sizeof n->pr;

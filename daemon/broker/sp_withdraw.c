@@ -173,7 +173,7 @@ static int queue_withdrawal(sp_txn *t, const Seinpost__Signal *bare, uint64_t wh
 	d.referral = (Seinpost__Referral *)ref;
 	if ((rc = sp_subject_name_delivery(t, bare, to, &d, &named)) != SP_OK)
 		goto out;
-	rc = sp_queue_append(t, to, wid, &d);
+	rc = sp_queue_append(t, to, wid, &d, &named);
 out:
 	if (h)
 		seinpost__signal_header__free_unpacked(h, NULL);
