@@ -75,6 +75,9 @@ typedef struct sp_config {
 
 /* Number of space-separated items in a list value (oprf_service, oprf_endpoint). */
 size_t sp_config_words(const char *s);
+/* The i-th of them into w: SP_ENOTFOUND past the last, SP_ESIZE when it
+ * does not fit in wlen. */
+int sp_config_word(const char *s, size_t i, char *w, size_t wlen);
 
 /* "broker", "node" or "pseudonymiser" (static). */
 const char *sp_config_role_name(int role);

@@ -392,11 +392,30 @@ static void check_roles(struct cctx *x)
 size_t sp_config_words(const char *s)
 {
 	size_t n = 0;
-	for (; *s; s += strspn(s, " ")) {
+	for (s += strspn(s, " "); *s; s += strspn(s, " ")) { /* a leading space is no word */
 		n++;
 		s += strcspn(s, " ");
 	}
 	return n;
+}
+
+int sp_config_word(const char *s, size_t i, char *w, size_t wlen)
+{
+	const char *p = s + strspn(s, " ");
+	for (;;) {
+		size_t l = strcspn(p, " ");
+		if (!l)
+			return SP_ENOTFOUND;
+		if (i-- == 0) {
+			if (l >= wlen)
+				return SP_ESIZE;
+			memcpy(w, p, l);
+			w[l] = '\0';
+			return SP_OK;
+		}
+		p += l;
+		p += strspn(p, " ");
+	}
 }
 
 const char *sp_config_role_name(int role)

@@ -53,26 +53,6 @@ struct sp_oprfc {
 	void *sign_ctx;
 };
 
-/* The i-th space-separated word of list into w. */
-static int word_at(const char *list, size_t i, char *w, size_t wlen)
-{
-	const char *p = list;
-	for (;;) {
-		size_t l = strcspn(p, " ");
-		if (!l)
-			return SP_ENOTFOUND;
-		if (i-- == 0) {
-			if (l >= wlen)
-				return SP_ESIZE;
-			memcpy(w, p, l);
-			w[l] = '\0';
-			return SP_OK;
-		}
-		p += l;
-		p += strspn(p, " ");
-	}
-}
-
 int sp_oprfc_check_pin(const sp_config *c, const sp_roster *r, char *why, size_t whylen)
 {
 	const uint8_t *commits;
@@ -105,7 +85,7 @@ int sp_oprfc_check_pin(const sp_config *c, const sp_roster *r, char *why, size_t
 	}
 	for (size_t i = 0; i < n; i++) {
 		const sp_org *o;
-		if (word_at(c->oprf_service, i, id, sizeof id) != SP_OK)
+		if (sp_config_word(c->oprf_service, i, id, sizeof id) != SP_OK)
 			return SP_EINVAL;
 		o = sp_roster_find(r, id);
 		/* the roster checked an instance's key against the commitments */
@@ -159,8 +139,8 @@ int sp_oprfc_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, sp
 	for (size_t i = 0; i < x->ninst; i++) {
 		struct inst *in = &x->inst[i];
 		const sp_org *o;
-		if ((rc = word_at(c->oprf_service, i, in->id, sizeof in->id)) != SP_OK ||
-		    (rc = word_at(c->oprf_endpoint, i, ep, sizeof ep)) != SP_OK)
+		if ((rc = sp_config_word(c->oprf_service, i, in->id, sizeof in->id)) != SP_OK ||
+		    (rc = sp_config_word(c->oprf_endpoint, i, ep, sizeof ep)) != SP_OK)
 			goto fail;
 		o = sp_roster_find(r, in->id);
 		in->index = o->oprf_index;

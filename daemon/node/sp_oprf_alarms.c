@@ -47,25 +47,6 @@ struct sp_oalarms {
 	size_t n;
 };
 
-static int word_at(const char *list, size_t i, char *w, size_t wlen)
-{
-	const char *p = list + strspn(list, " ");
-	for (;;) {
-		size_t l = strcspn(p, " ");
-		if (!l)
-			return SP_ENOTFOUND;
-		if (i-- == 0) {
-			if (l >= wlen)
-				return SP_ESIZE;
-			memcpy(w, p, l);
-			w[l] = '\0';
-			return SP_OK;
-		}
-		p += l;
-		p += strspn(p, " ");
-	}
-}
-
 int sp_oalarms_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, void *zctx, sp_oalarms **out)
 {
 	const sp_org *me = sp_roster_find(r, c->org);
@@ -81,8 +62,8 @@ int sp_oalarms_open(const sp_config *c, const sp_keyset *k, const sp_roster *r, 
 	for (size_t i = 0; i < sp_config_words(c->oprf_service) && i < SP_TOPRF_MAX_N; i++) {
 		struct inst *in = &a->inst[a->n];
 		const sp_org *o;
-		if (word_at(c->oprf_service, i, in->id, sizeof in->id) != SP_OK ||
-		    word_at(c->oprf_endpoint, i, ep, sizeof ep) != SP_OK)
+		if (sp_config_word(c->oprf_service, i, in->id, sizeof in->id) != SP_OK ||
+		    sp_config_word(c->oprf_endpoint, i, ep, sizeof ep) != SP_OK)
 			continue;
 		o = sp_roster_find(r, in->id);
 		if (!o || strcmp(o->role, "pseudonymiser") != 0) {

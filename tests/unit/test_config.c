@@ -76,6 +76,21 @@ static void expect_error(const char *text, int line, const char *msg)
 	ck_assert_int_eq(c.role, 0);
 }
 
+/* The words of a list value (oprf_service, oprf_endpoint). */
+START_TEST(list_words)
+{
+	char w[8];
+	ck_assert_uint_eq(sp_config_words("  a bb  ccc "), 3);
+	ck_assert_int_eq(sp_config_word("  a bb  ccc ", 1, w, sizeof w), SP_OK);
+	ck_assert_str_eq(w, "bb");
+	ck_assert_int_eq(sp_config_word("a bb ccc", 2, w, sizeof w), SP_OK);
+	ck_assert_str_eq(w, "ccc");
+	ck_assert_int_eq(sp_config_word("a bb ccc", 3, w, sizeof w), SP_ENOTFOUND);
+	ck_assert_int_eq(sp_config_word("a 123456789", 1, w, sizeof w), SP_ESIZE);
+	ck_assert_int_eq(sp_config_word("", 0, w, sizeof w), SP_ENOTFOUND);
+}
+END_TEST
+
 START_TEST(valid_broker)
 {
 	sp_config c;
@@ -279,6 +294,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, pseudonymiser_config);
 	tcase_add_test(tc, unreadable);
 	tcase_add_test(tc, state_default);
+	tcase_add_test(tc, list_words);
 	suite_add_tcase(s, tc);
 	return s;
 }
